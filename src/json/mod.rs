@@ -1,0 +1,9 @@
+//! JSON, read and written by hand: exact bytes out, precise errors in, no tree for big inputs.
+
+pub mod number;
+pub mod reader;
+pub mod value;
+pub mod writer;
+
+pub use reader::{Kind, Reader, SyntaxError, SyntaxProblem};
+pub use value::Value;

@@ -1,0 +1,96 @@
+//! Writing JSON text byte for byte as `JSON.stringify` does.
+//!
+//! Answers are compared with the peers' bodies as bytes, and the JavaScript API promises that
+//! `JSON.stringify(answer)` equals the HTTP body; so strings are escaped exactly as
+//! `JSON.stringify` escapes them: `"` and `\` with a backslash, `\b \f \n \r \t` by name, other
+//! control characters as `\u00xx` in lowercase hex, and everything else as it is.
+
+/// Appends `s` as a JSON string literal.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut clean_from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[clean_from..i]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                clean_from = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[clean_from..i]);
+        out.extend_from_slice(escape);
+        clean_from = i + 1;
+    }
+    out.extend_from_slice(&bytes[clean_from..]);
+    out.push(b'"');
+}
+
+/// Appends `s` as a JSON string literal, or `null` for `None`.
+pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends an unsigned integer in decimal.
+pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends an unsigned integer as a JSON string (protojson's form of a uint64).
+pub fn write_u64_str(out: &mut Vec<u8>, n: u64) {
+    out.push(b'"');
+    write_u64(out, n);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, text);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn escapes_like_json_stringify() {
+        assert_eq!(s("plain"), r#""plain""#);
+        assert_eq!(s("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(s("\n\r\t\u{8}\u{c}"), r#""\n\r\t\b\f""#);
+        assert_eq!(s("\u{1}\u{1f}"), r#""\u0001\u001f""#);
+        assert_eq!(s("é/\u{2028}\u{7f}😀"), "\"é/\u{2028}\u{7f}😀\"");
+    }
+
+    #[test]
+    fn writes_integers() {
+        let mut out = Vec::new();
+        write_u64(&mut out, 0);
+        out.push(b' ');
+        write_u64_str(&mut out, u64::MAX);
+        assert_eq!(out, b"0 \"18446744073709551615\"");
+    }
+}

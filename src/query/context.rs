@@ -1,0 +1,186 @@
+//! The caller context: who asks, with which Zitadel permissions and Camunda grants.
+//!
+//! Without a caller a query runs with full rights (a trusted server-side use). The context is
+//! identity-links' own input, not a peer's, so it is read strictly: an unknown field such as
+//! `permission` (for `permissions`) is refused rather than silently granting or denying.
+
+use crate::json::Value;
+
+/// `context` of every query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallContext {
+    /// The caller, or `None` for a trusted call.
+    pub caller: Option<Caller>,
+}
+
+/// `context.caller`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's user id.
+    pub user_id: String,
+    /// Zitadel permissions: `user.read` (instance) or `user.read@<org>`.
+    pub permissions: Vec<String>,
+    /// Camunda grants, already resolved for this caller.
+    pub authorizations: Vec<Grant>,
+}
+
+/// A Camunda resource type that grants apply to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// `Task`
+    Task,
+    /// `Group`
+    Group,
+    /// `User`
+    User,
+}
+
+impl Resource {
+    /// The name as Camunda writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Task => "Task",
+            Resource::Group => "Group",
+            Resource::User => "User",
+        }
+    }
+}
+
+/// One row of Camunda's `ACT_RU_AUTHORIZATION` that applies to the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The resource type.
+    pub resource: Resource,
+    /// The resource id, or `*` for every id.
+    pub resource_id: String,
+    /// Granted permissions (`READ`, ..., or `ALL`).
+    pub permissions: Vec<String>,
+}
+
+/// A malformed context, with the path of the bad value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextError(pub String);
+
+impl CallContext {
+    /// Reads a context value; `None`, `null` and a missing `caller` mean a trusted call.
+    pub fn from_value(value: Option<&Value>) -> Result<CallContext, ContextError> {
+        let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+            return Ok(CallContext::default());
+        };
+        let members = object(value, "context")?;
+        only(members, "context", &["caller"])?;
+        let caller = match value.get_present("caller") {
+            None => None,
+            Some(caller) => Some(Caller::from_value(caller)?),
+        };
+        Ok(CallContext { caller })
+    }
+}
+
+impl Caller {
+    fn from_value(value: &Value) -> Result<Caller, ContextError> {
+        let members = object(value, "context.caller")?;
+        only(members, "context.caller", &["userId", "permissions", "authorizations"])?;
+        let user_id = match value.get("userId") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => return Err(wrong("context.caller.userId", "a string", other)),
+            None => return Err(ContextError("context.caller.userId: required field is missing".into())),
+        };
+        let permissions = strings(value.get_present("permissions"), "context.caller.permissions")?;
+        let authorizations = match value.get_present("authorizations") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, g)| Grant::from_value(g, &format!("context.caller.authorizations[{i}]")))
+                .collect::<Result<_, _>>()?,
+            Some(other) => return Err(wrong("context.caller.authorizations", "an array", other)),
+        };
+        Ok(Caller { user_id, permissions, authorizations })
+    }
+
+    /// Whether the Camunda grants allow `READ` on `resource` `id` (an exact id or `*`).
+    pub fn can_read(&self, resource: Resource, id: &str) -> bool {
+        self.authorizations.iter().any(|g| g.resource == resource && g.grants_read() && (g.resource_id == "*" || g.resource_id == id))
+    }
+
+    /// The caller's `READ` grants on one resource type, prepared for many checks.
+    pub fn read_grants(&self, resource: Resource) -> ReadGrants<'_> {
+        let relevant = self.authorizations.iter().filter(|g| g.resource == resource && g.grants_read());
+        let mut ids: Vec<&str> = relevant.clone().map(|g| g.resource_id.as_str()).collect();
+        ids.sort_unstable();
+        ReadGrants { any: ids.binary_search(&"*").is_ok(), ids }
+    }
+}
+
+impl Grant {
+    fn from_value(value: &Value, path: &str) -> Result<Grant, ContextError> {
+        let members = object(value, path)?;
+        only(members, path, &["resource", "resourceId", "permissions"])?;
+        let resource = match value.get("resource") {
+            Some(Value::String(s)) if s == "Task" => Resource::Task,
+            Some(Value::String(s)) if s == "Group" => Resource::Group,
+            Some(Value::String(s)) if s == "User" => Resource::User,
+            Some(Value::String(s)) => return Err(ContextError(format!("{path}.resource: unknown resource {s:?} (Task, Group or User)"))),
+            Some(other) => return Err(wrong(&format!("{path}.resource"), "a string", other)),
+            None => return Err(ContextError(format!("{path}.resource: required field is missing"))),
+        };
+        let resource_id = match value.get("resourceId") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => return Err(wrong(&format!("{path}.resourceId"), "a string", other)),
+            None => return Err(ContextError(format!("{path}.resourceId: required field is missing"))),
+        };
+        let permissions = strings(value.get_present("permissions"), &format!("{path}.permissions"))?;
+        Ok(Grant { resource, resource_id, permissions })
+    }
+
+    fn grants_read(&self) -> bool {
+        self.permissions.iter().any(|p| p == "READ" || p == "ALL")
+    }
+}
+
+/// `READ` grants on one resource type: all ids, or a sorted list.
+pub struct ReadGrants<'a> {
+    any: bool,
+    ids: Vec<&'a str>,
+}
+
+impl ReadGrants<'_> {
+    /// Whether `id` may be read.
+    pub fn allows(&self, id: &str) -> bool {
+        self.any || self.ids.binary_search(&id).is_ok()
+    }
+}
+
+fn object<'v>(value: &'v Value, path: &str) -> Result<&'v [(String, Value)], ContextError> {
+    match value {
+        Value::Object(members) => Ok(members),
+        other => Err(wrong(path, "an object", other)),
+    }
+}
+
+fn only(members: &[(String, Value)], path: &str, allowed: &[&str]) -> Result<(), ContextError> {
+    match members.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        Some((k, _)) => Err(ContextError(format!("{path}.{k}: unknown field (allowed here: {})", allowed.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+fn strings(value: Option<&Value>, path: &str) -> Result<Vec<String>, ContextError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(wrong(&format!("{path}[{i}]"), "a string", other)),
+            })
+            .collect(),
+        Some(other) => Err(wrong(path, "an array of strings", other)),
+    }
+}
+
+fn wrong(path: &str, expected: &str, found: &Value) -> ContextError {
+    ContextError(format!("{path}: expected {expected}, found {}", found.described()))
+}

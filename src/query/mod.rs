@@ -1,0 +1,114 @@
+//! The three queries, their requests and the caller context.
+//!
+//! Each query writes the peer's exact JSON body into a byte buffer: the HTTP path hands those
+//! bytes to a `Response` as they are, and the JavaScript API parses them into objects whose
+//! `JSON.stringify` gives the same bytes back.
+
+pub mod context;
+mod identity_links;
+mod idp_links;
+pub mod java_set;
+pub mod request;
+mod user_groups;
+
+pub use context::{CallContext, Caller, ContextError, Grant, Resource};
+pub use request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
+
+use crate::error::{CamundaError, QueryError, ZitadelError};
+use crate::json::Value;
+use crate::snapshot::Snapshot;
+
+/// Which query to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// `getIdentityLinks`
+    IdentityLinks,
+    /// `getUserGroups`
+    UserGroups,
+    /// `listIdpLinks`
+    ListIdpLinks,
+}
+
+impl Query {
+    /// The query by its JavaScript name.
+    pub fn from_name(name: &str) -> Option<Query> {
+        match name {
+            "getIdentityLinks" => Some(Query::IdentityLinks),
+            "getUserGroups" => Some(Query::UserGroups),
+            "listIdpLinks" => Some(Query::ListIdpLinks),
+            _ => None,
+        }
+    }
+
+    /// The query's JavaScript name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Query::IdentityLinks => "getIdentityLinks",
+            Query::UserGroups => "getUserGroups",
+            Query::ListIdpLinks => "listIdpLinks",
+        }
+    }
+
+    /// A context error as this query's peer reports a malformed request.
+    fn context_error(self, e: ContextError) -> QueryError {
+        match self {
+            Query::IdentityLinks | Query::UserGroups => CamundaError::InvalidRequest { message: e.0 }.into(),
+            Query::ListIdpLinks => ZitadelError::InvalidArgument { message: e.0 }.into(),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Runs `query` with a request and an optional context given as JSON values, appending the
+    /// answer's JSON body to `out` (nothing is appended on error).
+    ///
+    /// # Errors
+    /// The peer's error for a malformed request or context, or the query's own errors.
+    pub fn run(&self, query: Query, request: &Value, context: Option<&Value>, out: &mut Vec<u8>) -> Result<(), QueryError> {
+        let start = out.len();
+        let result = self.run_inner(query, request, context, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn run_inner(&self, query: Query, request: &Value, context: Option<&Value>, out: &mut Vec<u8>) -> Result<(), QueryError> {
+        match query {
+            Query::IdentityLinks => {
+                let request = IdentityLinksRequest::from_value(request)?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                Ok(self.identity_links(&request, &context, out)?)
+            }
+            Query::UserGroups => {
+                let request = UserGroupsRequest::from_value(request)?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                Ok(self.user_groups(&request, &context, out)?)
+            }
+            Query::ListIdpLinks => {
+                let request = ListIdpLinksRequest::from_value(request)?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                Ok(self.list_idp_links(&request, &context, out)?)
+            }
+        }
+    }
+
+    /// [`Snapshot::run`] over JSON text, returning the body as a `String`.
+    ///
+    /// # Errors
+    /// As [`Snapshot::run`]; malformed JSON is the peer's malformed-request error.
+    pub fn run_json(&self, query: Query, request: &str, context: Option<&str>) -> Result<String, QueryError> {
+        let malformed = |e: crate::json::SyntaxError| -> QueryError {
+            let message = format!("request is not valid JSON: {e}");
+            match query {
+                Query::ListIdpLinks => ZitadelError::InvalidArgument { message: format!("proto: syntax error: {e}") }.into(),
+                _ => CamundaError::InvalidRequest { message }.into(),
+            }
+        };
+        let request = Value::parse(request.as_bytes()).map_err(malformed)?;
+        let context = context.map(|c| Value::parse(c.as_bytes())).transpose().map_err(malformed)?;
+        let mut out = Vec::new();
+        self.run(query, &request, context.as_ref(), &mut out)?;
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+}

@@ -1,0 +1,1 @@
+//! The binary form: see the module docs (written next).

@@ -1,0 +1,232 @@
+//! The string table: every string of a snapshot stored once, named by a `u32` symbol.
+//!
+//! One text buffer, one end offset per symbol and one open-addressing hash index make the
+//! whole table three flat vectors: cheap to build, small in wasm memory (no allocation per
+//! string) and written to the binary form as they are, index included.
+
+/// A string's number in the [`Strings`] table.
+pub type Sym = u32;
+
+/// The "no value" symbol, for optional fields (`null`) and empty slots.
+pub const NONE: Sym = u32::MAX;
+
+/// Interned strings with lookup by content.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Strings {
+    /// All strings, concatenated.
+    pub(crate) text: String,
+    /// `ends[s]` is where symbol `s` ends in `text`; it starts where `s - 1` ends.
+    pub(crate) ends: Vec<u32>,
+    /// Open-addressing hash index (power-of-two size, linear probing): a symbol or [`NONE`].
+    pub(crate) slots: Vec<Sym>,
+}
+
+/// Why a string cannot enter the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableFull;
+
+impl Strings {
+    /// How many distinct strings the table holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The text of symbol `sym`; `""` for [`NONE`] or an unknown symbol.
+    #[inline]
+    pub fn get(&self, sym: Sym) -> &str {
+        let i = sym as usize;
+        let end = match self.ends.get(i) {
+            Some(&e) => e as usize,
+            None => return "",
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// The text of an optional symbol.
+    #[inline]
+    pub fn get_opt(&self, sym: Sym) -> Option<&str> {
+        (sym != NONE).then(|| self.get(sym))
+    }
+
+    /// The symbol of `s`, if the table holds it.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = hash(s.as_bytes()) as usize & mask;
+        loop {
+            let sym = self.slots[slot];
+            if sym == NONE {
+                return None;
+            }
+            if self.get(sym) == s {
+                return Some(sym);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The symbol of `s`, adding it when new. Fails only past 4 GiB of text or 2^31 strings.
+    pub fn intern(&mut self, s: &str) -> Result<Sym, TableFull> {
+        if self.ends.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = hash(s.as_bytes()) as usize & mask;
+        loop {
+            let sym = self.slots[slot];
+            if sym == NONE {
+                break;
+            }
+            if self.get(sym) == s {
+                return Ok(sym);
+            }
+            slot = (slot + 1) & mask;
+        }
+        let end = u32::try_from(self.text.len() + s.len()).map_err(|_| TableFull)?;
+        let sym = Sym::try_from(self.ends.len()).ok().filter(|&n| n < (1 << 31)).ok_or(TableFull)?;
+        self.text.push_str(s);
+        self.ends.push(end);
+        self.slots[slot] = sym;
+        Ok(sym)
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let mut slots = vec![NONE; size];
+        let mask = size - 1;
+        for sym in 0..self.ends.len() as Sym {
+            let mut slot = hash(self.get(sym).as_bytes()) as usize & mask;
+            while slots[slot] != NONE {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = sym;
+        }
+        self.slots = slots;
+    }
+
+    /// Checks the invariants that [`Strings::get`] and [`Strings::lookup`] rely on for
+    /// correctness (they never panic either way): ends ascending on character boundaries, an
+    /// index of the right shape that finds every symbol.
+    pub(crate) fn check(&self) -> bool {
+        let mut prev = 0usize;
+        for &end in &self.ends {
+            let end = end as usize;
+            if end < prev || !self.text.is_char_boundary(end) {
+                return false;
+            }
+            prev = end;
+        }
+        if prev != self.text.len() || self.ends.len() >= (1 << 31) {
+            return false;
+        }
+        let size = self.slots.len();
+        let shaped = if self.ends.is_empty() { size == 0 || size.is_power_of_two() } else { size.is_power_of_two() && size > self.ends.len() };
+        // Exactly one occupied slot per symbol leaves empty slots, so lookups terminate.
+        shaped
+            && self.slots.iter().all(|&s| s == NONE || (s as usize) < self.ends.len())
+            && self.slots.iter().filter(|&&s| s != NONE).count() == self.ends.len()
+            && (0..self.ends.len() as Sym).all(|s| self.lookup(self.get(s)) == Some(s))
+    }
+}
+
+/// A fast, deterministic 64-bit hash of bytes (deterministic so the index can be stored).
+#[inline]
+pub fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 32)
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, 32-bit wrap-around); 0 for `None`.
+pub fn java_hash(s: Option<&str>) -> i32 {
+    s.map_or(0, |s| s.encode_utf16().fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit))))
+}
+
+/// Java's `String.compareTo`: order by UTF-16 code units (differs from UTF-8 byte order only
+/// between U+E000..U+FFFF and characters beyond U+FFFF).
+pub fn cmp_utf16(a: &str, b: &str) -> std::cmp::Ordering {
+    let diff = a.bytes().zip(b.bytes()).position(|(x, y)| x != y);
+    match diff {
+        None => a.len().cmp(&b.len()),
+        Some(i) => {
+            // Back up to the start of the character that differs (the prefix is shared).
+            let mut start = i;
+            while !a.is_char_boundary(start) {
+                start -= 1;
+            }
+            let units = |s: &str| s[start..].chars().next().map(|c| {
+                let mut buf = [0u16; 2];
+                let n = c.encode_utf16(&mut buf).len();
+                (buf, n)
+            });
+            match (units(a), units(b)) {
+                (Some((x, nx)), Some((y, ny))) => x[..nx].cmp(&y[..ny]),
+                _ => a.len().cmp(&b.len()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn interns_once_and_finds_again() {
+        let mut t = Strings::default();
+        let words: Vec<String> = (0..1000).map(|i| format!("word-{i}")).collect();
+        let syms: Vec<Sym> = words.iter().map(|w| t.intern(w).unwrap_or(NONE)).collect();
+        for (w, &s) in words.iter().zip(&syms) {
+            assert_eq!(t.intern(w), Ok(s));
+            assert_eq!(t.lookup(w), Some(s));
+            assert_eq!(t.get(s), w);
+        }
+        assert_eq!(t.len(), 1000);
+        assert_eq!(t.lookup("absent"), None);
+        assert_eq!(t.get(NONE), "");
+        assert!(t.check());
+    }
+
+    #[test]
+    fn java_string_hash_code() {
+        assert_eq!(java_hash(Some("")), 0);
+        assert_eq!(java_hash(Some("demo")), 3_079_651);
+        assert_eq!(java_hash(Some("polygenelubricants")), i32::MIN);
+        assert_eq!(java_hash(Some("😀")), 0xD83D * 31 + 0xDE00);
+        assert_eq!(java_hash(None), 0);
+    }
+
+    #[test]
+    fn utf16_order_differs_from_utf8_only_above_the_bmp() {
+        assert_eq!(cmp_utf16("a", "b"), Ordering::Less);
+        assert_eq!(cmp_utf16("ab", "a"), Ordering::Greater);
+        assert_eq!(cmp_utf16("Z", "a"), Ordering::Less);
+        // U+FF5E is above the high surrogates in UTF-16, below U+1F600 in code points.
+        assert_eq!(cmp_utf16("\u{FF5E}", "😀"), Ordering::Greater);
+        assert_eq!("\u{FF5E}".cmp("😀"), Ordering::Less);
+        assert_eq!(cmp_utf16("xé", "xé"), Ordering::Equal);
+    }
+}
