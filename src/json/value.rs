@@ -132,9 +132,13 @@ mod tests {
 
     #[test]
     fn round_trips_compact_json() {
-        let text = r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\u00e9\ud83d\ude00"},"e":{},"f":[]}"#;
+        let text =
+            r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\u00e9\ud83d\ude00"},"e":{},"f":[]}"#;
         let v = Value::parse(text.as_bytes()).expect("valid JSON");
-        assert_eq!(v.to_json(), "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}");
+        assert_eq!(
+            v.to_json(),
+            "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}"
+        );
     }
 
     #[test]
@@ -144,7 +148,10 @@ mod tests {
         assert_eq!(problem(r#""\udc00x""#), Some(SyntaxProblem::LoneSurrogate));
         assert_eq!(problem("\"a\u{1}\""), Some(SyntaxProblem::ControlCharacter));
         assert_eq!(problem("[1,]"), Some(SyntaxProblem::UnexpectedCharacter));
-        assert_eq!(problem(r#"{"a":1,}"#), Some(SyntaxProblem::UnexpectedCharacter));
+        assert_eq!(
+            problem(r#"{"a":1,}"#),
+            Some(SyntaxProblem::UnexpectedCharacter)
+        );
         assert_eq!(problem("[1 2]"), Some(SyntaxProblem::UnexpectedCharacter));
         assert_eq!(problem("01"), Some(SyntaxProblem::TrailingCharacters));
         assert_eq!(problem("{} x"), Some(SyntaxProblem::TrailingCharacters));
@@ -168,7 +175,7 @@ mod tests {
 
     #[test]
     fn error_positions_are_line_and_column() {
-        let e = Value::parse(b"{\n  \"a\": tru\n}").err().expect("error");
+        let e = Value::parse(b"{\n  \"a\": tru\n}").expect_err("error");
         assert_eq!((e.line, e.column), (2, 8));
     }
 }

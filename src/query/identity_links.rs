@@ -13,12 +13,19 @@ impl Snapshot {
     /// # Errors
     /// `NullValueException` (400) for an unknown task; `AuthorizationException` (403) when a
     /// caller lacks `READ` on the task (checked after the lookup, A1).
-    pub fn identity_links(&self, request: &IdentityLinksRequest, context: &CallContext, out: &mut Vec<u8>) -> Result<(), CamundaError> {
+    pub fn identity_links(
+        &self,
+        request: &IdentityLinksRequest,
+        context: &CallContext,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CamundaError> {
         let task = self
             .strings
             .lookup(&request.task_id)
             .and_then(|sym| BySym::row(&self.by_sym.task, sym))
-            .ok_or_else(|| CamundaError::TaskNotFound { task_id: request.task_id.clone() })?;
+            .ok_or_else(|| CamundaError::TaskNotFound {
+                task_id: request.task_id.clone(),
+            })?;
         if let Some(caller) = &context.caller {
             if !caller.can_read(Resource::Task, &request.task_id) {
                 return Err(CamundaError::Unauthorized {
@@ -37,17 +44,34 @@ impl Snapshot {
         let mut first = true;
         let from = t.links_at.get(task).copied().unwrap_or(0) as usize;
         let to = t.links_at.get(task + 1).copied().unwrap_or(0) as usize;
-        for (&reference, &kind) in t.link_ref.get(from..to).unwrap_or(&[]).iter().zip(t.link_type.get(from..to).unwrap_or(&[])) {
+        for (&reference, &kind) in t
+            .link_ref
+            .get(from..to)
+            .unwrap_or(&[])
+            .iter()
+            .zip(t.link_type.get(from..to).unwrap_or(&[]))
+        {
             let type_sym = kind >> 1;
             if wanted_sym.is_some_and(|w| w != type_sym) {
                 continue;
             }
             let is_group = kind & 1 == 1;
             let reference = self.str(reference);
-            write_link(out, &mut first, (!is_group).then_some(reference), is_group.then_some(reference), self.str(type_sym));
+            write_link(
+                out,
+                &mut first,
+                (!is_group).then_some(reference),
+                is_group.then_some(reference),
+                self.str(type_sym),
+            );
         }
-        for (person, kind) in [(t.assignee.get(task), "assignee"), (t.owner.get(task), "owner")] {
-            let Some(person) = person.and_then(|&p| self.opt_str(p)) else { continue };
+        for (person, kind) in [
+            (t.assignee.get(task), "assignee"),
+            (t.owner.get(task), "owner"),
+        ] {
+            let Some(person) = person.and_then(|&p| self.opt_str(p)) else {
+                continue;
+            };
             if wanted.is_none_or(|w| w == kind) {
                 write_link(out, &mut first, Some(person), None, kind);
             }
@@ -58,7 +82,13 @@ impl Snapshot {
 }
 
 /// `{"userId":..,"groupId":..,"type":..}`, Jackson's key order with nulls written.
-fn write_link(out: &mut Vec<u8>, first: &mut bool, user: Option<&str>, group: Option<&str>, kind: &str) {
+fn write_link(
+    out: &mut Vec<u8>,
+    first: &mut bool,
+    user: Option<&str>,
+    group: Option<&str>,
+    kind: &str,
+) {
     if !*first {
         out.push(b',');
     }

@@ -7,7 +7,8 @@ use crate::json::writer::{write_str, write_u64_str};
 use crate::snapshot::{range, BySym, Snapshot};
 
 /// protoc-gen-validate's message for a user id outside 1..=200 runes (Z2).
-const USER_ID_LENGTH: &str = "invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive";
+const USER_ID_LENGTH: &str =
+    "invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive";
 
 impl Snapshot {
     /// Writes the `ListIDPLinksResponse` for a user's IdP links: newest first unless `asc`,
@@ -17,21 +18,35 @@ impl Snapshot {
     /// Code 3 for a user id of the wrong length (Z2) or a limit above the maximum (Z3); with a
     /// caller reading someone else's non-empty page, code 5 without any permission and code 7
     /// without `user.read` on the user's organisation (Z11).
-    pub fn list_idp_links(&self, request: &ListIdpLinksRequest, context: &CallContext, out: &mut Vec<u8>) -> Result<(), ZitadelError> {
+    pub fn list_idp_links(
+        &self,
+        request: &ListIdpLinksRequest,
+        context: &CallContext,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ZitadelError> {
         let runes = request.user_id.chars().count();
         if !(1..=200).contains(&runes) {
-            return Err(ZitadelError::InvalidArgument { message: USER_ID_LENGTH.into() });
+            return Err(ZitadelError::InvalidArgument {
+                message: USER_ID_LENGTH.into(),
+            });
         }
         let limit = match request.limit {
             0 => self.limits.default_limit,
             n if n > self.limits.max_limit => return Err(ZitadelError::LIMIT_EXCEEDED),
             n => n,
         };
-        let user = self.strings.lookup(&request.user_id).and_then(|sym| BySym::row(&self.by_sym.user, sym));
-        let links = user.map_or(&[][..], |user| range(&self.users.idp_at, &self.users.idp, user));
+        let user = self
+            .strings
+            .lookup(&request.user_id)
+            .and_then(|sym| BySym::row(&self.by_sym.user, sym));
+        let links = user.map_or(&[][..], |user| {
+            range(&self.users.idp_at, &self.users.idp, user)
+        });
         let total = links.len();
         // The page as a range of positions in creation order.
-        let skip = usize::try_from(request.offset).unwrap_or(usize::MAX).min(total);
+        let skip = usize::try_from(request.offset)
+            .unwrap_or(usize::MAX)
+            .min(total);
         let take = (limit as usize).min(total - skip);
         let page: Box<dyn Iterator<Item = &u32>> = if request.asc {
             Box::new(links[skip..skip + take].iter())
@@ -90,7 +105,11 @@ impl Snapshot {
         let allowed = permissions.iter().any(|p| {
             p == "user.read" || (org.is_some_and(|org| p.strip_prefix("user.read@") == Some(org)))
         });
-        if allowed { Ok(()) } else { Err(ZitadelError::PERMISSION_DENIED) }
+        if allowed {
+            Ok(())
+        } else {
+            Err(ZitadelError::PERMISSION_DENIED)
+        }
     }
 
     /// `{"idpId":..,"userId":..,"userName":..}`, the empty user name omitted (Z8, Z9).

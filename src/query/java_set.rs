@@ -32,7 +32,13 @@ impl Default for JavaHashSet {
 impl JavaHashSet {
     /// An empty set (Java allocates its 16 buckets on the first insertion; no difference here).
     pub fn new() -> Self {
-        JavaHashSet { heads: vec![NONE; 16], tails: vec![NONE; 16], next: Vec::new(), keys: Vec::new(), spreads: Vec::new() }
+        JavaHashSet {
+            heads: vec![NONE; 16],
+            tails: vec![NONE; 16],
+            next: Vec::new(),
+            keys: Vec::new(),
+            spreads: Vec::new(),
+        }
     }
 
     /// How many keys the set holds.
@@ -137,7 +143,11 @@ mod tests {
         set.insert(9, 9 * 64);
         assert_eq!(set.buckets(), 64);
         set.insert(10, 10 * 64);
-        assert_eq!(set.buckets(), 64, "tables of 64+ buckets treeify instead of resizing");
+        assert_eq!(
+            set.buckets(),
+            64,
+            "tables of 64+ buckets treeify instead of resizing"
+        );
         assert_eq!(set.iter().collect::<Vec<_>>(), (0..11).collect::<Vec<_>>());
     }
 

@@ -44,7 +44,10 @@ fn camunda_invalid(message: String) -> CamundaError {
 fn camunda_object(value: &Value) -> Result<(), CamundaError> {
     match value {
         Value::Object(_) => Ok(()),
-        other => Err(camunda_invalid(format!("The request must be an object, found {}", other.described()))),
+        other => Err(camunda_invalid(format!(
+            "The request must be an object, found {}",
+            other.described()
+        ))),
     }
 }
 
@@ -54,13 +57,25 @@ impl IdentityLinksRequest {
         camunda_object(value)?;
         let task_id = match value.get("taskId") {
             Some(Value::String(s)) => s.clone(),
-            None | Some(Value::Null) => return Err(camunda_invalid("No task id was supplied".into())),
-            Some(other) => return Err(camunda_invalid(format!("The task id must be a string, found {}", other.described()))),
+            None | Some(Value::Null) => {
+                return Err(camunda_invalid("No task id was supplied".into()))
+            }
+            Some(other) => {
+                return Err(camunda_invalid(format!(
+                    "The task id must be a string, found {}",
+                    other.described()
+                )))
+            }
         };
         let kind = match value.get_present("type") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => return Err(camunda_invalid(format!("The type filter must be a string, found {}", other.described()))),
+            Some(other) => {
+                return Err(camunda_invalid(format!(
+                    "The type filter must be a string, found {}",
+                    other.described()
+                )))
+            }
         };
         Ok(IdentityLinksRequest { task_id, kind })
     }
@@ -73,7 +88,12 @@ impl UserGroupsRequest {
         let user_id = match value.get_present("userId") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => return Err(camunda_invalid(format!("The user id must be a string, found {}", other.described()))),
+            Some(other) => {
+                return Err(camunda_invalid(format!(
+                    "The user id must be a string, found {}",
+                    other.described()
+                )))
+            }
         };
         Ok(UserGroupsRequest { user_id })
     }
@@ -81,7 +101,12 @@ impl UserGroupsRequest {
 
 /// protojson's message for a value that does not fit a field.
 fn invalid_value(kind: &str, field: &str, value: &Value) -> ZitadelError {
-    ZitadelError::InvalidArgument { message: format!("proto: invalid value for {kind} field {field}: {}", value.to_json()) }
+    ZitadelError::InvalidArgument {
+        message: format!(
+            "proto: invalid value for {kind} field {field}: {}",
+            value.to_json()
+        ),
+    }
 }
 
 impl ListIdpLinksRequest {
@@ -95,7 +120,12 @@ impl ListIdpLinksRequest {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(invalid_value("string", "userId", other)),
         };
-        let mut request = ListIdpLinksRequest { user_id, offset: 0, limit: 0, asc: false };
+        let mut request = ListIdpLinksRequest {
+            user_id,
+            offset: 0,
+            limit: 0,
+            asc: false,
+        };
         let query = match value.get_present("query") {
             None => return Ok(request),
             Some(q @ Value::Object(_)) => q,

@@ -14,12 +14,22 @@ impl Snapshot {
     ///
     /// # Errors
     /// `InvalidRequestException` (400) when no user id is given (G1).
-    pub fn user_groups(&self, request: &UserGroupsRequest, context: &CallContext, out: &mut Vec<u8>) -> Result<(), CamundaError> {
+    pub fn user_groups(
+        &self,
+        request: &UserGroupsRequest,
+        context: &CallContext,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CamundaError> {
         let user_id = request
             .user_id
             .as_deref()
-            .ok_or_else(|| CamundaError::InvalidRequest { message: "No user id was supplied".into() })?;
-        let user = self.strings.lookup(user_id).and_then(|sym| BySym::row(&self.by_sym.user, sym));
+            .ok_or_else(|| CamundaError::InvalidRequest {
+                message: "No user id was supplied".into(),
+            })?;
+        let user = self
+            .strings
+            .lookup(user_id)
+            .and_then(|sym| BySym::row(&self.by_sym.user, sym));
         let caller = context.caller.as_ref();
         let group_grants = caller.map(|c| c.read_grants(Resource::Group));
         let user_grants = caller.map(|c| c.read_grants(Resource::User));
@@ -32,8 +42,13 @@ impl Snapshot {
         let mut first = true;
         for &group in groups {
             let group = group as usize;
-            let (Some(&id), Some(&name)) = (g.id.get(group), g.name.get(group)) else { continue };
-            if group_grants.as_ref().is_some_and(|grants| !grants.allows(self.str(id))) {
+            let (Some(&id), Some(&name)) = (g.id.get(group), g.name.get(group)) else {
+                continue;
+            };
+            if group_grants
+                .as_ref()
+                .is_some_and(|grants| !grants.allows(self.str(id)))
+            {
                 continue;
             }
             if !first {
@@ -49,11 +64,18 @@ impl Snapshot {
                 if Some(member as usize) == user {
                     continue;
                 }
-                let (Some(&member_id), Some(&hash)) = (u.id.get(member as usize), u.java_hash.get(member as usize)) else { continue };
-                if user_grants.as_ref().is_some_and(|grants| !grants.allows(self.str(member_id))) {
+                let (Some(&member_id), Some(&hash)) =
+                    (u.id.get(member as usize), u.java_hash.get(member as usize))
+                else {
+                    continue;
+                };
+                if user_grants
+                    .as_ref()
+                    .is_some_and(|grants| !grants.allows(self.str(member_id)))
+                {
                     continue;
                 }
-                set.insert(member, hash);
+                set.insert(member, hash as i32);
             }
         }
         out.extend_from_slice(br#"],"groupUsers":["#);

@@ -33,7 +33,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { default_limit: DEFAULT_LIMIT, max_limit: MAX_LIMIT }
+        Limits {
+            default_limit: DEFAULT_LIMIT,
+            max_limit: MAX_LIMIT,
+        }
     }
 }
 
@@ -41,12 +44,25 @@ impl Limits {
     /// Checked options: both at least 1.
     pub fn new(default_limit: u32, max_limit: u32) -> Result<Limits, SnapshotError> {
         if default_limit == 0 {
-            return Err(SnapshotError::new("options.defaultLimit", SnapshotProblem::Option { why: "must be at least 1" }));
+            return Err(SnapshotError::new(
+                "options.defaultLimit",
+                SnapshotProblem::Option {
+                    why: "must be at least 1",
+                },
+            ));
         }
         if max_limit == 0 {
-            return Err(SnapshotError::new("options.maxLimit", SnapshotProblem::Option { why: "must be at least 1" }));
+            return Err(SnapshotError::new(
+                "options.maxLimit",
+                SnapshotProblem::Option {
+                    why: "must be at least 1",
+                },
+            ));
         }
-        Ok(Limits { default_limit, max_limit })
+        Ok(Limits {
+            default_limit,
+            max_limit,
+        })
     }
 }
 
@@ -61,8 +77,9 @@ pub struct Users {
     pub last: Vec<Sym>,
     /// `org` or [`NONE`]
     pub org: Vec<Sym>,
-    /// The hash code of Camunda's `UserDto` for this user (SEMANTICS.md G5).
-    pub java_hash: Vec<i32>,
+    /// The hash code of Camunda's `UserDto` for this user (SEMANTICS.md G5), as the bits of a
+    /// Java `int`.
+    pub java_hash: Vec<u32>,
     /// Row `u`'s groups are `groups[groups_at[u]..groups_at[u + 1]]`, in G3 order.
     pub groups_at: Vec<u32>,
     /// Group rows, per user.
@@ -131,7 +148,11 @@ impl BySym {
     /// The row for `sym` in `column`, if any.
     #[inline]
     pub fn row(column: &[u32], sym: Sym) -> Option<usize> {
-        column.get(sym as usize).copied().filter(|&r| r != NONE).map(|r| r as usize)
+        column
+            .get(sym as usize)
+            .copied()
+            .filter(|&r| r != NONE)
+            .map(|r| r as usize)
     }
 }
 
@@ -180,7 +201,12 @@ impl Stats {
     pub fn to_json(&self) -> String {
         format!(
             r#"{{"users":{},"groups":{},"memberships":{},"tasks":{},"identityLinks":{},"idpLinks":{}}}"#,
-            self.users, self.groups, self.memberships, self.tasks, self.identity_links, self.idp_links
+            self.users,
+            self.groups,
+            self.memberships,
+            self.tasks,
+            self.identity_links,
+            self.idp_links
         )
     }
 }

@@ -20,7 +20,10 @@ pub const MAX_SECONDS: i64 = 253_402_300_799;
 
 impl Default for Timestamp {
     fn default() -> Self {
-        Timestamp { seconds: MIN_SECONDS, nanos: 0 }
+        Timestamp {
+            seconds: MIN_SECONDS,
+            nanos: 0,
+        }
     }
 }
 
@@ -39,9 +42,11 @@ impl TimestampProblem {
     /// A short explanation for error messages.
     pub fn describe(self) -> &'static str {
         match self {
-            TimestampProblem::Format => "not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM))",
+            TimestampProblem::Format => "expected YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)",
             TimestampProblem::Range => "a date or time field is out of range",
-            TimestampProblem::OutOfRange => "outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z",
+            TimestampProblem::OutOfRange => {
+                "outside protobuf's range 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z"
+            }
         }
     }
 }
@@ -54,7 +59,11 @@ impl Timestamp {
         let num = |from: usize, len: usize| -> Result<i64, TimestampProblem> {
             let digits = b.get(from..from + len).ok_or(TimestampProblem::Format)?;
             digits.iter().try_fold(0i64, |acc, &d| {
-                if d.is_ascii_digit() { Ok(acc * 10 + i64::from(d - b'0')) } else { Err(TimestampProblem::Format) }
+                if d.is_ascii_digit() {
+                    Ok(acc * 10 + i64::from(d - b'0'))
+                } else {
+                    Err(TimestampProblem::Format)
+                }
             })
         };
         let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
@@ -86,18 +95,33 @@ impl Timestamp {
                     return Err(TimestampProblem::Range);
                 }
                 let total = h * 60 + m;
-                if sign == b'-' { -total } else { total }
+                if sign == b'-' {
+                    -total
+                } else {
+                    total
+                }
             }
             _ => return Err(TimestampProblem::Format),
         };
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+        if !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
             return Err(TimestampProblem::Range);
         }
-        let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+        let seconds =
+            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+                - offset_minutes * 60;
         if !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds) {
             return Err(TimestampProblem::OutOfRange);
         }
-        Ok(Timestamp { seconds, nanos: nanos as u32 })
+        Ok(Timestamp {
+            seconds,
+            nanos: nanos as u32,
+        })
     }
 
     /// Renders as protojson does: UTC, `Z`, and the fewest of 0, 3, 6 or 9 fractional digits
@@ -177,14 +201,25 @@ mod tests {
     use super::*;
 
     fn round(text: &str) -> String {
-        Timestamp::parse(text).map(|t| t.render()).unwrap_or_else(|e| format!("{e:?}"))
+        Timestamp::parse(text)
+            .map(|t| t.render())
+            .unwrap_or_else(|e| format!("{e:?}"))
     }
 
     #[test]
     fn renders_like_protojson() {
-        assert_eq!(round("2025-01-16T02:26:13.541Z"), "2025-01-16T02:26:13.541Z");
-        assert_eq!(round("2025-01-01T10:00:00.123456Z"), "2025-01-01T10:00:00.123456Z");
-        assert_eq!(round("2025-01-01T10:00:00.1234567Z"), "2025-01-01T10:00:00.123456700Z");
+        assert_eq!(
+            round("2025-01-16T02:26:13.541Z"),
+            "2025-01-16T02:26:13.541Z"
+        );
+        assert_eq!(
+            round("2025-01-01T10:00:00.123456Z"),
+            "2025-01-01T10:00:00.123456Z"
+        );
+        assert_eq!(
+            round("2025-01-01T10:00:00.1234567Z"),
+            "2025-01-01T10:00:00.123456700Z"
+        );
         assert_eq!(round("2025-01-01T10:00:00.000Z"), "2025-01-01T10:00:00Z");
         assert_eq!(round("2025-01-01T10:00:00.5Z"), "2025-01-01T10:00:00.500Z");
         assert_eq!(Timestamp::default().render(), "0001-01-01T00:00:00Z");
@@ -199,14 +234,37 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_rfc3339() {
-        for bad in ["16.01.2025", "2025-01-16", "2025-01-16T02:26:13", "2025-01-16 02:26:13Z", "2025-01-16T02:26:13.Z", "2025-01-16T02:26:13.1234567890Z", "2025-01-16T02:26:13+0100"] {
-            assert_eq!(Timestamp::parse(bad), Err(TimestampProblem::Format), "{bad}");
+        for bad in [
+            "16.01.2025",
+            "2025-01-16",
+            "2025-01-16T02:26:13",
+            "2025-01-16 02:26:13Z",
+            "2025-01-16T02:26:13.Z",
+            "2025-01-16T02:26:13.1234567890Z",
+            "2025-01-16T02:26:13+0100",
+        ] {
+            assert_eq!(
+                Timestamp::parse(bad),
+                Err(TimestampProblem::Format),
+                "{bad}"
+            );
         }
-        for bad in ["2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-01-01T24:00:00Z", "2016-12-31T23:59:60Z"] {
+        for bad in [
+            "2025-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-01-01T24:00:00Z",
+            "2016-12-31T23:59:60Z",
+        ] {
             assert_eq!(Timestamp::parse(bad), Err(TimestampProblem::Range), "{bad}");
         }
-        assert_eq!(Timestamp::parse("0001-01-01T00:00:00+00:01"), Err(TimestampProblem::OutOfRange));
+        assert_eq!(
+            Timestamp::parse("0001-01-01T00:00:00+00:01"),
+            Err(TimestampProblem::OutOfRange)
+        );
         assert_eq!(round("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00Z");
-        assert_eq!(round("9999-12-31T23:59:59.999999999Z"), "9999-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            round("9999-12-31T23:59:59.999999999Z"),
+            "9999-12-31T23:59:59.999999999Z"
+        );
     }
 }

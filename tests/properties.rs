@@ -1,0 +1,137 @@
+//! Property tests: the indexed engine and the simple reference model give the same answers on
+//! random snapshots and requests, paging and callers included; and the binary and canonical
+//! JSON forms answer identically to the snapshot they came from.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use identity_links::json::Value;
+use identity_links::{Limits, Query, Snapshot};
+use support::gen::{self, Rng};
+use support::reference;
+
+const SNAPSHOTS: u64 = 400;
+const REQUESTS: usize = 40;
+const CALLS: [&str; 3] = ["getIdentityLinks", "getUserGroups", "listIdpLinks"];
+
+fn engine(
+    snapshot: &Snapshot,
+    call: &str,
+    request: &Value,
+    context: Option<&Value>,
+) -> (u16, String) {
+    let mut out = Vec::new();
+    let query = Query::from_name(call).unwrap_or(Query::IdentityLinks);
+    match snapshot.run(query, request, context, &mut out) {
+        Ok(()) => (200, String::from_utf8_lossy(&out).into_owned()),
+        Err(e) => (e.status(), e.body_json()),
+    }
+}
+
+#[test]
+fn engine_agrees_with_the_reference_model() {
+    let mut compared = 0;
+    for seed in 0..SNAPSHOTS {
+        let mut rng = Rng::new(seed);
+        let doc = gen::snapshot(&mut rng);
+        let (default_limit, max_limit) = if rng.chance(30) { (3, 5) } else { (100, 1000) };
+        let limits = Limits::new(default_limit, max_limit).unwrap_or_default();
+        let snapshot = Snapshot::from_json_with(doc.to_json().as_bytes(), limits)
+            .unwrap_or_else(|e| panic!("seed {seed}: generated snapshot refused: {e}"));
+        for _ in 0..REQUESTS {
+            let call = *rng.pick(&CALLS);
+            let request = gen::request(&mut rng, call, &doc);
+            let context = gen::context(&mut rng, &doc);
+            let got = engine(&snapshot, call, &request, context.as_ref());
+            let want = reference::answer(
+                &doc,
+                call,
+                &request,
+                context.as_ref(),
+                u64::from(default_limit),
+                u64::from(max_limit),
+            );
+            assert_eq!(
+                got,
+                want,
+                "seed {seed}: {call} {} context {}\nsnapshot {}",
+                request.to_json(),
+                context.as_ref().map(Value::to_json).unwrap_or_default(),
+                doc.to_json()
+            );
+            compared += 1;
+        }
+    }
+    println!("compared {compared} answers");
+}
+
+#[test]
+fn binary_and_canonical_forms_answer_identically() {
+    for seed in 1000..1000 + SNAPSHOTS / 2 {
+        let mut rng = Rng::new(seed);
+        let doc = gen::snapshot(&mut rng);
+        let original = Snapshot::from_json(doc.to_json().as_bytes())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let from_bytes = Snapshot::from_bytes(&original.to_bytes(), Limits::default())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let canonical = original.to_json();
+        let from_json = Snapshot::from_json(canonical.as_bytes())
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{canonical}"));
+        assert_eq!(
+            from_json.to_json(),
+            canonical,
+            "seed {seed}: toJson is a fixed point"
+        );
+        assert_eq!(from_bytes.stats(), original.stats());
+        for _ in 0..REQUESTS {
+            let call = *rng.pick(&CALLS);
+            let request = gen::request(&mut rng, call, &doc);
+            let context = gen::context(&mut rng, &doc);
+            let want = engine(&original, call, &request, context.as_ref());
+            assert_eq!(
+                engine(&from_bytes, call, &request, context.as_ref()),
+                want,
+                "seed {seed}: fromBytes differs"
+            );
+            assert_eq!(
+                engine(&from_json, call, &request, context.as_ref()),
+                want,
+                "seed {seed}: fromJson(toJson) differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn table_order_does_not_change_answers_but_idp_link_order_does() {
+    // SNAPSHOT.md: only insertion order (identity links per task, IdP links) is observable.
+    for seed in 2000..2100 {
+        let mut rng = Rng::new(seed);
+        let doc = gen::snapshot(&mut rng);
+        let Value::Object(mut members) = doc.clone() else {
+            continue;
+        };
+        for (key, value) in members.iter_mut() {
+            if let (true, Value::Array(rows)) = (
+                ["users", "groups", "memberships"].contains(&key.as_str()),
+                value,
+            ) {
+                rows.reverse();
+            }
+        }
+        members.reverse();
+        let shuffled = Value::Object(members);
+        let a = Snapshot::from_json(doc.to_json().as_bytes()).unwrap_or_default();
+        let b = Snapshot::from_json(shuffled.to_json().as_bytes()).unwrap_or_default();
+        for _ in 0..REQUESTS {
+            let call = *rng.pick(&CALLS);
+            let request = gen::request(&mut rng, call, &doc);
+            let context = gen::context(&mut rng, &doc);
+            assert_eq!(
+                engine(&a, call, &request, context.as_ref()),
+                engine(&b, call, &request, context.as_ref()),
+                "seed {seed}"
+            );
+        }
+    }
+}
