@@ -13,3 +13,6 @@ pub mod snapshot;
 pub use error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
 pub use query::{CallContext, Query};
 pub use snapshot::{Limits, Snapshot, Stats};
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

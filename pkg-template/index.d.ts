@@ -1,0 +1,266 @@
+/**
+ * identity-links: Camunda's and Zitadel's identity queries answered from an in-memory snapshot,
+ * with exactly the peer servers' bodies, orders, nulls and errors.
+ *
+ * The typings use the DOM's `Request`, `Response`, `URL` and `WebAssembly` types: include the
+ * `dom` lib, or `@types/node` (Node 20+ declares them too).
+ */
+
+/** A snapshot document (SNAPSHOT.md): the read model the three queries answer from. */
+export interface SnapshotData {
+  /** Must be 1. */
+  version: 1;
+  /** Zitadel's `processedSequence`: a uint64 as a decimal string or a JSON integer. Default `"0"`. */
+  sequence?: string | number;
+  /** RFC 3339, any offset; rendered back in UTC. Default `"0001-01-01T00:00:00Z"`. */
+  timestamp?: string;
+  users?: SnapshotUser[];
+  groups?: SnapshotGroup[];
+  memberships?: SnapshotMembership[];
+  tasks?: SnapshotTask[];
+  idpLinks?: SnapshotIdpLink[];
+}
+
+/** A row of `users` (Camunda's `ACT_ID_USER`). */
+export interface SnapshotUser {
+  id: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  /** The Zitadel organisation owning the user, for access control. */
+  org?: string | null;
+}
+
+/** A row of `groups` (Camunda's `ACT_ID_GROUP`). */
+export interface SnapshotGroup {
+  id: string;
+  name?: string | null;
+}
+
+/** A row of `memberships` (Camunda's `ACT_ID_MEMBERSHIP`); both ids must exist. */
+export interface SnapshotMembership {
+  userId: string;
+  groupId: string;
+}
+
+/** A row of `tasks` (Camunda's `ACT_RU_TASK`) with its stored identity links. */
+export interface SnapshotTask {
+  id: string;
+  assignee?: string | null;
+  owner?: string | null;
+  identityLinks?: SnapshotIdentityLink[];
+}
+
+/** A stored identity link: exactly one of `userId` and `groupId` is set. */
+export type SnapshotIdentityLink =
+  | { userId: string; groupId?: null; type: string }
+  | { userId?: null; groupId: string; type: string };
+
+/** A row of `idpLinks` (Zitadel's user IdP-link projection), in creation order. */
+export interface SnapshotIdpLink {
+  /** The owning user; must exist in `users`. */
+  userId: string;
+  idpId: string;
+  providedUserId: string;
+  /** May be empty (the IdP gave no name). */
+  providedUserName: string;
+}
+
+/** Options of a loaded snapshot. */
+export interface SnapshotOptions {
+  /** Zitadel's page size when `limit` is 0 or absent. Default 100. */
+  defaultLimit?: number;
+  /** Zitadel's largest `limit`; larger ones are an error. Default 1000. */
+  maxLimit?: number;
+}
+
+/** Row counts of a loaded snapshot. */
+export interface SnapshotStats {
+  users: number;
+  groups: number;
+  memberships: number;
+  tasks: number;
+  /** Stored identity links (assignee and owner not counted). */
+  identityLinks: number;
+  idpLinks: number;
+}
+
+/** A loaded, indexed snapshot in wasm memory. Load once, query many times, `free()` when done. */
+export class Snapshot {
+  private constructor();
+  /**
+   * Loads a snapshot from JSON text, or its UTF-8 bytes (e.g. from `fetch().arrayBuffer()`).
+   * @throws {IdentityError} status 400, body type `"SnapshotError"`, message starting with the
+   *   JSON path of the first offending value (`tasks[3].identityLinks[0]: ...`).
+   */
+  static fromJson(text: string | Uint8Array, options?: SnapshotOptions): Snapshot;
+  /**
+   * Loads a snapshot from a JS object of the snapshot's shape.
+   * @throws {IdentityError} as `fromJson`.
+   */
+  static fromObject(data: SnapshotData, options?: SnapshotOptions): Snapshot;
+  /**
+   * Loads the compact binary form written by `toBytes()`.
+   * @throws {IdentityError} status 400 (`SnapshotError`, path `bytes`) for truncated, corrupted
+   *   or foreign bytes.
+   */
+  static fromBytes(bytes: Uint8Array, options?: SnapshotOptions): Snapshot;
+  /** The binary form: `Snapshot.fromBytes(s.toBytes())` answers every query identically. */
+  toBytes(): Uint8Array;
+  /** Canonical JSON: `Snapshot.fromJson(s.toJson())` answers every query identically. */
+  toJson(): string;
+  /** The snapshot's sequence: a decimal uint64. */
+  readonly sequence: string;
+  /** The snapshot's timestamp: RFC 3339 in UTC, as Zitadel renders it. */
+  readonly timestamp: string;
+  /** Row counts. */
+  stats(): SnapshotStats;
+  /** Releases the wasm memory; the snapshot cannot be used afterwards. */
+  free(): void;
+  /** Same as `free()`, for `using` declarations. */
+  [Symbol.dispose](): void;
+  /** `getIdentityLinks(this, request, context)`. */
+  getIdentityLinks(request: IdentityLinksRequest, context?: CallContext): IdentityLink[];
+  /** `getUserGroups(this, request, context)`. */
+  getUserGroups(request: UserGroupsRequest, context?: CallContext): GroupInfo;
+  /** `listIdpLinks(this, request, context)`. */
+  listIdpLinks(request: ListIdpLinksRequest, context?: CallContext): ListIdpLinksResponse;
+}
+
+/** Camunda `GET /task/{id}/identity-links?type=`: path id and query parameter. */
+export interface IdentityLinksRequest {
+  taskId: string;
+  type?: string | null;
+}
+
+/** One identity link of a task, as Camunda's `IdentityLinkDto`. */
+export interface IdentityLink {
+  userId: string | null;
+  groupId: string | null;
+  type: string;
+}
+
+/** Camunda `GET /identity/groups?userId=`. */
+export interface UserGroupsRequest {
+  userId?: string | null;
+}
+
+/** Camunda's `GroupInfoDto`: the user's groups and the users sharing them. */
+export interface GroupInfo {
+  groups: { id: string; name: string | null }[];
+  groupUsers: { firstName: string | null; lastName: string | null; displayName: string; id: string }[];
+}
+
+/** Zitadel's `ListIDPLinksRequest`, as JSON. */
+export interface ListIdpLinksRequest {
+  userId: string;
+  query?: {
+    /** uint64: a number, a decimal string or a bigint. */
+    offset?: number | string | bigint;
+    /** uint32; 0 or absent means the default limit. */
+    limit?: number;
+    /** `true`: creation order; default newest first. */
+    asc?: boolean;
+  };
+}
+
+/** Zitadel's `ListIDPLinksResponse`, as protojson writes it (zero values left out). */
+export interface ListIdpLinksResponse {
+  details: {
+    /** Absent when the page is empty (Zitadel counts the returned rows). */
+    totalResult?: string;
+    /** Absent when the snapshot's sequence is 0. */
+    processedSequence?: string;
+    timestamp: string;
+  };
+  /** Absent when the page is empty. */
+  result?: { idpId: string; userId: string; userName?: string }[];
+}
+
+/** Who is asking. Without a caller the query runs with full rights (trusted server-side use). */
+export interface CallContext {
+  caller?: {
+    userId: string;
+    /** Zitadel permissions: `"user.read"` (instance) or `"user.read@<org>"`. */
+    permissions?: string[];
+    /** Camunda grants, already resolved for the caller (`"*"` = any id; `"ALL"` = every permission). */
+    authorizations?: { resource: "Task" | "Group" | "User"; resourceId: string; permissions: string[] }[];
+  };
+}
+
+/** Camunda's `ExceptionDto`. */
+export interface CamundaExceptionBody {
+  type: string;
+  message: string;
+  code: number | null;
+}
+
+/** Camunda's `AuthorizationExceptionDto`. */
+export interface CamundaAuthorizationBody extends CamundaExceptionBody {
+  type: "AuthorizationException";
+  userId: string;
+  resourceName: string;
+  resourceId: string;
+  permissionName: string;
+  missingAuthorizations: { permissionName: string; resourceName: string; resourceId: string }[];
+}
+
+/** The Zitadel REST gateway's error status. */
+export interface ZitadelErrorBody {
+  code: number;
+  message: string;
+  details?: { "@type": string; id: string; message: string }[];
+}
+
+/** A refused snapshot. */
+export interface SnapshotErrorBody {
+  type: "SnapshotError";
+  message: string;
+  /** JSON path of the offending value, `$` for the document, `bytes` for the binary form. */
+  path: string;
+}
+
+/** Every failure is thrown as an `Error` with this shape. */
+export interface IdentityError extends Error {
+  name: "IdentityError";
+  /** The HTTP status the peer answers with. */
+  status: number;
+  /** The peer's error body. */
+  body: CamundaExceptionBody | CamundaAuthorizationBody | ZitadelErrorBody | SnapshotErrorBody;
+  /** Same as `body.message`. */
+  message: string;
+}
+
+/** Whether `value` is an `IdentityError` thrown by this package. */
+export function isIdentityError(value: unknown): value is IdentityError;
+
+/**
+ * Camunda `GET /task/{id}/identity-links?type=`: stored links in creation order, then the
+ * assignee, then the owner.
+ * @throws {IdentityError} 400 `NullValueException` for an unknown task; 403 with a caller lacking `READ`.
+ */
+export function getIdentityLinks(snapshot: Snapshot, request: IdentityLinksRequest, context?: CallContext): IdentityLink[];
+
+/**
+ * Camunda `GET /identity/groups?userId=`: groups by name, users in Camunda's `HashSet` order.
+ * @throws {IdentityError} 400 `InvalidRequestException` without a user id.
+ */
+export function getUserGroups(snapshot: Snapshot, request: UserGroupsRequest, context?: CallContext): GroupInfo;
+
+/**
+ * Zitadel `POST /v2/users/{userId}/links/_search`.
+ * @throws {IdentityError} 400 (code 3) for a bad user id or limit; 404/403 for a caller without permission.
+ */
+export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, context?: CallContext): ListIdpLinksResponse;
+
+/** What `init` and `initSync` accept: the `.wasm` as a URL, a response, bytes or a compiled module. */
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the module (browsers, Deno, Bun: fetches the `.wasm` next to the JS file when
+ * called without arguments). Resolves at once where the module is already instantiated (Node,
+ * workerd). Safe to call more than once.
+ */
+export default function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<unknown>;
+
+/** Instantiates the module synchronously from bytes or a compiled `WebAssembly.Module`. */
+export function initSync(input: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;

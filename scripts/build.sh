@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the npm package in pkg/: the release wasm, wasm-bindgen's web (ESM) and nodejs (CJS)
+# glue, wasm-opt, and pkg-template/ around them. Run by `make build`; fast when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+wasm=target/wasm32-unknown-unknown/release/identity_links.wasm
+cargo build --quiet --lib --target wasm32-unknown-unknown --release
+
+out=pkg
+stage=target/pkg-stage
+rm -rf "$stage" && mkdir -p "$stage/node"
+wasm-bindgen --target web --no-typescript --out-dir "$stage" "$wasm"
+wasm-bindgen --target nodejs --no-typescript --out-dir "$stage/node" "$wasm"
+
+# wasm-opt from the npm package binaryen (Debian's 108 cannot parse table.fill).
+opt=node_modules/.bin/wasm-opt
+features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals)
+for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; do
+  "$opt" -Oz "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
+done
+
+cp -R pkg-template/. "$stage/"
+cp LICENSE "$stage/LICENSE"
+rm -rf "$out" && mv "$stage" "$out"
+
+raw=$(wc -c < "$out/identity_links_bg.wasm")
+gz=$(gzip -9 -c "$out/identity_links_bg.wasm" | wc -c)
+echo "built $out/: identity_links_bg.wasm $raw bytes, $gz gzipped"

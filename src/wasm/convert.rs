@@ -1,0 +1,161 @@
+//! JavaScript values into the core's JSON [`Value`], strictly: no silent loss.
+//!
+//! Numbers become their exact text (a BigInt its decimal digits), `undefined` members are left
+//! out as `JSON.stringify` leaves them, and what JSON cannot hold (functions, symbols, lone
+//! UTF-16 surrogates, cycles) is refused with the path of the value.
+
+use crate::json::Value;
+use crate::snapshot::Limits;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS string, seen through the one method this module needs.
+    type JsText;
+    /// `String.prototype.isWellFormed` (no lone surrogates).
+    #[wasm_bindgen(method, js_name = isWellFormed)]
+    fn is_well_formed(this: &JsText) -> bool;
+}
+
+/// Deeper than any request or context needs; guards against cycles.
+const MAX_DEPTH: u32 = 32;
+
+/// A JS string as Rust text, refusing lone surrogates (which UTF-8 cannot carry). The check
+/// runs only when the conversion produced U+FFFD, the conversion's mark for them.
+pub fn js_string(value: &JsValue) -> Option<Result<String, ()>> {
+    let text = value.as_string()?;
+    if text.contains('\u{FFFD}') {
+        let js: &JsText = value.unchecked_ref();
+        if !js.is_well_formed() {
+            return Some(Err(()));
+        }
+    }
+    Some(Ok(text))
+}
+
+/// Converts `value` (at `path`, for messages) into a [`Value`]; `None` for `undefined`.
+pub fn to_value(value: &JsValue, path: &str) -> Result<Option<Value>, String> {
+    convert(value, path, 0)
+}
+
+fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "{path}: nested more than {MAX_DEPTH} levels deep (or cyclic)"
+        ));
+    }
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    if value.is_null() {
+        return Ok(Some(Value::Null));
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Some(Value::Bool(b)));
+    }
+    if let Some(n) = value.as_f64() {
+        return Ok(Some(Value::Number(number_text(n))));
+    }
+    if value.is_bigint() {
+        let digits = js_sys::BigInt::from(value.clone())
+            .to_string(10)
+            .map(String::from)
+            .unwrap_or_default();
+        return Ok(Some(Value::Number(digits)));
+    }
+    if let Some(text) = js_string(value) {
+        return text
+            .map(|t| Some(Value::String(t)))
+            .map_err(|()| format!("{path}: contains a lone UTF-16 surrogate"));
+    }
+    if js_sys::Array::is_array(value) {
+        let array: &js_sys::Array = value.unchecked_ref();
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            // JSON.stringify writes undefined array items as null.
+            items.push(convert(&item, &format!("{path}[{i}]"), depth + 1)?.unwrap_or(Value::Null));
+        }
+        return Ok(Some(Value::Array(items)));
+    }
+    if value.is_object() && !value.is_function() {
+        let entries = js_sys::Object::entries(value.unchecked_ref());
+        let mut members = Vec::with_capacity(entries.length() as usize);
+        for entry in entries.iter() {
+            let pair: &js_sys::Array = entry.unchecked_ref();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let child = format!("{path}.{key}");
+            if let Some(v) = convert(&pair.get(1), &child, depth + 1)? {
+                members.push((key, v));
+            }
+        }
+        return Ok(Some(Value::Object(members)));
+    }
+    Err(format!(
+        "{path}: a {} cannot be sent as JSON",
+        value.js_typeof().as_string().unwrap_or_default()
+    ))
+}
+
+/// A JS number as JSON number text (`1`, `1.5`, `1e21`); `NaN` and infinities as their names,
+/// which every integer field then refuses.
+fn number_text(n: f64) -> String {
+    if !n.is_finite() {
+        return if n.is_nan() {
+            "NaN".into()
+        } else if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        return format!("{n:.0}");
+    }
+    if n.abs() >= 1e-6 && n.abs() < 1e21 {
+        return format!("{n}");
+    }
+    format!("{n:e}")
+}
+
+/// `SnapshotOptions`, checked: `defaultLimit` and `maxLimit`, whole numbers from 1 to 2^32−1.
+pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> {
+    use crate::error::{SnapshotError, SnapshotProblem};
+    let defaults = Limits::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(defaults);
+    }
+    let bad =
+        |path: &str, why: &'static str| SnapshotError::new(path, SnapshotProblem::Option { why });
+    let value =
+        to_value(options, "options").map_err(|_| bad("options", "must be a plain object"))?;
+    let Some(Value::Object(members)) = value else {
+        return Err(bad("options", "must be an object"));
+    };
+    let mut limits = defaults;
+    for (key, v) in &members {
+        let slot = match key.as_str() {
+            "defaultLimit" => &mut limits.default_limit,
+            "maxLimit" => &mut limits.max_limit,
+            _ => {
+                return Err(SnapshotError::new(
+                    format!("options.{key}"),
+                    SnapshotProblem::Option {
+                        why: "unknown option (defaultLimit, maxLimit)",
+                    },
+                ))
+            }
+        };
+        let path = format!("options.{key}");
+        match v {
+            Value::Null => {}
+            Value::Number(text) => {
+                *slot = crate::json::number::parse_uint(text, u64::from(u32::MAX))
+                    .map_err(|_| bad(&path, "must be a whole number from 1 to 4294967295"))?
+                    as u32;
+            }
+            _ => return Err(bad(&path, "must be a number")),
+        }
+    }
+    Limits::new(limits.default_limit, limits.max_limit)
+}

@@ -1,0 +1,18 @@
+//! The WebAssembly facade: converts JavaScript values to the core's types and back, and
+//! nothing else. Every failure leaves as a real JS `Error` named `IdentityError`.
+
+mod convert;
+mod error;
+mod snapshot;
+
+pub use error::is_identity_error;
+pub use snapshot::{get_identity_links, get_user_groups, list_idp_links, JsSnapshot};
+
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook once, when the module is instantiated: a panic is a bug, and its
+/// message should reach the console rather than a bare `unreachable` trap.
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,265 @@
+//! The `Snapshot` class and the top-level query functions of API.md.
+
+use super::convert::{js_string, limits, to_value};
+use super::error::{identity_error, snapshot_error};
+use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
+use crate::json::Value;
+use crate::query::Query;
+use crate::snapshot::Snapshot;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A loaded identity snapshot in wasm memory, queried many times.
+///
+/// Load it once with `fromJson`, `fromObject` or `fromBytes`; release it with `free()`.
+#[wasm_bindgen(js_name = Snapshot)]
+pub struct JsSnapshot {
+    inner: Snapshot,
+    /// The answer buffer, reused across queries.
+    out: RefCell<Vec<u8>>,
+}
+
+fn wrap(inner: Snapshot) -> JsSnapshot {
+    JsSnapshot {
+        inner,
+        out: RefCell::new(Vec::new()),
+    }
+}
+
+/// A malformed request or context, as the query's peer reports one.
+fn bad_request(query: Query, message: String) -> JsValue {
+    let error: QueryError = match query {
+        Query::ListIdpLinks => ZitadelError::InvalidArgument { message }.into(),
+        _ => CamundaError::InvalidRequest { message }.into(),
+    };
+    identity_error(&error)
+}
+
+#[wasm_bindgen(js_class = Snapshot)]
+impl JsSnapshot {
+    /// Loads a snapshot from JSON text, or its UTF-8 bytes.
+    ///
+    /// # Errors
+    /// `IdentityError` (400, `SnapshotError`) naming the JSON path of the first bad value.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(text: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
+        let limits = limits(options).map_err(snapshot_error)?;
+        let loaded = if let Some(s) = js_string(text) {
+            let s = s.map_err(|()| {
+                snapshot_error(SnapshotError::new(
+                    "$",
+                    SnapshotProblem::Option {
+                        why: "the text contains a lone UTF-16 surrogate (not Unicode)",
+                    },
+                ))
+            })?;
+            Snapshot::from_json_with(s.as_bytes(), limits)
+        } else if let Some(bytes) = text.dyn_ref::<js_sys::Uint8Array>() {
+            Snapshot::from_json_with(&bytes.to_vec(), limits)
+        } else {
+            let found = text.js_typeof().as_string().unwrap_or_default();
+            return Err(snapshot_error(SnapshotError::new(
+                "$",
+                SnapshotProblem::WrongType {
+                    expected: "JSON text (a string or a Uint8Array)",
+                    found: if found == "object" {
+                        "an object"
+                    } else {
+                        "another type"
+                    },
+                },
+            )));
+        };
+        loaded.map(wrap).map_err(snapshot_error)
+    }
+
+    /// Loads a snapshot from a JS object of the snapshot's shape.
+    ///
+    /// # Errors
+    /// As `fromJson`; values JSON cannot hold (BigInt, cycles) are refused too.
+    #[wasm_bindgen(js_name = fromObject)]
+    pub fn from_object(data: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
+        let text = js_sys::JSON::stringify(data).map_err(|e| {
+            let why = js_sys::Error::from(e)
+                .message()
+                .as_string()
+                .unwrap_or_default();
+            let _ = why;
+            snapshot_error(SnapshotError::new(
+                "$",
+                SnapshotProblem::Option {
+                    why: "cannot be converted to JSON (a BigInt, a cycle or a throwing toJSON)",
+                },
+            ))
+        })?;
+        if !text.is_string() {
+            return Err(snapshot_error(SnapshotError::new(
+                "$",
+                SnapshotProblem::WrongType {
+                    expected: "an object",
+                    found: "undefined or a function",
+                },
+            )));
+        }
+        Self::from_json(&text.into(), options)
+    }
+
+    /// Loads the binary form written by `toBytes`.
+    ///
+    /// # Errors
+    /// `IdentityError` (400, `SnapshotError`, path `bytes`) for truncated, corrupted or foreign bytes.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
+        let limits = limits(options).map_err(snapshot_error)?;
+        let Some(bytes) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(snapshot_error(SnapshotError::new(
+                "bytes",
+                SnapshotProblem::Binary {
+                    why: "expected a Uint8Array",
+                },
+            )));
+        };
+        Snapshot::from_bytes(&bytes.to_vec(), limits)
+            .map(wrap)
+            .map_err(snapshot_error)
+    }
+
+    /// The compact binary form; `Snapshot.fromBytes(s.toBytes())` answers identically.
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    /// Canonical JSON; `Snapshot.fromJson(s.toJson())` answers identically.
+    #[wasm_bindgen(js_name = toJson)]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The snapshot's `sequence`, a decimal uint64.
+    #[wasm_bindgen(getter)]
+    pub fn sequence(&self) -> String {
+        self.inner.sequence_text()
+    }
+
+    /// The snapshot's `timestamp`, RFC 3339 in UTC as Zitadel renders it.
+    #[wasm_bindgen(getter)]
+    pub fn timestamp(&self) -> String {
+        self.inner.timestamp_text()
+    }
+
+    /// Row counts: `{ users, groups, memberships, tasks, identityLinks, idpLinks }`.
+    pub fn stats(&self) -> JsValue {
+        js_sys::JSON::parse(&self.inner.stats().to_json()).unwrap_or(JsValue::NULL)
+    }
+
+    /// Camunda `GET /task/{id}/identity-links?type=`.
+    ///
+    /// # Errors
+    /// `IdentityError` with Camunda's status and body.
+    #[wasm_bindgen(js_name = getIdentityLinks)]
+    pub fn get_identity_links(
+        &self,
+        request: &JsValue,
+        context: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.query(Query::IdentityLinks, request, context)
+    }
+
+    /// Camunda `GET /identity/groups?userId=`.
+    ///
+    /// # Errors
+    /// `IdentityError` with Camunda's status and body.
+    #[wasm_bindgen(js_name = getUserGroups)]
+    pub fn get_user_groups(
+        &self,
+        request: &JsValue,
+        context: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.query(Query::UserGroups, request, context)
+    }
+
+    /// Zitadel `POST /v2/users/{userId}/links/_search`.
+    ///
+    /// # Errors
+    /// `IdentityError` with Zitadel's status and body.
+    #[wasm_bindgen(js_name = listIdpLinks)]
+    pub fn list_idp_links(&self, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
+        self.query(Query::ListIdpLinks, request, context)
+    }
+}
+
+impl JsSnapshot {
+    /// Runs a query and returns the answer's JSON text.
+    fn query_text(
+        &self,
+        query: Query,
+        request: &JsValue,
+        context: &JsValue,
+    ) -> Result<String, JsValue> {
+        let request = to_value(request, "request")
+            .map_err(|m| bad_request(query, m))?
+            .unwrap_or(Value::Null);
+        let context = to_value(context, "context").map_err(|m| bad_request(query, m))?;
+        let mut out = self
+            .out
+            .try_borrow_mut()
+            .map_err(|_| bad_request(query, "re-entrant call".into()))?;
+        out.clear();
+        self.inner
+            .run(query, &request, context.as_ref(), &mut out)
+            .map_err(|e| identity_error(&e))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Runs a query and returns the answer as JS objects.
+    fn query(
+        &self,
+        query: Query,
+        request: &JsValue,
+        context: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let text = self.query_text(query, request, context)?;
+        js_sys::JSON::parse(&text)
+    }
+}
+
+/// Camunda `GET /task/{id}/identity-links?type=` over `snapshot`.
+///
+/// # Errors
+/// `IdentityError` with Camunda's status and body.
+#[wasm_bindgen(js_name = getIdentityLinks)]
+pub fn get_identity_links(
+    snapshot: &JsSnapshot,
+    request: &JsValue,
+    context: &JsValue,
+) -> Result<JsValue, JsValue> {
+    snapshot.query(Query::IdentityLinks, request, context)
+}
+
+/// Camunda `GET /identity/groups?userId=` over `snapshot`.
+///
+/// # Errors
+/// `IdentityError` with Camunda's status and body.
+#[wasm_bindgen(js_name = getUserGroups)]
+pub fn get_user_groups(
+    snapshot: &JsSnapshot,
+    request: &JsValue,
+    context: &JsValue,
+) -> Result<JsValue, JsValue> {
+    snapshot.query(Query::UserGroups, request, context)
+}
+
+/// Zitadel `POST /v2/users/{userId}/links/_search` over `snapshot`.
+///
+/// # Errors
+/// `IdentityError` with Zitadel's status and body.
+#[wasm_bindgen(js_name = listIdpLinks)]
+pub fn list_idp_links(
+    snapshot: &JsSnapshot,
+    request: &JsValue,
+    context: &JsValue,
+) -> Result<JsValue, JsValue> {
+    snapshot.query(Query::ListIdpLinks, request, context)
+}

@@ -1,0 +1,197 @@
+// The wasm facade's tests, included by `tests/wasm_node.rs` (`wasm-pack test --node`) and
+// `tests/wasm_browser.rs` (`wasm-pack test --headless --chrome`): every conformance case through
+// the JS-facing API, and the facade's own conversions.
+
+use identity_links::json::Value;
+use identity_links::wasm::{get_identity_links, get_user_groups, is_identity_error, list_idp_links, JsSnapshot};
+use js_sys::{Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+const CONFORMANCE: [(&str, &str); 4] = [
+    ("identity-links.json", include_str!("../../../shared/conformance/identity-links.json")),
+    ("user-groups.json", include_str!("../../../shared/conformance/user-groups.json")),
+    ("idp-links.json", include_str!("../../../shared/conformance/idp-links.json")),
+    ("snapshot-errors.json", include_str!("../../../shared/conformance/snapshot-errors.json")),
+];
+
+fn js(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn stringify(v: &JsValue) -> String {
+    JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Runs one case through the facade: `Err` describes a mismatch.
+fn run_case(case: &Value) -> Result<(), String> {
+    let member = |k: &str| case.get_present(k).map(|v| js(&v.to_json())).unwrap_or(JsValue::UNDEFINED);
+    let snapshot_text = case.get("snapshot").map(Value::to_json).unwrap_or_default();
+    let call = match case.get("call") {
+        Some(Value::String(c)) => c.clone(),
+        _ => return Err("no call".into()),
+    };
+    let expect = case.get("expect").cloned().unwrap_or(Value::Null);
+    let status = match expect.get("status") {
+        Some(Value::Number(n)) => n.parse::<u32>().unwrap_or(0),
+        _ => 0,
+    };
+    let (options, request, context) = (member("options"), member("request"), member("context"));
+    let result = JsSnapshot::from_json(&JsValue::from_str(&snapshot_text), &options).and_then(|s| {
+        let request = if request.is_undefined() { js("{}") } else { request.clone() };
+        let answer = match call.as_str() {
+            "load" => Ok(JsValue::NULL),
+            "getIdentityLinks" => get_identity_links(&s, &request, &context),
+            "getUserGroups" => get_user_groups(&s, &request, &context),
+            _ => list_idp_links(&s, &request, &context),
+        };
+        let method = match call.as_str() {
+            "load" => Ok(JsValue::NULL),
+            "getIdentityLinks" => s.get_identity_links(&request, &context),
+            "getUserGroups" => s.get_user_groups(&request, &context),
+            _ => s.list_idp_links(&request, &context),
+        };
+        match (&answer, &method) {
+            (Ok(a), Ok(m)) if stringify(a) != stringify(m) => Err(js(r#"{"mismatch":"function and method differ"}"#)),
+            _ => answer,
+        }
+    });
+    let (got_status, got_body, message) = match result {
+        Ok(body) => (200, body, None),
+        Err(e) => {
+            if !is_identity_error(&e) {
+                return Err(format!("threw something else: {}", stringify(&e)));
+            }
+            let status = get(&e, "status").as_f64().unwrap_or(0.0) as u32;
+            let message = get(&e, "message").as_string();
+            if message != get(&get(&e, "body"), "message").as_string() {
+                return Err("message differs from body.message".into());
+            }
+            (status, get(&e, "body"), message)
+        }
+    };
+    if got_status != status {
+        return Err(format!("status {got_status}, expected {status}: {}", stringify(&got_body)));
+    }
+    if let Some(body) = expect.get("body") {
+        if stringify(&got_body) != body.to_json() {
+            return Err(format!("body {}\n expected {}", stringify(&got_body), body.to_json()));
+        }
+    }
+    if let Some(Value::String(part)) = expect.get("messageIncludes") {
+        if !message.unwrap_or_default().contains(part.as_str()) {
+            return Err(format!("message lacks {part}"));
+        }
+    }
+    Ok(())
+}
+
+#[wasm_bindgen_test]
+fn every_conformance_case_passes_through_the_js_api() {
+    let mut count = 0;
+    let mut failures = Vec::new();
+    for (file, text) in CONFORMANCE {
+        let doc = Value::parse(text.as_bytes()).unwrap_or(Value::Null);
+        let Some(Value::Array(cases)) = doc.get("cases") else { panic!("{file}: no cases") };
+        for case in cases {
+            count += 1;
+            if let Err(e) = run_case(case) {
+                failures.push(format!("{file} / {:?}: {e}", case.get("name")));
+            }
+        }
+    }
+    assert!(count >= 50, "only {count} cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+const SAMPLE: &str = r#"{"version":1,"sequence":"18446744073709551615","timestamp":"2025-01-16T03:26:13.5+01:00",
+  "users":[{"id":"u1","org":"O"}],"tasks":[{"id":"t","assignee":"u1"}],
+  "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p1","providedUserName":"a"},{"userId":"u1","idpId":"i","providedUserId":"p2","providedUserName":"b"}]}"#;
+
+fn sample() -> JsSnapshot {
+    JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)))
+}
+
+#[wasm_bindgen_test]
+fn loads_from_text_bytes_and_objects_alike() {
+    let s = sample();
+    assert_eq!(s.sequence(), "18446744073709551615");
+    assert_eq!(s.timestamp(), "2025-01-16T02:26:13.500Z");
+    let bytes = js_sys::Uint8Array::from(SAMPLE.as_bytes());
+    let from_bytes = JsSnapshot::from_json(&bytes, &JsValue::UNDEFINED).unwrap_or_else(|_| panic!("utf-8 bytes"));
+    let from_object = JsSnapshot::from_object(&js(SAMPLE), &JsValue::UNDEFINED).unwrap_or_else(|_| panic!("object"));
+    for other in [&from_bytes, &from_object] {
+        assert_eq!(stringify(&other.stats()), stringify(&s.stats()));
+        assert_eq!(other.to_json(), s.to_json());
+    }
+    assert_eq!(stringify(&s.stats()), r#"{"users":1,"groups":0,"memberships":0,"tasks":1,"identityLinks":0,"idpLinks":2}"#);
+}
+
+#[wasm_bindgen_test]
+fn binary_form_round_trips_and_refuses_corruption() {
+    let s = sample();
+    let bytes = s.to_bytes();
+    let back = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&bytes[..]).into(), &JsValue::UNDEFINED).unwrap_or_else(|_| panic!("round trip"));
+    let request = js(r#"{"userId":"u1","query":{"asc":true}}"#);
+    let answer = |snap: &JsSnapshot| list_idp_links(snap, &request, &JsValue::UNDEFINED).map(|v| stringify(&v)).unwrap_or_default();
+    assert_eq!(answer(&back), answer(&s));
+    let mut broken = bytes.clone();
+    broken[bytes.len() / 2] ^= 4;
+    let e = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&broken[..]).into(), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
+    assert!(is_identity_error(&e));
+    assert_eq!(get(&get(&e, "body"), "path").as_string().as_deref(), Some("bytes"));
+}
+
+#[wasm_bindgen_test]
+fn bigint_and_string_offsets_are_uint64() {
+    let s = sample();
+    let request = js(r#"{"userId":"u1","query":{}}"#);
+    let query = get(&request, "query");
+    let _ = Reflect::set(&query, &"offset".into(), &js_sys::BigInt::from(1u64).into());
+    let answer = list_idp_links(&s, &request, &JsValue::UNDEFINED).map(|v| stringify(&v));
+    assert_eq!(answer.as_deref().ok(), Some(r#"{"details":{"totalResult":"2","processedSequence":"18446744073709551615","timestamp":"2025-01-16T02:26:13.500Z"},"result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#));
+    let _ = Reflect::set(&query, &"offset".into(), &JsValue::from_str("18446744073709551615"));
+    assert!(list_idp_links(&s, &request, &JsValue::UNDEFINED).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn hostile_values_are_identity_errors() {
+    let s = sample();
+    let cases: [(&str, JsValue); 4] = [
+        ("negative offset", js(r#"{"userId":"u1","query":{"offset":-1}}"#)),
+        ("fractional limit", js(r#"{"userId":"u1","query":{"limit":0.5}}"#)),
+        ("NaN limit", {
+            let r = js(r#"{"userId":"u1","query":{}}"#);
+            let _ = Reflect::set(&get(&r, "query"), &"limit".into(), &JsValue::from_f64(f64::NAN));
+            r
+        }),
+        ("not an object", JsValue::from_str("u1")),
+    ];
+    for (what, request) in cases {
+        let e = list_idp_links(&s, &request, &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
+        assert!(is_identity_error(&e), "{what}: {}", stringify(&e));
+        assert_eq!(get(&e, "status").as_f64(), Some(400.0), "{what}");
+    }
+    let lone = js_sys::JsString::from_char_code1(0xD800);
+    let e = JsSnapshot::from_json(&lone.into(), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
+    assert!(is_identity_error(&e), "lone surrogate text");
+    let e = get_identity_links(&s, &js(r#"{"taskId":7}"#), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
+    assert_eq!(stringify(&get(&e, "body")), r#"{"type":"InvalidRequestException","message":"The task id must be a string, found a number","code":null}"#);
+    // The snapshot still answers after every error.
+    assert!(get_identity_links(&s, &js(r#"{"taskId":"t"}"#), &JsValue::UNDEFINED).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn options_are_checked() {
+    let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#)).err().unwrap_or(JsValue::NULL);
+    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxLimit: must be at least 1"));
+    let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxlimit":5}"#)).err().unwrap_or(JsValue::NULL);
+    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxlimit: unknown option (defaultLimit, maxLimit)"));
+    let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#)).unwrap_or_else(|_| panic!("options"));
+    let page = list_idp_links(&s, &js(r#"{"userId":"u1"}"#), &JsValue::UNDEFINED).map(|v| stringify(&get(&v, "result")));
+    assert_eq!(page.ok().as_deref(), Some(r#"[{"idpId":"i","userId":"p2","userName":"b"}]"#));
+}

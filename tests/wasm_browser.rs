@@ -1,0 +1,7 @@
+//! The wasm facade's tests in a headless browser (`wasm-pack test --headless --chrome`); see
+//! `tests/wasm/api.rs`.
+#![cfg(target_arch = "wasm32")]
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+include!("wasm/api.rs");
