@@ -6,6 +6,14 @@
  * `dom` lib, or `@types/node` (Node 20+ declares them too).
  */
 
+declare global {
+  // `Symbol.dispose` (explicit resource management), declared as @types/node does so that the
+  // typings compile with or without the `esnext.disposable` lib.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** A snapshot document (SNAPSHOT.md): the read model the three queries answer from. */
 export interface SnapshotData {
   /** Must be 1. */

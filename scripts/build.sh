@@ -21,6 +21,8 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
 done
 
 cp -R pkg-template/. "$stage/"
+# CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
+cp pkg-template/index.d.ts "$stage/index.d.cts"
 cp LICENSE "$stage/LICENSE"
 rm -rf "$out" && mv "$stage" "$out"
 

@@ -1,0 +1,48 @@
+# identity-links. The README's two commands: `make demo` and `make test`. Both install what is
+# missing first (scripts/setup.sh), and are quick when everything is already there.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+PORT ?= 8080
+
+.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-demo bench fuzz clean
+
+## demo: build the package and serve the demo page on http://localhost:$(PORT)
+demo: build
+	node scripts/serve-demo.mjs --port $(PORT)
+
+## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
+test: setup build lint test-native test-wasm test-package test-demo
+
+## build: the npm package in pkg/
+build: setup-build
+	scripts/build.sh
+
+setup:
+	scripts/setup.sh test
+
+setup-build:
+	scripts/setup.sh build
+
+## lint: formatting, clippy for host and wasm32, and the core's independence from wasm
+lint:
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+	@if grep -rlE 'wasm_bindgen|js_sys' src --include='*.rs' | grep -v '^src/wasm/'; then \
+	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
+
+test-native:
+	cargo test
+
+test-wasm:
+	wasm-pack test --node
+	wasm-pack test --headless --chrome
+
+test-package:
+	node tests/js/run-package-tests.mjs
+
+test-demo:
+	node tests/js/demo-test.mjs
+
+clean:
+	rm -rf target pkg

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, and nothing that is already there (so it is quick the second
+# time). `setup.sh build`: what `make build` and `make demo` need; `setup.sh test`: also what
+# `make test` needs. See ../shared/TOOLCHAIN.md for why each step is done this way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+level=${1:-test}
+say() { printf 'setup: %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The CLI must match the crate's pinned wasm-bindgen exactly. No --locked: the registry mirror
+# lacks one locked transitive version.
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+  say "installing wasm-bindgen-cli 0.2.130 (about 2.5 minutes)"
+  cargo install wasm-bindgen-cli --version 0.2.130 --force
+fi
+
+# npm dev tools: wasm-opt (binaryen), esbuild, TypeScript, workerd, Deno, Bun, playwright-core,
+# the Zitadel client. Reinstalled only when package-lock.json changes.
+stamp=node_modules/.setup-stamp
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm dev tools"
+  # npm ci would refuse the lock: the registry mirror lacks the other platforms' optional packages.
+  npm install --no-save --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+[ "$level" = build ] && exit 0
+
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (about 2 minutes)"
+  cargo install wasm-pack --version 0.15.1
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "installing Debian's chromium and chromium-driver"
+  apt_install chromium chromium-driver
+fi

@@ -1,0 +1,45 @@
+// A small TypeScript consumer, checked with `tsc --noEmit --strict` against the package's
+// typings. The @ts-expect-error lines fail the check if a type is too loose (e.g. `any`).
+import init, { Snapshot, getIdentityLinks, getUserGroups, listIdpLinks, isIdentityError, initSync } from "identity-links";
+import type { CallContext, GroupInfo, IdentityLink, ListIdpLinksResponse, SnapshotData, SnapshotStats } from "identity-links";
+
+export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promise<string> {
+  await init();
+  initSync({ module });
+  const data: SnapshotData = {
+    version: 1,
+    sequence: "42",
+    users: [{ id: "u", firstName: null, org: "O" }],
+    tasks: [{ id: "t", identityLinks: [{ groupId: "g", type: "candidate" }] }],
+  };
+  const snapshot: Snapshot = Snapshot.fromObject(data, { defaultLimit: 10, maxLimit: 100 });
+  const again = Snapshot.fromBytes(bytes);
+  const links: IdentityLink[] = getIdentityLinks(snapshot, { taskId: "t", type: "candidate" });
+  const first: string | null = links[0]?.userId ?? null;
+  const info: GroupInfo = snapshot.getUserGroups({ userId: "u" });
+  const names: (string | null)[] = info.groupUsers.map((u) => u.firstName);
+  const context: CallContext = {
+    caller: { userId: "u", permissions: ["user.read"], authorizations: [{ resource: "Task", resourceId: "*", permissions: ["READ"] }] },
+  };
+  const page: ListIdpLinksResponse = listIdpLinks(again, { userId: "u", query: { offset: 1n, limit: 10, asc: true } }, context);
+  const total: string | undefined = page.details.totalResult;
+  const stats: SnapshotStats = snapshot.stats();
+  try {
+    getUserGroups(snapshot, {});
+  } catch (e) {
+    if (isIdentityError(e)) {
+      const status: number = e.status;
+      return `${status} ${e.body.message}`;
+    }
+  }
+  // @ts-expect-error: taskId is required
+  getIdentityLinks(snapshot, {});
+  // @ts-expect-error: resources are Task, Group or User
+  const wrong: CallContext = { caller: { userId: "u", authorizations: [{ resource: "Process", resourceId: "*", permissions: [] }] } };
+  // @ts-expect-error: answers are typed, not any
+  const notANumber: number = links;
+  // @ts-expect-error: sequence is a string (uint64)
+  const seq: number = snapshot.sequence;
+  snapshot.free();
+  return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq}`;
+}

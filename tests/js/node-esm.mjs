@@ -1,0 +1,14 @@
+// Node ESM (also run by Deno and Bun): `import` resolves the package's node/deno/bun entry,
+// which loads synchronously; `await init()` resolves at once.
+import init, * as api from "identity-links";
+import { readFileSync } from "node:fs";
+import { runConformance, report } from "./conformance.mjs";
+
+const runtime = process.argv[2] ?? "node-esm";
+// Usable before init(): the entry instantiates synchronously.
+const before = api.Snapshot.fromJson('{"version":1}').stats().users === 0;
+await init();
+const files = JSON.parse(readFileSync(new URL("./cases.json", import.meta.url), "utf8"));
+const result = runConformance({ ...api, default: init }, files);
+if (!before) result.failures.push("not usable before init()"), result.failed++;
+report(runtime, result);

@@ -1,0 +1,192 @@
+// Packaging tests: `npm pack` the built package, install the tarball into a scratch project, and
+// run every conformance case through the public API in Node ESM, Node CJS, Deno, Bun (package
+// entry and the web build with init()), a bundled browser build in headless Chromium, and
+// workerd answering a real HTTP request on 127.0.0.1; then `tsc --strict` over the typings and
+// a consumer. Prints one line per runtime and a closing "N passed, M failed".
+//
+// Usage: node tests/js/run-package-tests.mjs [runtime ...]   (default: all)
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const bin = (name) => join(root, "node_modules/.bin", name);
+const scratch = join(root, "target/package-test");
+const conformanceDir = process.env.IDENTITY_LINKS_CONFORMANCE ?? resolve(root, "../shared/conformance");
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.includes(name);
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { cwd: scratch, encoding: "utf8", timeout: 180_000, ...options });
+  return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+}
+
+function must(cmd, args, options) {
+  const r = run(cmd, args, options);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.out}`);
+  return r.out;
+}
+
+/** The RESULT line a runtime printed, or a failure carrying its output. */
+function parseResult(runtime, r) {
+  const line = r.out.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) return { runtime, passed: 0, failed: 1, failures: [`no result (exit ${r.code}):\n${r.out.slice(-3000)}`] };
+  return JSON.parse(line.slice("RESULT ".length));
+}
+
+function prepare() {
+  const pkg = join(root, "pkg");
+  if (!existsSync(join(pkg, "package.json"))) throw new Error("pkg/ is missing: run `make build` first");
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const tarball = must("npm", ["pack", pkg, "--pack-destination", scratch, "--silent"]).trim().split("\n").pop();
+  writeFileSync(
+    join(scratch, "package.json"),
+    JSON.stringify({ name: "package-test", private: true, type: "module", dependencies: { "identity-links": `file:./${tarball}` } }, null, 2),
+  );
+  must("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent"]);
+  for (const f of readdirSync(here)) {
+    if (/\.(mjs|cjs|ts|json)$/.test(f) && f !== "run-package-tests.mjs") cpSync(join(here, f), join(scratch, f));
+  }
+  const files = readdirSync(conformanceDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((file) => ({ file, cases: JSON.parse(readFileSync(join(conformanceDir, file), "utf8")).cases }));
+  const count = files.reduce((n, f) => n + f.cases.length, 0);
+  if (count === 0) throw new Error(`no conformance cases in ${conformanceDir}`);
+  writeFileSync(join(scratch, "cases.json"), JSON.stringify(files));
+  return count;
+}
+
+function serve(dir) {
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  const server = createServer((req, res) => {
+    const path = join(dir, decodeURIComponent(new URL(req.url, "http://x").pathname).replace(/^\/+/, "") || "index.html");
+    if (!path.startsWith(dir) || !existsSync(path)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": types[path.slice(path.lastIndexOf("."))] ?? "application/octet-stream" });
+    res.end(readFileSync(path));
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
+async function browser() {
+  const www = join(scratch, "www");
+  mkdirSync(www, { recursive: true });
+  must(bin("esbuild"), ["browser-entry.mjs", "--bundle", "--format=esm", "--platform=browser", `--outfile=${join(www, "app.js")}`, "--log-level=warning"]);
+  cpSync(join(scratch, "node_modules/identity-links/identity_links_bg.wasm"), join(www, "identity_links_bg.wasm"));
+  writeFileSync(join(www, "index.html"), '<!doctype html><meta charset="utf-8"><script type="module" src="app.js"></script>');
+  const server = await serve(www);
+  const { chromium } = await import(join(root, "node_modules/playwright-core/index.mjs"));
+  const userDataDir = join(scratch, "chromium-profile");
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 60_000 });
+    const result = await page.evaluate(() => window.__result);
+    result.failures.push(...errors);
+    result.failed += errors.length;
+    return result;
+  } finally {
+    await context.close();
+    server.close();
+  }
+}
+
+async function workerd() {
+  const out = join(scratch, "workerd");
+  mkdirSync(out, { recursive: true });
+  must(bin("esbuild"), [
+    "worker.mjs", "--bundle", "--format=esm", "--platform=neutral", "--conditions=workerd,worker",
+    "--loader:.wasm=copy", "--asset-names=[name]", `--outfile=${join(out, "worker.js")}`, "--log-level=warning",
+  ]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(out, "config.capnp"),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "identity_links_bg.wasm", wasm = embed "identity_links_bg.wasm"),
+  ],
+  compatibilityDate = "2025-09-01",
+);
+`,
+  );
+  const proc = spawn(bin("workerd"), ["serve", join(out, "config.capnp")], { cwd: out, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  proc.stdout.on("data", (d) => (log += d));
+  proc.stderr.on("data", (d) => (log += d));
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        if (res.headers.get("content-type") !== "application/json") throw new Error(`content-type ${res.headers.get("content-type")}`);
+        return await res.json();
+      } catch (e) {
+        if (proc.exitCode !== null) break;
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+    }
+    return { runtime: "workerd", passed: 0, failed: 1, failures: [`workerd did not answer:\n${log.slice(-3000)}`] };
+  } finally {
+    proc.kill();
+  }
+}
+
+function typescript() {
+  const failures = [];
+  const consumer = run(bin("tsc"), ["-p", "tsconfig.consumer.json"]);
+  if (consumer.code !== 0) failures.push(`tsc --strict over consumer.ts and the package typings:\n${consumer.out}`);
+  // The declarations alone, with the plain and the newest libs (Symbol.dispose both ways).
+  for (const lib of ["es2022,dom", "esnext,dom"]) {
+    const dts = run(bin("tsc"), ["--noEmit", "--strict", "--lib", lib, "node_modules/identity-links/index.d.ts", "node_modules/identity-links/index.d.cts"]);
+    if (dts.code !== 0) failures.push(`tsc --strict --lib ${lib} over the declarations:\n${dts.out}`);
+  }
+  return { runtime: "typescript", passed: 3 - failures.length, failed: failures.length, failures };
+}
+
+const runtimes = {
+  "node-esm": () => parseResult("node-esm", run("node", ["node-esm.mjs", "node-esm"])),
+  "node-cjs": () => parseResult("node-cjs", run("node", ["node-cjs.cjs"])),
+  deno: () => parseResult("deno", run(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "node-esm.mjs", "deno"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
+  "deno-web": () => parseResult("deno-web", run(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "web-init.mjs", "deno-web"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
+  bun: () => parseResult("bun", run(bin("bun"), ["node-esm.mjs", "bun"])),
+  "bun-web": () => parseResult("bun-web", run(bin("bun"), ["web-init.mjs", "bun-web"])),
+  browser,
+  workerd,
+  typescript,
+};
+
+const count = prepare();
+console.log(`package tests: ${count} conformance cases per runtime`);
+let passed = 0;
+let failed = 0;
+for (const [name, fn] of Object.entries(runtimes)) {
+  if (!wanted(name)) continue;
+  let result;
+  try {
+    result = await fn();
+  } catch (e) {
+    result = { runtime: name, passed: 0, failed: 1, failures: [String(e && e.stack || e)] };
+  }
+  passed += result.passed;
+  failed += result.failed;
+  console.log(`  ${result.failed === 0 ? "ok  " : "FAIL"} ${name}: ${result.passed} passed, ${result.failed} failed`);
+  for (const f of result.failures) console.log(`       ${f.replaceAll("\n", "\n       ")}`);
+}
+console.log(`package: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
