@@ -260,6 +260,17 @@ export function getUserGroups(snapshot: Snapshot, request: UserGroupsRequest, co
  */
 export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, context?: CallContext): ListIdpLinksResponse;
 
+/**
+ * Serves the peers' own routes from an edge worker, so existing clients work unchanged:
+ * `GET {prefix}/task/{id}/identity-links[?type=]` and `GET {prefix}/identity/groups?userId=`
+ * (`{prefix}`: empty or `/engine-rest`), `POST /v2/users/{userId}/links/_search` (Zitadel REST
+ * gateway) and `POST /zitadel.user.v2.UserService/ListIDPLinks` (Connect, JSON codec). Answers
+ * carry the peer's status, `content-type: application/json` and exact body; unknown paths are
+ * 404, other methods 405, bodies over 1 MiB 413.
+ * Rejects only when `request` is not a `Request` or `context` cannot be read.
+ */
+export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext): Promise<Response>;
+
 /** What `init` and `initSync` accept: the `.wasm` as a URL, a response, bytes or a compiled module. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 

@@ -7,6 +7,7 @@ export const {
   getIdentityLinks,
   getUserGroups,
   listIdpLinks,
+  handleRequest,
   isIdentityError,
   initSync,
 } = cjs;

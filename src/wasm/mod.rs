@@ -3,9 +3,11 @@
 
 mod convert;
 mod error;
+mod http;
 mod snapshot;
 
 pub use error::is_identity_error;
+pub use http::handle_request;
 pub use snapshot::{get_identity_links, get_user_groups, list_idp_links, JsSnapshot};
 
 use wasm_bindgen::prelude::*;

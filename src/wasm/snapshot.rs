@@ -7,6 +7,7 @@ use crate::json::Value;
 use crate::query::Query;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -15,14 +16,15 @@ use wasm_bindgen::JsCast;
 /// Load it once with `fromJson`, `fromObject` or `fromBytes`; release it with `free()`.
 #[wasm_bindgen(js_name = Snapshot)]
 pub struct JsSnapshot {
-    inner: Snapshot,
+    /// Shared with `handleRequest` while a request body is being read.
+    inner: Rc<Snapshot>,
     /// The answer buffer, reused across queries.
     out: RefCell<Vec<u8>>,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
     JsSnapshot {
-        inner,
+        inner: Rc::new(inner),
         out: RefCell::new(Vec::new()),
     }
 }
@@ -191,6 +193,11 @@ impl JsSnapshot {
 }
 
 impl JsSnapshot {
+    /// The loaded snapshot, shared (for a request whose body is still being read).
+    pub(crate) fn shared(&self) -> Rc<Snapshot> {
+        Rc::clone(&self.inner)
+    }
+
     /// Runs a query and returns the answer's JSON text.
     fn query_text(
         &self,

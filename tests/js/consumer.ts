@@ -1,6 +1,6 @@
 // A small TypeScript consumer, checked with `tsc --noEmit --strict` against the package's
 // typings. The @ts-expect-error lines fail the check if a type is too loose (e.g. `any`).
-import init, { Snapshot, getIdentityLinks, getUserGroups, listIdpLinks, isIdentityError, initSync } from "identity-links";
+import init, { Snapshot, getIdentityLinks, getUserGroups, handleRequest, listIdpLinks, isIdentityError, initSync } from "identity-links";
 import type { CallContext, GroupInfo, IdentityLink, ListIdpLinksResponse, SnapshotData, SnapshotStats } from "identity-links";
 
 export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promise<string> {
@@ -24,6 +24,8 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   const page: ListIdpLinksResponse = listIdpLinks(again, { userId: "u", query: { offset: 1n, limit: 10, asc: true } }, context);
   const total: string | undefined = page.details.totalResult;
   const stats: SnapshotStats = snapshot.stats();
+  const response: Response = await handleRequest(snapshot, new Request("https://camunda.example/engine-rest/identity/groups?userId=u"), context);
+  const status200: number = response.status;
   try {
     getUserGroups(snapshot, {});
   } catch (e) {
@@ -41,5 +43,7 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   // @ts-expect-error: sequence is a string (uint64)
   const seq: number = snapshot.sequence;
   snapshot.free();
-  return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq}`;
+  // @ts-expect-error: handleRequest takes a fetch Request, not a URL
+  await handleRequest(snapshot, "https://camunda.example/");
+  return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq} ${status200}`;
 }

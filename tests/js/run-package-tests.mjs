@@ -10,6 +10,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { checkRoutes } from "./routes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -17,6 +19,8 @@ const bin = (name) => join(root, "node_modules/.bin", name);
 const scratch = join(root, "target/package-test");
 const conformanceDir = process.env.IDENTITY_LINKS_CONFORMANCE ?? resolve(root, "../shared/conformance");
 const only = process.argv.slice(2);
+// The package as Node loads it, for the in-process answers the examples are compared with.
+const nodeApi = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
 const wanted = (name) => only.length === 0 || only.includes(name);
 
 function run(cmd, args, options = {}) {
@@ -49,7 +53,7 @@ function prepare() {
   );
   must("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent"]);
   for (const f of readdirSync(here)) {
-    if (/\.(mjs|cjs|ts|json)$/.test(f) && f !== "run-package-tests.mjs") cpSync(join(here, f), join(scratch, f));
+    if (/\.(mjs|cjs|ts|json)$/.test(f) && !["run-package-tests.mjs", "routes.mjs", "demo-test.mjs", "clients-test.mjs"].includes(f)) cpSync(join(here, f), join(scratch, f));
   }
   const files = readdirSync(conformanceDir)
     .filter((f) => f.endsWith(".json"))
@@ -102,6 +106,26 @@ async function browser() {
   }
 }
 
+/** Starts a server process and waits until `url` answers; returns { proc, log, ok }. */
+async function startServer(cmd, args, options, url) {
+  const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
+  const state = { proc, log: "", ok: false };
+  proc.stdout.on("data", (d) => (state.log += d));
+  proc.stderr.on("data", (d) => (state.log += d));
+  for (let attempt = 0; attempt < 150 && proc.exitCode === null; attempt++) {
+    try {
+      await fetch(url);
+      state.ok = true;
+      break;
+    } catch {
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+  }
+  return state;
+}
+
+const freePort = () => 20000 + Math.floor(Math.random() * 20000);
+
 async function workerd() {
   const out = join(scratch, "workerd");
   mkdirSync(out, { recursive: true });
@@ -109,7 +133,7 @@ async function workerd() {
     "worker.mjs", "--bundle", "--format=esm", "--platform=neutral", "--conditions=workerd,worker",
     "--loader:.wasm=copy", "--asset-names=[name]", `--outfile=${join(out, "worker.js")}`, "--log-level=warning",
   ]);
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   writeFileSync(
     join(out, "config.capnp"),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -126,24 +150,47 @@ const worker :Workerd.Worker = (
 );
 `,
   );
-  const proc = spawn(bin("workerd"), ["serve", join(out, "config.capnp")], { cwd: out, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  proc.stdout.on("data", (d) => (log += d));
-  proc.stderr.on("data", (d) => (log += d));
+  const server = await startServer(bin("workerd"), ["serve", join(out, "config.capnp")], { cwd: out }, `http://127.0.0.1:${port}/`);
   try {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/`);
-        if (res.headers.get("content-type") !== "application/json") throw new Error(`content-type ${res.headers.get("content-type")}`);
-        return await res.json();
-      } catch (e) {
-        if (proc.exitCode !== null) break;
-        await new Promise((ok) => setTimeout(ok, 200));
-      }
-    }
-    return { runtime: "workerd", passed: 0, failed: 1, failures: [`workerd did not answer:\n${log.slice(-3000)}`] };
+    if (!server.ok) return { runtime: "workerd", passed: 0, failed: 1, failures: [`workerd did not answer:\n${server.log.slice(-3000)}`] };
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    if (res.headers.get("content-type") !== "application/json") throw new Error(`content-type ${res.headers.get("content-type")}`);
+    return await res.json();
   } finally {
-    proc.kill();
+    server.proc.kill();
+  }
+}
+
+/** examples/worker under workerd on 127.0.0.1, every route over HTTP. */
+async function exampleWorker() {
+  const dir = join(scratch, "example-worker");
+  mkdirSync(dir, { recursive: true });
+  for (const f of ["worker.js", "config.capnp"]) cpSync(join(root, "examples/worker", f), join(dir, f));
+  cpSync(join(root, "www/sample-snapshot.json"), join(dir, "snapshot.json"));
+  must(bin("esbuild"), ["worker.js", "--bundle", "--format=esm", "--platform=neutral", "--conditions=workerd,worker", "--loader:.wasm=copy", "--asset-names=[name]", "--outdir=dist", "--log-level=warning"], { cwd: dir });
+  const port = freePort();
+  const server = await startServer(bin("workerd"), ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd: dir }, `http://127.0.0.1:${port}/`);
+  try {
+    if (!server.ok) return { runtime: "example-worker", passed: 0, failed: 1, failures: [`workerd did not answer:\n${server.log.slice(-3000)}`] };
+    return await checkRoutes("example-worker", `http://127.0.0.1:${port}`, nodeApi, join(root, "www/sample-snapshot.json"));
+  } finally {
+    server.proc.kill();
+  }
+}
+
+/** examples/deno with Deno.serve on 127.0.0.1, every route over HTTP. */
+async function exampleDeno() {
+  const dir = join(scratch, "example-deno");
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(root, "examples/deno/server.js"), join(dir, "server.js"));
+  const port = freePort();
+  const env = { ...process.env, PORT: String(port), SNAPSHOT: join(root, "www/sample-snapshot.json"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  const server = await startServer(bin("deno"), ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "server.js"], { cwd: dir, env }, `http://127.0.0.1:${port}/`);
+  try {
+    if (!server.ok) return { runtime: "example-deno", passed: 0, failed: 1, failures: [`Deno.serve did not answer:\n${server.log.slice(-3000)}`] };
+    return await checkRoutes("example-deno", `http://127.0.0.1:${port}`, nodeApi, join(root, "www/sample-snapshot.json"));
+  } finally {
+    server.proc.kill();
   }
 }
 
@@ -168,6 +215,8 @@ const runtimes = {
   "bun-web": () => parseResult("bun-web", run(bin("bun"), ["web-init.mjs", "bun-web"])),
   browser,
   workerd,
+  "example-worker": exampleWorker,
+  "example-deno": exampleDeno,
   typescript,
 };
 

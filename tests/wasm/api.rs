@@ -3,7 +3,7 @@
 // the JS-facing API, and the facade's own conversions.
 
 use identity_links::json::Value;
-use identity_links::wasm::{get_identity_links, get_user_groups, is_identity_error, list_idp_links, JsSnapshot};
+use identity_links::wasm::{get_identity_links, get_user_groups, handle_request, is_identity_error, list_idp_links, JsSnapshot};
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -194,4 +194,36 @@ fn options_are_checked() {
     let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#)).unwrap_or_else(|_| panic!("options"));
     let page = list_idp_links(&s, &js(r#"{"userId":"u1"}"#), &JsValue::UNDEFINED).map(|v| stringify(&get(&v, "result")));
     assert_eq!(page.ok().as_deref(), Some(r#"[{"idpId":"i","userId":"p2","userName":"b"}]"#));
+}
+
+/// `new Request(url, init)` with the runtime's own Request.
+fn request(url: &str, init: &str) -> JsValue {
+    let constructor: js_sys::Function = get(&js_sys::global(), "Request").into();
+    Reflect::construct(&constructor, &js_sys::Array::of2(&url.into(), &js(init))).unwrap_or(JsValue::NULL)
+}
+
+async fn respond(snapshot: &JsSnapshot, request: JsValue) -> (u16, String, Option<String>) {
+    let response = wasm_bindgen_futures::JsFuture::from(handle_request(snapshot, &request, &JsValue::UNDEFINED)).await.unwrap_or(JsValue::NULL);
+    let text: js_sys::Function = get(&response, "text").into();
+    let body = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL))).await;
+    let headers = get(&response, "headers");
+    let header: js_sys::Function = get(&headers, "get").into();
+    let content_type = header.call1(&headers, &"content-type".into()).ok().and_then(|v| v.as_string());
+    (get(&response, "status").as_f64().unwrap_or(0.0) as u16, body.ok().and_then(|b| b.as_string()).unwrap_or_default(), content_type)
+}
+
+#[wasm_bindgen_test]
+async fn handle_request_serves_the_routes() {
+    let s = sample();
+    let json = Some("application/json".to_owned());
+    let got = respond(&s, request("http://x/engine-rest/task/t/identity-links", "{}")).await;
+    assert_eq!(got, (200, r#"[{"userId":"u1","groupId":null,"type":"assignee"}]"#.to_owned(), json.clone()));
+    let got = respond(&s, request("http://x/v2/users/u1/links/_search", r#"{"method":"POST","body":"{\"query\":{\"limit\":1,\"asc\":true}}"}"#)).await;
+    assert_eq!(got.0, 200);
+    assert!(got.1.ends_with(r#""result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#), "{}", got.1);
+    let got = respond(&s, request("http://x/zitadel.user.v2.UserService/ListIDPLinks", r#"{"method":"POST","headers":{"content-type":"application/json"},"body":"{\"userId\":\"\"}"}"#)).await;
+    assert_eq!(got.0, 400);
+    assert!(got.1.starts_with(r#"{"code":"invalid_argument","#), "{}", got.1);
+    assert_eq!(respond(&s, request("http://x/elsewhere", "{}")).await.0, 404);
+    assert_eq!(respond(&s, request("http://x/identity/groups?userId=u1", r#"{"method":"DELETE"}"#)).await.0, 405);
 }

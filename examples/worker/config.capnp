@@ -1,0 +1,18 @@
+# workerd configuration for the example worker. Build first (see package.json):
+#   npm run build && npx workerd serve config.capnp
+# The port can be overridden: workerd serve config.capnp --socket-addr http=127.0.0.1:9000
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .identityLinks) ],
+  sockets = [ (name = "http", address = "127.0.0.1:8787", http = (), service = "main") ],
+);
+
+const identityLinks :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "dist/worker.js"),
+    # workerd cannot compile wasm from bytes at run time: the module is embedded compiled.
+    (name = "identity_links_bg.wasm", wasm = embed "dist/identity_links_bg.wasm"),
+  ],
+  compatibilityDate = "2025-09-01",
+);

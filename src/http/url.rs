@@ -1,0 +1,125 @@
+//! The parts of a request URL the routes need: the path's segments and the query's values,
+//! percent-decoded.
+
+/// A request target split into decoded path segments and query pairs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Path segments, percent-decoded (`/task/a%2Fb/x` gives `["task", "a/b", "x"]`).
+    pub segments: Vec<String>,
+    /// Query pairs in order, percent-decoded, `+` as space (as JAX-RS and Go decode them).
+    pub query: Vec<(String, String)>,
+}
+
+/// Why a URL cannot be routed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UrlError {
+    /// A `%` not followed by two hex digits, or an escape that decodes to invalid UTF-8.
+    BadEscape,
+}
+
+impl Target {
+    /// Parses an absolute URL (`https://host/path?q`) or an origin-form target (`/path?q`).
+    pub fn parse(url: &str) -> Result<Target, UrlError> {
+        let without_fragment = url.split('#').next().unwrap_or("");
+        let after_scheme = match without_fragment.find("://") {
+            Some(i) => {
+                let rest = &without_fragment[i + 3..];
+                rest.find(['/', '?']).map_or("", |j| &rest[j..])
+            }
+            None => without_fragment,
+        };
+        let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
+        let segments = path
+            .split('/')
+            .skip(1)
+            .map(|s| decode(s, false))
+            .collect::<Result<_, _>>()?;
+        let query = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                Ok((decode(k, true)?, decode(v, true)?))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Target { segments, query })
+    }
+
+    /// The first value of query parameter `name` (JAX-RS `@QueryParam` takes the first).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Percent-decodes `s` (and `+` as a space in query components).
+fn decode(s: &str, plus_is_space: bool) -> Result<String, UrlError> {
+    if !s.contains(['%', '+']) {
+        return Ok(s.to_owned());
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or(UrlError::BadEscape)?;
+                let value = std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(UrlError::BadEscape)?;
+                out.push(value);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| UrlError::BadEscape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_decodes() {
+        let t = Target::parse("https://h.example:8443/engine-rest/task/a%2Fb%20c/identity-links?type=can+di%64ate&type=x#frag");
+        assert_eq!(
+            t.as_ref().map(|t| t.segments.clone()),
+            Ok(vec![
+                "engine-rest".into(),
+                "task".into(),
+                "a/b c".into(),
+                "identity-links".into()
+            ])
+        );
+        assert_eq!(
+            t.as_ref().ok().and_then(|t| t.param("type")),
+            Some("can didate")
+        );
+        let origin = Target::parse("/identity/groups?userId=&x").ok();
+        assert_eq!(origin.as_ref().and_then(|t| t.param("userId")), Some(""));
+        assert_eq!(origin.as_ref().and_then(|t| t.param("x")), Some(""));
+        assert_eq!(Target::parse("http://h").map(|t| t.segments), Ok(vec![]));
+        assert_eq!(
+            Target::parse("/task/%E2%82%AC").map(|t| t.segments),
+            Ok(vec!["task".into(), "€".into()])
+        );
+    }
+
+    #[test]
+    fn refuses_broken_escapes() {
+        for bad in ["/a%2", "/a%zz", "/a%ff", "/x?a=%C3"] {
+            assert_eq!(Target::parse(bad), Err(UrlError::BadEscape), "{bad}");
+        }
+    }
+}

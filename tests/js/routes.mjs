@@ -1,0 +1,50 @@
+// Every route of handleRequest, sent over real HTTP to a running example (workerd, Deno.serve),
+// and compared with the same request answered in-process by the package in Node.
+import { readFileSync } from "node:fs";
+
+/** [method, path, body?, content-type?] for every route, answers and errors. */
+export const ROUTES = [
+  ["GET", "/task/approve-invoice-1001/identity-links"],
+  ["GET", "/engine-rest/task/approve-invoice-1001/identity-links?type=candidate"],
+  ["GET", "/engine-rest/task/fix-incident-9001/identity-links?type=watcher"],
+  ["GET", "/engine-rest/task/no-such-task/identity-links"],
+  ["GET", "/identity/groups?userId=demo"],
+  ["GET", "/engine-rest/identity/groups?userId=svc-importer"],
+  ["GET", "/engine-rest/identity/groups"],
+  ["POST", "/v2/users/demo/links/_search", '{"query":{"limit":2,"asc":true}}', "application/json"],
+  ["POST", "/v2/users/demo/links/_search", '{"query":{"offset":"-1"}}', "application/json"],
+  ["POST", "/zitadel.user.v2.UserService/ListIDPLinks", '{"userId":"mary"}', "application/json"],
+  ["POST", "/zitadel.user.v2.UserService/ListIDPLinks", '{"userId":"demo","query":{"limit":5000}}', "application/json"],
+  ["GET", "/no/such/route"],
+  ["PUT", "/identity/groups?userId=demo", "{}", "application/json"],
+];
+
+/** Checks every route against `base` (e.g. http://127.0.0.1:8787); returns a runtime result. */
+export async function checkRoutes(runtime, base, api, samplePath) {
+  const sample = api.Snapshot.fromJson(readFileSync(samplePath));
+  const failures = [];
+  let passed = 0;
+  for (const [method, path, body, type] of ROUTES) {
+    const init = { method, body, headers: type ? { "content-type": type } : {} };
+    const want = await api.handleRequest(sample, new Request(`http://in-process${path}`, init));
+    const wantBody = await want.text();
+    let got;
+    let gotBody;
+    try {
+      got = await fetch(`${base}${path}`, init);
+      gotBody = await got.text();
+    } catch (e) {
+      failures.push(`${method} ${path}: ${e}`);
+      continue;
+    }
+    const same = got.status === want.status && gotBody === wantBody && got.headers.get("content-type") === "application/json" && got.headers.get("allow") === want.headers.get("allow");
+    if (same) passed++;
+    else failures.push(`${method} ${path}: got ${got.status} ${gotBody}\n  expected ${want.status} ${wantBody}`);
+  }
+  // The in-process answers themselves are the API's answers.
+  const links = await (await api.handleRequest(sample, new Request("http://x/task/approve-invoice-1001/identity-links"))).text();
+  if (links === JSON.stringify(sample.getIdentityLinks({ taskId: "approve-invoice-1001" }))) passed++;
+  else failures.push("handleRequest's body differs from getIdentityLinks");
+  sample.free();
+  return { runtime, passed, failed: failures.length, failures };
+}
