@@ -1,10 +1,10 @@
 // Cloudflare workerd / Workers: the .wasm is imported as a compiled module (workerd forbids
 // compiling wasm from bytes at run time) and instantiated on import, so init() and
 // initSync({ module }) resolve at once.
-import wasmModule from './identity_links_bg.wasm';
-import init, { initSync } from './identity_links.js';
+import wasmModule from "./identity_links_bg.wasm";
+import { initSync } from "./identity_links.js";
 
 initSync({ module: wasmModule });
 
-export * from './identity_links.js';
-export default init;
+export * from "./index.js";
+export { default } from "./index.js";

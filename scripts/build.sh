@@ -21,6 +21,8 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
 done
 
 cp -R pkg-template/. "$stage/"
+# The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
+node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
 cp LICENSE "$stage/LICENSE"

@@ -26,10 +26,7 @@ pub enum SnapshotProblem {
     /// Not JSON (or JSON we refuse: lone surrogates, too deep).
     Syntax(SyntaxError),
     /// A value of the wrong JSON type.
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { expected: &'static str, found: &'static str },
     /// A required field is absent.
     Missing,
     /// A field the format does not define (rule 1).
@@ -57,10 +54,7 @@ pub enum SnapshotProblem {
     /// `sequence` is not a uint64 (rule 5).
     Sequence { found: String },
     /// `timestamp` is not RFC 3339 (rule 5).
-    Timestamp {
-        found: String,
-        why: TimestampProblem,
-    },
+    Timestamp { found: String, why: TimestampProblem },
     /// A load option out of its range.
     Option { why: &'static str },
     /// More than the format can number (2^31 strings, 4 GiB of text, 2^32 rows).
@@ -72,10 +66,7 @@ pub enum SnapshotProblem {
 impl SnapshotError {
     /// An error at `path`.
     pub fn new(path: impl Into<String>, problem: SnapshotProblem) -> Self {
-        SnapshotError {
-            path: path.into(),
-            problem,
-        }
+        SnapshotError { path: path.into(), problem }
     }
 
     /// The peer-style error body: `{"type":"SnapshotError","message":...,"path":...}`.
@@ -106,9 +97,7 @@ impl fmt::Display for SnapshotError {
             SnapshotProblem::UnknownField { allowed } => {
                 write!(f, "unknown field (allowed here: {allowed})")
             }
-            SnapshotProblem::DuplicateKey => {
-                f.write_str("the same key appears twice in this object")
-            }
+            SnapshotProblem::DuplicateKey => f.write_str("the same key appears twice in this object"),
             SnapshotProblem::Empty => f.write_str("must not be empty"),
             SnapshotProblem::TooLong { chars } => write!(f, "longer than 200 characters ({chars})"),
             SnapshotProblem::Version { found } => {
@@ -118,10 +107,7 @@ impl fmt::Display for SnapshotError {
                 write!(f, "duplicate id {} (first at index {first})", quoted(id))
             }
             SnapshotProblem::DuplicateMembership { first } => {
-                write!(
-                    f,
-                    "duplicate membership (the same pair is at memberships[{first}])"
-                )
+                write!(f, "duplicate membership (the same pair is at memberships[{first}])")
             }
             SnapshotProblem::DuplicateIdpLink { first } => {
                 write!(f, "duplicate IdP link: this idpId and providedUserId are already linked at idpLinks[{first}]")
@@ -132,19 +118,12 @@ impl fmt::Display for SnapshotError {
             SnapshotProblem::UnknownGroup { id } => {
                 write!(f, "unknown group {} (not in groups)", quoted(id))
             }
-            SnapshotProblem::LinkIds => {
-                f.write_str("exactly one of userId and groupId must be set")
-            }
+            SnapshotProblem::LinkIds => f.write_str("exactly one of userId and groupId must be set"),
             SnapshotProblem::Sequence { found } => {
                 write!(f, "{found} is not a uint64 (0..18446744073709551615)")
             }
             SnapshotProblem::Timestamp { found, why } => {
-                write!(
-                    f,
-                    "{} is not an RFC 3339 date-time: {}",
-                    quoted(found),
-                    why.describe()
-                )
+                write!(f, "{} is not an RFC 3339 date-time: {}", quoted(found), why.describe())
             }
             SnapshotProblem::Option { why } => f.write_str(why),
             SnapshotProblem::Capacity => {
@@ -168,12 +147,7 @@ pub enum CamundaError {
     /// The task does not exist (`NullValueException`, 400, `code: 0`; SEMANTICS.md C2).
     TaskNotFound { task_id: String },
     /// The caller lacks a permission (`AuthorizationException`, 403; SEMANTICS.md A1).
-    Unauthorized {
-        user_id: String,
-        permission: &'static str,
-        resource: &'static str,
-        resource_id: String,
-    },
+    Unauthorized { user_id: String, permission: &'static str, resource: &'static str, resource_id: String },
 }
 
 impl CamundaError {
@@ -209,12 +183,7 @@ impl CamundaError {
                 write_str(out, &message);
                 out.extend_from_slice(br#","code":0}"#);
             }
-            CamundaError::Unauthorized {
-                user_id,
-                permission,
-                resource,
-                resource_id,
-            } => {
+            CamundaError::Unauthorized { user_id, permission, resource, resource_id } => {
                 out.extend_from_slice(br#"{"type":"AuthorizationException","message":"#);
                 write_str(out, &message);
                 out.extend_from_slice(br#","code":0,"userId":"#);
@@ -298,26 +267,16 @@ pub enum ZitadelError {
     /// with no `details` (SEMANTICS.md Z2, Z3's malformed numbers).
     InvalidArgument { message: String },
     /// A Zitadel error with its id: `{code,message:"text (ID)",details:[ErrorDetail]}` (Z10).
-    Zitadel {
-        code: GrpcCode,
-        id: &'static str,
-        text: &'static str,
-    },
+    Zitadel { code: GrpcCode, id: &'static str, text: &'static str },
 }
 
 impl ZitadelError {
     /// Limit above the maximum (Z3).
-    pub const LIMIT_EXCEEDED: ZitadelError = ZitadelError::Zitadel {
-        code: GrpcCode::InvalidArgument,
-        id: "QUERY-4M0fs",
-        text: "Limit exceeded",
-    };
+    pub const LIMIT_EXCEEDED: ZitadelError =
+        ZitadelError::Zitadel { code: GrpcCode::InvalidArgument, id: "QUERY-4M0fs", text: "Limit exceeded" };
     /// A caller without any permission (Z11).
-    pub const MEMBERSHIP_NOT_FOUND: ZitadelError = ZitadelError::Zitadel {
-        code: GrpcCode::NotFound,
-        id: "AUTHZ-cdgFk",
-        text: "membership not found",
-    };
+    pub const MEMBERSHIP_NOT_FOUND: ZitadelError =
+        ZitadelError::Zitadel { code: GrpcCode::NotFound, id: "AUTHZ-cdgFk", text: "membership not found" };
     /// A caller without the needed permission (Z11).
     pub const PERMISSION_DENIED: ZitadelError = ZitadelError::Zitadel {
         code: GrpcCode::PermissionDenied,
@@ -347,9 +306,7 @@ impl ZitadelError {
         out.extend_from_slice(br#","message":"#);
         write_str(out, &self.message());
         if let ZitadelError::Zitadel { id, text, .. } = self {
-            out.extend_from_slice(
-                br#","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"#,
-            );
+            out.extend_from_slice(br#","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"#);
             write_str(out, id);
             out.extend_from_slice(br#","message":"#);
             write_str(out, text);

@@ -23,8 +23,7 @@ fn check(case: &support::Case) -> Result<(), String> {
         };
     }
     let snapshot = loaded.map_err(|e| format!("snapshot refused: {e}"))?;
-    let query =
-        Query::from_name(&case.call).ok_or_else(|| format!("unknown call {}", case.call))?;
+    let query = Query::from_name(&case.call).ok_or_else(|| format!("unknown call {}", case.call))?;
     let request = case.request.clone().unwrap_or(Value::Object(Vec::new()));
     let mut out = Vec::new();
     let (status, body) = match snapshot.run(query, &request, case.context.as_ref(), &mut out) {
@@ -33,11 +32,7 @@ fn check(case: &support::Case) -> Result<(), String> {
     };
     let expected = case.body.as_ref().map(Value::to_json);
     if status != case.status || expected.as_ref().is_some_and(|b| *b != body) {
-        return Err(format!(
-            "got {status} {body}\n   expected {} {}",
-            case.status,
-            expected.unwrap_or_default()
-        ));
+        return Err(format!("got {status} {body}\n   expected {} {}", case.status, expected.unwrap_or_default()));
     }
     Ok(())
 }
@@ -45,19 +40,9 @@ fn check(case: &support::Case) -> Result<(), String> {
 #[test]
 fn every_conformance_case_passes() {
     let cases = support::cases();
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            check(c)
-                .err()
-                .map(|e| format!("{} / {}: {e}", c.file, c.name))
-        })
-        .collect();
-    println!(
-        "conformance: {} cases, {} failed",
-        cases.len(),
-        failures.len()
-    );
+    let failures: Vec<String> =
+        cases.iter().filter_map(|c| check(c).err().map(|e| format!("{} / {}: {e}", c.file, c.name))).collect();
+    println!("conformance: {} cases, {} failed", cases.len(), failures.len());
     assert!(
         failures.is_empty(),
         "{} of {} conformance cases fail:\n{}",
@@ -71,9 +56,6 @@ fn every_conformance_case_passes() {
 fn every_query_kind_is_covered() {
     let cases = support::cases();
     for call in ["load", "getIdentityLinks", "getUserGroups", "listIdpLinks"] {
-        assert!(
-            cases.iter().any(|c| c.call == call),
-            "no conformance case calls {call}"
-        );
+        assert!(cases.iter().any(|c| c.call == call), "no conformance case calls {call}");
     }
 }

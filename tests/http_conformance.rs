@@ -41,10 +41,7 @@ fn connect_error(body: &Value) -> String {
     };
     Value::Object(vec![
         ("code".into(), Value::String(name.into())),
-        (
-            "message".into(),
-            body.get("message").cloned().unwrap_or(Value::Null),
-        ),
+        ("message".into(), body.get("message").cloned().unwrap_or(Value::Null)),
     ])
     .to_json()
 }
@@ -61,25 +58,18 @@ fn every_conformance_case_over_http() {
         match case.call.as_str() {
             "getIdentityLinks" => {
                 let task = text(request.get("taskId")).unwrap_or("");
-                let query = text(request.get("type"))
-                    .map(|t| format!("?type={}", encode(t)))
-                    .unwrap_or_default();
+                let query = text(request.get("type")).map(|t| format!("?type={}", encode(t))).unwrap_or_default();
                 for prefix in ["", "/engine-rest"] {
                     attempts.push((
                         "GET".into(),
-                        format!(
-                            "http://localhost{prefix}/task/{}/identity-links{query}",
-                            encode(task)
-                        ),
+                        format!("http://localhost{prefix}/task/{}/identity-links{query}", encode(task)),
                         String::new(),
                         want_body.clone(),
                     ));
                 }
             }
             "getUserGroups" => {
-                let query = text(request.get("userId"))
-                    .map(|u| format!("?userId={}", encode(u)))
-                    .unwrap_or_default();
+                let query = text(request.get("userId")).map(|u| format!("?userId={}", encode(u))).unwrap_or_default();
                 for prefix in ["", "/engine-rest"] {
                     attempts.push((
                         "GET".into(),
@@ -93,10 +83,7 @@ fn every_conformance_case_over_http() {
                 let user = text(request.get("userId")).unwrap_or("");
                 if !user.is_empty() {
                     let body = Value::Object(
-                        request
-                            .get("query")
-                            .map(|q| vec![("query".into(), q.clone())])
-                            .unwrap_or_default(),
+                        request.get("query").map(|q| vec![("query".into(), q.clone())]).unwrap_or_default(),
                     )
                     .to_json();
                     attempts.push((
@@ -140,10 +127,7 @@ fn every_conformance_case_over_http() {
             }
         }
     }
-    println!(
-        "http conformance: {requests} requests, {} failed",
-        failures.len()
-    );
+    println!("http conformance: {requests} requests, {} failed", failures.len());
     assert!(requests > 60, "only {requests} requests");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -14,8 +14,8 @@ const QUERIES: [Query; 3] = [Query::IdentityLinks, Query::UserGroups, Query::Lis
 /// Mutates bytes: flip, delete, insert, duplicate a slice, or truncate.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     const INTERESTING: &[&[u8]] = &[
-        b"{", b"}", b"[", b"]", b"\"", b"\\", b"\\u", b"\\ud800", b",", b":", b"null", b"-1",
-        b"1e999", b"\xff", b"\xc3", b"\0",
+        b"{", b"}", b"[", b"]", b"\"", b"\\", b"\\u", b"\\ud800", b",", b":", b"null", b"-1", b"1e999", b"\xff",
+        b"\xc3", b"\0",
     ];
     for _ in 0..1 + rng.below(4) {
         let len = bytes.len();
@@ -63,44 +63,15 @@ fn random_value(rng: &mut Rng, depth: u32) -> Value {
         0 => Value::Null,
         1 => Value::Bool(rng.chance(50)),
         2 => Value::Number(
-            rng.pick(&[
-                "0",
-                "-1",
-                "1.5",
-                "1e3",
-                "18446744073709551616",
-                "4294967296",
-                "-0",
-                "1e-400",
-                "7",
-            ])
-            .to_string(),
+            rng.pick(&["0", "-1", "1.5", "1e3", "18446744073709551616", "4294967296", "-0", "1e-400", "7"]).to_string(),
         ),
         3 => Value::String(
-            rng.pick(&[
-                "",
-                "task1",
-                "U1",
-                "*",
-                "READ",
-                "ALL",
-                "Task",
-                "user.read",
-                "\u{1F600}",
-                "ﬀ",
-            ])
-            .to_string(),
+            rng.pick(&["", "task1", "U1", "*", "READ", "ALL", "Task", "user.read", "\u{1F600}", "ﬀ"]).to_string(),
         ),
         4 => Value::String("x".repeat(rng.below(300))),
-        5 => Value::Array(
-            (0..rng.below(4))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
-        ),
+        5 => Value::Array((0..rng.below(4)).map(|_| random_value(rng, depth + 1)).collect()),
         _ => Value::Object(
-            (0..rng.below(5))
-                .map(|_| (rng.pick(&keys).to_string(), random_value(rng, depth + 1)))
-                .collect(),
+            (0..rng.below(5)).map(|_| (rng.pick(&keys).to_string(), random_value(rng, depth + 1))).collect(),
         ),
     }
 }
@@ -112,14 +83,7 @@ fn run_everything(snapshot: &Snapshot, rng: &mut Rng, doc: &Value) {
         let (request, context) = if rng.chance(50) {
             (gen::request(rng, query.name(), doc), gen::context(rng, doc))
         } else {
-            (
-                random_value(rng, 0),
-                if rng.chance(50) {
-                    Some(random_value(rng, 0))
-                } else {
-                    None
-                },
-            )
+            (random_value(rng, 0), if rng.chance(50) { Some(random_value(rng, 0)) } else { None })
         };
         out.clear();
         let _ = snapshot.run(query, &request, context.as_ref(), &mut out);
@@ -140,8 +104,7 @@ fn random_and_mutated_input_never_panics() {
             if seed % 10 != 0 {
                 mutate(&mut rng, &mut text);
             }
-            let limits =
-                Limits::new(1 + rng.below(5) as u32, 1 + rng.below(5) as u32).unwrap_or_default();
+            let limits = Limits::new(1 + rng.below(5) as u32, 1 + rng.below(5) as u32).unwrap_or_default();
             match Snapshot::from_json_with(&text, limits) {
                 Ok(snapshot) => {
                     run_everything(&snapshot, &mut rng, &doc);
@@ -165,10 +128,7 @@ fn random_and_mutated_input_never_panics() {
         }
     }
     println!("{loaded} loaded, {refused} refused, none panicked");
-    assert!(
-        loaded > 250 && refused > 250,
-        "the mix should both load and refuse ({loaded} / {refused})"
-    );
+    assert!(loaded > 250 && refused > 250, "the mix should both load and refuse ({loaded} / {refused})");
 }
 
 #[test]
@@ -190,10 +150,6 @@ fn deep_nesting_is_refused_not_overflowed() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(Snapshot::from_json(deep.as_bytes()).is_err());
     assert!(Value::parse(deep.as_bytes()).is_err());
-    let nested_users = format!(
-        r#"{{"version":1,"users":[{{"id":{}1{}}}]}}"#,
-        "[".repeat(70),
-        "]".repeat(70)
-    );
+    let nested_users = format!(r#"{{"version":1,"users":[{{"id":{}1{}}}]}}"#, "[".repeat(70), "]".repeat(70));
     assert!(Snapshot::from_json(nested_users.as_bytes()).is_err());
 }

@@ -14,12 +14,7 @@ const SNAPSHOTS: u64 = 400;
 const REQUESTS: usize = 40;
 const CALLS: [&str; 3] = ["getIdentityLinks", "getUserGroups", "listIdpLinks"];
 
-fn engine(
-    snapshot: &Snapshot,
-    call: &str,
-    request: &Value,
-    context: Option<&Value>,
-) -> (u16, String) {
+fn engine(snapshot: &Snapshot, call: &str, request: &Value, context: Option<&Value>) -> (u16, String) {
     let mut out = Vec::new();
     let query = Query::from_name(call).unwrap_or(Query::IdentityLinks);
     match snapshot.run(query, request, context, &mut out) {
@@ -70,29 +65,20 @@ fn binary_and_canonical_forms_answer_identically() {
     for seed in 1000..1000 + SNAPSHOTS / 2 {
         let mut rng = Rng::new(seed);
         let doc = gen::snapshot(&mut rng);
-        let original = Snapshot::from_json(doc.to_json().as_bytes())
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let original = Snapshot::from_json(doc.to_json().as_bytes()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let from_bytes = Snapshot::from_bytes(&original.to_bytes(), Limits::default())
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let canonical = original.to_json();
-        let from_json = Snapshot::from_json(canonical.as_bytes())
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{canonical}"));
-        assert_eq!(
-            from_json.to_json(),
-            canonical,
-            "seed {seed}: toJson is a fixed point"
-        );
+        let from_json =
+            Snapshot::from_json(canonical.as_bytes()).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{canonical}"));
+        assert_eq!(from_json.to_json(), canonical, "seed {seed}: toJson is a fixed point");
         assert_eq!(from_bytes.stats(), original.stats());
         for _ in 0..REQUESTS {
             let call = *rng.pick(&CALLS);
             let request = gen::request(&mut rng, call, &doc);
             let context = gen::context(&mut rng, &doc);
             let want = engine(&original, call, &request, context.as_ref());
-            assert_eq!(
-                engine(&from_bytes, call, &request, context.as_ref()),
-                want,
-                "seed {seed}: fromBytes differs"
-            );
+            assert_eq!(engine(&from_bytes, call, &request, context.as_ref()), want, "seed {seed}: fromBytes differs");
             assert_eq!(
                 engine(&from_json, call, &request, context.as_ref()),
                 want,
@@ -112,10 +98,7 @@ fn table_order_does_not_change_answers_but_idp_link_order_does() {
             continue;
         };
         for (key, value) in members.iter_mut() {
-            if let (true, Value::Array(rows)) = (
-                ["users", "groups", "memberships"].contains(&key.as_str()),
-                value,
-            ) {
+            if let (true, Value::Array(rows)) = (["users", "groups", "memberships"].contains(&key.as_str()), value) {
                 rows.reverse();
             }
         }

@@ -22,32 +22,16 @@ fn refusal(text: &str) -> String {
 fn base_document_loads() {
     let s = Snapshot::from_json(doc(BASE).as_bytes()).map(|s| s.stats());
     assert_eq!(
-        s.map(|s| (
-            s.users,
-            s.groups,
-            s.memberships,
-            s.tasks,
-            s.identity_links,
-            s.idp_links
-        )),
+        s.map(|s| (s.users, s.groups, s.memberships, s.tasks, s.identity_links, s.idp_links)),
         Ok((2, 1, 1, 1, 1, 1))
     );
 }
 
 #[test]
 fn version_is_required_and_must_be_1() {
-    assert_eq!(
-        refusal(r#"{"users":[]}"#),
-        "version: required field is missing"
-    );
-    assert_eq!(
-        refusal(r#"{"version":2}"#),
-        "version: unsupported version 2 (must be 1)"
-    );
-    assert_eq!(
-        refusal(r#"{"version":"1"}"#),
-        "version: expected the number 1, found a string"
-    );
+    assert_eq!(refusal(r#"{"users":[]}"#), "version: required field is missing");
+    assert_eq!(refusal(r#"{"version":2}"#), "version: unsupported version 2 (must be 1)");
+    assert_eq!(refusal(r#"{"version":"1"}"#), "version: expected the number 1, found a string");
 }
 
 #[test]
@@ -61,9 +45,7 @@ fn rule1_unknown_fields_are_errors() {
         "extra: unknown field (allowed here: version, sequence, timestamp, users, groups, memberships, tasks, idpLinks)"
     );
     assert_eq!(
-        refusal(&doc(
-            r#""tasks":[{"id":"t","identityLinks":[{"type":"x","userId":"u","role":"r"}]}]"#
-        )),
+        refusal(&doc(r#""tasks":[{"id":"t","identityLinks":[{"type":"x","userId":"u","role":"r"}]}]"#)),
         "tasks[0].identityLinks[0].role: unknown field (allowed here: userId, groupId, type)"
     );
 }
@@ -79,64 +61,40 @@ fn repeated_keys_are_errors() {
 #[test]
 fn rule2_ids_and_types_non_empty_and_at_most_200_characters() {
     let long = "é".repeat(201);
-    assert_eq!(
-        refusal(&doc(r#""groups":[{"id":""}]"#)),
-        "groups[0].id: must not be empty"
-    );
+    assert_eq!(refusal(&doc(r#""groups":[{"id":""}]"#)), "groups[0].id: must not be empty");
     assert_eq!(
         refusal(&doc(&format!(r#""groups":[{{"id":"{long}"}}]"#))),
         "groups[0].id: longer than 200 characters (201)"
     );
     assert!(
-        Snapshot::from_json(
-            doc(&format!(r#""groups":[{{"id":"{}"}}]"#, "é".repeat(200))).as_bytes()
-        )
-        .is_ok(),
+        Snapshot::from_json(doc(&format!(r#""groups":[{{"id":"{}"}}]"#, "é".repeat(200))).as_bytes()).is_ok(),
         "200 characters (400 bytes) are fine"
     );
     assert_eq!(
-        refusal(&doc(
-            r#""tasks":[{"id":"t","identityLinks":[{"userId":"u","type":""}]}]"#
-        )),
+        refusal(&doc(r#""tasks":[{"id":"t","identityLinks":[{"userId":"u","type":""}]}]"#)),
         "tasks[0].identityLinks[0].type: must not be empty"
     );
     assert_eq!(
-        refusal(&doc(&format!(
-            r#""users":[{{"id":"u","lastName":"{long}"}}]"#
-        ))),
+        refusal(&doc(&format!(r#""users":[{{"id":"u","lastName":"{long}"}}]"#))),
         "users[0].lastName: longer than 200 characters (201)"
     );
-    assert_eq!(
-        refusal(&doc(r#""tasks":[{"id":"t","assignee":""}]"#)),
-        "tasks[0].assignee: must not be empty"
-    );
+    assert_eq!(refusal(&doc(r#""tasks":[{"id":"t","assignee":""}]"#)), "tasks[0].assignee: must not be empty");
     assert!(
-        Snapshot::from_json(doc(r#""users":[{"id":"u","firstName":"","org":""}]"#).as_bytes())
-            .is_ok(),
+        Snapshot::from_json(doc(r#""users":[{"id":"u","firstName":"","org":""}]"#).as_bytes()).is_ok(),
         "names may be empty"
     );
 }
 
 #[test]
 fn required_fields() {
+    assert_eq!(refusal(&doc(r#""users":[{"firstName":"A"}]"#)), "users[0].id: required field is missing");
+    assert_eq!(refusal(&doc(r#""memberships":[{"userId":"u"}]"#)), "memberships[0].groupId: required field is missing");
     assert_eq!(
-        refusal(&doc(r#""users":[{"firstName":"A"}]"#)),
-        "users[0].id: required field is missing"
-    );
-    assert_eq!(
-        refusal(&doc(r#""memberships":[{"userId":"u"}]"#)),
-        "memberships[0].groupId: required field is missing"
-    );
-    assert_eq!(
-        refusal(&doc(
-            r#""tasks":[{"id":"t","identityLinks":[{"userId":"u"}]}]"#
-        )),
+        refusal(&doc(r#""tasks":[{"id":"t","identityLinks":[{"userId":"u"}]}]"#)),
         "tasks[0].identityLinks[0].type: required field is missing"
     );
     assert_eq!(
-        refusal(&doc(
-            r#""users":[{"id":"u"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p"}]"#
-        )),
+        refusal(&doc(r#""users":[{"id":"u"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p"}]"#)),
         "idpLinks[0].providedUserName: required field is missing"
     );
 }
@@ -144,22 +102,13 @@ fn required_fields() {
 #[test]
 fn wrong_types_name_what_was_expected_and_found() {
     assert_eq!(refusal(r#"[]"#), "$: expected an object, found an array");
-    assert_eq!(
-        refusal(r#"{"version":1,"users":{}}"#),
-        "users: expected an array, found an object"
-    );
-    assert_eq!(
-        refusal(&doc(r#""users":[{"id":7}]"#)),
-        "users[0].id: expected a string, found a number"
-    );
+    assert_eq!(refusal(r#"{"version":1,"users":{}}"#), "users: expected an array, found an object");
+    assert_eq!(refusal(&doc(r#""users":[{"id":7}]"#)), "users[0].id: expected a string, found a number");
     assert_eq!(
         refusal(&doc(r#""users":[{"id":"u","firstName":true}]"#)),
         "users[0].firstName: expected a string or null, found a boolean"
     );
-    assert_eq!(
-        refusal(&doc(r#""groups":["g"]"#)),
-        "groups[0]: expected an object, found a string"
-    );
+    assert_eq!(refusal(&doc(r#""groups":["g"]"#)), "groups[0]: expected an object, found a string");
 }
 
 #[test]
@@ -177,10 +126,8 @@ fn rule3_ids_unique_within_their_table() {
         r#"tasks[1].id: duplicate id "t" (first at index 0)"#
     );
     assert!(
-        Snapshot::from_json(
-            doc(r#""users":[{"id":"x"}],"groups":[{"id":"x"}],"tasks":[{"id":"x"}]"#).as_bytes()
-        )
-        .is_ok(),
+        Snapshot::from_json(doc(r#""users":[{"id":"x"}],"groups":[{"id":"x"}],"tasks":[{"id":"x"}]"#).as_bytes())
+            .is_ok(),
         "tables are separate"
     );
 }
@@ -194,7 +141,9 @@ fn rule3_membership_and_idp_link_pairs_unique() {
         "memberships[2]: duplicate membership (the same pair is at memberships[0])"
     );
     assert_eq!(
-        refusal(&doc(r#""users":[{"id":"u"},{"id":"v"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p","providedUserName":""},{"userId":"v","idpId":"i","providedUserId":"p","providedUserName":""}]"#)),
+        refusal(&doc(
+            r#""users":[{"id":"u"},{"id":"v"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p","providedUserName":""},{"userId":"v","idpId":"i","providedUserId":"p","providedUserName":""}]"#
+        )),
         "idpLinks[1]: duplicate IdP link: this idpId and providedUserId are already linked at idpLinks[0]"
     );
 }
@@ -208,19 +157,18 @@ fn rule4_references_resolve() {
         r#"memberships[1].groupId: unknown group "nope" (not in groups)"#
     );
     assert_eq!(
-        refusal(&doc(
-            r#""groups":[{"id":"g"}],"memberships":[{"userId":"ghost","groupId":"g"}]"#
-        )),
+        refusal(&doc(r#""groups":[{"id":"g"}],"memberships":[{"userId":"ghost","groupId":"g"}]"#)),
         r#"memberships[0].userId: unknown user "ghost" (not in users)"#
     );
     assert_eq!(
-        refusal(&doc(
-            r#""idpLinks":[{"userId":"ghost","idpId":"i","providedUserId":"p","providedUserName":"n"}]"#
-        )),
+        refusal(&doc(r#""idpLinks":[{"userId":"ghost","idpId":"i","providedUserId":"p","providedUserName":"n"}]"#)),
         r#"idpLinks[0].userId: unknown user "ghost" (not in users)"#
     );
     // Tables may come in any order: references resolve against the whole document.
-    assert!(Snapshot::from_json(br#"{"memberships":[{"userId":"u","groupId":"g"}],"groups":[{"id":"g"}],"users":[{"id":"u"}],"version":1}"#).is_ok());
+    assert!(Snapshot::from_json(
+        br#"{"memberships":[{"userId":"u","groupId":"g"}],"groups":[{"id":"g"}],"users":[{"id":"u"}],"version":1}"#
+    )
+    .is_ok());
 }
 
 #[test]
@@ -229,10 +177,7 @@ fn rule5_sequence_and_timestamp() {
         refusal(r#"{"version":1,"sequence":"18446744073709551616"}"#),
         r#"sequence: "18446744073709551616" is not a uint64 (0..18446744073709551615)"#
     );
-    assert_eq!(
-        refusal(r#"{"version":1,"sequence":-1}"#),
-        "sequence: -1 is not a uint64 (0..18446744073709551615)"
-    );
+    assert_eq!(refusal(r#"{"version":1,"sequence":-1}"#), "sequence: -1 is not a uint64 (0..18446744073709551615)");
     assert_eq!(
         refusal(r#"{"version":1,"timestamp":"16.01.2025"}"#),
         r#"timestamp: "16.01.2025" is not an RFC 3339 date-time: expected YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"#
@@ -241,24 +186,23 @@ fn rule5_sequence_and_timestamp() {
         refusal(r#"{"version":1,"timestamp":"2025-02-30T00:00:00Z"}"#),
         r#"timestamp: "2025-02-30T00:00:00Z" is not an RFC 3339 date-time: a date or time field is out of range"#
     );
-    let s = Snapshot::from_json(br#"{"version":1,"sequence":18446744073709551615,"timestamp":"2025-01-16T03:26:13.541+01:00"}"#);
+    let s = Snapshot::from_json(
+        br#"{"version":1,"sequence":18446744073709551615,"timestamp":"2025-01-16T03:26:13.541+01:00"}"#,
+    );
     assert_eq!(
         s.map(|s| (s.sequence_text(), s.timestamp_text())),
-        Ok((
-            "18446744073709551615".into(),
-            "2025-01-16T02:26:13.541Z".into()
-        ))
+        Ok(("18446744073709551615".into(), "2025-01-16T02:26:13.541Z".into()))
     );
     let d = Snapshot::from_json(br#"{"version":1}"#);
-    assert_eq!(
-        d.map(|s| (s.sequence_text(), s.timestamp_text())),
-        Ok(("0".into(), "0001-01-01T00:00:00Z".into()))
-    );
+    assert_eq!(d.map(|s| (s.sequence_text(), s.timestamp_text())), Ok(("0".into(), "0001-01-01T00:00:00Z".into())));
 }
 
 #[test]
 fn rule6_duplicate_identity_links_are_kept() {
-    let s = Snapshot::from_json(doc(r#""tasks":[{"id":"t","identityLinks":[{"groupId":"g","type":"c"},{"groupId":"g","type":"c"}]}]"#).as_bytes());
+    let s = Snapshot::from_json(
+        doc(r#""tasks":[{"id":"t","identityLinks":[{"groupId":"g","type":"c"},{"groupId":"g","type":"c"}]}]"#)
+            .as_bytes(),
+    );
     assert_eq!(s.map(|s| s.stats().identity_links), Ok(2));
 }
 
@@ -267,10 +211,7 @@ fn identity_links_need_exactly_one_id() {
     let both = r#""tasks":[{"id":"t","identityLinks":[{"userId":"u","groupId":"g","type":"c"}]}]"#;
     let neither = r#""tasks":[{"id":"t","identityLinks":[{"userId":null,"type":"c"}]}]"#;
     for tables in [both, neither] {
-        assert_eq!(
-            refusal(&doc(tables)),
-            "tasks[0].identityLinks[0]: exactly one of userId and groupId must be set"
-        );
+        assert_eq!(refusal(&doc(tables)), "tasks[0].identityLinks[0]: exactly one of userId and groupId must be set");
     }
 }
 
@@ -280,27 +221,21 @@ fn syntax_errors_name_the_place_and_position() {
         refusal("{\"version\":1,\n\"users\":[{\"id\":\"a\"},]}"),
         "users[1]: invalid JSON at line 2, column 21: unexpected character"
     );
-    assert_eq!(refusal(r#"{"version":1,"users":[{"id":"\ud800"}]}"#), "users[0].id: invalid JSON at line 1, column 30: lone UTF-16 surrogate escape (not a Unicode character)");
+    assert_eq!(
+        refusal(r#"{"version":1,"users":[{"id":"\ud800"}]}"#),
+        "users[0].id: invalid JSON at line 1, column 30: lone UTF-16 surrogate escape (not a Unicode character)"
+    );
     assert_eq!(
         refusal(r#"{"version":1} {}"#),
         "$: invalid JSON at line 1, column 15: unexpected text after the JSON value"
     );
-    assert_eq!(
-        refusal(""),
-        "$: invalid JSON at line 1, column 1: unexpected end of input"
-    );
+    assert_eq!(refusal(""), "$: invalid JSON at line 1, column 1: unexpected end of input");
 }
 
 #[test]
 fn options_are_checked() {
-    assert_eq!(
-        Limits::new(0, 10).map_err(|e| e.to_string()),
-        Err("options.defaultLimit: must be at least 1".into())
-    );
-    assert_eq!(
-        Limits::new(10, 0).map_err(|e| e.to_string()),
-        Err("options.maxLimit: must be at least 1".into())
-    );
+    assert_eq!(Limits::new(0, 10).map_err(|e| e.to_string()), Err("options.defaultLimit: must be at least 1".into()));
+    assert_eq!(Limits::new(10, 0).map_err(|e| e.to_string()), Err("options.maxLimit: must be at least 1".into()));
 }
 
 #[test]

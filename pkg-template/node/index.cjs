@@ -1,7 +1,9 @@
 'use strict';
 // Node (CommonJS): wasm-bindgen's nodejs build instantiates the module synchronously on
-// require, so init() and initSync() have nothing left to do.
-const wasm = require('./identity_links.js');
+// require, so init() and initSync() have nothing left to do. api.cjs is api.js, made CommonJS
+// by the build.
+const glue = require('./identity_links.js');
+const { install } = require('./api.cjs');
 
 /** Resolves at once: the module is already instantiated. */
 function init() {
@@ -11,7 +13,4 @@ function init() {
 /** Does nothing: the module is already instantiated. */
 function initSync() {}
 
-// wasm-bindgen also exports the start function (the panic hook); it runs on load, so leave it out.
-const { start, ...api } = wasm;
-
-module.exports = Object.assign(api, { default: init, init, initSync });
+module.exports = Object.assign(install(glue), { default: init, init, initSync });

@@ -95,17 +95,15 @@ fn route(segments: &[String]) -> Option<Route> {
     let camunda = s.strip_prefix(&["engine-rest"]).unwrap_or(&s);
     match camunda {
         ["task", id, "identity-links"] if !id.is_empty() => {
-            return Some(Route::IdentityLinks {
-                task_id: (*id).to_owned(),
-            })
+            return Some(Route::IdentityLinks { task_id: (*id).to_owned() })
         }
         ["identity", "groups"] => return Some(Route::UserGroups),
         _ => {}
     }
     match s.as_slice() {
-        ["v2", "users", id, "links", "_search"] if !id.is_empty() => Some(Route::IdpLinksRest {
-            user_id: (*id).to_owned(),
-        }),
+        ["v2", "users", id, "links", "_search"] if !id.is_empty() => {
+            Some(Route::IdpLinksRest { user_id: (*id).to_owned() })
+        }
         ["zitadel.user.v2.UserService", "ListIDPLinks"] => Some(Route::IdpLinksConnect),
         _ => None,
     }
@@ -150,11 +148,7 @@ fn fail(peer: Peer, status: u16, message: &str, allow: Option<&'static str>) -> 
             body.push(b'}');
         }
     }
-    Response {
-        status,
-        body,
-        allow,
-    }
+    Response { status, body, allow }
 }
 
 /// `{"type":..,"message":..,"code":null}`, Camunda's `ExceptionDto` for JAX-RS errors.
@@ -180,34 +174,18 @@ fn query_error(peer: Peer, error: &QueryError) -> Response {
         (Peer::Connect, QueryError::Zitadel(z)) => z.write_connect_body(&mut body),
         _ => error.write_body(&mut body),
     }
-    Response {
-        status: error.status(),
-        body,
-        allow: None,
-    }
+    Response { status: error.status(), body, allow: None }
 }
 
 /// Answers one request; never fails (every failure is an error response).
 pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>) -> Response {
     let Ok(target) = Target::parse(request.url) else {
-        return fail(
-            Peer::Gateway,
-            400,
-            "malformed percent-encoding in the URL",
-            None,
-        );
+        return fail(Peer::Gateway, 400, "malformed percent-encoding in the URL", None);
     };
     let Some(route) = route(&target.segments) else {
-        let peer = if target.segments.first().is_some_and(|s| s == "engine-rest") {
-            Peer::Camunda
-        } else {
-            Peer::Gateway
-        };
-        let message = if peer == Peer::Camunda {
-            "HTTP 404 Not Found"
-        } else {
-            "Not Found"
-        };
+        let peer =
+            if target.segments.first().is_some_and(|s| s == "engine-rest") { Peer::Camunda } else { Peer::Gateway };
+        let message = if peer == Peer::Camunda { "HTTP 404 Not Found" } else { "Not Found" };
         return fail(peer, 404, message, None);
     };
     let peer = route.peer();
@@ -232,41 +210,24 @@ pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value
     let mut out = Vec::new();
     let result = match route {
         Route::IdentityLinks { task_id } => {
-            let request = IdentityLinksRequest {
-                task_id,
-                kind: target.param("type").map(str::to_owned),
-            };
-            snapshot
-                .identity_links(&request, &context, &mut out)
-                .map_err(QueryError::from)
+            let request = IdentityLinksRequest { task_id: task_id.into(), kind: target.param("type").map(Into::into) };
+            snapshot.identity_links(&request, &context, &mut out).map_err(QueryError::from)
         }
         Route::UserGroups => {
-            let request = UserGroupsRequest {
-                user_id: target.param("userId").map(str::to_owned),
-            };
-            snapshot
-                .user_groups(&request, &context, &mut out)
-                .map_err(QueryError::from)
+            let request = UserGroupsRequest { user_id: target.param("userId").map(Into::into) };
+            snapshot.user_groups(&request, &context, &mut out).map_err(QueryError::from)
         }
         Route::IdpLinksRest { user_id } => match zitadel_request(request, Some(user_id), peer) {
-            Ok(r) => snapshot
-                .list_idp_links(&r, &context, &mut out)
-                .map_err(QueryError::from),
+            Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
             Err(response) => return response,
         },
         Route::IdpLinksConnect => match zitadel_request(request, None, peer) {
-            Ok(r) => snapshot
-                .list_idp_links(&r, &context, &mut out)
-                .map_err(QueryError::from),
+            Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
             Err(response) => return response,
         },
     };
     match result {
-        Ok(()) => Response {
-            status: 200,
-            body: out,
-            allow: None,
-        },
+        Ok(()) => Response { status: 200, body: out, allow: None },
         Err(e) => query_error(peer, &e),
     }
 }
@@ -277,14 +238,14 @@ fn zitadel_request(
     request: &Request<'_>,
     path_user: Option<String>,
     peer: Peer,
-) -> Result<ListIdpLinksRequest, Response> {
+) -> Result<ListIdpLinksRequest<'static>, Response> {
     if peer == Peer::Connect {
-        let media = request
-            .content_type
-            .and_then(|t| t.split(';').next())
-            .map(str::trim);
+        let media = request.content_type.and_then(|t| t.split(';').next()).map(str::trim);
         if !media.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
-            let message = format!("unsupported content-type {:?}: this server speaks Connect's JSON codec (application/json)", request.content_type.unwrap_or(""));
+            let message = format!(
+                "unsupported content-type {:?}: this server speaks Connect's JSON codec (application/json)",
+                request.content_type.unwrap_or("")
+            );
             return Err(fail(peer, 415, &message, None));
         }
     }
@@ -292,18 +253,13 @@ fn zitadel_request(
         Body::Bytes(b) if b.len() <= MAX_BODY => b,
         _ => return Err(fail(peer, 413, "request body larger than 1 MiB", None)),
     };
-    let invalid =
-        |message: String| query_error(peer, &ZitadelError::InvalidArgument { message }.into());
+    let invalid = |message: String| query_error(peer, &ZitadelError::InvalidArgument { message }.into());
     let mut message = if bytes.iter().all(u8::is_ascii_whitespace) {
         // grpc-gateway reads an empty body as an empty message.
         Value::Object(Vec::new())
     } else {
-        Value::parse(bytes).map_err(|e| {
-            invalid(format!(
-                "proto: syntax error (line {}:{}): {}",
-                e.line, e.column, e.what
-            ))
-        })?
+        Value::parse(bytes)
+            .map_err(|e| invalid(format!("proto: syntax error (line {}:{}): {}", e.line, e.column, e.what)))?
     };
     if let (Some(user), Value::Object(members)) = (path_user, &mut message) {
         members.retain(|(k, _)| k != "userId");

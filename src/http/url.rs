@@ -29,11 +29,7 @@ impl Target {
             None => without_fragment,
         };
         let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
-        let segments = path
-            .split('/')
-            .skip(1)
-            .map(|s| decode(s, false))
-            .collect::<Result<_, _>>()?;
+        let segments = path.split('/').skip(1).map(|s| decode(s, false)).collect::<Result<_, _>>()?;
         let query = query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -47,10 +43,7 @@ impl Target {
 
     /// The first value of query parameter `name` (JAX-RS `@QueryParam` takes the first).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -92,28 +85,19 @@ mod tests {
 
     #[test]
     fn splits_and_decodes() {
-        let t = Target::parse("https://h.example:8443/engine-rest/task/a%2Fb%20c/identity-links?type=can+di%64ate&type=x#frag");
+        let t = Target::parse(
+            "https://h.example:8443/engine-rest/task/a%2Fb%20c/identity-links?type=can+di%64ate&type=x#frag",
+        );
         assert_eq!(
             t.as_ref().map(|t| t.segments.clone()),
-            Ok(vec![
-                "engine-rest".into(),
-                "task".into(),
-                "a/b c".into(),
-                "identity-links".into()
-            ])
+            Ok(vec!["engine-rest".into(), "task".into(), "a/b c".into(), "identity-links".into()])
         );
-        assert_eq!(
-            t.as_ref().ok().and_then(|t| t.param("type")),
-            Some("can didate")
-        );
+        assert_eq!(t.as_ref().ok().and_then(|t| t.param("type")), Some("can didate"));
         let origin = Target::parse("/identity/groups?userId=&x").ok();
         assert_eq!(origin.as_ref().and_then(|t| t.param("userId")), Some(""));
         assert_eq!(origin.as_ref().and_then(|t| t.param("x")), Some(""));
         assert_eq!(Target::parse("http://h").map(|t| t.segments), Ok(vec![]));
-        assert_eq!(
-            Target::parse("/task/%E2%82%AC").map(|t| t.segments),
-            Ok(vec!["task".into(), "€".into()])
-        );
+        assert_eq!(Target::parse("/task/%E2%82%AC").map(|t| t.segments), Ok(vec!["task".into(), "€".into()]));
     }
 
     #[test]

@@ -63,10 +63,7 @@ pub fn parse_uint(text: &str, max: u64) -> Result<u64, UintProblem> {
     }
     let mut value: u64 = 0;
     for &d in whole {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or(UintProblem::TooLarge)?;
+        value = value.checked_mul(10).and_then(|v| v.checked_add(u64::from(d - b'0'))).ok_or(UintProblem::TooLarge)?;
     }
     for _ in 0..scale.max(0) {
         value = value.checked_mul(10).ok_or(UintProblem::TooLarge)?;
@@ -84,28 +81,17 @@ fn parse_exponent(text: &str) -> Result<i64, UintProblem> {
     }
     // Exponents beyond a few hundred only make zero or overflow; clamp to keep loops short.
     let magnitude: i64 = digits.parse::<i64>().unwrap_or(i64::MAX).min(1000);
-    Ok(if text.starts_with('-') {
-        -magnitude
-    } else {
-        magnitude
-    })
+    Ok(if text.starts_with('-') { -magnitude } else { magnitude })
 }
 
 /// Parses a string of decimal digits only (`"267831"`), as a uint64 in a JSON string.
 pub fn parse_decimal(text: &str, max: u64) -> Result<u64, UintProblem> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(if text.starts_with('-') {
-            UintProblem::Negative
-        } else {
-            UintProblem::NotANumber
-        });
+        return Err(if text.starts_with('-') { UintProblem::Negative } else { UintProblem::NotANumber });
     }
     let mut value: u64 = 0;
     for d in text.bytes() {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or(UintProblem::TooLarge)?;
+        value = value.checked_mul(10).and_then(|v| v.checked_add(u64::from(d - b'0'))).ok_or(UintProblem::TooLarge)?;
     }
     if value > max {
         return Err(UintProblem::TooLarge);
@@ -133,15 +119,9 @@ mod tests {
         assert_eq!(parse_uint("-1", u64::MAX), Err(UintProblem::Negative));
         assert_eq!(parse_uint("1.5", u64::MAX), Err(UintProblem::Fractional));
         assert_eq!(parse_uint("1e-1", u64::MAX), Err(UintProblem::Fractional));
-        assert_eq!(
-            parse_uint("18446744073709551616", u64::MAX),
-            Err(UintProblem::TooLarge)
-        );
+        assert_eq!(parse_uint("18446744073709551616", u64::MAX), Err(UintProblem::TooLarge));
         assert_eq!(parse_uint("1e400", u64::MAX), Err(UintProblem::TooLarge));
-        assert_eq!(
-            parse_uint("4294967296", u32::MAX as u64),
-            Err(UintProblem::TooLarge)
-        );
+        assert_eq!(parse_uint("4294967296", u32::MAX as u64), Err(UintProblem::TooLarge));
         assert_eq!(parse_uint("NaN", u64::MAX), Err(UintProblem::NotANumber));
         assert_eq!(parse_uint("1.", u64::MAX), Err(UintProblem::NotANumber));
         assert_eq!(parse_decimal("007", u64::MAX), Ok(7));

@@ -87,9 +87,7 @@ impl fmt::Display for SyntaxProblem {
             SyntaxProblem::UnexpectedCharacter => "unexpected character",
             SyntaxProblem::BadNumber => "malformed number",
             SyntaxProblem::BadEscape => "invalid escape sequence",
-            SyntaxProblem::LoneSurrogate => {
-                "lone UTF-16 surrogate escape (not a Unicode character)"
-            }
+            SyntaxProblem::LoneSurrogate => "lone UTF-16 surrogate escape (not a Unicode character)",
             SyntaxProblem::ControlCharacter => "unescaped control character in a string",
             SyntaxProblem::InvalidUtf8 => "invalid UTF-8",
             SyntaxProblem::TooDeep => "nested more than 64 levels deep",
@@ -100,11 +98,7 @@ impl fmt::Display for SyntaxProblem {
 
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid JSON at line {}, column {}: {}",
-            self.line, self.column, self.what
-        )
+        write!(f, "invalid JSON at line {}, column {}: {}", self.line, self.column, self.what)
     }
 }
 
@@ -128,20 +122,8 @@ type Result<T> = std::result::Result<T, SyntaxError>;
 impl<'a> Reader<'a> {
     /// A reader over `src`, skipping a leading UTF-8 byte-order mark.
     pub fn new(src: &'a [u8]) -> Self {
-        let pos = if src.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
-        Reader {
-            src,
-            pos,
-            depth: 0,
-            objects: 0,
-            fresh: false,
-            scratch_valid: false,
-            scratch: Vec::new(),
-        }
+        let pos = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        Reader { src, pos, depth: 0, objects: 0, fresh: false, scratch_valid: false, scratch: Vec::new() }
     }
 
     /// Byte offset of the next unread character.
@@ -154,16 +136,8 @@ impl<'a> Reader<'a> {
         let offset = offset.min(self.src.len());
         let before = &self.src[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        SyntaxError {
-            offset,
-            line,
-            column: offset - line_start + 1,
-            what,
-        }
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        SyntaxError { offset, line, column: offset - line_start + 1, what }
     }
 
     fn error(&self, what: SyntaxProblem) -> SyntaxError {
@@ -182,10 +156,7 @@ impl<'a> Reader<'a> {
 
     fn next_byte(&mut self) -> Result<u8> {
         self.skip_ws();
-        self.src
-            .get(self.pos)
-            .copied()
-            .ok_or_else(|| self.error(SyntaxProblem::UnexpectedEnd))
+        self.src.get(self.pos).copied().ok_or_else(|| self.error(SyntaxProblem::UnexpectedEnd))
     }
 
     fn expect(&mut self, byte: u8) -> Result<()> {
@@ -334,8 +305,7 @@ impl<'a> Reader<'a> {
         }
         self.pos = i;
         // The slice holds only ASCII digits and signs, so it is valid UTF-8.
-        std::str::from_utf8(&src[start..i])
-            .map_err(|_| self.error_at(start, SyntaxProblem::BadNumber))
+        std::str::from_utf8(&src[start..i]).map_err(|_| self.error_at(start, SyntaxProblem::BadNumber))
     }
 
     /// Reads `true` or `false`.
@@ -387,11 +357,7 @@ impl<'a> Reader<'a> {
                     return Ok(());
                 }
                 let in_object = self.objects & (1 << (self.depth - 1)) != 0;
-                let more = if in_object {
-                    self.next_key()?.is_some()
-                } else {
-                    self.next_item()?
-                };
+                let more = if in_object { self.next_key()?.is_some() } else { self.next_item()? };
                 if more {
                     break;
                 }
@@ -486,31 +452,22 @@ impl<'a> Reader<'a> {
                 if !(0xDC00..=0xDFFF).contains(&second) {
                     return Err(self.error_at(i, SyntaxProblem::LoneSurrogate));
                 }
-                (
-                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
-                    i + 12,
-                )
+                (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00), i + 12)
             }
             0xDC00..=0xDFFF => return Err(self.error_at(i, SyntaxProblem::LoneSurrogate)),
             _ => (first, i + 6),
         };
         let ch = char::from_u32(code).ok_or_else(|| self.error_at(i, SyntaxProblem::BadEscape))?;
         let mut buf = [0u8; 4];
-        self.scratch
-            .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        self.scratch.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         Ok(next)
     }
 
     fn hex4(&self, at: usize) -> Result<u32> {
-        let digits = self
-            .src
-            .get(at..at + 4)
-            .ok_or_else(|| self.error_at(at, SyntaxProblem::UnexpectedEnd))?;
+        let digits = self.src.get(at..at + 4).ok_or_else(|| self.error_at(at, SyntaxProblem::UnexpectedEnd))?;
         let mut v = 0u32;
         for (k, &d) in digits.iter().enumerate() {
-            let n = (d as char)
-                .to_digit(16)
-                .ok_or_else(|| self.error_at(at + k, SyntaxProblem::BadEscape))?;
+            let n = (d as char).to_digit(16).ok_or_else(|| self.error_at(at + k, SyntaxProblem::BadEscape))?;
             v = v * 16 + n;
         }
         Ok(v)
@@ -518,11 +475,8 @@ impl<'a> Reader<'a> {
 
     /// The text of the string just scanned, whose quotes were at `start` and `end`.
     fn string_at(&self, start: usize, end: usize) -> Result<&str> {
-        let bytes: &[u8] = if self.scratch_valid {
-            &self.scratch
-        } else {
-            self.src.get(start + 1..end).unwrap_or_default()
-        };
+        let bytes: &[u8] =
+            if self.scratch_valid { &self.scratch } else { self.src.get(start + 1..end).unwrap_or_default() };
         std::str::from_utf8(bytes).map_err(|_| self.error_at(start, SyntaxProblem::InvalidUtf8))
     }
 }

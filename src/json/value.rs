@@ -132,13 +132,9 @@ mod tests {
 
     #[test]
     fn round_trips_compact_json() {
-        let text =
-            r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\u00e9\ud83d\ude00"},"e":{},"f":[]}"#;
+        let text = r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\u00e9\ud83d\ude00"},"e":{},"f":[]}"#;
         let v = Value::parse(text.as_bytes()).expect("valid JSON");
-        assert_eq!(
-            v.to_json(),
-            "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}"
-        );
+        assert_eq!(v.to_json(), "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}");
     }
 
     #[test]
@@ -148,10 +144,7 @@ mod tests {
         assert_eq!(problem(r#""\udc00x""#), Some(SyntaxProblem::LoneSurrogate));
         assert_eq!(problem("\"a\u{1}\""), Some(SyntaxProblem::ControlCharacter));
         assert_eq!(problem("[1,]"), Some(SyntaxProblem::UnexpectedCharacter));
-        assert_eq!(
-            problem(r#"{"a":1,}"#),
-            Some(SyntaxProblem::UnexpectedCharacter)
-        );
+        assert_eq!(problem(r#"{"a":1,}"#), Some(SyntaxProblem::UnexpectedCharacter));
         assert_eq!(problem("[1 2]"), Some(SyntaxProblem::UnexpectedCharacter));
         assert_eq!(problem("01"), Some(SyntaxProblem::TrailingCharacters));
         assert_eq!(problem("{} x"), Some(SyntaxProblem::TrailingCharacters));

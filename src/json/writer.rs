@@ -22,14 +22,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             0..=0x1f => {
                 out.extend_from_slice(&bytes[clean_from..i]);
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
                 clean_from = i + 1;
                 continue;
             }

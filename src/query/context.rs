@@ -80,24 +80,13 @@ impl CallContext {
 impl Caller {
     fn from_value(value: &Value) -> Result<Caller, ContextError> {
         let members = object(value, "context.caller")?;
-        only(
-            members,
-            "context.caller",
-            &["userId", "permissions", "authorizations"],
-        )?;
+        only(members, "context.caller", &["userId", "permissions", "authorizations"])?;
         let user_id = match value.get("userId") {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(wrong("context.caller.userId", "a string", other)),
-            None => {
-                return Err(ContextError(
-                    "context.caller.userId: required field is missing".into(),
-                ))
-            }
+            None => return Err(ContextError("context.caller.userId: required field is missing".into())),
         };
-        let permissions = strings(
-            value.get_present("permissions"),
-            "context.caller.permissions",
-        )?;
+        let permissions = strings(value.get_present("permissions"), "context.caller.permissions")?;
         let authorizations = match value.get_present("authorizations") {
             None => Vec::new(),
             Some(Value::Array(items)) => items
@@ -107,34 +96,22 @@ impl Caller {
                 .collect::<Result<_, _>>()?,
             Some(other) => return Err(wrong("context.caller.authorizations", "an array", other)),
         };
-        Ok(Caller {
-            user_id,
-            permissions,
-            authorizations,
-        })
+        Ok(Caller { user_id, permissions, authorizations })
     }
 
     /// Whether the Camunda grants allow `READ` on `resource` `id` (an exact id or `*`).
     pub fn can_read(&self, resource: Resource, id: &str) -> bool {
-        self.authorizations.iter().any(|g| {
-            g.resource == resource
-                && g.grants_read()
-                && (g.resource_id == "*" || g.resource_id == id)
-        })
+        self.authorizations
+            .iter()
+            .any(|g| g.resource == resource && g.grants_read() && (g.resource_id == "*" || g.resource_id == id))
     }
 
     /// The caller's `READ` grants on one resource type, prepared for many checks.
     pub fn read_grants(&self, resource: Resource) -> ReadGrants<'_> {
-        let relevant = self
-            .authorizations
-            .iter()
-            .filter(|g| g.resource == resource && g.grants_read());
+        let relevant = self.authorizations.iter().filter(|g| g.resource == resource && g.grants_read());
         let mut ids: Vec<&str> = relevant.clone().map(|g| g.resource_id.as_str()).collect();
         ids.sort_unstable();
-        ReadGrants {
-            any: ids.binary_search(&"*").is_ok(),
-            ids,
-        }
+        ReadGrants { any: ids.binary_search(&"*").is_ok(), ids }
     }
 }
 
@@ -147,35 +124,18 @@ impl Grant {
             Some(Value::String(s)) if s == "Group" => Resource::Group,
             Some(Value::String(s)) if s == "User" => Resource::User,
             Some(Value::String(s)) => {
-                return Err(ContextError(format!(
-                    "{path}.resource: unknown resource {s:?} (Task, Group or User)"
-                )))
+                return Err(ContextError(format!("{path}.resource: unknown resource {s:?} (Task, Group or User)")))
             }
             Some(other) => return Err(wrong(&format!("{path}.resource"), "a string", other)),
-            None => {
-                return Err(ContextError(format!(
-                    "{path}.resource: required field is missing"
-                )))
-            }
+            None => return Err(ContextError(format!("{path}.resource: required field is missing"))),
         };
         let resource_id = match value.get("resourceId") {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(wrong(&format!("{path}.resourceId"), "a string", other)),
-            None => {
-                return Err(ContextError(format!(
-                    "{path}.resourceId: required field is missing"
-                )))
-            }
+            None => return Err(ContextError(format!("{path}.resourceId: required field is missing"))),
         };
-        let permissions = strings(
-            value.get_present("permissions"),
-            &format!("{path}.permissions"),
-        )?;
-        Ok(Grant {
-            resource,
-            resource_id,
-            permissions,
-        })
+        let permissions = strings(value.get_present("permissions"), &format!("{path}.permissions"))?;
+        Ok(Grant { resource, resource_id, permissions })
     }
 
     fn grants_read(&self) -> bool {
@@ -205,10 +165,7 @@ fn object<'v>(value: &'v Value, path: &str) -> Result<&'v [(String, Value)], Con
 
 fn only(members: &[(String, Value)], path: &str, allowed: &[&str]) -> Result<(), ContextError> {
     match members.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        Some((k, _)) => Err(ContextError(format!(
-            "{path}.{k}: unknown field (allowed here: {})",
-            allowed.join(", ")
-        ))),
+        Some((k, _)) => Err(ContextError(format!("{path}.{k}: unknown field (allowed here: {})", allowed.join(", ")))),
         None => Ok(()),
     }
 }
@@ -229,8 +186,5 @@ fn strings(value: Option<&Value>, path: &str) -> Result<Vec<String>, ContextErro
 }
 
 fn wrong(path: &str, expected: &str, found: &Value) -> ContextError {
-    ContextError(format!(
-        "{path}: expected {expected}, found {}",
-        found.described()
-    ))
+    ContextError(format!("{path}: expected {expected}, found {}", found.described()))
 }

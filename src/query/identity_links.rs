@@ -4,35 +4,54 @@ use super::context::{CallContext, Resource};
 use super::request::IdentityLinksRequest;
 use crate::error::CamundaError;
 use crate::json::writer::{write_opt_str, write_str};
-use crate::snapshot::{BySym, Snapshot, NONE};
+use crate::snapshot::{BySym, Snapshot, Sym, NONE};
+
+/// The type of an answered link: a stored type, or one of the two Camunda synthesizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A stored link's `type` symbol.
+    Stored(Sym),
+    /// The task's assignee.
+    Assignee,
+    /// The task's owner.
+    Owner,
+}
+
+/// One link of the answer: `user` or `group` is [`NONE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnswerLink {
+    /// `userId` symbol, or [`NONE`].
+    pub user: Sym,
+    /// `groupId` symbol, or [`NONE`].
+    pub group: Sym,
+    /// `type`.
+    pub kind: LinkKind,
+}
 
 impl Snapshot {
-    /// Writes the task's identity links: stored links in snapshot order, then the assignee, then
-    /// the owner, each kept only if its type equals the filter (C3, C4, C5).
+    /// The task's identity links: stored links in snapshot order, then the assignee, then the
+    /// owner, each kept only if its type equals the filter (C3, C4).
     ///
     /// # Errors
     /// `NullValueException` (400) for an unknown task; `AuthorizationException` (403) when a
     /// caller lacks `READ` on the task (checked after the lookup, A1).
-    pub fn identity_links(
+    pub fn identity_links_answer(
         &self,
         request: &IdentityLinksRequest,
         context: &CallContext,
-        out: &mut Vec<u8>,
-    ) -> Result<(), CamundaError> {
+    ) -> Result<Vec<AnswerLink>, CamundaError> {
         let task = self
             .strings
             .lookup(&request.task_id)
             .and_then(|sym| BySym::row(&self.by_sym.task, sym))
-            .ok_or_else(|| CamundaError::TaskNotFound {
-                task_id: request.task_id.clone(),
-            })?;
+            .ok_or_else(|| CamundaError::TaskNotFound { task_id: request.task_id.to_string() })?;
         if let Some(caller) = &context.caller {
             if !caller.can_read(Resource::Task, &request.task_id) {
                 return Err(CamundaError::Unauthorized {
                     user_id: caller.user_id.clone(),
                     permission: "READ",
                     resource: Resource::Task.name(),
-                    resource_id: request.task_id.clone(),
+                    resource_id: request.task_id.to_string(),
                 });
             }
         }
@@ -40,64 +59,66 @@ impl Snapshot {
         // The filter as a type symbol; a type no link has matches no stored link.
         let wanted_sym = wanted.map(|t| self.strings.lookup(t).unwrap_or(NONE));
         let t = &self.tasks;
-        out.push(b'[');
-        let mut first = true;
         let from = t.links_at.get(task).copied().unwrap_or(0) as usize;
         let to = t.links_at.get(task + 1).copied().unwrap_or(0) as usize;
-        for (&reference, &kind) in t
-            .link_ref
-            .get(from..to)
-            .unwrap_or(&[])
-            .iter()
-            .zip(t.link_type.get(from..to).unwrap_or(&[]))
-        {
+        let refs = t.link_ref.get(from..to).unwrap_or(&[]);
+        let kinds = t.link_type.get(from..to).unwrap_or(&[]);
+        let mut links = Vec::with_capacity(refs.len() + 2);
+        for (&reference, &kind) in refs.iter().zip(kinds) {
             let type_sym = kind >> 1;
             if wanted_sym.is_some_and(|w| w != type_sym) {
                 continue;
             }
-            let is_group = kind & 1 == 1;
-            let reference = self.str(reference);
-            write_link(
-                out,
-                &mut first,
-                (!is_group).then_some(reference),
-                is_group.then_some(reference),
-                self.str(type_sym),
-            );
+            let (user, group) = if kind & 1 == 1 { (NONE, reference) } else { (reference, NONE) };
+            links.push(AnswerLink { user, group, kind: LinkKind::Stored(type_sym) });
         }
-        for (person, kind) in [
-            (t.assignee.get(task), "assignee"),
-            (t.owner.get(task), "owner"),
-        ] {
-            let Some(person) = person.and_then(|&p| self.opt_str(p)) else {
-                continue;
-            };
-            if wanted.is_none_or(|w| w == kind) {
-                write_link(out, &mut first, Some(person), None, kind);
+        let people = [(t.assignee.get(task), LinkKind::Assignee, "assignee"), (t.owner.get(task), LinkKind::Owner, "owner")];
+        for (person, kind, name) in people {
+            match person {
+                Some(&user) if user != NONE && wanted.is_none_or(|w| w == name) => {
+                    links.push(AnswerLink { user, group: NONE, kind });
+                }
+                _ => {}
             }
+        }
+        Ok(links)
+    }
+
+    /// Writes the answer as Camunda's JSON body (C5).
+    ///
+    /// # Errors
+    /// As [`Snapshot::identity_links_answer`].
+    pub fn identity_links(
+        &self,
+        request: &IdentityLinksRequest,
+        context: &CallContext,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CamundaError> {
+        let links = self.identity_links_answer(request, context)?;
+        out.push(b'[');
+        for (i, link) in links.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // `{"userId":..,"groupId":..,"type":..}`: Jackson's key order with nulls written.
+            out.extend_from_slice(br#"{"userId":"#);
+            write_opt_str(out, self.opt_str(link.user));
+            out.extend_from_slice(br#","groupId":"#);
+            write_opt_str(out, self.opt_str(link.group));
+            out.extend_from_slice(br#","type":"#);
+            write_str(out, self.link_kind_name(link.kind));
+            out.push(b'}');
         }
         out.push(b']');
         Ok(())
     }
-}
 
-/// `{"userId":..,"groupId":..,"type":..}`, Jackson's key order with nulls written.
-fn write_link(
-    out: &mut Vec<u8>,
-    first: &mut bool,
-    user: Option<&str>,
-    group: Option<&str>,
-    kind: &str,
-) {
-    if !*first {
-        out.push(b',');
+    /// The text of a link's type.
+    pub fn link_kind_name(&self, kind: LinkKind) -> &str {
+        match kind {
+            LinkKind::Stored(sym) => self.str(sym),
+            LinkKind::Assignee => "assignee",
+            LinkKind::Owner => "owner",
+        }
     }
-    *first = false;
-    out.extend_from_slice(br#"{"userId":"#);
-    write_opt_str(out, user);
-    out.extend_from_slice(br#","groupId":"#);
-    write_opt_str(out, group);
-    out.extend_from_slice(br#","type":"#);
-    write_str(out, kind);
-    out.push(b'}');
 }

@@ -10,81 +10,82 @@ use crate::snapshot::{range, BySym, Snapshot};
 const USER_ID_LENGTH: &str =
     "invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive";
 
+/// A page of a user's IdP links.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdpPage {
+    /// `totalResult`: the user's links, or 0 when the page is empty (Z6).
+    pub total: u64,
+    /// The page's link rows, in answer order.
+    pub links: Vec<u32>,
+}
+
 impl Snapshot {
-    /// Writes the `ListIDPLinksResponse` for a user's IdP links: newest first unless `asc`,
-    /// then `offset`, then `limit` (Z5); protojson's zero-value omission (Z8).
+    /// A page of the user's IdP links: newest first unless `asc`, then `offset`, then `limit`
+    /// (Z5, Z6).
     ///
     /// # Errors
     /// Code 3 for a user id of the wrong length (Z2) or a limit above the maximum (Z3); with a
     /// caller reading someone else's non-empty page, code 5 without any permission and code 7
     /// without `user.read` on the user's organisation (Z11).
-    pub fn list_idp_links(
-        &self,
-        request: &ListIdpLinksRequest,
-        context: &CallContext,
-        out: &mut Vec<u8>,
-    ) -> Result<(), ZitadelError> {
+    pub fn idp_page(&self, request: &ListIdpLinksRequest, context: &CallContext) -> Result<IdpPage, ZitadelError> {
         let runes = request.user_id.chars().count();
         if !(1..=200).contains(&runes) {
-            return Err(ZitadelError::InvalidArgument {
-                message: USER_ID_LENGTH.into(),
-            });
+            return Err(ZitadelError::InvalidArgument { message: USER_ID_LENGTH.into() });
         }
         let limit = match request.limit {
             0 => self.limits.default_limit,
             n if n > self.limits.max_limit => return Err(ZitadelError::LIMIT_EXCEEDED),
             n => n,
         };
-        let user = self
-            .strings
-            .lookup(&request.user_id)
-            .and_then(|sym| BySym::row(&self.by_sym.user, sym));
-        let links = user.map_or(&[][..], |user| {
-            range(&self.users.idp_at, &self.users.idp, user)
-        });
+        let user = self.strings.lookup(&request.user_id).and_then(|sym| BySym::row(&self.by_sym.user, sym));
+        let links = user.map_or(&[][..], |user| range(&self.users.idp_at, &self.users.idp, user));
         let total = links.len();
-        // The page as a range of positions in creation order.
-        let skip = usize::try_from(request.offset)
-            .unwrap_or(usize::MAX)
-            .min(total);
+        let skip = usize::try_from(request.offset).unwrap_or(usize::MAX).min(total);
         let take = (limit as usize).min(total - skip);
-        let page: Box<dyn Iterator<Item = &u32>> = if request.asc {
-            Box::new(links[skip..skip + take].iter())
-        } else {
-            Box::new(links[total - skip - take..total - skip].iter().rev())
-        };
-        if take > 0 {
-            if let (Some(caller), Some(user)) = (&context.caller, user) {
-                if caller.user_id != request.user_id {
-                    self.check_user_read(&caller.permissions, user)?;
-                }
+        if take == 0 {
+            return Ok(IdpPage::default());
+        }
+        if let (Some(caller), Some(user)) = (&context.caller, user) {
+            if caller.user_id != request.user_id {
+                self.check_user_read(&caller.permissions, user)?;
             }
         }
-
-        out.extend_from_slice(br#"{"details":{"#);
-        let mut first = true;
-        let mut key = |out: &mut Vec<u8>, name: &[u8]| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            out.extend_from_slice(name);
+        let page = if request.asc {
+            links[skip..skip + take].to_vec()
+        } else {
+            links[total - skip - take..total - skip].iter().rev().copied().collect()
         };
-        // Zitadel reads the count from the returned rows: 0 (omitted) for an empty page (Z6).
-        if take > 0 {
-            key(out, br#""totalResult":"#);
-            write_u64_str(out, total as u64);
+        Ok(IdpPage { total: total as u64, links: page })
+    }
+
+    /// Writes the `ListIDPLinksResponse` with protojson's zero-value omission (Z7, Z8, Z9).
+    ///
+    /// # Errors
+    /// As [`Snapshot::idp_page`].
+    pub fn list_idp_links(
+        &self,
+        request: &ListIdpLinksRequest,
+        context: &CallContext,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ZitadelError> {
+        let page = self.idp_page(request, context)?;
+        out.extend_from_slice(br#"{"details":{"#);
+        if page.total != 0 {
+            out.extend_from_slice(br#""totalResult":"#);
+            write_u64_str(out, page.total);
+            out.push(b',');
         }
         if self.sequence != 0 {
-            key(out, br#""processedSequence":"#);
+            out.extend_from_slice(br#""processedSequence":"#);
             write_u64_str(out, self.sequence);
+            out.push(b',');
         }
-        key(out, br#""timestamp":"#);
+        out.extend_from_slice(br#""timestamp":"#);
         write_str(out, &self.timestamp.render());
         out.push(b'}');
-        if take > 0 {
+        if !page.links.is_empty() {
             out.extend_from_slice(br#","result":["#);
-            for (n, &link) in page.enumerate() {
+            for (n, &link) in page.links.iter().enumerate() {
                 if n > 0 {
                     out.push(b',');
                 }
@@ -102,9 +103,9 @@ impl Snapshot {
             return Err(ZitadelError::MEMBERSHIP_NOT_FOUND);
         }
         let org = self.users.org.get(user).and_then(|&o| self.opt_str(o));
-        let allowed = permissions.iter().any(|p| {
-            p == "user.read" || (org.is_some_and(|org| p.strip_prefix("user.read@") == Some(org)))
-        });
+        let allowed = permissions
+            .iter()
+            .any(|p| p == "user.read" || (org.is_some_and(|org| p.strip_prefix("user.read@") == Some(org))));
         if allowed {
             Ok(())
         } else {

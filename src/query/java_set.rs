@@ -143,11 +143,7 @@ mod tests {
         set.insert(9, 9 * 64);
         assert_eq!(set.buckets(), 64);
         set.insert(10, 10 * 64);
-        assert_eq!(
-            set.buckets(),
-            64,
-            "tables of 64+ buckets treeify instead of resizing"
-        );
+        assert_eq!(set.buckets(), 64, "tables of 64+ buckets treeify instead of resizing");
         assert_eq!(set.iter().collect::<Vec<_>>(), (0..11).collect::<Vec<_>>());
     }
 

@@ -12,6 +12,9 @@ pub mod request;
 mod user_groups;
 
 pub use context::{CallContext, Caller, ContextError, Grant, Resource};
+pub use identity_links::{AnswerLink, LinkKind};
+pub use idp_links::IdpPage;
+pub use user_groups::GroupInfoAnswer;
 pub use request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
@@ -52,9 +55,7 @@ impl Query {
     /// A context error as this query's peer reports a malformed request.
     fn context_error(self, e: ContextError) -> QueryError {
         match self {
-            Query::IdentityLinks | Query::UserGroups => {
-                CamundaError::InvalidRequest { message: e.0 }.into()
-            }
+            Query::IdentityLinks | Query::UserGroups => CamundaError::InvalidRequest { message: e.0 }.into(),
             Query::ListIdpLinks => ZitadelError::InvalidArgument { message: e.0 }.into(),
         }
     }
@@ -91,20 +92,17 @@ impl Snapshot {
         match query {
             Query::IdentityLinks => {
                 let request = IdentityLinksRequest::from_value(request)?;
-                let context =
-                    CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
                 Ok(self.identity_links(&request, &context, out)?)
             }
             Query::UserGroups => {
                 let request = UserGroupsRequest::from_value(request)?;
-                let context =
-                    CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
                 Ok(self.user_groups(&request, &context, out)?)
             }
             Query::ListIdpLinks => {
                 let request = ListIdpLinksRequest::from_value(request)?;
-                let context =
-                    CallContext::from_value(context).map_err(|e| query.context_error(e))?;
+                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
                 Ok(self.list_idp_links(&request, &context, out)?)
             }
         }
@@ -114,27 +112,18 @@ impl Snapshot {
     ///
     /// # Errors
     /// As [`Snapshot::run`]; malformed JSON is the peer's malformed-request error.
-    pub fn run_json(
-        &self,
-        query: Query,
-        request: &str,
-        context: Option<&str>,
-    ) -> Result<String, QueryError> {
+    pub fn run_json(&self, query: Query, request: &str, context: Option<&str>) -> Result<String, QueryError> {
         let malformed = |e: crate::json::SyntaxError| -> QueryError {
             let message = format!("request is not valid JSON: {e}");
             match query {
-                Query::ListIdpLinks => ZitadelError::InvalidArgument {
-                    message: format!("proto: syntax error: {e}"),
+                Query::ListIdpLinks => {
+                    ZitadelError::InvalidArgument { message: format!("proto: syntax error: {e}") }.into()
                 }
-                .into(),
                 _ => CamundaError::InvalidRequest { message }.into(),
             }
         };
         let request = Value::parse(request.as_bytes()).map_err(malformed)?;
-        let context = context
-            .map(|c| Value::parse(c.as_bytes()))
-            .transpose()
-            .map_err(malformed)?;
+        let context = context.map(|c| Value::parse(c.as_bytes())).transpose().map_err(malformed)?;
         let mut out = Vec::new();
         self.run(query, &request, context.as_ref(), &mut out)?;
         Ok(String::from_utf8(out).unwrap_or_default())

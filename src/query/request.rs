@@ -4,31 +4,34 @@
 //! `InvalidRequestException`; Zitadel's request is a protobuf message read by protojson with
 //! unknown fields discarded, so wrong types are protojson's `invalid value` errors (code 3).
 
+use std::borrow::Cow;
+
 use crate::error::{CamundaError, ZitadelError};
 use crate::json::number::parse_uint;
 use crate::json::Value;
 
-/// `GET /task/{taskId}/identity-links?type=`
+/// `GET /task/{taskId}/identity-links?type=` (borrowed or owned text, so a caller that has the
+/// strings at hand need not copy them).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdentityLinksRequest {
+pub struct IdentityLinksRequest<'a> {
     /// The task id.
-    pub task_id: String,
+    pub task_id: Cow<'a, str>,
     /// The `type` filter, if given.
-    pub kind: Option<String>,
+    pub kind: Option<Cow<'a, str>>,
 }
 
 /// `GET /identity/groups?userId=`
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserGroupsRequest {
+pub struct UserGroupsRequest<'a> {
     /// The user id; `None` is Camunda's "No user id was supplied".
-    pub user_id: Option<String>,
+    pub user_id: Option<Cow<'a, str>>,
 }
 
 /// `ListIDPLinksRequest`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListIdpLinksRequest {
+pub struct ListIdpLinksRequest<'a> {
     /// The owning user's id.
-    pub user_id: String,
+    pub user_id: Cow<'a, str>,
     /// `query.offset`
     pub offset: u64,
     /// `query.limit` (0: the default).
@@ -44,44 +47,33 @@ fn camunda_invalid(message: String) -> CamundaError {
 fn camunda_object(value: &Value) -> Result<(), CamundaError> {
     match value {
         Value::Object(_) => Ok(()),
-        other => Err(camunda_invalid(format!(
-            "The request must be an object, found {}",
-            other.described()
-        ))),
+        other => Err(camunda_invalid(format!("The request must be an object, found {}", other.described()))),
     }
 }
 
-impl IdentityLinksRequest {
+impl IdentityLinksRequest<'static> {
     /// Decodes `{ taskId, type? }` (SEMANTICS.md C1).
     pub fn from_value(value: &Value) -> Result<Self, CamundaError> {
         camunda_object(value)?;
         let task_id = match value.get("taskId") {
             Some(Value::String(s)) => s.clone(),
-            None | Some(Value::Null) => {
-                return Err(camunda_invalid("No task id was supplied".into()))
-            }
+            None | Some(Value::Null) => return Err(camunda_invalid("No task id was supplied".into())),
             Some(other) => {
-                return Err(camunda_invalid(format!(
-                    "The task id must be a string, found {}",
-                    other.described()
-                )))
+                return Err(camunda_invalid(format!("The task id must be a string, found {}", other.described())))
             }
         };
         let kind = match value.get_present("type") {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                return Err(camunda_invalid(format!(
-                    "The type filter must be a string, found {}",
-                    other.described()
-                )))
+                return Err(camunda_invalid(format!("The type filter must be a string, found {}", other.described())))
             }
         };
-        Ok(IdentityLinksRequest { task_id, kind })
+        Ok(IdentityLinksRequest { task_id: Cow::Owned(task_id), kind: kind.map(Cow::Owned) })
     }
 }
 
-impl UserGroupsRequest {
+impl UserGroupsRequest<'static> {
     /// Decodes `{ userId? }`; a missing id is kept for the query to refuse (G1).
     pub fn from_value(value: &Value) -> Result<Self, CamundaError> {
         camunda_object(value)?;
@@ -89,27 +81,21 @@ impl UserGroupsRequest {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                return Err(camunda_invalid(format!(
-                    "The user id must be a string, found {}",
-                    other.described()
-                )))
+                return Err(camunda_invalid(format!("The user id must be a string, found {}", other.described())))
             }
         };
-        Ok(UserGroupsRequest { user_id })
+        Ok(UserGroupsRequest { user_id: user_id.map(Cow::Owned) })
     }
 }
 
 /// protojson's message for a value that does not fit a field.
 fn invalid_value(kind: &str, field: &str, value: &Value) -> ZitadelError {
     ZitadelError::InvalidArgument {
-        message: format!(
-            "proto: invalid value for {kind} field {field}: {}",
-            value.to_json()
-        ),
+        message: format!("proto: invalid value for {kind} field {field}: {}", value.to_json()),
     }
 }
 
-impl ListIdpLinksRequest {
+impl ListIdpLinksRequest<'static> {
     /// Decodes the request message as protojson does (SEMANTICS.md Z1, Z3).
     pub fn from_value(value: &Value) -> Result<Self, ZitadelError> {
         if !matches!(value, Value::Object(_)) {
@@ -120,12 +106,7 @@ impl ListIdpLinksRequest {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(invalid_value("string", "userId", other)),
         };
-        let mut request = ListIdpLinksRequest {
-            user_id,
-            offset: 0,
-            limit: 0,
-            asc: false,
-        };
+        let mut request = ListIdpLinksRequest { user_id: Cow::Owned(user_id), offset: 0, limit: 0, asc: false };
         let query = match value.get_present("query") {
             None => return Ok(request),
             Some(q @ Value::Object(_)) => q,

@@ -39,13 +39,7 @@ fn refuse(why: &'static str) -> SnapshotError {
 impl Snapshot {
     /// Every `u32` column, in the binary form's order.
     fn columns(&self) -> [&Vec<u32>; COLUMNS] {
-        let (u, g, t, l, b) = (
-            &self.users,
-            &self.groups,
-            &self.tasks,
-            &self.idp,
-            &self.by_sym,
-        );
+        let (u, g, t, l, b) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.by_sym);
         [
             &self.strings.ends,
             &self.strings.slots,
@@ -80,13 +74,7 @@ impl Snapshot {
 
     /// The same columns, to fill when reading.
     fn columns_mut(&mut self) -> [&mut Vec<u32>; COLUMNS] {
-        let (u, g, t, l, b) = (
-            &mut self.users,
-            &mut self.groups,
-            &mut self.tasks,
-            &mut self.idp,
-            &mut self.by_sym,
-        );
+        let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
         [
             &mut self.strings.ends,
             &mut self.strings.slots,
@@ -154,15 +142,9 @@ impl Snapshot {
     /// A `SnapshotError` at path `bytes` for truncated, corrupted or foreign bytes.
     pub fn from_bytes(bytes: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
         if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
-            return Err(refuse(
-                "it does not start with the identity-links header (truncated or not a snapshot)",
-            ));
+            return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
         }
-        let u32_at = |at: usize| {
-            bytes
-                .get(at..at + 4)
-                .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
+        let u32_at = |at: usize| bytes.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
         if u32_at(8) != FORMAT || u32_at(12) as usize != COLUMNS {
             return Err(refuse("written by another format version"));
@@ -174,33 +156,23 @@ impl Snapshot {
         let text_len = u32_at(36) as usize;
         let lengths: Vec<usize> = (0..COLUMNS).map(|i| u32_at(40 + 4 * i) as usize).collect();
         let text_end = HEADER + text_len.div_ceil(4) * 4;
-        let needed = lengths.iter().try_fold(text_end, |acc, &n| {
-            n.checked_mul(4).and_then(|b| acc.checked_add(b))
-        });
+        let needed = lengths.iter().try_fold(text_end, |acc, &n| n.checked_mul(4).and_then(|b| acc.checked_add(b)));
         if needed != Some(body) {
             return Err(refuse("section lengths do not add up"));
         }
-        let text = std::str::from_utf8(&bytes[HEADER..HEADER + text_len])
-            .map_err(|_| refuse("string text is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(&bytes[HEADER..HEADER + text_len]).map_err(|_| refuse("string text is not UTF-8"))?;
         let mut snapshot = Snapshot {
-            strings: Strings {
-                text: text.to_owned(),
-                ..Strings::default()
-            },
+            strings: Strings { text: text.to_owned(), ..Strings::default() },
             sequence: u64_at(16),
-            timestamp: Timestamp {
-                seconds: u64_at(24) as i64,
-                nanos: u32_at(32),
-            },
+            timestamp: Timestamp { seconds: u64_at(24) as i64, nanos: u32_at(32) },
             limits,
             ..Snapshot::default()
         };
         let mut at = text_end;
         for (column, &n) in snapshot.columns_mut().into_iter().zip(&lengths) {
-            *column = bytes[at..at + 4 * n]
-                .chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            *column =
+                bytes[at..at + 4 * n].chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
             at += 4 * n;
         }
         snapshot.check_structure()?;
@@ -217,32 +189,17 @@ impl Snapshot {
             return Err(refuse("string table is inconsistent"));
         }
         let n_syms = s.len();
-        let (u, g, t, l, b) = (
-            &self.users,
-            &self.groups,
-            &self.tasks,
-            &self.idp,
-            &self.by_sym,
-        );
+        let (u, g, t, l, b) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.by_sym);
         let (n_users, n_groups, n_tasks) = (u.id.len(), g.id.len(), t.id.len());
-        let syms = |c: &[u32], optional: bool| {
-            c.iter()
-                .all(|&x| (x as usize) < n_syms || (optional && x == NONE))
-        };
+        let syms = |c: &[u32], optional: bool| c.iter().all(|&x| (x as usize) < n_syms || (optional && x == NONE));
         let rows = |c: &[u32], n: usize| c.iter().all(|&x| (x as usize) < n);
-        let by_sym = |c: &[u32], n: usize| {
-            c.len() == n_syms && c.iter().all(|&x| x == NONE || (x as usize) < n)
-        };
-        let ok = [u.first.len(), u.last.len(), u.org.len(), u.java_hash.len()]
-            .iter()
-            .all(|&n| n == n_users)
+        let by_sym = |c: &[u32], n: usize| c.len() == n_syms && c.iter().all(|&x| x == NONE || (x as usize) < n);
+        let ok = [u.first.len(), u.last.len(), u.org.len(), u.java_hash.len()].iter().all(|&n| n == n_users)
             && g.name.len() == n_groups
             && t.assignee.len() == n_tasks
             && t.owner.len() == n_tasks
             && t.link_type.len() == t.link_ref.len()
-            && [l.idp_id.len(), l.provided_id.len(), l.provided_name.len()]
-                .iter()
-                .all(|&n| n == l.user.len())
+            && [l.idp_id.len(), l.provided_id.len(), l.provided_name.len()].iter().all(|&n| n == l.user.len())
             && syms(&u.id, false)
             && syms(&u.first, true)
             && syms(&u.last, true)
@@ -311,19 +268,13 @@ mod tests {
     fn refuses_every_truncation_and_bit_flip() {
         let bytes = sample().to_bytes();
         for len in 0..bytes.len() {
-            assert!(
-                Snapshot::from_bytes(&bytes[..len], Limits::default()).is_err(),
-                "truncated to {len}"
-            );
+            assert!(Snapshot::from_bytes(&bytes[..len], Limits::default()).is_err(), "truncated to {len}");
         }
         for i in 0..bytes.len() {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                assert!(
-                    Snapshot::from_bytes(&b, Limits::default()).is_err(),
-                    "bit {bit} of byte {i}"
-                );
+                assert!(Snapshot::from_bytes(&b, Limits::default()).is_err(), "bit {bit} of byte {i}");
             }
         }
     }
@@ -334,10 +285,7 @@ mod tests {
         let mut bad = s.clone();
         bad.users.groups[0] = 99;
         let mut bytes = bad.to_bytes();
-        assert_eq!(
-            Snapshot::from_bytes(&bytes, Limits::default()).map_err(|e| e.path),
-            Err("bytes".to_owned())
-        );
+        assert_eq!(Snapshot::from_bytes(&bytes, Limits::default()).map_err(|e| e.path), Err("bytes".to_owned()));
         // A full hash index (no empty slot) would make lookups loop forever: refused.
         let mut full = s.clone();
         full.strings.slots = vec![0; full.strings.slots.len()];

@@ -13,52 +13,31 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
         v.resize(n_syms, NONE);
         v
     };
-    let by_sym = BySym {
-        user: column(raw.user_by_sym),
-        group: column(raw.group_by_sym),
-        task: column(raw.task_by_sym),
-    };
+    let by_sym =
+        BySym { user: column(raw.user_by_sym), group: column(raw.group_by_sym), task: column(raw.task_by_sym) };
     let strings = raw.strings;
 
     let pairs = resolve_memberships(&raw.memberships, &by_sym, &strings)?;
-    refuse_duplicate_pairs(
-        pairs
-            .iter()
-            .map(|&(u, g)| (u64::from(u) << 32) | u64::from(g)),
-        |first, at| {
-            SnapshotError::new(
-                format!("memberships[{at}]"),
-                SnapshotProblem::DuplicateMembership { first },
-            )
-        },
-    )?;
+    refuse_duplicate_pairs(pairs.iter().map(|&(u, g)| (u64::from(u) << 32) | u64::from(g)), |first, at| {
+        SnapshotError::new(format!("memberships[{at}]"), SnapshotProblem::DuplicateMembership { first })
+    })?;
     let idp_user = resolve_idp_users(&raw.idp_user, &by_sym, &strings)?;
-    let idp_pairs = raw
-        .idp_id
-        .iter()
-        .zip(&raw.idp_provided_id)
-        .map(|(&i, &p)| (u64::from(i) << 32) | u64::from(p));
+    let idp_pairs = raw.idp_id.iter().zip(&raw.idp_provided_id).map(|(&i, &p)| (u64::from(i) << 32) | u64::from(p));
     refuse_duplicate_pairs(idp_pairs, |first, at| {
-        SnapshotError::new(
-            format!("idpLinks[{at}]"),
-            SnapshotProblem::DuplicateIdpLink { first },
-        )
+        SnapshotError::new(format!("idpLinks[{at}]"), SnapshotProblem::DuplicateIdpLink { first })
     })?;
 
     let n_users = raw.user_id.len();
     let n_groups = raw.group_id.len();
-    let user_order = sorted_rows(n_users, |a, b| {
-        cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b]))
-    });
+    let user_order = sorted_rows(n_users, |a, b| cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b])));
     let group_order = sorted_rows(n_groups, |a, b| {
         let name = |g: usize| strings.get_opt(raw.group_name[g]);
         // NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
         match (name(a), name(b)) {
             (None, Some(_)) => std::cmp::Ordering::Less,
             (Some(_), None) => std::cmp::Ordering::Greater,
-            (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or("")).then_with(|| {
-                cmp_utf16(strings.get(raw.group_id[a]), strings.get(raw.group_id[b]))
-            }),
+            (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or(""))
+                .then_with(|| cmp_utf16(strings.get(raw.group_id[a]), strings.get(raw.group_id[b]))),
         }
     });
 
@@ -66,36 +45,22 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
     let (unsorted_at, unsorted) = csr(n_users, pairs.iter().map(|&(u, g)| (u as usize, g)));
     let (members_at, members) = csr(
         n_groups,
-        user_order.iter().flat_map(|&u| {
-            super::range(&unsorted_at, &unsorted, u as usize)
-                .iter()
-                .map(move |&g| (g as usize, u))
-        }),
+        user_order
+            .iter()
+            .flat_map(|&u| super::range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
     );
     let (groups_at, groups) = csr(
         n_users,
-        group_order.iter().flat_map(|&g| {
-            super::range(&members_at, &members, g as usize)
-                .iter()
-                .map(move |&u| (u as usize, g))
-        }),
-    );
-    let (idp_at, idp) = csr(
-        n_users,
-        idp_user
+        group_order
             .iter()
-            .enumerate()
-            .map(|(link, &u)| (u as usize, link as u32)),
+            .flat_map(|&g| super::range(&members_at, &members, g as usize).iter().map(move |&u| (u as usize, g))),
     );
+    let (idp_at, idp) = csr(n_users, idp_user.iter().enumerate().map(|(link, &u)| (u as usize, link as u32)));
 
     let java = (0..n_users)
         .map(|u| {
             let h = |s: Sym| java_hash(strings.get_opt(s));
-            let hash = 31i32.wrapping_mul(
-                31i32
-                    .wrapping_mul(h(raw.user_first[u]))
-                    .wrapping_add(h(raw.user_last[u])),
-            );
+            let hash = 31i32.wrapping_mul(31i32.wrapping_mul(h(raw.user_first[u])).wrapping_add(h(raw.user_last[u])));
             hash.wrapping_add(h(raw.user_id[u])) as u32
         })
         .collect();
@@ -119,12 +84,7 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
             idp_at,
             idp,
         },
-        groups: Groups {
-            id: raw.group_id,
-            name: raw.group_name,
-            members_at,
-            members,
-        },
+        groups: Groups { id: raw.group_id, name: raw.group_name, members_at, members },
         tasks,
         idp: IdpLinks {
             user: idp_user,
@@ -149,17 +109,13 @@ fn resolve_memberships(
             let u = BySym::row(&by_sym.user, user).ok_or_else(|| {
                 SnapshotError::new(
                     format!("memberships[{i}].userId"),
-                    SnapshotProblem::UnknownUser {
-                        id: strings.get(user).to_owned(),
-                    },
+                    SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
                 )
             })?;
             let g = BySym::row(&by_sym.group, group).ok_or_else(|| {
                 SnapshotError::new(
                     format!("memberships[{i}].groupId"),
-                    SnapshotProblem::UnknownGroup {
-                        id: strings.get(group).to_owned(),
-                    },
+                    SnapshotProblem::UnknownGroup { id: strings.get(group).to_owned() },
                 )
             })?;
             Ok((u as u32, g as u32))
@@ -167,25 +123,17 @@ fn resolve_memberships(
         .collect()
 }
 
-fn resolve_idp_users(
-    users: &[Sym],
-    by_sym: &BySym,
-    strings: &Strings,
-) -> Result<Vec<u32>, SnapshotError> {
+fn resolve_idp_users(users: &[Sym], by_sym: &BySym, strings: &Strings) -> Result<Vec<u32>, SnapshotError> {
     users
         .iter()
         .enumerate()
         .map(|(i, &user)| {
-            BySym::row(&by_sym.user, user)
-                .map(|u| u as u32)
-                .ok_or_else(|| {
-                    SnapshotError::new(
-                        format!("idpLinks[{i}].userId"),
-                        SnapshotProblem::UnknownUser {
-                            id: strings.get(user).to_owned(),
-                        },
-                    )
-                })
+            BySym::row(&by_sym.user, user).map(|u| u as u32).ok_or_else(|| {
+                SnapshotError::new(
+                    format!("idpLinks[{i}].userId"),
+                    SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
+                )
+            })
         })
         .collect()
 }
@@ -197,11 +145,7 @@ fn refuse_duplicate_pairs(
 ) -> Result<(), SnapshotError> {
     let mut rows: Vec<(u64, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
     rows.sort_unstable();
-    let worst = rows
-        .windows(2)
-        .filter(|w| w[0].0 == w[1].0)
-        .map(|w| (w[1].1, w[0].1))
-        .min();
+    let worst = rows.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[1].1, w[0].1)).min();
     // Rows are sorted by (key, row), so in each window of equal keys the first is the earlier row.
     match worst {
         None => Ok(()),

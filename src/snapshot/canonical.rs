@@ -62,16 +62,7 @@ impl Snapshot {
                 comma(out, n);
                 n += 1;
                 out.extend_from_slice(br#"{"userId":"#);
-                write_str(
-                    out,
-                    self.str(
-                        self.users
-                            .id
-                            .get(user as usize)
-                            .copied()
-                            .unwrap_or(u32::MAX),
-                    ),
-                );
+                write_str(out, self.str(self.users.id.get(user as usize).copied().unwrap_or(u32::MAX)));
                 out.extend_from_slice(br#","groupId":"#);
                 write_str(out, self.str(g.id[i]));
                 out.push(b'}');
@@ -117,16 +108,7 @@ impl Snapshot {
         for i in 0..l.user.len() {
             comma(out, i);
             out.extend_from_slice(br#"{"userId":"#);
-            write_str(
-                out,
-                self.str(
-                    self.users
-                        .id
-                        .get(l.user[i] as usize)
-                        .copied()
-                        .unwrap_or(u32::MAX),
-                ),
-            );
+            write_str(out, self.str(self.users.id.get(l.user[i] as usize).copied().unwrap_or(u32::MAX)));
             out.extend_from_slice(br#","idpId":"#);
             write_str(out, self.str(l.idp_id[i]));
             out.extend_from_slice(br#","providedUserId":"#);

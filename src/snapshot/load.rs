@@ -52,11 +52,7 @@ pub(crate) struct Raw {
 
 /// Loads and validates a snapshot; see the module documentation.
 pub fn load(text: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
-    let mut loader = Loader {
-        r: Reader::new(text),
-        path: Vec::new(),
-        raw: Raw::default(),
-    };
+    let mut loader = Loader { r: Reader::new(text), path: Vec::new(), raw: Raw::default() };
     loader.document()?;
     build::build(loader.raw, limits)
 }
@@ -67,16 +63,7 @@ struct Loader<'a> {
     raw: Raw,
 }
 
-const TOP: &[&str] = &[
-    "version",
-    "sequence",
-    "timestamp",
-    "users",
-    "groups",
-    "memberships",
-    "tasks",
-    "idpLinks",
-];
+const TOP: &[&str] = &["version", "sequence", "timestamp", "users", "groups", "memberships", "tasks", "idpLinks"];
 const USER: &[&str] = &["id", "firstName", "lastName", "org"];
 const GROUP: &[&str] = &["id", "name"];
 const MEMBERSHIP: &[&str] = &["userId", "groupId"];
@@ -132,42 +119,28 @@ impl Loader<'_> {
 
     fn wrong_type(&mut self, expected: &'static str) -> SnapshotError {
         match self.peek() {
-            Ok(found) => self.fail(SnapshotProblem::WrongType {
-                expected,
-                found: found.described(),
-            }),
+            Ok(found) => self.fail(SnapshotProblem::WrongType { expected, found: found.described() }),
             Err(e) => e,
         }
     }
 
     /// Reads the key of the next field of an object whose fields are `names`; gives its index,
     /// or `None` at the end. Unknown and repeated keys are errors.
-    fn next_field(
-        &mut self,
-        names: &'static [&'static str],
-        seen: &mut u32,
-    ) -> Result<Option<usize>, SnapshotError> {
+    fn next_field(&mut self, names: &'static [&'static str], seen: &mut u32) -> Result<Option<usize>, SnapshotError> {
         let key = match self.r.next_key() {
             Ok(Some(key)) => key,
             Ok(None) => return Ok(None),
             Err(e) => return Err(self.syntax(e)),
         };
         match names.iter().position(|n| *n == key) {
-            Some(i) if *seen & (1 << i) != 0 => {
-                Err(self.fail_at(names[i], SnapshotProblem::DuplicateKey))
-            }
+            Some(i) if *seen & (1 << i) != 0 => Err(self.fail_at(names[i], SnapshotProblem::DuplicateKey)),
             Some(i) => {
                 *seen |= 1 << i;
                 Ok(Some(i))
             }
             None => {
                 let key = key.to_owned();
-                Err(self.fail_at(
-                    &key,
-                    SnapshotProblem::UnknownField {
-                        allowed: names.join(", "),
-                    },
-                ))
+                Err(self.fail_at(&key, SnapshotProblem::UnknownField { allowed: names.join(", ") }))
             }
         }
     }
@@ -214,9 +187,7 @@ impl Loader<'_> {
         let problem = if non_empty && s.is_empty() {
             Some(SnapshotProblem::Empty)
         } else if s.len() > MAX_CHARS && s.chars().count() > MAX_CHARS {
-            Some(SnapshotProblem::TooLong {
-                chars: s.chars().count(),
-            })
+            Some(SnapshotProblem::TooLong { chars: s.chars().count() })
         } else {
             None
         };
@@ -288,9 +259,7 @@ impl Loader<'_> {
         }
         let text = self.r.read_number().map_err(|e| self.syntax(e))?;
         if parse_uint(text, u64::MAX) != Ok(1) {
-            return Err(self.fail(SnapshotProblem::Version {
-                found: text.to_owned(),
-            }));
+            return Err(self.fail(SnapshotProblem::Version { found: text.to_owned() }));
         }
         Ok(())
     }
@@ -310,8 +279,7 @@ impl Loader<'_> {
             }
             _ => return Err(self.wrong_type("a uint64 as a decimal string or an integer")),
         };
-        self.raw.sequence =
-            parsed.map_err(|found| self.fail(SnapshotProblem::Sequence { found }))?;
+        self.raw.sequence = parsed.map_err(|found| self.fail(SnapshotProblem::Sequence { found }))?;
         Ok(())
     }
 
@@ -343,13 +311,7 @@ impl Loader<'_> {
         }
         if by_sym[i] != NONE {
             let id = self.raw.strings.get(sym).to_owned();
-            return Err(self.fail_at(
-                "id",
-                SnapshotProblem::DuplicateId {
-                    id,
-                    first: by_sym[i] as usize,
-                },
-            ));
+            return Err(self.fail_at("id", SnapshotProblem::DuplicateId { id, first: by_sym[i] as usize }));
         }
         by_sym[i] = u32::try_from(row).map_err(|_| self.fail(SnapshotProblem::Capacity))?;
         Ok(())
@@ -359,13 +321,8 @@ impl Loader<'_> {
         self.begin_object()?;
         let (mut seen, mut v) = (0, [NONE; 4]);
         while let Some(f) = self.next_field(USER, &mut seen)? {
-            v[f] = self.field(USER, f, |l| {
-                if f == 0 {
-                    l.string(true)
-                } else {
-                    l.nullable(false, "a string or null")
-                }
-            })?;
+            v[f] =
+                self.field(USER, f, |l| if f == 0 { l.string(true) } else { l.nullable(false, "a string or null") })?;
         }
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.user_by_sym);
@@ -383,13 +340,8 @@ impl Loader<'_> {
         self.begin_object()?;
         let (mut seen, mut v) = (0, [NONE; 2]);
         while let Some(f) = self.next_field(GROUP, &mut seen)? {
-            v[f] = self.field(GROUP, f, |l| {
-                if f == 0 {
-                    l.string(true)
-                } else {
-                    l.nullable(false, "a string or null")
-                }
-            })?;
+            v[f] =
+                self.field(GROUP, f, |l| if f == 0 { l.string(true) } else { l.nullable(false, "a string or null") })?;
         }
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.group_by_sym);
@@ -407,10 +359,7 @@ impl Loader<'_> {
         while let Some(f) = self.next_field(MEMBERSHIP, &mut seen)? {
             v[f] = self.field(MEMBERSHIP, f, |l| l.string(true))?;
         }
-        let pair = (
-            self.required(v[0], "userId")?,
-            self.required(v[1], "groupId")?,
-        );
+        let pair = (self.required(v[0], "userId")?, self.required(v[1], "groupId")?);
         self.raw.memberships.push(pair);
         Ok(())
     }
@@ -422,13 +371,18 @@ impl Loader<'_> {
             if f == 3 {
                 self.field(TASK, f, |l| l.each(Self::identity_link))?;
             } else {
-                v[f] = self.field(TASK, f, |l| {
-                    if f == 0 {
-                        l.string(true)
-                    } else {
-                        l.nullable(true, "a string or null")
-                    }
-                })?;
+                v[f] =
+                    self.field(
+                        TASK,
+                        f,
+                        |l| {
+                            if f == 0 {
+                                l.string(true)
+                            } else {
+                                l.nullable(true, "a string or null")
+                            }
+                        },
+                    )?;
             }
         }
         let id = self.required(v[0], "id")?;
@@ -440,8 +394,8 @@ impl Loader<'_> {
         tasks.id.push(id);
         tasks.assignee.push(v[1]);
         tasks.owner.push(v[2]);
-        let end = u32::try_from(tasks.link_ref.len())
-            .map_err(|_| SnapshotError::new("tasks", SnapshotProblem::Capacity))?;
+        let end =
+            u32::try_from(tasks.link_ref.len()).map_err(|_| SnapshotError::new("tasks", SnapshotProblem::Capacity))?;
         if tasks.links_at.is_empty() {
             tasks.links_at.push(0);
         }
@@ -453,13 +407,8 @@ impl Loader<'_> {
         self.begin_object()?;
         let (mut seen, mut v) = (0, [NONE; 3]);
         while let Some(f) = self.next_field(LINK, &mut seen)? {
-            v[f] = self.field(LINK, f, |l| {
-                if f == 2 {
-                    l.string(true)
-                } else {
-                    l.nullable(true, "a string or null")
-                }
-            })?;
+            v[f] =
+                self.field(LINK, f, |l| if f == 2 { l.string(true) } else { l.nullable(true, "a string or null") })?;
         }
         let kind = self.required(v[2], "type")?;
         let (reference, is_group) = match (v[0], v[1]) {
@@ -480,12 +429,8 @@ impl Loader<'_> {
         }
         self.raw.idp_user.push(self.required(v[0], "userId")?);
         self.raw.idp_id.push(self.required(v[1], "idpId")?);
-        self.raw
-            .idp_provided_id
-            .push(self.required(v[2], "providedUserId")?);
-        self.raw
-            .idp_provided_name
-            .push(self.required(v[3], "providedUserName")?);
+        self.raw.idp_provided_id.push(self.required(v[2], "providedUserId")?);
+        self.raw.idp_provided_name.push(self.required(v[3], "providedUserName")?);
         Ok(())
     }
 }

@@ -33,10 +33,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            default_limit: DEFAULT_LIMIT,
-            max_limit: MAX_LIMIT,
-        }
+        Limits { default_limit: DEFAULT_LIMIT, max_limit: MAX_LIMIT }
     }
 }
 
@@ -46,23 +43,13 @@ impl Limits {
         if default_limit == 0 {
             return Err(SnapshotError::new(
                 "options.defaultLimit",
-                SnapshotProblem::Option {
-                    why: "must be at least 1",
-                },
+                SnapshotProblem::Option { why: "must be at least 1" },
             ));
         }
         if max_limit == 0 {
-            return Err(SnapshotError::new(
-                "options.maxLimit",
-                SnapshotProblem::Option {
-                    why: "must be at least 1",
-                },
-            ));
+            return Err(SnapshotError::new("options.maxLimit", SnapshotProblem::Option { why: "must be at least 1" }));
         }
-        Ok(Limits {
-            default_limit,
-            max_limit,
-        })
+        Ok(Limits { default_limit, max_limit })
     }
 }
 
@@ -148,11 +135,7 @@ impl BySym {
     /// The row for `sym` in `column`, if any.
     #[inline]
     pub fn row(column: &[u32], sym: Sym) -> Option<usize> {
-        column
-            .get(sym as usize)
-            .copied()
-            .filter(|&r| r != NONE)
-            .map(|r| r as usize)
+        column.get(sym as usize).copied().filter(|&r| r != NONE).map(|r| r as usize)
     }
 }
 
@@ -201,12 +184,7 @@ impl Stats {
     pub fn to_json(&self) -> String {
         format!(
             r#"{{"users":{},"groups":{},"memberships":{},"tasks":{},"identityLinks":{},"idpLinks":{}}}"#,
-            self.users,
-            self.groups,
-            self.memberships,
-            self.tasks,
-            self.identity_links,
-            self.idp_links
+            self.users, self.groups, self.memberships, self.tasks, self.identity_links, self.idp_links
         )
     }
 }

@@ -91,10 +91,7 @@ impl Strings {
             slot = (slot + 1) & mask;
         }
         let end = u32::try_from(self.text.len() + s.len()).map_err(|_| TableFull)?;
-        let sym = Sym::try_from(self.ends.len())
-            .ok()
-            .filter(|&n| n < (1 << 31))
-            .ok_or(TableFull)?;
+        let sym = Sym::try_from(self.ends.len()).ok().filter(|&n| n < (1 << 31)).ok_or(TableFull)?;
         self.text.push_str(s);
         self.ends.push(end);
         self.slots[slot] = sym;
@@ -138,10 +135,7 @@ impl Strings {
         };
         // Exactly one occupied slot per symbol leaves empty slots, so lookups terminate.
         shaped
-            && self
-                .slots
-                .iter()
-                .all(|&s| s == NONE || (s as usize) < self.ends.len())
+            && self.slots.iter().all(|&s| s == NONE || (s as usize) < self.ends.len())
             && self.slots.iter().filter(|&&s| s != NONE).count() == self.ends.len()
     }
 }
@@ -170,11 +164,7 @@ pub fn hash(bytes: &[u8]) -> u64 {
 
 /// Java's `String.hashCode` (over UTF-16 code units, 32-bit wrap-around); 0 for `None`.
 pub fn java_hash(s: Option<&str>) -> i32 {
-    s.map_or(0, |s| {
-        s.encode_utf16().fold(0i32, |h, unit| {
-            h.wrapping_mul(31).wrapping_add(i32::from(unit))
-        })
-    })
+    s.map_or(0, |s| s.encode_utf16().fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit))))
 }
 
 /// Java's `String.compareTo`: order by UTF-16 code units (differs from UTF-8 byte order only

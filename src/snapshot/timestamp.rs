@@ -20,10 +20,7 @@ pub const MAX_SECONDS: i64 = 253_402_300_799;
 
 impl Default for Timestamp {
     fn default() -> Self {
-        Timestamp {
-            seconds: MIN_SECONDS,
-            nanos: 0,
-        }
+        Timestamp { seconds: MIN_SECONDS, nanos: 0 }
     }
 }
 
@@ -113,15 +110,11 @@ impl Timestamp {
             return Err(TimestampProblem::Range);
         }
         let seconds =
-            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-                - offset_minutes * 60;
+            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
         if !(MIN_SECONDS..=MAX_SECONDS).contains(&seconds) {
             return Err(TimestampProblem::OutOfRange);
         }
-        Ok(Timestamp {
-            seconds,
-            nanos: nanos as u32,
-        })
+        Ok(Timestamp { seconds, nanos: nanos as u32 })
     }
 
     /// Renders as protojson does: UTC, `Z`, and the fewest of 0, 3, 6 or 9 fractional digits
@@ -201,25 +194,14 @@ mod tests {
     use super::*;
 
     fn round(text: &str) -> String {
-        Timestamp::parse(text)
-            .map(|t| t.render())
-            .unwrap_or_else(|e| format!("{e:?}"))
+        Timestamp::parse(text).map(|t| t.render()).unwrap_or_else(|e| format!("{e:?}"))
     }
 
     #[test]
     fn renders_like_protojson() {
-        assert_eq!(
-            round("2025-01-16T02:26:13.541Z"),
-            "2025-01-16T02:26:13.541Z"
-        );
-        assert_eq!(
-            round("2025-01-01T10:00:00.123456Z"),
-            "2025-01-01T10:00:00.123456Z"
-        );
-        assert_eq!(
-            round("2025-01-01T10:00:00.1234567Z"),
-            "2025-01-01T10:00:00.123456700Z"
-        );
+        assert_eq!(round("2025-01-16T02:26:13.541Z"), "2025-01-16T02:26:13.541Z");
+        assert_eq!(round("2025-01-01T10:00:00.123456Z"), "2025-01-01T10:00:00.123456Z");
+        assert_eq!(round("2025-01-01T10:00:00.1234567Z"), "2025-01-01T10:00:00.123456700Z");
         assert_eq!(round("2025-01-01T10:00:00.000Z"), "2025-01-01T10:00:00Z");
         assert_eq!(round("2025-01-01T10:00:00.5Z"), "2025-01-01T10:00:00.500Z");
         assert_eq!(Timestamp::default().render(), "0001-01-01T00:00:00Z");
@@ -243,28 +225,13 @@ mod tests {
             "2025-01-16T02:26:13.1234567890Z",
             "2025-01-16T02:26:13+0100",
         ] {
-            assert_eq!(
-                Timestamp::parse(bad),
-                Err(TimestampProblem::Format),
-                "{bad}"
-            );
+            assert_eq!(Timestamp::parse(bad), Err(TimestampProblem::Format), "{bad}");
         }
-        for bad in [
-            "2025-02-29T00:00:00Z",
-            "2025-13-01T00:00:00Z",
-            "2025-01-01T24:00:00Z",
-            "2016-12-31T23:59:60Z",
-        ] {
+        for bad in ["2025-02-29T00:00:00Z", "2025-13-01T00:00:00Z", "2025-01-01T24:00:00Z", "2016-12-31T23:59:60Z"] {
             assert_eq!(Timestamp::parse(bad), Err(TimestampProblem::Range), "{bad}");
         }
-        assert_eq!(
-            Timestamp::parse("0001-01-01T00:00:00+00:01"),
-            Err(TimestampProblem::OutOfRange)
-        );
+        assert_eq!(Timestamp::parse("0001-01-01T00:00:00+00:01"), Err(TimestampProblem::OutOfRange));
         assert_eq!(round("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00Z");
-        assert_eq!(
-            round("9999-12-31T23:59:59.999999999Z"),
-            "9999-12-31T23:59:59.999999999Z"
-        );
+        assert_eq!(round("9999-12-31T23:59:59.999999999Z"), "9999-12-31T23:59:59.999999999Z");
     }
 }

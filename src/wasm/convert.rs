@@ -39,11 +39,32 @@ pub fn to_value(value: &JsValue, path: &str) -> Result<Option<Value>, String> {
     convert(value, path, 0)
 }
 
+/// The members `keys` of a request object, converted: what the core's request decoders read,
+/// and nothing else (peers ignore unknown request fields), with one `Reflect.get` per key
+/// instead of walking every member. `query` members are read the same way, one level down.
+pub fn request_value(value: &JsValue, keys: &[&str], query_keys: &[&str]) -> Result<Value, String> {
+    if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
+        return Ok(to_value(value, "request")?.unwrap_or(Value::Null));
+    }
+    let mut members = Vec::with_capacity(keys.len());
+    for &key in keys {
+        let member = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let nested = key == "query" && !query_keys.is_empty() && member.is_object() && !js_sys::Array::is_array(&member);
+        let converted = if nested { Some(request_value(&member, query_keys, &[])?) } else { convert(&member, key, 1)? };
+        if let Some(v) = converted {
+            members.push((key.to_owned(), v));
+        }
+    }
+    Ok(Value::Object(members))
+}
+
 fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, String> {
     if depth > MAX_DEPTH {
-        return Err(format!(
-            "{path}: nested more than {MAX_DEPTH} levels deep (or cyclic)"
-        ));
+        return Err(format!("{path}: nested more than {MAX_DEPTH} levels deep (or cyclic)"));
+    }
+    // Strings first: most request values are strings, and each test is a call into JS.
+    if let Some(text) = js_string(value) {
+        return text.map(|t| Some(Value::String(t))).map_err(|()| format!("{path}: contains a lone UTF-16 surrogate"));
     }
     if value.is_undefined() {
         return Ok(None);
@@ -58,16 +79,8 @@ fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, Str
         return Ok(Some(Value::Number(number_text(n))));
     }
     if value.is_bigint() {
-        let digits = js_sys::BigInt::from(value.clone())
-            .to_string(10)
-            .map(String::from)
-            .unwrap_or_default();
+        let digits = js_sys::BigInt::from(value.clone()).to_string(10).map(String::from).unwrap_or_default();
         return Ok(Some(Value::Number(digits)));
-    }
-    if let Some(text) = js_string(value) {
-        return text
-            .map(|t| Some(Value::String(t)))
-            .map_err(|()| format!("{path}: contains a lone UTF-16 surrogate"));
     }
     if js_sys::Array::is_array(value) {
         let array: &js_sys::Array = value.unchecked_ref();
@@ -91,10 +104,7 @@ fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, Str
         }
         return Ok(Some(Value::Object(members)));
     }
-    Err(format!(
-        "{path}: a {} cannot be sent as JSON",
-        value.js_typeof().as_string().unwrap_or_default()
-    ))
+    Err(format!("{path}: a {} cannot be sent as JSON", value.js_typeof().as_string().unwrap_or_default()))
 }
 
 /// A JS number as JSON number text (`1`, `1.5`, `1e21`); `NaN` and infinities as their names,
@@ -125,10 +135,8 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
     if options.is_undefined() || options.is_null() {
         return Ok(defaults);
     }
-    let bad =
-        |path: &str, why: &'static str| SnapshotError::new(path, SnapshotProblem::Option { why });
-    let value =
-        to_value(options, "options").map_err(|_| bad("options", "must be a plain object"))?;
+    let bad = |path: &str, why: &'static str| SnapshotError::new(path, SnapshotProblem::Option { why });
+    let value = to_value(options, "options").map_err(|_| bad("options", "must be a plain object"))?;
     let Some(Value::Object(members)) = value else {
         return Err(bad("options", "must be an object"));
     };
@@ -140,9 +148,7 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
             _ => {
                 return Err(SnapshotError::new(
                     format!("options.{key}"),
-                    SnapshotProblem::Option {
-                        why: "unknown option (defaultLimit, maxLimit)",
-                    },
+                    SnapshotProblem::Option { why: "unknown option (defaultLimit, maxLimit)" },
                 ))
             }
         };

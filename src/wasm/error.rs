@@ -8,11 +8,7 @@ pub fn identity_error(error: &QueryError) -> JsValue {
     let body = js_sys::JSON::parse(&error.body_json()).unwrap_or(JsValue::NULL);
     let e = js_sys::Error::new(&error.message());
     e.set_name("IdentityError");
-    let _ = js_sys::Reflect::set(
-        &e,
-        &JsValue::from_str("status"),
-        &JsValue::from(error.status()),
-    );
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("status"), &JsValue::from(error.status()));
     let _ = js_sys::Reflect::set(&e, &JsValue::from_str("body"), &body);
     e.into()
 }
@@ -26,9 +22,6 @@ pub fn snapshot_error(error: SnapshotError) -> JsValue {
 #[wasm_bindgen(js_name = isIdentityError)]
 pub fn is_identity_error(value: &JsValue) -> bool {
     value.is_instance_of::<js_sys::Error>()
-        && js_sys::Reflect::get(value, &JsValue::from_str("name"))
-            .ok()
-            .and_then(|n| n.as_string())
-            .as_deref()
+        && js_sys::Reflect::get(value, &JsValue::from_str("name")).ok().and_then(|n| n.as_string()).as_deref()
             == Some("IdentityError")
 }

@@ -27,12 +27,8 @@ struct Pending {
 
 impl Pending {
     fn respond(&self, body: Body<'_>) -> Result<JsValue, JsValue> {
-        let request = Request {
-            method: &self.method,
-            url: &self.url,
-            content_type: self.content_type.as_deref(),
-            body,
-        };
+        let request =
+            Request { method: &self.method, url: &self.url, content_type: self.content_type.as_deref(), body };
         to_js_response(&handle(&self.snapshot, &request, self.context.as_ref()))
     }
 }
@@ -45,10 +41,7 @@ fn get(target: &JsValue, key: &str) -> JsValue {
 fn header(request: &JsValue, name: &str) -> Option<String> {
     let headers = get(request, "headers");
     let getter = get(&headers, "get").dyn_into::<Function>().ok()?;
-    getter
-        .call1(&headers, &JsValue::from_str(name))
-        .ok()?
-        .as_string()
+    getter.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
 }
 
 /// `new Response(body, { status, headers })`, using the runtime's own `Response`.
@@ -67,9 +60,7 @@ fn to_js_response(response: &Response) -> Result<JsValue, JsValue> {
 }
 
 fn invalid(message: String) -> JsValue {
-    identity_error(&QueryError::Zitadel(ZitadelError::InvalidArgument {
-        message,
-    }))
+    identity_error(&QueryError::Zitadel(ZitadelError::InvalidArgument { message }))
 }
 
 /// Serves the peers' routes (see the README): Camunda's `GET {prefix}/task/{id}/identity-links`
@@ -90,9 +81,7 @@ pub fn handle_request(snapshot: &JsSnapshot, request: &JsValue, context: &JsValu
 fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<Promise, JsValue> {
     let text = |key: &str| match js_string(&get(request, key)) {
         Some(Ok(s)) => Ok(s),
-        _ => Err(invalid(format!(
-            "request.{key}: expected a string (is this a fetch Request?)"
-        ))),
+        _ => Err(invalid(format!("request.{key}: expected a string (is this a fetch Request?)"))),
     };
     let pending = Pending {
         snapshot: snapshot.shared(),

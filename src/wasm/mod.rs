@@ -3,6 +3,7 @@
 
 mod convert;
 mod error;
+mod fast;
 mod http;
 mod snapshot;
 

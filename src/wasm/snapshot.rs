@@ -1,9 +1,8 @@
 //! The `Snapshot` class and the top-level query functions of API.md.
 
-use super::convert::{js_string, limits, to_value};
+use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
 use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
-use crate::json::Value;
 use crate::query::Query;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
@@ -20,13 +19,12 @@ pub struct JsSnapshot {
     inner: Rc<Snapshot>,
     /// The answer buffer, reused across queries.
     out: RefCell<Vec<u8>>,
+    /// The fast paths' answer buffer (`src/wasm/fast.rs`), reused across queries.
+    codes: RefCell<Vec<u32>>,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
-    JsSnapshot {
-        inner: Rc::new(inner),
-        out: RefCell::new(Vec::new()),
-    }
+    JsSnapshot { inner: Rc::new(inner), out: RefCell::new(Vec::new()), codes: RefCell::new(Vec::new()) }
 }
 
 /// A malformed request or context, as the query's peer reports one.
@@ -51,9 +49,7 @@ impl JsSnapshot {
             let s = s.map_err(|()| {
                 snapshot_error(SnapshotError::new(
                     "$",
-                    SnapshotProblem::Option {
-                        why: "the text contains a lone UTF-16 surrogate (not Unicode)",
-                    },
+                    SnapshotProblem::Option { why: "the text contains a lone UTF-16 surrogate (not Unicode)" },
                 ))
             })?;
             Snapshot::from_json_with(s.as_bytes(), limits)
@@ -65,11 +61,7 @@ impl JsSnapshot {
                 "$",
                 SnapshotProblem::WrongType {
                     expected: "JSON text (a string or a Uint8Array)",
-                    found: if found == "object" {
-                        "an object"
-                    } else {
-                        "another type"
-                    },
+                    found: if found == "object" { "an object" } else { "another type" },
                 },
             )));
         };
@@ -83,25 +75,17 @@ impl JsSnapshot {
     #[wasm_bindgen(js_name = fromObject)]
     pub fn from_object(data: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
         let text = js_sys::JSON::stringify(data).map_err(|e| {
-            let why = js_sys::Error::from(e)
-                .message()
-                .as_string()
-                .unwrap_or_default();
+            let why = js_sys::Error::from(e).message().as_string().unwrap_or_default();
             let _ = why;
             snapshot_error(SnapshotError::new(
                 "$",
-                SnapshotProblem::Option {
-                    why: "cannot be converted to JSON (a BigInt, a cycle or a throwing toJSON)",
-                },
+                SnapshotProblem::Option { why: "cannot be converted to JSON (a BigInt, a cycle or a throwing toJSON)" },
             ))
         })?;
         if !text.is_string() {
             return Err(snapshot_error(SnapshotError::new(
                 "$",
-                SnapshotProblem::WrongType {
-                    expected: "an object",
-                    found: "undefined or a function",
-                },
+                SnapshotProblem::WrongType { expected: "an object", found: "undefined or a function" },
             )));
         }
         Self::from_json(&text.into(), options)
@@ -117,14 +101,10 @@ impl JsSnapshot {
         let Some(bytes) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
             return Err(snapshot_error(SnapshotError::new(
                 "bytes",
-                SnapshotProblem::Binary {
-                    why: "expected a Uint8Array",
-                },
+                SnapshotProblem::Binary { why: "expected a Uint8Array" },
             )));
         };
-        Snapshot::from_bytes(&bytes.to_vec(), limits)
-            .map(wrap)
-            .map_err(snapshot_error)
+        Snapshot::from_bytes(&bytes.to_vec(), limits).map(wrap).map_err(snapshot_error)
     }
 
     /// The compact binary form; `Snapshot.fromBytes(s.toBytes())` answers identically.
@@ -161,11 +141,7 @@ impl JsSnapshot {
     /// # Errors
     /// `IdentityError` with Camunda's status and body.
     #[wasm_bindgen(js_name = getIdentityLinks)]
-    pub fn get_identity_links(
-        &self,
-        request: &JsValue,
-        context: &JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_identity_links(&self, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
         self.query(Query::IdentityLinks, request, context)
     }
 
@@ -174,12 +150,35 @@ impl JsSnapshot {
     /// # Errors
     /// `IdentityError` with Camunda's status and body.
     #[wasm_bindgen(js_name = getUserGroups)]
-    pub fn get_user_groups(
-        &self,
-        request: &JsValue,
-        context: &JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn get_user_groups(&self, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
         self.query(Query::UserGroups, request, context)
+    }
+
+    /// `getIdentityLinks` as JSON text: exactly the HTTP body.
+    ///
+    /// # Errors
+    /// `IdentityError` with Camunda's status and body.
+    #[wasm_bindgen(js_name = getIdentityLinksJson)]
+    pub fn get_identity_links_json(&self, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
+        self.query_text(Query::IdentityLinks, request, context)
+    }
+
+    /// `getUserGroups` as JSON text: exactly the HTTP body.
+    ///
+    /// # Errors
+    /// `IdentityError` with Camunda's status and body.
+    #[wasm_bindgen(js_name = getUserGroupsJson)]
+    pub fn get_user_groups_json(&self, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
+        self.query_text(Query::UserGroups, request, context)
+    }
+
+    /// `listIdpLinks` as JSON text: exactly the HTTP body.
+    ///
+    /// # Errors
+    /// `IdentityError` with Zitadel's status and body.
+    #[wasm_bindgen(js_name = listIdpLinksJson)]
+    pub fn list_idp_links_json(&self, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
+        self.query_text(Query::ListIdpLinks, request, context)
     }
 
     /// Zitadel `POST /v2/users/{userId}/links/_search`.
@@ -198,35 +197,40 @@ impl JsSnapshot {
         Rc::clone(&self.inner)
     }
 
+    /// The JSON answer buffer, for the fast JSON path.
+    pub(crate) fn out_buffer(&self) -> Result<std::cell::RefMut<'_, Vec<u8>>, std::cell::BorrowMutError> {
+        self.out.try_borrow_mut()
+    }
+
+    /// Fills the fast paths' buffer with `write` after a length word; returns its address, or
+    /// 0 if the buffer is in use (the caller then takes the validating path).
+    pub(crate) fn answer(&self, write: impl FnOnce(&mut Vec<u32>)) -> u32 {
+        let Ok(mut codes) = self.codes.try_borrow_mut() else { return 0 };
+        codes.clear();
+        codes.push(0);
+        write(&mut codes);
+        codes[0] = (codes.len() - 1) as u32;
+        codes.as_ptr() as u32
+    }
+
     /// Runs a query and returns the answer's JSON text.
-    fn query_text(
-        &self,
-        query: Query,
-        request: &JsValue,
-        context: &JsValue,
-    ) -> Result<String, JsValue> {
-        let request = to_value(request, "request")
-            .map_err(|m| bad_request(query, m))?
-            .unwrap_or(Value::Null);
-        let context = to_value(context, "context").map_err(|m| bad_request(query, m))?;
-        let mut out = self
-            .out
-            .try_borrow_mut()
-            .map_err(|_| bad_request(query, "re-entrant call".into()))?;
+    fn query_text(&self, query: Query, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
+        let (keys, query_keys): (&[&str], &[&str]) = match query {
+            Query::IdentityLinks => (&["taskId", "type"], &[]),
+            Query::UserGroups => (&["userId"], &[]),
+            Query::ListIdpLinks => (&["userId", "query"], &["offset", "limit", "asc"]),
+        };
+        let request = request_value(request, keys, query_keys).map_err(|m| bad_request(query, m))?;
+        let context =
+            if context.is_undefined() { None } else { to_value(context, "context").map_err(|m| bad_request(query, m))? };
+        let mut out = self.out.try_borrow_mut().map_err(|_| bad_request(query, "re-entrant call".into()))?;
         out.clear();
-        self.inner
-            .run(query, &request, context.as_ref(), &mut out)
-            .map_err(|e| identity_error(&e))?;
+        self.inner.run(query, &request, context.as_ref(), &mut out).map_err(|e| identity_error(&e))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// Runs a query and returns the answer as JS objects.
-    fn query(
-        &self,
-        query: Query,
-        request: &JsValue,
-        context: &JsValue,
-    ) -> Result<JsValue, JsValue> {
+    fn query(&self, query: Query, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
         let text = self.query_text(query, request, context)?;
         js_sys::JSON::parse(&text)
     }
@@ -237,11 +241,7 @@ impl JsSnapshot {
 /// # Errors
 /// `IdentityError` with Camunda's status and body.
 #[wasm_bindgen(js_name = getIdentityLinks)]
-pub fn get_identity_links(
-    snapshot: &JsSnapshot,
-    request: &JsValue,
-    context: &JsValue,
-) -> Result<JsValue, JsValue> {
+pub fn get_identity_links(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
     snapshot.query(Query::IdentityLinks, request, context)
 }
 
@@ -250,11 +250,7 @@ pub fn get_identity_links(
 /// # Errors
 /// `IdentityError` with Camunda's status and body.
 #[wasm_bindgen(js_name = getUserGroups)]
-pub fn get_user_groups(
-    snapshot: &JsSnapshot,
-    request: &JsValue,
-    context: &JsValue,
-) -> Result<JsValue, JsValue> {
+pub fn get_user_groups(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
     snapshot.query(Query::UserGroups, request, context)
 }
 
@@ -263,10 +259,6 @@ pub fn get_user_groups(
 /// # Errors
 /// `IdentityError` with Zitadel's status and body.
 #[wasm_bindgen(js_name = listIdpLinks)]
-pub fn list_idp_links(
-    snapshot: &JsSnapshot,
-    request: &JsValue,
-    context: &JsValue,
-) -> Result<JsValue, JsValue> {
+pub fn list_idp_links(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
     snapshot.query(Query::ListIdpLinks, request, context)
 }

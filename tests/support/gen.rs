@@ -36,44 +36,22 @@ fn s(text: impl AsRef<str>) -> Value {
 }
 
 fn obj(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// Ids whose Java hash codes all collide ("Aa" and "BB" hash alike), to crowd one bucket.
 fn colliding_ids() -> Vec<String> {
     let mut ids = vec![String::new()];
     for _ in 0..4 {
-        ids = ids
-            .iter()
-            .flat_map(|p| [format!("{p}Aa"), format!("{p}BB")])
-            .collect();
+        ids = ids.iter().flat_map(|p| [format!("{p}Aa"), format!("{p}BB")]).collect();
     }
     ids
 }
 
 /// Names and ids that exercise ordering: case, nulls, ties, characters beyond the BMP and in
 /// U+E000..U+FFFF (where UTF-16 and code point order differ).
-const WORDS: &[&str] = &[
-    "a",
-    "B",
-    "b",
-    "Sales",
-    "sales",
-    "Ops",
-    "é",
-    "\u{FF5E}x",
-    "😀",
-    "z\"q",
-    "tab\t",
-    "ann",
-    "Ann",
-    "bob",
-];
+const WORDS: &[&str] =
+    &["a", "B", "b", "Sales", "sales", "Ops", "é", "\u{FF5E}x", "😀", "z\"q", "tab\t", "ann", "Ann", "bob"];
 
 /// A random valid snapshot document. One in four is "crowded": up to 16 users whose `UserDto`
 /// hash codes all collide share one group, so Java's bucket-crowding resize is exercised.
@@ -118,13 +96,8 @@ pub fn snapshot(rng: &mut Rng) -> Value {
         })
         .collect();
     let n_groups = rng.below(8);
-    let group_ids: Vec<String> = (0..n_groups)
-        .map(|i| format!("g{i}{}", rng.pick(WORDS)))
-        .collect();
-    let groups: Vec<Value> = group_ids
-        .iter()
-        .map(|id| obj(vec![("id", s(id)), ("name", name(rng))]))
-        .collect();
+    let group_ids: Vec<String> = (0..n_groups).map(|i| format!("g{i}{}", rng.pick(WORDS))).collect();
+    let groups: Vec<Value> = group_ids.iter().map(|id| obj(vec![("id", s(id)), ("name", name(rng))])).collect();
     let mut pairs = Vec::new();
     if n_groups > 0 {
         for _ in 0..rng.below(120) {
@@ -134,33 +107,19 @@ pub fn snapshot(rng: &mut Rng) -> Value {
             }
         }
     }
-    let memberships = pairs
-        .iter()
-        .map(|&(u, g)| {
-            obj(vec![
-                ("userId", s(&user_ids[u])),
-                ("groupId", s(&group_ids[g])),
-            ])
-        })
-        .collect();
+    let memberships =
+        pairs.iter().map(|&(u, g)| obj(vec![("userId", s(&user_ids[u])), ("groupId", s(&group_ids[g]))])).collect();
     let types = ["candidate", "approver", "assignee", "owner", "x"];
     let tasks = (0..rng.below(6))
         .map(|t| {
             let links = (0..rng.below(6))
                 .map(|_| {
-                    let id = if rng.chance(50) {
-                        rng.pick(&user_ids).clone()
-                    } else {
-                        format!("ext{}", rng.below(3))
-                    };
+                    let id = if rng.chance(50) { rng.pick(&user_ids).clone() } else { format!("ext{}", rng.below(3)) };
                     let field = if rng.chance(50) { "userId" } else { "groupId" };
                     obj(vec![(field, s(&id)), ("type", s(rng.pick(&types)))])
                 })
                 .collect();
-            let mut m = vec![
-                ("id", s(format!("t{t}"))),
-                ("identityLinks", Value::Array(links)),
-            ];
+            let mut m = vec![("id", s(format!("t{t}"))), ("identityLinks", Value::Array(links))];
             if rng.chance(60) {
                 m.push(("assignee", s(rng.pick(&user_ids))));
             }
@@ -176,10 +135,7 @@ pub fn snapshot(rng: &mut Rng) -> Value {
                 ("userId", s(&user_ids[rng.below(n_users.min(4))])),
                 ("idpId", s(rng.pick(&["idpA", "idpB", "idpC"]))),
                 ("providedUserId", s(format!("ext-{i}"))),
-                (
-                    "providedUserName",
-                    s(if rng.chance(20) { "" } else { rng.pick(WORDS) }),
-                ),
+                ("providedUserName", s(if rng.chance(20) { "" } else { rng.pick(WORDS) })),
             ])
         })
         .collect();
@@ -190,11 +146,7 @@ pub fn snapshot(rng: &mut Rng) -> Value {
     if rng.chance(70) {
         top.push((
             "timestamp",
-            s(rng.pick(&[
-                "2025-01-01T10:00:00.123456Z",
-                "2025-01-01T10:00:00+02:00",
-                "2024-02-29T23:59:59.5Z",
-            ])),
+            s(rng.pick(&["2025-01-01T10:00:00.123456Z", "2025-01-01T10:00:00+02:00", "2024-02-29T23:59:59.5Z"])),
         ));
     }
     top.extend([
@@ -211,27 +163,13 @@ fn crowded(rng: &mut Rng, colliding: &[String]) -> Value {
     let n = 9 + rng.below(colliding.len() - 8);
     let mut ids: Vec<String> = colliding[..n].to_vec();
     ids.push("requester".into());
-    let users = ids
-        .iter()
-        .map(|id| {
-            obj(vec![
-                ("id", s(id)),
-                ("firstName", Value::Null),
-                ("lastName", Value::Null),
-            ])
-        })
-        .collect();
-    let memberships = ids
-        .iter()
-        .map(|id| obj(vec![("userId", s(id)), ("groupId", s("crowd"))]))
-        .collect();
+    let users =
+        ids.iter().map(|id| obj(vec![("id", s(id)), ("firstName", Value::Null), ("lastName", Value::Null)])).collect();
+    let memberships = ids.iter().map(|id| obj(vec![("userId", s(id)), ("groupId", s("crowd"))])).collect();
     obj(vec![
         ("version", Value::Number("1".into())),
         ("users", Value::Array(users)),
-        (
-            "groups",
-            Value::Array(vec![obj(vec![("id", s("crowd")), ("name", s("Crowd"))])]),
-        ),
+        ("groups", Value::Array(vec![obj(vec![("id", s("crowd")), ("name", s("Crowd"))])])),
         ("memberships", Value::Array(memberships)),
     ])
 }
@@ -256,25 +194,11 @@ pub fn context(rng: &mut Rng, snapshot: &Value) -> Option<Value> {
         return None;
     }
     let users = ids(snapshot, "users", "id");
-    let mut caller = vec![(
-        "userId",
-        s(if users.is_empty() || rng.chance(20) {
-            "stranger"
-        } else {
-            rng.pick(&users)
-        }),
-    )];
+    let mut caller =
+        vec![("userId", s(if users.is_empty() || rng.chance(20) { "stranger" } else { rng.pick(&users) }))];
     if rng.chance(70) {
         let perms = (0..rng.below(3))
-            .map(|_| {
-                s(rng.pick(&[
-                    "user.read",
-                    "user.read@O1",
-                    "user.read@O2",
-                    "org.read@O2",
-                    "user.write",
-                ]))
-            })
+            .map(|_| s(rng.pick(&["user.read", "user.read@O1", "user.read@O2", "org.read@O2", "user.write"])))
             .collect();
         caller.push(("permissions", Value::Array(perms)));
     }
@@ -287,14 +211,8 @@ pub fn context(rng: &mut Rng, snapshot: &Value) -> Option<Value> {
             .map(|_| {
                 obj(vec![
                     ("resource", s(rng.pick(&["Task", "Group", "User"]))),
-                    (
-                        "resourceId",
-                        s(if rng.chance(25) { "*" } else { rng.pick(&pool) }),
-                    ),
-                    (
-                        "permissions",
-                        Value::Array(vec![s(rng.pick(&["READ", "ALL", "UPDATE"]))]),
-                    ),
+                    ("resourceId", s(if rng.chance(25) { "*" } else { rng.pick(&pool) })),
+                    ("permissions", Value::Array(vec![s(rng.pick(&["READ", "ALL", "UPDATE"]))])),
                 ])
             })
             .collect();
@@ -317,10 +235,7 @@ pub fn request(rng: &mut Rng, call: &str, snapshot: &Value) -> Value {
         "getIdentityLinks" => {
             let mut m = vec![("taskId", s(from(rng, "tasks")))];
             if rng.chance(50) {
-                m.push((
-                    "type",
-                    s(rng.pick(&["candidate", "assignee", "owner", "approver", "", "nope"])),
-                ));
+                m.push(("type", s(rng.pick(&["candidate", "assignee", "owner", "approver", "", "nope"]))));
             }
             obj(m)
         }
@@ -331,18 +246,12 @@ pub fn request(rng: &mut Rng, call: &str, snapshot: &Value) -> Value {
                 query.push(("offset", Value::Number(rng.below(12).to_string())));
             }
             if rng.chance(60) {
-                query.push((
-                    "limit",
-                    Value::Number(rng.pick(&[0, 1, 2, 3, 5, 8, 10]).to_string()),
-                ));
+                query.push(("limit", Value::Number(rng.pick(&[0, 1, 2, 3, 5, 8, 10]).to_string())));
             }
             if rng.chance(60) {
                 query.push(("asc", Value::Bool(rng.chance(50))));
             }
-            obj(vec![
-                ("userId", s(from(rng, "users"))),
-                ("query", obj(query)),
-            ])
+            obj(vec![("userId", s(from(rng, "users"))), ("query", obj(query))])
         }
     }
 }

@@ -39,31 +39,21 @@ pub fn cases() -> Vec<Case> {
     for path in files {
         let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc = Value::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let Some(Value::Array(items)) = doc.get("cases") else {
-            panic!("{}: no cases array", path.display())
-        };
+        let Some(Value::Array(items)) = doc.get("cases") else { panic!("{}: no cases array", path.display()) };
         for item in items {
             let text = |k: &str| match item.get(k) {
                 Some(Value::String(s)) => s.clone(),
                 _ => panic!("{}: case without {k}", path.display()),
             };
-            let expect = item
-                .get("expect")
-                .unwrap_or_else(|| panic!("case without expect"));
+            let expect = item.get("expect").unwrap_or_else(|| panic!("case without expect"));
             let status = match expect.get("status") {
                 Some(Value::Number(n)) => n.parse().unwrap_or_else(|_| panic!("bad status {n}")),
                 _ => panic!("case without expect.status"),
             };
             cases.push(Case {
-                file: path
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
                 name: text("name"),
-                snapshot: item
-                    .get("snapshot")
-                    .cloned()
-                    .unwrap_or_else(|| panic!("case without snapshot")),
+                snapshot: item.get("snapshot").cloned().unwrap_or_else(|| panic!("case without snapshot")),
                 options: item.get_present("options").cloned(),
                 call: text("call"),
                 request: item.get_present("request").cloned(),
@@ -77,11 +67,7 @@ pub fn cases() -> Vec<Case> {
             });
         }
     }
-    assert!(
-        !cases.is_empty(),
-        "no conformance cases found in {}",
-        dir.display()
-    );
+    assert!(!cases.is_empty(), "no conformance cases found in {}", dir.display());
     cases
 }
 
@@ -92,18 +78,12 @@ pub fn limits(options: Option<&Value>) -> Result<Limits, SnapshotError> {
         _ => default,
     };
     let d = Limits::default();
-    Limits::new(
-        get("defaultLimit", d.default_limit),
-        get("maxLimit", d.max_limit),
-    )
+    Limits::new(get("defaultLimit", d.default_limit), get("maxLimit", d.max_limit))
 }
 
 /// Loads a case's snapshot as the conformance README says: from its JSON text.
 pub fn load(case: &Case) -> Result<Snapshot, SnapshotError> {
-    Snapshot::from_json_with(
-        case.snapshot.to_json().as_bytes(),
-        limits(case.options.as_ref())?,
-    )
+    Snapshot::from_json_with(case.snapshot.to_json().as_bytes(), limits(case.options.as_ref())?)
 }
 
 pub mod gen;

@@ -28,12 +28,7 @@ fn opt(t: Option<&str>) -> Value {
 }
 
 fn obj(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
+    Value::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 fn utf16(t: &str) -> Vec<u16> {
@@ -62,9 +57,7 @@ fn can_read(caller: &Value, resource: &str, id: &str) -> bool {
         };
         text(g, "resource") == Some(resource)
             && matches!(text(g, "resourceId"), Some(r) if r == "*" || r == id)
-            && perms
-                .iter()
-                .any(|p| matches!(p, Value::String(p) if p == "READ" || p == "ALL"))
+            && perms.iter().any(|p| matches!(p, Value::String(p) if p == "READ" || p == "ALL"))
     })
 }
 
@@ -86,16 +79,10 @@ pub fn answer(
 
 fn identity_links(snapshot: &Value, request: &Value, context: Option<&Value>) -> (u16, String) {
     let task_id = text(request, "taskId").unwrap_or("");
-    let Some(task) = rows(snapshot, "tasks")
-        .iter()
-        .find(|t| text(t, "id") == Some(task_id))
-    else {
+    let Some(task) = rows(snapshot, "tasks").iter().find(|t| text(t, "id") == Some(task_id)) else {
         let body = obj(vec![
             ("type", s("NullValueException")),
-            (
-                "message",
-                s(&format!("Cannot find task with id {task_id}: task is null")),
-            ),
+            ("message", s(&format!("Cannot find task with id {task_id}: task is null"))),
             ("code", Value::Number("0".into())),
         ]);
         return (400, body.to_json());
@@ -103,11 +90,8 @@ fn identity_links(snapshot: &Value, request: &Value, context: Option<&Value>) ->
     if let Some(c) = caller(context) {
         if !can_read(c, "Task", task_id) {
             let user = text(c, "userId").unwrap_or("");
-            let missing = obj(vec![
-                ("permissionName", s("READ")),
-                ("resourceName", s("Task")),
-                ("resourceId", s(task_id)),
-            ]);
+            let missing =
+                obj(vec![("permissionName", s("READ")), ("resourceName", s("Task")), ("resourceId", s(task_id))]);
             let body = obj(vec![
                 ("type", s("AuthorizationException")),
                 ("message", s(&format!("The user with id '{user}' does not have 'READ' permission on resource '{task_id}' of type 'Task'."))),
@@ -123,13 +107,7 @@ fn identity_links(snapshot: &Value, request: &Value, context: Option<&Value>) ->
     }
     let mut links: Vec<(Option<&str>, Option<&str>, &str)> = rows(task, "identityLinks")
         .iter()
-        .map(|l| {
-            (
-                text(l, "userId"),
-                text(l, "groupId"),
-                text(l, "type").unwrap_or(""),
-            )
-        })
+        .map(|l| (text(l, "userId"), text(l, "groupId"), text(l, "type").unwrap_or("")))
         .collect();
     if let Some(a) = text(task, "assignee") {
         links.push((Some(a), None, "assignee"));
@@ -141,13 +119,7 @@ fn identity_links(snapshot: &Value, request: &Value, context: Option<&Value>) ->
     let out = links
         .into_iter()
         .filter(|l| wanted.is_none_or(|w| w == l.2))
-        .map(|(u, g, t)| {
-            obj(vec![
-                ("userId", opt(u)),
-                ("groupId", opt(g)),
-                ("type", s(t)),
-            ])
-        })
+        .map(|(u, g, t)| obj(vec![("userId", opt(u)), ("groupId", opt(g)), ("type", s(t))]))
         .collect();
     (200, Value::Array(out).to_json())
 }
@@ -203,35 +175,20 @@ fn user_groups(snapshot: &Value, request: &Value, context: Option<&Value>) -> (u
         return (400, body.to_json());
     };
     let memberships = rows(snapshot, "memberships");
-    let member = |u: &str, g: &str| {
-        memberships
-            .iter()
-            .any(|m| text(m, "userId") == Some(u) && text(m, "groupId") == Some(g))
-    };
+    let member =
+        |u: &str, g: &str| memberships.iter().any(|m| text(m, "userId") == Some(u) && text(m, "groupId") == Some(g));
     let c = caller(context);
     let mut groups: Vec<&Value> = rows(snapshot, "groups")
         .iter()
         .filter(|g| member(user_id, text(g, "id").unwrap_or("")))
         .filter(|g| c.is_none_or(|c| can_read(c, "Group", text(g, "id").unwrap_or(""))))
         .collect();
-    groups.sort_by_key(|g| {
-        (
-            text(g, "name").is_some(),
-            text(g, "name").map(utf16),
-            utf16(text(g, "id").unwrap_or("")),
-        )
-    });
-    let mut set = JavaSet {
-        table: Vec::new(),
-        size: 0,
-    };
+    groups.sort_by_key(|g| (text(g, "name").is_some(), text(g, "name").map(utf16), utf16(text(g, "id").unwrap_or(""))));
+    let mut set = JavaSet { table: Vec::new(), size: 0 };
     let users = rows(snapshot, "users");
     for g in &groups {
         let gid = text(g, "id").unwrap_or("");
-        let mut members: Vec<&Value> = users
-            .iter()
-            .filter(|u| member(text(u, "id").unwrap_or(""), gid))
-            .collect();
+        let mut members: Vec<&Value> = users.iter().filter(|u| member(text(u, "id").unwrap_or(""), gid)).collect();
         members.sort_by_key(|u| utf16(text(u, "id").unwrap_or("")));
         for u in members {
             let id = text(u, "id").unwrap_or("");
@@ -240,9 +197,7 @@ fn user_groups(snapshot: &Value, request: &Value, context: Option<&Value>) -> (u
             }
             let h = 31i32
                 .wrapping_mul(
-                    31i32
-                        .wrapping_mul(java_hash(text(u, "firstName")))
-                        .wrapping_add(java_hash(text(u, "lastName"))),
+                    31i32.wrapping_mul(java_hash(text(u, "firstName"))).wrapping_add(java_hash(text(u, "lastName"))),
                 )
                 .wrapping_add(java_hash(Some(id)));
             set.add(h, id);
@@ -253,49 +208,23 @@ fn user_groups(snapshot: &Value, request: &Value, context: Option<&Value>) -> (u
         .iter()
         .flatten()
         .map(|(_, id)| {
-            let u = users
-                .iter()
-                .find(|u| text(u, "id") == Some(id.as_str()))
-                .unwrap_or(&Value::Null);
+            let u = users.iter().find(|u| text(u, "id") == Some(id.as_str())).unwrap_or(&Value::Null);
             let (first, last) = (text(u, "firstName"), text(u, "lastName"));
             let display = match (first, last) {
                 (None, None) => id.clone(),
                 (f, Some(l)) => format!("{} {}", f.unwrap_or("null"), l),
                 (Some(f), None) => f.to_owned(),
             };
-            obj(vec![
-                ("firstName", opt(first)),
-                ("lastName", opt(last)),
-                ("displayName", s(&display)),
-                ("id", s(id)),
-            ])
+            obj(vec![("firstName", opt(first)), ("lastName", opt(last)), ("displayName", s(&display)), ("id", s(id))])
         })
         .collect();
-    let groups = groups
-        .iter()
-        .map(|g| {
-            obj(vec![
-                ("id", opt(text(g, "id"))),
-                ("name", opt(text(g, "name"))),
-            ])
-        })
-        .collect();
-    (
-        200,
-        obj(vec![
-            ("groups", Value::Array(groups)),
-            ("groupUsers", Value::Array(group_users)),
-        ])
-        .to_json(),
-    )
+    let groups = groups.iter().map(|g| obj(vec![("id", opt(text(g, "id"))), ("name", opt(text(g, "name")))])).collect();
+    (200, obj(vec![("groups", Value::Array(groups)), ("groupUsers", Value::Array(group_users))]).to_json())
 }
 
 fn zitadel_error(status: u16, code: &str, id: &str, message: &str) -> (u16, String) {
-    let detail = obj(vec![
-        ("@type", s("type.googleapis.com/zitadel.v1.ErrorDetail")),
-        ("id", s(id)),
-        ("message", s(message)),
-    ]);
+    let detail =
+        obj(vec![("@type", s("type.googleapis.com/zitadel.v1.ErrorDetail")), ("id", s(id)), ("message", s(message))]);
     let body = obj(vec![
         ("code", Value::Number(code.into())),
         ("message", s(&format!("{message} ({id})"))),
@@ -314,7 +243,13 @@ fn idp_links(
     let user_id = text(request, "userId").unwrap_or("");
     let n = user_id.chars().count();
     if n == 0 || n > 200 {
-        let body = obj(vec![("code", Value::Number("3".into())), ("message", s("invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive"))]);
+        let body = obj(vec![
+            ("code", Value::Number("3".into())),
+            (
+                "message",
+                s("invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive"),
+            ),
+        ]);
         return (400, body.to_json());
     }
     let query = request.get("query");
@@ -328,45 +263,27 @@ fn idp_links(
         l if l > max_limit => return zitadel_error(400, "3", "QUERY-4M0fs", "Limit exceeded"),
         l => l,
     };
-    let mut links: Vec<&Value> = rows(snapshot, "idpLinks")
-        .iter()
-        .filter(|l| text(l, "userId") == Some(user_id))
-        .collect();
+    let mut links: Vec<&Value> =
+        rows(snapshot, "idpLinks").iter().filter(|l| text(l, "userId") == Some(user_id)).collect();
     let total = links.len();
     if !asc {
         links.reverse();
     }
-    let page: Vec<&Value> = links
-        .into_iter()
-        .skip(num("offset") as usize)
-        .take(limit as usize)
-        .collect();
+    let page: Vec<&Value> = links.into_iter().skip(num("offset") as usize).take(limit as usize).collect();
     if let Some(c) = caller(context) {
         if !page.is_empty() && text(c, "userId") != Some(user_id) {
             let perms: Vec<&str> = match c.get("permissions") {
-                Some(Value::Array(p)) => p
-                    .iter()
-                    .filter_map(|p| {
-                        if let Value::String(p) = p {
-                            Some(p.as_str())
-                        } else {
-                            None
-                        }
-                    })
-                    .collect(),
+                Some(Value::Array(p)) => {
+                    p.iter().filter_map(|p| if let Value::String(p) = p { Some(p.as_str()) } else { None }).collect()
+                }
                 _ => Vec::new(),
             };
-            let org = rows(snapshot, "users")
-                .iter()
-                .find(|u| text(u, "id") == Some(user_id))
-                .and_then(|u| text(u, "org"));
+            let org =
+                rows(snapshot, "users").iter().find(|u| text(u, "id") == Some(user_id)).and_then(|u| text(u, "org"));
             if perms.is_empty() {
                 return zitadel_error(404, "5", "AUTHZ-cdgFk", "membership not found");
             }
-            if !perms
-                .iter()
-                .any(|p| *p == "user.read" || org.is_some_and(|o| *p == format!("user.read@{o}")))
-            {
+            if !perms.iter().any(|p| *p == "user.read" || org.is_some_and(|o| *p == format!("user.read@{o}"))) {
                 return zitadel_error(403, "7", "AUTH-AWfge", "No matching permissions found");
             }
         }
@@ -382,22 +299,15 @@ fn idp_links(
     if sequence != 0 {
         details.push(("processedSequence", s(&sequence.to_string())));
     }
-    let timestamp = identity_links::snapshot::Timestamp::parse(
-        text(snapshot, "timestamp").unwrap_or("0001-01-01T00:00:00Z"),
-    );
-    details.push((
-        "timestamp",
-        s(&timestamp.map(|t| t.render()).unwrap_or_default()),
-    ));
+    let timestamp =
+        identity_links::snapshot::Timestamp::parse(text(snapshot, "timestamp").unwrap_or("0001-01-01T00:00:00Z"));
+    details.push(("timestamp", s(&timestamp.map(|t| t.render()).unwrap_or_default())));
     let mut body = vec![("details", obj(details))];
     if !page.is_empty() {
         let result = page
             .iter()
             .map(|l| {
-                let mut m = vec![
-                    ("idpId", opt(text(l, "idpId"))),
-                    ("userId", opt(text(l, "providedUserId"))),
-                ];
+                let mut m = vec![("idpId", opt(text(l, "idpId"))), ("userId", opt(text(l, "providedUserId")))];
                 if let Some(name) = text(l, "providedUserName").filter(|n| !n.is_empty()) {
                     m.push(("userName", s(name)));
                 }

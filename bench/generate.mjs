@@ -1,0 +1,105 @@
+// Deterministic synthetic snapshots at three scales, with realistic skew: a few users in hundreds
+// of groups, a few groups of thousands of members, users with many IdP links, and two heavy
+// fixtures — "heavy-user" in 100 groups of 1,000 members, and "idp-heavy" with 10,000 IdP links.
+//
+// Usage: node bench/generate.mjs S|M|L > snapshot.json   (or import { generate })
+
+/** Scales by stored identity links: S ≈ 10k, M ≈ 100k, L ≈ 1M. */
+export const SCALES = {
+  S: { users: 3_000, groups: 300, tasks: 2_000, memberships: 20_000, idpLinks: 5_000 },
+  M: { users: 30_000, groups: 2_000, tasks: 20_000, memberships: 200_000, idpLinks: 50_000 },
+  L: { users: 300_000, groups: 10_000, tasks: 200_000, memberships: 1_000_000, idpLinks: 500_000 },
+};
+
+/** mulberry32: a small seeded PRNG, so every run generates the same snapshot. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Dennis", "Margaret", "Linus", "Guido", "Bjarne", "Frances", "Radia", "Tim", "Vint", "Anita", "Mary", "John", "Peter", "Sophie", "Élodie", "Jürgen", "Zoë", "Søren"];
+const LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Ritchie", "Hamilton", "Torvalds", "van Rossum", "Stroustrup", "Allen", "Perlman", "Berners-Lee", "Cerf", "Borg", "Anne", "Doe", "Meter", "Müller", "O'Brien", "Ñúñez"];
+const TYPES = ["candidate", "candidate", "candidate", "candidate", "participant", "approver", "watcher"];
+const IDPS = ["google", "github", "azure-ad", "okta", "gitlab", "keycloak"];
+
+/** The snapshot document for `scale` ("S", "M", "L"). */
+export function generate(scale) {
+  const n = SCALES[scale];
+  const rand = rng(0x1d3a + scale.charCodeAt(0));
+  const pick = (items) => items[Math.floor(rand() * items.length)];
+  // Skewed choice of an index in 0..count: small indexes are chosen far more often (Zipf-like).
+  const skewed = (count) => Math.min(count - 1, Math.floor(count * Math.pow(rand(), 3)));
+  const pad = (i, w) => String(i).padStart(w, "0");
+
+  const users = [];
+  for (let i = 0; i < n.users; i++) {
+    const named = rand() > 0.05;
+    users.push({
+      id: `user-${pad(i, 6)}`,
+      firstName: named ? pick(FIRST) : null,
+      lastName: named && rand() > 0.1 ? pick(LAST) : null,
+      org: `org-${i % 50}`,
+    });
+  }
+  users.push({ id: "heavy-user", firstName: "Heavy", lastName: "User", org: "org-0" });
+  users.push({ id: "idp-heavy", firstName: "Idp", lastName: "Heavy", org: "org-0" });
+
+  const groups = [];
+  for (let i = 0; i < n.groups; i++) groups.push({ id: `group-${pad(i, 5)}`, name: rand() > 0.03 ? `Team ${pick(LAST)} ${i % 97}` : null });
+  for (let i = 0; i < 100; i++) groups.push({ id: `heavy-group-${pad(i, 3)}`, name: `Heavy ${pad(i, 3)}` });
+
+  const seen = new Set();
+  const memberships = [];
+  const member = (u, g) => {
+    const key = `${u}\u0000${g}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      memberships.push({ userId: u, groupId: g });
+    }
+  };
+  while (memberships.length < n.memberships) member(users[skewed(n.users)].id, groups[skewed(n.groups)].id);
+  // heavy-user in 100 groups of 1,000 members each.
+  for (let g = 0; g < 100; g++) {
+    const group = `heavy-group-${pad(g, 3)}`;
+    member("heavy-user", group);
+    for (let k = 0; k < 999; k++) member(users[(g * 7919 + k * 31) % n.users].id, group);
+  }
+
+  const tasks = [];
+  for (let i = 0; i < n.tasks; i++) {
+    const links = [];
+    const count = 1 + Math.floor(rand() * 9);
+    for (let k = 0; k < count; k++) {
+      if (rand() < 0.55) links.push({ userId: null, groupId: groups[skewed(n.groups)].id, type: pick(TYPES) });
+      else links.push({ userId: users[skewed(n.users)].id, groupId: null, type: pick(TYPES) });
+    }
+    tasks.push({
+      id: `task-${pad(i, 7)}`,
+      assignee: rand() < 0.6 ? users[skewed(n.users)].id : null,
+      owner: rand() < 0.3 ? users[skewed(n.users)].id : null,
+      identityLinks: links,
+    });
+  }
+
+  const idpLinks = [];
+  for (let i = 0; i < n.idpLinks; i++) {
+    const u = users[skewed(n.users)];
+    const idp = pick(IDPS);
+    idpLinks.push({ userId: u.id, idpId: `idp-${idp}`, providedUserId: `${idp}-${pad(i, 9)}`, providedUserName: rand() < 0.1 ? "" : `${u.id}@${idp}.example` });
+  }
+  for (let i = 0; i < 10_000; i++) {
+    idpLinks.push({ userId: "idp-heavy", idpId: `idp-${IDPS[i % IDPS.length]}`, providedUserId: `heavy-${pad(i, 6)}`, providedUserName: `heavy${i}@example.com` });
+  }
+
+  return { version: 1, sequence: "987654321", timestamp: "2025-06-01T12:00:00.123Z", users, groups, memberships, tasks, idpLinks };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(JSON.stringify(generate(process.argv[2] ?? "S")));
+}

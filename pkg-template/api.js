@@ -1,0 +1,239 @@
+// The public API over wasm-bindgen's glue: fast paths for the common calls, the validating
+// wasm methods for everything else.
+//
+// A trusted call (no context) with a well-formed request takes one call into wasm, which writes
+// the answer as string symbols into a buffer (src/wasm/fast.rs); the objects are built here from
+// a per-snapshot cache of JS strings, so a string crosses from wasm once, not once per answer.
+// Any other call — a caller context, an unusual value, a query that fails — goes to the wasm
+// methods, which validate everything and throw the exact IdentityError. Answers are identical
+// either way (the packaging tests run every conformance case through both).
+
+const NONE = 0xffffffff;
+const ASSIGNEE = NONE - 1;
+const OWNER = NONE - 2;
+
+/** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
+const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined || v.isWellFormed());
+
+/** Wraps `glue` (wasm-bindgen's module): returns the package's exports. */
+export function install(glue) {
+  const { Snapshot } = glue;
+  const proto = Snapshot.prototype;
+  const validating = {
+    getIdentityLinks: proto.getIdentityLinks,
+    getUserGroups: proto.getUserGroups,
+    listIdpLinks: proto.listIdpLinks,
+  };
+  const validatingJson = {
+    getIdentityLinksJson: proto.getIdentityLinksJson,
+    getUserGroupsJson: proto.getUserGroupsJson,
+    listIdpLinksJson: proto.listIdpLinksJson,
+  };
+  let memory = null;
+  // Views of wasm memory. When memory grows its buffer is replaced and these views detached
+  // (length 0): `view()` makes new ones. The answer buffer never moves while JS reads it.
+  let words = new Uint32Array(0);
+  let bytes = new Uint8Array(0);
+  function view() {
+    if (words.length === 0) {
+      const buffer = (memory ??= glue.__memory()).buffer;
+      words = new Uint32Array(buffer);
+      bytes = new Uint8Array(buffer);
+    }
+    return words;
+  }
+
+  // The input buffer in wasm memory, where a request's strings are written (src/wasm/fast.rs).
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let input = 0;
+  let inputSize = 0;
+  let firstLength = 0;
+  let secondLength = 0;
+
+  /** UTF-8 of `text` at `at` (ASCII by hand, the rest by encodeInto); returns its length. */
+  function write(text, at) {
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return encoder.encodeInto(text, bytes.subarray(at, at + 3 * n)).written;
+      bytes[at + i] = c;
+    }
+    return n;
+  }
+
+  /** Writes a request's strings (`second` may be null) for the next fast call. */
+  function put(first, second) {
+    const needed = 3 * (first.length + (second === null ? 0 : second.length));
+    if (needed > inputSize) {
+      inputSize = Math.max(needed, 1024);
+      input = glue.__input(inputSize);
+      words = new Uint32Array(0); // the call may have grown memory
+    }
+    view();
+    firstLength = write(first, input);
+    secondLength = second === null ? NONE : write(second, input + firstLength);
+  }
+
+  /** A JSON body answered at `address` (`[address, length]` of its UTF-8), as a string. */
+  function json(address) {
+    const k = start(address);
+    return decoder.decode(bytes.subarray(words[k], words[k] + words[k + 1]));
+  }
+
+  /** The index in `view()` of the answer's first word (after its length). */
+  const start = (address) => (view(), (address >>> 2) + 1);
+
+  /**
+   * The JS string of a symbol, cached per snapshot in a dense array (sized once, so V8 keeps
+   * fast elements; a sparse one would fall back to a dictionary).
+   */
+  function text(snapshot, sym) {
+    const cache = snapshot.__strings ?? (snapshot.__strings = new Array(snapshot.__stringCount()));
+    const hit = cache[sym];
+    if (hit !== undefined) return hit;
+    cache[sym] = snapshot.__string(sym);
+    view(); // the call may have grown wasm memory
+    return cache[sym];
+  }
+  const nullable = (snapshot, sym) => (sym === NONE ? null : text(snapshot, sym));
+
+  proto.getIdentityLinks = function getIdentityLinks(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
+      const type = request.type;
+      if (type === undefined || type === null || wellFormed(type)) {
+        put(request.taskId, type ?? null);
+        const address = this.__links(firstLength, secondLength);
+        if (address !== 0) {
+          let k = start(address);
+          const links = new Array(words[k++]);
+          for (let i = 0; i < links.length; i++, k += 3) {
+            const userId = nullable(this, words[k]);
+            const groupId = nullable(this, words[k + 1]);
+            const kind = words[k + 2];
+            links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(this, kind) };
+          }
+          return links;
+        }
+      }
+    }
+    return validating.getIdentityLinks.call(this, request, context);
+  };
+
+  proto.getUserGroups = function getUserGroups(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
+      put(request.userId, null);
+      const address = this.__groups(firstLength);
+      if (address !== 0) {
+        let k = start(address);
+        const groups = new Array(words[k++]);
+        for (let i = 0; i < groups.length; i++, k += 2) {
+          const id = text(this, words[k]);
+          groups[i] = { id, name: nullable(this, words[k + 1]) };
+        }
+        const groupUsers = new Array(words[k++]);
+        for (let i = 0; i < groupUsers.length; i++, k += 3) {
+          const firstName = nullable(this, words[k]);
+          const lastName = nullable(this, words[k + 1]);
+          const id = text(this, words[k + 2]);
+          // Java's concatenation: a null firstName prints as "null" (SEMANTICS.md G4).
+          const displayName = lastName !== null ? `${firstName} ${lastName}` : firstName ?? id;
+          groupUsers[i] = { firstName, lastName, displayName, id };
+        }
+        return { groups, groupUsers };
+      }
+    }
+    return validating.getUserGroups.call(this, request, context);
+  };
+
+  proto.listIdpLinks = function listIdpLinks(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
+      const query = request.query ?? {};
+      let address = 0;
+      if (plainQuery(query)) {
+        put(request.userId, null);
+        address = this.__idp(firstLength, query.offset ?? 0, query.limit ?? 0, query.asc ?? false);
+      }
+      if (address !== 0) {
+        let k = start(address);
+        const total = words[k++];
+        const count = words[k++];
+        const details = {};
+        if (total !== 0) details.totalResult = String(total);
+        const sequence = (this.__sequence ??= this.sequence);
+        if (sequence !== "0") details.processedSequence = sequence;
+        details.timestamp = this.__timestamp ??= this.timestamp; // may grow memory: read first
+        view();
+        const answer = { details };
+        if (count !== 0) {
+          const result = new Array(count);
+          for (let i = 0; i < count; i++, k += 3) {
+            const idpId = text(this, words[k]);
+            const userId = text(this, words[k + 1]);
+            const userName = text(this, words[k + 2]);
+            result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
+          }
+          answer.result = result;
+        }
+        return answer;
+      }
+    }
+    return validating.listIdpLinks.call(this, request, context);
+  };
+
+  /** Whether a listIdpLinks request's paging takes the fast path (whole, in-range numbers). */
+  function plainQuery(query) {
+    if (query === null || typeof query !== "object") return false;
+    const { offset = 0, limit = 0, asc = false } = query;
+    return Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
+  }
+
+  proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
+      const type = request.type;
+      if (type === undefined || type === null || wellFormed(type)) {
+        put(request.taskId, type ?? null);
+        const address = this.__json(0, firstLength, secondLength, 0, 0, false);
+        if (address !== 0) return json(address);
+      }
+    }
+    return validatingJson.getIdentityLinksJson.call(this, request, context);
+  };
+
+  proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
+      put(request.userId, null);
+      const address = this.__json(1, firstLength, NONE, 0, 0, false);
+      if (address !== 0) return json(address);
+    }
+    return validatingJson.getUserGroupsJson.call(this, request, context);
+  };
+
+  proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
+    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
+      const query = request.query ?? {};
+      if (plainQuery(query)) {
+        put(request.userId, null);
+        const address = this.__json(2, firstLength, NONE, query.offset ?? 0, query.limit ?? 0, query.asc ?? false);
+        if (address !== 0) return json(address);
+      }
+    }
+    return validatingJson.listIdpLinksJson.call(this, request, context);
+  };
+
+  /** A top-level query: the method, on a Snapshot; wasm-bindgen's checks for anything else. */
+  const query = (name) => (snapshot, request, context) =>
+    snapshot instanceof Snapshot ? snapshot[name](request, context) : glue[name](snapshot, request, context);
+
+  return {
+    Snapshot,
+    getIdentityLinks: query("getIdentityLinks"),
+    getUserGroups: query("getUserGroups"),
+    listIdpLinks: query("listIdpLinks"),
+    getIdentityLinksJson: (snapshot, request, context) => proto.getIdentityLinksJson.call(snapshot, request, context),
+    getUserGroupsJson: (snapshot, request, context) => proto.getUserGroupsJson.call(snapshot, request, context),
+    listIdpLinksJson: (snapshot, request, context) => proto.listIdpLinksJson.call(snapshot, request, context),
+    handleRequest: glue.handleRequest,
+    isIdentityError: glue.isIdentityError,
+  };
+}
