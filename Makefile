@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-demo
+test: setup build lint test-native test-wasm test-package test-clients test-bench-smoke test-demo
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -43,6 +43,13 @@ test-package:
 
 test-clients:
 	node tests/js/clients-test.mjs
+
+## bench: the benchmark against hand-written JavaScript (S, M, L); writes bench/RESULTS.md
+bench: build
+	node --max-old-space-size=8192 bench/run.mjs S M L
+
+test-bench-smoke:
+	node bench/run.mjs --smoke
 
 test-demo:
 	node tests/js/demo-test.mjs

@@ -4,8 +4,10 @@
 //
 // Usage: node bench/generate.mjs S|M|L > snapshot.json   (or import { generate })
 
-/** Scales by stored identity links: S ≈ 10k, M ≈ 100k, L ≈ 1M. */
+/** Scales by stored identity links: S ≈ 10k, M ≈ 100k, L ≈ 1M; XS (no heavy fixtures) is the
+ * ~1 MB binary snapshot of the cold-start measurements. */
 export const SCALES = {
+  XS: { users: 1_200, groups: 120, tasks: 1_000, memberships: 6_000, idpLinks: 2_000, light: true },
   S: { users: 3_000, groups: 300, tasks: 2_000, memberships: 20_000, idpLinks: 5_000 },
   M: { users: 30_000, groups: 2_000, tasks: 20_000, memberships: 200_000, idpLinks: 50_000 },
   L: { users: 300_000, groups: 10_000, tasks: 200_000, memberships: 1_000_000, idpLinks: 500_000 },
@@ -47,12 +49,14 @@ export function generate(scale) {
       org: `org-${i % 50}`,
     });
   }
-  users.push({ id: "heavy-user", firstName: "Heavy", lastName: "User", org: "org-0" });
-  users.push({ id: "idp-heavy", firstName: "Idp", lastName: "Heavy", org: "org-0" });
+  if (!n.light) {
+    users.push({ id: "heavy-user", firstName: "Heavy", lastName: "User", org: "org-0" });
+    users.push({ id: "idp-heavy", firstName: "Idp", lastName: "Heavy", org: "org-0" });
+  }
 
   const groups = [];
   for (let i = 0; i < n.groups; i++) groups.push({ id: `group-${pad(i, 5)}`, name: rand() > 0.03 ? `Team ${pick(LAST)} ${i % 97}` : null });
-  for (let i = 0; i < 100; i++) groups.push({ id: `heavy-group-${pad(i, 3)}`, name: `Heavy ${pad(i, 3)}` });
+  if (!n.light) for (let i = 0; i < 100; i++) groups.push({ id: `heavy-group-${pad(i, 3)}`, name: `Heavy ${pad(i, 3)}` });
 
   const seen = new Set();
   const memberships = [];
@@ -65,7 +69,7 @@ export function generate(scale) {
   };
   while (memberships.length < n.memberships) member(users[skewed(n.users)].id, groups[skewed(n.groups)].id);
   // heavy-user in 100 groups of 1,000 members each.
-  for (let g = 0; g < 100; g++) {
+  for (let g = 0; g < (n.light ? 0 : 100); g++) {
     const group = `heavy-group-${pad(g, 3)}`;
     member("heavy-user", group);
     for (let k = 0; k < 999; k++) member(users[(g * 7919 + k * 31) % n.users].id, group);
@@ -93,7 +97,7 @@ export function generate(scale) {
     const idp = pick(IDPS);
     idpLinks.push({ userId: u.id, idpId: `idp-${idp}`, providedUserId: `${idp}-${pad(i, 9)}`, providedUserName: rand() < 0.1 ? "" : `${u.id}@${idp}.example` });
   }
-  for (let i = 0; i < 10_000; i++) {
+  for (let i = 0; i < (n.light ? 0 : 10_000); i++) {
     idpLinks.push({ userId: "idp-heavy", idpId: `idp-${IDPS[i % IDPS.length]}`, providedUserId: `heavy-${pad(i, 6)}`, providedUserName: `heavy${i}@example.com` });
   }
 

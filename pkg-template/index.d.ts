@@ -132,6 +132,12 @@ export class Snapshot {
   getUserGroups(request: UserGroupsRequest, context?: CallContext): GroupInfo;
   /** `listIdpLinks(this, request, context)`. */
   listIdpLinks(request: ListIdpLinksRequest, context?: CallContext): ListIdpLinksResponse;
+  /** `getIdentityLinks` as JSON text: exactly the peer's body (what `handleRequest` sends). */
+  getIdentityLinksJson(request: IdentityLinksRequest, context?: CallContext): string;
+  /** `getUserGroups` as JSON text: exactly the peer's body. */
+  getUserGroupsJson(request: UserGroupsRequest, context?: CallContext): string;
+  /** `listIdpLinks` as JSON text: exactly the peer's body. */
+  listIdpLinksJson(request: ListIdpLinksRequest, context?: CallContext): string;
 }
 
 /** Camunda `GET /task/{id}/identity-links?type=`: path id and query parameter. */
@@ -270,6 +276,15 @@ export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, c
  * Rejects only when `request` is not a `Request` or `context` cannot be read.
  */
 export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext): Promise<Response>;
+
+/** `getIdentityLinks` as JSON text: exactly the peer's body, `JSON.stringify` of the answer. */
+export function getIdentityLinksJson(snapshot: Snapshot, request: IdentityLinksRequest, context?: CallContext): string;
+
+/** `getUserGroups` as JSON text: exactly the peer's body. */
+export function getUserGroupsJson(snapshot: Snapshot, request: UserGroupsRequest, context?: CallContext): string;
+
+/** `listIdpLinks` as JSON text: exactly the peer's body. */
+export function listIdpLinksJson(snapshot: Snapshot, request: ListIdpLinksRequest, context?: CallContext): string;
 
 /** What `init` and `initSync` accept: the `.wasm` as a URL, a response, bytes or a compiled module. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

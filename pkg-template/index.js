@@ -3,6 +3,16 @@
 import init, * as glue from "./identity_links.js";
 import { install } from "./api.js";
 
-export const { Snapshot, getIdentityLinks, getUserGroups, listIdpLinks, handleRequest, isIdentityError } = install(glue);
+export const {
+  Snapshot,
+  getIdentityLinks,
+  getUserGroups,
+  listIdpLinks,
+  getIdentityLinksJson,
+  getUserGroupsJson,
+  listIdpLinksJson,
+  handleRequest,
+  isIdentityError,
+} = install(glue);
 export { initSync } from "./identity_links.js";
 export default init;

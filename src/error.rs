@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::json::writer::write_str;
+use crate::json::writer::{quote, write_str};
 use crate::json::SyntaxError;
 use crate::snapshot::timestamp::TimestampProblem;
 
@@ -79,12 +79,6 @@ impl SnapshotError {
     }
 }
 
-fn quoted(s: &str) -> String {
-    let mut out = Vec::new();
-    write_str(&mut out, s);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.path)?;
@@ -104,7 +98,7 @@ impl fmt::Display for SnapshotError {
                 write!(f, "unsupported version {found} (must be 1)")
             }
             SnapshotProblem::DuplicateId { id, first } => {
-                write!(f, "duplicate id {} (first at index {first})", quoted(id))
+                write!(f, "duplicate id {} (first at index {first})", quote(id))
             }
             SnapshotProblem::DuplicateMembership { first } => {
                 write!(f, "duplicate membership (the same pair is at memberships[{first}])")
@@ -113,17 +107,17 @@ impl fmt::Display for SnapshotError {
                 write!(f, "duplicate IdP link: this idpId and providedUserId are already linked at idpLinks[{first}]")
             }
             SnapshotProblem::UnknownUser { id } => {
-                write!(f, "unknown user {} (not in users)", quoted(id))
+                write!(f, "unknown user {} (not in users)", quote(id))
             }
             SnapshotProblem::UnknownGroup { id } => {
-                write!(f, "unknown group {} (not in groups)", quoted(id))
+                write!(f, "unknown group {} (not in groups)", quote(id))
             }
             SnapshotProblem::LinkIds => f.write_str("exactly one of userId and groupId must be set"),
             SnapshotProblem::Sequence { found } => {
                 write!(f, "{found} is not a uint64 (0..18446744073709551615)")
             }
             SnapshotProblem::Timestamp { found, why } => {
-                write!(f, "{} is not an RFC 3339 date-time: {}", quoted(found), why.describe())
+                write!(f, "{} is not an RFC 3339 date-time: {}", quote(found), why.describe())
             }
             SnapshotProblem::Option { why } => f.write_str(why),
             SnapshotProblem::Capacity => {

@@ -6,6 +6,7 @@
 //! JavaScript values to and from the core's types.
 
 pub mod error;
+pub mod fuzz;
 pub mod http;
 pub mod json;
 pub mod query;

@@ -243,8 +243,8 @@ fn zitadel_request(
         let media = request.content_type.and_then(|t| t.split(';').next()).map(str::trim);
         if !media.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
             let message = format!(
-                "unsupported content-type {:?}: this server speaks Connect's JSON codec (application/json)",
-                request.content_type.unwrap_or("")
+                "unsupported content-type {}: this server speaks Connect's JSON codec (application/json)",
+                crate::json::writer::quote(request.content_type.unwrap_or(""))
             );
             return Err(fail(peer, 415, &message, None));
         }

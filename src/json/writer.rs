@@ -36,6 +36,14 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// `s` as a JSON string literal, for messages that quote a value (`"a\"b"`). Used instead of
+/// Rust's `{:?}`, whose escaping tables would grow the wasm module for no gain.
+pub fn quote(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    write_str(&mut out, s);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Appends `s` as a JSON string literal, or `null` for `None`.
 pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {

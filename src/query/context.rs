@@ -124,7 +124,10 @@ impl Grant {
             Some(Value::String(s)) if s == "Group" => Resource::Group,
             Some(Value::String(s)) if s == "User" => Resource::User,
             Some(Value::String(s)) => {
-                return Err(ContextError(format!("{path}.resource: unknown resource {s:?} (Task, Group or User)")))
+                return Err(ContextError(format!(
+                    "{path}.resource: unknown resource {} (Task, Group or User)",
+                    crate::json::writer::quote(s)
+                )))
             }
             Some(other) => return Err(wrong(&format!("{path}.resource"), "a string", other)),
             None => return Err(ContextError(format!("{path}.resource: required field is missing"))),

@@ -72,7 +72,8 @@ impl Snapshot {
             let (user, group) = if kind & 1 == 1 { (NONE, reference) } else { (reference, NONE) };
             links.push(AnswerLink { user, group, kind: LinkKind::Stored(type_sym) });
         }
-        let people = [(t.assignee.get(task), LinkKind::Assignee, "assignee"), (t.owner.get(task), LinkKind::Owner, "owner")];
+        let people =
+            [(t.assignee.get(task), LinkKind::Assignee, "assignee"), (t.owner.get(task), LinkKind::Owner, "owner")];
         for (person, kind, name) in people {
             match person {
                 Some(&user) if user != NONE && wanted.is_none_or(|w| w == name) => {

@@ -14,8 +14,8 @@ mod user_groups;
 pub use context::{CallContext, Caller, ContextError, Grant, Resource};
 pub use identity_links::{AnswerLink, LinkKind};
 pub use idp_links::IdpPage;
-pub use user_groups::GroupInfoAnswer;
 pub use request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
+pub use user_groups::GroupInfoAnswer;
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::json::Value;

@@ -141,6 +141,7 @@ impl Snapshot {
     /// # Errors
     /// A `SnapshotError` at path `bytes` for truncated, corrupted or foreign bytes.
     pub fn from_bytes(bytes: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
+        limits.check_input(bytes.len(), "bytes")?;
         if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
             return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
         }

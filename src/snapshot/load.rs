@@ -12,6 +12,7 @@ use super::timestamp::Timestamp;
 use super::{Limits, Snapshot, Tasks};
 use crate::error::{SnapshotError, SnapshotProblem};
 use crate::json::number::{parse_decimal, parse_uint};
+use crate::json::writer::quote;
 use crate::json::{Kind, Reader, SyntaxError};
 
 /// The longest id, type, name or org, in characters (Zitadel's limit; SNAPSHOT.md rule 2).
@@ -52,6 +53,7 @@ pub(crate) struct Raw {
 
 /// Loads and validates a snapshot; see the module documentation.
 pub fn load(text: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
+    limits.check_input(text.len(), "$")?;
     let mut loader = Loader { r: Reader::new(text), path: Vec::new(), raw: Raw::default() };
     loader.document()?;
     build::build(loader.raw, limits)
@@ -275,7 +277,7 @@ impl Loader<'_> {
                     Ok(text) => text,
                     Err(e) => return Err(self.syntax(e)),
                 };
-                parse_decimal(text, u64::MAX).map_err(|_| format!("{text:?}"))
+                parse_decimal(text, u64::MAX).map_err(|_| quote(text))
             }
             _ => return Err(self.wrong_type("a uint64 as a decimal string or an integer")),
         };

@@ -22,18 +22,24 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// Zitadel's `MaxQueryLimit`: larger limits are refused.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// The load options of `SnapshotOptions`.
+/// The largest snapshot accepted by default, JSON or binary (1 GiB): wasm32 has 4 GiB in all, and
+/// loading needs the input plus the tables.
+pub const MAX_BYTES: usize = 1 << 30;
+
+/// The options of `SnapshotOptions`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Page size when a request's limit is 0 or absent.
     pub default_limit: u32,
     /// Largest limit a request may ask for.
     pub max_limit: u32,
+    /// Largest snapshot input (JSON text or binary form) in bytes.
+    pub max_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { default_limit: DEFAULT_LIMIT, max_limit: MAX_LIMIT }
+        Limits { default_limit: DEFAULT_LIMIT, max_limit: MAX_LIMIT, max_bytes: MAX_BYTES }
     }
 }
 
@@ -49,7 +55,22 @@ impl Limits {
         if max_limit == 0 {
             return Err(SnapshotError::new("options.maxLimit", SnapshotProblem::Option { why: "must be at least 1" }));
         }
-        Ok(Limits { default_limit, max_limit })
+        Ok(Limits { default_limit, max_limit, max_bytes: MAX_BYTES })
+    }
+
+    /// Refuses an input larger than `max_bytes`, or one the memory cannot hold: the probe
+    /// reserves as much as the input (the tables need less) and frees it at once, so a load
+    /// that would run out of memory part-way is refused up front instead (where the allocator
+    /// cannot grow memory at all, Rust aborts: a trap, documented in the README).
+    pub fn check_input(&self, bytes: usize, path: &str) -> Result<(), SnapshotError> {
+        if bytes > self.max_bytes {
+            let why = "larger than the limit (options.maxBytes)";
+            return Err(SnapshotError::new(path, SnapshotProblem::Option { why }));
+        }
+        if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+            return Err(SnapshotError::new(path, SnapshotProblem::Option { why: "not enough memory to load it" }));
+        }
+        Ok(())
     }
 }
 

@@ -138,7 +138,11 @@ impl JsSnapshot {
             out.extend_from_slice(&[page.total.min(u64::from(u32::MAX)) as u32, page.links.len() as u32]);
             for &l in &page.links {
                 let idp = &snapshot.idp;
-                out.extend_from_slice(&[column(&idp.idp_id, l), column(&idp.provided_id, l), column(&idp.provided_name, l)]);
+                out.extend_from_slice(&[
+                    column(&idp.idp_id, l),
+                    column(&idp.provided_id, l),
+                    column(&idp.provided_name, l),
+                ]);
             }
         })
     }
@@ -154,7 +158,8 @@ impl JsSnapshot {
             let context = CallContext::default();
             let done = match query {
                 0 => {
-                    let request = IdentityLinksRequest { task_id: Cow::Borrowed(first?), kind: second.map(Cow::Borrowed) };
+                    let request =
+                        IdentityLinksRequest { task_id: Cow::Borrowed(first?), kind: second.map(Cow::Borrowed) };
                     snapshot.identity_links(&request, &context, &mut body).is_ok()
                 }
                 1 => {
@@ -162,7 +167,8 @@ impl JsSnapshot {
                     snapshot.user_groups(&request, &context, &mut body).is_ok()
                 }
                 _ => {
-                    let request = ListIdpLinksRequest { user_id: Cow::Borrowed(first?), offset: offset as u64, limit, asc };
+                    let request =
+                        ListIdpLinksRequest { user_id: Cow::Borrowed(first?), offset: offset as u64, limit, asc };
                     snapshot.list_idp_links(&request, &context, &mut body).is_ok()
                 }
             };

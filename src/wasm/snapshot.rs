@@ -45,6 +45,12 @@ impl JsSnapshot {
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(text: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
         let limits = limits(options).map_err(snapshot_error)?;
+        // Refuse oversized input before copying it into wasm memory.
+        if let Some(js) = text.dyn_ref::<js_sys::JsString>() {
+            limits.check_input(js.length() as usize, "$").map_err(snapshot_error)?;
+        } else if let Some(bytes) = text.dyn_ref::<js_sys::Uint8Array>() {
+            limits.check_input(bytes.length() as usize, "$").map_err(snapshot_error)?;
+        }
         let loaded = if let Some(s) = js_string(text) {
             let s = s.map_err(|()| {
                 snapshot_error(SnapshotError::new(
@@ -104,6 +110,7 @@ impl JsSnapshot {
                 SnapshotProblem::Binary { why: "expected a Uint8Array" },
             )));
         };
+        limits.check_input(bytes.length() as usize, "bytes").map_err(snapshot_error)?;
         Snapshot::from_bytes(&bytes.to_vec(), limits).map(wrap).map_err(snapshot_error)
     }
 
@@ -221,8 +228,11 @@ impl JsSnapshot {
             Query::ListIdpLinks => (&["userId", "query"], &["offset", "limit", "asc"]),
         };
         let request = request_value(request, keys, query_keys).map_err(|m| bad_request(query, m))?;
-        let context =
-            if context.is_undefined() { None } else { to_value(context, "context").map_err(|m| bad_request(query, m))? };
+        let context = if context.is_undefined() {
+            None
+        } else {
+            to_value(context, "context").map_err(|m| bad_request(query, m))?
+        };
         let mut out = self.out.try_borrow_mut().map_err(|_| bad_request(query, "re-entrant call".into()))?;
         out.clear();
         self.inner.run(query, &request, context.as_ref(), &mut out).map_err(|e| identity_error(&e))?;

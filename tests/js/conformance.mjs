@@ -17,6 +17,15 @@ function runCase(api, c) {
       body = api[c.call](snapshot, request, context);
       const viaMethod = snapshot[c.call](request, context);
       if (JSON.stringify(viaMethod) !== JSON.stringify(body)) return "method and function answers differ";
+      // An empty context means no caller too, but takes the validating path: same answer.
+      const validated = snapshot[c.call](request, context ?? {});
+      if (JSON.stringify(validated) !== JSON.stringify(body)) return `validating path differs: ${JSON.stringify(validated)}`;
+      // The JSON text methods and functions give exactly JSON.stringify of the answer.
+      for (const ctx of [context, context ?? {}]) {
+        const text = snapshot[`${c.call}Json`](request, ctx);
+        if (text !== JSON.stringify(body)) return `${c.call}Json differs: ${text}`;
+        if (api[`${c.call}Json`](snapshot, request, ctx) !== text) return `${c.call}Json function differs`;
+      }
       status = 200;
     }
   } catch (e) {

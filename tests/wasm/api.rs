@@ -190,7 +190,7 @@ fn options_are_checked() {
     let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#)).err().unwrap_or(JsValue::NULL);
     assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxLimit: must be at least 1"));
     let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxlimit":5}"#)).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxlimit: unknown option (defaultLimit, maxLimit)"));
+    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxlimit: unknown option (defaultLimit, maxLimit, maxBytes)"));
     let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#)).unwrap_or_else(|_| panic!("options"));
     let page = list_idp_links(&s, &js(r#"{"userId":"u1"}"#), &JsValue::UNDEFINED).map(|v| stringify(&get(&v, "result")));
     assert_eq!(page.ok().as_deref(), Some(r#"[{"idpId":"i","userId":"p2","userName":"b"}]"#));

@@ -1,0 +1,48 @@
+// One measurement in a fresh process (memory and cold start must not share a heap or a compiled
+// module with anything else). Prints one JSON line. Run by bench/run.mjs:
+//   node --expose-gc bench/child.mjs memory-baseline|memory-wasm FILE
+//   node bench/child.mjs cold-node
+//   node bench/child.mjs cold-load FILE.idl     (compile + instantiate + fromBytes, as workerd does)
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const [what, file] = process.argv.slice(2);
+const wasmPath = join(root, "pkg/identity_links_bg.wasm");
+
+if (what === "memory-baseline") {
+  const { load } = await import("./baseline.mjs");
+  const text = readFileSync(file, "utf8");
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = load(text);
+  globalThis.gc();
+  console.log(JSON.stringify({ bytes: process.memoryUsage().heapUsed - before, kept: kept.users.size }));
+} else if (what === "memory-wasm") {
+  const glue = await import(join(root, "pkg/index.js"));
+  const exports = glue.initSync({ module: readFileSync(wasmPath) });
+  const input = readFileSync(file);
+  const before = exports.memory.buffer.byteLength;
+  globalThis.gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const snapshot = file.endsWith(".idl") ? glue.Snapshot.fromBytes(input) : glue.Snapshot.fromJson(input);
+  globalThis.gc();
+  const heap = process.memoryUsage().heapUsed - heapBefore;
+  console.log(JSON.stringify({ bytes: exports.memory.buffer.byteLength - before, heap, users: snapshot.stats().users }));
+} else if (what === "cold-node") {
+  const bytes = readFileSync(wasmPath);
+  const glue = await import(join(root, "pkg/index.js"));
+  const t0 = performance.now();
+  glue.initSync({ module: new WebAssembly.Module(bytes) });
+  console.log(JSON.stringify({ ms: performance.now() - t0 }));
+} else if (what === "cold-load") {
+  const bytes = readFileSync(wasmPath);
+  const snapshotBytes = new Uint8Array(readFileSync(file));
+  const t0 = performance.now();
+  const glue = await import(join(root, "pkg/index.js"));
+  glue.initSync({ module: new WebAssembly.Module(bytes) });
+  const s = glue.Snapshot.fromBytes(snapshotBytes);
+  const ms = performance.now() - t0;
+  console.log(JSON.stringify({ ms, users: s.stats().users }));
+}

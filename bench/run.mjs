@@ -1,0 +1,233 @@
+// The benchmark: identity-links against a hand-written Map-indexed JavaScript implementation
+// (bench/baseline.mjs) on the same generated data, side by side in one run. Checks that both
+// give identical answers, then prints medians and ratios, and writes bench/RESULTS.md and
+// bench/results.svg.
+//
+// Usage: node bench/run.mjs [--smoke] [S] [M] [L]   (make bench: S M L; --smoke: S, a few passes,
+// no files written — the seconds-long check that `make test` runs)
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as baseline from "./baseline.mjs";
+import { generate } from "./generate.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const scales = args.filter((a) => /^(XS|S|M|L)$/.test(a));
+if (scales.length === 0) scales.push(...(smoke ? ["S"] : ["S", "M", "L"]));
+const api = await import(join(root, "pkg/node/index.mjs"));
+const { Snapshot } = api;
+const cache = join(root, "target/bench");
+mkdirSync(cache, { recursive: true });
+
+const PASSES = smoke ? 3 : 5;
+const REQUESTS = smoke ? 300 : 2000;
+const rows = [];
+const failures = [];
+let checks = 0; // answer sets compared with the baseline
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+/** Median milliseconds of `runs` calls of `f` (after one warm-up call). */
+function time(f, runs) {
+  f();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    f();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** A measure: our value over the baseline's, with the target ratio (`max` or `min`). */
+function row(measure, scale, base, ours, unit, target) {
+  const ratio = ours / base;
+  const ok = target === undefined ? null : target.max !== undefined ? ratio <= target.max : base / ours >= target.min;
+  rows.push({ measure, scale, base, ours, unit, ratio, target, ok });
+}
+
+function snapshotFile(scale) {
+  const path = join(cache, `${scale}.json`);
+  if (!existsSync(path)) writeFileSync(path, JSON.stringify(generate(scale)));
+  return path;
+}
+
+function child(args, node = []) {
+  return JSON.parse(execFileSync("node", [...node, join(here, "child.mjs"), ...args], { encoding: "utf8", maxBuffer: 1 << 20 }).trim().split("\n").pop());
+}
+
+/** Deterministic requests drawn like real traffic: skewed towards the busiest users. */
+function requests(data) {
+  let seed = 12345;
+  const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const tasks = data.tasks.map((t) => t.id);
+  const users = data.users.map((u) => u.id);
+  const idpUsers = [...new Set(data.idpLinks.map((l) => l.userId))];
+  const out = { getIdentityLinks: [], getUserGroups: [], listIdpLinks: [] };
+  for (let i = 0; i < REQUESTS; i++) {
+    const taskId = tasks[Math.floor(rand() * tasks.length)];
+    out.getIdentityLinks.push(rand() < 0.25 ? { taskId, type: "candidate" } : { taskId });
+    // A user's groups answer lists thousands of users under this skew: fewer requests suffice.
+    if (i % 10 === 0) out.getUserGroups.push({ userId: users[Math.floor(rand() * users.length)] });
+    out.listIdpLinks.push({ userId: idpUsers[Math.floor(rand() * idpUsers.length)], query: { limit: 10, asc: rand() < 0.5 } });
+  }
+  return out;
+}
+
+function benchScale(scale) {
+  const file = snapshotFile(scale);
+  const text = readFileSync(file, "utf8");
+  const bytes = new Uint8Array(readFileSync(file));
+  const mb = bytes.length / 1e6;
+  const loadRuns = scale === "L" ? 3 : smoke ? 1 : 5;
+  console.log(`\n${scale}: ${mb.toFixed(1)} MB of JSON`);
+
+  let base;
+  let ours;
+  const tBase = time(() => (base = baseline.load(text)), loadRuns);
+  const tText = time(() => { ours?.free(); ours = Snapshot.fromJson(text); }, loadRuns);
+  const tBytes = time(() => { ours.free(); ours = Snapshot.fromJson(bytes); }, loadRuns);
+  const binary = ours.toBytes();
+  writeFileSync(join(cache, `${scale}.idl`), binary);
+  let fromBytes;
+  const tBinary = time(() => { fromBytes?.free(); fromBytes = Snapshot.fromBytes(binary); }, loadRuns);
+  fromBytes.free();
+  row("load from JSON text (string)", scale, tBase, tText, "ms", { max: 1.0 });
+  row("load from JSON bytes (Uint8Array)", scale, tBase, tBytes, "ms", { max: 1.0 });
+  row("cold start: fromBytes vs JSON load", scale, tBase, tBinary, "ms", { min: 10 });
+  rows.push({ measure: "load time per MB (fromJson bytes)", scale, ours: tBytes / mb, unit: "ms/MB", info: true });
+
+  const data = JSON.parse(text);
+  const reqs = requests(data);
+  for (const [query, list] of Object.entries(reqs)) {
+    checks++;
+    for (const request of list) {
+      const want = JSON.stringify(baseline[query](base, request));
+      const got = JSON.stringify(ours[query](request));
+      const text = ours[`${query}Json`](request);
+      if (got !== want || text !== want) {
+        failures.push(`${scale} ${query} ${JSON.stringify(request)}: answers differ`);
+        break;
+      }
+    }
+    const per = (f) => (time(() => { for (const r of list) f(r); }, PASSES) / list.length) * 1000;
+    const b = per((r) => baseline[query](base, r));
+    const bs = per((r) => JSON.stringify(baseline[query](base, r)));
+    row(`${query} (object answer)`, scale, b, per((r) => ours[query](r)), "µs", { max: 1.0 });
+    row(`${query} (JSON text, the HTTP path)`, scale, bs, per((r) => ours[`${query}Json`](r)), "µs", { max: 0.7 });
+  }
+  if (data.users.some((u) => u.id === "heavy-user")) {
+    const heavy = [
+      ["heavy: getUserGroups, 100 groups × 1,000 members", "getUserGroups", { userId: "heavy-user" }],
+      ["heavy: listIdpLinks, offset 9,000 of 10,000", "listIdpLinks", { userId: "idp-heavy", query: { offset: 9000, limit: 1000 } }],
+      ["heavy: listIdpLinks, offset 5,000 asc", "listIdpLinks", { userId: "idp-heavy", query: { offset: 5000, limit: 100, asc: true } }],
+    ];
+    for (const [name, query, request] of heavy) {
+      checks++;
+      if (JSON.stringify(baseline[query](base, request)) !== JSON.stringify(ours[query](request))) failures.push(`${scale} ${name}: answers differ`);
+      const runs = smoke ? 3 : 21;
+      row(name, scale, time(() => baseline[query](base, request), runs) * 1000, time(() => ours[query](request), runs) * 1000, "µs", { max: 1.0 });
+    }
+  }
+  ours.free();
+
+  if (!smoke) {
+    const heap = child(["memory-baseline", file], ["--expose-gc", "--max-old-space-size=8192"]);
+    const wasmJson = child(["memory-wasm", file], ["--expose-gc", "--max-old-space-size=8192"]);
+    const wasmBinary = child(["memory-wasm", join(cache, `${scale}.idl`)], ["--expose-gc", "--max-old-space-size=8192"]);
+    row("memory: wasm after fromBytes vs JS heap", scale, heap.bytes / 1e6, wasmBinary.bytes / 1e6, "MB", { max: 0.5 });
+    row("memory: wasm after fromJson vs JS heap", scale, heap.bytes / 1e6, wasmJson.bytes / 1e6, "MB", { max: 0.5 });
+  }
+}
+
+for (const scale of scales) benchScale(scale);
+
+// Scaling: per-query time at the largest scale over the smallest.
+if (scales.length > 1) {
+  const [first, last] = [scales[0], scales[scales.length - 1]];
+  for (const query of ["getIdentityLinks", "listIdpLinks"]) {
+    const at = (s) => rows.find((r) => r.scale === s && r.measure === `${query} (object answer)`).ours;
+    row(`scaling: ${query} per query, ${last} over ${first}`, `${first}→${last}`, at(first), at(last), "µs", { max: 1.5 });
+  }
+  const perMb = (s) => rows.find((r) => r.scale === s && r.measure === "load time per MB (fromJson bytes)").ours;
+  row(`scaling: load time per MB, ${last} over ${first}`, `${first}→${last}`, perMb(first), perMb(last), "ms/MB", { max: 1.5 });
+}
+
+// Size and cold start.
+const wasm = readFileSync(join(root, "pkg/identity_links_bg.wasm"));
+const gz = gzipSync(wasm, { level: 9 }).length;
+rows.push({ measure: ".wasm size, gzipped (target ≤ 64 KB)", scale: "-", ours: gz / 1000, unit: "KB", ok: gz <= 64_000, info: true });
+if (!smoke) {
+  snapshotFile("XS");
+  const xs = Snapshot.fromJson(readFileSync(join(cache, "XS.json")));
+  writeFileSync(join(cache, "XS.idl"), xs.toBytes());
+  const xsMb = xs.toBytes().length / 1e6;
+  xs.free();
+  const cold = median(Array.from({ length: 7 }, () => child(["cold-node"]).ms));
+  rows.push({ measure: "Node: compile + instantiate (target < 5 ms)", scale: "-", ours: cold, unit: "ms", ok: cold < 5, info: true });
+  const coldLoad = median(Array.from({ length: 7 }, () => child(["cold-load", join(cache, "XS.idl")]).ms));
+  rows.push({ measure: `import + init + fromBytes of a ${xsMb.toFixed(1)} MB snapshot (target < 15 ms)`, scale: "XS", ours: coldLoad, unit: "ms", ok: coldLoad < 15, info: true });
+}
+
+// Report.
+const fmt = (v) => (v === undefined ? "" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const lines = [
+  "| measure | scale | baseline (JS) | identity-links | ratio | target | met |",
+  "| --- | --- | ---: | ---: | ---: | --- | --- |",
+];
+for (const r of rows) {
+  const target = r.target ? (r.target.max !== undefined ? `≤ ${r.target.max}×` : `≥ ${r.target.min}× faster`) : "";
+  const ratio = r.info ? "" : r.target?.min !== undefined ? `${fmt(r.base / r.ours)}× faster` : `${fmt(r.ratio)}×`;
+  const met = r.ok === null || r.ok === undefined ? "" : r.ok ? "yes" : "**no**";
+  lines.push(`| ${r.measure} | ${r.scale} | ${r.base === undefined ? "" : `${fmt(r.base)} ${r.unit}`} | ${fmt(r.ours)} ${r.unit} | ${ratio} | ${target} | ${met} |`);
+}
+const table = lines.join("\n");
+console.log(`\n${table}\n`);
+for (const f of failures) console.log(`FAIL ${f}`);
+
+if (!smoke) {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  writeFileSync(
+    join(here, "RESULTS.md"),
+    `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n`,
+  );
+  writeFileSync(join(here, "results.svg"), chart(rows.filter((r) => !r.info && r.target)));
+  console.log("wrote bench/RESULTS.md and bench/results.svg");
+}
+
+/** A horizontal bar chart of the ratios (log scale), target marks in red. */
+function chart(items) {
+  const w = 760;
+  const barH = 16;
+  const left = 330;
+  const height = 30 + items.length * (barH + 6);
+  const x = (ratio) => left + ((Math.log10(Math.max(ratio, 0.01)) + 2) / 4) * (w - left - 20); // 0.01× .. 100×
+  const esc = (s) => String(s).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${height}" font-family="sans-serif" font-size="11">`];
+  for (const t of [0.01, 0.1, 1, 10, 100]) parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="14" y2="${height}" stroke="#ddd"/><text x="${x(t)}" y="11" text-anchor="middle" fill="#666">${t}×</text>`);
+  items.forEach((r, i) => {
+    const y = 22 + i * (barH + 6);
+    const ratio = r.ratio;
+    const color = r.ok ? "#2f9e44" : "#e03131";
+    parts.push(`<text x="${left - 6}" y="${y + 12}" text-anchor="end">${esc(`${r.measure} · ${r.scale}`)}</text>`);
+    parts.push(`<rect x="${x(1)}" y="${y}" width="${Math.abs(x(ratio) - x(1))}" height="${barH}" fill="${color}" transform="${ratio < 1 ? `translate(${x(ratio) - x(1)},0)` : ""}"/>`);
+    const goal = r.target.max ?? 1 / r.target.min;
+    parts.push(`<line x1="${x(goal)}" x2="${x(goal)}" y1="${y - 2}" y2="${y + barH + 2}" stroke="#c92a2a" stroke-width="2"/>`);
+    parts.push(`<text x="${x(ratio) + (ratio < 1 ? -4 : 4)}" y="${y + 12}" text-anchor="${ratio < 1 ? "end" : "start"}" fill="#333">${ratio.toFixed(2)}×</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("");
+}
+
+// Answer sets identical to the baseline's (timings are reported, never asserted).
+console.log(`bench: ${checks - failures.length} passed, ${failures.length} failed`);
+process.exit(failures.length === 0 ? 0 : 1);

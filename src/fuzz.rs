@@ -1,0 +1,85 @@
+//! Fuzzing entry points: arbitrary bytes into each input surface of the core. The cargo-fuzz
+//! targets in `fuzz/` call these, and `tests/fuzz_corpus.rs` replays the committed corpus and
+//! every crash found through them, so a crash stays fixed. Each must return for any input;
+//! a panic is a bug.
+
+use crate::http::{handle, Body, Request};
+use crate::json::Value;
+use crate::query::Query;
+use crate::snapshot::{Limits, Snapshot};
+use std::sync::OnceLock;
+
+/// A small snapshot with every kind of row, for the query and HTTP targets.
+pub const SAMPLE: &str = r#"{"version":1,"sequence":"267831","timestamp":"2025-01-01T10:00:00.123456Z",
+"users":[{"id":"demo","firstName":"Demo","lastName":"Demo","org":"O1"},{"id":"john","firstName":null,"lastName":"Doe","org":"O2"},
+{"id":"AaAa"},{"id":"BBBB"},{"id":"AaBB"},{"id":"BBAa"},{"id":"é😀","firstName":"","lastName":null}],
+"groups":[{"id":"sales","name":"Sales"},{"id":"ops","name":null},{"id":"crowd","name":"Crowd"}],
+"memberships":[{"userId":"demo","groupId":"sales"},{"userId":"john","groupId":"sales"},{"userId":"demo","groupId":"ops"},
+{"userId":"AaAa","groupId":"crowd"},{"userId":"BBBB","groupId":"crowd"},{"userId":"AaBB","groupId":"crowd"},{"userId":"BBAa","groupId":"crowd"},{"userId":"demo","groupId":"crowd"}],
+"tasks":[{"id":"t1","assignee":"demo","owner":"john","identityLinks":[{"groupId":"sales","type":"candidate"},{"userId":"john","type":"candidate"}]},{"id":"t2"}],
+"idpLinks":[{"userId":"demo","idpId":"i1","providedUserId":"p1","providedUserName":"a"},{"userId":"demo","idpId":"i2","providedUserId":"p2","providedUserName":""}]}"#;
+
+fn sample() -> &'static Snapshot {
+    static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
+    SNAPSHOT.get_or_init(|| Snapshot::from_json(SAMPLE.as_bytes()).unwrap_or_default())
+}
+
+/// Splits `data` at NUL bytes into at most `n` parts (missing parts are empty).
+fn parts(data: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut out: Vec<&[u8]> = data.splitn(n, |&b| b == 0).collect();
+    out.resize(n, &[]);
+    out
+}
+
+/// Loads `data` as snapshot JSON; when it loads, round-trips it through both other forms.
+pub fn load_json(data: &[u8]) {
+    if let Ok(s) = Snapshot::from_json_with(data, Limits::default()) {
+        let again = Snapshot::from_json(s.to_json().as_bytes());
+        assert!(again.is_ok(), "canonical JSON of a loaded snapshot must load");
+        assert!(Snapshot::from_bytes(&s.to_bytes(), Limits::default()).is_ok(), "the binary form must load");
+    }
+}
+
+/// Loads `data` as the binary form; when it loads, runs queries on it.
+pub fn load_binary(data: &[u8]) {
+    if let Ok(s) = Snapshot::from_bytes(data, Limits::default()) {
+        let mut out = Vec::new();
+        for (query, request) in [
+            (Query::IdentityLinks, r#"{"taskId":"t1"}"#),
+            (Query::UserGroups, r#"{"userId":"demo"}"#),
+            (Query::ListIdpLinks, r#"{"userId":"demo"}"#),
+        ] {
+            let request = Value::parse(request.as_bytes()).unwrap_or(Value::Null);
+            let _ = s.run(query, &request, None, &mut out);
+        }
+        let _ = s.to_json();
+    }
+}
+
+/// The first byte picks a query; the rest is `request JSON \0 context JSON`, run on [`SAMPLE`].
+pub fn query(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let query = [Query::IdentityLinks, Query::UserGroups, Query::ListIdpLinks][pick as usize % 3];
+    let p = parts(rest, 2);
+    let request = Value::parse(p[0]).unwrap_or(Value::Null);
+    let context = Value::parse(p[1]).ok();
+    let mut out = Vec::new();
+    match sample().run(query, &request, context.as_ref(), &mut out) {
+        Ok(()) => assert!(Value::parse(&out).is_ok(), "an answer must be valid JSON"),
+        Err(e) => assert!(Value::parse(e.body_json().as_bytes()).is_ok(), "an error body must be valid JSON"),
+    }
+}
+
+/// The first byte picks a method; the rest is `url \0 content-type \0 body`, served from [`SAMPLE`].
+pub fn http(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let method = ["GET", "POST", "PUT", "HEAD", "get"][pick as usize % 5];
+    let p = parts(rest, 3);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let (url, content_type) = (text(p[0]), text(p[1]));
+    let body = if pick & 0x80 != 0 { Body::TooLarge } else { Body::Bytes(p[2]) };
+    let request =
+        Request { method, url: &url, content_type: (!content_type.is_empty()).then_some(&content_type), body };
+    let response = handle(sample(), &request, None);
+    assert!(Value::parse(&response.body).is_ok(), "every response body must be JSON");
+}
