@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-hostile test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-bench-smoke test-demo
+test: setup build lint test-native test-wasm test-package test-clients test-hostile test-bench-smoke test-demo
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -47,6 +47,18 @@ test-clients:
 ## bench: the benchmark against hand-written JavaScript (S, M, L); writes bench/RESULTS.md
 bench: build
 	node --max-old-space-size=8192 bench/run.mjs S M L
+
+test-hostile:
+	node tests/js/hostile-test.mjs
+
+## fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 60), then minimizes the corpus
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	cd fuzz && for t in load_json load_binary query http; do \
+	  cargo +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	  cargo +nightly fuzz cmin -O $$t corpus/$$t; \
+	done
 
 test-bench-smoke:
 	node bench/run.mjs --smoke

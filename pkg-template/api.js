@@ -19,6 +19,32 @@ const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined
 export function install(glue) {
   const { Snapshot } = glue;
   const proto = Snapshot.prototype;
+
+  // A freed snapshot (or a foreign `this`) is a clear IdentityError, not wasm-bindgen's
+  // "null pointer passed to rust": every method and getter checks first.
+  const FREED = "This snapshot was freed (free() was called) or is not a Snapshot: load it again with Snapshot.fromJson, fromObject or fromBytes.";
+  const usable = (snapshot) => snapshot instanceof Snapshot && snapshot.__wbg_ptr > 0;
+  const refuse = () => {
+    throw glue.__usageError(FREED);
+  };
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (name === "constructor" || name.startsWith("__")) continue;
+    if (typeof d.value === "function") {
+      const method = d.value;
+      proto[name] = function (...args) {
+        if (!usable(this)) refuse();
+        return method.apply(this, args);
+      };
+    } else if (d.get) {
+      const get = d.get;
+      Object.defineProperty(proto, name, { ...d, get() {
+        if (!usable(this)) refuse();
+        return get.call(this);
+      } });
+    }
+  }
+  if (typeof Symbol.dispose === "symbol") proto[Symbol.dispose] = proto.free;
   const validating = {
     getIdentityLinks: proto.getIdentityLinks,
     getUserGroups: proto.getUserGroups,
@@ -99,6 +125,7 @@ export function install(glue) {
   const nullable = (snapshot, sym) => (sym === NONE ? null : text(snapshot, sym));
 
   proto.getIdentityLinks = function getIdentityLinks(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
       const type = request.type;
       if (type === undefined || type === null || wellFormed(type)) {
@@ -121,6 +148,7 @@ export function install(glue) {
   };
 
   proto.getUserGroups = function getUserGroups(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
       put(request.userId, null);
       const address = this.__groups(firstLength);
@@ -147,6 +175,7 @@ export function install(glue) {
   };
 
   proto.listIdpLinks = function listIdpLinks(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
       const query = request.query ?? {};
       let address = 0;
@@ -183,12 +212,13 @@ export function install(glue) {
 
   /** Whether a listIdpLinks request's paging takes the fast path (whole, in-range numbers). */
   function plainQuery(query) {
-    if (query === null || typeof query !== "object") return false;
+    if (query === null || typeof query !== "object" || Array.isArray(query)) return false;
     const { offset = 0, limit = 0, asc = false } = query;
     return Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
   }
 
   proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
       const type = request.type;
       if (type === undefined || type === null || wellFormed(type)) {
@@ -201,6 +231,7 @@ export function install(glue) {
   };
 
   proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
       put(request.userId, null);
       const address = this.__json(1, firstLength, NONE, 0, 0, false);
@@ -210,6 +241,7 @@ export function install(glue) {
   };
 
   proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
+    if (!usable(this)) refuse();
     if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
       const query = request.query ?? {};
       if (plainQuery(query)) {
@@ -221,19 +253,24 @@ export function install(glue) {
     return validatingJson.listIdpLinksJson.call(this, request, context);
   };
 
-  /** A top-level query: the method, on a Snapshot; wasm-bindgen's checks for anything else. */
-  const query = (name) => (snapshot, request, context) =>
-    snapshot instanceof Snapshot ? snapshot[name](request, context) : glue[name](snapshot, request, context);
+  /** A top-level query: the method, on a usable Snapshot. */
+  const query = (name) => (snapshot, request, context) => {
+    if (!usable(snapshot)) refuse();
+    return snapshot[name](request, context);
+  };
 
   return {
     Snapshot,
     getIdentityLinks: query("getIdentityLinks"),
     getUserGroups: query("getUserGroups"),
     listIdpLinks: query("listIdpLinks"),
-    getIdentityLinksJson: (snapshot, request, context) => proto.getIdentityLinksJson.call(snapshot, request, context),
-    getUserGroupsJson: (snapshot, request, context) => proto.getUserGroupsJson.call(snapshot, request, context),
-    listIdpLinksJson: (snapshot, request, context) => proto.listIdpLinksJson.call(snapshot, request, context),
-    handleRequest: glue.handleRequest,
+    getIdentityLinksJson: query("getIdentityLinksJson"),
+    getUserGroupsJson: query("getUserGroupsJson"),
+    listIdpLinksJson: query("listIdpLinksJson"),
+    handleRequest: (snapshot, request, context) => {
+      if (!usable(snapshot)) return Promise.reject(glue.__usageError(FREED));
+      return glue.handleRequest(snapshot, request, context);
+    },
     isIdentityError: glue.isIdentityError,
   };
 }

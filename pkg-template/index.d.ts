@@ -79,6 +79,8 @@ export interface SnapshotOptions {
   defaultLimit?: number;
   /** Zitadel's largest `limit`; larger ones are an error. Default 1000. */
   maxLimit?: number;
+  /** The largest snapshot accepted, JSON text or binary form, in bytes. Default 1 GiB. */
+  maxBytes?: number;
 }
 
 /** Row counts of a loaded snapshot. */
@@ -233,13 +235,19 @@ export interface SnapshotErrorBody {
   path: string;
 }
 
+/** Misuse of the API itself: a freed snapshot, or a value that is not a Snapshot. */
+export interface UsageErrorBody {
+  type: "UsageError";
+  message: string;
+}
+
 /** Every failure is thrown as an `Error` with this shape. */
 export interface IdentityError extends Error {
   name: "IdentityError";
   /** The HTTP status the peer answers with. */
   status: number;
   /** The peer's error body. */
-  body: CamundaExceptionBody | CamundaAuthorizationBody | ZitadelErrorBody | SnapshotErrorBody;
+  body: CamundaExceptionBody | CamundaAuthorizationBody | ZitadelErrorBody | SnapshotErrorBody | UsageErrorBody;
   /** Same as `body.message`. */
   message: string;
 }

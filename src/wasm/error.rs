@@ -25,3 +25,20 @@ pub fn is_identity_error(value: &JsValue) -> bool {
         && js_sys::Reflect::get(value, &JsValue::from_str("name")).ok().and_then(|n| n.as_string()).as_deref()
             == Some("IdentityError")
 }
+
+/// An `IdentityError` for misuse of the API itself (status 400, body
+/// `{"type":"UsageError","message":...}`): a freed snapshot, or something that is not one where
+/// a snapshot is expected. Used by the package's JS wrapper.
+#[wasm_bindgen(js_name = __usageError)]
+pub fn usage_error(message: &str) -> JsValue {
+    let mut body = Vec::new();
+    body.extend_from_slice(br#"{"type":"UsageError","message":"#);
+    crate::json::writer::write_str(&mut body, message);
+    body.push(b'}');
+    let e = js_sys::Error::new(message);
+    e.set_name("IdentityError");
+    let body = js_sys::JSON::parse(&String::from_utf8_lossy(&body)).unwrap_or(JsValue::NULL);
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("status"), &JsValue::from(400));
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("body"), &body);
+    e.into()
+}

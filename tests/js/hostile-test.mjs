@@ -1,0 +1,183 @@
+// Hostile input through the built package in Node: every refusal is an IdentityError — never a
+// RuntimeError (a wasm trap), never a TypeError — and the snapshot answers correctly afterwards.
+// Also: 20,000 load/free cycles do not grow wasm memory; free() twice and a query after free()
+// are clear errors. Prints "hostile: N passed, M failed".
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const require = createRequire(import.meta.url);
+const api = require(join(root, "pkg/node/index.cjs"));
+const glue = require(join(root, "pkg/node/identity_links.js")); // the same instance, for its memory
+const { Snapshot } = api;
+
+const sampleText = readFileSync(join(root, "www/sample-snapshot.json"), "utf8");
+const reference = Snapshot.fromJson(sampleText);
+const probes = [
+  ["getIdentityLinks", { taskId: "approve-invoice-1001" }],
+  ["getUserGroups", { userId: "demo" }],
+  ["listIdpLinks", { userId: "demo", query: { limit: 2, asc: true } }],
+];
+const expected = probes.map(([q, r]) => JSON.stringify(reference[q](r)));
+
+let passed = 0;
+const failures = [];
+const stillAnswers = () => probes.every(([q, r], i) => JSON.stringify(reference[q](r)) === expected[i]);
+
+/** `f` must throw an IdentityError (status 400-499, a body, message = body.message). */
+function refused(name, f) {
+  try {
+    const result = f();
+    failures.push(`${name}: accepted (${String(JSON.stringify(result)).slice(0, 80)})`);
+  } catch (e) {
+    const ok = e instanceof Error && e.name === "IdentityError" && api.isIdentityError(e) && e.status >= 400 && e.status < 500 && typeof e.body === "object" && e.message === e.body.message;
+    if (!ok) failures.push(`${name}: threw ${e && e.name}: ${e && e.message}`);
+    else if (!stillAnswers()) failures.push(`${name}: the snapshot no longer answers correctly`);
+    else passed++;
+  }
+}
+
+// --- Snapshots: JSON ----------------------------------------------------------------------
+const valid = JSON.stringify({ version: 1, users: [{ id: "u" }], groups: [{ id: "g", name: "G" }], memberships: [{ userId: "u", groupId: "g" }], tasks: [{ id: "t", identityLinks: [{ groupId: "g", type: "c" }] }] });
+for (let cut = 0; cut < valid.length; cut += 3) refused(`truncated JSON at ${cut}`, () => Snapshot.fromJson(valid.slice(0, cut)));
+let seed = 99;
+const random = () => (seed = (seed * 48271) % 2147483647);
+for (let i = 0; i < 200; i++) {
+  const garbage = new Uint8Array(1 + (random() % 300)).map(() => random() & 255);
+  refused(`garbage bytes #${i}`, () => Snapshot.fromJson(garbage));
+}
+refused("deeply nested arrays", () => Snapshot.fromJson("[".repeat(1_000_000) + "]".repeat(1_000_000)));
+refused("deeply nested in a field", () => Snapshot.fromJson(`{"version":1,"users":[{"id":${"[".repeat(5000)}${"]".repeat(5000)}}]}`));
+refused("larger than maxBytes (string)", () => Snapshot.fromJson(`{"version":1,"x":"${"a".repeat(2 << 20)}"}`, { maxBytes: 1 << 20 }));
+refused("larger than maxBytes (bytes)", () => Snapshot.fromJson(new Uint8Array(3 << 20), { maxBytes: 1 << 20 }));
+refused("a 10 MB id", () => Snapshot.fromJson(`{"version":1,"users":[{"id":"${"x".repeat(10_000_000)}"}]}`));
+for (const [name, text] of [
+  ["wrong type: version", '{"version":"1"}'],
+  ["wrong type: users", '{"version":1,"users":{}}'],
+  ["wrong type: id", '{"version":1,"users":[{"id":1}]}'],
+  ["lone surrogate escape", '{"version":1,"users":[{"id":"\\ud800"}]}'],
+  ["duplicate id", '{"version":1,"users":[{"id":"a"},{"id":"a"}]}'],
+  ["duplicate key", '{"version":1,"version":1}'],
+  ["dangling membership", '{"version":1,"users":[{"id":"a"}],"memberships":[{"userId":"a","groupId":"nope"}]}'],
+  ["dangling IdP link", '{"version":1,"idpLinks":[{"userId":"x","idpId":"i","providedUserId":"p","providedUserName":""}]}'],
+  ["sequence overflow", '{"version":1,"sequence":"99999999999999999999"}'],
+  ["NaN literal", '{"version":NaN}'],
+]) refused(name, () => Snapshot.fromJson(text));
+refused("raw lone surrogate in a JS string", () => Snapshot.fromJson('{"version":1,"users":[{"id":"\ud800"}]}'));
+for (const [name, value] of [["number", 42], ["null", null], ["undefined", undefined], ["object", {}], ["array", []], ["symbol", Symbol("x")], ["function", () => 1], ["bigint", 5n]]) {
+  refused(`fromJson(${name})`, () => Snapshot.fromJson(value));
+  refused(`fromBytes(${name})`, () => Snapshot.fromBytes(value));
+}
+const cyclic = { version: 1 };
+cyclic.self = cyclic;
+refused("fromObject: a cycle", () => Snapshot.fromObject(cyclic));
+refused("fromObject: a BigInt", () => Snapshot.fromObject({ version: 1n }));
+refused("fromObject: undefined", () => Snapshot.fromObject(undefined));
+refused("fromObject: a throwing toJSON", () => Snapshot.fromObject({ version: 1, toJSON() { throw new TypeError("no"); } }));
+for (const [name, options] of [["negative", { maxLimit: -1 }], ["fraction", { defaultLimit: 1.5 }], ["string", { maxLimit: "10" }], ["NaN", { maxBytes: NaN }], ["unknown", { maxlimit: 1 }], ["not an object", 7]]) {
+  refused(`options: ${name}`, () => Snapshot.fromJson(valid, options));
+}
+
+// --- Snapshots: binary --------------------------------------------------------------------
+const binary = Snapshot.fromJson(valid).toBytes();
+for (let cut = 0; cut < binary.length; cut += 7) refused(`truncated binary at ${cut}`, () => Snapshot.fromBytes(binary.subarray(0, cut)));
+for (let i = 0; i < binary.length; i += 5) {
+  const flipped = binary.slice();
+  flipped[i] ^= 1 << (i % 8);
+  refused(`bit flip at byte ${i}`, () => Snapshot.fromBytes(flipped));
+}
+
+// --- Requests -----------------------------------------------------------------------------
+const huge = "x".repeat(5_000_000);
+for (const [name, query, request, context] of [
+  ["request null", "getIdentityLinks", null],
+  ["request a string", "getIdentityLinks", "approve-invoice-1001"],
+  ["request a symbol", "getUserGroups", Symbol("u")],
+  ["taskId a number", "getIdentityLinks", { taskId: 7 }],
+  ["taskId an object", "getIdentityLinks", { taskId: { id: "t" } }],
+  ["type a number", "getIdentityLinks", { taskId: "approve-invoice-1001", type: 1 }],
+  ["unknown task", "getIdentityLinks", { taskId: huge }],
+  ["userId missing", "getUserGroups", {}],
+  ["userId a bigint", "getUserGroups", { userId: 1n }],
+  ["negative offset", "listIdpLinks", { userId: "demo", query: { offset: -1 } }],
+  ["negative bigint offset", "listIdpLinks", { userId: "demo", query: { offset: -1n } }],
+  ["fractional offset", "listIdpLinks", { userId: "demo", query: { offset: 0.5 } }],
+  ["NaN limit", "listIdpLinks", { userId: "demo", query: { limit: NaN } }],
+  ["Infinity limit", "listIdpLinks", { userId: "demo", query: { limit: Infinity } }],
+  ["limit over uint32", "listIdpLinks", { userId: "demo", query: { limit: 2 ** 32 } }],
+  ["offset over uint64", "listIdpLinks", { userId: "demo", query: { offset: "18446744073709551616" } }],
+  ["asc a string", "listIdpLinks", { userId: "demo", query: { asc: "yes" } }],
+  ["query an array", "listIdpLinks", { userId: "demo", query: [] }],
+  ["huge user id", "listIdpLinks", { userId: huge }],
+  ["lone surrogate user id", "listIdpLinks", { userId: "\udc00" }],
+  ["context a string", "getIdentityLinks", { taskId: "approve-invoice-1001" }, "admin"],
+  ["context with a typo", "listIdpLinks", { userId: "demo" }, { caller: { userId: "x", permission: ["user.read"] } }],
+  ["context resource unknown", "getUserGroups", { userId: "demo" }, { caller: { userId: "x", authorizations: [{ resource: "Process", resourceId: "*", permissions: ["READ"] }] } }],
+  ["context cyclic", "getUserGroups", { userId: "demo" }, (() => { const c = { caller: { userId: "x" } }; c.caller.self = c; return c; })()],
+]) {
+  refused(`${query}: ${name}`, () => reference[query](request, context));
+  refused(`${query}Json: ${name}`, () => reference[`${query}Json`](request, context));
+  refused(`${query}(snapshot): ${name}`, () => api[query](reference, request, context));
+}
+for (const [name, value] of [["null", null], ["an object", {}], ["a number", 1]]) refused(`getUserGroups on ${name}`, () => api.getUserGroups(value, { userId: "demo" }));
+const check = (name, ok) => (ok ? passed++ : failures.push(name));
+check("lone-surrogate task id is not found, not a U+FFFD match", (() => {
+  const s = Snapshot.fromJson('{"version":1,"tasks":[{"id":"\\ufffd"}]}');
+  try { s.getIdentityLinks({ taskId: "\ud800" }); return false; } catch (e) { return e.status === 400; } finally { s.free(); }
+})());
+
+// The fast path and the validating path (forced by an empty context) agree on odd shapes.
+const outcome = (f) => {
+  try {
+    return JSON.stringify(f());
+  } catch (e) {
+    return `${e.name} ${e.status} ${JSON.stringify(e.body)}`;
+  }
+};
+const odd = [undefined, null, 0, -0, 1, 2.5, -3, 2 ** 53, NaN, "", "demo", "approve-invoice-1001", "1", true, [], {}, [1], 3n, "\ud800x"];
+let disagreements = 0;
+for (let i = 0; i < 3000; i++) {
+  const pick = () => odd[random() % odd.length];
+  const query = random() % 4 === 0 ? pick() : { offset: pick(), limit: pick(), asc: pick() };
+  const requests = {
+    getIdentityLinks: { taskId: random() % 3 ? "approve-invoice-1001" : pick(), type: pick() },
+    getUserGroups: { userId: random() % 3 ? "demo" : pick() },
+    listIdpLinks: { userId: random() % 3 ? "demo" : pick(), query },
+  };
+  for (const [q, request] of Object.entries(requests)) {
+    const fast = outcome(() => reference[q](request));
+    if (fast !== outcome(() => reference[q](request, {})) || outcome(() => reference[`${q}Json`](request)) !== outcome(() => JSON.stringify(reference[q](request, {})))) {
+      if (disagreements++ < 3) failures.push(`fast and validating paths differ: ${q} ${String(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? `${v}n` : v)))}`);
+    }
+  }
+}
+check(`fast and validating paths agree on 9,000 odd requests (${disagreements} differ)`, disagreements === 0);
+
+// --- Resources ----------------------------------------------------------------------------
+const memory = () => glue.__memory().buffer.byteLength;
+const small = readFileSync(join(root, "www/sample-snapshot.json"));
+for (let i = 0; i < 1000; i++) Snapshot.fromJson(small).free();
+const before = memory();
+for (let i = 0; i < 20_000; i++) {
+  const s = Snapshot.fromJson(small);
+  s.getUserGroups({ userId: "demo" });
+  s.free();
+}
+check(`20,000 load/free cycles do not grow wasm memory (${before} -> ${memory()} bytes)`, memory() === before);
+const freed = Snapshot.fromJson(small);
+freed.free();
+refused("free() twice", () => freed.free());
+refused("a query after free()", () => freed.getIdentityLinks({ taskId: "approve-invoice-1001" }));
+refused("a getter after free()", () => freed.sequence);
+refused("toBytes after free()", () => freed.toBytes());
+const rejected = await api.handleRequest(freed, new Request("http://x/identity/groups?userId=demo")).then(() => null, (e) => e);
+check("handleRequest after free() rejects with an IdentityError", rejected && rejected.name === "IdentityError");
+const notARequest = await api.handleRequest(reference, { method: 7 }).then(() => null, (e) => e);
+check("handleRequest with a non-Request rejects with an IdentityError", notARequest && notARequest.name === "IdentityError");
+check("the reference snapshot answers correctly after everything", stillAnswers());
+
+for (const f of failures) console.log(`  FAIL ${f}`);
+console.log(`hostile: ${passed} passed, ${failures.length} failed`);
+process.exit(failures.length === 0 ? 0 : 1);
