@@ -7,7 +7,7 @@
 /** Scales by stored identity links: S ≈ 10k, M ≈ 100k, L ≈ 1M; XS (no heavy fixtures) is the
  * ~1 MB binary snapshot of the cold-start measurements. */
 export const SCALES = {
-  XS: { users: 1_200, groups: 120, tasks: 1_000, memberships: 6_000, idpLinks: 2_000, light: true },
+  XS: { users: 3_000, groups: 300, tasks: 3_000, memberships: 20_000, idpLinks: 6_000, light: true },
   S: { users: 3_000, groups: 300, tasks: 2_000, memberships: 20_000, idpLinks: 5_000 },
   M: { users: 30_000, groups: 2_000, tasks: 20_000, memberships: 200_000, idpLinks: 50_000 },
   L: { users: 300_000, groups: 10_000, tasks: 200_000, memberships: 1_000_000, idpLinks: 500_000 },

@@ -8,8 +8,11 @@ wasm=target/wasm32-unknown-unknown/release/identity_links.wasm
 cargo build --quiet --lib --target wasm32-unknown-unknown --release
 
 out=pkg
-stage=target/pkg-stage
-rm -rf "$stage" && mkdir -p "$stage/node"
+# A staging folder of its own, so that concurrent builds cannot mix their files.
+mkdir -p target
+stage=$(mktemp -d target/pkg-stage.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage" && mkdir -p "$stage/node"
 wasm-bindgen --target web --no-typescript --out-dir "$stage" "$wasm"
 wasm-bindgen --target nodejs --no-typescript --out-dir "$stage/node" "$wasm"
 
@@ -26,7 +29,7 @@ node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning -
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
 cp LICENSE "$stage/LICENSE"
-rm -rf "$out" && mv "$stage" "$out"
+rm -rf "$out.old" && { [ ! -e "$out" ] || mv "$out" "$out.old"; } && mv "$stage" "$out" && rm -rf "$out.old"
 
 raw=$(wc -c < "$out/identity_links_bg.wasm")
 gz=$(gzip -9 -c "$out/identity_links_bg.wasm" | wc -c)

@@ -89,21 +89,20 @@ impl Snapshot {
         context: Option<&Value>,
         out: &mut Vec<u8>,
     ) -> Result<(), QueryError> {
+        // The request is checked before the context, as the peers check their input first.
+        let context_of = || CallContext::from_value(context).map_err(|e| query.context_error(e));
         match query {
             Query::IdentityLinks => {
                 let request = IdentityLinksRequest::from_value(request)?;
-                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
-                Ok(self.identity_links(&request, &context, out)?)
+                Ok(self.identity_links(&request, &context_of()?, out)?)
             }
             Query::UserGroups => {
                 let request = UserGroupsRequest::from_value(request)?;
-                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
-                Ok(self.user_groups(&request, &context, out)?)
+                Ok(self.user_groups(&request, &context_of()?, out)?)
             }
             Query::ListIdpLinks => {
                 let request = ListIdpLinksRequest::from_value(request)?;
-                let context = CallContext::from_value(context).map_err(|e| query.context_error(e))?;
-                Ok(self.list_idp_links(&request, &context, out)?)
+                Ok(self.list_idp_links(&request, &context_of()?, out)?)
             }
         }
     }
