@@ -22,7 +22,7 @@
 //! range, index offsets ascending, text valid UTF-8 — without hashing a string or rebuilding an
 //! index; so even crafted bytes with a correct checksum cannot make a query panic or loop.
 
-use super::strings::{hash, Strings, NONE};
+use super::strings::{hash, StreamHash, Strings, NONE};
 use super::timestamp::Timestamp;
 use super::{Limits, Snapshot};
 use crate::error::{SnapshotError, SnapshotProblem};
@@ -141,17 +141,38 @@ impl Snapshot {
     /// # Errors
     /// A `SnapshotError` at path `bytes` for truncated, corrupted or foreign bytes.
     pub fn from_bytes(bytes: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
-        limits.check_input(bytes.len(), "bytes")?;
-        if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
+        Self::from_source(bytes, limits)
+    }
+
+    /// Reads the binary form from `source` piece by piece — the checksum in one pass, then each
+    /// column straight into its table — so the whole input is never copied (into wasm memory,
+    /// which never shrinks, that copy would count as long as the module lives).
+    ///
+    /// # Errors
+    /// As [`Snapshot::from_bytes`].
+    pub fn from_source<S: ByteSource + ?Sized>(source: &S, limits: Limits) -> Result<Snapshot, SnapshotError> {
+        let total = source.len();
+        limits.check_input(total, "bytes")?;
+        if total < HEADER + 8 {
             return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
         }
-        let u32_at = |at: usize| bytes.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let mut header = vec![0u8; HEADER];
+        source.read(0, &mut header);
+        if &header[..8] != MAGIC {
+            return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
+        }
+        let u32_at = |at: usize| header.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
         if u32_at(8) != FORMAT || u32_at(12) as usize != COLUMNS {
             return Err(refuse("written by another format version"));
         }
-        let body = bytes.len() - 8;
-        if hash(&bytes[..body]) != u64_at(body) {
+        let body = total - 8;
+        let mut buffer = vec![0u8; CHUNK];
+        let mut sum = StreamHash::new(body);
+        for_chunks(source, 0, body, &mut buffer, |piece| sum.update(piece));
+        let mut stored = [0u8; 8];
+        source.read(body, &mut stored);
+        if sum.finish() != u64::from_le_bytes(stored) {
             return Err(refuse("checksum mismatch (truncated or corrupted)"));
         }
         let text_len = u32_at(36) as usize;
@@ -161,10 +182,11 @@ impl Snapshot {
         if needed != Some(body) {
             return Err(refuse("section lengths do not add up"));
         }
-        let text =
-            std::str::from_utf8(&bytes[HEADER..HEADER + text_len]).map_err(|_| refuse("string text is not UTF-8"))?;
+        let mut text = vec![0u8; text_len];
+        source.read(HEADER, &mut text);
+        let text = String::from_utf8(text).map_err(|_| refuse("string text is not UTF-8"))?;
         let mut snapshot = Snapshot {
-            strings: Strings { text: text.to_owned(), ..Strings::default() },
+            strings: Strings { text, ..Strings::default() },
             sequence: u64_at(16),
             timestamp: Timestamp { seconds: u64_at(24) as i64, nanos: u32_at(32) },
             limits,
@@ -172,8 +194,12 @@ impl Snapshot {
         };
         let mut at = text_end;
         for (column, &n) in snapshot.columns_mut().into_iter().zip(&lengths) {
-            *column =
-                bytes[at..at + 4 * n].chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            if !source.read_words(at, n, column) {
+                column.reserve_exact(n);
+                for_chunks(source, at, 4 * n, &mut buffer, |piece| {
+                    column.extend(piece.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+                });
+            }
             at += 4 * n;
         }
         snapshot.check_structure()?;
@@ -231,6 +257,55 @@ impl Snapshot {
         } else {
             Err(refuse("tables are inconsistent"))
         }
+    }
+}
+
+/// How much of the input is read at a time (a multiple of 8, so every piece but the last holds
+/// whole words for the checksum and whole `u32`s for the columns).
+const CHUNK: usize = 64 * 1024;
+
+/// Bytes that can be read piece by piece: a slice, or (in the wasm facade) a JS `Uint8Array`.
+pub trait ByteSource {
+    /// How many bytes there are.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Copies the bytes from `at` into `out` (callers stay within `len()`).
+    fn read(&self, at: usize, out: &mut [u8]);
+    /// Replaces `out` with the `n` little-endian words at `at` in one copy, if the source can
+    /// (returns `false` to be read piece by piece instead).
+    fn read_words(&self, _at: usize, _n: usize, _out: &mut Vec<u32>) -> bool {
+        false
+    }
+}
+
+impl ByteSource for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+    fn read(&self, at: usize, out: &mut [u8]) {
+        if let Some(bytes) = self.get(at..at + out.len()) {
+            out.copy_from_slice(bytes);
+        }
+    }
+}
+
+/// Calls `f` with bytes `[from, from + len)` of `source`, in pieces of at most [`CHUNK`].
+fn for_chunks<S: ByteSource + ?Sized>(
+    source: &S,
+    from: usize,
+    len: usize,
+    buffer: &mut [u8],
+    mut f: impl FnMut(&[u8]),
+) {
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(buffer.len());
+        source.read(from + done, &mut buffer[..n]);
+        f(&buffer[..n]);
+        done += n;
     }
 }
 

@@ -4,6 +4,7 @@ use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
 use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
 use crate::query::Query;
+use crate::snapshot::binary::ByteSource;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -25,6 +26,36 @@ pub struct JsSnapshot {
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
     JsSnapshot { inner: Rc::new(inner), out: RefCell::new(Vec::new()), codes: RefCell::new(Vec::new()) }
+}
+
+/// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
+struct JsBytes<'a>(&'a js_sys::Uint8Array);
+
+impl ByteSource for JsBytes<'_> {
+    fn len(&self) -> usize {
+        self.0.length() as usize
+    }
+    fn read(&self, at: usize, out: &mut [u8]) {
+        // copy_to requires equal lengths: a read past the end (which callers avoid) copies nothing.
+        if at.checked_add(out.len()).is_some_and(|end| end <= self.len()) {
+            self.0.subarray(at as u32, (at + out.len()) as u32).copy_to(out);
+        }
+    }
+    /// One copy by the JS engine through a `Uint32Array` view, when the words are 4-aligned in
+    /// their buffer (a fresh `ArrayBuffer` is; a slice of a pooled one may not be). Typed arrays
+    /// use the platform's byte order, little-endian wherever wasm runs.
+    fn read_words(&self, at: usize, n: usize, out: &mut Vec<u32>) -> bool {
+        let start = self.0.byte_offset() as usize + at;
+        let fits = at.checked_add(4 * n).is_some_and(|end| end <= self.len());
+        if start % 4 != 0 || !fits {
+            return false;
+        }
+        let view = js_sys::Uint32Array::new_with_byte_offset_and_length(&self.0.buffer(), start as u32, n as u32);
+        out.clear();
+        out.resize(n, 0);
+        view.copy_to(out);
+        true
+    }
 }
 
 /// A malformed request or context, as the query's peer reports one.
@@ -110,8 +141,8 @@ impl JsSnapshot {
                 SnapshotProblem::Binary { why: "expected a Uint8Array" },
             )));
         };
-        limits.check_input(bytes.length() as usize, "bytes").map_err(snapshot_error)?;
-        Snapshot::from_bytes(&bytes.to_vec(), limits).map(wrap).map_err(snapshot_error)
+        // Read piece by piece: the whole input is never copied into wasm memory.
+        Snapshot::from_source(&JsBytes(bytes), limits).map(wrap).map_err(snapshot_error)
     }
 
     /// The compact binary form; `Snapshot.fromBytes(s.toBytes())` answers identically.
