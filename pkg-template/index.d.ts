@@ -75,9 +75,9 @@ export interface SnapshotIdpLink {
 
 /** Options of a loaded snapshot. */
 export interface SnapshotOptions {
-  /** Zitadel's page size when `limit` is 0 or absent. Default 100. */
+  /** Zitadel's page size when `limit` is 0 or absent. Default 100; 0: no limit (all rows). */
   defaultLimit?: number;
-  /** Zitadel's largest `limit`; larger ones are an error. Default 1000. */
+  /** Zitadel's largest `limit`; larger ones are an error. Default 1000; 0: no maximum. */
   maxLimit?: number;
   /** The largest snapshot accepted, JSON text or binary form, in bytes. Default 1 GiB. */
   maxBytes?: number;

@@ -29,8 +29,12 @@ fn engine_agrees_with_the_reference_model() {
     for seed in 0..SNAPSHOTS {
         let mut rng = Rng::new(seed);
         let doc = gen::snapshot(&mut rng);
-        let (default_limit, max_limit) = if rng.chance(30) { (3, 5) } else { (100, 1000) };
-        let limits = Limits::new(default_limit, max_limit).unwrap_or_default();
+        let (default_limit, max_limit) = match rng.below(10) {
+            0..=2 => (3, 5),
+            3 => (0, 0), // no restriction, as Zitadel reads 0
+            _ => (100, 1000),
+        };
+        let limits = Limits::new(default_limit, max_limit);
         let snapshot = Snapshot::from_json_with(doc.to_json().as_bytes(), limits)
             .unwrap_or_else(|e| panic!("seed {seed}: generated snapshot refused: {e}"));
         for _ in 0..REQUESTS {

@@ -233,9 +233,27 @@ fn syntax_errors_name_the_place_and_position() {
 }
 
 #[test]
-fn options_are_checked() {
-    assert_eq!(Limits::new(0, 10).map_err(|e| e.to_string()), Err("options.defaultLimit: must be at least 1".into()));
-    assert_eq!(Limits::new(10, 0).map_err(|e| e.to_string()), Err("options.maxLimit: must be at least 1".into()));
+fn zero_limits_disable_the_restriction_as_zitadel_does() {
+    use identity_links::json::Value;
+    use identity_links::Query;
+    let links: String = (0..150)
+        .map(|i| format!(r#",{{"userId":"u","idpId":"i","providedUserId":"p{i}","providedUserName":""}}"#))
+        .collect();
+    let text = format!(r#"{{"version":1,"users":[{{"id":"u"}}],"idpLinks":[{}]}}"#, &links[1..]);
+    let count = |limits: Limits, request: &str| {
+        let s = Snapshot::from_json_with(text.as_bytes(), limits).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        let request = Value::parse(request.as_bytes()).unwrap_or(Value::Null);
+        s.run(Query::ListIdpLinks, &request, None, &mut out).map_err(|e| e.message())?;
+        Ok::<usize, String>(String::from_utf8_lossy(&out).matches("idpId").count())
+    };
+    assert_eq!(count(Limits::default(), r#"{"userId":"u"}"#), Ok(100), "default page of 100");
+    assert_eq!(count(Limits::new(0, 1000), r#"{"userId":"u"}"#), Ok(150), "no default limit: every row");
+    assert_eq!(count(Limits::new(100, 0), r#"{"userId":"u","query":{"limit":5000}}"#), Ok(150), "no maximum");
+    assert_eq!(
+        count(Limits::new(100, 1000), r#"{"userId":"u","query":{"limit":5000}}"#),
+        Err("Limit exceeded (QUERY-4M0fs)".into())
+    );
 }
 
 #[test]

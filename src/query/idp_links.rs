@@ -32,16 +32,21 @@ impl Snapshot {
         if !(1..=200).contains(&runes) {
             return Err(ZitadelError::InvalidArgument { message: USER_ID_LENGTH.into() });
         }
+        // Zitadel checks the maximum first, then falls back to the default; 0 disables either.
+        let max = self.limits.max_limit;
+        if max > 0 && request.limit > max {
+            return Err(ZitadelError::LIMIT_EXCEEDED);
+        }
         let limit = match request.limit {
             0 => self.limits.default_limit,
-            n if n > self.limits.max_limit => return Err(ZitadelError::LIMIT_EXCEEDED),
             n => n,
         };
+        let limit = if limit == 0 { usize::MAX } else { limit as usize };
         let user = self.strings.lookup(&request.user_id).and_then(|sym| BySym::row(&self.by_sym.user, sym));
         let links = user.map_or(&[][..], |user| range(&self.users.idp_at, &self.users.idp, user));
         let total = links.len();
         let skip = usize::try_from(request.offset).unwrap_or(usize::MAX).min(total);
-        let take = (limit as usize).min(total - skip);
+        let take = limit.min(total - skip);
         if take == 0 {
             return Ok(IdpPage::default());
         }

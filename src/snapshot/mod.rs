@@ -29,9 +29,9 @@ pub const MAX_BYTES: usize = 1 << 30;
 /// The options of `SnapshotOptions`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Page size when a request's limit is 0 or absent.
+    /// Page size when a request's limit is 0 or absent; 0: no limit.
     pub default_limit: u32,
-    /// Largest limit a request may ask for.
+    /// Largest limit a request may ask for; 0: no maximum.
     pub max_limit: u32,
     /// Largest snapshot input (JSON text or binary form) in bytes.
     pub max_bytes: usize,
@@ -44,18 +44,11 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Checked options: both at least 1.
-    pub fn new(default_limit: u32, max_limit: u32) -> Result<Limits, SnapshotError> {
-        if default_limit == 0 {
-            return Err(SnapshotError::new(
-                "options.defaultLimit",
-                SnapshotProblem::Option { why: "must be at least 1" },
-            ));
-        }
-        if max_limit == 0 {
-            return Err(SnapshotError::new("options.maxLimit", SnapshotProblem::Option { why: "must be at least 1" }));
-        }
-        Ok(Limits { default_limit, max_limit, max_bytes: MAX_BYTES })
+    /// Paging options as Zitadel's `SystemDefaults` reads them: 0 disables the restriction
+    /// (no default page size — all rows — or no maximum; `SystemDefaults.QueryLimit` in
+    /// zitadel/zitadel).
+    pub fn new(default_limit: u32, max_limit: u32) -> Limits {
+        Limits { default_limit, max_limit, max_bytes: MAX_BYTES }
     }
 
     /// Refuses an input larger than `max_bytes`, or one the memory cannot hold: the probe

@@ -157,11 +157,11 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
             Value::Null => {}
             Value::Number(text) => {
                 *slot = crate::json::number::parse_uint(text, u64::from(u32::MAX))
-                    .map_err(|_| bad(&path, "must be a whole number from 1 to 4294967295"))?
+                    .map_err(|_| bad(&path, "must be a whole number from 0 to 4294967295 (0: no restriction)"))?
                     as u32;
             }
             _ => return Err(bad(&path, "must be a number")),
         }
     }
-    Ok(Limits { max_bytes: limits.max_bytes, ..Limits::new(limits.default_limit, limits.max_limit)? })
+    Ok(Limits { max_bytes: limits.max_bytes, ..Limits::new(limits.default_limit, limits.max_limit) })
 }

@@ -78,7 +78,7 @@ pub fn limits(options: Option<&Value>) -> Result<Limits, SnapshotError> {
         _ => default,
     };
     let d = Limits::default();
-    Limits::new(get("defaultLimit", d.default_limit), get("maxLimit", d.max_limit))
+    Ok(Limits::new(get("defaultLimit", d.default_limit), get("maxLimit", d.max_limit)))
 }
 
 /// Loads a case's snapshot as the conformance README says: from its JSON text.

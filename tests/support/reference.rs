@@ -259,8 +259,10 @@ fn idp_links(
     };
     let asc = matches!(query.and_then(|q| q.get("asc")), Some(Value::Bool(true)));
     let limit = match num("limit") {
+        // Zitadel's SystemDefaults: a default of 0 means no limit at all.
+        0 if default_limit == 0 => u64::MAX,
         0 => default_limit,
-        l if l > max_limit => return zitadel_error(400, "3", "QUERY-4M0fs", "Limit exceeded"),
+        l if max_limit > 0 && l > max_limit => return zitadel_error(400, "3", "QUERY-4M0fs", "Limit exceeded"),
         l => l,
     };
     let mut links: Vec<&Value> =

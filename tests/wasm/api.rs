@@ -187,8 +187,11 @@ fn hostile_values_are_identity_errors() {
 
 #[wasm_bindgen_test]
 fn options_are_checked() {
-    let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#)).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxLimit: must be at least 1"));
+    let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":-1}"#)).err().unwrap_or(JsValue::NULL);
+    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxLimit: must be a whole number from 0 to 4294967295 (0: no restriction)"));
+    // 0 disables the maximum, as in Zitadel.
+    let open = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#)).unwrap_or_else(|_| panic!("maxLimit 0"));
+    assert!(list_idp_links(&open, &js(r#"{"userId":"u1","query":{"limit":5000}}"#), &JsValue::UNDEFINED).is_ok());
     let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxlimit":5}"#)).err().unwrap_or(JsValue::NULL);
     assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxlimit: unknown option (defaultLimit, maxLimit, maxBytes)"));
     let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#)).unwrap_or_else(|_| panic!("options"));
