@@ -159,7 +159,7 @@ impl<'a> Reader<'a> {
         self.src.get(self.pos).copied().ok_or_else(|| self.error(SyntaxProblem::UnexpectedEnd))
     }
 
-    fn expect(&mut self, byte: u8) -> Result<()> {
+    fn consume(&mut self, byte: u8) -> Result<()> {
         if self.next_byte()? != byte {
             return Err(self.error(SyntaxProblem::UnexpectedCharacter));
         }
@@ -245,7 +245,7 @@ impl<'a> Reader<'a> {
         }
         let key_start = self.pos;
         let key_end = self.scan_string()?;
-        self.expect(b':')?;
+        self.consume(b':')?;
         self.string_at(key_start, key_end).map(Some)
     }
 

@@ -133,8 +133,12 @@ mod tests {
     #[test]
     fn round_trips_compact_json() {
         let text = r#"{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\"y\u00e9\ud83d\ude00"},"e":{},"f":[]}"#;
-        let v = Value::parse(text.as_bytes()).expect("valid JSON");
-        assert_eq!(v.to_json(), "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}");
+        let v = Value::parse(text.as_bytes());
+        assert!(v.is_ok(), "valid JSON");
+        assert_eq!(
+            v.unwrap_or(Value::Null).to_json(),
+            "{\"a\":[1,-2.5e3,true,false,null],\"b\":{\"c\":\"x\\\"yé😀\"},\"e\":{},\"f\":[]}"
+        );
     }
 
     #[test]
@@ -157,9 +161,9 @@ mod tests {
     fn skip_passes_over_any_value() {
         let text = br#"{"skip":{"a":[1,{"b":[]},"]"],"c":{}},"keep":7}"#;
         let mut r = Reader::new(text);
-        r.begin_object().expect("object");
+        assert!(r.begin_object().is_ok());
         assert_eq!(r.next_key().ok().flatten(), Some("skip"));
-        r.skip().expect("skippable");
+        assert!(r.skip().is_ok());
         assert_eq!(r.next_key().ok().flatten(), Some("keep"));
         assert_eq!(r.read_number().ok(), Some("7"));
         assert_eq!(r.next_key().ok().flatten(), None);
