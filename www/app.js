@@ -1,6 +1,6 @@
 // The demo page: load a snapshot into identity-links (wasm), run the three queries from the
 // panels, and show each answer with its REST request, timing and a diagram.
-import init, { Snapshot, isIdentityError } from "/pkg/identity_links.js";
+import init, { Snapshot, isIdentityError } from "/pkg/index.js";
 import { taskDiagram, userDiagram } from "./diagram.js";
 
 const $ = (id) => document.getElementById(id);
