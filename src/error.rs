@@ -55,8 +55,9 @@ pub enum SnapshotProblem {
     Sequence { found: String },
     /// `timestamp` is not RFC 3339 (rule 5).
     Timestamp { found: String, why: TimestampProblem },
-    /// A load option out of its range.
-    Option { why: &'static str },
+    /// Refused for a reason of its own: an option out of range, text JSON cannot carry, an
+    /// input over `maxBytes` or larger than the memory left.
+    Invalid { why: &'static str },
     /// More than the format can number (2^31 strings, 4 GiB of text, 2^32 rows).
     Capacity,
     /// The binary form is truncated, corrupted or not ours.
@@ -119,7 +120,7 @@ impl fmt::Display for SnapshotError {
             SnapshotProblem::Timestamp { found, why } => {
                 write!(f, "{} is not an RFC 3339 date-time: {}", quote(found), why.describe())
             }
-            SnapshotProblem::Option { why } => f.write_str(why),
+            SnapshotProblem::Invalid { why } => f.write_str(why),
             SnapshotProblem::Capacity => {
                 f.write_str("snapshot too large for the format (2^31 strings or 4 GiB of text)")
             }

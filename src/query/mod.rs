@@ -128,3 +128,25 @@ impl Snapshot {
         Ok(String::from_utf8(out).unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_json_answers_and_reports_malformed_json_as_the_peer_would() {
+        let s = Snapshot::from_json(br#"{"version":1,"tasks":[{"id":"t","assignee":"a"}]}"#).unwrap_or_default();
+        let links = s.run_json(Query::IdentityLinks, r#"{"taskId":"t"}"#, None);
+        assert_eq!(links, Ok(r#"[{"userId":"a","groupId":null,"type":"assignee"}]"#.to_owned()));
+        let camunda = s.run_json(Query::UserGroups, "{", None).map_err(|e| (e.status(), e.body_json()));
+        assert_eq!(
+            camunda,
+            Err((400, r#"{"type":"InvalidRequestException","message":"request is not valid JSON: invalid JSON at line 1, column 2: unexpected end of input","code":null}"#.to_owned()))
+        );
+        let zitadel = s.run_json(Query::ListIdpLinks, r#"{"userId":"a"}"#, Some("[")).map_err(|e| e.message());
+        assert_eq!(
+            zitadel,
+            Err("proto: syntax error: invalid JSON at line 1, column 2: unexpected end of input".to_owned())
+        );
+    }
+}

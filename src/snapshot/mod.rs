@@ -58,10 +58,10 @@ impl Limits {
     pub fn check_input(&self, bytes: usize, path: &str) -> Result<(), SnapshotError> {
         if bytes > self.max_bytes {
             let why = "larger than the limit (options.maxBytes)";
-            return Err(SnapshotError::new(path, SnapshotProblem::Option { why }));
+            return Err(SnapshotError::new(path, SnapshotProblem::Invalid { why }));
         }
         if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
-            return Err(SnapshotError::new(path, SnapshotProblem::Option { why: "not enough memory to load it" }));
+            return Err(SnapshotError::new(path, SnapshotProblem::Invalid { why: "not enough memory to load it" }));
         }
         Ok(())
     }

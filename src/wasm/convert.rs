@@ -122,7 +122,7 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
     if options.is_undefined() || options.is_null() {
         return Ok(defaults);
     }
-    let bad = |path: &str, why: &'static str| SnapshotError::new(path, SnapshotProblem::Option { why });
+    let bad = |path: &str, why: &'static str| SnapshotError::new(path, SnapshotProblem::Invalid { why });
     let value = to_value(options, "options").map_err(|_| bad("options", "must be a plain object"))?;
     let Some(Value::Object(members)) = value else {
         return Err(bad("options", "must be an object"));
@@ -148,7 +148,7 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
             _ => {
                 return Err(SnapshotError::new(
                     format!("options.{key}"),
-                    SnapshotProblem::Option { why: "unknown option (defaultLimit, maxLimit, maxBytes)" },
+                    SnapshotProblem::Invalid { why: "unknown option (defaultLimit, maxLimit, maxBytes)" },
                 ))
             }
         };

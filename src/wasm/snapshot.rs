@@ -86,7 +86,7 @@ impl JsSnapshot {
             let s = s.map_err(|()| {
                 snapshot_error(SnapshotError::new(
                     "$",
-                    SnapshotProblem::Option { why: "the text contains a lone UTF-16 surrogate (not Unicode)" },
+                    SnapshotProblem::Invalid { why: "the text contains a lone UTF-16 surrogate (not Unicode)" },
                 ))
             })?;
             Snapshot::from_json_with(s.as_bytes(), limits)
@@ -116,7 +116,9 @@ impl JsSnapshot {
             let _ = why;
             snapshot_error(SnapshotError::new(
                 "$",
-                SnapshotProblem::Option { why: "cannot be converted to JSON (a BigInt, a cycle or a throwing toJSON)" },
+                SnapshotProblem::Invalid {
+                    why: "cannot be converted to JSON (a BigInt, a cycle or a throwing toJSON)",
+                },
             ))
         })?;
         if !text.is_string() {
