@@ -21,7 +21,9 @@ impl Target {
     /// Parses an absolute URL (`https://host/path?q`) or an origin-form target (`/path?q`).
     pub fn parse(url: &str) -> Result<Target, UrlError> {
         let without_fragment = url.split('#').next().unwrap_or("");
-        let after_scheme = match without_fragment.find("://") {
+        // A byte search: `find("://")` would bring the two-way string searcher into the module.
+        let scheme_end = without_fragment.as_bytes().windows(3).position(|w| w == b"://");
+        let after_scheme = match scheme_end {
             Some(i) => {
                 let rest = &without_fragment[i + 3..];
                 rest.find(['/', '?']).map_or("", |j| &rest[j..])

@@ -29,8 +29,8 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
 
     let n_users = raw.user_id.len();
     let n_groups = raw.group_id.len();
-    let user_order = sorted_rows(n_users, |a, b| cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b])));
-    let group_order = sorted_rows(n_groups, |a, b| {
+    let user_order = sorted_rows(n_users, &|a, b| cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b])));
+    let group_order = sorted_rows(n_groups, &|a, b| {
         let name = |g: usize| strings.get_opt(raw.group_name[g]);
         // NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
         match (name(a), name(b)) {
@@ -153,10 +153,12 @@ fn refuse_duplicate_pairs(
     }
 }
 
-/// Row numbers `0..n` sorted by `cmp` (stable).
-fn sorted_rows(n: usize, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32> {
+/// Row numbers `0..n` sorted by `cmp`, which must order rows totally (ids are unique, so an
+/// unstable sort gives the one order). One `dyn` comparator keeps a single copy of the sort's
+/// code in the wasm module for every caller.
+fn sorted_rows(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32> {
     let mut rows: Vec<u32> = (0..n as u32).collect();
-    rows.sort_by(|&a, &b| cmp(a as usize, b as usize));
+    rows.sort_unstable_by(|&a, &b| cmp(a as usize, b as usize));
     rows
 }
 
