@@ -124,133 +124,118 @@ export function install(glue) {
   }
   const nullable = (snapshot, sym) => (sym === NONE ? null : text(snapshot, sym));
 
+  // Staging, shared by the object and the JSON-text methods: whether a call can take the fast
+  // path (no context, plain values), and if so its strings written to the input buffer.
+  const trusted = (request, context) => context === undefined && request !== null && typeof request === "object";
+
+  function stageLinks(request, context) {
+    if (!trusted(request, context) || !wellFormed(request.taskId)) return false;
+    const type = request.type;
+    if (type !== undefined && type !== null && !wellFormed(type)) return false;
+    put(request.taskId, type ?? null);
+    return true;
+  }
+
+  function stageUser(request, context) {
+    if (!trusted(request, context) || !wellFormed(request.userId)) return false;
+    put(request.userId, null);
+    return true;
+  }
+
+  /** A listIdpLinks call's plain paging (whole, in-range numbers) once staged, or null. */
+  function stageIdp(request, context) {
+    if (!trusted(request, context) || !wellFormed(request.userId)) return null;
+    const query = request.query ?? {};
+    if (query === null || typeof query !== "object" || Array.isArray(query)) return null;
+    const { offset = 0, limit = 0, asc = false } = query;
+    const plain = Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
+    if (!plain) return null;
+    put(request.userId, null);
+    return { offset, limit, asc };
+  }
+
   proto.getIdentityLinks = function getIdentityLinks(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
-      const type = request.type;
-      if (type === undefined || type === null || wellFormed(type)) {
-        put(request.taskId, type ?? null);
-        const address = this.__links(firstLength, secondLength);
-        if (address !== 0) {
-          let k = start(address);
-          const links = new Array(words[k++]);
-          for (let i = 0; i < links.length; i++, k += 3) {
-            const userId = nullable(this, words[k]);
-            const groupId = nullable(this, words[k + 1]);
-            const kind = words[k + 2];
-            links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(this, kind) };
-          }
-          return links;
-        }
-      }
+    const address = stageLinks(request, context) ? this.__links(firstLength, secondLength) : 0;
+    if (address === 0) return validating.getIdentityLinks.call(this, request, context);
+    let k = start(address);
+    const links = new Array(words[k++]);
+    for (let i = 0; i < links.length; i++, k += 3) {
+      const userId = nullable(this, words[k]);
+      const groupId = nullable(this, words[k + 1]);
+      const kind = words[k + 2];
+      links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(this, kind) };
     }
-    return validating.getIdentityLinks.call(this, request, context);
+    return links;
   };
 
   proto.getUserGroups = function getUserGroups(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
-      put(request.userId, null);
-      const address = this.__groups(firstLength);
-      if (address !== 0) {
-        let k = start(address);
-        const groups = new Array(words[k++]);
-        for (let i = 0; i < groups.length; i++, k += 2) {
-          const id = text(this, words[k]);
-          groups[i] = { id, name: nullable(this, words[k + 1]) };
-        }
-        const groupUsers = new Array(words[k++]);
-        for (let i = 0; i < groupUsers.length; i++, k += 3) {
-          const firstName = nullable(this, words[k]);
-          const lastName = nullable(this, words[k + 1]);
-          const id = text(this, words[k + 2]);
-          // Java's concatenation: a null firstName prints as "null" (SEMANTICS.md G4).
-          const displayName = lastName !== null ? `${firstName} ${lastName}` : firstName ?? id;
-          groupUsers[i] = { firstName, lastName, displayName, id };
-        }
-        return { groups, groupUsers };
-      }
+    const address = stageUser(request, context) ? this.__groups(firstLength) : 0;
+    if (address === 0) return validating.getUserGroups.call(this, request, context);
+    let k = start(address);
+    const groups = new Array(words[k++]);
+    for (let i = 0; i < groups.length; i++, k += 2) {
+      const id = text(this, words[k]);
+      groups[i] = { id, name: nullable(this, words[k + 1]) };
     }
-    return validating.getUserGroups.call(this, request, context);
+    const groupUsers = new Array(words[k++]);
+    for (let i = 0; i < groupUsers.length; i++, k += 3) {
+      const firstName = nullable(this, words[k]);
+      const lastName = nullable(this, words[k + 1]);
+      const id = text(this, words[k + 2]);
+      // Java's concatenation: a null firstName prints as "null" (SEMANTICS.md G4).
+      const displayName = lastName !== null ? `${firstName} ${lastName}` : firstName ?? id;
+      groupUsers[i] = { firstName, lastName, displayName, id };
+    }
+    return { groups, groupUsers };
   };
 
   proto.listIdpLinks = function listIdpLinks(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
-      const query = request.query ?? {};
-      let address = 0;
-      if (plainQuery(query)) {
-        put(request.userId, null);
-        address = this.__idp(firstLength, query.offset ?? 0, query.limit ?? 0, query.asc ?? false);
+    const paging = stageIdp(request, context);
+    const address = paging === null ? 0 : this.__idp(firstLength, paging.offset, paging.limit, paging.asc);
+    if (address === 0) return validating.listIdpLinks.call(this, request, context);
+    let k = start(address);
+    const total = words[k++];
+    const count = words[k++];
+    const details = {};
+    if (total !== 0) details.totalResult = String(total);
+    const sequence = (this.__sequence ??= this.sequence);
+    if (sequence !== "0") details.processedSequence = sequence;
+    details.timestamp = this.__timestamp ??= this.timestamp; // may grow memory: read first
+    view();
+    const answer = { details };
+    if (count !== 0) {
+      const result = new Array(count);
+      for (let i = 0; i < count; i++, k += 3) {
+        const idpId = text(this, words[k]);
+        const userId = text(this, words[k + 1]);
+        const userName = text(this, words[k + 2]);
+        result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
       }
-      if (address !== 0) {
-        let k = start(address);
-        const total = words[k++];
-        const count = words[k++];
-        const details = {};
-        if (total !== 0) details.totalResult = String(total);
-        const sequence = (this.__sequence ??= this.sequence);
-        if (sequence !== "0") details.processedSequence = sequence;
-        details.timestamp = this.__timestamp ??= this.timestamp; // may grow memory: read first
-        view();
-        const answer = { details };
-        if (count !== 0) {
-          const result = new Array(count);
-          for (let i = 0; i < count; i++, k += 3) {
-            const idpId = text(this, words[k]);
-            const userId = text(this, words[k + 1]);
-            const userName = text(this, words[k + 2]);
-            result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
-          }
-          answer.result = result;
-        }
-        return answer;
-      }
+      answer.result = result;
     }
-    return validating.listIdpLinks.call(this, request, context);
+    return answer;
   };
-
-  /** Whether a listIdpLinks request's paging takes the fast path (whole, in-range numbers). */
-  function plainQuery(query) {
-    if (query === null || typeof query !== "object" || Array.isArray(query)) return false;
-    const { offset = 0, limit = 0, asc = false } = query;
-    return Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
-  }
 
   proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.taskId)) {
-      const type = request.type;
-      if (type === undefined || type === null || wellFormed(type)) {
-        put(request.taskId, type ?? null);
-        const address = this.__json(0, firstLength, secondLength, 0, 0, false);
-        if (address !== 0) return json(address);
-      }
-    }
-    return validatingJson.getIdentityLinksJson.call(this, request, context);
+    const address = stageLinks(request, context) ? this.__json(0, firstLength, secondLength, 0, 0, false) : 0;
+    return address !== 0 ? json(address) : validatingJson.getIdentityLinksJson.call(this, request, context);
   };
 
   proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
-      put(request.userId, null);
-      const address = this.__json(1, firstLength, NONE, 0, 0, false);
-      if (address !== 0) return json(address);
-    }
-    return validatingJson.getUserGroupsJson.call(this, request, context);
+    const address = stageUser(request, context) ? this.__json(1, firstLength, NONE, 0, 0, false) : 0;
+    return address !== 0 ? json(address) : validatingJson.getUserGroupsJson.call(this, request, context);
   };
 
   proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
     if (!usable(this)) refuse();
-    if (context === undefined && request !== null && typeof request === "object" && wellFormed(request.userId)) {
-      const query = request.query ?? {};
-      if (plainQuery(query)) {
-        put(request.userId, null);
-        const address = this.__json(2, firstLength, NONE, query.offset ?? 0, query.limit ?? 0, query.asc ?? false);
-        if (address !== 0) return json(address);
-      }
-    }
-    return validatingJson.listIdpLinksJson.call(this, request, context);
+    const paging = stageIdp(request, context);
+    const address = paging === null ? 0 : this.__json(2, firstLength, NONE, paging.offset, paging.limit, paging.asc);
+    return address !== 0 ? json(address) : validatingJson.listIdpLinksJson.call(this, request, context);
   };
 
   /** A top-level query: the method, on a usable Snapshot. */
