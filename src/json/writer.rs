@@ -52,6 +52,14 @@ pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+/// Appends the `,` that separates element `index` of an array or object from the one before.
+#[inline]
+pub fn comma(out: &mut Vec<u8>, index: usize) {
+    if index > 0 {
+        out.push(b',');
+    }
+}
+
 /// Appends an unsigned integer in decimal.
 pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];

@@ -3,7 +3,7 @@
 use super::context::{CallContext, Resource};
 use super::request::IdentityLinksRequest;
 use crate::error::CamundaError;
-use crate::json::writer::{write_opt_str, write_str};
+use crate::json::writer::{comma, write_opt_str, write_str};
 use crate::snapshot::{BySym, Snapshot, Sym, NONE};
 
 /// The type of an answered link: a stored type, or one of the two Camunda synthesizes.
@@ -98,9 +98,7 @@ impl Snapshot {
         let links = self.identity_links_answer(request, context)?;
         out.push(b'[');
         for (i, link) in links.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+            comma(out, i);
             // `{"userId":..,"groupId":..,"type":..}`: Jackson's key order with nulls written.
             out.extend_from_slice(br#"{"userId":"#);
             write_opt_str(out, self.opt_str(link.user));

@@ -3,7 +3,7 @@
 use super::context::CallContext;
 use super::request::ListIdpLinksRequest;
 use crate::error::ZitadelError;
-use crate::json::writer::{write_str, write_u64_str};
+use crate::json::writer::{comma, write_str, write_u64_str};
 use crate::snapshot::{range, BySym, Snapshot};
 
 /// protoc-gen-validate's message for a user id outside 1..=200 runes (Z2).
@@ -91,9 +91,7 @@ impl Snapshot {
         if !page.links.is_empty() {
             out.extend_from_slice(br#","result":["#);
             for (n, &link) in page.links.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
+                comma(out, n);
                 self.write_idp_link(out, link as usize);
             }
             out.push(b']');

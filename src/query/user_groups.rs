@@ -4,7 +4,7 @@ use super::context::{CallContext, Resource};
 use super::java_set::JavaHashSet;
 use super::request::UserGroupsRequest;
 use crate::error::CamundaError;
-use crate::json::writer::{write_opt_str, write_str};
+use crate::json::writer::{comma, write_opt_str, write_str};
 use crate::snapshot::{range, BySym, Snapshot};
 
 /// The answer as rows: the user's groups in G3 order, the other members in `HashSet` order.
@@ -76,9 +76,7 @@ impl Snapshot {
         let answer = self.user_groups_answer(request, context)?;
         out.extend_from_slice(br#"{"groups":["#);
         for (i, &group) in answer.groups.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+            comma(out, i);
             let get = |column: &[u32]| column.get(group as usize).and_then(|&s| self.opt_str(s));
             out.extend_from_slice(br#"{"id":"#);
             write_str(out, get(&self.groups.id).unwrap_or(""));
@@ -88,9 +86,7 @@ impl Snapshot {
         }
         out.extend_from_slice(br#"],"groupUsers":["#);
         for (i, &user) in answer.users.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+            comma(out, i);
             self.write_user_dto(out, user as usize);
         }
         out.extend_from_slice(b"]}");

@@ -6,7 +6,7 @@
 //! answers every query identically.
 
 use super::{range, Snapshot};
-use crate::json::writer::{write_opt_str, write_str};
+use crate::json::writer::{comma, write_opt_str, write_str};
 
 impl Snapshot {
     /// The canonical JSON text of the snapshot.
@@ -118,11 +118,5 @@ impl Snapshot {
             out.push(b'}');
         }
         out.push(b']');
-    }
-}
-
-fn comma(out: &mut Vec<u8>, index: usize) {
-    if index > 0 {
-        out.push(b',');
     }
 }
