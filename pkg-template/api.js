@@ -1,9 +1,11 @@
 // The public API over wasm-bindgen's glue: fast paths for the common calls, the validating
 // wasm methods for everything else.
 //
-// A trusted call (no context) with a well-formed request takes one call into wasm, which writes
-// the answer as string symbols into a buffer (src/wasm/fast.rs); the objects are built here from
-// a per-snapshot cache of JS strings, so a string crosses from wasm once, not once per answer.
+// A trusted call (no context) with a well-formed request takes a fast path: getIdentityLinks and
+// listIdpLinks read the snapshot's tables in wasm memory directly (no call into wasm: the string
+// index is probed with its own hash, computed here), getUserGroups makes one call that writes the
+// answer as string symbols (src/wasm/fast.rs). Objects and JSON text are built here from
+// per-snapshot caches of JS strings, so a string is decoded once, not once per answer.
 // Any other call — a caller context, an unusual value, a query that fails — goes to the wasm
 // methods, which validate everything and throw the exact IdentityError. Answers are identical
 // either way (the packaging tests run every conformance case through both).
@@ -11,6 +13,8 @@
 const NONE = 0xffffffff;
 const ASSIGNEE = NONE - 1;
 const OWNER = NONE - 2;
+/** `find`'s answer for a string that cannot be looked up: it is not Unicode. */
+const FOREIGN = -1;
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
 const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined || v.isWellFormed());
@@ -57,7 +61,7 @@ export function install(glue) {
   };
   let memory = null;
   // Views of wasm memory. When memory grows its buffer is replaced and these views detached
-  // (length 0): `view()` makes new ones. The answer buffer never moves while JS reads it.
+  // (length 0): `view()` makes new ones. Snapshot tables never move while the snapshot lives.
   let words = new Uint32Array(0);
   let bytes = new Uint8Array(0);
   function view() {
@@ -69,121 +73,300 @@ export function install(glue) {
     return words;
   }
 
-  // The input buffer in wasm memory, where a request's strings are written (src/wasm/fast.rs).
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  let input = 0;
-  let inputSize = 0;
-  let firstLength = 0;
-  let secondLength = 0;
 
-  /** UTF-8 of `text` at `at` (ASCII by hand, the rest by encodeInto); returns its length. */
-  function write(text, at) {
+  /** UTF-8 of `text` into `target` from `at` (ASCII by hand, the rest by encodeInto): its length. */
+  function encode(text, target, at) {
     const n = text.length;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      if (c > 0x7f) return encoder.encodeInto(text, bytes.subarray(at, at + 3 * n)).written;
-      bytes[at + i] = c;
+      if (c > 0x7f) return encoder.encodeInto(text, target.subarray(at, at + 3 * n)).written;
+      target[at + i] = c;
     }
     return n;
   }
 
-  /** Writes a request's strings (`second` may be null) for the next fast call. */
-  function put(first, second) {
-    const needed = 3 * (first.length + (second === null ? 0 : second.length));
-    if (needed > inputSize) {
-      inputSize = Math.max(needed, 1024);
+  // --- Lookups in the snapshot's own tables, without a call into wasm (src/wasm/fast.rs).
+
+  /** The snapshot's table addresses (`__layout`), as word indexes into `view()`. */
+  function layout(snapshot) {
+    const cached = snapshot.__tables;
+    if (cached !== undefined) return cached;
+    const at = (snapshot.__layout() >>> 2) + 1;
+    const w = view();
+    const word = (i) => w[at + i] >>> 2;
+    const tables = {
+      text: w[at], ends: word(1), strings: w[at + 2], slots: word(3), mask: w[at + 4] - 1,
+      taskBySym: word(5), taskSyms: w[at + 6], userBySym: word(7), userSyms: w[at + 8],
+      linksAt: word(9), linkRef: word(10), linkType: word(11), assignee: word(12), owner: word(13),
+      idpAt: word(14), idpRows: word(15), idpId: word(16), providedId: word(17), providedName: word(18),
+      defaultLimit: w[at + 19], maxLimit: w[at + 20],
+      texts: new Array(w[at + 2]), // JS strings by symbol, filled on first use
+      quoted: new Array(w[at + 2]), // their JSON.stringify forms
+    };
+    snapshot.__tables = tables;
+    return tables;
+  }
+
+  const K = 0x9e3779b1;
+  /** One step of the index's hash (`slot_hash` in src/snapshot/strings.rs): a 4-byte word. */
+  const mix = (h, word) => {
+    const m = Math.imul(h ^ word, K);
+    return (m << 15) | (m >>> 17);
+  };
+  /** The hash's murmur3 finalizer, as an unsigned 32-bit number. */
+  const finish = (h) => {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+
+  /**
+   * The symbol of `text` in the snapshot's string index, NONE, or FOREIGN (see `findUtf8`).
+   * ASCII text (UTF-8 as it is) is hashed and compared straight from its char codes; other text
+   * is encoded first.
+   */
+  function find(t, text) {
+    const n = text.length;
+    let h = Math.imul(n, K);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const word = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24);
+      if ((text.charCodeAt(i) | text.charCodeAt(i + 1) | text.charCodeAt(i + 2) | text.charCodeAt(i + 3)) > 0x7f) return findUtf8(t, text);
+      h = mix(h, word);
+    }
+    if (i < n) {
+      let word = 0;
+      for (let shift = 0; i < n; i++, shift += 8) {
+        const c = text.charCodeAt(i);
+        if (c > 0x7f) return findUtf8(t, text);
+        word |= c << shift;
+      }
+      h = mix(h, word);
+    }
+    if (t.mask < 0) return NONE;
+    const w = view();
+    for (let slot = finish(h) & t.mask; ; slot = (slot + 1) & t.mask) {
+      const sym = w[t.slots + slot];
+      if (sym === NONE) return NONE;
+      const start = sym === 0 ? 0 : w[t.ends + sym - 1];
+      if (w[t.ends + sym] - start !== n) continue;
+      const from = t.text + start;
+      let k = 0;
+      while (k < n && bytes[from + k] === text.charCodeAt(k)) k++;
+      if (k === n) return sym;
+    }
+  }
+
+  let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
+
+  /**
+   * [`find`] for text beyond ASCII: its UTF-8 hashed and compared byte by byte; FOREIGN for text
+   * with a lone surrogate, which is not Unicode (the validating path refuses it).
+   */
+  function findUtf8(t, text) {
+    if (!wellFormed(text)) return FOREIGN;
+    if (key.length < 3 * text.length) key = new Uint8Array(3 * text.length);
+    const n = encoder.encodeInto(text, key).written;
+    let h = Math.imul(n, K);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) h = mix(h, key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24));
+    if (i < n) {
+      let word = 0;
+      for (let shift = 0; i < n; i++, shift += 8) word |= key[i] << shift;
+      h = mix(h, word);
+    }
+    if (t.mask < 0) return NONE;
+    const w = view();
+    for (let slot = finish(h) & t.mask; ; slot = (slot + 1) & t.mask) {
+      const sym = w[t.slots + slot];
+      if (sym === NONE) return NONE;
+      const start = sym === 0 ? 0 : w[t.ends + sym - 1];
+      if (w[t.ends + sym] - start !== n) continue;
+      const from = t.text + start;
+      let k = 0;
+      while (k < n && bytes[from + k] === key[k]) k++;
+      if (k === n) return sym;
+    }
+  }
+
+  /** The row for `sym` in a by-symbol column of `count` entries, or NONE. */
+  const rowOf = (column, count, sym) => (sym >= 0 && sym < count ? words[column + sym] : NONE);
+
+  /** The JS string of a symbol, decoded from the string text once per snapshot. */
+  function text(t, sym) {
+    const hit = t.texts[sym];
+    if (hit !== undefined) return hit;
+    const w = view();
+    const start = sym === 0 ? 0 : w[t.ends + sym - 1];
+    return (t.texts[sym] = decoder.decode(bytes.subarray(t.text + start, t.text + w[t.ends + sym])));
+  }
+  const nullable = (t, sym) => (sym === NONE ? null : text(t, sym));
+  const quoted = (t, sym) => t.quoted[sym] ?? (t.quoted[sym] = JSON.stringify(text(t, sym)));
+  const quotedOrNull = (t, sym) => (sym === NONE ? "null" : quoted(t, sym));
+
+  // --- Staging: whether a call can take a fast path (no context, plain values), and its answer
+  // as symbols in `found` — shared by the object and the JSON-text methods.
+
+  let found = new Uint32Array(1024);
+  const room = (n) => {
+    if (found.length < n) found = new Uint32Array(Math.max(n, 2 * found.length));
+  };
+  let total = 0; // listIdpLinks: the user's links when the page is not empty (Z6)
+
+  const trusted = (request, context) => context === undefined && request !== null && typeof request === "object";
+
+  /** getIdentityLinks: the links' `(user, group, type)` symbols in `found`; their count, or -1. */
+  function stageLinks(snapshot, request, context) {
+    if (!trusted(request, context)) return -1;
+    const taskId = request.taskId;
+    const type = request.type ?? null;
+    if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return -1;
+    const t = layout(snapshot);
+    const sym = find(t, taskId);
+    const task = rowOf(t.taskBySym, t.taskSyms, sym);
+    if (task === NONE || sym === FOREIGN) return -1; // the validating path throws
+    const wanted = type === null ? NONE : find(t, type); // NONE matches no stored link
+    if (wanted === FOREIGN) return -1;
+    const w = words;
+    const from = w[t.linksAt + task];
+    const to = w[t.linksAt + task + 1];
+    room(3 * (to - from + 2));
+    let n = 0;
+    for (let k = from; k < to; k++) {
+      const kind = w[t.linkType + k];
+      if (type !== null && kind >>> 1 !== wanted) continue;
+      const id = w[t.linkRef + k];
+      found[n] = kind & 1 ? NONE : id;
+      found[n + 1] = kind & 1 ? id : NONE;
+      found[n + 2] = kind >>> 1;
+      n += 3;
+    }
+    const assignee = w[t.assignee + task];
+    if (assignee !== NONE && (type === null || type === "assignee")) {
+      found[n] = assignee;
+      found[n + 1] = NONE;
+      found[n + 2] = ASSIGNEE;
+      n += 3;
+    }
+    const owner = w[t.owner + task];
+    if (owner !== NONE && (type === null || type === "owner")) {
+      found[n] = owner;
+      found[n + 1] = NONE;
+      found[n + 2] = OWNER;
+      n += 3;
+    }
+    return n / 3;
+  }
+
+  /** listIdpLinks: the page's link rows in `found` and `total` set; their count, or -1. */
+  function stageIdp(snapshot, request, context) {
+    if (!trusted(request, context)) return -1;
+    const userId = request.userId;
+    // 1..=200 runes (Z2): shorter UTF-16 is surely within; the rest is left to the validating path.
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > 200) return -1;
+    const query = request.query ?? {};
+    if (query === null || typeof query !== "object" || Array.isArray(query)) return -1;
+    const { offset = 0, limit = 0, asc = false } = query;
+    const plain = Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
+    if (!plain) return -1;
+    const t = layout(snapshot);
+    // Zitadel checks the maximum first, then falls back to the default; 0 disables either (Z3).
+    if (t.maxLimit > 0 && limit > t.maxLimit) return -1;
+    const size = limit === 0 ? (t.defaultLimit === 0 ? Infinity : t.defaultLimit) : limit;
+    const sym = find(t, userId);
+    if (sym === FOREIGN) return -1;
+    const user = rowOf(t.userBySym, t.userSyms, sym);
+    const w = words;
+    const from = user === NONE ? 0 : w[t.idpAt + user];
+    const links = user === NONE ? 0 : w[t.idpAt + user + 1] - from;
+    const skip = Math.min(offset, links);
+    const take = Math.min(size, links - skip);
+    total = take === 0 ? 0 : links;
+    room(take);
+    // Newest first unless asc (Z5).
+    if (asc) for (let i = 0; i < take; i++) found[i] = w[t.idpRows + from + skip + i];
+    else for (let i = 0, k = from + links - skip - 1; i < take; i++, k--) found[i] = w[t.idpRows + k];
+    return take;
+  }
+
+  // The input buffer in wasm memory, where getUserGroups' user id is written (src/wasm/fast.rs).
+  let input = 0;
+  let inputSize = 0;
+
+  /** getUserGroups: the address of the answer's symbols (`__groups`), or 0. */
+  function stageUser(snapshot, request, context) {
+    if (!trusted(request, context) || !wellFormed(request.userId)) return 0;
+    const userId = request.userId;
+    layout(snapshot); // first: `__layout` answers in the same buffer as `__groups`
+    if (3 * userId.length > inputSize) {
+      inputSize = Math.max(3 * userId.length, 1024);
       input = glue.__input(inputSize);
       words = new Uint32Array(0); // the call may have grown memory
     }
     view();
-    firstLength = write(first, input);
-    secondLength = second === null ? NONE : write(second, input + firstLength);
+    const address = snapshot.__groups(encode(userId, bytes, input));
+    words = new Uint32Array(0);
+    return address;
   }
 
-  /** A JSON body answered at `address` (`[address, length]` of its UTF-8), as a string. */
-  function json(address) {
-    const k = start(address);
-    return decoder.decode(bytes.subarray(words[k], words[k] + words[k + 1]));
-  }
-
-  /** The index in `view()` of the answer's first word (after its length). */
-  const start = (address) => (view(), (address >>> 2) + 1);
-
-  /**
-   * The JS string of a symbol, cached per snapshot in a dense array (sized once, so V8 keeps
-   * fast elements; a sparse one would fall back to a dictionary).
-   */
-  function text(snapshot, sym) {
-    const cache = snapshot.__strings ?? (snapshot.__strings = new Array(snapshot.__stringCount()));
-    const hit = cache[sym];
-    if (hit !== undefined) return hit;
-    cache[sym] = snapshot.__string(sym);
-    view(); // the call may have grown wasm memory
-    return cache[sym];
-  }
-  const nullable = (snapshot, sym) => (sym === NONE ? null : text(snapshot, sym));
-
-  // Staging, shared by the object and the JSON-text methods: whether a call can take the fast
-  // path (no context, plain values), and if so its strings written to the input buffer.
-  const trusted = (request, context) => context === undefined && request !== null && typeof request === "object";
-
-  function stageLinks(request, context) {
-    if (!trusted(request, context) || !wellFormed(request.taskId)) return false;
-    const type = request.type;
-    if (type !== undefined && type !== null && !wellFormed(type)) return false;
-    put(request.taskId, type ?? null);
-    return true;
-  }
-
-  function stageUser(request, context) {
-    if (!trusted(request, context) || !wellFormed(request.userId)) return false;
-    put(request.userId, null);
-    return true;
-  }
-
-  /** A listIdpLinks call's plain paging (whole, in-range numbers) once staged, or null. */
-  function stageIdp(request, context) {
-    if (!trusted(request, context) || !wellFormed(request.userId)) return null;
-    const query = request.query ?? {};
-    if (query === null || typeof query !== "object" || Array.isArray(query)) return null;
-    const { offset = 0, limit = 0, asc = false } = query;
-    const plain = Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
-    if (!plain) return null;
-    put(request.userId, null);
-    return { offset, limit, asc };
+  /** The `details` of a listIdpLinks answer for the page staged last. */
+  function details(snapshot) {
+    const out = {};
+    if (total !== 0) out.totalResult = String(total);
+    const sequence = (snapshot.__sequence ??= snapshot.sequence);
+    if (sequence !== "0") out.processedSequence = sequence;
+    out.timestamp = snapshot.__timestamp ??= snapshot.timestamp;
+    return out;
   }
 
   proto.getIdentityLinks = function getIdentityLinks(request, context) {
     if (!usable(this)) refuse();
-    const address = stageLinks(request, context) ? this.__links(firstLength, secondLength) : 0;
-    if (address === 0) return validating.getIdentityLinks.call(this, request, context);
-    let k = start(address);
-    const links = new Array(words[k++]);
-    for (let i = 0; i < links.length; i++, k += 3) {
-      const userId = nullable(this, words[k]);
-      const groupId = nullable(this, words[k + 1]);
-      const kind = words[k + 2];
-      links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(this, kind) };
+    const n = stageLinks(this, request, context);
+    if (n < 0) return validating.getIdentityLinks.call(this, request, context);
+    const t = this.__tables;
+    const links = new Array(n);
+    for (let i = 0, k = 0; i < n; i++, k += 3) {
+      const userId = nullable(t, found[k]);
+      const groupId = nullable(t, found[k + 1]);
+      const kind = found[k + 2];
+      links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(t, kind) };
     }
     return links;
   };
 
+  proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
+    if (!usable(this)) refuse();
+    const n = stageLinks(this, request, context);
+    if (n < 0) return validatingJson.getIdentityLinksJson.call(this, request, context);
+    const t = this.__tables;
+    let out = "[";
+    for (let i = 0, k = 0; i < n; i++, k += 3) {
+      const kind = found[k + 2];
+      const type = kind === ASSIGNEE ? '"assignee"' : kind === OWNER ? '"owner"' : quoted(t, kind);
+      out += `${i === 0 ? "" : ","}{"userId":${quotedOrNull(t, found[k])},"groupId":${quotedOrNull(t, found[k + 1])},"type":${type}}`;
+    }
+    return out + "]";
+  };
+
   proto.getUserGroups = function getUserGroups(request, context) {
     if (!usable(this)) refuse();
-    const address = stageUser(request, context) ? this.__groups(firstLength) : 0;
+    const address = stageUser(this, request, context);
     if (address === 0) return validating.getUserGroups.call(this, request, context);
-    let k = start(address);
-    const groups = new Array(words[k++]);
+    const t = this.__tables;
+    const w = view();
+    let k = (address >>> 2) + 1;
+    const groups = new Array(w[k++]);
     for (let i = 0; i < groups.length; i++, k += 2) {
-      const id = text(this, words[k]);
-      groups[i] = { id, name: nullable(this, words[k + 1]) };
+      const id = text(t, w[k]);
+      groups[i] = { id, name: nullable(t, w[k + 1]) };
     }
-    const groupUsers = new Array(words[k++]);
+    const groupUsers = new Array(w[k++]);
     for (let i = 0; i < groupUsers.length; i++, k += 3) {
-      const firstName = nullable(this, words[k]);
-      const lastName = nullable(this, words[k + 1]);
-      const id = text(this, words[k + 2]);
+      const firstName = nullable(t, w[k]);
+      const lastName = nullable(t, w[k + 1]);
+      const id = text(t, w[k + 2]);
       // Java's concatenation: a null firstName prints as "null" (SEMANTICS.md G4).
       const displayName = lastName !== null ? `${firstName} ${lastName}` : firstName ?? id;
       groupUsers[i] = { firstName, lastName, displayName, id };
@@ -191,27 +374,43 @@ export function install(glue) {
     return { groups, groupUsers };
   };
 
+  proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
+    if (!usable(this)) refuse();
+    const address = stageUser(this, request, context);
+    if (address === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
+    const t = this.__tables;
+    const w = view();
+    let k = (address >>> 2) + 1;
+    let out = '{"groups":[';
+    for (let i = 0, n = w[k++]; i < n; i++, k += 2) {
+      out += `${i === 0 ? "" : ","}{"id":${quoted(t, w[k])},"name":${quotedOrNull(t, w[k + 1])}}`;
+    }
+    out += '],"groupUsers":[';
+    for (let i = 0, n = w[k++]; i < n; i++, k += 3) {
+      const [first, last, id] = [w[k], w[k + 1], w[k + 2]];
+      // JSON escaping works character by character: the escaped concatenation is the
+      // concatenation of the escaped parts (SEMANTICS.md G4: "null" for a null firstName).
+      const displayName =
+        last !== NONE ? `"${first === NONE ? "null" : quoted(t, first).slice(1, -1)} ${quoted(t, last).slice(1)}` : quoted(t, first === NONE ? id : first);
+      out += `${i === 0 ? "" : ","}{"firstName":${quotedOrNull(t, first)},"lastName":${quotedOrNull(t, last)},"displayName":${displayName},"id":${quoted(t, id)}}`;
+    }
+    return out + "]}";
+  };
+
   proto.listIdpLinks = function listIdpLinks(request, context) {
     if (!usable(this)) refuse();
-    const paging = stageIdp(request, context);
-    const address = paging === null ? 0 : this.__idp(firstLength, paging.offset, paging.limit, paging.asc);
-    if (address === 0) return validating.listIdpLinks.call(this, request, context);
-    let k = start(address);
-    const total = words[k++];
-    const count = words[k++];
-    const details = {};
-    if (total !== 0) details.totalResult = String(total);
-    const sequence = (this.__sequence ??= this.sequence);
-    if (sequence !== "0") details.processedSequence = sequence;
-    details.timestamp = this.__timestamp ??= this.timestamp; // may grow memory: read first
-    view();
-    const answer = { details };
-    if (count !== 0) {
-      const result = new Array(count);
-      for (let i = 0; i < count; i++, k += 3) {
-        const idpId = text(this, words[k]);
-        const userId = text(this, words[k + 1]);
-        const userName = text(this, words[k + 2]);
+    const n = stageIdp(this, request, context);
+    if (n < 0) return validating.listIdpLinks.call(this, request, context);
+    const t = this.__tables;
+    const w = words;
+    const answer = { details: details(this) };
+    if (n !== 0) {
+      const result = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const row = found[i];
+        const idpId = text(t, w[t.idpId + row]);
+        const userId = text(t, w[t.providedId + row]);
+        const userName = text(t, w[t.providedName + row]);
         result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
       }
       answer.result = result;
@@ -219,24 +418,33 @@ export function install(glue) {
     return answer;
   };
 
-  proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
-    if (!usable(this)) refuse();
-    const address = stageLinks(request, context) ? this.__json(0, firstLength, secondLength, 0, 0, false) : 0;
-    return address !== 0 ? json(address) : validatingJson.getIdentityLinksJson.call(this, request, context);
-  };
-
-  proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
-    if (!usable(this)) refuse();
-    const address = stageUser(request, context) ? this.__json(1, firstLength, NONE, 0, 0, false) : 0;
-    return address !== 0 ? json(address) : validatingJson.getUserGroupsJson.call(this, request, context);
-  };
-
   proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
     if (!usable(this)) refuse();
-    const paging = stageIdp(request, context);
-    const address = paging === null ? 0 : this.__json(2, firstLength, NONE, paging.offset, paging.limit, paging.asc);
-    return address !== 0 ? json(address) : validatingJson.listIdpLinksJson.call(this, request, context);
+    const n = stageIdp(this, request, context);
+    if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
+    const t = this.__tables;
+    const w = words;
+    const tail = (this.__detailsJson ??= detailsTail(this));
+    let out = total !== 0 ? `{"details":{"totalResult":"${total}",${tail}` : `{"details":{${tail}`;
+    if (n !== 0) {
+      out += ',"result":[';
+      for (let i = 0; i < n; i++) {
+        const row = found[i];
+        const name = w[t.providedName + row];
+        const userName = text(t, name) === "" ? "" : `,"userName":${quoted(t, name)}`;
+        out += `${i === 0 ? "" : ","}{"idpId":${quoted(t, w[t.idpId + row])},"userId":${quoted(t, w[t.providedId + row])}${userName}}`;
+      }
+      out += "]";
+    }
+    return out + "}";
   };
+
+  /** `"processedSequence":"…","timestamp":"…"}` of a snapshot's listIdpLinks answers (Z7). */
+  function detailsTail(snapshot) {
+    const sequence = snapshot.sequence;
+    const head = sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : "";
+    return `${head}"timestamp":${JSON.stringify(snapshot.timestamp)}}`;
+  }
 
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {

@@ -6,7 +6,7 @@
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `IDLINKS\0` |
-//! | 8 | 4 | format version (1) |
+//! | 8 | 4 | format version (2: the index hashed with [`super::strings::slot_hash`]) |
 //! | 12 | 4 | number of columns (28) |
 //! | 16 | 8 | `sequence` |
 //! | 24 | 8 | `timestamp` seconds since the epoch (signed) |
@@ -28,7 +28,7 @@ use super::{Limits, Snapshot};
 use crate::error::{SnapshotError, SnapshotProblem};
 
 const MAGIC: &[u8; 8] = b"IDLINKS\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const COLUMNS: usize = 28;
 const HEADER: usize = 40 + 4 * COLUMNS;
 

@@ -60,7 +60,7 @@ impl Strings {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut slot = hash(s.as_bytes()) as usize & mask;
+        let mut slot = slot_hash(s.as_bytes()) as usize & mask;
         loop {
             let sym = self.slots[slot];
             if sym == NONE {
@@ -79,7 +79,7 @@ impl Strings {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut slot = hash(s.as_bytes()) as usize & mask;
+        let mut slot = slot_hash(s.as_bytes()) as usize & mask;
         loop {
             let sym = self.slots[slot];
             if sym == NONE {
@@ -103,7 +103,7 @@ impl Strings {
         let mut slots = vec![NONE; size];
         let mask = size - 1;
         for sym in 0..self.ends.len() as Sym {
-            let mut slot = hash(self.get(sym).as_bytes()) as usize & mask;
+            let mut slot = slot_hash(self.get(sym).as_bytes()) as usize & mask;
             while slots[slot] != NONE {
                 slot = (slot + 1) & mask;
             }
@@ -140,9 +140,35 @@ impl Strings {
     }
 }
 
+const K32: u32 = 0x9E37_79B1;
+
+/// The hash index's hash: 32-bit, word at a time, so that the package's JS wrapper computes the
+/// same value with `Math.imul` and finds a request's string in the index without calling into
+/// wasm (`pkg-template/api.js`, `slotHash`). The length seeds it; a murmur3 finalizer spreads
+/// every input bit into the low bits the index masks with.
+pub fn slot_hash(bytes: &[u8]) -> u32 {
+    let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
+    let mut h = (bytes.len() as u32).wrapping_mul(K32);
+    let mut words = bytes.chunks_exact(4);
+    for w in &mut words {
+        h = mix(h, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 4];
+        w[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u32::from_le_bytes(w));
+    }
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85EB_CA6B);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xC2B2_AE35);
+    h ^ (h >> 16)
+}
+
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// A fast, deterministic 64-bit hash of bytes (deterministic so the index can be stored).
+/// A fast, deterministic 64-bit hash of bytes: the binary form's checksum.
 #[inline]
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut state = StreamHash::new(bytes.len());
@@ -277,6 +303,16 @@ mod tests {
                 assert_eq!(s.finish(), hash(&data[..len]), "len {len}, pieces of {split}");
             }
         }
+    }
+
+    #[test]
+    fn slot_hash_is_pinned() {
+        // The JS wrapper computes the same function (tests/js/run-package-tests.mjs checks
+        // lookups through it); these values pin it, as stored binary indexes depend on it.
+        assert_eq!(slot_hash(b""), 0);
+        assert_eq!(slot_hash(b"a"), 0xB261_CC32);
+        assert_eq!(slot_hash(b"task-0000001"), 0xA518_DD0E);
+        assert_ne!(slot_hash(b"ab"), slot_hash(b"ba"));
     }
 
     #[test]

@@ -1,27 +1,31 @@
-//! Fast paths for the package's JS wrapper (`api.js`): the same core queries, with answers
-//! written as symbols into a reusable `u32` buffer that JS reads through a view of wasm memory
-//! and turns into objects with its cache of JS strings. One call into wasm per query, no JSON
-//! text and no string decoding for strings JS has seen before.
+//! Fast paths for the package's JS wrapper (`api.js`): answers written as symbols into a
+//! reusable `u32` buffer that JS reads through a view of wasm memory and turns into objects or
+//! JSON text with its caches of JS strings. At most one call into wasm per query, and no string
+//! decoding for strings JS has seen before.
 //!
 //! Each function returns the buffer's address (its first word is the payload's length), or 0
 //! when the query fails: the wrapper then takes the validating path, which throws the exact
 //! `IdentityError`. Not part of the public API (names start with `__`).
 //!
-//! Layouts (`NONE` = 0xFFFFFFFF for null; `ASSIGNEE`/`OWNER` = NONE−1/NONE−2 as a link type):
-//! - links: `n, (user, group, type) × n`
+//! `getIdentityLinks` and `listIdpLinks` need no call at all: the wrapper reads the tables
+//! through [`JsSnapshot::layout`], hashing a request's string with the index's own
+//! [`crate::snapshot::strings::slot_hash`]. `getUserGroups` (a `java.util.HashSet`'s order) is computed
+//! here.
+//!
+//! Layouts (`NONE` = 0xFFFFFFFF for null):
 //! - groups: `g, (id, name) × g, u, (firstName, lastName, id) × u`
-//! - IdP links: `totalResult, n, (idpId, providedUserId, providedUserName) × n`
+//! - layout: addresses (bytes) of the string text, `ends`, then the count of strings; `slots`
+//!   and its length; `by_sym.task` and its length; `by_sym.user` and its length; `links_at`,
+//!   `link_ref`, `link_type`, `assignee`, `owner`, `users.idp_at`, `users.idp`, `idp.idp_id`,
+//!   `idp.provided_id`, `idp.provided_name`; then `defaultLimit`, `maxLimit`.
 
 use super::snapshot::JsSnapshot;
-use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
-use crate::query::{CallContext, LinkKind};
+use crate::query::request::UserGroupsRequest;
+use crate::query::CallContext;
 use crate::snapshot::NONE;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
-
-const ASSIGNEE: u32 = NONE - 1;
-const OWNER: u32 = NONE - 2;
 
 thread_local! {
     /// Where the wrapper writes a request's strings (UTF-8, one after another).
@@ -46,58 +50,49 @@ pub fn input(capacity: u32) -> u32 {
     })
 }
 
-/// Runs `f` with the strings of `lengths` read from the input buffer (`NONE`: absent); `None`
-/// when they do not fit or are not UTF-8 (the wrapper then takes the validating path).
-fn with_input<R>(lengths: [u32; 2], f: impl FnOnce(Option<&str>, Option<&str>) -> Option<R>) -> Option<R> {
+/// Runs `f` with the first `len` bytes of the input buffer as a string; `None` when they do not
+/// fit or are not UTF-8 (the wrapper then takes the validating path).
+fn with_input<R>(len: u32, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
     INPUT.with(|buffer| {
         let buffer = buffer.try_borrow().ok()?;
-        let mut at = 0usize;
-        let mut take = |len: u32| -> Option<Option<&str>> {
-            if len == NONE {
-                return Some(None);
-            }
-            let bytes = buffer.get(at..at + len as usize)?;
-            at += len as usize;
-            std::str::from_utf8(bytes).ok().map(Some)
-        };
-        let (a, b) = (take(lengths[0])?, take(lengths[1])?);
-        f(a, b)
+        f(std::str::from_utf8(buffer.get(..len as usize)?).ok()?)
     })
 }
 
 #[wasm_bindgen(js_class = Snapshot)]
 impl JsSnapshot {
-    /// The text of symbol `sym` (the wrapper caches it).
-    #[wasm_bindgen(js_name = __string)]
-    pub fn string(&self, sym: u32) -> String {
-        self.shared().str(sym).to_owned()
-    }
-
-    /// How many strings the snapshot holds (the wrapper sizes its cache with it).
-    #[wasm_bindgen(js_name = __stringCount)]
-    pub fn string_count(&self) -> u32 {
-        self.shared().strings.len() as u32
-    }
-
-    /// `getIdentityLinks` for a trusted call, task id and type in the input buffer.
-    #[wasm_bindgen(js_name = __links)]
-    pub fn fast_links(&self, task_len: u32, type_len: u32) -> u32 {
-        let snapshot = self.shared();
-        let links = with_input([task_len, type_len], |task_id, kind| {
-            let request = IdentityLinksRequest { task_id: Cow::Borrowed(task_id?), kind: kind.map(Cow::Borrowed) };
-            snapshot.identity_links_answer(&request, &CallContext::default()).ok()
-        });
-        let Some(links) = links else { return 0 };
+    /// Where the snapshot's tables are in wasm memory, for the wrapper's lookups without a call
+    /// into wasm (`getIdentityLinks`, `listIdpLinks`): the address of the words listed in the
+    /// module documentation. The tables never move: a snapshot is not changed after loading.
+    #[wasm_bindgen(js_name = __layout)]
+    pub fn layout(&self) -> u32 {
+        let s = self.shared();
+        let at = |c: &[u32]| c.as_ptr() as u32;
+        let (strings, t, u, l, b) = (&s.strings, &s.tasks, &s.users, &s.idp, &s.by_sym);
         self.answer(|out| {
-            out.push(links.len() as u32);
-            for link in &links {
-                let kind = match link.kind {
-                    LinkKind::Stored(sym) => sym,
-                    LinkKind::Assignee => ASSIGNEE,
-                    LinkKind::Owner => OWNER,
-                };
-                out.extend_from_slice(&[link.user, link.group, kind]);
-            }
+            out.extend_from_slice(&[
+                strings.text.as_ptr() as u32,
+                at(&strings.ends),
+                strings.len() as u32,
+                at(&strings.slots),
+                strings.slots.len() as u32,
+                at(&b.task),
+                b.task.len() as u32,
+                at(&b.user),
+                b.user.len() as u32,
+                at(&t.links_at),
+                at(&t.link_ref),
+                at(&t.link_type),
+                at(&t.assignee),
+                at(&t.owner),
+                at(&u.idp_at),
+                at(&u.idp),
+                at(&l.idp_id),
+                at(&l.provided_id),
+                at(&l.provided_name),
+                s.limits.default_limit,
+                s.limits.max_limit,
+            ]);
         })
     }
 
@@ -105,8 +100,8 @@ impl JsSnapshot {
     #[wasm_bindgen(js_name = __groups)]
     pub fn fast_groups(&self, user_len: u32) -> u32 {
         let snapshot = self.shared();
-        let answer = with_input([user_len, NONE], |user_id, _| {
-            let request = UserGroupsRequest { user_id: user_id.map(Cow::Borrowed) };
+        let answer = with_input(user_len, |user_id| {
+            let request = UserGroupsRequest { user_id: Some(Cow::Borrowed(user_id)) };
             snapshot.user_groups_answer(&request, &CallContext::default()).ok()
         });
         let Some(answer) = answer else { return 0 };
@@ -122,62 +117,5 @@ impl JsSnapshot {
                 out.extend_from_slice(&[column(&users.first, u), column(&users.last, u), column(&users.id, u)]);
             }
         })
-    }
-
-    /// `listIdpLinks` for a trusted call with whole-number paging, user id in the input buffer.
-    #[wasm_bindgen(js_name = __idp)]
-    pub fn fast_idp(&self, user_len: u32, offset: f64, limit: u32, asc: bool) -> u32 {
-        let snapshot = self.shared();
-        let page = with_input([user_len, NONE], |user_id, _| {
-            let request = ListIdpLinksRequest { user_id: Cow::Borrowed(user_id?), offset: offset as u64, limit, asc };
-            snapshot.idp_page(&request, &CallContext::default()).ok()
-        });
-        let Some(page) = page else { return 0 };
-        let column = |c: &[u32], row: u32| c.get(row as usize).copied().unwrap_or(NONE);
-        self.answer(|out| {
-            out.extend_from_slice(&[page.total.min(u64::from(u32::MAX)) as u32, page.links.len() as u32]);
-            for &l in &page.links {
-                let idp = &snapshot.idp;
-                out.extend_from_slice(&[
-                    column(&idp.idp_id, l),
-                    column(&idp.provided_id, l),
-                    column(&idp.provided_name, l),
-                ]);
-            }
-        })
-    }
-
-    /// The JSON text of a trusted query with its strings in the input buffer: the address of
-    /// `[address, length]` of the UTF-8 body, or 0 on failure. `query`: 0 links, 1 groups, 2 IdP.
-    #[wasm_bindgen(js_name = __json)]
-    pub fn fast_json(&self, query: u32, first_len: u32, second_len: u32, offset: f64, limit: u32, asc: bool) -> u32 {
-        let snapshot = self.shared();
-        let Ok(mut body) = self.out_buffer() else { return 0 };
-        body.clear();
-        let ok = with_input([first_len, second_len], |first, second| {
-            let context = CallContext::default();
-            let done = match query {
-                0 => {
-                    let request =
-                        IdentityLinksRequest { task_id: Cow::Borrowed(first?), kind: second.map(Cow::Borrowed) };
-                    snapshot.identity_links(&request, &context, &mut body).is_ok()
-                }
-                1 => {
-                    let request = UserGroupsRequest { user_id: first.map(Cow::Borrowed) };
-                    snapshot.user_groups(&request, &context, &mut body).is_ok()
-                }
-                _ => {
-                    let request =
-                        ListIdpLinksRequest { user_id: Cow::Borrowed(first?), offset: offset as u64, limit, asc };
-                    snapshot.list_idp_links(&request, &context, &mut body).is_ok()
-                }
-            };
-            done.then_some(())
-        });
-        if ok.is_none() {
-            return 0;
-        }
-        let (address, length) = (body.as_ptr() as u32, body.len() as u32);
-        self.answer(|out| out.extend_from_slice(&[address, length]))
     }
 }

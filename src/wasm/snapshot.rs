@@ -237,11 +237,6 @@ impl JsSnapshot {
         Rc::clone(&self.inner)
     }
 
-    /// The JSON answer buffer, for the fast JSON path.
-    pub(crate) fn out_buffer(&self) -> Result<std::cell::RefMut<'_, Vec<u8>>, std::cell::BorrowMutError> {
-        self.out.try_borrow_mut()
-    }
-
     /// Fills the fast paths' buffer with `write` after a length word; returns its address, or
     /// 0 if the buffer is in use (the caller then takes the validating path).
     pub(crate) fn answer(&self, write: impl FnOnce(&mut Vec<u32>)) -> u32 {

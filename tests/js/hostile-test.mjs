@@ -155,6 +155,52 @@ for (let i = 0; i < 3000; i++) {
 }
 check(`fast and validating paths agree on 9,000 odd requests (${disagreements} differ)`, disagreements === 0);
 
+// The fast paths find strings by hashing them in JS with the index's own hash: every id of a
+// snapshot of mixed scripts and lengths (1- to 4-byte UTF-8, every tail length, strings that
+// need JSON escapes), loaded from JSON and from the binary form, answers exactly as the
+// validating path does, as objects and as JSON text.
+{
+  const chars = ["a", "Z", "7", "-", "é", "ß", "€", "中", "😀", "\"", "\\", "\n", "\u2028", "\u0001", "~"];
+  const word = (i, len) => Array.from({ length: len }, (_, k) => chars[(i * 7 + k * 3 + (k * k) % 5) % chars.length]).join("");
+  const users = Array.from({ length: 300 }, (_, i) => ({ id: `${word(i, 1 + (i % 23))}#${i}`, firstName: i % 5 ? word(i + 1, 1 + (i % 7)) : null, lastName: i % 3 ? word(i + 2, 2 + (i % 4)) : null, org: `o${i % 4}` }));
+  const groups = Array.from({ length: 40 }, (_, i) => ({ id: `${word(i + 9, 1 + (i % 11))}·${i}`, name: i % 6 ? word(i, 3) : null }));
+  const memberships = users.flatMap((u, i) => [groups[i % 40], groups[(i * 7) % 40]].filter((g, k, a) => a.indexOf(g) === k).map((g) => ({ userId: u.id, groupId: g.id })));
+  const types = ["candidate", word(3, 5), "assignee", "participant"];
+  const tasks = Array.from({ length: 400 }, (_, i) => ({
+    id: `${word(i + 5, 1 + (i % 17))}/${i}`,
+    assignee: i % 3 ? users[i % 300].id : null,
+    owner: i % 4 ? null : users[(i * 11) % 300].id,
+    identityLinks: Array.from({ length: i % 6 }, (_, k) => (k % 2 ? { groupId: groups[(i + k) % 40].id, type: types[(i + k) % 4] } : { userId: users[(i * k) % 300].id, type: types[k % 4] })),
+  }));
+  const idpLinks = users.flatMap((u, i) => Array.from({ length: i % 4 }, (_, k) => ({ userId: u.id, idpId: `idp-${k}`, providedUserId: word(i + k, 4) + i, providedUserName: k === 1 ? "" : word(i, 6) })));
+  const json = JSON.stringify({ version: 1, sequence: "7", timestamp: "2025-01-02T03:04:05Z", users, groups, memberships, tasks, idpLinks });
+  const fromJson = Snapshot.fromJson(json, { defaultLimit: 2, maxLimit: 3 });
+  const fromBytes = Snapshot.fromBytes(fromJson.toBytes(), { defaultLimit: 2, maxLimit: 3 });
+  let compared = 0;
+  let differ = 0;
+  const same = (snapshot, q, request) => {
+    compared++;
+    const validated = outcome(() => snapshot[q](request, {}));
+    const ok = outcome(() => snapshot[q](request)) === validated && outcome(() => snapshot[`${q}Json`](request)) === outcome(() => JSON.stringify(snapshot[q](request, {})));
+    if (!ok && differ++ < 3) failures.push(`fast path differs: ${q} ${JSON.stringify(request)}`);
+  };
+  for (const snapshot of [fromJson, fromBytes]) {
+    for (const t of tasks) for (const type of [undefined, ...types, "absent", t.id]) same(snapshot, "getIdentityLinks", { taskId: t.id, type });
+    for (const u of users) {
+      same(snapshot, "getUserGroups", { userId: u.id });
+      for (const query of [undefined, {}, { limit: 1 }, { limit: 3, asc: true }, { offset: 1, asc: true }, { offset: 2 }, { limit: 4 }]) same(snapshot, "listIdpLinks", { userId: u.id, query });
+    }
+    for (const id of ["", "absent", "a", "é", "😀", "\ud83d", users[0].id.slice(0, -1)]) {
+      same(snapshot, "getIdentityLinks", { taskId: id });
+      same(snapshot, "listIdpLinks", { userId: id });
+    }
+  }
+  check(`fast paths agree with the validating path on ${compared} lookups of mixed-script ids (${differ} differ)`, differ === 0 && compared > 8000);
+  check("the fast paths found the ids (answers are not all empty)", fromJson.listIdpLinks({ userId: users[3].id }).result?.length === 2 && fromBytes.listIdpLinksJson({ userId: users[3].id }).includes("totalResult") && fromBytes.getIdentityLinks({ taskId: tasks[5].id }).length === 6);
+  fromJson.free();
+  fromBytes.free();
+}
+
 // --- Resources ----------------------------------------------------------------------------
 const memory = () => glue.__memory().buffer.byteLength;
 const small = readFileSync(join(root, "www/sample-snapshot.json"));
