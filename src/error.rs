@@ -363,7 +363,7 @@ impl QueryError {
     pub fn body_json(&self) -> String {
         let mut out = Vec::new();
         self.write_body(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        crate::json::writer::text(&out).to_owned()
     }
 }
 

@@ -25,8 +25,9 @@ impl Target {
         let scheme_end = without_fragment.as_bytes().windows(3).position(|w| w == b"://");
         let after_scheme = match scheme_end {
             Some(i) => {
-                let rest = &without_fragment[i + 3..];
-                rest.find(['/', '?']).map_or("", |j| &rest[j..])
+                // `get`, not indexing: indexing `str` brings its char-boundary panic into the module.
+                let rest = without_fragment.get(i + 3..).unwrap_or("");
+                rest.find(['/', '?']).and_then(|j| rest.get(j..)).unwrap_or("")
             }
             None => without_fragment,
         };

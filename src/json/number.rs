@@ -18,30 +18,31 @@ pub enum UintProblem {
 }
 
 /// Parses JSON number text (`12`, `1.0`, `1e3`) whose value is a whole number in `0..=max`.
+/// (Byte slices throughout: slicing `str` would bring its char-boundary panic into the module.)
 pub fn parse_uint(text: &str, max: u64) -> Result<u64, UintProblem> {
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, text),
+    let text = text.as_bytes();
+    let (negative, rest) = match text.split_first() {
+        Some((b'-', r)) => (true, r),
+        _ => (false, text),
     };
-    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+    let (mantissa, exponent) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
         Some(i) => (&rest[..i], parse_exponent(&rest[i + 1..])?),
         None => (rest, 0),
     };
-    let (int_part, frac_part) = match mantissa.find('.') {
+    let (int_part, frac_part): (&[u8], &[u8]) = match mantissa.iter().position(|&b| b == b'.') {
         Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-        None => (mantissa, ""),
+        None => (mantissa, &[]),
     };
     let valid = !int_part.is_empty()
-        && int_part.bytes().all(|b| b.is_ascii_digit())
-        && frac_part.bytes().all(|b| b.is_ascii_digit())
+        && int_part.iter().all(u8::is_ascii_digit)
+        && frac_part.iter().all(u8::is_ascii_digit)
         && (mantissa.len() == int_part.len() || !frac_part.is_empty());
     if !valid {
         return Err(UintProblem::NotANumber);
     }
     // All the digits, and the power of ten that scales them.
-    let digits = int_part.bytes().chain(frac_part.bytes());
     let scale = exponent - frac_part.len() as i64;
-    let all: Vec<u8> = digits.collect();
+    let all: Vec<u8> = int_part.iter().chain(frac_part).copied().collect();
     let significant = match all.iter().position(|&d| d != b'0') {
         Some(i) => &all[i..],
         None => return Ok(0),
@@ -74,14 +75,17 @@ pub fn parse_uint(text: &str, max: u64) -> Result<u64, UintProblem> {
     Ok(value)
 }
 
-fn parse_exponent(text: &str) -> Result<i64, UintProblem> {
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_exponent(text: &[u8]) -> Result<i64, UintProblem> {
+    let (sign, digits) = match text.split_first() {
+        Some((&s @ (b'+' | b'-'), rest)) => (s, rest),
+        _ => (b'+', text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err(UintProblem::NotANumber);
     }
     // Exponents beyond a few hundred only make zero or overflow; clamp to keep loops short.
-    let magnitude: i64 = digits.parse::<i64>().unwrap_or(i64::MAX).min(1000);
-    Ok(if text.starts_with('-') { -magnitude } else { magnitude })
+    let magnitude = digits.iter().fold(0i64, |m, &d| (m * 10 + i64::from(d - b'0')).min(1000));
+    Ok(if sign == b'-' { -magnitude } else { magnitude })
 }
 
 /// Parses a string of decimal digits only (`"267831"`), as a uint64 in a JSON string.
@@ -121,6 +125,10 @@ mod tests {
         assert_eq!(parse_uint("1e-1", u64::MAX), Err(UintProblem::Fractional));
         assert_eq!(parse_uint("18446744073709551616", u64::MAX), Err(UintProblem::TooLarge));
         assert_eq!(parse_uint("1e400", u64::MAX), Err(UintProblem::TooLarge));
+        assert_eq!(parse_uint("1e99999999999999999999", u64::MAX), Err(UintProblem::TooLarge));
+        assert_eq!(parse_uint("5e-99999999999999999999", u64::MAX), Err(UintProblem::Fractional));
+        assert_eq!(parse_uint("0e+5", u64::MAX), Ok(0));
+        assert_eq!(parse_uint("1e", u64::MAX), Err(UintProblem::NotANumber));
         assert_eq!(parse_uint("4294967296", u32::MAX as u64), Err(UintProblem::TooLarge));
         assert_eq!(parse_uint("NaN", u64::MAX), Err(UintProblem::NotANumber));
         assert_eq!(parse_uint("1.", u64::MAX), Err(UintProblem::NotANumber));

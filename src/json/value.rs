@@ -121,7 +121,7 @@ impl Value {
     pub fn to_json(&self) -> String {
         let mut out = Vec::new();
         self.write_json(&mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        super::writer::text(&out).to_owned()
     }
 }
 

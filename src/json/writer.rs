@@ -5,6 +5,12 @@
 //! `JSON.stringify` escapes them: `"` and `\` with a backslash, `\b \f \n \r \t` by name, other
 //! control characters as `\u00xx` in lowercase hex, and everything else as it is.
 
+/// The text of bytes this module wrote: UTF-8 by construction, since only `&str` and ASCII
+/// enter them. Checked all the same (empty if ever not), without the lossy decoder's code.
+pub fn text(out: &[u8]) -> &str {
+    std::str::from_utf8(out).unwrap_or_default()
+}
+
 /// Appends `s` as a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');

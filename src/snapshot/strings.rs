@@ -254,7 +254,7 @@ pub fn cmp_utf16(a: &str, b: &str) -> std::cmp::Ordering {
                 start -= 1;
             }
             let units = |s: &str| {
-                s[start..].chars().next().map(|c| {
+                s.get(start..).and_then(|rest| rest.chars().next()).map(|c| {
                     let mut buf = [0u16; 2];
                     let n = c.encode_utf16(&mut buf).len();
                     (buf, n)

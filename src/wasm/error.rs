@@ -37,7 +37,7 @@ pub fn usage_error(message: &str) -> JsValue {
     body.push(b'}');
     let e = js_sys::Error::new(message);
     e.set_name("IdentityError");
-    let body = js_sys::JSON::parse(&String::from_utf8_lossy(&body)).unwrap_or(JsValue::NULL);
+    let body = js_sys::JSON::parse(crate::json::writer::text(&body)).unwrap_or(JsValue::NULL);
     let _ = js_sys::Reflect::set(&e, &JsValue::from_str("status"), &JsValue::from(400));
     let _ = js_sys::Reflect::set(&e, &JsValue::from_str("body"), &body);
     e.into()

@@ -55,8 +55,8 @@ fn to_js_response(response: &Response) -> Result<JsValue, JsValue> {
     let init = Object::new();
     Reflect::set(&init, &"status".into(), &response.status.into())?;
     Reflect::set(&init, &"headers".into(), &headers)?;
-    let text = String::from_utf8_lossy(&response.body);
-    Reflect::construct(&constructor, &Array::of2(&JsValue::from_str(&text), &init))
+    let text = crate::json::writer::text(&response.body);
+    Reflect::construct(&constructor, &Array::of2(&JsValue::from_str(text), &init))
 }
 
 fn invalid(message: String) -> JsValue {

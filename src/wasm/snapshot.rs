@@ -264,7 +264,7 @@ impl JsSnapshot {
         let mut out = self.out.try_borrow_mut().map_err(|_| bad_request(query, "re-entrant call".into()))?;
         out.clear();
         self.inner.run(query, &request, context.as_ref(), &mut out).map_err(|e| identity_error(&e))?;
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        Ok(crate::json::writer::text(&out).to_owned())
     }
 
     /// Runs a query and returns the answer as JS objects.
