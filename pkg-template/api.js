@@ -145,18 +145,7 @@ export function install(glue) {
       }
       h = mix(h, word);
     }
-    if (t.mask < 0) return NONE;
-    const w = view();
-    for (let slot = finish(h) & t.mask; ; slot = (slot + 1) & t.mask) {
-      const sym = w[t.slots + slot];
-      if (sym === NONE) return NONE;
-      const start = sym === 0 ? 0 : w[t.ends + sym - 1];
-      if (w[t.ends + sym] - start !== n) continue;
-      const from = t.text + start;
-      let k = 0;
-      while (k < n && bytes[from + k] === text.charCodeAt(k)) k++;
-      if (k === n) return sym;
-    }
+    return probe(t, finish(h), n, text);
   }
 
   let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
@@ -177,18 +166,34 @@ export function install(glue) {
       for (let shift = 0; i < n; i++, shift += 8) word |= key[i] << shift;
       h = mix(h, word);
     }
+    return probe(t, finish(h), n, null);
+  }
+
+  /**
+   * The symbol whose text is the `n` bytes hashed to `hash`, or NONE: linear probing from the
+   * hash's slot to an empty one. The bytes are `ascii`'s char codes, or `key` when it is null.
+   */
+  function probe(t, hash, n, ascii) {
     if (t.mask < 0) return NONE;
     const w = view();
-    for (let slot = finish(h) & t.mask; ; slot = (slot + 1) & t.mask) {
+    for (let slot = hash & t.mask; ; slot = (slot + 1) & t.mask) {
       const sym = w[t.slots + slot];
       if (sym === NONE) return NONE;
       const start = sym === 0 ? 0 : w[t.ends + sym - 1];
-      if (w[t.ends + sym] - start !== n) continue;
-      const from = t.text + start;
-      let k = 0;
-      while (k < n && bytes[from + k] === key[k]) k++;
-      if (k === n) return sym;
+      if (w[t.ends + sym] - start === n && (ascii === null ? holdsKey(t.text + start, n) : holdsAscii(t.text + start, ascii))) return sym;
     }
+  }
+
+  /** Whether wasm memory at `from` holds the ASCII string `text`. */
+  function holdsAscii(from, text) {
+    for (let k = 0; k < text.length; k++) if (bytes[from + k] !== text.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** Whether wasm memory at `from` holds `key[0..n]`. */
+  function holdsKey(from, n) {
+    for (let k = 0; k < n; k++) if (bytes[from + k] !== key[k]) return false;
+    return true;
   }
 
   /** The row for `sym` in a by-symbol column of `count` entries, or NONE. */
@@ -217,47 +222,55 @@ export function install(glue) {
 
   const trusted = (request, context) => context === undefined && request !== null && typeof request === "object";
 
-  /** getIdentityLinks: the links' `(user, group, type)` symbols in `found`; their count, or -1. */
-  function stageLinks(snapshot, request, context) {
-    if (!trusted(request, context)) return -1;
+  /**
+   * getIdentityLinks on the fast path: the answer as objects, or as JSON text when `json`;
+   * undefined when the call is not for the fast path (the validating path answers or throws).
+   * Stored links in snapshot order, then the assignee, then the owner, each kept only if its
+   * type equals the filter (SEMANTICS.md C3, C4).
+   */
+  function answerLinks(snapshot, request, context, json) {
+    if (!trusted(request, context)) return undefined;
     const taskId = request.taskId;
     const type = request.type ?? null;
-    if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return -1;
+    if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return undefined;
     const t = layout(snapshot);
     const sym = find(t, taskId);
     const task = rowOf(t.taskBySym, t.taskSyms, sym);
-    if (task === NONE || sym === FOREIGN) return -1; // the validating path throws
+    if (task === NONE || sym === FOREIGN) return undefined; // unknown task: the validating path throws
     const wanted = type === null ? NONE : find(t, type); // NONE matches no stored link
-    if (wanted === FOREIGN) return -1;
-    const w = words;
-    const from = w[t.linksAt + task];
-    const to = w[t.linksAt + task + 1];
-    room(3 * (to - from + 2));
-    let n = 0;
-    for (let k = from; k < to; k++) {
+    if (wanted === FOREIGN) return undefined;
+    const w = view();
+    const links = json ? null : [];
+    let out = "[";
+    const add = (user, group, kind) => {
+      if (json) out += linkJson(t, user, group, kind, out.length === 1);
+      else links.push(linkObject(t, user, group, kind));
+    };
+    for (let k = w[t.linksAt + task], to = w[t.linksAt + task + 1]; k < to; k++) {
       const kind = w[t.linkType + k];
       if (type !== null && kind >>> 1 !== wanted) continue;
       const id = w[t.linkRef + k];
-      found[n] = kind & 1 ? NONE : id;
-      found[n + 1] = kind & 1 ? id : NONE;
-      found[n + 2] = kind >>> 1;
-      n += 3;
+      if (kind & 1) add(NONE, id, kind >>> 1);
+      else add(id, NONE, kind >>> 1);
     }
     const assignee = w[t.assignee + task];
-    if (assignee !== NONE && (type === null || type === "assignee")) {
-      found[n] = assignee;
-      found[n + 1] = NONE;
-      found[n + 2] = ASSIGNEE;
-      n += 3;
-    }
+    if (assignee !== NONE && (type === null || type === "assignee")) add(assignee, NONE, ASSIGNEE);
     const owner = w[t.owner + task];
-    if (owner !== NONE && (type === null || type === "owner")) {
-      found[n] = owner;
-      found[n + 1] = NONE;
-      found[n + 2] = OWNER;
-      n += 3;
-    }
-    return n / 3;
+    if (owner !== NONE && (type === null || type === "owner")) add(owner, NONE, OWNER);
+    return json ? `${out}]` : links;
+  }
+
+  /** One link of getIdentityLinks' answer, from its symbols. */
+  const linkObject = (t, user, group, kind) => ({
+    userId: nullable(t, user),
+    groupId: nullable(t, group),
+    type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(t, kind),
+  });
+
+  /** The same link as JSON text (Jackson's key order, nulls written), after a comma unless first. */
+  function linkJson(t, user, group, kind, first) {
+    const type = kind === ASSIGNEE ? '"assignee"' : kind === OWNER ? '"owner"' : quoted(t, kind);
+    return `${first ? "" : ","}{"userId":${quotedOrNull(t, user)},"groupId":${quotedOrNull(t, group)},"type":${type}}`;
   }
 
   /** listIdpLinks: the page's link rows in `found` and `total` set; their count, or -1. */
@@ -278,7 +291,7 @@ export function install(glue) {
     const sym = find(t, userId);
     if (sym === FOREIGN) return -1;
     const user = rowOf(t.userBySym, t.userSyms, sym);
-    const w = words;
+    const w = view();
     const from = user === NONE ? 0 : w[t.idpAt + user];
     const links = user === NONE ? 0 : w[t.idpAt + user + 1] - from;
     const skip = Math.min(offset, links);
@@ -323,31 +336,12 @@ export function install(glue) {
 
   proto.getIdentityLinks = function getIdentityLinks(request, context) {
     if (!usable(this)) refuse();
-    const n = stageLinks(this, request, context);
-    if (n < 0) return validating.getIdentityLinks.call(this, request, context);
-    const t = this.__tables;
-    const links = new Array(n);
-    for (let i = 0, k = 0; i < n; i++, k += 3) {
-      const userId = nullable(t, found[k]);
-      const groupId = nullable(t, found[k + 1]);
-      const kind = found[k + 2];
-      links[i] = { userId, groupId, type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(t, kind) };
-    }
-    return links;
+    return answerLinks(this, request, context, false) ?? validating.getIdentityLinks.call(this, request, context);
   };
 
   proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
     if (!usable(this)) refuse();
-    const n = stageLinks(this, request, context);
-    if (n < 0) return validatingJson.getIdentityLinksJson.call(this, request, context);
-    const t = this.__tables;
-    let out = "[";
-    for (let i = 0, k = 0; i < n; i++, k += 3) {
-      const kind = found[k + 2];
-      const type = kind === ASSIGNEE ? '"assignee"' : kind === OWNER ? '"owner"' : quoted(t, kind);
-      out += `${i === 0 ? "" : ","}{"userId":${quotedOrNull(t, found[k])},"groupId":${quotedOrNull(t, found[k + 1])},"type":${type}}`;
-    }
-    return out + "]";
+    return answerLinks(this, request, context, true) ?? validatingJson.getIdentityLinksJson.call(this, request, context);
   };
 
   proto.getUserGroups = function getUserGroups(request, context) {
@@ -402,8 +396,8 @@ export function install(glue) {
     const n = stageIdp(this, request, context);
     if (n < 0) return validating.listIdpLinks.call(this, request, context);
     const t = this.__tables;
-    const w = words;
-    const answer = { details: details(this) };
+    const answer = { details: details(this) }; // first: its getters may grow memory
+    const w = view();
     if (n !== 0) {
       const result = new Array(n);
       for (let i = 0; i < n; i++) {
@@ -423,8 +417,8 @@ export function install(glue) {
     const n = stageIdp(this, request, context);
     if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
     const t = this.__tables;
-    const w = words;
-    const tail = (this.__detailsJson ??= detailsTail(this));
+    const tail = (this.__detailsJson ??= detailsTail(this)); // first: its getters may grow memory
+    const w = view();
     let out = total !== 0 ? `{"details":{"totalResult":"${total}",${tail}` : `{"details":{${tail}`;
     if (n !== 0) {
       out += ',"result":[';
@@ -445,6 +439,84 @@ export function install(glue) {
     const head = sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : "";
     return `${head}"timestamp":${JSON.stringify(snapshot.timestamp)}}`;
   }
+
+  // --- fromJson through a throwaway instance (src/wasm/scratch.rs): the text is loaded in a
+  // fresh instance of the compiled module and comes back as the binary form, which this instance
+  // reads with fromBytes — so the input's copy and the loader's working memory never enter the
+  // long-lived memory, which wasm cannot shrink. Answers are identical (fromBytes(toBytes())
+  // answers every query identically); any refusal, or a runtime that cannot make the instance,
+  // takes the direct path, which throws the exact IdentityError.
+  const direct = Snapshot.fromJson;
+  let stubs = null; // imports for a throwaway instance: it never calls them
+  // The last throwaway instance, weakly held: reused while the garbage collector has not taken it
+  // (its memory is already paged in), never kept alive for it.
+  let spare = null;
+
+  /** Import functions that throw, one for each import of `compiled`; null if it imports more. */
+  function stubImports(compiled) {
+    const imports = {};
+    for (const { module: from, name, kind } of WebAssembly.Module.imports(compiled)) {
+      if (kind !== "function") return null;
+      (imports[from] ??= {})[name] = () => {
+        throw new Error("identity-links: a throwaway instance called into JS");
+      };
+    }
+    return imports;
+  }
+
+  /** The binary form of JSON `text` loaded in a throwaway instance (a view of its memory), or null. */
+  function loadElsewhere(text, maxBytes) {
+    const compiled = glue.__module?.();
+    if (compiled === undefined || typeof WebAssembly !== "object") return null;
+    stubs ??= stubImports(compiled) ?? false;
+    if (stubs === false) return null;
+    try {
+      const scratch = spare?.deref() ?? new WebAssembly.Instance(compiled, stubs).exports;
+      spare = typeof WeakRef === "function" ? new WeakRef(scratch) : null;
+      // UTF-8 is at most 3 bytes a UTF-16 unit; JSON is mostly ASCII: try an eighth more first.
+      let length = typeof text === "string" ? text.length + (text.length >>> 3) : text.length;
+      let at = scratch.__input(length) >>> 0;
+      if (typeof text === "string") {
+        let done = encoder.encodeInto(text, new Uint8Array(scratch.memory.buffer, at, length));
+        if (done.read < text.length) {
+          at = scratch.__input(3 * text.length) >>> 0;
+          done = encoder.encodeInto(text, new Uint8Array(scratch.memory.buffer, at, 3 * text.length));
+        }
+        length = done.written;
+      } else {
+        new Uint8Array(scratch.memory.buffer, at, length).set(text);
+      }
+      const address = scratch.__jsonToBytes(length, maxBytes) >>> 2;
+      if (address === 0) return null;
+      const [from, size] = new Uint32Array(scratch.memory.buffer, address * 4, 2);
+      return new Uint8Array(scratch.memory.buffer, from, size); // fromBytes copies it piece by piece
+    } catch {
+      return null; // no memory for a second instance, or a runtime that refuses one
+    }
+  }
+
+  Snapshot.fromJson = function fromJson(text, options) {
+    const wellFormedText = wellFormed(text) && text.isWellFormed !== undefined;
+    if (!wellFormedText && !(text instanceof Uint8Array)) return direct(text, options);
+    direct('{"version":1}', options).free(); // options refused exactly as the direct path refuses them
+    const maxBytes = options?.maxBytes ?? 1 << 30;
+    const bytes = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
+    if (bytes === null) return direct(text, options);
+    return Snapshot.fromBytes(bytes, { defaultLimit: options?.defaultLimit, maxLimit: options?.maxLimit, maxBytes: 0xffffffff });
+  };
+
+  // fromObject is JSON.stringify, then fromJson: the same way round. What JSON cannot hold goes
+  // to the direct path, which refuses it with its exact IdentityError.
+  const directObject = Snapshot.fromObject;
+  Snapshot.fromObject = function fromObject(data, options) {
+    let text;
+    try {
+      text = JSON.stringify(data);
+    } catch {
+      return directObject(data, options);
+    }
+    return typeof text === "string" ? Snapshot.fromJson(text, options) : directObject(data, options);
+  };
 
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {

@@ -23,6 +23,15 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
   "$opt" -Oz --converge --strip-producers "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
 done
 
+# The compiled module, for fromJson's throwaway instances (src/wasm/scratch.rs): both glues keep
+# it in a variable named wasmModule; fail loudly if a wasm-bindgen update renames it.
+grep -q '^let wasmModule' "$stage/identity_links.js" && grep -q '^const wasmModule' "$stage/node/identity_links.js" || {
+  echo "build: wasm-bindgen's glue no longer names its module wasmModule (see scripts/build.sh)" >&2
+  exit 1
+}
+printf '\n/** The compiled module (after init), for throwaway instances. */\nexport function __module() { return wasmModule; }\n' >> "$stage/identity_links.js"
+printf '\n/** The compiled module, for throwaway instances. */\nexports.__module = () => wasmModule;\n' >> "$stage/node/identity_links.js"
+
 cp -R pkg-template/. "$stage/"
 # The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
 node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"

@@ -50,13 +50,15 @@ pub fn input(capacity: u32) -> u32 {
     })
 }
 
-/// Runs `f` with the first `len` bytes of the input buffer as a string; `None` when they do not
-/// fit or are not UTF-8 (the wrapper then takes the validating path).
+/// Runs `f` with the first `len` bytes of the input buffer; `None` when they do not fit.
+pub(super) fn with_input_bytes<R>(len: u32, f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
+    INPUT.with(|buffer| f(buffer.try_borrow().ok()?.get(..len as usize)?))
+}
+
+/// [`with_input_bytes`] as a string; `None` when not UTF-8 (the wrapper then takes the
+/// validating path).
 fn with_input<R>(len: u32, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
-    INPUT.with(|buffer| {
-        let buffer = buffer.try_borrow().ok()?;
-        f(std::str::from_utf8(buffer.get(..len as usize)?).ok()?)
-    })
+    with_input_bytes(len, |bytes| f(std::str::from_utf8(bytes).ok()?))
 }
 
 #[wasm_bindgen(js_class = Snapshot)]

@@ -5,6 +5,7 @@ mod convert;
 mod error;
 mod fast;
 mod http;
+mod scratch;
 mod snapshot;
 
 pub use error::is_identity_error;

@@ -111,9 +111,7 @@ impl JsSnapshot {
     /// As `fromJson`; values JSON cannot hold (BigInt, cycles) are refused too.
     #[wasm_bindgen(js_name = fromObject)]
     pub fn from_object(data: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
-        let text = js_sys::JSON::stringify(data).map_err(|e| {
-            let why = js_sys::Error::from(e).message().as_string().unwrap_or_default();
-            let _ = why;
+        let text = js_sys::JSON::stringify(data).map_err(|_| {
             snapshot_error(SnapshotError::new(
                 "$",
                 SnapshotProblem::Invalid {
