@@ -211,8 +211,8 @@ export function install(glue) {
   const quoted = (t, sym) => t.quoted[sym] ?? (t.quoted[sym] = JSON.stringify(text(t, sym)));
   const quotedOrNull = (t, sym) => (sym === NONE ? "null" : quoted(t, sym));
 
-  // --- Staging: whether a call can take a fast path (no context, plain values), and its answer
-  // as symbols in `found` — shared by the object and the JSON-text methods.
+  // --- The fast paths: whether a call can take one (no context, plain values), and its answer.
+  // listIdpLinks stages its page's rows in `found`, shared by the object and JSON-text methods.
 
   let found = new Uint32Array(1024);
   const room = (n) => {
