@@ -106,6 +106,10 @@ impl fmt::Display for SyntaxError {
 /// `begin_*`/`next_*` or [`Reader::skip`].
 pub struct Reader<'a> {
     src: &'a [u8],
+    /// `src` as text, when all of it is UTF-8 (checked once, word at a time): strings are then
+    /// sliced from it without validating each one again. Otherwise each string is validated,
+    /// so that the error names the string that is not UTF-8.
+    text: Option<&'a str>,
     pos: usize,
     depth: u32,
     /// Bit `d` is set when the container open at depth `d + 1` is an object.
@@ -123,7 +127,8 @@ impl<'a> Reader<'a> {
     /// A reader over `src`, skipping a leading UTF-8 byte-order mark.
     pub fn new(src: &'a [u8]) -> Self {
         let pos = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        Reader { src, pos, depth: 0, objects: 0, fresh: false, scratch_valid: false, scratch: Vec::new() }
+        let text = std::str::from_utf8(src).ok();
+        Reader { src, text, pos, depth: 0, objects: 0, fresh: false, scratch_valid: false, scratch: Vec::new() }
     }
 
     /// Byte offset of the next unread character.
@@ -406,9 +411,12 @@ impl<'a> Reader<'a> {
             }
         }
         if !escaped {
-            // Validate UTF-8 for the borrowed slice now, so string_at cannot fail later.
-            if let Err(e) = std::str::from_utf8(&src[start..i]) {
-                return Err(self.error_at(start + e.valid_up_to(), SyntaxProblem::InvalidUtf8));
+            // Validate UTF-8 for the borrowed slice now (unless all the input is known to be), so
+            // string_at cannot fail later.
+            if self.text.is_none() {
+                if let Err(e) = std::str::from_utf8(&src[start..i]) {
+                    return Err(self.error_at(start + e.valid_up_to(), SyntaxProblem::InvalidUtf8));
+                }
             }
             self.scratch_valid = false;
         } else {
@@ -475,6 +483,12 @@ impl<'a> Reader<'a> {
 
     /// The text of the string just scanned, whose quotes were at `start` and `end`.
     fn string_at(&self, start: usize, end: usize) -> Result<&str> {
+        if !self.scratch_valid {
+            // Quotes are ASCII, so the slice of valid text between them is text.
+            if let Some(text) = self.text.and_then(|t| t.get(start + 1..end)) {
+                return Ok(text);
+            }
+        }
         let bytes: &[u8] =
             if self.scratch_valid { &self.scratch } else { self.src.get(start + 1..end).unwrap_or_default() };
         std::str::from_utf8(bytes).map_err(|_| self.error_at(start, SyntaxProblem::InvalidUtf8))
