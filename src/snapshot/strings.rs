@@ -48,6 +48,18 @@ impl Strings {
         self.text.get(start..end).unwrap_or("")
     }
 
+    /// The bytes of symbol `sym` (what lookups compare: no char-boundary checks).
+    #[inline]
+    fn bytes_of(&self, sym: Sym) -> &[u8] {
+        let i = sym as usize;
+        let end = self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        self.text.as_bytes().get(start..end).unwrap_or_default()
+    }
+
     /// The text of an optional symbol.
     #[inline]
     pub fn get_opt(&self, sym: Sym) -> Option<&str> {
@@ -66,7 +78,7 @@ impl Strings {
             if sym == NONE {
                 return None;
             }
-            if self.get(sym) == s {
+            if self.bytes_of(sym) == s.as_bytes() {
                 return Some(sym);
             }
             slot = (slot + 1) & mask;
@@ -85,7 +97,7 @@ impl Strings {
             if sym == NONE {
                 break;
             }
-            if self.get(sym) == s {
+            if self.bytes_of(sym) == s.as_bytes() {
                 return Ok(sym);
             }
             slot = (slot + 1) & mask;
@@ -149,15 +161,18 @@ const K32: u32 = 0x9E37_79B1;
 pub fn slot_hash(bytes: &[u8]) -> u32 {
     let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
     let mut h = (bytes.len() as u32).wrapping_mul(K32);
-    let mut words = bytes.chunks_exact(4);
-    for w in &mut words {
-        h = mix(h, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+    // Little-endian words, the last one zero-padded; a byte loop (no chunking, no copies) is
+    // what a size-optimized build runs fastest.
+    let mut word = 0u32;
+    for (i, &b) in bytes.iter().enumerate() {
+        word |= u32::from(b) << (8 * (i & 3));
+        if i & 3 == 3 {
+            h = mix(h, word);
+            word = 0;
+        }
     }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 4];
-        w[..rest.len()].copy_from_slice(rest);
-        h = mix(h, u32::from_le_bytes(w));
+    if bytes.len() & 3 != 0 {
+        h = mix(h, word);
     }
     h ^= h >> 16;
     h = h.wrapping_mul(0x85EB_CA6B);
