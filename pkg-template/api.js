@@ -132,9 +132,12 @@ export function install(glue) {
     let h = Math.imul(n, K);
     let i = 0;
     for (; i + 4 <= n; i += 4) {
-      const word = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24);
-      if ((text.charCodeAt(i) | text.charCodeAt(i + 1) | text.charCodeAt(i + 2) | text.charCodeAt(i + 3)) > 0x7f) return findUtf8(t, text);
-      h = mix(h, word);
+      const a = text.charCodeAt(i);
+      const b = text.charCodeAt(i + 1);
+      const c = text.charCodeAt(i + 2);
+      const d = text.charCodeAt(i + 3);
+      if ((a | b | c | d) > 0x7f) return findUtf8(t, text);
+      h = mix(h, a | (b << 8) | (c << 16) | (d << 24));
     }
     if (i < n) {
       let word = 0;
