@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as baseline from "./baseline.mjs";
 import { generate } from "./generate.mjs";
+import { workerdConfig } from "../scripts/workerd-config.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -209,20 +210,11 @@ async function workerdCold() {
   ]);
   copyFileSync(join(cache, "XS.idl"), join(dir, "XS.idl"));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "identity_links_bg.wasm", wasm = embed "identity_links_bg.wasm"),
-    (name = "XS.idl", data = embed "XS.idl"),
-  ],
-  compatibilityDate = "2025-09-01",
-);
-`);
+  writeFileSync(join(dir, "config.capnp"), workerdConfig(port, [
+    '(name = "worker.js", esModule = embed "worker.js")',
+    '(name = "identity_links_bg.wasm", wasm = embed "identity_links_bg.wasm")',
+    '(name = "XS.idl", data = embed "XS.idl")',
+  ]));
   const server = spawn(join(root, "node_modules/.bin/workerd"), ["serve", join(dir, "config.capnp")], { stdio: "ignore" });
   try {
     for (let attempt = 0; attempt < 300; attempt++) {

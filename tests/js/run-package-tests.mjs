@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { checkRoutes } from "./routes.mjs";
+import { workerdConfig } from "../../scripts/workerd-config.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -136,19 +137,10 @@ async function workerd() {
   const port = freePort();
   writeFileSync(
     join(out, "config.capnp"),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "identity_links_bg.wasm", wasm = embed "identity_links_bg.wasm"),
-  ],
-  compatibilityDate = "2025-09-01",
-);
-`,
+    workerdConfig(port, [
+      '(name = "worker.js", esModule = embed "worker.js")',
+      '(name = "identity_links_bg.wasm", wasm = embed "identity_links_bg.wasm")',
+    ]),
   );
   const server = await startServer(bin("workerd"), ["serve", join(out, "config.capnp")], { cwd: out }, `http://127.0.0.1:${port}/`);
   try {
