@@ -14,7 +14,7 @@
 //! | 36 | 4 | length of the string text in bytes |
 //! | 40 | 4 × 28 | each column's length in elements |
 //! | … | | the string text (UTF-8), zero-padded to a multiple of 4 |
-//! | … | | the columns, `u32` each, in [`Snapshot::columns`] order |
+//! | … | | the columns, `u32` each, in `Snapshot::columns` order |
 //! | end − 8 | 8 | checksum: [`super::strings::hash`] of every byte before it |
 //!
 //! The checksum proves the bytes are the ones written (no truncation, no bit flips). Then every

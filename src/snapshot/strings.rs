@@ -154,10 +154,10 @@ impl Strings {
 
 const K32: u32 = 0x9E37_79B1;
 
-/// The hash index's hash: 32-bit, word at a time, so that the package's JS wrapper computes the
-/// same value with `Math.imul` and finds a request's string in the index without calling into
-/// wasm (`pkg-template/api.js`, `slotHash`). The length seeds it; a murmur3 finalizer spreads
-/// every input bit into the low bits the index masks with.
+/// The hash index's hash: 32-bit, over little-endian 4-byte words, so that the package's JS
+/// wrapper computes the same value with `Math.imul` and finds a request's string in the index
+/// without calling into wasm (`pkg-template/api.js`: `mix`, `finish`, `find`). The length seeds
+/// it; a murmur3 finalizer spreads every input bit into the low bits the index masks with.
 pub fn slot_hash(bytes: &[u8]) -> u32 {
     let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
     let mut h = (bytes.len() as u32).wrapping_mul(K32);
@@ -322,8 +322,9 @@ mod tests {
 
     #[test]
     fn slot_hash_is_pinned() {
-        // The JS wrapper computes the same function (tests/js/run-package-tests.mjs checks
-        // lookups through it); these values pin it, as stored binary indexes depend on it.
+        // The JS wrapper computes the same function (tests/js/hostile-test.mjs looks up every id
+        // of a mixed-script snapshot through it); these values pin it, as stored binary indexes
+        // depend on it.
         assert_eq!(slot_hash(b""), 0);
         assert_eq!(slot_hash(b"a"), 0xB261_CC32);
         assert_eq!(slot_hash(b"task-0000001"), 0xA518_DD0E);

@@ -9,8 +9,8 @@
 //!
 //! `getIdentityLinks` and `listIdpLinks` need no call at all: the wrapper reads the tables
 //! through [`JsSnapshot::layout`], hashing a request's string with the index's own
-//! [`crate::snapshot::strings::slot_hash`]. `getUserGroups` (a `java.util.HashSet`'s order) is computed
-//! here.
+//! [`crate::snapshot::strings::slot_hash`]. `getUserGroups` (a `java.util.HashSet`'s order) is
+//! computed here.
 //!
 //! Layouts (`NONE` = 0xFFFFFFFF for null):
 //! - groups: `g, (id, name) × g, u, (firstName, lastName, id) × u`
