@@ -450,6 +450,7 @@ export function install(glue) {
   // answers every query identically); any refusal, or a runtime that cannot make the instance,
   // takes the direct path, which throws the exact IdentityError.
   const direct = Snapshot.fromJson;
+  const SMALLEST = '{"version":1}';
   let stubs = null; // imports for a throwaway instance: it never calls them
   // The last throwaway instance, weakly held: reused while the garbage collector has not taken it
   // (its memory is already paged in), never kept alive for it.
@@ -501,8 +502,11 @@ export function install(glue) {
   Snapshot.fromJson = function fromJson(text, options) {
     const wellFormedText = wellFormed(text) && text.isWellFormed !== undefined;
     if (!wellFormedText && !(text instanceof Uint8Array)) return direct(text, options);
-    direct('{"version":1}', options).free(); // options refused exactly as the direct path refuses them
+    // Options are refused exactly as the direct path refuses them, by a load of the smallest
+    // snapshot — unless maxBytes is not a number or too small for it: the direct path then.
     const maxBytes = options?.maxBytes ?? 1 << 30;
+    if (typeof maxBytes !== "number" || maxBytes < SMALLEST.length) return direct(text, options);
+    direct(SMALLEST, options).free();
     const bytes = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
     if (bytes === null) return direct(text, options);
     return Snapshot.fromBytes(bytes, { defaultLimit: options?.defaultLimit, maxLimit: options?.maxLimit, maxBytes: 0xffffffff });

@@ -218,6 +218,22 @@ const small = readFileSync(join(root, "www/sample-snapshot.json"));
   check("the three loads are the same snapshot", loaded.every((s) => s.toJson() === loaded[0].toJson() && s.stats().users === 20_000));
   for (const s of loaded) s.free();
 }
+// Errors are the direct path's whatever the options: a maxBytes below the smallest snapshot does
+// not hide what is wrong with a text within it.
+{
+  const error = (text, options) => {
+    try {
+      Snapshot.fromJson(text, options).free();
+      return "loaded";
+    } catch (e) {
+      return e.body?.message;
+    }
+  };
+  check("fromJson('[]', { maxBytes: 5 }) names the type, not the size", /must be|expected/i.test(error("[]", { maxBytes: 5 })) && !/larger/.test(error("[]", { maxBytes: 5 })));
+  check("fromJson of 20 bytes with maxBytes 12 names the size", /larger than the limit/.test(error('{"version":1, "x":1}', { maxBytes: 12 })));
+  check("fromJson with maxBytes 13 loads the smallest snapshot", error('{"version":1}', { maxBytes: 13 }) === "loaded");
+  check("fromJson with a bad option names the option", /options\.maxLimit/.test(error('{"version":1}', { maxLimit: "x" })));
+}
 for (let i = 0; i < 1000; i++) Snapshot.fromJson(small).free();
 const before = memory();
 for (let i = 0; i < 20_000; i++) {
