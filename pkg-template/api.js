@@ -179,12 +179,15 @@ export function install(glue) {
   function probe(t, hash, n, ascii) {
     if (t.mask < 0) return NONE;
     const w = view();
-    for (let slot = hash & t.mask; ; slot = (slot + 1) & t.mask) {
+    // At most one pass over the slots: the index always has an empty one, but a bound keeps a
+    // bug from looping forever.
+    for (let slot = hash & t.mask, probes = 0; probes <= t.mask; slot = (slot + 1) & t.mask, probes++) {
       const sym = w[t.slots + slot];
       if (sym === NONE) return NONE;
       const start = sym === 0 ? 0 : w[t.ends + sym - 1];
       if (w[t.ends + sym] - start === n && (ascii === null ? holdsKey(t.text + start, n) : holdsAscii(t.text + start, ascii))) return sym;
     }
+    return NONE;
   }
 
   /** Whether wasm memory at `from` holds the ASCII string `text`. */

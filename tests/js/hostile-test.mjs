@@ -218,6 +218,24 @@ const small = readFileSync(join(root, "www/sample-snapshot.json"));
   check("the three loads are the same snapshot", loaded.every((s) => s.toJson() === loaded[0].toJson() && s.stats().users === 20_000));
   for (const s of loaded) s.free();
 }
+// The fast paths read wasm memory through views that a growth of memory detaches: answers stay
+// right when memory grows between two queries (here by 64 MiB, as an allocation would grow it).
+{
+  const s = Snapshot.fromJson(small);
+  // The fast paths (no context) against the validating path (an empty context).
+  const ask = (context) => JSON.stringify([
+    s.getIdentityLinks({ taskId: "approve-invoice-1001" }, context),
+    s.listIdpLinks({ userId: "demo" }, context),
+    JSON.parse(s.getUserGroupsJson({ userId: "demo" }, context)),
+  ]);
+  const truth = ask({});
+  const before = ask() === truth;
+  const size = memory();
+  glue.__memory().grow(1024);
+  check(`fast paths answer as the validating path before and after memory grew (${size} -> ${memory()} bytes)`, memory() > size && before && ask() === truth && truth.includes("totalResult"));
+  s.free();
+}
+
 // Errors are the direct path's whatever the options: a maxBytes below the smallest snapshot does
 // not hide what is wrong with a text within it.
 {
