@@ -310,20 +310,16 @@ export function install(glue) {
     return take;
   }
 
-  // The input buffer in wasm memory, where getUserGroups' user id is written (src/wasm/fast.rs).
-  let input = 0;
-  let inputSize = 0;
 
   /** getUserGroups: the address of the answer's symbols (`__groups`), or 0. */
   function stageUser(snapshot, request, context) {
     if (!trusted(request, context) || !wellFormed(request.userId)) return 0;
     const userId = request.userId;
     layout(snapshot); // first: `__layout` answers in the same buffer as `__groups`
-    if (3 * userId.length > inputSize) {
-      inputSize = Math.max(3 * userId.length, 1024);
-      input = glue.__input(inputSize);
-      words = new Uint32Array(0); // the call may have grown memory
-    }
+    // The input buffer in wasm memory (src/wasm/fast.rs), asked for each time: a call that
+    // grows it may move it (a getUserGroups call costs microseconds; this is one more call).
+    const input = glue.__input(3 * userId.length);
+    words = new Uint32Array(0); // the call may have grown memory
     view();
     const address = snapshot.__groups(encode(userId, bytes, input));
     words = new Uint32Array(0);

@@ -233,6 +233,10 @@ const small = readFileSync(join(root, "www/sample-snapshot.json"));
   const size = memory();
   glue.__memory().grow(1024);
   check(`fast paths answer as the validating path before and after memory grew (${size} -> ${memory()} bytes)`, memory() > size && before && ask() === truth && truth.includes("totalResult"));
+  glue.__input(16 << 20); // the input buffer moves: getUserGroups must not write where it was
+  // Users other than the last one asked (the moved buffer holds its id).
+  const users = ["john", "mary", "fozzie", "demo"];
+  check("getUserGroups answers as the validating path after the input buffer moved", users.every((userId) => s.getUserGroupsJson({ userId }) === s.getUserGroupsJson({ userId }, {})));
   s.free();
 }
 
