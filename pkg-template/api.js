@@ -89,10 +89,15 @@ export function install(glue) {
 
   // --- Lookups in the snapshot's own tables, without a call into wasm (src/wasm/fast.rs).
 
-  /** The snapshot's table addresses (`__layout`), as word indexes into `view()`. */
+  /**
+   * What the fast paths need of a snapshot, computed once: its table addresses (`__layout`) as
+   * word indexes into `view()`, its sequence and timestamp, and the string caches.
+   */
   function layout(snapshot) {
     const cached = snapshot.__tables;
     if (cached !== undefined) return cached;
+    const sequence = snapshot.sequence; // first: these calls may grow memory
+    const timestamp = snapshot.timestamp;
     const at = (snapshot.__layout() >>> 2) + 1;
     const w = view();
     const word = (i) => w[at + i] >>> 2;
@@ -102,6 +107,9 @@ export function install(glue) {
       linksAt: word(9), linkRef: word(10), linkType: word(11), assignee: word(12), owner: word(13),
       idpAt: word(14), idpRows: word(15), idpId: word(16), providedId: word(17), providedName: word(18),
       defaultLimit: w[at + 19], maxLimit: w[at + 20],
+      sequence, timestamp,
+      // `"processedSequence":"…","timestamp":"…"}` of listIdpLinks' JSON details (Z7).
+      detailsTail: `${sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : ""}"timestamp":${JSON.stringify(timestamp)}}`,
       texts: new Array(w[at + 2]), // JS strings by symbol, filled on first use
       quoted: new Array(w[at + 2]), // their JSON.stringify forms
     };
@@ -311,7 +319,7 @@ export function install(glue) {
   }
 
 
-  /** getUserGroups: the address of the answer's symbols (`__groups`), or 0. */
+  /** getUserGroups: the index in `view()` of the answer's symbols (`__groups`), or 0. */
   function stageUser(snapshot, request, context) {
     if (!trusted(request, context) || !wellFormed(request.userId)) return 0;
     const userId = request.userId;
@@ -322,17 +330,17 @@ export function install(glue) {
     words = new Uint32Array(0); // the call may have grown memory
     view();
     const address = snapshot.__groups(encode(userId, bytes, input));
-    words = new Uint32Array(0);
-    return address;
+    words = new Uint32Array(0); // the call may have grown memory
+    view();
+    return address === 0 ? 0 : (address >>> 2) + 1;
   }
 
-  /** The `details` of a listIdpLinks answer for the page staged last. */
-  function details(snapshot) {
+  /** The `details` of a listIdpLinks answer for the page staged last (Z7). */
+  function details(t) {
     const out = {};
     if (total !== 0) out.totalResult = String(total);
-    const sequence = (snapshot.__sequence ??= snapshot.sequence);
-    if (sequence !== "0") out.processedSequence = sequence;
-    out.timestamp = snapshot.__timestamp ??= snapshot.timestamp;
+    if (t.sequence !== "0") out.processedSequence = t.sequence;
+    out.timestamp = t.timestamp;
     return out;
   }
 
@@ -348,11 +356,9 @@ export function install(glue) {
 
   proto.getUserGroups = function getUserGroups(request, context) {
     if (!usable(this)) refuse();
-    const address = stageUser(this, request, context);
-    if (address === 0) return validating.getUserGroups.call(this, request, context);
-    const t = this.__tables;
-    const w = view();
-    let k = (address >>> 2) + 1;
+    let k = stageUser(this, request, context);
+    if (k === 0) return validating.getUserGroups.call(this, request, context);
+    const [t, w] = [this.__tables, words];
     const groups = new Array(w[k++]);
     for (let i = 0; i < groups.length; i++, k += 2) {
       const id = text(t, w[k]);
@@ -372,11 +378,9 @@ export function install(glue) {
 
   proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
     if (!usable(this)) refuse();
-    const address = stageUser(this, request, context);
-    if (address === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
-    const t = this.__tables;
-    const w = view();
-    let k = (address >>> 2) + 1;
+    let k = stageUser(this, request, context);
+    if (k === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
+    const [t, w] = [this.__tables, words];
     let out = '{"groups":[';
     for (let i = 0, n = w[k++]; i < n; i++, k += 2) {
       out += `${i === 0 ? "" : ","}{"id":${quoted(t, w[k])},"name":${quotedOrNull(t, w[k + 1])}}`;
@@ -397,9 +401,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     const n = stageIdp(this, request, context);
     if (n < 0) return validating.listIdpLinks.call(this, request, context);
-    const t = this.__tables;
-    const answer = { details: details(this) }; // first: its getters may grow memory
-    const w = view();
+    const [t, w] = [this.__tables, words];
+    const answer = { details: details(t) };
     if (n !== 0) {
       const result = new Array(n);
       for (let i = 0; i < n; i++) {
@@ -418,10 +421,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     const n = stageIdp(this, request, context);
     if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
-    const t = this.__tables;
-    const tail = (this.__detailsJson ??= detailsTail(this)); // first: its getters may grow memory
-    const w = view();
-    let out = total !== 0 ? `{"details":{"totalResult":"${total}",${tail}` : `{"details":{${tail}`;
+    const [t, w] = [this.__tables, words];
+    let out = total !== 0 ? `{"details":{"totalResult":"${total}",${t.detailsTail}` : `{"details":{${t.detailsTail}`;
     if (n !== 0) {
       out += ',"result":[';
       for (let i = 0; i < n; i++) {
@@ -434,13 +435,6 @@ export function install(glue) {
     }
     return out + "}";
   };
-
-  /** `"processedSequence":"…","timestamp":"…"}` of a snapshot's listIdpLinks answers (Z7). */
-  function detailsTail(snapshot) {
-    const sequence = snapshot.sequence;
-    const head = sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : "";
-    return `${head}"timestamp":${JSON.stringify(snapshot.timestamp)}}`;
-  }
 
   // --- fromJson through a throwaway instance (src/wasm/scratch.rs): the text is loaded in a
   // fresh instance of the compiled module and comes back as the binary form, which this instance
