@@ -11,8 +11,6 @@
 // either way (the packaging tests run every conformance case through both).
 
 const NONE = 0xffffffff;
-const ASSIGNEE = NONE - 1;
-const OWNER = NONE - 2;
 /** `find`'s answer for a string that cannot be looked up: it is not Unicode. */
 const FOREIGN = -1;
 
@@ -64,11 +62,13 @@ export function install(glue) {
   // (length 0): `view()` makes new ones. Snapshot tables never move while the snapshot lives.
   let words = new Uint32Array(0);
   let bytes = new Uint8Array(0);
+  let memory32 = new DataView(new ArrayBuffer(0)); // unaligned little-endian words
   function view() {
     if (words.length === 0) {
       const buffer = (memory ??= glue.__memory()).buffer;
       words = new Uint32Array(buffer);
       bytes = new Uint8Array(buffer);
+      memory32 = new DataView(buffer);
     }
     return words;
   }
@@ -112,6 +112,7 @@ export function install(glue) {
       detailsTail: `${sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : ""}"timestamp":${JSON.stringify(timestamp)}}`,
       texts: new Array(w[at + 2]), // JS strings by symbol, filled on first use
       quoted: new Array(w[at + 2]), // their JSON.stringify forms
+      kinds: new Map(), // link types asked for, by their symbols (`kindOf`)
     };
     snapshot.__tables = tables;
     return tables;
@@ -130,84 +131,88 @@ export function install(glue) {
     return (h ^ (h >>> 16)) >>> 0;
   };
 
+  // The request string's UTF-8 as little-endian 4-byte words (the hash's input), kept for the
+  // comparison with a candidate's stored bytes: a word at a time, not a byte at a time.
+  let keyWords = new Int32Array(64);
+  let keyTail = 0; // the last 1–3 bytes as one word, 0 when the length is a multiple of 4
+
   /**
    * The symbol of `text` in the snapshot's string index, NONE, or FOREIGN (see `findUtf8`).
-   * ASCII text (UTF-8 as it is) is hashed and compared straight from its char codes; other text
-   * is encoded first.
+   * ASCII text (UTF-8 as it is) is hashed straight from its char codes; other text is encoded first.
    */
   function find(t, text) {
     const n = text.length;
+    if (keyWords.length < n >>> 2) keyWords = new Int32Array(n >>> 2);
     let h = Math.imul(n, K);
     let i = 0;
-    for (; i + 4 <= n; i += 4) {
+    for (let j = 0; i + 4 <= n; i += 4, j++) {
       const a = text.charCodeAt(i);
       const b = text.charCodeAt(i + 1);
       const c = text.charCodeAt(i + 2);
       const d = text.charCodeAt(i + 3);
       if ((a | b | c | d) > 0x7f) return findUtf8(t, text);
-      h = mix(h, a | (b << 8) | (c << 16) | (d << 24));
+      h = mix(h, (keyWords[j] = a | (b << 8) | (c << 16) | (d << 24)));
     }
+    keyTail = 0;
     if (i < n) {
-      let word = 0;
       for (let shift = 0; i < n; i++, shift += 8) {
         const c = text.charCodeAt(i);
         if (c > 0x7f) return findUtf8(t, text);
-        word |= c << shift;
+        keyTail |= c << shift;
       }
-      h = mix(h, word);
+      h = mix(h, keyTail);
     }
-    return probe(t, finish(h), n, text);
+    return probe(t, finish(h), n);
   }
 
   let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
 
   /**
-   * [`find`] for text beyond ASCII: its UTF-8 hashed and compared byte by byte; FOREIGN for text
-   * with a lone surrogate, which is not Unicode (the validating path refuses it).
+   * [`find`] for text beyond ASCII: its UTF-8 hashed and compared; FOREIGN for text with a lone
+   * surrogate, which is not Unicode (the validating path refuses it).
    */
   function findUtf8(t, text) {
     if (!wellFormed(text)) return FOREIGN;
     if (key.length < 3 * text.length) key = new Uint8Array(3 * text.length);
     const n = encoder.encodeInto(text, key).written;
+    if (keyWords.length < n >>> 2) keyWords = new Int32Array(n >>> 2);
     let h = Math.imul(n, K);
     let i = 0;
-    for (; i + 4 <= n; i += 4) h = mix(h, key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24));
+    for (let j = 0; i + 4 <= n; i += 4, j++) h = mix(h, (keyWords[j] = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)));
+    keyTail = 0;
     if (i < n) {
-      let word = 0;
-      for (let shift = 0; i < n; i++, shift += 8) word |= key[i] << shift;
-      h = mix(h, word);
+      for (let shift = 0; i < n; i++, shift += 8) keyTail |= key[i] << shift;
+      h = mix(h, keyTail);
     }
-    return probe(t, finish(h), n, null);
+    return probe(t, finish(h), n);
   }
 
   /**
-   * The symbol whose text is the `n` bytes hashed to `hash`, or NONE: linear probing from the
-   * hash's slot to an empty one. The bytes are `ascii`'s char codes, or `key` when it is null.
+   * The symbol whose text is the `n` bytes in `keyWords` and `keyTail`, hashed to `hash`, or
+   * NONE: linear probing from the hash's slot to an empty one.
    */
-  function probe(t, hash, n, ascii) {
+  function probe(t, hash, n) {
     if (t.mask < 0) return NONE;
     const w = view();
+    const full = n >>> 2;
     // At most one pass over the slots: the index always has an empty one, but a bound keeps a
     // bug from looping forever.
     for (let slot = hash & t.mask, probes = 0; probes <= t.mask; slot = (slot + 1) & t.mask, probes++) {
       const sym = w[t.slots + slot];
       if (sym === NONE) return NONE;
       const start = sym === 0 ? 0 : w[t.ends + sym - 1];
-      if (w[t.ends + sym] - start === n && (ascii === null ? holdsKey(t.text + start, n) : holdsAscii(t.text + start, ascii))) return sym;
+      if (w[t.ends + sym] - start === n && holdsKey(t.text + start, full, n)) return sym;
     }
     return NONE;
   }
 
-  /** Whether wasm memory at `from` holds the ASCII string `text`. */
-  function holdsAscii(from, text) {
-    for (let k = 0; k < text.length; k++) if (bytes[from + k] !== text.charCodeAt(k)) return false;
-    return true;
-  }
-
-  /** Whether wasm memory at `from` holds `key[0..n]`. */
-  function holdsKey(from, n) {
-    for (let k = 0; k < n; k++) if (bytes[from + k] !== key[k]) return false;
-    return true;
+  /** Whether the `n` bytes of wasm memory at `from` are the key (`full` words, then the tail). */
+  function holdsKey(from, full, n) {
+    let k = 0;
+    for (; k < full; k++) if (memory32.getInt32(from + 4 * k, true) !== keyWords[k]) return false;
+    let tail = 0;
+    for (let at = 4 * full, shift = 0; at < n; at++, shift += 8) tail |= bytes[from + at] << shift;
+    return tail === keyTail;
   }
 
   /** The row for `sym` in a by-symbol column of `count` entries, or NONE. */
@@ -251,40 +256,62 @@ export function install(glue) {
     const sym = find(t, taskId);
     const task = rowOf(t.taskBySym, t.taskSyms, sym);
     if (task === NONE || sym === FOREIGN) return undefined; // unknown task: the validating path throws
-    const wanted = type === null ? NONE : find(t, type); // NONE matches no stored link
+    const wanted = type === null ? NONE : kindOf(t, type); // NONE matches no stored link
     if (wanted === FOREIGN) return undefined;
+    return json ? linksJson(t, task, type, wanted) : linksObjects(t, task, type, wanted);
+  }
+
+  /**
+   * The symbol of a link type asked for, remembered per snapshot: requests name a handful of
+   * types again and again. At most 64 are kept, so arbitrary strings cannot grow it.
+   */
+  function kindOf(t, type) {
+    const known = t.kinds.get(type);
+    if (known !== undefined) return known;
+    const sym = find(t, type);
+    if (t.kinds.size < 64 && sym !== FOREIGN) t.kinds.set(type, sym);
+    return sym;
+  }
+
+  /** getIdentityLinks' answer for row `task` as objects; `wanted` is the symbol of `type`. */
+  function linksObjects(t, task, type, wanted) {
     const w = view();
-    const links = json ? null : [];
+    const texts = t.texts;
+    const links = [];
+    const { linkType, linkRef } = t;
+    for (let k = w[t.linksAt + task], to = w[t.linksAt + task + 1]; k < to; k++) {
+      const kind = w[linkType + k];
+      if (type !== null && kind >>> 1 !== wanted) continue;
+      const ref = w[linkRef + k];
+      const id = texts[ref] ?? text(t, ref);
+      const name = texts[kind >>> 1] ?? text(t, kind >>> 1);
+      // One object literal for both kinds of link: every answer object has one shape (map).
+      const group = (kind & 1) === 1;
+      links.push({ userId: group ? null : id, groupId: group ? id : null, type: name });
+    }
+    const assignee = w[t.assignee + task];
+    if (assignee !== NONE && (type === null || type === "assignee")) links.push({ userId: text(t, assignee), groupId: null, type: "assignee" });
+    const owner = w[t.owner + task];
+    if (owner !== NONE && (type === null || type === "owner")) links.push({ userId: text(t, owner), groupId: null, type: "owner" });
+    return links;
+  }
+
+  /** The same answer as JSON text (Jackson's key order, nulls written). */
+  function linksJson(t, task, type, wanted) {
+    const w = view();
     let out = "[";
-    const add = (user, group, kind) => {
-      if (json) out += linkJson(t, user, group, kind, out.length === 1);
-      else links.push(linkObject(t, user, group, kind));
-    };
     for (let k = w[t.linksAt + task], to = w[t.linksAt + task + 1]; k < to; k++) {
       const kind = w[t.linkType + k];
       if (type !== null && kind >>> 1 !== wanted) continue;
-      const id = w[t.linkRef + k];
-      if (kind & 1) add(NONE, id, kind >>> 1);
-      else add(id, NONE, kind >>> 1);
+      const id = quoted(t, w[t.linkRef + k]);
+      const link = kind & 1 ? `{"userId":null,"groupId":${id}` : `{"userId":${id},"groupId":null`;
+      out += `${out.length === 1 ? "" : ","}${link},"type":${quoted(t, kind >>> 1)}}`;
     }
     const assignee = w[t.assignee + task];
-    if (assignee !== NONE && (type === null || type === "assignee")) add(assignee, NONE, ASSIGNEE);
+    if (assignee !== NONE && (type === null || type === "assignee")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, assignee)},"groupId":null,"type":"assignee"}`;
     const owner = w[t.owner + task];
-    if (owner !== NONE && (type === null || type === "owner")) add(owner, NONE, OWNER);
-    return json ? `${out}]` : links;
-  }
-
-  /** One link of getIdentityLinks' answer, from its symbols. */
-  const linkObject = (t, user, group, kind) => ({
-    userId: nullable(t, user),
-    groupId: nullable(t, group),
-    type: kind === ASSIGNEE ? "assignee" : kind === OWNER ? "owner" : text(t, kind),
-  });
-
-  /** The same link as JSON text (Jackson's key order, nulls written), after a comma unless first. */
-  function linkJson(t, user, group, kind, first) {
-    const type = kind === ASSIGNEE ? '"assignee"' : kind === OWNER ? '"owner"' : quoted(t, kind);
-    return `${first ? "" : ","}{"userId":${quotedOrNull(t, user)},"groupId":${quotedOrNull(t, group)},"type":${type}}`;
+    if (owner !== NONE && (type === null || type === "owner")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, owner)},"groupId":null,"type":"owner"}`;
+    return `${out}]`;
   }
 
   /** listIdpLinks: the page's link rows in `found` and `total` set; their count, or -1. */

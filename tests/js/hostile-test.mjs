@@ -201,6 +201,30 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
   fromBytes.free();
 }
 
+// The fast paths compare a request string with stored text four bytes at a time, from a buffer
+// that grows for long strings: strings around and far past its first size (256 bytes) — up to
+// 200 characters (the snapshot's limit) of 1, 2 and 4 bytes each — are found, as link types (a
+// type that is not found filters every link out) and as user ids (an unknown user has an empty
+// page).
+{
+  const lengths = [1, 2, 3, 4, 5, 63, 64, 65, 127, 128, 129, 199, 200];
+  const texts = lengths.flatMap((n) => ["x".repeat(n - 1) + "!", "é".repeat(n - 1) + "z", "😀".repeat(n - 1) + "q", "😀".repeat(n)]);
+  const ids = texts;
+  const users = ids.map((id) => ({ id, firstName: null, lastName: null, org: "o" }));
+  const idpLinks = ids.map((id, i) => ({ userId: id, idpId: "idp", providedUserId: `p${i}`, providedUserName: "" }));
+  const tasks = texts.map((type, i) => ({ id: `t${i}`, assignee: null, owner: null, identityLinks: [{ userId: "u", type }, { groupId: "g", type: "other" }] }));
+  const snapshot = Snapshot.fromJson(JSON.stringify({ version: 1, users, tasks, idpLinks }));
+  const typed = texts.filter((type, i) => {
+    const links = snapshot.getIdentityLinks({ taskId: `t${i}`, type });
+    return links.length === 1 && links[0].type === type && snapshot.getIdentityLinksJson({ taskId: `t${i}`, type }) === JSON.stringify(links);
+  });
+  check(`long link types are found by the fast paths (${typed.length} of ${texts.length})`, typed.length === texts.length && texts.length === 52);
+  const paged = ids.filter((id, i) => snapshot.listIdpLinks({ userId: id }).result?.[0]?.userId === `p${i}`);
+  check(`long user ids are found by the fast paths (${paged.length} of ${ids.length})`, paged.length === ids.length);
+  check("a long type one character short is not found", snapshot.getIdentityLinks({ taskId: "t51", type: "😀".repeat(199) }).length === 0);
+  snapshot.free();
+}
+
 // --- Resources ----------------------------------------------------------------------------
 const memory = () => glue.__memory().buffer.byteLength;
 const small = readFileSync(join(root, "www/sample-snapshot.json"));
