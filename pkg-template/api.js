@@ -63,13 +63,14 @@ export function install(glue) {
   let words = new Uint32Array(0);
   let bytes = new Uint8Array(0);
   let memory32 = new DataView(new ArrayBuffer(0)); // unaligned little-endian words
-  function view() {
-    if (words.length === 0) {
-      const buffer = (memory ??= glue.__memory()).buffer;
-      words = new Uint32Array(buffer);
-      bytes = new Uint8Array(buffer);
-      memory32 = new DataView(buffer);
-    }
+  // The hot paths' helpers are small enough for V8 to inline them always; their rare work
+  // (new views, a first decoding, a first layout) is in separate functions.
+  const view = () => (words.length === 0 ? renewViews() : words);
+  function renewViews() {
+    const buffer = (memory ??= glue.__memory()).buffer;
+    words = new Uint32Array(buffer);
+    bytes = new Uint8Array(buffer);
+    memory32 = new DataView(buffer);
     return words;
   }
 
@@ -93,9 +94,8 @@ export function install(glue) {
    * What the fast paths need of a snapshot, computed once: its table addresses (`__layout`) as
    * word indexes into `view()`, its sequence and timestamp, and the string caches.
    */
-  function layout(snapshot) {
-    const cached = snapshot.__tables;
-    if (cached !== undefined) return cached;
+  const layout = (snapshot) => snapshot.__tables ?? computeLayout(snapshot);
+  function computeLayout(snapshot) {
     const sequence = snapshot.sequence; // first: these calls may grow memory
     const timestamp = snapshot.timestamp;
     const at = (snapshot.__layout() >>> 2) + 1;
@@ -123,12 +123,6 @@ export function install(glue) {
   const mix = (h, word) => {
     const m = Math.imul(h ^ word, K);
     return (m << 15) | (m >>> 17);
-  };
-  /** The hash's murmur3 finalizer, as an unsigned 32-bit number. */
-  const finish = (h) => {
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
   };
 
   // The request string's UTF-8 as little-endian 4-byte words (the hash's input), kept for the
@@ -162,7 +156,7 @@ export function install(glue) {
       }
       h = mix(h, keyTail);
     }
-    return probe(t, finish(h), n);
+    return probe(t, h, n);
   }
 
   let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
@@ -184,15 +178,18 @@ export function install(glue) {
       for (let shift = 0; i < n; i++, shift += 8) keyTail |= key[i] << shift;
       h = mix(h, keyTail);
     }
-    return probe(t, finish(h), n);
+    return probe(t, h, n);
   }
 
   /**
-   * The symbol whose text is the `n` bytes in `keyWords` and `keyTail`, hashed to `hash`, or
-   * NONE: linear probing from the hash's slot to an empty one.
+   * The symbol whose text is the `n` bytes in `keyWords` and `keyTail`, or NONE: `h` (their hash
+   * before its murmur3 finalizer) gives the slot to probe from, linearly to an empty one.
    */
-  function probe(t, hash, n) {
+  function probe(t, h, n) {
     if (t.mask < 0) return NONE;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    const hash = h ^ (h >>> 16);
     const w = view();
     const full = n >>> 2;
     // At most one pass over the slots: the index always has an empty one, but a bound keeps a
@@ -219,9 +216,8 @@ export function install(glue) {
   const rowOf = (column, count, sym) => (sym >= 0 && sym < count ? words[column + sym] : NONE);
 
   /** The JS string of a symbol, decoded from the string text once per snapshot. */
-  function text(t, sym) {
-    const hit = t.texts[sym];
-    if (hit !== undefined) return hit;
+  const text = (t, sym) => t.texts[sym] ?? decode(t, sym);
+  function decode(t, sym) {
     const w = view();
     const start = sym === 0 ? 0 : w[t.ends + sym - 1];
     return (t.texts[sym] = decoder.decode(bytes.subarray(t.text + start, t.text + w[t.ends + sym])));
