@@ -146,6 +146,44 @@ fn rule3_membership_and_idp_link_pairs_unique() {
         )),
         "idpLinks[1]: duplicate IdP link: this idpId and providedUserId are already linked at idpLinks[0]"
     );
+    // Several duplicates: the first row (in row order) that repeats an earlier one is named, with
+    // the earliest row of its pair — not the pair that sorts first.
+    let pairs = |rows: &[(&str, &str)]| {
+        let rows: Vec<String> = rows.iter().map(|(u, g)| format!(r#"{{"userId":"{u}","groupId":"{g}"}}"#)).collect();
+        doc(&format!(
+            r#""users":[{{"id":"u"}},{{"id":"v"}}],"groups":[{{"id":"g"}},{{"id":"h"}}],"memberships":[{}]"#,
+            rows.join(",")
+        ))
+    };
+    for (rows, expected) in [
+        (
+            &[("v", "h"), ("u", "g"), ("u", "g"), ("v", "h")][..],
+            "memberships[2]: duplicate membership (the same pair is at memberships[1])",
+        ),
+        (
+            &[("v", "h"), ("u", "g"), ("v", "h"), ("u", "g")][..],
+            "memberships[2]: duplicate membership (the same pair is at memberships[0])",
+        ),
+        (
+            &[("u", "g"), ("u", "h"), ("v", "g"), ("u", "g"), ("u", "g")][..],
+            "memberships[3]: duplicate membership (the same pair is at memberships[0])",
+        ),
+    ] {
+        assert_eq!(refusal(&pairs(rows)), expected);
+    }
+    // Many distinct pairs (the table grows past several powers of two): none refused.
+    let users: Vec<String> = (0..300).map(|i| format!(r#"{{"id":"u{i}"}}"#)).collect();
+    let memberships: Vec<String> = (0..300)
+        .flat_map(|i| {
+            [format!(r#"{{"userId":"u{i}","groupId":"g"}}"#), format!(r#"{{"userId":"u{i}","groupId":"h"}}"#)]
+        })
+        .collect();
+    let many = doc(&format!(
+        r#""users":[{}],"groups":[{{"id":"g"}},{{"id":"h"}}],"memberships":[{}]"#,
+        users.join(","),
+        memberships.join(",")
+    ));
+    assert!(Snapshot::from_json(many.as_bytes()).is_ok());
 }
 
 #[test]

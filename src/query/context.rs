@@ -4,6 +4,7 @@
 //! identity-links' own input, not a peer's, so it is read strictly: an unknown field such as
 //! `permission` (for `permissions`) is refused rather than silently granting or denying.
 
+use crate::error::comma_list;
 use crate::json::Value;
 
 /// `context` of every query.
@@ -167,7 +168,7 @@ fn object<'v>(value: &'v Value, path: &str) -> Result<&'v [(String, Value)], Con
 
 fn only(members: &[(String, Value)], path: &str, allowed: &[&str]) -> Result<(), ContextError> {
     match members.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        Some((k, _)) => Err(ContextError(format!("{path}.{k}: unknown field (allowed here: {})", allowed.join(", ")))),
+        Some((k, _)) => Err(ContextError(format!("{path}.{k}: unknown field (allowed here: {})", comma_list(allowed)))),
         None => Ok(()),
     }
 }

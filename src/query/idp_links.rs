@@ -4,6 +4,7 @@ use super::context::CallContext;
 use super::request::ListIdpLinksRequest;
 use crate::error::ZitadelError;
 use crate::json::writer::{comma, write_str, write_u64_str};
+use crate::snapshot::strings::char_count;
 use crate::snapshot::{range, BySym, Snapshot};
 
 /// protoc-gen-validate's message for a user id outside 1..=200 runes (Z2).
@@ -28,7 +29,7 @@ impl Snapshot {
     /// caller reading someone else's non-empty page, code 5 without any permission and code 7
     /// without `user.read` on the user's organisation (Z11).
     pub fn idp_page(&self, request: &ListIdpLinksRequest, context: &CallContext) -> Result<IdpPage, ZitadelError> {
-        let runes = request.user_id.chars().count();
+        let runes = char_count(&request.user_id);
         if !(1..=200).contains(&runes) {
             return Err(ZitadelError::InvalidArgument { message: USER_ID_LENGTH.into() });
         }

@@ -138,19 +138,33 @@ fn resolve_idp_users(users: &[Sym], by_sym: &BySym, strings: &Strings) -> Result
         .collect()
 }
 
-/// Refuses the first row (in row order) whose key an earlier row already has.
+/// Refuses the first row (in row order) whose key an earlier row already has: rows go into an
+/// open-addressing table of keys in row order, and the first key found there already is it.
+/// (No sort: one pass, and the wasm module keeps a single sort's code, `sorted_rows`'.)
 fn refuse_duplicate_pairs(
-    keys: impl Iterator<Item = u64>,
+    keys: impl ExactSizeIterator<Item = u64>,
     error: impl Fn(usize, usize) -> SnapshotError,
 ) -> Result<(), SnapshotError> {
-    let mut rows: Vec<(u64, u32)> = keys.enumerate().map(|(i, k)| (k, i as u32)).collect();
-    rows.sort_unstable();
-    let worst = rows.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[1].1, w[0].1)).min();
-    // Rows are sorted by (key, row), so in each window of equal keys the first is the earlier row.
-    match worst {
-        None => Ok(()),
-        Some((at, first)) => Err(error(first as usize, at as usize)),
+    // Keys are two u32 row or symbol numbers below 2^31: never EMPTY.
+    const EMPTY: u64 = u64::MAX;
+    let mask = (2 * keys.len()).next_power_of_two().max(2) - 1;
+    let mut table: Vec<(u64, u32)> = vec![(EMPTY, 0); mask + 1];
+    for (row, key) in keys.enumerate() {
+        // Fibonacci hashing: the product's high bits depend on every bit of the key.
+        let mut slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
+        loop {
+            let Some(entry) = table.get_mut(slot) else { return Ok(()) };
+            if entry.0 == EMPTY {
+                *entry = (key, row as u32);
+                break;
+            }
+            if entry.0 == key {
+                return Err(error(entry.1 as usize, row));
+            }
+            slot = (slot + 1) & mask;
+        }
     }
+    Ok(())
 }
 
 /// Row numbers `0..n` sorted by `cmp`, which must order rows totally (ids are unique, so an

@@ -7,10 +7,10 @@
 //! table by table (memberships, then idpLinks), row by row. On any error nothing is kept.
 
 use super::build;
-use super::strings::{Strings, Sym, NONE};
+use super::strings::{char_count, Strings, Sym, NONE};
 use super::timestamp::Timestamp;
 use super::{Limits, Snapshot, Tasks};
-use crate::error::{SnapshotError, SnapshotProblem};
+use crate::error::{comma_list, SnapshotError, SnapshotProblem};
 use crate::json::number::{parse_decimal, parse_uint};
 use crate::json::writer::quote;
 use crate::json::{Kind, Reader, SyntaxError};
@@ -142,7 +142,7 @@ impl Loader<'_> {
             }
             None => {
                 let key = key.to_owned();
-                Err(self.fail_at(&key, SnapshotProblem::UnknownField { allowed: names.join(", ") }))
+                Err(self.fail_at(&key, SnapshotProblem::UnknownField { allowed: comma_list(names) }))
             }
         }
     }
@@ -188,8 +188,8 @@ impl Loader<'_> {
         };
         let problem = if non_empty && s.is_empty() {
             Some(SnapshotProblem::Empty)
-        } else if s.len() > MAX_CHARS && s.chars().count() > MAX_CHARS {
-            Some(SnapshotProblem::TooLong { chars: s.chars().count() })
+        } else if s.len() > MAX_CHARS && char_count(s) > MAX_CHARS {
+            Some(SnapshotProblem::TooLong { chars: char_count(s) })
         } else {
             None
         };

@@ -50,7 +50,7 @@ impl Strings {
 
     /// The bytes of symbol `sym` (what lookups compare: no char-boundary checks).
     #[inline]
-    fn bytes_of(&self, sym: Sym) -> &[u8] {
+    pub(crate) fn bytes_of(&self, sym: Sym) -> &[u8] {
         let i = sym as usize;
         let end = self.ends.get(i).map_or(0, |&e| e as usize);
         let start = match i.checked_sub(1) {
@@ -150,6 +150,12 @@ impl Strings {
             && self.slots.iter().all(|&s| s == NONE || (s as usize) < self.ends.len())
             && self.slots.iter().filter(|&&s| s != NONE).count() == self.ends.len()
     }
+}
+
+/// How many characters (Unicode scalar values) `s` holds: its bytes that do not continue a
+/// character. What `s.chars().count()` answers, in a loop that a size-optimized build keeps small.
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|&b| b & 0xC0 != 0x80).count()
 }
 
 const K32: u32 = 0x9E37_79B1;
@@ -287,6 +293,13 @@ pub fn cmp_utf16(a: &str, b: &str) -> std::cmp::Ordering {
 mod tests {
     use super::*;
     use std::cmp::Ordering;
+
+    #[test]
+    fn char_count_counts_what_chars_count_counts() {
+        for s in ["", "a", "é", "中文", "😀x😀", "a\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}"] {
+            assert_eq!(char_count(s), s.chars().count(), "{s:?}");
+        }
+    }
 
     #[test]
     fn interns_once_and_finds_again() {
