@@ -103,10 +103,11 @@ export function install(glue) {
     const word = (i) => w[at + i] >>> 2;
     const tables = {
       text: w[at], ends: word(1), strings: w[at + 2], slots: word(3), mask: w[at + 4] - 1,
-      taskBySym: word(5), taskSyms: w[at + 6], userBySym: word(7), userSyms: w[at + 8],
-      linksAt: word(9), linkRef: word(10), linkType: word(11), assignee: word(12), owner: word(13),
-      idpAt: word(14), idpRows: word(15), idpId: word(16), providedId: word(17), providedName: word(18),
-      defaultLimit: w[at + 19], maxLimit: w[at + 20],
+      userBySym: word(5), userSyms: w[at + 6],
+      // The task directory (src/snapshot/directory.rs): its index and records.
+      taskSlots: word(7), taskMask: w[at + 8] - 1, records: word(9),
+      idpAt: word(10), idpRows: word(11), idpId: word(12), providedId: word(13), providedName: word(14),
+      defaultLimit: w[at + 15], maxLimit: w[at + 16],
       sequence, timestamp,
       // `"processedSequence":"…","timestamp":"…"}` of listIdpLinks' JSON details (Z7).
       detailsTail: `${sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : ""}"timestamp":${JSON.stringify(timestamp)}}`,
@@ -127,16 +128,19 @@ export function install(glue) {
 
   // The request string's UTF-8 as little-endian 4-byte words (the hash's input), kept for the
   // comparison with a candidate's stored bytes: a word at a time, not a byte at a time.
-  let keyWords = new Int32Array(64);
+  let keyWords = new Uint32Array(64);
   let keyTail = 0; // the last 1–3 bytes as one word, 0 when the length is a multiple of 4
 
+  let keyLength = 0; // in bytes; -1 for text that is not Unicode
+
   /**
-   * The symbol of `text` in the snapshot's string index, NONE, or FOREIGN (see `findUtf8`).
-   * ASCII text (UTF-8 as it is) is hashed straight from its char codes; other text is encoded first.
+   * Hashes `text`'s UTF-8 into `keyWords`, `keyTail` and `keyLength`: the hash before its
+   * finalizer (see `spread`). ASCII text (UTF-8 as it is) is read straight from its char codes;
+   * other text is encoded first (`hashUtf8`).
    */
-  function find(t, text) {
+  function hashKey(text) {
     const n = text.length;
-    if (keyWords.length < n >>> 2) keyWords = new Int32Array(n >>> 2);
+    if (keyWords.length < n >>> 2) keyWords = new Uint32Array(n >>> 2);
     let h = Math.imul(n, K);
     let i = 0;
     for (let j = 0; i + 4 <= n; i += 4, j++) {
@@ -144,32 +148,31 @@ export function install(glue) {
       const b = text.charCodeAt(i + 1);
       const c = text.charCodeAt(i + 2);
       const d = text.charCodeAt(i + 3);
-      if ((a | b | c | d) > 0x7f) return findUtf8(t, text);
+      if ((a | b | c | d) > 0x7f) return hashUtf8(text);
       h = mix(h, (keyWords[j] = a | (b << 8) | (c << 16) | (d << 24)));
     }
     keyTail = 0;
     if (i < n) {
       for (let shift = 0; i < n; i++, shift += 8) {
         const c = text.charCodeAt(i);
-        if (c > 0x7f) return findUtf8(t, text);
+        if (c > 0x7f) return hashUtf8(text);
         keyTail |= c << shift;
       }
       h = mix(h, keyTail);
     }
-    return probe(t, h, n);
+    keyLength = n;
+    return h;
   }
 
   let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
 
-  /**
-   * [`find`] for text beyond ASCII: its UTF-8 hashed and compared; FOREIGN for text with a lone
-   * surrogate, which is not Unicode (the validating path refuses it).
-   */
-  function findUtf8(t, text) {
-    if (!wellFormed(text)) return FOREIGN;
+  /** [`hashKey`] for text beyond ASCII; a keyLength of -1 for text with a lone surrogate. */
+  function hashUtf8(text) {
+    keyLength = -1;
+    if (!wellFormed(text)) return 0;
     if (key.length < 3 * text.length) key = new Uint8Array(3 * text.length);
     const n = encoder.encodeInto(text, key).written;
-    if (keyWords.length < n >>> 2) keyWords = new Int32Array(n >>> 2);
+    if (keyWords.length < n >>> 2) keyWords = new Uint32Array(n >>> 2);
     let h = Math.imul(n, K);
     let i = 0;
     for (let j = 0; i + 4 <= n; i += 4, j++) h = mix(h, (keyWords[j] = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)));
@@ -178,12 +181,19 @@ export function install(glue) {
       for (let shift = 0; i < n; i++, shift += 8) keyTail |= key[i] << shift;
       h = mix(h, keyTail);
     }
-    return probe(t, h, n);
+    keyLength = n;
+    return h;
+  }
+
+  /** The symbol of `text` in the snapshot's string index, NONE, or FOREIGN (not Unicode). */
+  function find(t, text) {
+    const h = hashKey(text);
+    return keyLength < 0 ? FOREIGN : probe(t, h, keyLength);
   }
 
   /**
-   * The symbol whose text is the `n` bytes in `keyWords` and `keyTail`, or NONE: `h` (their hash
-   * before its murmur3 finalizer) gives the slot to probe from, linearly to an empty one.
+   * The symbol whose text is the `n` bytes of the key, or NONE: `h`, the key's hash before its
+   * murmur3 finalizer, gives the slot to probe from, linearly to an empty one.
    */
   function probe(t, h, n) {
     if (t.mask < 0) return NONE;
@@ -203,10 +213,40 @@ export function install(glue) {
     return NONE;
   }
 
+  /**
+   * The index in `view()` of the task record (src/snapshot/directory.rs) whose id is `text`,
+   * NONE, or FOREIGN: [`probe`] in the task directory's own index, comparing the key with the
+   * id's bytes in the record (aligned words: no reads elsewhere).
+   */
+  function findTask(t, text) {
+    let h = hashKey(text);
+    const n = keyLength;
+    if (n < 0) return FOREIGN;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    const hash = h ^ (h >>> 16);
+    const w = view();
+    const full = n >>> 2;
+    for (let slot = hash & t.taskMask, probes = 0; probes <= t.taskMask; slot = (slot + 1) & t.taskMask, probes++) {
+      const at = w[t.taskSlots + slot];
+      if (at === NONE) return NONE;
+      const record = t.records + at;
+      if (w[record] === n && holdsWords(record + 4, full, n)) return record;
+    }
+    return NONE;
+  }
+
+  /** Whether the words of wasm memory from word `at` are the key's (its tail zero-padded). */
+  function holdsWords(at, full, n) {
+    const w = words;
+    for (let k = 0; k < full; k++) if (w[at + k] !== keyWords[k]) return false;
+    return (n & 3) === 0 || w[at + full] === keyTail;
+  }
+
   /** Whether the `n` bytes of wasm memory at `from` are the key (`full` words, then the tail). */
   function holdsKey(from, full, n) {
     let k = 0;
-    for (; k < full; k++) if (memory32.getInt32(from + 4 * k, true) !== keyWords[k]) return false;
+    for (; k < full; k++) if (memory32.getUint32(from + 4 * k, true) !== keyWords[k]) return false;
     let tail = 0;
     for (let at = 4 * full, shift = 0; at < n; at++, shift += 8) tail |= bytes[from + at] << shift;
     return tail === keyTail;
@@ -249,9 +289,8 @@ export function install(glue) {
     const type = request.type ?? null;
     if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return undefined;
     const t = layout(snapshot);
-    const sym = find(t, taskId);
-    const task = rowOf(t.taskBySym, t.taskSyms, sym);
-    if (task === NONE || sym === FOREIGN) return undefined; // unknown task: the validating path throws
+    const task = findTask(t, taskId);
+    if (task === NONE || task === FOREIGN) return undefined; // unknown task: the validating path throws
     const wanted = type === null ? NONE : kindOf(t, type); // NONE matches no stored link
     if (wanted === FOREIGN) return undefined;
     return json ? linksJson(t, task, type, wanted) : linksObjects(t, task, type, wanted);
@@ -269,25 +308,28 @@ export function install(glue) {
     return sym;
   }
 
-  /** getIdentityLinks' answer for row `task` as objects; `wanted` is the symbol of `type`. */
+  // A task record: the id's length in bytes, n, assignee, owner, the id's bytes in words, then
+  // n (link_ref, link_type) pairs.
+  const linksOf = (w, task) => task + 4 + ((w[task] + 3) >>> 2);
+
+  /** getIdentityLinks' answer from the task record at `task`, as objects; `wanted` is `type`'s symbol. */
   function linksObjects(t, task, type, wanted) {
     const w = view();
     const texts = t.texts;
     const links = [];
-    const { linkType, linkRef } = t;
-    for (let k = w[t.linksAt + task], to = w[t.linksAt + task + 1]; k < to; k++) {
-      const kind = w[linkType + k];
+    for (let k = linksOf(w, task), end = k + 2 * w[task + 1]; k < end; k += 2) {
+      const kind = w[k + 1];
       if (type !== null && kind >>> 1 !== wanted) continue;
-      const ref = w[linkRef + k];
+      const ref = w[k];
       const id = texts[ref] ?? text(t, ref);
       const name = texts[kind >>> 1] ?? text(t, kind >>> 1);
       // One object literal for both kinds of link: every answer object has one shape (map).
       const group = (kind & 1) === 1;
       links.push({ userId: group ? null : id, groupId: group ? id : null, type: name });
     }
-    const assignee = w[t.assignee + task];
+    const assignee = w[task + 2];
     if (assignee !== NONE && (type === null || type === "assignee")) links.push({ userId: text(t, assignee), groupId: null, type: "assignee" });
-    const owner = w[t.owner + task];
+    const owner = w[task + 3];
     if (owner !== NONE && (type === null || type === "owner")) links.push({ userId: text(t, owner), groupId: null, type: "owner" });
     return links;
   }
@@ -296,16 +338,16 @@ export function install(glue) {
   function linksJson(t, task, type, wanted) {
     const w = view();
     let out = "[";
-    for (let k = w[t.linksAt + task], to = w[t.linksAt + task + 1]; k < to; k++) {
-      const kind = w[t.linkType + k];
+    for (let k = linksOf(w, task), end = k + 2 * w[task + 1]; k < end; k += 2) {
+      const kind = w[k + 1];
       if (type !== null && kind >>> 1 !== wanted) continue;
-      const id = quoted(t, w[t.linkRef + k]);
+      const id = quoted(t, w[k]);
       const link = kind & 1 ? `{"userId":null,"groupId":${id}` : `{"userId":${id},"groupId":null`;
       out += `${out.length === 1 ? "" : ","}${link},"type":${quoted(t, kind >>> 1)}}`;
     }
-    const assignee = w[t.assignee + task];
+    const assignee = w[task + 2];
     if (assignee !== NONE && (type === null || type === "assignee")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, assignee)},"groupId":null,"type":"assignee"}`;
-    const owner = w[t.owner + task];
+    const owner = w[task + 3];
     if (owner !== NONE && (type === null || type === "owner")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, owner)},"groupId":null,"type":"owner"}`;
     return `${out}]`;
   }

@@ -5,6 +5,7 @@ use super::error::{identity_error, snapshot_error};
 use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
+use crate::snapshot::directory::TaskDirectory;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,10 +23,13 @@ pub struct JsSnapshot {
     out: RefCell<Vec<u8>>,
     /// The fast paths' answer buffer (`src/wasm/fast.rs`), reused across queries.
     codes: RefCell<Vec<u32>>,
+    /// Task records for the wrapper's `getIdentityLinks` (`src/wasm/fast.rs`).
+    pub(crate) directory: TaskDirectory,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
-    JsSnapshot { inner: Rc::new(inner), out: RefCell::new(Vec::new()), codes: RefCell::new(Vec::new()) }
+    let directory = TaskDirectory::new(&inner.tasks, &inner.strings);
+    JsSnapshot { inner: Rc::new(inner), out: RefCell::new(Vec::new()), codes: RefCell::new(Vec::new()), directory }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
