@@ -32,6 +32,11 @@ const rows = [];
 const failures = [];
 let checks = 0; // answer sets compared with the baseline
 
+/** A number as the report prints it: three significant figures at most. */
+function fmt(v) {
+  return v === undefined ? "" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1];
@@ -77,22 +82,54 @@ function child(args, node = []) {
   return JSON.parse(execFileSync("node", [...node, join(here, "child.mjs"), ...args], { encoding: "utf8", maxBuffer: 1 << 20 }).trim().split("\n").pop());
 }
 
-/** Deterministic requests drawn like real traffic: skewed towards the busiest users. */
-function requests(data) {
+/**
+ * Deterministic requests. `uniform`: every task and user equally likely — each request lands in
+ * a random place of the snapshot, the worst case for caches. Otherwise skewed as the generator
+ * skews its data (index = count × u³: a tenth of the tasks draw nearly half of the requests), as
+ * a task list asks again and again about its open tasks and active users.
+ */
+function requests(data, uniform = true) {
   let seed = 12345;
   const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const pick = (items) => items[Math.floor((uniform ? rand() : rand() ** 3) * items.length)];
   const tasks = data.tasks.map((t) => t.id);
   const users = data.users.map((u) => u.id);
   const idpUsers = [...new Set(data.idpLinks.map((l) => l.userId))];
   const out = { getIdentityLinks: [], getUserGroups: [], listIdpLinks: [] };
   for (let i = 0; i < REQUESTS; i++) {
-    const taskId = tasks[Math.floor(rand() * tasks.length)];
+    const taskId = pick(tasks);
     out.getIdentityLinks.push(rand() < 0.25 ? { taskId, type: "candidate" } : { taskId });
     // A user's groups answer lists thousands of users under this skew: fewer requests suffice.
-    if (i % 10 === 0) out.getUserGroups.push({ userId: users[Math.floor(rand() * users.length)] });
-    out.listIdpLinks.push({ userId: idpUsers[Math.floor(rand() * idpUsers.length)], query: { limit: 10, asc: rand() < 0.5 } });
+    if (i % 10 === 0) out.getUserGroups.push({ userId: pick(users) });
+    out.listIdpLinks.push({ userId: pick(idpUsers), query: { limit: 10, asc: rand() < 0.5 } });
   }
   return out;
+}
+
+/**
+ * Nanoseconds of one memory read whose address depends on the read before, at random places in
+ * a table of `bytes` bytes: what the machine charges a query for each step through tables of the
+ * snapshot's size (a random cyclic permutation, so every read misses where the table does not
+ * fit the caches).
+ */
+function readLatency(bytes) {
+  const n = Math.max(1024, bytes >>> 2);
+  const next = new Uint32Array(n);
+  for (let i = 0; i < n; i++) next[i] = i;
+  let seed = 7;
+  for (let i = n - 1; i > 0; i--) {
+    seed = (seed * 48271) % 2147483647;
+    const j = seed % i; // Sattolo: one cycle through every entry
+    [next[i], next[j]] = [next[j], next[i]];
+  }
+  const steps = smoke ? 100_000 : 2_000_000;
+  const walk = () => {
+    let p = 0;
+    for (let i = 0; i < steps; i++) p = next[p];
+    return p;
+  };
+  walk();
+  return (time(walk, 3) / steps) * 1e6;
 }
 
 function benchScale(scale) {
@@ -120,6 +157,8 @@ function benchScale(scale) {
 
   const data = JSON.parse(text);
   const reqs = requests(data);
+  // Microseconds per request of the baseline and of identity-links over the same requests.
+  const per = (list, f, g) => pair(() => { for (const r of list) f(r); }, () => { for (const r of list) g(r); }, PASSES).map((ms) => (ms / list.length) * 1000);
   for (const [query, list] of Object.entries(reqs)) {
     checks++;
     for (const request of list) {
@@ -131,13 +170,20 @@ function benchScale(scale) {
         break;
       }
     }
-    // Microseconds per request of the baseline and of identity-links over the same requests.
-    const per = (f, g) => pair(() => { for (const r of list) f(r); }, () => { for (const r of list) g(r); }, PASSES).map((ms) => (ms / list.length) * 1000);
-    const [b, o] = per((r) => baseline[query](base, r), (r) => ours[query](r));
-    const [bs, os] = per((r) => JSON.stringify(baseline[query](base, r)), (r) => ours[`${query}Json`](r));
+    const [b, o] = per(list, (r) => baseline[query](base, r), (r) => ours[query](r));
+    const [bs, os] = per(list, (r) => JSON.stringify(baseline[query](base, r)), (r) => ours[`${query}Json`](r));
     row(`${query} (object answer)`, scale, b, o, "µs", { max: 1.0 });
     row(`${query} (JSON text, the HTTP path)`, scale, bs, os, "µs", { max: 0.7 });
   }
+  // The same two lookups under skewed traffic (answers checked like the others).
+  for (const [query, list] of Object.entries(requests(data, false))) {
+    if (query === "getUserGroups") continue;
+    checks++;
+    if (list.some((r) => JSON.stringify(baseline[query](base, r)) !== JSON.stringify(ours[query](r)))) failures.push(`${scale} ${query}, skewed traffic: answers differ`);
+    const [b, o] = per(list, (r) => baseline[query](base, r), (r) => ours[query](r));
+    row(`${query} (object answer), skewed traffic`, scale, b, o, "µs", { max: 1.0 });
+  }
+  rows.push({ measure: "machine: a dependent random read in a table of the snapshot's binary size", scale, ours: readLatency(binary.length), unit: "ns", info: true });
   if (data.users.some((u) => u.id === "heavy-user")) {
     const heavy = [
       ["heavy: getUserGroups, 100 groups × 1,000 members", "getUserGroups", { userId: "heavy-user" }],
@@ -165,13 +211,20 @@ function benchScale(scale) {
 
 for (const scale of scales) benchScale(scale);
 
-// Scaling: per-query time at the largest scale over the smallest.
+// Scaling: per-query time at the largest scale over the smallest (the "baseline" column holds
+// the smallest scale's time). The baseline's own scaling and the machine's are shown beside them.
 if (scales.length > 1) {
   const [first, last] = [scales[0], scales[scales.length - 1]];
-  for (const query of ["getIdentityLinks", "listIdpLinks"]) {
-    const at = (s) => rows.find((r) => r.scale === s && r.measure === `${query} (object answer)`).ours;
-    row(`scaling: ${query} per query, ${last} over ${first}`, `${first}→${last}`, at(first), at(last), "µs", { max: 1.5 });
+  const find = (s, measure) => rows.find((r) => r.scale === s && r.measure === measure);
+  for (const traffic of ["", ", skewed traffic"]) {
+    for (const query of ["getIdentityLinks", "listIdpLinks"]) {
+      const [a, z] = [find(first, `${query} (object answer)${traffic}`), find(last, `${query} (object answer)${traffic}`)];
+      row(`scaling: ${query} per query${traffic}, ${last} over ${first}`, `${first}→${last}`, a.ours, z.ours, "µs", { max: 1.5 });
+      rows.push({ measure: `scaling of the baseline itself: ${query}${traffic} (${fmt(z.base / a.base)}×)`, scale: `${first}→${last}`, base: a.base, ours: z.base, unit: "µs", info: true });
+    }
   }
+  const latency = (s) => find(s, "machine: a dependent random read in a table of the snapshot's binary size").ours;
+  rows.push({ measure: `machine: a dependent random read, ${last}-size over ${first}-size table (${fmt(latency(last) / latency(first))}×)`, scale: `${first}→${last}`, base: latency(first), ours: latency(last), unit: "ns", info: true });
   const perMb = (s) => rows.find((r) => r.scale === s && r.measure === "load time per MB (fromJson bytes)").ours;
   row(`scaling: load time per MB, ${last} over ${first}`, `${first}→${last}`, perMb(first), perMb(last), "ms/MB", { max: 1.5 });
 }
@@ -231,7 +284,6 @@ async function workerdCold() {
 }
 
 // Report.
-const fmt = (v) => (v === undefined ? "" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const lines = [
   "| measure | scale | baseline (JS) | identity-links | ratio | target | met |",
   "| --- | --- | ---: | ---: | ---: | --- | --- |",
