@@ -13,6 +13,15 @@ export const SCALES = {
   L: { users: 300_000, groups: 10_000, tasks: 200_000, memberships: 1_000_000, idpLinks: 500_000 },
 };
 
+/**
+ * Light snapshots (no heavy fixtures) of about 5 MB and 100 MB of JSON: the sizes the load-time
+ * scaling target names (load time per MB at 100 MB within 1.5× of that at 5 MB). XS's shape,
+ * scaled.
+ */
+for (const [name, factor] of [["5MB", 1.6], ["100MB", 32]]) {
+  SCALES[name] = Object.fromEntries(Object.entries(SCALES.XS).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * factor) : v]));
+}
+
 /** mulberry32: a small seeded PRNG, so every run generates the same snapshot. */
 function rng(seed) {
   let a = seed >>> 0;
@@ -30,7 +39,7 @@ const LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", 
 const TYPES = ["candidate", "candidate", "candidate", "candidate", "participant", "approver", "watcher"];
 const IDPS = ["google", "github", "azure-ad", "okta", "gitlab", "keycloak"];
 
-/** The snapshot document for `scale` ("S", "M", "L"). */
+/** The snapshot document for `scale` (a key of SCALES). */
 export function generate(scale) {
   const n = SCALES[scale];
   const rand = rng(0x1d3a + scale.charCodeAt(0));
