@@ -103,11 +103,10 @@ export function install(glue) {
     const word = (i) => w[at + i] >>> 2;
     const tables = {
       text: w[at], ends: word(1), strings: w[at + 2], slots: word(3), mask: w[at + 4] - 1,
-      userBySym: word(5), userSyms: w[at + 6],
-      // The task directory (src/snapshot/directory.rs): its index and records.
-      taskSlots: word(7), taskMask: w[at + 8] - 1, records: word(9),
-      idpAt: word(10), idpRows: word(11), idpId: word(12), providedId: word(13), providedName: word(14),
-      defaultLimit: w[at + 15], maxLimit: w[at + 16],
+      // The directories of tasks and of users' IdP links (src/snapshot/directory.rs).
+      taskSlots: word(5), taskMask: w[at + 6] - 1, taskRecords: word(7),
+      userSlots: word(8), userMask: w[at + 9] - 1, userRecords: word(10),
+      defaultLimit: w[at + 11], maxLimit: w[at + 12],
       sequence, timestamp,
       // `"processedSequence":"…","timestamp":"…"}` of listIdpLinks' JSON details (Z7).
       detailsTail: `${sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : ""}"timestamp":${JSON.stringify(timestamp)}}`,
@@ -214,11 +213,11 @@ export function install(glue) {
   }
 
   /**
-   * The index in `view()` of the task record (src/snapshot/directory.rs) whose id is `text`,
-   * NONE, or FOREIGN: [`probe`] in the task directory's own index, comparing the key with the
-   * id's bytes in the record (aligned words: no reads elsewhere).
+   * The index in `view()` of the body of the record (src/snapshot/directory.rs) whose id is
+   * `text`, NONE, or FOREIGN: [`probe`] in a directory's own index (`slots`, `mask`), comparing
+   * the key with the id's bytes in the record (aligned words: no reads elsewhere).
    */
-  function findTask(t, text) {
+  function findRecord(slots, mask, records, text) {
     let h = hashKey(text);
     const n = keyLength;
     if (n < 0) return FOREIGN;
@@ -227,11 +226,11 @@ export function install(glue) {
     const hash = h ^ (h >>> 16);
     const w = view();
     const full = n >>> 2;
-    for (let slot = hash & t.taskMask, probes = 0; probes <= t.taskMask; slot = (slot + 1) & t.taskMask, probes++) {
-      const at = w[t.taskSlots + slot];
+    for (let slot = hash & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
+      const at = w[slots + slot];
       if (at === NONE) return NONE;
-      const record = t.records + at;
-      if (w[record] === n && holdsWords(record + 4, full, n)) return record;
+      const record = records + at;
+      if (w[record] === n && holdsWords(record + 1, full, n)) return record + 1 + ((n + 3) >>> 2);
     }
     return NONE;
   }
@@ -252,8 +251,6 @@ export function install(glue) {
     return tail === keyTail;
   }
 
-  /** The row for `sym` in a by-symbol column of `count` entries, or NONE. */
-  const rowOf = (column, count, sym) => (sym >= 0 && sym < count ? words[column + sym] : NONE);
 
   /** The JS string of a symbol, decoded from the string text once per snapshot. */
   const text = (t, sym) => t.texts[sym] ?? decode(t, sym);
@@ -289,7 +286,7 @@ export function install(glue) {
     const type = request.type ?? null;
     if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return undefined;
     const t = layout(snapshot);
-    const task = findTask(t, taskId);
+    const task = findRecord(t.taskSlots, t.taskMask, t.taskRecords, taskId);
     if (task === NONE || task === FOREIGN) return undefined; // unknown task: the validating path throws
     const wanted = type === null ? NONE : kindOf(t, type); // NONE matches no stored link
     if (wanted === FOREIGN) return undefined;
@@ -308,16 +305,14 @@ export function install(glue) {
     return sym;
   }
 
-  // A task record: the id's length in bytes, n, assignee, owner, the id's bytes in words, then
-  // n (link_ref, link_type) pairs.
-  const linksOf = (w, task) => task + 4 + ((w[task] + 3) >>> 2);
+  // A task record's body: n, assignee, owner, then n (link_ref, link_type) pairs.
 
-  /** getIdentityLinks' answer from the task record at `task`, as objects; `wanted` is `type`'s symbol. */
+  /** getIdentityLinks' answer from the task record body at `task`, as objects; `wanted` is `type`'s symbol. */
   function linksObjects(t, task, type, wanted) {
     const w = view();
     const texts = t.texts;
     const links = [];
-    for (let k = linksOf(w, task), end = k + 2 * w[task + 1]; k < end; k += 2) {
+    for (let k = task + 3, end = k + 2 * w[task]; k < end; k += 2) {
       const kind = w[k + 1];
       if (type !== null && kind >>> 1 !== wanted) continue;
       const ref = w[k];
@@ -327,9 +322,9 @@ export function install(glue) {
       const group = (kind & 1) === 1;
       links.push({ userId: group ? null : id, groupId: group ? id : null, type: name });
     }
-    const assignee = w[task + 2];
+    const assignee = w[task + 1];
     if (assignee !== NONE && (type === null || type === "assignee")) links.push({ userId: text(t, assignee), groupId: null, type: "assignee" });
-    const owner = w[task + 3];
+    const owner = w[task + 2];
     if (owner !== NONE && (type === null || type === "owner")) links.push({ userId: text(t, owner), groupId: null, type: "owner" });
     return links;
   }
@@ -338,21 +333,24 @@ export function install(glue) {
   function linksJson(t, task, type, wanted) {
     const w = view();
     let out = "[";
-    for (let k = linksOf(w, task), end = k + 2 * w[task + 1]; k < end; k += 2) {
+    for (let k = task + 3, end = k + 2 * w[task]; k < end; k += 2) {
       const kind = w[k + 1];
       if (type !== null && kind >>> 1 !== wanted) continue;
       const id = quoted(t, w[k]);
       const link = kind & 1 ? `{"userId":null,"groupId":${id}` : `{"userId":${id},"groupId":null`;
       out += `${out.length === 1 ? "" : ","}${link},"type":${quoted(t, kind >>> 1)}}`;
     }
-    const assignee = w[task + 2];
+    const assignee = w[task + 1];
     if (assignee !== NONE && (type === null || type === "assignee")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, assignee)},"groupId":null,"type":"assignee"}`;
-    const owner = w[task + 3];
+    const owner = w[task + 2];
     if (owner !== NONE && (type === null || type === "owner")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, owner)},"groupId":null,"type":"owner"}`;
     return `${out}]`;
   }
 
-  /** listIdpLinks: the page's link rows in `found` and `total` set; their count, or -1. */
+  /**
+   * listIdpLinks: the page's links in `found` (where each one's `idp_id, provided_id,
+   * provided_name` symbols are in `view()`) and `total` set; their count, or -1.
+   */
   function stageIdp(snapshot, request, context) {
     if (!trusted(request, context)) return -1;
     const userId = request.userId;
@@ -367,19 +365,19 @@ export function install(glue) {
     // Zitadel checks the maximum first, then falls back to the default; 0 disables either (Z3).
     if (t.maxLimit > 0 && limit > t.maxLimit) return -1;
     const size = limit === 0 ? (t.defaultLimit === 0 ? Infinity : t.defaultLimit) : limit;
-    const sym = find(t, userId);
-    if (sym === FOREIGN) return -1;
-    const user = rowOf(t.userBySym, t.userSyms, sym);
-    const w = view();
-    const from = user === NONE ? 0 : w[t.idpAt + user];
-    const links = user === NONE ? 0 : w[t.idpAt + user + 1] - from;
+    // A user's record body: n, then n (idp_id, provided_id, provided_name) in creation order;
+    // users without IdP links have no record, and an empty page as an unknown user.
+    const user = findRecord(t.userSlots, t.userMask, t.userRecords, userId);
+    if (user === FOREIGN) return -1;
+    const links = user === NONE ? 0 : view()[user];
     const skip = Math.min(offset, links);
     const take = Math.min(size, links - skip);
     total = take === 0 ? 0 : links;
     room(take);
     // Newest first unless asc (Z5).
-    if (asc) for (let i = 0; i < take; i++) found[i] = w[t.idpRows + from + skip + i];
-    else for (let i = 0, k = from + links - skip - 1; i < take; i++, k--) found[i] = w[t.idpRows + k];
+    const first = user + 1;
+    if (asc) for (let i = 0; i < take; i++) found[i] = first + 3 * (skip + i);
+    else for (let i = 0, k = links - skip - 1; i < take; i++, k--) found[i] = first + 3 * k;
     return take;
   }
 
@@ -472,9 +470,9 @@ export function install(glue) {
       const result = new Array(n);
       for (let i = 0; i < n; i++) {
         const row = found[i];
-        const idpId = text(t, w[t.idpId + row]);
-        const userId = text(t, w[t.providedId + row]);
-        const userName = text(t, w[t.providedName + row]);
+        const idpId = text(t, w[row]);
+        const userId = text(t, w[row + 1]);
+        const userName = text(t, w[row + 2]);
         result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
       }
       answer.result = result;
@@ -492,9 +490,9 @@ export function install(glue) {
       out += ',"result":[';
       for (let i = 0; i < n; i++) {
         const row = found[i];
-        const name = w[t.providedName + row];
+        const name = w[row + 2];
         const userName = text(t, name) === "" ? "" : `,"userName":${quoted(t, name)}`;
-        out += `${i === 0 ? "" : ","}{"idpId":${quoted(t, w[t.idpId + row])},"userId":${quoted(t, w[t.providedId + row])}${userName}}`;
+        out += `${i === 0 ? "" : ","}{"idpId":${quoted(t, w[row])},"userId":${quoted(t, w[row + 1])}${userName}}`;
       }
       out += "]";
     }

@@ -15,9 +15,9 @@
 //! Layouts (`NONE` = 0xFFFFFFFF for null):
 //! - groups: `g, (id, name) × g, u, (firstName, lastName, id) × u`
 //! - layout: addresses (bytes) of the string text, `ends`, then the count of strings; `slots`
-//!   and its length; `by_sym.user` and its length; the task directory's slots, their length,
-//!   and its records ([`crate::snapshot::directory`]); `users.idp_at`, `users.idp`,
-//!   `idp.idp_id`, `idp.provided_id`, `idp.provided_name`; then `defaultLimit`, `maxLimit`.
+//!   and its length; the task directory's slots, their length, and its records; the same of
+//!   the IdP users' directory ([`crate::snapshot::directory`]); then `defaultLimit`,
+//!   `maxLimit`.
 
 use super::snapshot::JsSnapshot;
 use crate::query::request::UserGroupsRequest;
@@ -70,7 +70,7 @@ impl JsSnapshot {
     pub fn layout(&self) -> u32 {
         let s = self.shared();
         let at = |c: &[u32]| c.as_ptr() as u32;
-        let (strings, d, u, l, b) = (&s.strings, &self.directory, &s.users, &s.idp, &s.by_sym);
+        let (strings, tasks, users) = (&s.strings, &self.tasks, &self.idp_users);
         self.answer(|out| {
             out.extend_from_slice(&[
                 strings.text.as_ptr() as u32,
@@ -78,16 +78,12 @@ impl JsSnapshot {
                 strings.len() as u32,
                 at(&strings.slots),
                 strings.slots.len() as u32,
-                at(&b.user),
-                b.user.len() as u32,
-                at(&d.slots),
-                d.slots.len() as u32,
-                at(&d.records),
-                at(&u.idp_at),
-                at(&u.idp),
-                at(&l.idp_id),
-                at(&l.provided_id),
-                at(&l.provided_name),
+                at(&tasks.slots),
+                tasks.slots.len() as u32,
+                at(&tasks.records),
+                at(&users.slots),
+                users.slots.len() as u32,
+                at(&users.records),
                 s.limits.default_limit,
                 s.limits.max_limit,
             ]);

@@ -5,7 +5,7 @@ use super::error::{identity_error, snapshot_error};
 use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
-use crate::snapshot::directory::TaskDirectory;
+use crate::snapshot::directory::Directory;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,12 +24,16 @@ pub struct JsSnapshot {
     /// The fast paths' answer buffer (`src/wasm/fast.rs`), reused across queries.
     codes: RefCell<Vec<u32>>,
     /// Task records for the wrapper's `getIdentityLinks` (`src/wasm/fast.rs`).
-    pub(crate) directory: TaskDirectory,
+    pub(crate) tasks: Directory,
+    /// IdP link records for the wrapper's `listIdpLinks`.
+    pub(crate) idp_users: Directory,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
-    let directory = TaskDirectory::new(&inner.tasks, &inner.strings);
-    JsSnapshot { inner: Rc::new(inner), out: RefCell::new(Vec::new()), codes: RefCell::new(Vec::new()), directory }
+    let tasks = Directory::tasks(&inner.tasks, &inner.strings);
+    let idp_users = Directory::idp_users(&inner.users, &inner.idp, &inner.strings);
+    let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
+    JsSnapshot { inner: Rc::new(inner), out, codes, tasks, idp_users }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
