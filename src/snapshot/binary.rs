@@ -31,14 +31,23 @@ const MAGIC: &[u8; 8] = b"IDLINKS\0";
 const FORMAT: u32 = 2;
 const COLUMNS: usize = 28;
 const HEADER: usize = 40 + 4 * COLUMNS;
+/// Where `groups.id` and the groups' by-symbol column are among the columns.
+const GROUP_ID: usize = 11;
+const GROUP_BY_SYM: usize = 26;
+
+/// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
+fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
+    column.len() == n_syms && column.iter().all(|&x| x == NONE || (x as usize) < n)
+}
 
 fn refuse(why: &'static str) -> SnapshotError {
     SnapshotError::new("bytes", SnapshotProblem::Binary { why })
 }
 
 impl Snapshot {
-    /// Every `u32` column, in the binary form's order.
-    fn columns(&self) -> [&Vec<u32>; COLUMNS] {
+    /// Every `u32` column, in the binary form's order; `group_by_sym` is the groups' by-symbol
+    /// column, which the snapshot does not keep ([`Snapshot::group_by_sym`]).
+    fn columns<'a>(&'a self, group_by_sym: &'a Vec<u32>) -> [&'a Vec<u32>; COLUMNS] {
         let (u, g, t, l, b) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.by_sym);
         [
             &self.strings.ends,
@@ -67,13 +76,13 @@ impl Snapshot {
             &l.provided_id,
             &l.provided_name,
             &b.user,
-            &b.group,
+            group_by_sym,
             &b.task,
         ]
     }
 
     /// The same columns, to fill when reading.
-    fn columns_mut(&mut self) -> [&mut Vec<u32>; COLUMNS] {
+    fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
         let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
         [
             &mut self.strings.ends,
@@ -102,14 +111,27 @@ impl Snapshot {
             &mut l.provided_id,
             &mut l.provided_name,
             &mut b.user,
-            &mut b.group,
+            group_by_sym,
             &mut b.task,
         ]
     }
 
+    /// The groups' row by symbol of their id, or [`NONE`]: written in the binary form (whose
+    /// layout predates its removal from [`BySym`]).
+    fn group_by_sym(&self) -> Vec<u32> {
+        let mut column = vec![NONE; self.strings.len()];
+        for (row, &id) in self.groups.id.iter().enumerate() {
+            if let Some(slot) = column.get_mut(id as usize) {
+                *slot = row as u32;
+            }
+        }
+        column
+    }
+
     /// The binary form of the snapshot (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let columns = self.columns();
+        let group_by_sym = self.group_by_sym();
+        let columns = self.columns(&group_by_sym);
         let text = self.strings.text.as_bytes();
         let padded = text.len().div_ceil(4) * 4;
         let size = HEADER + padded + columns.iter().map(|c| c.len() * 4).sum::<usize>() + 8;
@@ -193,7 +215,11 @@ impl Snapshot {
             ..Snapshot::default()
         };
         let mut at = text_end;
-        for (column, &n) in snapshot.columns_mut().into_iter().zip(&lengths) {
+        let mut group_by_sym = Vec::new();
+        let mut groups_checked = false;
+        let mut columns = snapshot.columns_mut(&mut group_by_sym);
+        for (i, &n) in lengths.iter().enumerate() {
+            let Some(column) = columns.get_mut(i) else { break };
             if !source.read_words(at, n, column) {
                 column.reserve_exact(n);
                 for_chunks(source, at, 4 * n, &mut buffer, |piece| {
@@ -201,6 +227,15 @@ impl Snapshot {
                 });
             }
             at += 4 * n;
+            if i == GROUP_BY_SYM {
+                // Checked and let go at once, so that the next column (as long) takes its place.
+                let (n_syms, n_groups) = (columns[0].len(), columns[GROUP_ID].len());
+                groups_checked = by_sym(columns[i], n_syms, n_groups);
+                *columns[i] = Vec::new();
+            }
+        }
+        if !groups_checked {
+            return Err(refuse("tables are inconsistent"));
         }
         snapshot.check_structure()?;
         Ok(snapshot)
@@ -220,7 +255,6 @@ impl Snapshot {
         let (n_users, n_groups, n_tasks) = (u.id.len(), g.id.len(), t.id.len());
         let syms = |c: &[u32], optional: bool| c.iter().all(|&x| (x as usize) < n_syms || (optional && x == NONE));
         let rows = |c: &[u32], n: usize| c.iter().all(|&x| (x as usize) < n);
-        let by_sym = |c: &[u32], n: usize| c.len() == n_syms && c.iter().all(|&x| x == NONE || (x as usize) < n);
         let ok = [u.first.len(), u.last.len(), u.org.len(), u.java_hash.len()].iter().all(|&n| n == n_users)
             && g.name.len() == n_groups
             && t.assignee.len() == n_tasks
@@ -249,9 +283,8 @@ impl Snapshot {
             && offsets(&g.members_at, n_groups, g.members.len())
             && rows(&g.members, n_users)
             && offsets(&t.links_at, n_tasks, t.link_ref.len())
-            && by_sym(&b.user, n_users)
-            && by_sym(&b.group, n_groups)
-            && by_sym(&b.task, n_tasks);
+            && by_sym(&b.user, n_syms, n_users)
+            && by_sym(&b.task, n_syms, n_tasks);
         if ok {
             Ok(())
         } else {
@@ -367,5 +400,29 @@ mod tests {
         full.strings.slots = vec![0; full.strings.slots.len()];
         bytes = full.to_bytes();
         assert!(Snapshot::from_bytes(&bytes, Limits::default()).is_err());
+    }
+
+    #[test]
+    fn the_groups_by_symbol_column_is_written_checked_and_let_go() {
+        let s = sample();
+        let marker = vec![7];
+        let columns = s.columns(&marker);
+        assert!(std::ptr::eq(columns[GROUP_BY_SYM], &marker) && std::ptr::eq(columns[GROUP_ID], &s.groups.id));
+        // Written from groups.id: each group's id symbol maps to its row.
+        let bytes = s.to_bytes();
+        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        let lengths: Vec<usize> = (0..COLUMNS).map(|i| word(40 + 4 * i)).collect();
+        let start = HEADER + word(36).div_ceil(4) * 4 + 4 * lengths[..GROUP_BY_SYM].iter().sum::<usize>();
+        for (row, &id) in s.groups.id.iter().enumerate() {
+            assert_eq!(word(start + 4 * id as usize), row);
+        }
+        assert_eq!(Snapshot::from_bytes(&bytes, Limits::default()), Ok(s.clone()));
+        // A row out of range there, under a valid checksum, is refused.
+        let mut bad = bytes.clone();
+        let body = bad.len() - 8;
+        bad[start..start + 4].copy_from_slice(&(s.groups.id.len() as u32).to_le_bytes());
+        let sum = hash(&bad[..body]);
+        bad[body..].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(Snapshot::from_bytes(&bad, Limits::default()).map_err(|e| e.path), Err("bytes".to_owned()));
     }
 }

@@ -13,11 +13,12 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
         v.resize(n_syms, NONE);
         v
     };
-    let by_sym =
-        BySym { user: column(raw.user_by_sym), group: column(raw.group_by_sym), task: column(raw.task_by_sym) };
+    let by_sym = BySym { user: column(raw.user_by_sym), task: column(raw.task_by_sym) };
+    let group_by_sym = column(raw.group_by_sym);
     let strings = raw.strings;
 
-    let pairs = resolve_memberships(&raw.memberships, &by_sym, &strings)?;
+    let pairs = resolve_memberships(&raw.memberships, &by_sym, &group_by_sym, &strings)?;
+    drop(group_by_sym);
     refuse_duplicate_pairs(pairs.iter().map(|&(u, g)| (u64::from(u) << 32) | u64::from(g)), |first, at| {
         SnapshotError::new(format!("memberships[{at}]"), SnapshotProblem::DuplicateMembership { first })
     })?;
@@ -100,6 +101,7 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
 fn resolve_memberships(
     pairs: &[(Sym, Sym)],
     by_sym: &BySym,
+    group_by_sym: &[u32],
     strings: &Strings,
 ) -> Result<Vec<(u32, u32)>, SnapshotError> {
     pairs
@@ -112,7 +114,7 @@ fn resolve_memberships(
                     SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
                 )
             })?;
-            let g = BySym::row(&by_sym.group, group).ok_or_else(|| {
+            let g = BySym::row(group_by_sym, group).ok_or_else(|| {
                 SnapshotError::new(
                     format!("memberships[{i}].groupId"),
                     SnapshotProblem::UnknownGroup { id: strings.get(group).to_owned() },

@@ -136,12 +136,12 @@ pub struct IdpLinks {
 }
 
 /// Row numbers by symbol: `user[s]` is the row of the user whose id is symbol `s`, or [`NONE`].
+/// Groups have none: no query looks a group up by id (the binary form writes their column from
+/// `groups.id`, and reading checks it and lets it go).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BySym {
     /// User rows.
     pub user: Vec<u32>,
-    /// Group rows.
-    pub group: Vec<u32>,
     /// Task rows.
     pub task: Vec<u32>,
 }
