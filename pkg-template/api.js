@@ -2,9 +2,10 @@
 // wasm methods for everything else.
 //
 // A trusted call (no context) with a well-formed request takes a fast path: getIdentityLinks and
-// listIdpLinks read the snapshot's tables in wasm memory directly (no call into wasm: the string
-// index is probed with its own hash, computed here), getUserGroups makes one call that writes the
-// answer as string symbols (src/wasm/fast.rs). Objects and JSON text are built here from
+// listIdpLinks read the snapshot's directories in wasm memory directly (no call into wasm: a
+// directory's index is probed with its own hash, computed here, and one record holds the answer;
+// src/snapshot/directory.rs), getUserGroups makes one call that writes the answer as string
+// symbols (src/wasm/fast.rs). Objects and JSON text are built here from
 // per-snapshot caches of JS strings, so a string is decoded once, not once per answer.
 // Any other call — a caller context, an unusual value, a query that fails — goes to the wasm
 // methods, which validate everything and throw the exact IdentityError. Answers are identical
@@ -134,8 +135,8 @@ export function install(glue) {
 
   /**
    * Hashes `text`'s UTF-8 into `keyWords`, `keyTail` and `keyLength`: the hash before its
-   * finalizer (see `spread`). ASCII text (UTF-8 as it is) is read straight from its char codes;
-   * other text is encoded first (`hashUtf8`).
+   * finalizer (which `probe` and `findRecord` apply). ASCII text (UTF-8 as it is) is read
+   * straight from its char codes; other text is encoded first (`hashUtf8`).
    */
   function hashKey(text) {
     const n = text.length;

@@ -162,7 +162,7 @@ const K32: u32 = 0x9E37_79B1;
 
 /// The hash index's hash: 32-bit, over little-endian 4-byte words, so that the package's JS
 /// wrapper computes the same value with `Math.imul` and finds a request's string in the index
-/// without calling into wasm (`pkg-template/api.js`: `mix`, `finish`, `find`). The length seeds
+/// without calling into wasm (`pkg-template/api.js`: `mix`, `hashKey`, `probe`). The length seeds
 /// it; a murmur3 finalizer spreads every input bit into the low bits the index masks with.
 pub fn slot_hash(bytes: &[u8]) -> u32 {
     let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
