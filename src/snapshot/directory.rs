@@ -6,7 +6,7 @@
 //! range → columns), and each read that misses the caches costs a memory round trip. Here the
 //! index slot holds the record's offset and the record holds the id's own bytes (to compare a
 //! request's id with) and the answer's symbols, so the chain is index slot → record. Derived
-//! from the tables when a snapshot is wrapped for JS; not part of the binary form.
+//! from the tables when the JS wrapper first asks for them; not part of the binary form.
 //!
 //! A record is `len`, the id's `len` UTF-8 bytes as little-endian words (the last one
 //! zero-padded), then its body:

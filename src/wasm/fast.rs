@@ -22,6 +22,7 @@
 use super::snapshot::JsSnapshot;
 use crate::query::request::UserGroupsRequest;
 use crate::query::CallContext;
+use crate::snapshot::directory::Directory;
 use crate::snapshot::NONE;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -65,12 +66,16 @@ fn with_input<R>(len: u32, f: impl FnOnce(&str) -> Option<R>) -> Option<R> {
 impl JsSnapshot {
     /// Where the snapshot's tables are in wasm memory, for the wrapper's lookups without a call
     /// into wasm (`getIdentityLinks`, `listIdpLinks`): the address of the words listed in the
-    /// module documentation. The tables never move: a snapshot is not changed after loading.
+    /// module documentation. The first call builds the directories. The tables never move: a
+    /// snapshot is not changed after loading.
     #[wasm_bindgen(js_name = __layout)]
     pub fn layout(&self) -> u32 {
         let s = self.shared();
         let at = |c: &[u32]| c.as_ptr() as u32;
-        let (strings, tasks, users) = (&s.strings, &self.tasks, &self.idp_users);
+        let (tasks, users) = self.directories.get_or_init(|| {
+            (Directory::tasks(&s.tasks, &s.strings), Directory::idp_users(&s.users, &s.idp, &s.strings))
+        });
+        let strings = &s.strings;
         self.answer(|out| {
             out.extend_from_slice(&[
                 strings.text.as_ptr() as u32,

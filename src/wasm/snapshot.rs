@@ -7,7 +7,7 @@ use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
 use crate::snapshot::directory::Directory;
 use crate::snapshot::Snapshot;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -23,17 +23,15 @@ pub struct JsSnapshot {
     out: RefCell<Vec<u8>>,
     /// The fast paths' answer buffer (`src/wasm/fast.rs`), reused across queries.
     codes: RefCell<Vec<u32>>,
-    /// Task records for the wrapper's `getIdentityLinks` (`src/wasm/fast.rs`).
-    pub(crate) tasks: Directory,
-    /// IdP link records for the wrapper's `listIdpLinks`.
-    pub(crate) idp_users: Directory,
+    /// The directories of tasks and of users' IdP links for the wrapper's fast paths
+    /// (`src/wasm/fast.rs`), built by its first fast-path query: a snapshot used only through
+    /// `handleRequest` or with a caller context never pays for them, and loading stays a copy.
+    pub(crate) directories: OnceCell<(Directory, Directory)>,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
-    let tasks = Directory::tasks(&inner.tasks, &inner.strings);
-    let idp_users = Directory::idp_users(&inner.users, &inner.idp, &inner.strings);
     let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
-    JsSnapshot { inner: Rc::new(inner), out, codes, tasks, idp_users }
+    JsSnapshot { inner: Rc::new(inner), out, codes, directories: OnceCell::new() }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
