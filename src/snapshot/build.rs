@@ -15,7 +15,8 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
     };
     let by_sym = BySym { user: column(raw.user_by_sym), task: column(raw.task_by_sym) };
     let group_by_sym = column(raw.group_by_sym);
-    let strings = raw.strings;
+    let mut strings = raw.strings;
+    strings.compact();
 
     let pairs = resolve_memberships(&raw.memberships, &by_sym, &group_by_sym, &strings)?;
     drop(group_by_sym);
