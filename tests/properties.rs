@@ -122,3 +122,50 @@ fn table_order_does_not_change_answers_but_idp_link_order_does() {
         }
     }
 }
+
+/// The JS fast paths answer from the directories: for every task and every user of random
+/// snapshots (ids of every script the generator makes), the record found by id holds exactly
+/// what the columns hold, and an id that is not there finds nothing.
+#[test]
+fn directories_hold_what_the_columns_hold() {
+    use identity_links::snapshot::directory::Directory;
+    let mut records = 0;
+    for seed in 0..SNAPSHOTS {
+        let doc = gen::snapshot(&mut Rng::new(seed));
+        let s = Snapshot::from_json_with(doc.to_json().as_bytes(), Limits::default()).expect("a valid snapshot");
+        let (tasks, users) =
+            (Directory::tasks(&s.tasks, &s.strings), Directory::idp_users(&s.users, &s.idp, &s.strings));
+        for (row, &id) in s.tasks.id.iter().enumerate() {
+            let body = tasks.find(s.strings.get(id)).unwrap_or_else(|| panic!("seed {seed}: task {row} not found"));
+            let links = s.tasks.links_at[row] as usize..s.tasks.links_at[row + 1] as usize;
+            let mut expected = vec![links.len() as u32, s.tasks.assignee[row], s.tasks.owner[row]];
+            for k in links {
+                expected.extend([s.tasks.link_ref[k], s.tasks.link_type[k]]);
+            }
+            assert_eq!(&body[..expected.len()], &expected[..], "seed {seed}: task {row}");
+            records += 1;
+        }
+        for (row, &id) in s.users.id.iter().enumerate() {
+            let links = &s.users.idp[s.users.idp_at[row] as usize..s.users.idp_at[row + 1] as usize];
+            let found = users.find(s.strings.get(id));
+            if links.is_empty() {
+                assert!(found.is_none(), "seed {seed}: user {row} has no IdP links, but a record");
+                continue;
+            }
+            let body = found.unwrap_or_else(|| panic!("seed {seed}: user {row} not found"));
+            let mut expected = vec![links.len() as u32];
+            for &l in links {
+                let l = l as usize;
+                expected.extend([s.idp.idp_id[l], s.idp.provided_id[l], s.idp.provided_name[l]]);
+            }
+            assert_eq!(&body[..expected.len()], &expected[..], "seed {seed}: user {row}");
+            records += 1;
+        }
+        for absent in ["", "no such id", "t\u{0}"] {
+            if s.strings.lookup(absent).is_none() {
+                assert!(tasks.find(absent).is_none() && users.find(absent).is_none(), "seed {seed}: {absent:?}");
+            }
+        }
+    }
+    assert!(records > 1000, "only {records} records compared");
+}
