@@ -155,17 +155,14 @@ fn refuse_duplicate_pairs(
     for (row, key) in keys.enumerate() {
         // Fibonacci hashing: the product's high bits depend on every bit of the key.
         let mut slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
-        loop {
-            let Some(entry) = table.get_mut(slot) else { return Ok(()) };
-            if entry.0 == EMPTY {
-                *entry = (key, row as u32);
-                break;
-            }
-            if entry.0 == key {
-                return Err(error(entry.1 as usize, row));
+        // The table is at most half full: the probe meets an empty slot.
+        while table[slot].0 != EMPTY {
+            if table[slot].0 == key {
+                return Err(error(table[slot].1 as usize, row));
             }
             slot = (slot + 1) & mask;
         }
+        table[slot] = (key, row as u32);
     }
     Ok(())
 }
