@@ -117,57 +117,59 @@ mod tests {
     use super::*;
     use crate::snapshot::{Limits, Snapshot};
 
-    fn load(json: &str) -> Snapshot {
-        Snapshot::from_json_with(json.as_bytes(), Limits::default()).expect("a valid snapshot")
+    fn load(json: &str) -> Result<Snapshot, String> {
+        Snapshot::from_json_with(json.as_bytes(), Limits::default()).map_err(|e| format!("{e:?}"))
     }
 
     #[test]
-    fn every_task_is_found_with_its_links_and_unknown_ids_are_not() {
+    fn every_task_is_found_with_its_links_and_unknown_ids_are_not() -> Result<(), String> {
         let snapshot = load(
             r#"{"version":1,"tasks":[
             {"id":"t1","assignee":"ann","owner":null,"identityLinks":[{"userId":"bob","type":"candidate"},{"groupId":"ops","type":"watcher"}]},
             {"id":"t2","assignee":null,"owner":"cy","identityLinks":[]},
             {"id":"tâche-3","assignee":null,"owner":null,"identityLinks":[{"groupId":"ops","type":"candidate"}]}]}"#,
-        );
+        )?;
         let strings = &snapshot.strings;
         let directory = Directory::tasks(&snapshot.tasks, strings);
         assert_eq!(directory.slots.len(), 8);
         let text = |s: u32| if s == NONE { "-".to_string() } else { strings.get(s).to_string() };
-        let t1 = directory.find("t1").expect("t1");
+        let t1 = directory.find("t1").ok_or(concat!("t1", " not found"))?;
         assert_eq!((t1[0], text(t1[1]), text(t1[2])), (2, "ann".into(), "-".into()));
         assert_eq!((text(t1[3]), text(t1[4] >> 1), t1[4] & 1), ("bob".into(), "candidate".into(), 0));
         assert_eq!((text(t1[5]), text(t1[6] >> 1), t1[6] & 1), ("ops".into(), "watcher".into(), 1));
-        let t2 = directory.find("t2").expect("t2");
+        let t2 = directory.find("t2").ok_or(concat!("t2", " not found"))?;
         assert_eq!((t2[0], text(t2[1]), text(t2[2])), (0, "-".into(), "cy".into()));
-        let t3 = directory.find("tâche-3").expect("t3");
+        let t3 = directory.find("tâche-3").ok_or(concat!("tâche-3", " not found"))?;
         assert_eq!((t3[0], text(t3[3]), text(t3[4] >> 1)), (1, "ops".into(), "candidate".into()));
         for absent in ["t", "t3", "ann", "", "t1 ", "t1\0", "tâche-"] {
             assert!(directory.find(absent).is_none(), "{absent}");
         }
+        Ok(())
     }
 
     #[test]
-    fn users_with_idp_links_are_found_with_their_links_in_creation_order() {
+    fn users_with_idp_links_are_found_with_their_links_in_creation_order() -> Result<(), String> {
         let snapshot = load(
             r#"{"version":1,"users":[{"id":"ann"},{"id":"bob"},{"id":"Zoë"}],"idpLinks":[
             {"userId":"Zoë","idpId":"gh","providedUserId":"z1","providedUserName":"zoe"},
             {"userId":"ann","idpId":"gl","providedUserId":"a1","providedUserName":""},
             {"userId":"Zoë","idpId":"gl","providedUserId":"z2","providedUserName":"z"}]}"#,
-        );
+        )?;
         let strings = &snapshot.strings;
         let directory = Directory::idp_users(&snapshot.users, &snapshot.idp, strings);
         let text = |s: &[u32]| s.iter().map(|&x| strings.get(x)).collect::<Vec<_>>().join(" ");
-        let zoe = directory.find("Zoë").expect("Zoë");
+        let zoe = directory.find("Zoë").ok_or(concat!("Zoë", " not found"))?;
         assert_eq!((zoe[0], text(&zoe[1..7])), (2, "gh z1 zoe gl z2 z".into()));
-        let ann = directory.find("ann").expect("ann");
+        let ann = directory.find("ann").ok_or(concat!("ann", " not found"))?;
         assert_eq!((ann[0], text(&ann[1..3])), (1, "gl a1".into()));
         assert!(directory.find("bob").is_none(), "no IdP links: no record");
         assert!(directory.find("zoë").is_none());
+        Ok(())
     }
 
     #[test]
-    fn an_empty_snapshot_has_empty_directories() {
-        let snapshot = load(r#"{"version":1}"#);
+    fn an_empty_snapshot_has_empty_directories() -> Result<(), String> {
+        let snapshot = load(r#"{"version":1}"#)?;
         for directory in [
             Directory::tasks(&snapshot.tasks, &snapshot.strings),
             Directory::idp_users(&snapshot.users, &snapshot.idp, &snapshot.strings),
@@ -175,5 +177,6 @@ mod tests {
             assert!(directory.records.is_empty());
             assert!(directory.find("t1").is_none());
         }
+        Ok(())
     }
 }
