@@ -469,11 +469,13 @@ export function install(glue) {
     }
     out += '],"groupUsers":[';
     for (let i = 0, n = w[k++]; i < n; i++, k += 3) {
-      const [first, last, id] = [w[k], w[k + 1], w[k + 2]];
+      const first = w[k];
+      const last = w[k + 1];
+      const id = w[k + 2];
       // JSON escaping works character by character: the escaped concatenation is the
       // concatenation of the escaped parts (SEMANTICS.md G4: "null" for a null firstName).
       const displayName =
-        last !== NONE ? `"${first === NONE ? "null" : quoted(t, first).slice(1, -1)} ${quoted(t, last).slice(1)}` : quoted(t, first === NONE ? id : first);
+        last !== NONE ? `${first === NONE ? '"null' : quoted(t, first).slice(0, -1)} ${quoted(t, last).slice(1)}` : quoted(t, first === NONE ? id : first);
       out += `${i === 0 ? "" : ","}{"firstName":${quotedOrNull(t, first)},"lastName":${quotedOrNull(t, last)},"displayName":${displayName},"id":${quoted(t, id)}}`;
     }
     return out + "]}";
