@@ -440,7 +440,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     let k = stageUser(this, request, context);
     if (k === 0) return validating.getUserGroups.call(this, request, context);
-    const [t, w] = [this.__tables, words];
+    const t = this.__tables;
+    const w = words;
     const groups = new Array(w[k++]);
     for (let i = 0; i < groups.length; i++, k += 2) {
       const id = text(t, w[k]);
@@ -462,7 +463,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     let k = stageUser(this, request, context);
     if (k === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
-    const [t, w] = [this.__tables, words];
+    const t = this.__tables;
+    const w = words;
     let out = '{"groups":[';
     for (let i = 0, n = w[k++]; i < n; i++, k += 2) {
       out += `${i === 0 ? "" : ","}{"id":${quoted(t, w[k])},"name":${quotedOrNull(t, w[k + 1])}}`;
@@ -485,7 +487,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     const n = stageIdp(this, request, context);
     if (n < 0) return validating.listIdpLinks.call(this, request, context);
-    const [t, w] = [this.__tables, words];
+    const t = this.__tables;
+    const w = words;
     const answer = { details: details(t) };
     if (n !== 0) {
       const result = new Array(n);
@@ -505,7 +508,8 @@ export function install(glue) {
     if (!usable(this)) refuse();
     const n = stageIdp(this, request, context);
     if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
-    const [t, w] = [this.__tables, words];
+    const t = this.__tables;
+    const w = words;
     let out = total !== 0 ? `{"details":{"totalResult":"${total}",${t.detailsTail}` : `{"details":{${t.detailsTail}`;
     if (n !== 0) {
       out += ',"result":[';
