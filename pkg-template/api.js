@@ -368,9 +368,11 @@ export function install(glue) {
 
   /**
    * listIdpLinks: the page's links in `found` (where each one's `idp_id, provided_id,
-   * provided_name` symbols are in `view()`) and `total` set; their count, or -1.
+   * provided_name` symbols are in `view()`) and `total` set; their count, or -1. A freed
+   * snapshot is refused first.
    */
   function stageIdp(snapshot, request, context) {
+    if (!usable(snapshot)) refuse();
     if (!trusted(request, context)) return -1;
     const userId = request.userId;
     // 1..=200 runes (Z2): shorter UTF-16 is surely within; the rest is left to the validating path.
@@ -401,8 +403,12 @@ export function install(glue) {
   }
 
 
-  /** getUserGroups: the index in `view()` of the answer's symbols (`__groups`), or 0. */
+  /**
+   * getUserGroups: the index in `view()` of the answer's symbols (`__groups`), or 0 when the
+   * call is for the validating path. A freed snapshot is refused first.
+   */
   function stageUser(snapshot, request, context) {
+    if (!usable(snapshot)) refuse();
     if (!trusted(request, context) || !wellFormed(request.userId)) return 0;
     const userId = request.userId;
     layout(snapshot); // first: `__layout` answers in the same buffer as `__groups`
@@ -437,8 +443,7 @@ export function install(glue) {
   };
 
   proto.getUserGroups = function getUserGroups(request, context) {
-    if (!usable(this)) refuse();
-    let k = stageUser(this, request, context);
+    let k = stageUser(this, request, context); // refuses a freed snapshot
     if (k === 0) return validating.getUserGroups.call(this, request, context);
     const t = this.__tables;
     const w = words;
@@ -460,8 +465,7 @@ export function install(glue) {
   };
 
   proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
-    if (!usable(this)) refuse();
-    let k = stageUser(this, request, context);
+    let k = stageUser(this, request, context); // refuses a freed snapshot
     if (k === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
     const t = this.__tables;
     const w = words;
@@ -484,8 +488,7 @@ export function install(glue) {
   };
 
   proto.listIdpLinks = function listIdpLinks(request, context) {
-    if (!usable(this)) refuse();
-    const n = stageIdp(this, request, context);
+    const n = stageIdp(this, request, context); // refuses a freed snapshot
     if (n < 0) return validating.listIdpLinks.call(this, request, context);
     const t = this.__tables;
     const w = words;
@@ -505,8 +508,7 @@ export function install(glue) {
   };
 
   proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
-    if (!usable(this)) refuse();
-    const n = stageIdp(this, request, context);
+    const n = stageIdp(this, request, context); // refuses a freed snapshot
     if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
     const t = this.__tables;
     const w = words;

@@ -305,6 +305,9 @@ const freed = Snapshot.fromJson(small);
 freed.free();
 refused("free() twice", () => freed.free());
 refused("a query after free()", () => freed.getIdentityLinks({ taskId: "approve-invoice-1001" }));
+for (const q of ["getIdentityLinksJson", "getUserGroups", "getUserGroupsJson", "listIdpLinks", "listIdpLinksJson"]) {
+  refused(`${q} after free()`, () => freed[q]({ taskId: "approve-invoice-1001", userId: "demo" }));
+}
 refused("a getter after free()", () => freed.sequence);
 refused("toBytes after free()", () => freed.toBytes());
 const rejected = await api.handleRequest(freed, new Request("http://x/identity/groups?userId=demo")).then(() => null, (e) => e);
