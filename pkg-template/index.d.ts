@@ -280,8 +280,11 @@ export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, c
  * (`{prefix}`: empty or `/engine-rest`), `POST /v2/users/{userId}/links/_search` (Zitadel REST
  * gateway) and `POST /zitadel.user.v2.UserService/ListIDPLinks` (Connect, JSON codec). Answers
  * carry the peer's status, `content-type: application/json` and exact body; unknown paths are
- * 404, other methods 405, bodies over 1 MiB 413.
- * Rejects only when `request` is not a `Request` or `context` cannot be read.
+ * 404, other methods 405, bodies over 1 MiB 413 (read as a stream; reading stops at the limit,
+ * whether or not `Content-Length` is sent).
+ * Rejects only with an `Error`: an `IdentityError` when `request` is not a `Request`, its body
+ * was already read or `context` cannot be read; an `AbortError` when `request.signal` aborts
+ * while the body is read; an `Error` whose `cause` is the stream's reason when the body fails.
  */
 export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext): Promise<Response>;
 

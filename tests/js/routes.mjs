@@ -1,6 +1,7 @@
 // Every route of handleRequest, sent over real HTTP to a running example (workerd, Deno.serve),
 // and compared with the same request answered in-process by the package in Node.
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 
 /** [method, path, body?, content-type?] for every route, answers and errors. */
 export const ROUTES = [
@@ -45,6 +46,45 @@ export async function checkRoutes(runtime, base, api, samplePath) {
   const links = await (await api.handleRequest(sample, new Request("http://x/task/approve-invoice-1001/identity-links"))).text();
   if (links === JSON.stringify(sample.getIdentityLinks({ taskId: "approve-invoice-1001" }))) passed++;
   else failures.push("handleRequest's body differs from getIdentityLinks");
+  // A chunked body with no Content-Length, far over the limit: 413, and the server lives on.
+  const flood = await chunkedFlood(`${base}/zitadel.user.v2.UserService/ListIDPLinks`, 64 << 20);
+  if (flood.status === 413) passed++;
+  else failures.push(`a 64 MiB chunked POST: ${flood.error ?? `status ${flood.status} ${flood.body}`}`);
+  const after = await fetch(`${base}/identity/groups?userId=demo`).then((r) => r.status, (e) => String(e));
+  if (after === 200) passed++;
+  else failures.push(`after the chunked POST the server answers ${after}`);
   sample.free();
   return { runtime, passed, failed: failures.length, failures };
+}
+
+/**
+ * POSTs up to `limit` bytes in 64 KiB chunks (Transfer-Encoding: chunked), stopping as soon as
+ * the answer arrives; resolves with its status and body, or the error.
+ */
+function chunkedFlood(url, limit) {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json" } });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    let answered = false;
+    req.on("response", (res) => {
+      answered = true;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode, body, sent });
+      });
+    });
+    req.on("error", (e) => answered || resolve({ error: `${e} after ${sent} bytes`, sent }));
+    const pump = () => {
+      while (!answered && sent < limit) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
 }
