@@ -27,14 +27,16 @@ if (what === "memory-baseline") {
   globalThis.gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const snapshot = file.endsWith(".idl") ? glue.Snapshot.fromBytes(input) : glue.Snapshot.fromJson(input);
-  // A snapshot in use: the first fast-path queries build the directories (wasm memory) and the
-  // wrapper's per-snapshot caches (JS heap), which count too.
+  // A snapshot in use: the first query of each kind allocates the answer buffers (wasm memory)
+  // and the wrapper's per-snapshot text caches (JS heap), which count too.
   try {
     snapshot.getIdentityLinks({ taskId: "any" });
   } catch {
     // an unknown task: the answer does not matter here
   }
   snapshot.listIdpLinks({ userId: "any" });
+  snapshot.getUserGroups({ userId: "any" });
+  snapshot.listIdpLinksJson({ userId: "any" });
   globalThis.gc();
   const heap = process.memoryUsage().heapUsed - heapBefore;
   console.log(JSON.stringify({ bytes: exports.memory.buffer.byteLength - before, heap, users: snapshot.stats().users }));

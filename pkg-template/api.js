@@ -1,24 +1,31 @@
-// The public API over wasm-bindgen's glue: fast paths for the common calls, the validating
-// wasm methods for everything else.
-//
-// A trusted call (no context) with a well-formed request takes a fast path: getIdentityLinks and
-// listIdpLinks read the snapshot's directories in wasm memory directly (no call into wasm: a
-// directory's index is probed with its own hash, computed here, and one record holds the answer;
-// src/snapshot/directory.rs), getUserGroups makes one call that writes the answer as string
-// symbols (src/wasm/fast.rs). Objects and JSON text are built here from
-// per-snapshot caches of JS strings, so a string is decoded once, not once per answer.
-// Any other call — a caller context, an unusual value, a query that fails — goes to the wasm
-// methods, which validate everything and throw the exact IdentityError. Answers are identical
-// either way (the packaging tests run every conformance case through both).
+// The public API over wasm-bindgen's glue. Every query runs in wasm: a trusted call (no caller
+// context, plain values) is one call that answers in the layout of src/wasm/abi.rs — the one
+// memory contract between this file and the module, checked constant by constant at install —
+// and any other call goes to the validating wasm methods, which throw the exact IdentityError.
+// This file passes requests in (their strings as UTF-8 in the module's input area) and decodes
+// answers out: cells of text, each decoded once per snapshot and kept by its key. It holds no
+// lookup, record format or query rule.
 
-const NONE = 0xffffffff;
-/** `find`'s answer for a string that cannot be looked up: it is not Unicode. */
-const FOREIGN = -1;
+/** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
+export const ABI = Object.freeze({ VERSION: 1, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc });
+const { NULL, ABSENT, RAW } = ABI;
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
 const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined || v.isWellFormed());
 
-/** Wraps `glue` (wasm-bindgen's module): returns the package's exports. */
+/** Throws unless `glue`'s module keeps the contract this file was written for. */
+export function checkAbi(glue) {
+  const theirs = Array.from(glue.__abi?.() ?? []);
+  const ours = Object.values(ABI);
+  if (theirs.length !== ours.length || theirs.some((v, i) => v !== ours[i])) {
+    throw new Error(`identity-links: the .wasm module's ABI (${theirs.join(", ") || "none"}) is not this wrapper's (${ours.join(", ")}): the package's files come from different builds`);
+  }
+}
+
+/**
+ * Wraps `glue` (wasm-bindgen's module): returns the package's exports. The entry points call
+ * `checkAbi(glue)` once the module is instantiated (at once in Node, after `init` elsewhere).
+ */
 export function install(glue) {
   const { Snapshot } = glue;
   const proto = Snapshot.prototype;
@@ -47,483 +54,218 @@ export function install(glue) {
       } });
     }
   }
+  // free() lets the snapshot's decoded texts go too, even if the object is kept.
+  const free = proto.free;
+  proto.free = function () {
+    free.call(this);
+    this.__texts = undefined;
+    this.__quoted = undefined;
+  };
   if (typeof Symbol.dispose === "symbol") proto[Symbol.dispose] = proto.free;
-  const validating = {
-    getIdentityLinks: proto.getIdentityLinks,
-    getUserGroups: proto.getUserGroups,
-    listIdpLinks: proto.listIdpLinks,
-  };
-  const validatingJson = {
-    getIdentityLinksJson: proto.getIdentityLinksJson,
-    getUserGroupsJson: proto.getUserGroupsJson,
-    listIdpLinksJson: proto.listIdpLinksJson,
-  };
-  let memory = null;
+  const validating = {};
+  for (const name of ["getIdentityLinks", "getUserGroups", "listIdpLinks", "getIdentityLinksJson", "getUserGroupsJson", "listIdpLinksJson"]) validating[name] = proto[name];
+
   // Views of wasm memory. When memory grows its buffer is replaced and these views detached
-  // (length 0): `view()` makes new ones. Snapshot tables never move while the snapshot lives.
+  // (length 0): `view()` makes new ones.
+  let memory = null;
   let words = new Uint32Array(0);
   let bytes = new Uint8Array(0);
-  let memory32 = new DataView(new ArrayBuffer(0)); // unaligned little-endian words
-  // The hot paths' helpers are small enough for V8 to inline them always; their rare work
-  // (new views, a first decoding, a first layout) is in separate functions.
   const view = () => (words.length === 0 ? renewViews() : words);
   function renewViews() {
     const buffer = (memory ??= glue.__memory()).buffer;
     words = new Uint32Array(buffer);
     bytes = new Uint8Array(buffer);
-    memory32 = new DataView(buffer);
     return words;
   }
 
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
-  /** UTF-8 of `text` into `target` from `at` (ASCII by hand, the rest by encodeInto): its length. */
-  function encode(text, target, at) {
+  // --- Requests in: strings one after another in the input area, their lengths for the call.
+  let inputAt = 0;
+  let inputRoom = 0;
+  const lengths = [0, 0];
+
+  /** Writes `a` and `b` (a string or null) into the input area; false for text that is not Unicode. */
+  function put(a, b) {
+    const room = 3 * (a.length + (b === null ? 0 : b.length));
+    if (room > inputRoom) {
+      inputAt = glue.__input(room) >>> 0;
+      inputRoom = room;
+      words = new Uint32Array(0); // the call may have grown memory
+    }
+    view();
+    lengths[0] = encode(a, inputAt);
+    if (lengths[0] < 0) return false;
+    lengths[1] = b === null ? NULL : encode(b, inputAt + lengths[0]);
+    return lengths[1] >= 0;
+  }
+
+  /** UTF-8 of `text` at `at` (ASCII by hand, the rest by encodeInto): its length, -1 if not Unicode. */
+  function encode(text, at) {
     const n = text.length;
+    const b = bytes;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      if (c > 0x7f) return encoder.encodeInto(text, target.subarray(at, at + 3 * n)).written;
-      target[at + i] = c;
+      if (c > 0x7f) return wellFormed(text) ? encoder.encodeInto(text, b.subarray(at, at + 3 * n)).written : -1;
+      b[at + i] = c;
     }
     return n;
   }
 
-  // --- Lookups in the snapshot's own tables, without a call into wasm (src/wasm/fast.rs).
+  // --- Answers out: cells of text (src/wasm/abi.rs), kept per snapshot by key, read in order
+  // from the word `at`.
 
-  /**
-   * What the fast paths need of a snapshot, computed once: its table addresses (`__layout`) as
-   * word indexes into `view()`, its sequence and timestamp, and the string caches.
-   */
-  const layout = (snapshot) => snapshot.__tables ?? computeLayout(snapshot);
-  function computeLayout(snapshot) {
-    const sequence = snapshot.sequence; // first: these calls may grow memory
-    const timestamp = snapshot.timestamp;
-    const at = (snapshot.__layout() >>> 2) + 1;
-    const w = view();
-    const word = (i) => w[at + i] >>> 2;
-    const tables = {
-      text: w[at], ends: word(1), strings: w[at + 2], slots: word(3), mask: w[at + 4] - 1,
-      // The directories of tasks and of users' IdP links (src/snapshot/directory.rs).
-      taskSlots: word(5), taskMask: w[at + 6] - 1, taskRecords: word(7),
-      userSlots: word(8), userMask: w[at + 9] - 1, userRecords: word(10),
-      defaultLimit: w[at + 11], maxLimit: w[at + 12],
-      sequence, timestamp,
-      // `"processedSequence":"…","timestamp":"…"}` of listIdpLinks' JSON details (Z7).
-      detailsTail: `${sequence !== "0" ? `"processedSequence":${JSON.stringify(sequence)},` : ""}"timestamp":${JSON.stringify(timestamp)}}`,
-      texts: new Array(w[at + 2]), // JS strings by symbol, filled on first use
-      quoted: new Array(w[at + 2]), // their JSON.stringify forms
-      kinds: new Map(), // link types asked for, by their symbols (`kindOf`)
-    };
-    snapshot.__tables = tables;
-    return tables;
+  /** Text of `n` bytes at `from`: short ASCII by hand, the rest by TextDecoder. */
+  function decodeAt(from, n) {
+    if (n > 24) return decoder.decode(bytes.subarray(from, from + n));
+    let s = "";
+    for (let i = from, end = from + n; i < end; i++) {
+      const c = bytes[i];
+      if (c > 0x7f) return decoder.decode(bytes.subarray(from, from + n));
+      s += String.fromCharCode(c);
+    }
+    return s;
   }
 
-  const K = 0x9e3779b1;
-  /** One step of the index's hash (`slot_hash` in src/snapshot/strings.rs): a 4-byte word. */
-  const mix = (h, word) => {
-    const m = Math.imul(h ^ word, K);
-    return (m << 15) | (m >>> 17);
+  let at = 0; // the next word of the answer being read
+
+  /** The next cell: its text (kept under its key), null, or undefined when ABSENT. */
+  function next(snapshot, t) {
+    const key = words[at++];
+    if (key < RAW) return t[key] ?? miss(snapshot, t, key);
+    if (key === NULL) return null;
+    if (key === ABSENT) return undefined;
+    at += 2; // FRESH (objects have no RAW cells)
+    return decodeAt(words[at - 2], words[at - 1]);
+  }
+
+  /** The text of a key not seen before, asked of the snapshot and kept. */
+  function miss(snapshot, t, key) {
+    const spot = snapshot.__text(key) >>> 2;
+    view(); // the call may have grown memory
+    return (t[key] = decodeAt(words[spot], words[spot + 1]));
+  }
+
+  /** The snapshot's kept texts, by key. */
+  const texts = (snapshot) => snapshot.__texts ?? (snapshot.__texts = new Array(snapshot.__keys()));
+  /** The same texts as JSON string literals, by key. */
+  const quotedTexts = (snapshot) => snapshot.__quoted ?? (snapshot.__quoted = new Array(snapshot.__keys()));
+  /** RAW pieces by address: the module's own literals, which never move. */
+  const raws = new Map();
+
+  /** A `...Json` answer from its pieces: strings quoted, syntax as it is. */
+  function pieces(snapshot) {
+    const t = texts(snapshot);
+    const q = quotedTexts(snapshot);
+    let out = "";
+    for (let n = words[at++]; n > 0; n--) {
+      const key = words[at++];
+      if (key < RAW) out += q[key] ?? (q[key] = JSON.stringify(t[key] ?? miss(snapshot, t, key)));
+      else if (key === RAW) out += raws.get(words[at]) ?? raw(words[at], words[at + 1]);
+      else out += JSON.stringify(decodeAt(words[at], words[at + 1]));
+      if (key >= RAW) at += 2;
+    }
+    return out;
+  }
+  function raw(from, n) {
+    const text = decodeAt(from, n);
+    raws.set(from, text);
+    return text;
+  }
+
+  /** Starts reading the answer at `address` (the call's result): false for none. */
+  const answered = (address) => {
+    view(); // the call may have grown memory
+    at = (address >>> 2) + 1;
+    return address !== 0;
   };
-
-  // The request string's UTF-8 as little-endian 4-byte words (the hash's input), kept for the
-  // comparison with a candidate's stored bytes: a word at a time, not a byte at a time.
-  let keyWords = new Uint32Array(64);
-  let keyTail = 0; // the last 1–3 bytes as one word, 0 when the length is a multiple of 4
-
-  let keyLength = 0; // in bytes; -1 for text that is not Unicode
-
-  /**
-   * Hashes `text`'s UTF-8 into `keyWords`, `keyTail` and `keyLength`: the hash before its
-   * finalizer (which `probe` and `findRecord` apply). ASCII text (UTF-8 as it is) is read
-   * straight from its char codes; other text is encoded first (`hashUtf8`).
-   */
-  function hashKey(text) {
-    const n = text.length;
-    if (keyWords.length < n >>> 2) keyWords = new Uint32Array(n >>> 2);
-    let h = Math.imul(n, K);
-    let i = 0;
-    for (let j = 0; i + 4 <= n; i += 4, j++) {
-      const a = text.charCodeAt(i);
-      const b = text.charCodeAt(i + 1);
-      const c = text.charCodeAt(i + 2);
-      const d = text.charCodeAt(i + 3);
-      if ((a | b | c | d) > 0x7f) return hashUtf8(text);
-      h = mix(h, (keyWords[j] = a | (b << 8) | (c << 16) | (d << 24)));
-    }
-    keyTail = 0;
-    if (i < n) {
-      for (let shift = 0; i < n; i++, shift += 8) {
-        const c = text.charCodeAt(i);
-        if (c > 0x7f) return hashUtf8(text);
-        keyTail |= c << shift;
-      }
-      h = mix(h, keyTail);
-    }
-    keyLength = n;
-    return h;
-  }
-
-  let key = new Uint8Array(256); // a non-ASCII request string's UTF-8
-
-  /** [`hashKey`] for text beyond ASCII; a keyLength of -1 for text with a lone surrogate. */
-  function hashUtf8(text) {
-    keyLength = -1;
-    if (!wellFormed(text)) return 0;
-    if (key.length < 3 * text.length) key = new Uint8Array(3 * text.length);
-    const n = encoder.encodeInto(text, key).written;
-    if (keyWords.length < n >>> 2) keyWords = new Uint32Array(n >>> 2);
-    let h = Math.imul(n, K);
-    let i = 0;
-    for (let j = 0; i + 4 <= n; i += 4, j++) h = mix(h, (keyWords[j] = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)));
-    keyTail = 0;
-    if (i < n) {
-      for (let shift = 0; i < n; i++, shift += 8) keyTail |= key[i] << shift;
-      h = mix(h, keyTail);
-    }
-    keyLength = n;
-    return h;
-  }
-
-  /** The symbol of `text` in the snapshot's string index, NONE, or FOREIGN (not Unicode). */
-  function find(t, text) {
-    const h = hashKey(text);
-    return keyLength < 0 ? FOREIGN : probe(t, h, keyLength);
-  }
-
-  /**
-   * The symbol whose text is the `n` bytes of the key, or NONE: `h`, the key's hash before its
-   * murmur3 finalizer, gives the slot to probe from, linearly to an empty one.
-   */
-  function probe(t, h, n) {
-    if (t.mask < 0) return NONE;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    const hash = h ^ (h >>> 16);
-    const w = view();
-    const full = n >>> 2;
-    // At most one pass over the slots: the index always has an empty one, but a bound keeps a
-    // bug from looping forever.
-    for (let slot = hash & t.mask, probes = 0; probes <= t.mask; slot = (slot + 1) & t.mask, probes++) {
-      const sym = w[t.slots + slot];
-      if (sym === NONE) return NONE;
-      const start = sym === 0 ? 0 : w[t.ends + sym - 1];
-      if (w[t.ends + sym] - start === n && holdsKey(t.text + start, full, n)) return sym;
-    }
-    return NONE;
-  }
-
-  /**
-   * The index in `view()` of the body of the record (src/snapshot/directory.rs) whose id is
-   * `text`, NONE, or FOREIGN: [`probe`] in a directory's own index (`slots`, `mask`), comparing
-   * the key with the id's bytes in the record (aligned words: no reads elsewhere).
-   */
-  function findRecord(slots, mask, records, text) {
-    let h = hashKey(text);
-    const n = keyLength;
-    if (n < 0) return FOREIGN;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    const hash = h ^ (h >>> 16);
-    const w = view();
-    const full = n >>> 2;
-    for (let slot = hash & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
-      const at = w[slots + slot];
-      if (at === NONE) return NONE;
-      const record = records + at;
-      if (w[record] === n && holdsWords(record + 1, full, n)) return record + 1 + ((n + 3) >>> 2);
-    }
-    return NONE;
-  }
-
-  /** Whether the words of wasm memory from word `at` are the key's (its tail zero-padded). */
-  function holdsWords(at, full, n) {
-    const w = words;
-    for (let k = 0; k < full; k++) if (w[at + k] !== keyWords[k]) return false;
-    return (n & 3) === 0 || w[at + full] === keyTail;
-  }
-
-  /** Whether the `n` bytes of wasm memory at `from` are the key (`full` words, then the tail). */
-  function holdsKey(from, full, n) {
-    let k = 0;
-    for (; k < full; k++) if (memory32.getUint32(from + 4 * k, true) !== keyWords[k]) return false;
-    let tail = 0;
-    for (let at = 4 * full, shift = 0; at < n; at++, shift += 8) tail |= bytes[from + at] << shift;
-    return tail === keyTail;
-  }
-
-
-  /** The JS string of a symbol, decoded from the string text once per snapshot. */
-  const text = (t, sym) => t.texts[sym] ?? decode(t, sym);
-  function decode(t, sym) {
-    const w = view();
-    const start = sym === 0 ? 0 : w[t.ends + sym - 1];
-    return (t.texts[sym] = decoder.decode(bytes.subarray(t.text + start, t.text + w[t.ends + sym])));
-  }
-  const nullable = (t, sym) => (sym === NONE ? null : text(t, sym));
-  const quoted = (t, sym) => t.quoted[sym] ?? (t.quoted[sym] = JSON.stringify(text(t, sym)));
-  const quotedOrNull = (t, sym) => (sym === NONE ? "null" : quoted(t, sym));
-
-  // --- The fast paths: whether a call can take one (no context, plain values), and its answer.
-  // listIdpLinks stages its page's rows in `found`, shared by the object and JSON-text methods.
-
-  let found = new Uint32Array(1024);
-  const room = (n) => {
-    if (found.length < n) found = new Uint32Array(Math.max(n, 2 * found.length));
-  };
-  let total = 0; // listIdpLinks: the user's links when the page is not empty (Z6)
 
   const trusted = (request, context) => context === undefined && request !== null && typeof request === "object";
 
-  /**
-   * getIdentityLinks on the fast path: the answer as objects, or as JSON text when `json`;
-   * undefined when the call is not for the fast path (the validating path answers or throws).
-   * Stored links in snapshot order, then the assignee, then the owner, each kept only if its
-   * type equals the filter (SEMANTICS.md C3, C4).
-   */
-  function answerLinks(snapshot, request, context, json) {
-    if (!trusted(request, context)) return undefined;
+  // --- The calls: false when the validating method must answer instead.
+
+  function callLinks(snapshot, request, context, json) {
+    if (!usable(snapshot)) refuse();
+    if (!trusted(request, context)) return false;
     const taskId = request.taskId;
     const type = request.type ?? null;
-    if (typeof taskId !== "string" || (type !== null && typeof type !== "string")) return undefined;
-    const t = layout(snapshot);
-    const task = findRecord(t.taskSlots, t.taskMask, t.taskRecords, taskId);
-    if (task === NONE || task === FOREIGN) return undefined; // unknown task: the validating path throws
-    const wanted = type === null ? NONE : kindOf(t, type); // NONE matches no stored link
-    if (wanted === FOREIGN) return undefined;
-    return json ? linksJson(t, task, type, wanted) : linksObjects(t, task, type, wanted);
+    if (typeof taskId !== "string" || (type !== null && typeof type !== "string") || !put(taskId, type)) return false;
+    return answered(snapshot.__links(lengths[0], lengths[1], json));
   }
 
-  /**
-   * The symbol of a link type asked for, remembered per snapshot: requests name a handful of
-   * types again and again. At most 64 are kept, so arbitrary strings cannot grow it.
-   */
-  function kindOf(t, type) {
-    const known = t.kinds.get(type);
-    if (known !== undefined) return known;
-    const sym = find(t, type);
-    if (t.kinds.size < 64 && sym !== FOREIGN) t.kinds.set(type, sym);
-    return sym;
-  }
-
-  // A task record's body: n, assignee, owner, then n (link_ref, link_type) pairs.
-
-  /**
-   * getIdentityLinks' answer from the task record body at `task`, as objects; `wanted` is
-   * `type`'s symbol. Without a filter the answer's length is known: the array is made at that
-   * length and filled, not grown as it is pushed to (a tenth of the query's time at S). Every
-   * link is the same object literal — same keys, same order — so all have one shape (map).
-   */
-  function linksObjects(t, task, type, wanted) {
-    const w = view();
-    const texts = t.texts;
-    const n = w[task];
-    const assignee = w[task + 1];
-    const owner = w[task + 2];
-    if (type === null) {
-      const links = new Array(n + (assignee !== NONE ? 1 : 0) + (owner !== NONE ? 1 : 0));
-      let i = 0;
-      for (let k = task + 3, end = k + 2 * n; k < end; k += 2) {
-        const ref = w[k];
-        const kind = w[k + 1];
-        const id = texts[ref] ?? text(t, ref);
-        const group = (kind & 1) === 1;
-        links[i++] = { userId: group ? null : id, groupId: group ? id : null, type: texts[kind >>> 1] ?? text(t, kind >>> 1) };
-      }
-      if (assignee !== NONE) links[i++] = { userId: text(t, assignee), groupId: null, type: "assignee" };
-      if (owner !== NONE) links[i] = { userId: text(t, owner), groupId: null, type: "owner" };
-      return links;
-    }
-    const links = [];
-    for (let k = task + 3, end = k + 2 * n; k < end; k += 2) {
-      const ref = w[k];
-      const kind = w[k + 1];
-      if (kind >>> 1 !== wanted) continue;
-      const id = texts[ref] ?? text(t, ref);
-      const group = (kind & 1) === 1;
-      links.push({ userId: group ? null : id, groupId: group ? id : null, type: texts[kind >>> 1] ?? text(t, kind >>> 1) });
-    }
-    if (assignee !== NONE && type === "assignee") links.push({ userId: text(t, assignee), groupId: null, type: "assignee" });
-    if (owner !== NONE && type === "owner") links.push({ userId: text(t, owner), groupId: null, type: "owner" });
-    return links;
-  }
-
-  /** The same answer as JSON text (Jackson's key order, nulls written). */
-  function linksJson(t, task, type, wanted) {
-    const w = view();
-    let out = "[";
-    for (let k = task + 3, end = k + 2 * w[task]; k < end; k += 2) {
-      const kind = w[k + 1];
-      if (type !== null && kind >>> 1 !== wanted) continue;
-      const id = quoted(t, w[k]);
-      const link = kind & 1 ? `{"userId":null,"groupId":${id}` : `{"userId":${id},"groupId":null`;
-      out += `${out.length === 1 ? "" : ","}${link},"type":${quoted(t, kind >>> 1)}}`;
-    }
-    const assignee = w[task + 1];
-    if (assignee !== NONE && (type === null || type === "assignee")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, assignee)},"groupId":null,"type":"assignee"}`;
-    const owner = w[task + 2];
-    if (owner !== NONE && (type === null || type === "owner")) out += `${out.length === 1 ? "" : ","}{"userId":${quoted(t, owner)},"groupId":null,"type":"owner"}`;
-    return `${out}]`;
-  }
-
-  /**
-   * listIdpLinks: the page's links in `found` (where each one's `idp_id, provided_id,
-   * provided_name` symbols are in `view()`) and `total` set; their count, or -1. A freed
-   * snapshot is refused first.
-   */
-  function stageIdp(snapshot, request, context) {
+  function callGroups(snapshot, request, context, json) {
     if (!usable(snapshot)) refuse();
-    if (!trusted(request, context)) return -1;
+    if (!trusted(request, context)) return false;
     const userId = request.userId;
-    // 1..=200 runes (Z2): shorter UTF-16 is surely within; the rest is left to the validating path.
-    if (typeof userId !== "string" || userId.length === 0 || userId.length > 200) return -1;
-    const query = request.query ?? {};
-    if (query === null || typeof query !== "object" || Array.isArray(query)) return -1;
-    const { offset = 0, limit = 0, asc = false } = query;
-    const plain = Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 0 && limit <= NONE && typeof asc === "boolean";
-    if (!plain) return -1;
-    const t = layout(snapshot);
-    // Zitadel checks the maximum first, then falls back to the default; 0 disables either (Z3).
-    if (t.maxLimit > 0 && limit > t.maxLimit) return -1;
-    const size = limit === 0 ? (t.defaultLimit === 0 ? Infinity : t.defaultLimit) : limit;
-    // A user's record body: n, then n (idp_id, provided_id, provided_name) in creation order;
-    // users without IdP links have no record, and an empty page as an unknown user.
-    const user = findRecord(t.userSlots, t.userMask, t.userRecords, userId);
-    if (user === FOREIGN) return -1;
-    const links = user === NONE ? 0 : view()[user];
-    const skip = Math.min(offset, links);
-    const take = Math.min(size, links - skip);
-    total = take === 0 ? 0 : links;
-    room(take);
-    // Newest first unless asc (Z5).
-    const first = user + 1;
-    if (asc) for (let i = 0; i < take; i++) found[i] = first + 3 * (skip + i);
-    else for (let i = 0, k = links - skip - 1; i < take; i++, k--) found[i] = first + 3 * k;
-    return take;
+    if (typeof userId !== "string" || !put(userId, null)) return false;
+    return answered(snapshot.__groups(lengths[0], json));
   }
 
-
-  /**
-   * getUserGroups: the index in `view()` of the answer's symbols (`__groups`), or 0 when the
-   * call is for the validating path. A freed snapshot is refused first.
-   */
-  function stageUser(snapshot, request, context) {
+  function callIdp(snapshot, request, context, json) {
     if (!usable(snapshot)) refuse();
-    if (!trusted(request, context) || !wellFormed(request.userId)) return 0;
+    if (!trusted(request, context)) return false;
     const userId = request.userId;
-    layout(snapshot); // first: `__layout` answers in the same buffer as `__groups`
-    // The input buffer in wasm memory (src/wasm/fast.rs), asked for each time: a call that
-    // grows it may move it (a getUserGroups call costs microseconds; this is one more call).
-    const input = glue.__input(3 * userId.length);
-    words = new Uint32Array(0); // the call may have grown memory
-    view();
-    const address = snapshot.__groups(encode(userId, bytes, input));
-    words = new Uint32Array(0); // the call may have grown memory
-    view();
-    return address === 0 ? 0 : (address >>> 2) + 1;
+    const query = request.query;
+    if (typeof userId !== "string" || (query !== undefined && (query === null || typeof query !== "object" || Array.isArray(query)))) return false;
+    const { offset = 0, limit = 0, asc = false } = query ?? {};
+    if (typeof offset !== "number" || typeof limit !== "number" || typeof asc !== "boolean" || !put(userId, null)) return false;
+    return answered(snapshot.__idp(lengths[0], offset, limit, asc, json));
   }
 
-  /** The `details` of a listIdpLinks answer for the page staged last (Z7). */
-  function details(t) {
-    const out = {};
-    if (total !== 0) out.totalResult = String(total);
-    if (t.sequence !== "0") out.processedSequence = t.sequence;
-    out.timestamp = t.timestamp;
-    return out;
-  }
 
   proto.getIdentityLinks = function getIdentityLinks(request, context) {
-    if (!usable(this)) refuse();
-    return answerLinks(this, request, context, false) ?? validating.getIdentityLinks.call(this, request, context);
-  };
-
-  proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
-    if (!usable(this)) refuse();
-    return answerLinks(this, request, context, true) ?? validatingJson.getIdentityLinksJson.call(this, request, context);
+    if (!callLinks(this, request, context, false)) return validating.getIdentityLinks.call(this, request, context);
+    const t = texts(this);
+    const links = new Array(words[at++]);
+    for (let i = 0; i < links.length; i++) links[i] = { userId: next(this, t), groupId: next(this, t), type: next(this, t) };
+    return links;
   };
 
   proto.getUserGroups = function getUserGroups(request, context) {
-    let k = stageUser(this, request, context); // refuses a freed snapshot
-    if (k === 0) return validating.getUserGroups.call(this, request, context);
-    const t = this.__tables;
-    const w = words;
-    const groups = new Array(w[k++]);
-    for (let i = 0; i < groups.length; i++, k += 2) {
-      const id = text(t, w[k]);
-      groups[i] = { id, name: nullable(t, w[k + 1]) };
-    }
-    const groupUsers = new Array(w[k++]);
-    for (let i = 0; i < groupUsers.length; i++, k += 3) {
-      const firstName = nullable(t, w[k]);
-      const lastName = nullable(t, w[k + 1]);
-      const id = text(t, w[k + 2]);
-      // Java's concatenation: a null firstName prints as "null" (SEMANTICS.md G4).
-      const displayName = lastName !== null ? `${firstName} ${lastName}` : firstName ?? id;
-      groupUsers[i] = { firstName, lastName, displayName, id };
+    if (!callGroups(this, request, context, false)) return validating.getUserGroups.call(this, request, context);
+    const t = texts(this);
+    const groups = new Array(words[at++]);
+    for (let i = 0; i < groups.length; i++) groups[i] = { id: next(this, t), name: next(this, t) };
+    const groupUsers = new Array(words[at++]);
+    for (let i = 0; i < groupUsers.length; i++) {
+      groupUsers[i] = { firstName: next(this, t), lastName: next(this, t), displayName: next(this, t), id: next(this, t) };
     }
     return { groups, groupUsers };
   };
 
-  proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
-    let k = stageUser(this, request, context); // refuses a freed snapshot
-    if (k === 0) return validatingJson.getUserGroupsJson.call(this, request, context);
-    const t = this.__tables;
-    const w = words;
-    let out = '{"groups":[';
-    for (let i = 0, n = w[k++]; i < n; i++, k += 2) {
-      out += `${i === 0 ? "" : ","}{"id":${quoted(t, w[k])},"name":${quotedOrNull(t, w[k + 1])}}`;
-    }
-    out += '],"groupUsers":[';
-    for (let i = 0, n = w[k++]; i < n; i++, k += 3) {
-      const first = w[k];
-      const last = w[k + 1];
-      const id = w[k + 2];
-      // JSON escaping works character by character: the escaped concatenation is the
-      // concatenation of the escaped parts (SEMANTICS.md G4: "null" for a null firstName).
-      const displayName =
-        last !== NONE ? `${first === NONE ? '"null' : quoted(t, first).slice(0, -1)} ${quoted(t, last).slice(1)}` : quoted(t, first === NONE ? id : first);
-      out += `${i === 0 ? "" : ","}{"firstName":${quotedOrNull(t, first)},"lastName":${quotedOrNull(t, last)},"displayName":${displayName},"id":${quoted(t, id)}}`;
-    }
-    return out + "]}";
-  };
-
   proto.listIdpLinks = function listIdpLinks(request, context) {
-    const n = stageIdp(this, request, context); // refuses a freed snapshot
-    if (n < 0) return validating.listIdpLinks.call(this, request, context);
-    const t = this.__tables;
-    const w = words;
-    const answer = { details: details(t) };
-    if (n !== 0) {
-      const result = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const row = found[i];
-        const idpId = text(t, w[row]);
-        const userId = text(t, w[row + 1]);
-        const userName = text(t, w[row + 2]);
-        result[i] = userName === "" ? { idpId, userId } : { idpId, userId, userName };
-      }
-      answer.result = result;
+    if (!callIdp(this, request, context, false)) return validating.listIdpLinks.call(this, request, context);
+    const t = texts(this);
+    const details = {};
+    const total = next(this, t);
+    if (total !== undefined) details.totalResult = total;
+    const sequence = next(this, t);
+    if (sequence !== undefined) details.processedSequence = sequence;
+    details.timestamp = next(this, t);
+    const answer = { details };
+    const n = words[at++];
+    if (n === ABSENT) return answer;
+    const result = (answer.result = new Array(n));
+    for (let i = 0; i < n; i++) {
+      const idpId = next(this, t);
+      const userId = next(this, t);
+      const userName = next(this, t);
+      result[i] = userName === undefined ? { idpId, userId } : { idpId, userId, userName };
     }
     return answer;
   };
 
+  proto.getIdentityLinksJson = function getIdentityLinksJson(request, context) {
+    return callLinks(this, request, context, true) ? pieces(this) : validating.getIdentityLinksJson.call(this, request, context);
+  };
+
+  proto.getUserGroupsJson = function getUserGroupsJson(request, context) {
+    return callGroups(this, request, context, true) ? pieces(this) : validating.getUserGroupsJson.call(this, request, context);
+  };
+
   proto.listIdpLinksJson = function listIdpLinksJson(request, context) {
-    const n = stageIdp(this, request, context); // refuses a freed snapshot
-    if (n < 0) return validatingJson.listIdpLinksJson.call(this, request, context);
-    const t = this.__tables;
-    const w = words;
-    let out = total !== 0 ? `{"details":{"totalResult":"${total}",${t.detailsTail}` : `{"details":{${t.detailsTail}`;
-    if (n !== 0) {
-      out += ',"result":[';
-      for (let i = 0; i < n; i++) {
-        const row = found[i];
-        const name = w[row + 2];
-        const userName = text(t, name) === "" ? "" : `,"userName":${quoted(t, name)}`;
-        out += `${i === 0 ? "" : ","}{"idpId":${quoted(t, w[row])},"userId":${quoted(t, w[row + 1])}${userName}}`;
-      }
-      out += "]";
-    }
-    return out + "}";
+    return callIdp(this, request, context, true) ? pieces(this) : validating.listIdpLinksJson.call(this, request, context);
   };
 
   // --- fromJson through a throwaway instance (src/wasm/scratch.rs): the text is loaded in a

@@ -1,7 +1,8 @@
 // Browsers, bundlers and the default entry: `import init, { ... } from "identity-links"`, then
 // `await init()` (fetches identity_links_bg.wasm next to this file) or `initSync({ module })`.
-import init, * as glue from "./identity_links.js";
-import { install } from "./api.js";
+import instantiate, { initSync as instantiateSync } from "./identity_links.js";
+import * as glue from "./identity_links.js";
+import { checkAbi, install } from "./api.js";
 
 export const {
   Snapshot,
@@ -14,5 +15,17 @@ export const {
   handleRequest,
   isIdentityError,
 } = install(glue);
-export { initSync } from "./identity_links.js";
-export default init;
+
+/** Instantiates the module (see wasm-bindgen's `init`), then checks it keeps this wrapper's ABI. */
+export default async function init(input) {
+  const exports = await instantiate(input);
+  checkAbi(glue);
+  return exports;
+}
+
+/** `init`, synchronously, from bytes or a compiled module. */
+export function initSync(input) {
+  const exports = instantiateSync(input);
+  checkAbi(glue);
+  return exports;
+}

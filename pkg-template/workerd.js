@@ -2,7 +2,7 @@
 // compiling wasm from bytes at run time) and instantiated on import, so init() and
 // initSync({ module }) resolve at once.
 import wasmModule from "./identity_links_bg.wasm";
-import { initSync } from "./identity_links.js";
+import { initSync } from "./index.js";
 
 initSync({ module: wasmModule });
 

@@ -3,7 +3,7 @@
 // require, so init() and initSync() have nothing left to do. api.cjs is api.js, made CommonJS
 // by the build.
 const glue = require('./identity_links.js');
-const { install } = require('./api.cjs');
+const { checkAbi, install } = require('./api.cjs');
 
 /** Resolves at once: the module is already instantiated. */
 function init() {
@@ -13,4 +13,5 @@ function init() {
 /** Does nothing: the module is already instantiated. */
 function initSync() {}
 
+checkAbi(glue);
 module.exports = Object.assign(install(glue), { default: init, init, initSync });

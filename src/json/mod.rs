@@ -2,8 +2,10 @@
 
 pub mod number;
 pub mod reader;
+pub mod sink;
 pub mod value;
 pub mod writer;
 
 pub use reader::{Kind, Reader, SyntaxError, SyntaxProblem};
+pub use sink::{JsonSink, Kept};
 pub use value::Value;

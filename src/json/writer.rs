@@ -14,6 +14,13 @@ pub fn text(out: &[u8]) -> &str {
 /// Appends `s` as a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
+    escape(out, s);
+    out.push(b'"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string literal (escaping works character by
+/// character, so a string written in parts is escaped part by part).
+pub fn escape(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut clean_from = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -39,7 +46,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         clean_from = i + 1;
     }
     out.extend_from_slice(&bytes[clean_from..]);
-    out.push(b'"');
 }
 
 /// `s` as a JSON string literal, for messages that quote a value (`"a\"b"`). Used instead of
@@ -79,6 +85,21 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&buf[i..]);
+}
+
+/// The decimal digits of `n`, written into `buffer`.
+pub fn u64_digits(n: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut n = n;
+    let mut i = buffer.len();
+    loop {
+        i -= 1;
+        buffer[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text(&buffer[i..])
 }
 
 /// Appends an unsigned integer as a JSON string (protojson's form of a uint64).

@@ -3,7 +3,7 @@
 use super::context::{CallContext, Resource};
 use super::request::IdentityLinksRequest;
 use crate::error::CamundaError;
-use crate::json::writer::{comma, write_opt_str, write_str};
+use crate::json::JsonSink;
 use crate::snapshot::{BySym, Snapshot, Sym, NONE};
 
 /// The type of an answered link: a stored type, or one of the two Camunda synthesizes.
@@ -40,6 +40,22 @@ impl Snapshot {
         request: &IdentityLinksRequest,
         context: &CallContext,
     ) -> Result<Vec<AnswerLink>, CamundaError> {
+        let mut links = Vec::new();
+        self.identity_links_each(request, context, |link| links.push(link))?;
+        Ok(links)
+    }
+
+    /// [`Snapshot::identity_links_answer`] without collecting: `f` is called with each link of
+    /// the answer, in order.
+    ///
+    /// # Errors
+    /// As [`Snapshot::identity_links_answer`]; `f` is not called then.
+    pub fn identity_links_each(
+        &self,
+        request: &IdentityLinksRequest,
+        context: &CallContext,
+        mut f: impl FnMut(AnswerLink),
+    ) -> Result<(), CamundaError> {
         let task = self
             .strings
             .lookup(&request.task_id)
@@ -63,26 +79,25 @@ impl Snapshot {
         let to = t.links_at.get(task + 1).copied().unwrap_or(0) as usize;
         let refs = t.link_ref.get(from..to).unwrap_or(&[]);
         let kinds = t.link_type.get(from..to).unwrap_or(&[]);
-        let mut links = Vec::with_capacity(refs.len() + 2);
         for (&reference, &kind) in refs.iter().zip(kinds) {
             let type_sym = kind >> 1;
             if wanted_sym.is_some_and(|w| w != type_sym) {
                 continue;
             }
             let (user, group) = if kind & 1 == 1 { (NONE, reference) } else { (reference, NONE) };
-            links.push(AnswerLink { user, group, kind: LinkKind::Stored(type_sym) });
+            f(AnswerLink { user, group, kind: LinkKind::Stored(type_sym) });
         }
         let people =
             [(t.assignee.get(task), LinkKind::Assignee, "assignee"), (t.owner.get(task), LinkKind::Owner, "owner")];
         for (person, kind, name) in people {
             match person {
                 Some(&user) if user != NONE && wanted.is_none_or(|w| w == name) => {
-                    links.push(AnswerLink { user, group: NONE, kind });
+                    f(AnswerLink { user, group: NONE, kind });
                 }
                 _ => {}
             }
         }
-        Ok(links)
+        Ok(())
     }
 
     /// Writes the answer as Camunda's JSON body (C5).
@@ -93,23 +108,44 @@ impl Snapshot {
         &self,
         request: &IdentityLinksRequest,
         context: &CallContext,
-        out: &mut Vec<u8>,
+        out: &mut impl JsonSink,
     ) -> Result<(), CamundaError> {
-        let links = self.identity_links_answer(request, context)?;
-        out.push(b'[');
-        for (i, link) in links.iter().enumerate() {
-            comma(out, i);
+        out.raw(b"[");
+        let mut i = 0;
+        let written = self.identity_links_each(request, context, |link| {
+            out.comma(i);
+            i += 1;
             // `{"userId":..,"groupId":..,"type":..}`: Jackson's key order with nulls written.
-            out.extend_from_slice(br#"{"userId":"#);
-            write_opt_str(out, self.opt_str(link.user));
-            out.extend_from_slice(br#","groupId":"#);
-            write_opt_str(out, self.opt_str(link.group));
-            out.extend_from_slice(br#","type":"#);
-            write_str(out, self.link_kind_name(link.kind));
-            out.push(b'}');
-        }
-        out.push(b']');
-        Ok(())
+            match (link.user, link.group) {
+                (user, NONE) => {
+                    out.raw(br#"{"userId":"#);
+                    self.put_opt(out, user);
+                    out.raw(br#","groupId":null,"type":"#);
+                }
+                (NONE, group) => {
+                    out.raw(br#"{"userId":null,"groupId":"#);
+                    self.put_opt(out, group);
+                    out.raw(br#","type":"#);
+                }
+                (user, group) => {
+                    out.raw(br#"{"userId":"#);
+                    self.put_opt(out, user);
+                    out.raw(br#","groupId":"#);
+                    self.put_opt(out, group);
+                    out.raw(br#","type":"#);
+                }
+            }
+            match link.kind {
+                LinkKind::Stored(sym) => self.put_str(out, sym),
+                LinkKind::Assignee => out.raw(br#""assignee"}"#),
+                LinkKind::Owner => out.raw(br#""owner"}"#),
+            }
+            if let LinkKind::Stored(_) = link.kind {
+                out.raw(b"}");
+            }
+        });
+        out.raw(b"]");
+        written
     }
 
     /// The text of a link's type.

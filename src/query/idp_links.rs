@@ -3,9 +3,10 @@
 use super::context::CallContext;
 use super::request::ListIdpLinksRequest;
 use crate::error::ZitadelError;
-use crate::json::writer::{comma, write_str, write_u64_str};
+use crate::json::writer::u64_digits;
+use crate::json::{JsonSink, Kept};
 use crate::snapshot::strings::char_count;
-use crate::snapshot::{range, BySym, Snapshot};
+use crate::snapshot::{range, BySym, Snapshot, Sym, NONE};
 
 /// protoc-gen-validate's message for a user id outside 1..=200 runes (Z2).
 const USER_ID_LENGTH: &str =
@@ -20,7 +21,30 @@ pub struct IdpPage {
     pub links: Vec<u32>,
 }
 
+/// The `details` of a `ListIDPLinksResponse`, with protojson's zero-value omission (Z7):
+/// `None` for a field left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdpDetails {
+    /// `totalResult`: left out for an empty page (Z6).
+    pub total: Option<u64>,
+    /// `processedSequence`: left out when 0.
+    pub sequence: Option<u64>,
+}
+
 impl Snapshot {
+    /// The `details` of `page`'s answer, but for the timestamp (always written).
+    pub fn idp_details(&self, page: &IdpPage) -> IdpDetails {
+        IdpDetails {
+            total: (page.total != 0).then_some(page.total),
+            sequence: (self.sequence != 0).then_some(self.sequence),
+        }
+    }
+
+    /// The `userName` of IdP link row `link`: left out when empty (Z8, Z9).
+    pub fn idp_user_name(&self, link: usize) -> Option<Sym> {
+        self.idp.provided_name.get(link).copied().filter(|&sym| !self.str(sym).is_empty())
+    }
+
     /// A page of the user's IdP links: newest first unless `asc`, then `offset`, then `limit`
     /// (Z5, Z6).
     ///
@@ -72,32 +96,36 @@ impl Snapshot {
         &self,
         request: &ListIdpLinksRequest,
         context: &CallContext,
-        out: &mut Vec<u8>,
+        out: &mut impl JsonSink,
     ) -> Result<(), ZitadelError> {
         let page = self.idp_page(request, context)?;
-        out.extend_from_slice(br#"{"details":{"#);
-        if page.total != 0 {
-            out.extend_from_slice(br#""totalResult":"#);
-            write_u64_str(out, page.total);
-            out.push(b',');
+        let details = self.idp_details(&page);
+        let mut digits = [0; 20];
+        if let Some(total) = details.total {
+            out.raw(br#"{"details":{"totalResult":"#);
+            out.text(u64_digits(total, &mut digits));
+            out.raw(b",");
+        } else {
+            out.raw(br#"{"details":{"#);
         }
-        if self.sequence != 0 {
-            out.extend_from_slice(br#""processedSequence":"#);
-            write_u64_str(out, self.sequence);
-            out.push(b',');
+        if let Some(sequence) = details.sequence {
+            out.raw(br#""processedSequence":"#);
+            out.kept(Kept::Sequence, |put| put(u64_digits(sequence, &mut digits)));
+            out.raw(br#","timestamp":"#);
+        } else {
+            out.raw(br#""timestamp":"#);
         }
-        out.extend_from_slice(br#""timestamp":"#);
-        write_str(out, &self.timestamp.render());
-        out.push(b'}');
-        if !page.links.is_empty() {
-            out.extend_from_slice(br#","result":["#);
-            for (n, &link) in page.links.iter().enumerate() {
-                comma(out, n);
-                self.write_idp_link(out, link as usize);
-            }
-            out.push(b']');
+        out.kept(Kept::Timestamp, |put| put(&self.timestamp.render()));
+        if page.links.is_empty() {
+            out.raw(b"}}");
+            return Ok(());
         }
-        out.push(b'}');
+        out.raw(br#"},"result":["#);
+        for (n, &link) in page.links.iter().enumerate() {
+            out.comma(n);
+            self.write_idp_link(out, link as usize);
+        }
+        out.raw(b"]}");
         Ok(())
     }
 
@@ -118,18 +146,17 @@ impl Snapshot {
     }
 
     /// `{"idpId":..,"userId":..,"userName":..}`, the empty user name omitted (Z8, Z9).
-    fn write_idp_link(&self, out: &mut Vec<u8>, link: usize) {
+    fn write_idp_link(&self, out: &mut impl JsonSink, link: usize) {
         let l = &self.idp;
-        let get = |column: &[u32]| column.get(link).map_or("", |&s| self.str(s));
-        out.extend_from_slice(br#"{"idpId":"#);
-        write_str(out, get(&l.idp_id));
-        out.extend_from_slice(br#","userId":"#);
-        write_str(out, get(&l.provided_id));
-        let name = get(&l.provided_name);
-        if !name.is_empty() {
-            out.extend_from_slice(br#","userName":"#);
-            write_str(out, name);
+        let sym = |column: &[u32]| column.get(link).copied().unwrap_or(NONE);
+        out.raw(br#"{"idpId":"#);
+        self.put_str(out, sym(&l.idp_id));
+        out.raw(br#","userId":"#);
+        self.put_str(out, sym(&l.provided_id));
+        if let Some(name) = self.idp_user_name(link) {
+            out.raw(br#","userName":"#);
+            self.put_str(out, name);
         }
-        out.push(b'}');
+        out.raw(b"}");
     }
 }

@@ -13,9 +13,9 @@ mod user_groups;
 
 pub use context::{CallContext, Caller, ContextError, Grant, Resource};
 pub use identity_links::{AnswerLink, LinkKind};
-pub use idp_links::IdpPage;
+pub use idp_links::{IdpDetails, IdpPage};
 pub use request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
-pub use user_groups::GroupInfoAnswer;
+pub use user_groups::{DisplayName, GroupInfoAnswer};
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::json::Value;
@@ -126,6 +126,22 @@ impl Snapshot {
         let mut out = Vec::new();
         self.run(query, &request, context.as_ref(), &mut out)?;
         Ok(String::from_utf8(out).unwrap_or_default())
+    }
+}
+
+impl Snapshot {
+    /// Writes symbol `sym`'s string, or `null` for [`NONE`](crate::snapshot::NONE).
+    pub(crate) fn put_opt(&self, out: &mut impl crate::json::JsonSink, sym: crate::snapshot::Sym) {
+        out.opt_sym(sym, self.opt_str(sym));
+    }
+
+    /// Writes symbol `sym`'s string (`""` for [`NONE`](crate::snapshot::NONE), which no valid
+    /// snapshot has where this is called).
+    pub(crate) fn put_str(&self, out: &mut impl crate::json::JsonSink, sym: crate::snapshot::Sym) {
+        match self.opt_str(sym) {
+            Some(text) => out.sym(sym, text),
+            None => out.text(""),
+        }
     }
 }
 

@@ -4,8 +4,8 @@ use super::context::{CallContext, Resource};
 use super::java_set::JavaHashSet;
 use super::request::UserGroupsRequest;
 use crate::error::CamundaError;
-use crate::json::writer::{comma, write_opt_str, write_str};
-use crate::snapshot::{range, BySym, Snapshot};
+use crate::json::{JsonSink, Kept};
+use crate::snapshot::{range, BySym, Snapshot, Sym, NONE};
 
 /// The answer as rows: the user's groups in G3 order, the other members in `HashSet` order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -16,7 +16,28 @@ pub struct GroupInfoAnswer {
     pub users: Vec<u32>,
 }
 
+/// A user's `displayName` (G4): one of the user's own strings, or the first and last names
+/// joined by a space as Java concatenates them (a null first name prints as `"null"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisplayName<'a> {
+    /// The first name (no last name), or the id (no names at all).
+    Own(Sym),
+    /// `"{first} {last}"`.
+    Joined(&'a str, &'a str),
+}
+
 impl Snapshot {
+    /// The `displayName` of user row `user` (G4).
+    pub fn display_name(&self, user: usize) -> DisplayName<'_> {
+        let u = &self.users;
+        let sym = |column: &[u32]| column.get(user).copied().unwrap_or(NONE);
+        match (sym(&u.first), sym(&u.last)) {
+            (NONE, NONE) => DisplayName::Own(sym(&u.id)),
+            (first, NONE) => DisplayName::Own(first),
+            (first, last) => DisplayName::Joined(self.opt_str(first).unwrap_or("null"), self.str(last)),
+        }
+    }
+
     /// The user's groups by name (G3), and the other members of those groups in Camunda's
     /// `HashSet` order (G4, G5). With a caller, groups and users without `READ` are left out
     /// silently (A2).
@@ -71,46 +92,47 @@ impl Snapshot {
         &self,
         request: &UserGroupsRequest,
         context: &CallContext,
-        out: &mut Vec<u8>,
+        out: &mut impl JsonSink,
     ) -> Result<(), CamundaError> {
         let answer = self.user_groups_answer(request, context)?;
-        out.extend_from_slice(br#"{"groups":["#);
+        let sym = |column: &[u32], row: u32| column.get(row as usize).copied().unwrap_or(NONE);
+        out.raw(br#"{"groups":["#);
         for (i, &group) in answer.groups.iter().enumerate() {
-            comma(out, i);
-            let get = |column: &[u32]| column.get(group as usize).and_then(|&s| self.opt_str(s));
-            out.extend_from_slice(br#"{"id":"#);
-            write_str(out, get(&self.groups.id).unwrap_or(""));
-            out.extend_from_slice(br#","name":"#);
-            write_opt_str(out, get(&self.groups.name));
-            out.push(b'}');
+            out.comma(i);
+            out.raw(br#"{"id":"#);
+            self.put_str(out, sym(&self.groups.id, group));
+            out.raw(br#","name":"#);
+            self.put_opt(out, sym(&self.groups.name, group));
+            out.raw(b"}");
         }
-        out.extend_from_slice(br#"],"groupUsers":["#);
+        out.raw(br#"],"groupUsers":["#);
         for (i, &user) in answer.users.iter().enumerate() {
-            comma(out, i);
-            self.write_user_dto(out, user as usize);
+            out.comma(i);
+            self.write_user_dto(out, user);
         }
-        out.extend_from_slice(b"]}");
+        out.raw(b"]}");
         Ok(())
     }
 
     /// `{"firstName":..,"lastName":..,"displayName":..,"id":..}` (UserDto's field order, G4).
-    fn write_user_dto(&self, out: &mut Vec<u8>, user: usize) {
+    fn write_user_dto(&self, out: &mut impl JsonSink, user: u32) {
         let u = &self.users;
-        let get = |column: &[u32]| column.get(user).and_then(|&s| self.opt_str(s));
-        let (first, last, id) = (get(&u.first), get(&u.last), get(&u.id).unwrap_or(""));
-        out.extend_from_slice(br#"{"firstName":"#);
-        write_opt_str(out, first);
-        out.extend_from_slice(br#","lastName":"#);
-        write_opt_str(out, last);
-        out.extend_from_slice(br#","displayName":"#);
-        match (first, last) {
-            (None, None) => write_str(out, id),
-            // Java string concatenation: a null firstName prints as "null".
-            (first, Some(last)) => write_str(out, &format!("{} {last}", first.unwrap_or("null"))),
-            (Some(first), None) => write_str(out, first),
+        let sym = |column: &[u32]| column.get(user as usize).copied().unwrap_or(NONE);
+        out.raw(br#"{"firstName":"#);
+        self.put_opt(out, sym(&u.first));
+        out.raw(br#","lastName":"#);
+        self.put_opt(out, sym(&u.last));
+        out.raw(br#","displayName":"#);
+        match self.display_name(user as usize) {
+            DisplayName::Own(sym) => self.put_str(out, sym),
+            DisplayName::Joined(first, last) => out.kept(Kept::DisplayName(user), |put| {
+                put(first);
+                put(" ");
+                put(last);
+            }),
         }
-        out.extend_from_slice(br#","id":"#);
-        write_str(out, id);
-        out.push(b'}');
+        out.raw(br#","id":"#);
+        self.put_str(out, sym(&u.id));
+        out.raw(b"}");
     }
 }

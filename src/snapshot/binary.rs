@@ -1,8 +1,7 @@
 //! The binary form (`toBytes` / `fromBytes`): the loaded snapshot's columns written as they are
 //! in memory, so reading it back is a copy and a few linear checks, not a parse and a rebuild.
 //! One column is not kept in memory: the groups' rows by id symbol (no query needs it), which is
-//! written from `groups.id` and, when read, checked and dropped. The JS fast paths' directories
-//! ([`super::directory`]) are not in the form: they are built on the first fast-path query.
+//! written from `groups.id` and, when read, checked and dropped.
 //!
 //! Layout (all integers little-endian):
 //!

@@ -8,7 +8,6 @@
 pub mod binary;
 pub mod build;
 pub mod canonical;
-pub mod directory;
 pub mod load;
 pub mod strings;
 pub mod timestamp;

@@ -48,9 +48,10 @@ impl Strings {
         self.text.get(start..end).unwrap_or("")
     }
 
-    /// The bytes of symbol `sym` (what lookups compare: no char-boundary checks).
-    #[inline]
-    pub(crate) fn bytes_of(&self, sym: Sym) -> &[u8] {
+    /// The bytes of symbol `sym` (what lookups compare: no char-boundary checks); empty for
+    /// [`NONE`] or an unknown symbol.
+    #[inline(always)]
+    pub fn bytes_of(&self, sym: Sym) -> &[u8] {
         let i = sym as usize;
         let end = self.ends.get(i).map_or(0, |&e| e as usize);
         let start = match i.checked_sub(1) {
@@ -174,10 +175,9 @@ pub fn char_count(s: &str) -> usize {
 
 const K32: u32 = 0x9E37_79B1;
 
-/// The hash index's hash: 32-bit, over little-endian 4-byte words, so that the package's JS
-/// wrapper computes the same value with `Math.imul` and finds a request's string in the index
-/// without calling into wasm (`pkg-template/api.js`: `mix`, `hashKey`, `probe`). The length seeds
-/// it; a murmur3 finalizer spreads every input bit into the low bits the index masks with.
+/// The hash index's hash: 32-bit, over little-endian 4-byte words (the last one zero-padded), the
+/// length as its seed, and a murmur3 finalizer to spread every input bit into the low bits the
+/// index masks with. The binary form stores the index, so the function is part of the format.
 pub fn slot_hash(bytes: &[u8]) -> u32 {
     let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
     let mut h = (bytes.len() as u32).wrapping_mul(K32);
@@ -374,9 +374,7 @@ mod tests {
 
     #[test]
     fn slot_hash_is_pinned() {
-        // The JS wrapper computes the same function (tests/js/hostile-test.mjs looks up every id
-        // of a mixed-script snapshot through it); these values pin it, as stored binary indexes
-        // depend on it.
+        // Stored binary indexes depend on the function: these values pin it.
         assert_eq!(slot_hash(b""), 0);
         assert_eq!(slot_hash(b"a"), 0xB261_CC32);
         assert_eq!(slot_hash(b"task-0000001"), 0xA518_DD0E);

@@ -1,12 +1,13 @@
 //! The WebAssembly facade: converts JavaScript values to the core's types and back, and
 //! nothing else. Every failure leaves as a real JS `Error` named `IdentityError`.
 
+pub mod abi;
 mod convert;
 mod error;
-mod fast;
 mod http;
 mod scratch;
 mod snapshot;
+mod trusted;
 
 pub use error::is_identity_error;
 pub use http::handle_request;

@@ -7,7 +7,7 @@
 //!
 //! The throwaway instance has no JS glue: only numbers cross, and nothing here calls into JS.
 
-use super::fast::with_input_bytes;
+use super::abi::with_input_bytes;
 use crate::snapshot::{Limits, Snapshot};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

@@ -5,9 +5,8 @@ use super::error::{identity_error, snapshot_error};
 use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
-use crate::snapshot::directory::Directory;
 use crate::snapshot::Snapshot;
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -18,20 +17,21 @@ use wasm_bindgen::JsCast;
 #[wasm_bindgen(js_name = Snapshot)]
 pub struct JsSnapshot {
     /// Shared with `handleRequest` while a request body is being read.
-    inner: Rc<Snapshot>,
-    /// The answer buffer, reused across queries.
-    out: RefCell<Vec<u8>>,
-    /// The fast paths' answer buffer (`src/wasm/fast.rs`), reused across queries.
-    codes: RefCell<Vec<u32>>,
-    /// The directories of tasks and of users' IdP links for the wrapper's fast paths
-    /// (`src/wasm/fast.rs`), built by its first fast-path query: a snapshot used only through
-    /// `handleRequest` or with a caller context never pays for them, and loading stays a copy.
-    pub(crate) directories: OnceCell<(Directory, Directory)>,
+    pub(crate) inner: Rc<Snapshot>,
+    /// The text of answers (JSON text, and texts made for an answer), reused across queries.
+    pub(crate) out: RefCell<Vec<u8>>,
+    /// The words of trusted answers (`super::abi`), reused across queries.
+    pub(crate) codes: RefCell<Vec<u32>>,
+    /// `sequence` and `timestamp` as answers write them, made once.
+    pub(crate) fixed: [String; 2],
+    /// `__text`'s answer: a made text, and the address and length of the text asked for.
+    pub(crate) spot: RefCell<(Vec<u8>, [u32; 2])>,
 }
 
 fn wrap(inner: Snapshot) -> JsSnapshot {
     let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
-    JsSnapshot { inner: Rc::new(inner), out, codes, directories: OnceCell::new() }
+    let fixed = [inner.sequence_text(), inner.timestamp_text()];
+    JsSnapshot { inner: Rc::new(inner), out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])) }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
@@ -239,17 +239,6 @@ impl JsSnapshot {
     /// The loaded snapshot, shared (for a request whose body is still being read).
     pub(crate) fn shared(&self) -> Rc<Snapshot> {
         Rc::clone(&self.inner)
-    }
-
-    /// Fills the fast paths' buffer with `write` after a length word; returns its address, or
-    /// 0 if the buffer is in use (the caller then takes the validating path).
-    pub(crate) fn answer(&self, write: impl FnOnce(&mut Vec<u32>)) -> u32 {
-        let Ok(mut codes) = self.codes.try_borrow_mut() else { return 0 };
-        codes.clear();
-        codes.push(0);
-        write(&mut codes);
-        codes[0] = (codes.len() - 1) as u32;
-        codes.as_ptr() as u32
     }
 
     /// Runs a query and returns the answer's JSON text.

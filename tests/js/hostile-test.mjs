@@ -15,6 +15,7 @@ const { Snapshot } = api;
 
 const sampleText = readFileSync(join(root, "www/sample-snapshot.json"), "utf8");
 const reference = Snapshot.fromJson(sampleText);
+
 const probes = [
   ["getIdentityLinks", { taskId: "approve-invoice-1001" }],
   ["getUserGroups", { userId: "demo" }],
@@ -123,6 +124,29 @@ for (const [name, query, request, context] of [
 }
 for (const [name, value] of [["null", null], ["an object", {}], ["a number", 1]]) refused(`getUserGroups on ${name}`, () => api.getUserGroups(value, { userId: "demo" }));
 const check = (name, ok) => (ok ? passed++ : failures.push(name));
+
+// The memory contract (src/wasm/abi.rs): the wrapper's constants are the module's, and a module
+// that differs is refused when the package starts, naming both.
+{
+  const { ABI, checkAbi } = await import(join(root, "pkg/api.js"));
+  const theirs = Array.from(glue.__abi());
+  check(`the wrapper's ABI constants are the module's (${theirs.join(", ")})`, JSON.stringify(theirs) === JSON.stringify(Object.values(ABI)));
+  const other = { __abi: () => [ABI.VERSION + 1, ...theirs.slice(1)] };
+  let refusal = "";
+  try {
+    checkAbi(other);
+  } catch (e) {
+    refusal = String(e.message);
+  }
+  check("a module of another ABI version is refused, naming both", refusal.includes(`${ABI.VERSION + 1}, `) && refusal.includes(`(${Object.values(ABI).join(", ")})`), refusal);
+  let none = "";
+  try {
+    checkAbi({});
+  } catch (e) {
+    none = String(e.message);
+  }
+  check("a module without the ABI export is refused", none.includes("(none)"), none);
+}
 check("lone-surrogate task id is not found, not a U+FFFD match", (() => {
   const s = Snapshot.fromJson('{"version":1,"tasks":[{"id":"\\ufffd"}]}');
   try { s.getIdentityLinks({ taskId: "\ud800" }); return false; } catch (e) { return e.status === 400; } finally { s.free(); }
@@ -155,10 +179,10 @@ for (let i = 0; i < 3000; i++) {
 }
 check(`fast and validating paths agree on 9,000 odd requests (${disagreements} differ)`, disagreements === 0);
 
-// The fast paths find strings by hashing them in JS with the index's own hash: every id of a
-// snapshot of mixed scripts and lengths (1- to 4-byte UTF-8, every tail length, strings that
-// need JSON escapes), loaded from JSON and from the binary form, answers exactly as the
-// validating path does, as objects and as JSON text.
+// The trusted calls pass a request's strings as UTF-8 through the module's input area and decode
+// the answer's cells: every id of a snapshot of mixed scripts and lengths (1- to 4-byte UTF-8,
+// strings that need JSON escapes), loaded from JSON and from the binary form, answers exactly as
+// the validating path does, as objects and as JSON text.
 {
   const chars = ["a", "Z", "7", "-", "é", "ß", "€", "中", "😀", "\"", "\\", "\n", "\u2028", "\u0001", "~"];
   const word = (i, len) => Array.from({ length: len }, (_, k) => chars[(i * 7 + k * 3 + (k * k) % 5) % chars.length]).join("");
@@ -214,11 +238,9 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
   fromBytes.free();
 }
 
-// The fast paths compare a request string with stored text four bytes at a time, from a buffer
-// that grows for long strings: strings around and far past its first size (256 bytes) — up to
-// 200 characters (the snapshot's limit) of 1, 2 and 4 bytes each — are found, as link types (a
-// type that is not found filters every link out) and as user ids (an unknown user has an empty
-// page).
+// The input area grows for long strings: strings of up to 200 characters (the snapshot's limit)
+// of 1, 2 and 4 bytes each are found, as link types (a type that is not found filters every link
+// out) and as user ids (an unknown user has an empty page).
 {
   const lengths = [1, 2, 3, 4, 5, 63, 64, 65, 127, 128, 129, 199, 200];
   const texts = lengths.flatMap((n) => ["x".repeat(n - 1) + "!", "é".repeat(n - 1) + "z", "😀".repeat(n - 1) + "q", "😀".repeat(n)]);

@@ -3,7 +3,7 @@
 // the JS-facing API, and the facade's own conversions.
 
 use identity_links::json::Value;
-use identity_links::wasm::{get_identity_links, get_user_groups, handle_request, is_identity_error, list_idp_links, JsSnapshot};
+use identity_links::wasm::{abi, get_identity_links, get_user_groups, handle_request, is_identity_error, list_idp_links, JsSnapshot};
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -229,4 +229,134 @@ async fn handle_request_serves_the_routes() {
     assert!(got.1.starts_with(r#"{"code":"invalid_argument","#), "{}", got.1);
     assert_eq!(respond(&s, request("http://x/elsewhere", "{}")).await.0, 404);
     assert_eq!(respond(&s, request("http://x/identity/groups?userId=u1", r#"{"method":"DELETE"}"#)).await.0, 405);
+}
+
+/// Writes `strings` one after another into the input area, as the wrapper does; their lengths.
+fn put(strings: &[&str]) -> Vec<u32> {
+    let total: usize = strings.iter().map(|s| s.len()).sum();
+    let at = abi::input(total as u32) as usize;
+    let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
+    let mut offset = at;
+    for s in strings {
+        memory.subarray(offset as u32, (offset + s.len()) as u32).copy_from(s.as_bytes());
+        offset += s.len();
+    }
+    strings.iter().map(|s| s.len() as u32).collect()
+}
+
+/// The answer at `address` as the wrapper reads it: its words after the length word.
+fn words_at(address: u32) -> Vec<u32> {
+    assert_ne!(address, 0, "no answer");
+    let memory = js_sys::Uint32Array::new(&get(&wasm_bindgen::memory(), "buffer"));
+    let at = address / 4;
+    let n = memory.get_index(at);
+    (1..=n).map(|i| memory.get_index(at + i)).collect()
+}
+
+/// Reads cells as the wrapper does: a cursor over an answer's words, asking the snapshot for
+/// the text of a key.
+struct Cells<'a> {
+    snapshot: &'a JsSnapshot,
+    words: Vec<u32>,
+    at: usize,
+}
+
+/// A cell's value: `Some(Some(text))`, `Some(None)` for null, `None` for absent; with its kind.
+type Cell = (u32, Option<Option<String>>);
+
+impl Cells<'_> {
+    fn text(address: u32, length: u32) -> String {
+        let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
+        String::from_utf8(memory.subarray(address, address + length).to_vec()).expect("a cell's text is UTF-8")
+    }
+
+    fn word(&mut self) -> u32 {
+        self.at += 1;
+        self.words[self.at - 1]
+    }
+
+    fn next(&mut self) -> Cell {
+        let key = self.word();
+        match key {
+            abi::NULL => (key, Some(None)),
+            abi::ABSENT => (key, None),
+            abi::FRESH | abi::RAW => {
+                let (address, length) = (self.word(), self.word());
+                (key, Some(Some(Self::text(address, length))))
+            }
+            _ => {
+                assert!(key < self.snapshot.keys(), "key {key} is below __keys()");
+                let spot = words_from(self.snapshot.text(key), 2);
+                (key, Some(Some(Self::text(spot[0], spot[1]))))
+            }
+        }
+    }
+}
+
+/// The `n` words at `address`.
+fn words_from(address: u32, n: u32) -> Vec<u32> {
+    assert_ne!(address, 0, "no answer");
+    let memory = js_sys::Uint32Array::new(&get(&wasm_bindgen::memory(), "buffer"));
+    (0..n).map(|i| memory.get_index(address / 4 + i)).collect()
+}
+
+fn text_of(cell: Cell) -> Option<Option<String>> {
+    cell.1
+}
+
+#[wasm_bindgen_test]
+fn the_abi_is_what_the_wrapper_expects() {
+    // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
+    assert_eq!(abi::constants(), vec![1, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3]);
+    let s = sample();
+    let some = |t: &str| Some(Some(t.to_owned()));
+    // getIdentityLinks: n, then (userId, groupId, type) cells; "assignee" under a key of its own.
+    let lens = put(&["t"]);
+    let mut c = Cells { snapshot: &s, words: words_at(s.trusted_links(lens[0], abi::NULL, false)), at: 0 };
+    assert_eq!(c.word(), 1);
+    assert_eq!(text_of(c.next()), some("u1"));
+    assert_eq!(text_of(c.next()), Some(None));
+    let (key, kind) = c.next();
+    assert_eq!(kind, some("assignee"));
+    assert!(key < abi::RAW);
+    assert_eq!(c.at, c.words.len());
+    // A filter that matches nothing; an unknown task answers 0 (the validating method throws).
+    let lens = put(&["t", "candidate"]);
+    assert_eq!(words_at(s.trusted_links(lens[0], lens[1], false)), vec![0]);
+    let lens = put(&["nope"]);
+    assert_eq!(s.trusted_links(lens[0], abi::NULL, false), 0);
+    // listIdpLinks: totalResult (fresh), processedSequence and timestamp (kept), r, r × 3 cells.
+    let lens = put(&["u1"]);
+    let mut c = Cells { snapshot: &s, words: words_at(s.trusted_idp(lens[0], 0.0, 1.0, true, false)), at: 0 };
+    assert_eq!(c.next(), (abi::FRESH, some("2")));
+    assert_eq!(text_of(c.next()), some("18446744073709551615"));
+    assert_eq!(text_of(c.next()), some("2025-01-16T02:26:13.500Z"));
+    assert_eq!(c.word(), 1);
+    assert_eq!([c.next().1, c.next().1, c.next().1], [some("i"), some("p1"), some("a")]);
+    assert_eq!(c.at, c.words.len());
+    // An empty page: totalResult absent, and the list absent (protojson leaves both out).
+    let lens = put(&["nobody"]);
+    let mut c = Cells { snapshot: &s, words: words_at(s.trusted_idp(lens[0], 0.0, 0.0, false, false)), at: 0 };
+    assert_eq!(c.next().1, None);
+    c.next();
+    c.next();
+    assert_eq!(c.word(), abi::ABSENT);
+    // A limit above the maximum, or a fractional one: the validating method's to refuse.
+    assert_eq!(s.trusted_idp(lens[0], 0.0, 1001.0, false, false), 0);
+    assert_eq!(s.trusted_idp(lens[0], 0.0, 0.5, false, false), 0);
+    // A key past the snapshot's has no text.
+    assert_eq!(s.text(s.keys()), 0);
+    // The `...Json` forms: pieces, syntax as RAW cells and strings quoted, in order.
+    let lens = put(&["t"]);
+    let mut c = Cells { snapshot: &s, words: words_at(s.trusted_links(lens[0], abi::NULL, true)), at: 0 };
+    let mut body = String::new();
+    for _ in 0..c.word() {
+        match c.next() {
+            (abi::RAW, Some(Some(json))) => body.push_str(&json),
+            (_, Some(Some(text))) => body.push_str(&stringify(&JsValue::from_str(&text))),
+            other => panic!("a JSON piece is never {other:?}"),
+        }
+    }
+    assert_eq!(c.at, c.words.len());
+    assert_eq!(body, r#"[{"userId":"u1","groupId":null,"type":"assignee"}]"#);
 }

@@ -1,0 +1,66 @@
+//! Where the query writers put a JSON answer: bytes (the HTTP body, `Vec<u8>`), or any other
+//! [`JsonSink`] that keeps the answer's strings apart from its syntax — so that a reader who
+//! has seen a string before need not be sent it again (the wasm facade's pieces).
+
+use super::writer::{escape, write_str};
+
+/// A text made for an answer that is the same every time for a snapshot, named so that a sink
+/// may keep it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// `sequence`, as uint64 JSON text.
+    Sequence,
+    /// `timestamp`, as protojson renders it.
+    Timestamp,
+    /// The `displayName` of a user row made of its names.
+    DisplayName(u32),
+}
+
+/// The receiver of a JSON answer, in order: syntax, and strings by kind.
+pub trait JsonSink {
+    /// JSON syntax (and numbers, `null`), as it is. Always a `'static` literal, so that a sink
+    /// may refer to it rather than copy it.
+    fn raw(&mut self, json: &'static [u8]);
+    /// The string of the snapshot's symbol `sym`, quoted.
+    fn sym(&mut self, sym: u32, text: &str);
+    /// Any other string, quoted.
+    fn text(&mut self, text: &str);
+    /// A string that is the same whenever `kept` is, quoted: `write` writes its parts (called
+    /// only by a sink that needs the text now).
+    fn kept(&mut self, kept: Kept, write: impl FnOnce(&mut dyn FnMut(&str)));
+
+    /// `,` before every item but the first (`index` 0).
+    fn comma(&mut self, index: usize) {
+        if index > 0 {
+            self.raw(b",");
+        }
+    }
+
+    /// The symbol's string, or `null` for `None`.
+    fn opt_sym(&mut self, sym: u32, text: Option<&str>) {
+        match text {
+            Some(text) => self.sym(sym, text),
+            None => self.raw(b"null"),
+        }
+    }
+}
+
+impl JsonSink for Vec<u8> {
+    fn raw(&mut self, json: &'static [u8]) {
+        self.extend_from_slice(json);
+    }
+
+    fn sym(&mut self, _: u32, text: &str) {
+        write_str(self, text);
+    }
+
+    fn text(&mut self, text: &str) {
+        write_str(self, text);
+    }
+
+    fn kept(&mut self, _: Kept, write: impl FnOnce(&mut dyn FnMut(&str))) {
+        self.push(b'"');
+        write(&mut |part| escape(self, part));
+        self.push(b'"');
+    }
+}

@@ -1,0 +1,205 @@
+//! The memory contract between this module and the package's JS wrapper (`pkg-template/api.js`):
+//! the one place where both sides agree on bytes and words in wasm memory. Anything here that
+//! changes bumps [`VERSION`]; the wrapper compares every constant of [`constants`] with its own
+//! when it starts and refuses a module that differs (tested on both sides: `tests/wasm/api.rs`
+//! and `tests/js/hostile-test.mjs`).
+//!
+//! # A call
+//! A trusted query (no caller context) is one call into wasm. The wrapper writes the request's
+//! strings as UTF-8, one after another, into the input area (whose address [`input`] gives, after
+//! making room), then calls the query's function with their lengths in bytes ([`NULL`] for an
+//! absent string) and its numbers. The function answers with the address of the answer, or 0 when
+//! it cannot answer (a request the peer refuses, or anything unusual): the wrapper then calls the
+//! validating method, which throws the peer's exact error. The answer stays valid until the next
+//! call into the module.
+//!
+//! # An answer
+//! Little-endian `u32` words: the number of words that follow, then the query's layout. A string
+//! is a *cell*, one word or three:
+//! - a key below [`RAW`] (the lowest special value), one word: a text that never changes for this
+//!   snapshot. The wrapper decodes it once and keeps it under its key until the snapshot is
+//!   freed; for a key it has not seen, `snapshot.__text(key)` gives the address of two words
+//!   `address, length` of its UTF-8 (valid until the next call). Keys are below
+//!   `snapshot.__keys()`.
+//! - [`NULL`], one word: `null`;
+//! - [`ABSENT`], one word: the field is left out of the answer (protojson omits it);
+//! - [`FRESH`], `address`, `length`: text of this answer only (decode it, do not keep it);
+//! - [`RAW`], `address`, `length`: JSON syntax, as it is, in memory that never changes (the
+//!   wrapper may keep it by its address).
+//!
+//! | query | layout |
+//! | --- | --- |
+//! | `getIdentityLinks` | `n`, then `n` × (`userId`, `groupId`, `type`) cells |
+//! | `getUserGroups` | `g`, `g` × (`id`, `name`), `u`, `u` × (`firstName`, `lastName`, `displayName`, `id`) |
+//! | `listIdpLinks` | `totalResult`, `processedSequence`, `timestamp` cells; `r` ([`ABSENT`]: no `result` field), `r` × (`idpId`, `userId`, `userName`) |
+//! | any `...Json` | `n`, then `n` pieces: [`RAW`] cells as they are, the others (strings) quoted as `JSON.stringify` quotes them, concatenated in order |
+//!
+//! One more call answers without a length word: `__jsonToBytes` in a throwaway instance
+//! (`super::scratch`) returns the address of `address, length` of the binary form it made.
+
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+/// The contract's version: the wrapper refuses a module with another.
+pub const VERSION: u32 = 1;
+/// A cell for `null`; as a string length in a call, an absent string.
+pub const NULL: u32 = u32::MAX;
+/// A cell for a field left out of the answer.
+pub const ABSENT: u32 = u32::MAX - 1;
+/// A cell whose text belongs to this answer only (followed by its address and length).
+pub const FRESH: u32 = u32::MAX - 2;
+/// A cell of JSON syntax in memory that never changes (followed by its address and length).
+pub const RAW: u32 = u32::MAX - 3;
+
+/// Every constant the wrapper must agree with, in this order: [`VERSION`], [`NULL`],
+/// [`ABSENT`], [`FRESH`], [`RAW`].
+#[wasm_bindgen(js_name = __abi)]
+pub fn constants() -> Vec<u32> {
+    vec![VERSION, NULL, ABSENT, FRESH, RAW]
+}
+
+thread_local! {
+    /// Where the wrapper writes a request's strings.
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The module's memory, for the wrapper's views of answers.
+#[wasm_bindgen(js_name = __memory)]
+pub fn memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Makes the input area hold at least `capacity` bytes; returns its address.
+#[wasm_bindgen(js_name = __input)]
+pub fn input(capacity: u32) -> u32 {
+    INPUT.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        if buffer.len() < capacity as usize {
+            buffer.resize(capacity as usize, 0);
+        }
+        buffer.as_ptr() as u32
+    })
+}
+
+/// Runs `f` with the first `len` bytes of the input area; `None` when they do not fit.
+pub(super) fn with_input_bytes<R>(len: u32, f: impl FnOnce(&[u8]) -> Option<R>) -> Option<R> {
+    INPUT.with(|buffer| f(buffer.try_borrow().ok()?.get(..len as usize)?))
+}
+
+/// Runs `f` with the request's strings, of the byte lengths `lens` one after another in the
+/// input area (`None` for a length of [`NULL`]); `None` when one is not UTF-8 or they do not fit.
+pub(super) fn with_strings<R, const N: usize>(
+    lens: [u32; N],
+    f: impl FnOnce([Option<&str>; N]) -> Option<R>,
+) -> Option<R> {
+    let total = lens.iter().filter(|&&n| n != NULL).try_fold(0u32, |sum, &n| sum.checked_add(n))?;
+    with_input_bytes(total, |bytes| {
+        let mut at = 0usize;
+        let mut strings = [None; N];
+        for (slot, &n) in strings.iter_mut().zip(&lens) {
+            if n != NULL {
+                let text = bytes.get(at..at + n as usize)?;
+                *slot = Some(std::str::from_utf8(text).ok()?);
+                at += n as usize;
+            }
+        }
+        f(strings)
+    })
+}
+
+/// An answer being written: its words, and the text of its [`FRESH`] cells, whose addresses
+/// are set by [`Answer::finish`] once the text no longer moves.
+///
+/// Words are written by index into a buffer kept longer than needed (`len` is the answer's end),
+/// so that the loops writing cells make no call at a size-optimized build's inlining.
+pub struct Answer<'a> {
+    words: &'a mut Vec<u32>,
+    len: usize,
+    text: &'a mut Vec<u8>,
+    /// Positions in `words` of [`FRESH`] cells, whose address is an offset into `text`.
+    pending: Vec<usize>,
+}
+
+impl<'a> Answer<'a> {
+    /// An empty answer over reusable buffers.
+    pub fn new(words: &'a mut Vec<u32>, text: &'a mut Vec<u8>) -> Self {
+        text.clear();
+        let mut answer = Answer { words, len: 1, text, pending: Vec::new() };
+        answer.reserve(16);
+        answer
+    }
+
+    /// Room for `words` more words.
+    #[inline(always)]
+    pub fn reserve(&mut self, words: usize) {
+        let end = self.len + words;
+        if self.words.len() < end {
+            self.grow(end);
+        }
+    }
+
+    fn grow(&mut self, end: usize) {
+        self.words.resize(end.max(2 * self.words.len()), 0);
+    }
+
+    /// One word: a count, a key, [`NULL`] or [`ABSENT`].
+    #[inline(always)]
+    pub fn push(&mut self, word: u32) {
+        self.reserve(1);
+        if let Some(w) = self.words.get_mut(self.len) {
+            *w = word;
+        }
+        self.len += 1;
+    }
+
+    /// A three-word cell.
+    fn push3(&mut self, kind: u32, address: u32, length: u32) {
+        self.reserve(3);
+        if let Some([a, b, c]) = self.words.get_mut(self.len..self.len + 3) {
+            (*a, *b, *c) = (kind, address, length);
+        }
+        self.len += 3;
+    }
+
+    /// A count word written once its items are: its position, for [`Answer::set_count`].
+    pub fn count_later(&mut self) -> usize {
+        self.push(0);
+        self.len - 1
+    }
+
+    /// Sets the count word at `at`.
+    pub fn set_count(&mut self, at: usize, count: usize) {
+        if let Some(w) = self.words.get_mut(at) {
+            *w = count as u32;
+        }
+    }
+
+    /// A [`RAW`] cell of a literal.
+    pub fn raw(&mut self, json: &'static [u8]) {
+        self.push3(RAW, json.as_ptr() as u32, json.len() as u32);
+    }
+
+    /// A [`FRESH`] cell of the concatenation of `parts`.
+    pub fn fresh(&mut self, parts: &[&[u8]]) {
+        let from = self.text.len();
+        for part in parts {
+            self.text.extend_from_slice(part);
+        }
+        self.pending.push(self.len);
+        self.push3(FRESH, from as u32, (self.text.len() - from) as u32);
+    }
+
+    /// Sets the count word and the [`FRESH`] cells' addresses; returns the answer's address.
+    pub fn finish(self) -> u32 {
+        let base = self.text.as_ptr() as u32;
+        for &at in &self.pending {
+            if let Some(address) = self.words.get_mut(at + 1) {
+                *address += base;
+            }
+        }
+        if let Some(count) = self.words.first_mut() {
+            *count = (self.len - 1) as u32;
+        }
+        self.words.as_ptr() as u32
+    }
+}
