@@ -49,7 +49,7 @@ bench: build
 	node --max-old-space-size=8192 bench/run.mjs S M L
 
 test-hostile:
-	node tests/js/hostile-test.mjs
+	node --expose-gc tests/js/hostile-test.mjs
 
 test-http-body:
 	node --expose-gc tests/js/http-body-test.mjs

@@ -7,8 +7,8 @@
 // lookup, record format or query rule.
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
-export const ABI = Object.freeze({ VERSION: 1, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc });
-const { NULL, ABSENT, RAW } = ABI;
+export const ABI = Object.freeze({ VERSION: 1, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096 });
+const { NULL, ABSENT, RAW, REQUEST_BYTES } = ABI;
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
 const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined || v.isWellFormed());
@@ -81,33 +81,37 @@ export function install(glue) {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
 
-  // --- Requests in: strings one after another in the input area, their lengths for the call.
-  let inputAt = 0;
-  let inputRoom = 0;
+  // --- Requests in: strings one after another in the module's request area (which never
+  // moves), their lengths for the call. A request that does not fit takes the validating path.
+  let requestAt = 0;
   const lengths = [0, 0];
 
-  /** Writes `a` and `b` (a string or null) into the input area; false for text that is not Unicode. */
+  /** Writes `a` and `b` (a string or null) into the request area; false if they do not fit or are not Unicode. */
   function put(a, b) {
-    const room = 3 * (a.length + (b === null ? 0 : b.length));
-    if (room > inputRoom) {
-      inputAt = glue.__input(room) >>> 0;
-      inputRoom = room;
-      words = new Uint32Array(0); // the call may have grown memory
-    }
+    if (requestAt === 0) requestAt = glue.__request() >>> 0;
     view();
-    lengths[0] = encode(a, inputAt);
+    const end = requestAt + REQUEST_BYTES;
+    lengths[0] = encode(a, requestAt, end);
     if (lengths[0] < 0) return false;
-    lengths[1] = b === null ? NULL : encode(b, inputAt + lengths[0]);
+    lengths[1] = b === null ? NULL : encode(b, requestAt + lengths[0], end);
     return lengths[1] >= 0;
   }
 
-  /** UTF-8 of `text` at `at` (ASCII by hand, the rest by encodeInto): its length, -1 if not Unicode. */
-  function encode(text, at) {
+  /**
+   * UTF-8 of `text` at `at`, before `end` (ASCII by hand, the rest by encodeInto): its length;
+   * -1 if it does not fit or is not Unicode.
+   */
+  function encode(text, at, end) {
     const n = text.length;
+    if (at + n > end) return -1;
     const b = bytes;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      if (c > 0x7f) return wellFormed(text) ? encoder.encodeInto(text, b.subarray(at, at + 3 * n)).written : -1;
+      if (c > 0x7f) {
+        if (!wellFormed(text)) return -1;
+        const { read, written } = encoder.encodeInto(text, b.subarray(at, end));
+        return read === n ? written : -1;
+      }
       b[at + i] = c;
     }
     return n;
@@ -348,6 +352,59 @@ export function install(glue) {
       return directObject(data, options);
     }
     return typeof text === "string" ? Snapshot.fromJson(text, options) : directObject(data, options);
+  };
+
+  // --- fromStream: each chunk goes into wasm memory as it arrives (src/wasm/stream.rs); the
+  // binary form is read into the tables there, so the input is never held whole. JSON, which
+  // the module recognises by its first bytes, is gathered here and loaded with fromJson.
+  const usage = (message) => glue.__usageError(`Snapshot.fromStream: ${message}`);
+
+  /** `value` as a Uint8Array of this realm, or null when it is not bytes. */
+  function bytesOf(value) {
+    if (value instanceof Uint8Array) return value;
+    return ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null;
+  }
+
+  /** `error` if it is an Error (of any realm), otherwise an Error carrying it as its cause. */
+  const asError = (error) => (error instanceof Error || Object.prototype.toString.call(error) === "[object Error]" ? error : new Error("Snapshot.fromStream: the stream failed", { cause: error }));
+
+  Snapshot.fromStream = async function fromStream(stream, options) {
+    if (stream === null || typeof stream !== "object" || typeof stream.getReader !== "function") {
+      throw usage("expected a ReadableStream of bytes (a fetch body, KV.get(key, \"stream\"), Blob.stream())");
+    }
+    let reader;
+    try {
+      reader = stream.getReader();
+    } catch (e) {
+      throw Object.assign(usage("the stream is locked (another reader is reading it)"), { cause: e });
+    }
+    let loader = null;
+    const json = [];
+    try {
+      loader = new glue.__SnapshotLoader(options);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const chunk = bytesOf(value);
+        if (chunk === null) throw usage(`a chunk that is not bytes (${typeof value}): read the stream as bytes, not text`);
+        if (json.length > 0) {
+          loader.count(chunk.length);
+          json.push(chunk);
+        } else if (!loader.push(chunk)) {
+          json.push(chunk);
+        }
+      }
+    } catch (e) {
+      loader?.free();
+      reader.cancel(e).catch(() => {});
+      throw asError(e);
+    }
+    reader.releaseLock?.();
+    if (json.length === 0) return loader.finish();
+    loader.free();
+    const text = new Uint8Array(json.reduce((n, c) => n + c.length, 0));
+    json.reduce((at, c) => (text.set(c, at), at + c.length), 0);
+    return Snapshot.fromJson(text, options);
   };
 
   /** A top-level query: the method, on a usable Snapshot. */

@@ -114,6 +114,16 @@ export class Snapshot {
    *   or foreign bytes.
    */
   static fromBytes(bytes: Uint8Array, options?: SnapshotOptions): Snapshot;
+  /**
+   * Loads a snapshot from a stream of bytes — a `fetch` body, `KV.get(key, "stream")`, an R2
+   * object's body, `Blob.stream()`, a Node `Readable.toWeb(...)` — as it arrives. The binary form
+   * goes into wasm memory chunk by chunk, so the input is never held whole in JS as well; JSON
+   * (recognised by its first bytes) is gathered and loaded as `fromJson` loads it.
+   * @throws {IdentityError} 400 (`SnapshotError`) as `fromBytes` or `fromJson` would, or when the
+   * stream ends early; a usage error for something that is not a byte stream. A stream that fails
+   * rejects with its error (an `Error` whose `cause` is the reason when that is not an Error).
+   */
+  static fromStream(stream: ByteStream, options?: SnapshotOptions): Promise<Snapshot>;
   /** The binary form: `Snapshot.fromBytes(s.toBytes())` answers every query identically. */
   toBytes(): Uint8Array;
   /** Canonical JSON: `Snapshot.fromJson(s.toJson())` answers every query identically. */
@@ -296,6 +306,18 @@ export function getUserGroupsJson(snapshot: Snapshot, request: UserGroupsRequest
 
 /** `listIdpLinks` as JSON text: exactly the peer's body. */
 export function listIdpLinksJson(snapshot: Snapshot, request: ListIdpLinksRequest, context?: CallContext): string;
+
+/**
+ * What `Snapshot.fromStream` reads: a `ReadableStream<Uint8Array>` (declared structurally, so
+ * that no DOM typings are needed).
+ */
+export interface ByteStream {
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: ArrayBufferView }>;
+    cancel(reason?: unknown): Promise<void>;
+    releaseLock(): void;
+  };
+}
 
 /** What `init` and `initSync` accept: the `.wasm` as a URL, a response, bytes or a compiled module. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

@@ -62,6 +62,8 @@ pub enum SnapshotProblem {
     Capacity,
     /// The binary form is truncated, corrupted or not ours.
     Binary { why: &'static str },
+    /// The binary form ended after `read` of the `total` bytes its header announces.
+    Truncated { read: usize, total: usize },
 }
 
 impl SnapshotError {
@@ -126,6 +128,12 @@ impl fmt::Display for SnapshotError {
             }
             SnapshotProblem::Binary { why } => {
                 write!(f, "not a valid identity-links binary snapshot: {why}")
+            }
+            SnapshotProblem::Truncated { read, total } => {
+                write!(
+                    f,
+                    "not a valid identity-links binary snapshot: truncated ({read} of the {total} bytes its header announces)"
+                )
             }
         }
     }

@@ -2,8 +2,10 @@
 // answered from a snapshot in wasm memory.
 //
 // The snapshot is the bundled snapshot.json, or — when a KV namespace is bound as SNAPSHOTS —
-// the binary form stored under the key "current" (write it with `Snapshot.toBytes()`), reloaded
-// at most once a minute per isolate. See the README, "Deploying".
+// the snapshot stored under the key "current" (the binary form from `Snapshot.toBytes()`, or
+// JSON), reloaded at most once a minute per isolate. It is read from KV as a stream, straight
+// into wasm memory, so a large snapshot is never held whole in the isolate's JS heap as well.
+// See the README, "Deploying".
 import { Snapshot, handleRequest } from "identity-links";
 import bundled from "./snapshot.json";
 
@@ -15,9 +17,9 @@ let checkedAt = 0;
 async function snapshotFor(env) {
   if (env.SNAPSHOTS && (current === null || Date.now() - checkedAt > REFRESH_MS)) {
     checkedAt = Date.now();
-    const bytes = await env.SNAPSHOTS.get("current", "arrayBuffer");
-    if (bytes) {
-      const next = Snapshot.fromBytes(new Uint8Array(bytes));
+    const stream = await env.SNAPSHOTS.get("current", "stream");
+    if (stream) {
+      const next = await Snapshot.fromStream(stream);
       current?.free();
       current = next;
     }

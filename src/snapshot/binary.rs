@@ -24,25 +24,26 @@
 //! range, index offsets ascending, text valid UTF-8 — without hashing a string or rebuilding an
 //! index; so even crafted bytes with a correct checksum cannot make a query panic or loop.
 
-use super::strings::{hash, StreamHash, Strings, NONE};
+use super::stream::BinaryReader;
+use super::strings::{hash, Strings, NONE};
 use super::timestamp::Timestamp;
 use super::{Limits, Snapshot};
 use crate::error::{SnapshotError, SnapshotProblem};
 
-const MAGIC: &[u8; 8] = b"IDLINKS\0";
+pub(super) const MAGIC: &[u8; 8] = b"IDLINKS\0";
 const FORMAT: u32 = 2;
-const COLUMNS: usize = 28;
-const HEADER: usize = 40 + 4 * COLUMNS;
+pub(super) const COLUMNS: usize = 28;
+pub(super) const HEADER: usize = 40 + 4 * COLUMNS;
 /// Where `groups.id` and the groups' by-symbol column are among the columns.
 const GROUP_ID: usize = 11;
-const GROUP_BY_SYM: usize = 26;
+pub(super) const GROUP_BY_SYM: usize = 26;
 
 /// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
 fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
     column.len() == n_syms && column.iter().all(|&x| x == NONE || (x as usize) < n)
 }
 
-fn refuse(why: &'static str) -> SnapshotError {
+pub(super) fn refuse(why: &'static str) -> SnapshotError {
     SnapshotError::new("bytes", SnapshotProblem::Binary { why })
 }
 
@@ -84,7 +85,7 @@ impl Snapshot {
     }
 
     /// The same columns, to fill when reading.
-    fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
+    pub(super) fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
         let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
         [
             &mut self.strings.ends,
@@ -168,83 +169,30 @@ impl Snapshot {
         Self::from_source(bytes, limits)
     }
 
-    /// Reads the binary form from `source` piece by piece — the checksum in one pass, then each
-    /// column straight into its table — so the whole input is never copied (into wasm memory,
-    /// which never shrinks, that copy would count as long as the module lives).
+    /// Reads the binary form from `source` piece by piece, as a stream is read
+    /// ([`BinaryReader`]): each piece goes straight into its table, so the whole input is never
+    /// copied (into wasm memory, which never shrinks, that copy would count as long as the module
+    /// lives).
     ///
     /// # Errors
     /// As [`Snapshot::from_bytes`].
     pub fn from_source<S: ByteSource + ?Sized>(source: &S, limits: Limits) -> Result<Snapshot, SnapshotError> {
         let total = source.len();
         limits.check_input(total, "bytes")?;
-        if total < HEADER + 8 {
-            return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
+        let mut reader = BinaryReader::new(limits);
+        let mut buffer = vec![0u8; CHUNK.min(total)];
+        let mut done = 0;
+        while done < total {
+            let n = (total - done).min(buffer.len());
+            source.read(done, &mut buffer[..n]);
+            reader.push(&buffer[..n])?;
+            done += n;
         }
-        let mut header = vec![0u8; HEADER];
-        source.read(0, &mut header);
-        if &header[..8] != MAGIC {
-            return Err(refuse("it does not start with the identity-links header (truncated or not a snapshot)"));
-        }
-        let u32_at = |at: usize| header.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
-        if u32_at(8) != FORMAT || u32_at(12) as usize != COLUMNS {
-            return Err(refuse("written by another format version"));
-        }
-        let body = total - 8;
-        let mut buffer = vec![0u8; CHUNK];
-        let mut sum = StreamHash::new(body);
-        for_chunks(source, 0, body, &mut buffer, |piece| sum.update(piece));
-        let mut stored = [0u8; 8];
-        source.read(body, &mut stored);
-        if sum.finish() != u64::from_le_bytes(stored) {
-            return Err(refuse("checksum mismatch (truncated or corrupted)"));
-        }
-        let text_len = u32_at(36) as usize;
-        let lengths: Vec<usize> = (0..COLUMNS).map(|i| u32_at(40 + 4 * i) as usize).collect();
-        let text_end = HEADER + text_len.div_ceil(4) * 4;
-        let needed = lengths.iter().try_fold(text_end, |acc, &n| n.checked_mul(4).and_then(|b| acc.checked_add(b)));
-        if needed != Some(body) {
-            return Err(refuse("section lengths do not add up"));
-        }
-        let mut text = vec![0u8; text_len];
-        source.read(HEADER, &mut text);
-        let text = String::from_utf8(text).map_err(|_| refuse("string text is not UTF-8"))?;
-        let mut snapshot = Snapshot {
-            strings: Strings { text, ..Strings::default() },
-            sequence: u64_at(16),
-            timestamp: Timestamp { seconds: u64_at(24) as i64, nanos: u32_at(32) },
-            limits,
-            ..Snapshot::default()
-        };
-        let mut at = text_end;
-        let mut group_by_sym = Vec::new();
-        let mut groups_checked = false;
-        let mut columns = snapshot.columns_mut(&mut group_by_sym);
-        for (i, &n) in lengths.iter().enumerate() {
-            let Some(column) = columns.get_mut(i) else { break };
-            if !source.read_words(at, n, column) {
-                column.reserve_exact(n);
-                for_chunks(source, at, 4 * n, &mut buffer, |piece| {
-                    column.extend(piece.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-                });
-            }
-            at += 4 * n;
-            if i == GROUP_BY_SYM {
-                // Checked and let go at once, so that the next column (as long) takes its place.
-                let (n_syms, n_groups) = (columns[0].len(), columns[GROUP_ID].len());
-                groups_checked = by_sym(columns[i], n_syms, n_groups);
-                *columns[i] = Vec::new();
-            }
-        }
-        if !groups_checked {
-            return Err(refuse("tables are inconsistent"));
-        }
-        snapshot.check_structure()?;
-        Ok(snapshot)
+        reader.finish()
     }
 
     /// The invariants every query relies on, checked in one linear pass (module docs).
-    fn check_structure(&self) -> Result<(), SnapshotError> {
+    pub(super) fn check_structure(&self) -> Result<(), SnapshotError> {
         if !self.timestamp.is_valid() {
             return Err(refuse("timestamp out of range"));
         }
@@ -295,6 +243,63 @@ impl Snapshot {
     }
 }
 
+/// Checks the groups' by-symbol column (just read) and lets it go at once, so that the next
+/// column (as long) takes its place in memory.
+pub(super) fn let_go_groups_by_sym(columns: &mut [&mut Vec<u32>; COLUMNS]) -> bool {
+    let (n_syms, n_groups) = (columns[0].len(), columns[GROUP_ID].len());
+    let checked = by_sym(columns[GROUP_BY_SYM], n_syms, n_groups);
+    *columns[GROUP_BY_SYM] = Vec::new();
+    checked
+}
+
+pub(super) const NOT_A_SNAPSHOT: &str =
+    "it does not start with the identity-links header (truncated or not a snapshot)";
+
+/// What the header says: where each section is, and the header's own values.
+pub(super) struct Layout {
+    sequence: u64,
+    timestamp: Timestamp,
+    pub(super) text_len: usize,
+    /// Each column's length in elements.
+    pub(super) lengths: Vec<usize>,
+    /// Where the columns start (after the padded text).
+    pub(super) text_end: usize,
+    /// The bytes before the checksum, if the lengths add up to a size at all.
+    pub(super) body: Option<usize>,
+}
+
+impl Layout {
+    /// Reads the header (the first [`HEADER`] bytes).
+    pub(super) fn parse(header: &[u8]) -> Result<Layout, SnapshotError> {
+        if header.get(..8) != Some(&MAGIC[..]) {
+            return Err(refuse(NOT_A_SNAPSHOT));
+        }
+        let u32_at = |at: usize| header.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
+        if u32_at(8) != FORMAT || u32_at(12) as usize != COLUMNS {
+            return Err(refuse("written by another format version"));
+        }
+        let text_len = u32_at(36) as usize;
+        let lengths: Vec<usize> = (0..COLUMNS).map(|i| u32_at(40 + 4 * i) as usize).collect();
+        let text_end = HEADER + text_len.div_ceil(4) * 4;
+        let body = lengths.iter().try_fold(text_end, |acc, &n| n.checked_mul(4).and_then(|b| acc.checked_add(b)));
+        let timestamp = Timestamp { seconds: u64_at(24) as i64, nanos: u32_at(32) };
+        Ok(Layout { sequence: u64_at(16), timestamp, text_len, lengths, text_end, body })
+    }
+
+    /// A snapshot with the header's values and `text` as its strings' text, columns to come.
+    pub(super) fn start(&self, text: Vec<u8>, limits: Limits) -> Result<Snapshot, SnapshotError> {
+        let text = String::from_utf8(text).map_err(|_| refuse("string text is not UTF-8"))?;
+        Ok(Snapshot {
+            strings: Strings { text, ..Strings::default() },
+            sequence: self.sequence,
+            timestamp: self.timestamp,
+            limits,
+            ..Snapshot::default()
+        })
+    }
+}
+
 /// How much of the input is read at a time (a multiple of 8, so every piece but the last holds
 /// whole words for the checksum and whole `u32`s for the columns).
 const CHUNK: usize = 64 * 1024;
@@ -309,11 +314,6 @@ pub trait ByteSource {
     }
     /// Copies the bytes from `at` into `out` (callers stay within `len()`).
     fn read(&self, at: usize, out: &mut [u8]);
-    /// Replaces `out` with the `n` little-endian words at `at` in one copy, if the source can
-    /// (returns `false` to be read piece by piece instead).
-    fn read_words(&self, _at: usize, _n: usize, _out: &mut Vec<u32>) -> bool {
-        false
-    }
 }
 
 impl ByteSource for [u8] {
@@ -324,23 +324,6 @@ impl ByteSource for [u8] {
         if let Some(bytes) = self.get(at..at + out.len()) {
             out.copy_from_slice(bytes);
         }
-    }
-}
-
-/// Calls `f` with bytes `[from, from + len)` of `source`, in pieces of at most [`CHUNK`].
-fn for_chunks<S: ByteSource + ?Sized>(
-    source: &S,
-    from: usize,
-    len: usize,
-    buffer: &mut [u8],
-    mut f: impl FnMut(&[u8]),
-) {
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(buffer.len());
-        source.read(from + done, &mut buffer[..n]);
-        f(&buffer[..n]);
-        done += n;
     }
 }
 

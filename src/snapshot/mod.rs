@@ -9,6 +9,7 @@ pub mod binary;
 pub mod build;
 pub mod canonical;
 pub mod load;
+pub mod stream;
 pub mod strings;
 pub mod timestamp;
 
@@ -51,15 +52,22 @@ impl Limits {
         Limits { default_limit, max_limit, max_bytes: MAX_BYTES }
     }
 
+    /// Refuses an input larger than `max_bytes` (without probing the memory: for input counted
+    /// as it arrives).
+    pub fn check_size(&self, bytes: usize, path: &str) -> Result<(), SnapshotError> {
+        if bytes > self.max_bytes {
+            let why = "larger than the limit (options.maxBytes)";
+            return Err(SnapshotError::new(path, SnapshotProblem::Invalid { why }));
+        }
+        Ok(())
+    }
+
     /// Refuses an input larger than `max_bytes`, or one the memory cannot hold: the probe
     /// reserves as much as the input (the tables need less) and frees it at once, so a load
     /// that would run out of memory part-way is refused up front instead (where the allocator
     /// cannot grow memory at all, Rust aborts: a trap, documented in the README).
     pub fn check_input(&self, bytes: usize, path: &str) -> Result<(), SnapshotError> {
-        if bytes > self.max_bytes {
-            let why = "larger than the limit (options.maxBytes)";
-            return Err(SnapshotError::new(path, SnapshotProblem::Invalid { why }));
-        }
+        self.check_size(bytes, path)?;
         if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
             return Err(SnapshotError::new(path, SnapshotProblem::Invalid { why: "not enough memory to load it" }));
         }

@@ -6,9 +6,10 @@
 //!
 //! # A call
 //! A trusted query (no caller context) is one call into wasm. The wrapper writes the request's
-//! strings as UTF-8, one after another, into the input area (whose address [`input`] gives, after
-//! making room), then calls the query's function with their lengths in bytes ([`NULL`] for an
-//! absent string) and its numbers. The function answers with the address of the answer, or 0 when
+//! strings as UTF-8, one after another, into the request area — [`REQUEST_BYTES`] bytes at the
+//! address [`request_area`] gives, which never moves (longer requests take the validating
+//! method) — then calls the query's function with their lengths in bytes ([`NULL`] for an absent
+//! string) and its numbers. The function answers with the address of the answer, or 0 when
 //! it cannot answer (a request the peer refuses, or anything unusual): the wrapper then calls the
 //! validating method, which throws the peer's exact error. The answer stays valid until the next
 //! call into the module.
@@ -51,16 +52,28 @@ pub const FRESH: u32 = u32::MAX - 2;
 /// A cell of JSON syntax in memory that never changes (followed by its address and length).
 pub const RAW: u32 = u32::MAX - 3;
 
+/// The size of the request area: ids are at most 200 characters (800 bytes of UTF-8).
+pub const REQUEST_BYTES: u32 = 4096;
+
 /// Every constant the wrapper must agree with, in this order: [`VERSION`], [`NULL`],
-/// [`ABSENT`], [`FRESH`], [`RAW`].
+/// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`].
 #[wasm_bindgen(js_name = __abi)]
 pub fn constants() -> Vec<u32> {
-    vec![VERSION, NULL, ABSENT, FRESH, RAW]
+    vec![VERSION, NULL, ABSENT, FRESH, RAW, REQUEST_BYTES]
 }
 
 thread_local! {
-    /// Where the wrapper writes a request's strings.
+    /// Where the wrapper writes a request's strings: a fixed area, so that its address never
+    /// changes under the wrapper.
+    static REQUEST: RefCell<[u8; REQUEST_BYTES as usize]> = const { RefCell::new([0; REQUEST_BYTES as usize]) };
+    /// Where a throwaway instance is handed JSON text to load (`super::scratch`): grows as needed.
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The request area's address (it never moves).
+#[wasm_bindgen(js_name = __request)]
+pub fn request_area() -> u32 {
+    REQUEST.with(|area| area.as_ptr() as u32)
 }
 
 /// The module's memory, for the wrapper's views of answers.
@@ -69,7 +82,8 @@ pub fn memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// Makes the input area hold at least `capacity` bytes; returns its address.
+/// Makes the input area of a throwaway instance hold at least `capacity` bytes; returns its
+/// address.
 #[wasm_bindgen(js_name = __input)]
 pub fn input(capacity: u32) -> u32 {
     INPUT.with(|buffer| {
@@ -87,13 +101,16 @@ pub(super) fn with_input_bytes<R>(len: u32, f: impl FnOnce(&[u8]) -> Option<R>) 
 }
 
 /// Runs `f` with the request's strings, of the byte lengths `lens` one after another in the
-/// input area (`None` for a length of [`NULL`]); `None` when one is not UTF-8 or they do not fit.
+/// request area (`None` for a length of [`NULL`]); `None` when one is not UTF-8 or they do not
+/// fit.
 pub(super) fn with_strings<R, const N: usize>(
     lens: [u32; N],
     f: impl FnOnce([Option<&str>; N]) -> Option<R>,
 ) -> Option<R> {
     let total = lens.iter().filter(|&&n| n != NULL).try_fold(0u32, |sum, &n| sum.checked_add(n))?;
-    with_input_bytes(total, |bytes| {
+    REQUEST.with(|area| {
+        let area = area.try_borrow().ok()?;
+        let bytes = area.get(..total as usize)?;
         let mut at = 0usize;
         let mut strings = [None; N];
         for (slot, &n) in strings.iter_mut().zip(&lens) {

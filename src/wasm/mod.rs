@@ -7,6 +7,7 @@ mod error;
 mod http;
 mod scratch;
 mod snapshot;
+mod stream;
 mod trusted;
 
 pub use error::is_identity_error;

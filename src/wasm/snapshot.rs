@@ -28,7 +28,7 @@ pub struct JsSnapshot {
     pub(crate) spot: RefCell<(Vec<u8>, [u32; 2])>,
 }
 
-fn wrap(inner: Snapshot) -> JsSnapshot {
+pub(super) fn wrap(inner: Snapshot) -> JsSnapshot {
     let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
     let fixed = [inner.sequence_text(), inner.timestamp_text()];
     JsSnapshot { inner: Rc::new(inner), out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])) }
@@ -46,21 +46,6 @@ impl ByteSource for JsBytes<'_> {
         if at.checked_add(out.len()).is_some_and(|end| end <= self.len()) {
             self.0.subarray(at as u32, (at + out.len()) as u32).copy_to(out);
         }
-    }
-    /// One copy by the JS engine through a `Uint32Array` view, when the words are 4-aligned in
-    /// their buffer (a fresh `ArrayBuffer` is; a slice of a pooled one may not be). Typed arrays
-    /// use the platform's byte order, little-endian wherever wasm runs.
-    fn read_words(&self, at: usize, n: usize, out: &mut Vec<u32>) -> bool {
-        let start = self.0.byte_offset() as usize + at;
-        let fits = at.checked_add(4 * n).is_some_and(|end| end <= self.len());
-        if start % 4 != 0 || !fits {
-            return false;
-        }
-        let view = js_sys::Uint32Array::new_with_byte_offset_and_length(&self.0.buffer(), start as u32, n as u32);
-        out.clear();
-        out.resize(n, 0);
-        view.copy_to(out);
-        true
     }
 }
 

@@ -6,7 +6,7 @@ import { runConformance } from "./conformance.mjs";
 
 try {
   await init();
-  window.__result = { runtime: "browser", ...runConformance({ ...api, default: init }, files) };
+  window.__result = { runtime: "browser", ...(await runConformance({ ...api, default: init }, files)) };
 } catch (e) {
   window.__result = { runtime: "browser", passed: 0, failed: 1, failures: [String(e && e.stack || e)] };
 }

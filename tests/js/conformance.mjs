@@ -49,11 +49,66 @@ function runCase(api, c) {
   return null;
 }
 
+/** A ReadableStream of `bytes` in chunks of `size`. */
+function streamOf(bytes, size) {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+/** The outcome of loading as text: the canonical JSON, or the error's status and body. */
+async function loaded(load) {
+  try {
+    const s = await load();
+    const text = s.toJson();
+    s.free();
+    return text;
+  } catch (e) {
+    return `${e.name} ${e.status} ${JSON.stringify(e.body)}`;
+  }
+}
+
+/** `Snapshot.fromStream`: the binary form and JSON in chunks load as fromBytes and fromJson do. */
+async function streamChecks(api, files, check) {
+  const { Snapshot } = api;
+  const encoder = new TextEncoder();
+  let same = 0;
+  let cases = 0;
+  for (const { cases: list } of files) {
+    for (const c of list) {
+      cases++;
+      const json = encoder.encode(JSON.stringify(c.snapshot));
+      const direct = await loaded(() => Snapshot.fromJson(json, c.options));
+      const streamed = await loaded(() => Snapshot.fromStream(streamOf(json, 7), c.options));
+      if (direct === streamed) same++;
+      else check(`fromStream(JSON) of ${c.name}: ${streamed} instead of ${direct}`, false);
+    }
+  }
+  check(`fromStream of every case's JSON loads or refuses as fromJson (${same} of ${cases})`, same === cases);
+  const s = Snapshot.fromJson(JSON.stringify(files[0].cases[0].snapshot));
+  const bytes = s.toBytes();
+  for (const size of [1, 7, 4096, bytes.length]) {
+    check(`fromStream of the binary form in chunks of ${size} answers as fromBytes`, (await loaded(() => Snapshot.fromStream(streamOf(bytes, size)))) === s.toJson());
+  }
+  const cut = await loaded(() => Snapshot.fromStream(streamOf(bytes.slice(0, bytes.length - 3), 64)));
+  check("a truncated binary stream is an IdentityError naming what arrived", cut.startsWith("IdentityError 400") && cut.includes(`${bytes.length - 3} of the ${bytes.length} bytes`));
+  const notStream = await loaded(() => Snapshot.fromStream("not a stream"));
+  check("fromStream of something else is an IdentityError", notStream.startsWith("IdentityError 400"));
+  const failing = await Snapshot.fromStream(new ReadableStream({ pull: (c) => c.error("gone") })).then(() => null, (e) => e);
+  check("a failing stream rejects with an Error carrying the reason", failing instanceof Error && failing.cause === "gone");
+  s.free();
+}
+
 /**
  * Runs every case of `files` (`[{ file, cases }]`) and a few checks of the API's shape.
- * Returns `{ passed, failed, failures }`.
+ * Resolves to `{ passed, failed, failures }`.
  */
-export function runConformance(api, files) {
+export async function runConformance(api, files) {
   let passed = 0;
   const failures = [];
   const check = (name, ok) => (ok ? passed++ : failures.push(name));
@@ -74,6 +129,7 @@ export function runConformance(api, files) {
   check("Symbol.dispose frees", typeof Symbol.dispose !== "symbol" || typeof s[Symbol.dispose] === "function");
   check("default export is init", typeof api.default === "function" && typeof api.initSync === "function");
   s.free();
+  await streamChecks(api, files, check);
   return { passed, failed: failures.length, failures };
 }
 

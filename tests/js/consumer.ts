@@ -14,6 +14,10 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   };
   const snapshot: Snapshot = Snapshot.fromObject(data, { defaultLimit: 10, maxLimit: 100 });
   const again = Snapshot.fromBytes(bytes);
+  const streamed: Snapshot = await Snapshot.fromStream(new Blob([bytes.slice()]).stream(), { maxBytes: 1 << 20 });
+  streamed.free();
+  // @ts-expect-error: a string is not a byte stream
+  await Snapshot.fromStream("snapshot.json").catch(() => null);
   const links: IdentityLink[] = getIdentityLinks(snapshot, { taskId: "t", type: "candidate" });
   const first: string | null = links[0]?.userId ?? null;
   const info: GroupInfo = snapshot.getUserGroups({ userId: "u" });

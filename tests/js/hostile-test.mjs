@@ -323,6 +323,43 @@ for (let i = 0; i < 20_000; i++) {
   s.free();
 }
 check(`20,000 load/free cycles do not grow wasm memory (${before} -> ${memory()} bytes)`, memory() === before);
+// Requests longer than the module's request area (4 KiB) take the validating path and answer
+// exactly as it does: a long unknown id, and a long filter of 3-byte characters on a real task.
+{
+  const longId = "x".repeat(5000);
+  const longType = "€".repeat(1500);
+  const same = (q, request) => outcome(() => reference[q](request)) === outcome(() => reference[q](request, {})) && outcome(() => reference[`${q}Json`](request)) === outcome(() => JSON.stringify(reference[q](request, {})));
+  check("requests past the request area answer as the validating path", same("getIdentityLinks", { taskId: longId }) && same("getIdentityLinks", { taskId: "approve-invoice-1001", type: longType }) && same("listIdpLinks", { userId: longId }) && same("getUserGroups", { userId: longId }));
+}
+
+// Snapshots dropped without free(), after queries of every kind (their answer buffers in wasm
+// memory, their text caches in the JS heap): the garbage collector's finalizers free them, and
+// wasm memory stays bounded.
+{
+  const drop = (n) => {
+    for (let i = 0; i < n; i++) {
+      const s = Snapshot.fromJson(small);
+      s.getIdentityLinks({ taskId: "approve-invoice-1001" });
+      s.getUserGroupsJson({ userId: "demo" });
+      s.listIdpLinks({ userId: "demo" });
+    }
+  };
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      globalThis.gc();
+      await new Promise((done) => setTimeout(done, 20));
+    }
+  };
+  drop(500);
+  await settle();
+  const start = memory();
+  for (let round = 0; round < 10; round++) {
+    drop(500);
+    await settle();
+  }
+  const grown = (memory() - start) / (1 << 20);
+  check(`5,000 snapshots dropped without free() leave wasm memory bounded (+${grown.toFixed(1)} MiB)`, grown <= 4);
+}
 const freed = Snapshot.fromJson(small);
 freed.free();
 refused("free() twice", () => freed.free());

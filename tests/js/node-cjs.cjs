@@ -3,7 +3,7 @@ const api = require("identity-links");
 const { readFileSync } = require("node:fs");
 const path = require("node:path");
 
-import("./conformance.mjs").then(({ runConformance, report }) => {
+import("./conformance.mjs").then(async ({ runConformance, report }) => {
   const files = JSON.parse(readFileSync(path.join(__dirname, "cases.json"), "utf8"));
-  report("node-cjs", runConformance(api, files));
+  report("node-cjs", await runConformance(api, files));
 });

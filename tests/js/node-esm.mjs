@@ -9,6 +9,6 @@ const runtime = process.argv[2] ?? "node-esm";
 const before = api.Snapshot.fromJson('{"version":1}').stats().users === 0;
 await init();
 const files = JSON.parse(readFileSync(new URL("./cases.json", import.meta.url), "utf8"));
-const result = runConformance({ ...api, default: init }, files);
+const result = await runConformance({ ...api, default: init }, files);
 if (!before) result.failures.push("not usable before init()"), result.failed++;
 report(runtime, result);

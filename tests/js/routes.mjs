@@ -1,7 +1,7 @@
 // Every route of handleRequest, sent over real HTTP to a running example (workerd, Deno.serve),
 // and compared with the same request answered in-process by the package in Node.
 import { readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 
 /** [method, path, body?, content-type?] for every route, answers and errors. */
 export const ROUTES = [
@@ -58,32 +58,35 @@ export async function checkRoutes(runtime, base, api, samplePath) {
 }
 
 /**
- * POSTs up to `limit` bytes in 64 KiB chunks (Transfer-Encoding: chunked), stopping as soon as
- * the answer arrives; resolves with its status and body, or the error.
+ * POSTs up to `limit` bytes in 64 KiB chunks (Transfer-Encoding: chunked, no Content-Length)
+ * over a raw socket, stopping as soon as the answer starts; resolves with its status and body.
+ * A raw socket keeps what arrived even when the server closes the connection while the body is
+ * still being sent (the write then fails, the answer is there all the same).
  */
 function chunkedFlood(url, limit) {
+  const { hostname, port, pathname } = new URL(url);
   return new Promise((resolve) => {
-    const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json" } });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const socket = connect(Number(port), hostname);
+    const chunk = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, 0x20), Buffer.from("\r\n")]);
+    let received = "";
     let sent = 0;
-    let answered = false;
-    req.on("response", (res) => {
-      answered = true;
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => {
-        req.destroy();
-        resolve({ status: res.statusCode, body, sent });
-      });
-    });
-    req.on("error", (e) => answered || resolve({ error: `${e} after ${sent} bytes`, sent }));
+    const finish = () => {
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(received)?.[1] ?? 0);
+      const body = received.slice(received.indexOf("\r\n\r\n") + 4);
+      resolve(status ? { status, body, sent } : { error: `no answer after ${sent} bytes`, sent });
+    };
+    socket.setEncoding("latin1");
+    socket.on("data", (d) => (received += d));
+    socket.on("close", finish);
+    socket.on("error", () => socket.destroy());
+    socket.setTimeout(30_000, () => socket.destroy());
+    socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
     const pump = () => {
-      while (!answered && sent < limit) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once("drain", pump);
+      while (received === "" && sent < limit && !socket.destroyed) {
+        sent += 0x10000;
+        if (!socket.write(chunk)) return void socket.once("drain", pump);
       }
-      if (!answered) req.end();
+      if (received === "" && !socket.destroyed) socket.end("0\r\n\r\n");
     };
     pump();
   });

@@ -156,18 +156,38 @@ async function workerd() {
 /** examples/worker under workerd on 127.0.0.1, every route over HTTP. */
 async function exampleWorker() {
   const dir = join(scratch, "example-worker");
-  mkdirSync(dir, { recursive: true });
-  for (const f of ["worker.js", "config.capnp"]) cpSync(join(root, "examples/worker", f), join(dir, f));
-  cpSync(join(root, "www/sample-snapshot.json"), join(dir, "snapshot.json"));
+  mkdirSync(join(dir, "kv"), { recursive: true });
+  for (const f of ["worker.js", "config.capnp", "snapshot.json"]) cpSync(join(root, "examples/worker", f), join(dir, f));
   must(bin("esbuild"), ["worker.js", "--bundle", "--format=esm", "--platform=neutral", "--conditions=workerd,worker", "--loader:.wasm=copy", "--asset-names=[name]", "--outdir=dist", "--log-level=warning"], { cwd: dir });
-  const port = freePort();
-  const server = await startServer(bin("workerd"), ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd: dir }, `http://127.0.0.1:${port}/`);
-  try {
-    if (!server.ok) return { runtime: "example-worker", passed: 0, failed: 1, failures: [`workerd did not answer:\n${server.log.slice(-3000)}`] };
-    return await checkRoutes("example-worker", `http://127.0.0.1:${port}`, nodeApi, join(root, "www/sample-snapshot.json"));
-  } finally {
-    server.proc.kill();
+  const serve = async (check) => {
+    const port = freePort();
+    const server = await startServer(bin("workerd"), ["serve", "config.capnp", "--socket-addr", `http=127.0.0.1:${port}`], { cwd: dir }, `http://127.0.0.1:${port}/`);
+    try {
+      if (!server.ok) return { passed: 0, failed: 1, failures: [`workerd did not answer:\n${server.log.slice(-3000)}`] };
+      return await check(`http://127.0.0.1:${port}`);
+    } finally {
+      server.proc.kill();
+    }
+  };
+  // The bundled snapshot (nothing in KV), every route.
+  const bundled = await serve((base) => checkRoutes("example-worker", base, nodeApi, join(root, "www/sample-snapshot.json")));
+  // A snapshot put in KV, read by the worker as a stream: the binary form, then JSON.
+  const sample = JSON.parse(readFileSync(join(root, "www/sample-snapshot.json"), "utf8"));
+  const stored = { ...sample, tasks: [...sample.tasks, { id: "from-kv", assignee: sample.users[0].id }] };
+  const fromKv = nodeApi.Snapshot.fromObject(stored);
+  const want = fromKv.getIdentityLinksJson({ taskId: "from-kv" });
+  const kv = { passed: 0, failed: 0, failures: [] };
+  for (const [kind, bytes] of [["binary form", fromKv.toBytes()], ["JSON", Buffer.from(JSON.stringify(stored))]]) {
+    writeFileSync(join(dir, "kv/current"), bytes);
+    const got = await serve(async (base) => {
+      const response = await fetch(`${base}/task/from-kv/identity-links`);
+      return { status: response.status, body: await response.text() };
+    });
+    if (got.status === 200 && got.body === want) kv.passed++;
+    else kv.failed++, kv.failures.push(`KV (${kind}) read as a stream: ${got.status} ${got.body ?? JSON.stringify(got.failures)}`);
   }
+  fromKv.free();
+  return { runtime: "example-worker", passed: bundled.passed + kv.passed, failed: bundled.failed + kv.failed, failures: [...bundled.failures, ...kv.failures] };
 }
 
 /** examples/deno with Deno.serve on 127.0.0.1, every route over HTTP. */

@@ -6,4 +6,4 @@ import { runConformance, report } from "./conformance.mjs";
 
 await init();
 const files = JSON.parse(readFileSync(new URL("./cases.json", import.meta.url), "utf8"));
-report(process.argv[2] ?? "web-init", runConformance({ ...api, default: init }, files));
+report(process.argv[2] ?? "web-init", await runConformance({ ...api, default: init }, files));

@@ -10,7 +10,7 @@ export default {
   async fetch() {
     api.initSync({ module: wasm });
     await init();
-    const result = runConformance({ ...api, default: init }, files);
+    const result = await runConformance({ ...api, default: init }, files);
     // fromJson loads in a throwaway instance of the imported module (pkg-template/api.js): the
     // isolate must allow instantiating it at request time, with the package's stub imports.
     try {

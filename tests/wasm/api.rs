@@ -234,7 +234,8 @@ async fn handle_request_serves_the_routes() {
 /// Writes `strings` one after another into the input area, as the wrapper does; their lengths.
 fn put(strings: &[&str]) -> Vec<u32> {
     let total: usize = strings.iter().map(|s| s.len()).sum();
-    let at = abi::input(total as u32) as usize;
+    assert!(total <= abi::REQUEST_BYTES as usize, "a request fits the request area");
+    let at = abi::request_area() as usize;
     let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
     let mut offset = at;
     for s in strings {
@@ -307,7 +308,7 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 #[wasm_bindgen_test]
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
-    assert_eq!(abi::constants(), vec![1, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3]);
+    assert_eq!(abi::constants(), vec![1, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096]);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));
     // getIdentityLinks: n, then (userId, groupId, type) cells; "assignee" under a key of its own.
