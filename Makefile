@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-bench-smoke test-demo
+test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -53,6 +53,9 @@ test-hostile:
 
 test-http-body:
 	node --expose-gc tests/js/http-body-test.mjs
+
+test-cors-browser:
+	node tests/js/cors-browser-test.mjs
 
 ## fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 60), then minimizes the corpus
 FUZZ_SECONDS ?= 60

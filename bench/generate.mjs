@@ -18,6 +18,13 @@ export const SCALES = {
  * scaling target names (load time per MB at 100 MB within 1.5× of that at 5 MB). XS's shape,
  * scaled.
  */
+/**
+ * The edge scale: 1,000,000 identity links (333,333 tasks with UUID ids, 3 links each), 50,000
+ * users with e-mail-like ids, 5,000 groups, ~500k memberships, 100,000 IdP links — the size an
+ * edge isolate (128 MB in all) must serve.
+ */
+SCALES.edge = { users: 50_000, groups: 5_000, tasks: 333_333, memberships: 500_000, idpLinks: 100_000, light: true, edge: true };
+
 for (const [name, factor] of [["5MB", 1.6], ["100MB", 32]]) {
   SCALES[name] = Object.fromEntries(Object.entries(SCALES.XS).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * factor) : v]));
 }
@@ -47,12 +54,14 @@ export function generate(scale) {
   // Skewed choice of an index in 0..count: small indexes are chosen far more often (Zipf-like).
   const skewed = (count) => Math.min(count - 1, Math.floor(count * Math.pow(rand(), 3)));
   const pad = (i, w) => String(i).padStart(w, "0");
+  const hex = (digits) => Array.from({ length: digits }, () => Math.floor(rand() * 16).toString(16)).join("");
+  const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + Math.floor(rand() * 4)).toString(16)}${hex(3)}-${hex(12)}`;
 
   const users = [];
   for (let i = 0; i < n.users; i++) {
     const named = rand() > 0.05;
     users.push({
-      id: `user-${pad(i, 6)}`,
+      id: n.edge ? `${pick(FIRST).toLowerCase()}.${pick(LAST).toLowerCase().replace(/[^a-z]/g, "")}.${i}@example.com` : `user-${pad(i, 6)}`,
       firstName: named ? pick(FIRST) : null,
       lastName: named && rand() > 0.1 ? pick(LAST) : null,
       org: `org-${i % 50}`,
@@ -87,13 +96,13 @@ export function generate(scale) {
   const tasks = [];
   for (let i = 0; i < n.tasks; i++) {
     const links = [];
-    const count = 1 + Math.floor(rand() * 9);
+    const count = n.edge ? 3 : 1 + Math.floor(rand() * 9);
     for (let k = 0; k < count; k++) {
       if (rand() < 0.55) links.push({ userId: null, groupId: groups[skewed(n.groups)].id, type: pick(TYPES) });
       else links.push({ userId: users[skewed(n.users)].id, groupId: null, type: pick(TYPES) });
     }
     tasks.push({
-      id: `task-${pad(i, 7)}`,
+      id: n.edge ? uuid() : `task-${pad(i, 7)}`,
       assignee: rand() < 0.6 ? users[skewed(n.users)].id : null,
       owner: rand() < 0.3 ? users[skewed(n.users)].id : null,
       identityLinks: links,

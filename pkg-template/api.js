@@ -421,9 +421,9 @@ export function install(glue) {
     getIdentityLinksJson: query("getIdentityLinksJson"),
     getUserGroupsJson: query("getUserGroupsJson"),
     listIdpLinksJson: query("listIdpLinksJson"),
-    handleRequest: (snapshot, request, context) => {
+    handleRequest: (snapshot, request, context, options) => {
       if (!usable(snapshot)) return Promise.reject(glue.__usageError(FREED));
-      return glue.handleRequest(snapshot, request, context);
+      return glue.handleRequest(snapshot, request, context, options);
     },
     isIdentityError: glue.isIdentityError,
   };

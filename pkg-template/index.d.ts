@@ -285,18 +285,44 @@ export function getUserGroups(snapshot: Snapshot, request: UserGroupsRequest, co
 export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, context?: CallContext): ListIdpLinksResponse;
 
 /**
- * Serves the peers' own routes from an edge worker, so existing clients work unchanged:
- * `GET {prefix}/task/{id}/identity-links[?type=]` and `GET {prefix}/identity/groups?userId=`
- * (`{prefix}`: empty or `/engine-rest`), `POST /v2/users/{userId}/links/_search` (Zitadel REST
- * gateway) and `POST /zitadel.user.v2.UserService/ListIDPLinks` (Connect, JSON codec). Answers
- * carry the peer's status, `content-type: application/json` and exact body; unknown paths are
- * 404, other methods 405, bodies over 1 MiB 413 (read as a stream; reading stops at the limit,
- * whether or not `Content-Length` is sent).
- * Rejects only with an `Error`: an `IdentityError` when `request` is not a `Request`, its body
- * was already read or `context` cannot be read; an `AbortError` when `request.signal` aborts
- * while the body is read; an `Error` whose `cause` is the stream's reason when the body fails.
+ * How `handleRequest` serves: the Camunda engine names it answers for, CORS, and the largest
+ * request body it reads.
  */
-export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext): Promise<Response>;
+export interface HandlerOptions {
+  /**
+   * Engine names served under `{prefix}/engine/{name}/...` (default `["default"]`, the name
+   * Camunda's webapps and camunda-bpm-sdk-js use); another name is Camunda's 400
+   * `InvalidRequestException` "No process engine available".
+   */
+  engines?: string[];
+  /**
+   * Cross-origin requests: `"peers"` (default: any origin on Zitadel's routes, as Zitadel's
+   * CORS interceptor allows, none on Camunda's, as engine-rest without a CORS filter), `false`
+   * (none anywhere), `"*"` or a list of origins (those, on every route). Allowed origins are
+   * echoed with credentials allowed; preflights are answered 204.
+   */
+  cors?: "peers" | false | "*" | string[];
+  /** The largest request body read, in bytes (default 1 MiB): past it reading stops and the answer is 413. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Serves the peers' own routes from an edge worker, so existing clients work unchanged:
+ * `GET {prefix}[/engine/{name}]/task/{id}/identity-links[?type=]` and
+ * `GET {prefix}[/engine/{name}]/identity/groups?userId=` (`{prefix}`: empty or `/engine-rest`;
+ * `HEAD`, `OPTIONS` and a trailing slash as JAX-RS answers them), `POST
+ * /v2/users/{userId}/links/_search` (Zitadel REST gateway) and `POST
+ * /zitadel.user.v2.UserService/ListIDPLinks` (Connect with `application/json` or
+ * `application/proto`, gRPC-web with `application/grpc-web+proto` or `+json`; gRPC over HTTP/2
+ * needs response trailers and is answered `unimplemented`). Answers carry the peer's status,
+ * content type and exact body; unknown paths are 404, other methods 405, bodies over the limit
+ * 413 (read as a stream; reading stops at the limit, whether or not `Content-Length` is sent).
+ * Rejects only with an `Error`: an `IdentityError` when `request` is not a `Request`, its body
+ * was already read, or `context` or `options` cannot be read; an `AbortError` when
+ * `request.signal` aborts while the body is read; an `Error` whose `cause` is the stream's
+ * reason when the body fails.
+ */
+export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext, options?: HandlerOptions): Promise<Response>;
 
 /** `getIdentityLinks` as JSON text: exactly the peer's body, `JSON.stringify` of the answer. */
 export function getIdentityLinksJson(snapshot: Snapshot, request: IdentityLinksRequest, context?: CallContext): string;

@@ -317,15 +317,6 @@ impl ZitadelError {
         }
         out.push(b'}');
     }
-
-    /// The body in Connect's error format: `{"code":"not_found","message":"..."}` (Z12).
-    pub fn write_connect_body(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(br#"{"code":"#);
-        write_str(out, self.code().connect_name());
-        out.extend_from_slice(br#","message":"#);
-        write_str(out, &self.message());
-        out.push(b'}');
-    }
 }
 
 /// Any failure of a query or a load, as the JavaScript API throws it.

@@ -78,8 +78,7 @@ pub fn http(data: &[u8]) {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let (url, content_type) = (text(p[0]), text(p[1]));
     let body = if pick & 0x80 != 0 { Body::TooLarge } else { Body::Bytes(p[2]) };
-    let request =
-        Request { method, url: &url, content_type: (!content_type.is_empty()).then_some(&content_type), body };
+    let request = Request::new(method, &url, (!content_type.is_empty()).then_some(&content_type), body);
     let response = handle(sample(), &request, None);
     assert!(Value::parse(&response.body).is_ok(), "every response body must be JSON");
 }

@@ -27,7 +27,30 @@ fn text(v: Option<&Value>) -> Option<&str> {
     }
 }
 
-/// The Connect form of an expected gateway error body.
+/// Standard base64 without padding, written independently of the library's.
+fn base64(bytes: &[u8]) -> String {
+    let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".chars().collect();
+    let bits: String = bytes.iter().map(|b| format!("{b:08b}")).collect();
+    bits.as_bytes()
+        .chunks(6)
+        .map(|six| {
+            let padded = format!("{:0<6}", std::str::from_utf8(six).expect("ASCII bits"));
+            alphabet[usize::from_str_radix(&padded, 2).expect("six bits")]
+        })
+        .collect()
+}
+
+/// `zitadel.v1.ErrorDetail { id = 1; message = 2; }` as protobuf bytes (short strings only).
+fn error_detail(id: &str, message: &str) -> Vec<u8> {
+    let mut out = vec![0x0a, id.len() as u8];
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(&[0x12, message.len() as u8]);
+    out.extend_from_slice(message.as_bytes());
+    out
+}
+
+/// The Connect form of an expected gateway error body: Zitadel's ErrorDetail, when the gateway
+/// body has one, as connect-go writes it (`type`, base64 `value`, `debug`).
 fn connect_error(body: &Value) -> String {
     let code = match body.get("code") {
         Some(Value::Number(n)) => n.clone(),
@@ -39,11 +62,28 @@ fn connect_error(body: &Value) -> String {
         "7" => "permission_denied",
         _ => "unknown",
     };
-    Value::Object(vec![
+    let mut members = vec![
         ("code".into(), Value::String(name.into())),
         ("message".into(), body.get("message").cloned().unwrap_or(Value::Null)),
-    ])
-    .to_json()
+    ];
+    if let Some(Value::Array(details)) = body.get("details") {
+        let connect = details.iter().map(|d| {
+            let (id, message) = (text(d.get("id")).unwrap_or(""), text(d.get("message")).unwrap_or(""));
+            Value::Object(vec![
+                ("type".into(), Value::String("zitadel.v1.ErrorDetail".into())),
+                ("value".into(), Value::String(base64(&error_detail(id, message)))),
+                (
+                    "debug".into(),
+                    Value::Object(vec![
+                        ("id".into(), Value::String(id.into())),
+                        ("message".into(), Value::String(message.into())),
+                    ]),
+                ),
+            ])
+        });
+        members.push(("details".into(), Value::Array(connect.collect())));
+    }
+    Value::Object(members).to_json()
 }
 
 #[test]
@@ -110,12 +150,7 @@ fn every_conformance_case_over_http() {
             requests += 1;
             let r = handle(
                 &snapshot,
-                &Request {
-                    method: &method,
-                    url: &url,
-                    content_type: Some("application/json"),
-                    body: Body::Bytes(body.as_bytes()),
-                },
+                &Request::new(&method, &url, Some("application/json"), Body::Bytes(body.as_bytes())),
                 case.context.as_ref(),
             );
             let got = String::from_utf8_lossy(&r.body).into_owned();

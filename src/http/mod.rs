@@ -2,15 +2,19 @@
 //!
 //! | route | peer |
 //! | --- | --- |
-//! | `GET {prefix}/task/{id}/identity-links[?type=]` | Camunda engine-rest (`{prefix}`: empty or `/engine-rest`) |
-//! | `GET {prefix}/identity/groups?userId=` | Camunda engine-rest |
+//! | `GET {prefix}[/engine/{name}]/task/{id}/identity-links[?type=]` | Camunda engine-rest (`{prefix}`: empty or `/engine-rest`; `{name}` one of [`Options::engines`]) |
+//! | `GET {prefix}[/engine/{name}]/identity/groups?userId=` | Camunda engine-rest |
 //! | `POST /v2/users/{userId}/links/_search` | Zitadel REST gateway |
-//! | `POST /zitadel.user.v2.UserService/ListIDPLinks` | Zitadel Connect protocol, JSON codec |
+//! | `POST /zitadel.user.v2.UserService/ListIDPLinks` | Zitadel: Connect (JSON and binary), gRPC-web (binary and JSON) |
 //!
 //! Plain Rust like the rest of the core: the wasm facade only carries a `Request` in and a
-//! `Response` out. Every answer is JSON with the peer's status and body; an unknown path is 404,
-//! a known path with another method 405 (with `Allow`), a body over 1 MiB 413.
+//! `Response` out. Every answer has the peer's status and body; an unknown path is 404, a known
+//! path with another method 405 (with `Allow`), a body over the limit 413. Camunda's routes answer
+//! `HEAD` and `OPTIONS` and match a trailing slash, as JAX-RS does; CORS follows [`Options::cors`].
 
+pub mod cors;
+pub mod grpc;
+pub mod proto;
 pub mod url;
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
@@ -18,9 +22,10 @@ use crate::json::Value;
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
 use crate::query::CallContext;
 use crate::snapshot::Snapshot;
+pub use cors::Cors;
 use url::Target;
 
-/// The largest request body read (1 MiB).
+/// The largest request body read by default (1 MiB).
 pub const MAX_BODY: usize = 1 << 20;
 
 /// A request's body, or the fact that it was too large to read.
@@ -28,7 +33,7 @@ pub const MAX_BODY: usize = 1 << 20;
 pub enum Body<'a> {
     /// The bytes (empty for none).
     Bytes(&'a [u8]),
-    /// Larger than [`MAX_BODY`] (by `Content-Length` or by reading); not kept.
+    /// Larger than the limit (by `Content-Length` or by reading); not kept.
     TooLarge,
 }
 
@@ -43,17 +48,114 @@ pub struct Request<'a> {
     pub content_type: Option<&'a str>,
     /// The body.
     pub body: Body<'a>,
+    /// The `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`
+    /// headers, for CORS.
+    pub cors: cors::RequestHeaders<'a>,
 }
 
-/// The answer: status, JSON body, and the methods to list in `Allow` for a 405.
+impl<'a> Request<'a> {
+    /// A request without CORS headers.
+    pub fn new(method: &'a str, url: &'a str, content_type: Option<&'a str>, body: Body<'a>) -> Self {
+        Request { method, url, content_type, body, cors: cors::RequestHeaders::default() }
+    }
+}
+
+/// How the handler serves: which Camunda engines, CORS, and the largest body read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The engine names served under `{prefix}/engine/{name}/...` (Camunda's default engine is
+    /// `default`); another name is Camunda's 400 "No process engine available".
+    pub engines: Vec<String>,
+    /// Cross-origin requests.
+    pub cors: Cors,
+    /// The largest request body read (its reader stops past it, and the answer is 413).
+    pub max_body: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { engines: vec!["default".to_owned()], cors: Cors::Peers, max_body: MAX_BODY }
+    }
+}
+
+impl Options {
+    /// The options of `handleRequest` from their JSON form: `{ engines?: string[], cors?:
+    /// "peers" | false | "*" | string[], maxBodyBytes?: number }`.
+    ///
+    /// # Errors
+    /// A message naming the option and what it must be.
+    pub fn from_value(value: Option<&Value>) -> Result<Options, String> {
+        let mut options = Options::default();
+        let Some(value) = value else { return Ok(options) };
+        let Value::Object(members) = value else {
+            return Err(format!("options: expected an object, found {}", value.described()));
+        };
+        let strings = |v: &Value, what: &str| {
+            let mut list = Vec::new();
+            if let Value::Array(items) = v {
+                for item in items {
+                    match item {
+                        Value::String(s) => list.push(s.clone()),
+                        _ => return Err(format!("{what}: expected an array of strings")),
+                    }
+                }
+                return Ok(list);
+            }
+            Err(format!("{what}: expected an array of strings, found {}", v.described()))
+        };
+        for (key, v) in members {
+            match key.as_str() {
+                "engines" => options.engines = strings(v, "options.engines")?,
+                "cors" => {
+                    options.cors = match v {
+                        Value::String(s) if s == "peers" => Cors::Peers,
+                        Value::String(s) if s == "*" => Cors::Origins(vec!["*".to_owned()]),
+                        Value::Bool(false) => Cors::Off,
+                        Value::Array(_) => Cors::Origins(strings(v, "options.cors")?),
+                        other => {
+                            return Err(format!(
+                                "options.cors: expected \"peers\", false, \"*\" or an array of origins, found {}",
+                                other.described()
+                            ))
+                        }
+                    }
+                }
+                "maxBodyBytes" => {
+                    let n = match v {
+                        Value::Number(n) => crate::json::number::parse_uint(n, u64::from(u32::MAX)).ok(),
+                        _ => None,
+                    };
+                    options.max_body = n.ok_or_else(|| {
+                        "options.maxBodyBytes: expected a whole number of bytes from 0 to 4294967295".to_owned()
+                    })? as usize;
+                }
+                other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The answer: status, headers and body (and trailers, which only gRPC over HTTP/2 has).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// HTTP status.
     pub status: u16,
-    /// The JSON body.
+    /// `Content-Type` (`None`: no body at all, as JAX-RS answers `OPTIONS`).
+    pub content_type: Option<&'static str>,
+    /// The body.
     pub body: Vec<u8>,
-    /// `Allow` header value, for 405.
+    /// `Allow` header value, for 405 and `OPTIONS`.
     pub allow: Option<&'static str>,
+    /// Other headers (gRPC status, CORS), in order.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Response {
+    /// A JSON answer.
+    fn json(status: u16, body: Vec<u8>) -> Response {
+        Response { status, content_type: Some("application/json"), body, allow: None, headers: Vec::new() }
+    }
 }
 
 /// Which peer a path belongs to, which decides the shape of error bodies.
@@ -66,39 +168,55 @@ enum Peer {
 
 /// A matched route.
 enum Route {
-    IdentityLinks { task_id: String },
+    IdentityLinks {
+        task_id: String,
+    },
     UserGroups,
-    IdpLinksRest { user_id: String },
+    IdpLinksRest {
+        user_id: String,
+    },
     IdpLinksConnect,
+    /// A Camunda route of an engine this handler does not serve.
+    UnknownEngine,
 }
 
 impl Route {
     fn method(&self) -> &'static str {
         match self {
-            Route::IdentityLinks { .. } | Route::UserGroups => "GET",
+            Route::IdentityLinks { .. } | Route::UserGroups | Route::UnknownEngine => "GET",
             Route::IdpLinksRest { .. } | Route::IdpLinksConnect => "POST",
         }
     }
 
     fn peer(&self) -> Peer {
         match self {
-            Route::IdentityLinks { .. } | Route::UserGroups => Peer::Camunda,
+            Route::IdentityLinks { .. } | Route::UserGroups | Route::UnknownEngine => Peer::Camunda,
             Route::IdpLinksRest { .. } => Peer::Gateway,
             Route::IdpLinksConnect => Peer::Connect,
         }
     }
 }
 
-/// Matches decoded path segments against the routes.
-fn route(segments: &[String]) -> Option<Route> {
+/// Matches decoded path segments against the routes: Camunda's with or without `/engine-rest`,
+/// with or without `/engine/{name}`, a trailing slash matched as JAX-RS matches it.
+fn route(segments: &[String], engines: &[String]) -> Option<Route> {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let camunda = s.strip_prefix(&["engine-rest"]).unwrap_or(&s);
-    match camunda {
-        ["task", id, "identity-links"] if !id.is_empty() => {
-            return Some(Route::IdentityLinks { task_id: (*id).to_owned() })
-        }
-        ["identity", "groups"] => return Some(Route::UserGroups),
-        _ => {}
+    let camunda = camunda.strip_suffix(&[""]).unwrap_or(camunda);
+    let (engine, camunda) = match camunda {
+        ["engine", name, rest @ ..] => (Some(*name), rest),
+        _ => (None, camunda),
+    };
+    let matched = match camunda {
+        ["task", id, "identity-links"] if !id.is_empty() => Some(Route::IdentityLinks { task_id: (*id).to_owned() }),
+        ["identity", "groups"] => Some(Route::UserGroups),
+        _ => None,
+    };
+    if let Some(matched) = matched {
+        return Some(match engine {
+            Some(name) if !engines.iter().any(|e| e == name) => Route::UnknownEngine,
+            _ => matched,
+        });
     }
     match s.as_slice() {
         ["v2", "users", id, "links", "_search"] if !id.is_empty() => {
@@ -135,20 +253,9 @@ fn fail(peer: Peer, status: u16, message: &str, allow: Option<&'static str>) -> 
             crate::json::writer::write_str(&mut body, message);
             body.push(b'}');
         }
-        Peer::Connect => {
-            let code = match status {
-                404 | 405 | 415 => "unimplemented",
-                413 => "resource_exhausted",
-                _ => "invalid_argument",
-            };
-            body.extend_from_slice(br#"{"code":"#);
-            crate::json::writer::write_str(&mut body, code);
-            body.extend_from_slice(br#","message":"#);
-            crate::json::writer::write_str(&mut body, message);
-            body.push(b'}');
-        }
+        Peer::Connect => grpc::connect_error_body(grpc::code_for_status(status), message, None, &mut body),
     }
-    Response { status, body, allow }
+    Response { allow, ..Response::json(status, body) }
 }
 
 /// `{"type":..,"message":..,"code":null}`, Camunda's `ExceptionDto` for JAX-RS errors.
@@ -171,32 +278,112 @@ impl CamundaJson<'_> {
 fn query_error(peer: Peer, error: &QueryError) -> Response {
     let mut body = Vec::new();
     match (peer, error) {
-        (Peer::Connect, QueryError::Zitadel(z)) => z.write_connect_body(&mut body),
+        (Peer::Connect, QueryError::Zitadel(z)) => grpc::write_connect_error(z, &mut body),
         _ => error.write_body(&mut body),
     }
-    Response { status: error.status(), body, allow: None }
+    Response::json(error.status(), body)
+}
+
+/// Whether the raw path looks like one of Camunda's routes (for a URL that cannot be decoded).
+/// Bytes, not `str` searches and slices: those bring the string searcher and char-boundary
+/// panics into the module.
+fn looks_camunda(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    let path = match bytes.windows(3).position(|w| w == b"://") {
+        Some(i) => {
+            let rest = bytes.get(i + 3..).unwrap_or_default();
+            rest.iter().position(|&b| b == b'/').and_then(|j| rest.get(j..)).unwrap_or_default()
+        }
+        None => bytes,
+    };
+    [&b"/engine-rest"[..], b"/task/", b"/identity/", b"/engine/"].iter().any(|p| path.starts_with(p))
 }
 
 /// Answers one request; never fails (every failure is an error response).
 pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>) -> Response {
+    handle_with(snapshot, request, context, &Options::default())
+}
+
+/// [`handle`] with options: the engines served and CORS.
+pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, options: &Options) -> Response {
     let Ok(target) = Target::parse(request.url) else {
-        return fail(Peer::Gateway, 400, "malformed percent-encoding in the URL", None);
+        let peer = if looks_camunda(request.url) { Peer::Camunda } else { Peer::Gateway };
+        return fail(peer, 400, "malformed percent-encoding in the URL", None);
     };
-    let Some(route) = route(&target.segments) else {
+    let Some(route) = route(&target.segments, &options.engines) else {
         let peer =
             if target.segments.first().is_some_and(|s| s == "engine-rest") { Peer::Camunda } else { Peer::Gateway };
         let message = if peer == Peer::Camunda { "HTTP 404 Not Found" } else { "Not Found" };
         return fail(peer, 404, message, None);
     };
     let peer = route.peer();
-    if !request.method.eq_ignore_ascii_case(route.method()) {
+    let policy = options.cors.for_peer(peer == Peer::Camunda);
+    if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
+        return preflight;
+    }
+    let mut response = answer(snapshot, request, context, &route, &target);
+    cors::decorate(&policy, &request.cors, &mut response);
+    response
+}
+
+/// The answer of a matched route, before CORS.
+fn answer(
+    snapshot: &Snapshot,
+    request: &Request<'_>,
+    context: Option<&Value>,
+    route: &Route,
+    target: &Target,
+) -> Response {
+    let peer = route.peer();
+    let method = request.method;
+    let head = peer == Peer::Camunda && method.eq_ignore_ascii_case("HEAD");
+    if peer == Peer::Camunda && method.eq_ignore_ascii_case("OPTIONS") {
+        // JAX-RS answers OPTIONS itself: the resource's methods, no body.
+        return Response {
+            status: 200,
+            content_type: None,
+            body: Vec::new(),
+            allow: Some("GET,HEAD,OPTIONS"),
+            headers: Vec::new(),
+        };
+    }
+    if !method.eq_ignore_ascii_case(route.method()) && !head {
         let message = if peer == Peer::Camunda {
             "HTTP 405 Method Not Allowed".to_owned()
         } else {
             format!("Method Not Allowed: use {}", route.method())
         };
-        return fail(peer, 405, &message, Some(route.method()));
+        let allow = if peer == Peer::Camunda { "GET,HEAD,OPTIONS" } else { route.method() };
+        return fail(peer, 405, &message, Some(allow));
     }
+    let mut response = match route {
+        Route::IdpLinksConnect => match grpc::Protocol::of(request.content_type) {
+            Some(protocol) => grpc::serve(snapshot, request, context, protocol),
+            None => {
+                let message = format!(
+                    "unsupported content-type {}: use application/json, application/proto or application/grpc-web+proto",
+                    crate::json::writer::quote(request.content_type.unwrap_or(""))
+                );
+                fail(peer, 415, &message, None)
+            }
+        },
+        _ => json_route(snapshot, request, context, route, target),
+    };
+    if head {
+        response.body.clear(); // HEAD: GET's status and headers, no body
+    }
+    response
+}
+
+/// The routes that answer JSON: Camunda's and the REST gateway's.
+fn json_route(
+    snapshot: &Snapshot,
+    request: &Request<'_>,
+    context: Option<&Value>,
+    route: &Route,
+    target: &Target,
+) -> Response {
+    let peer = route.peer();
     let context = match CallContext::from_value(context) {
         Ok(c) => c,
         Err(e) => {
@@ -209,15 +396,21 @@ pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value
     };
     let mut out = Vec::new();
     let result = match route {
+        Route::UnknownEngine => {
+            // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine
+            // name that names no engine.
+            Err(CamundaError::InvalidRequest { message: "No process engine available".into() }.into())
+        }
         Route::IdentityLinks { task_id } => {
-            let request = IdentityLinksRequest { task_id: task_id.into(), kind: target.param("type").map(Into::into) };
+            let request =
+                IdentityLinksRequest { task_id: task_id.as_str().into(), kind: target.param("type").map(Into::into) };
             snapshot.identity_links(&request, &context, &mut out).map_err(QueryError::from)
         }
         Route::UserGroups => {
             let request = UserGroupsRequest { user_id: target.param("userId").map(Into::into) };
             snapshot.user_groups(&request, &context, &mut out).map_err(QueryError::from)
         }
-        Route::IdpLinksRest { user_id } => match zitadel_request(request, Some(user_id), peer) {
+        Route::IdpLinksRest { user_id } => match zitadel_request(request, Some(user_id.clone()), peer) {
             Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
             Err(response) => return response,
         },
@@ -227,33 +420,33 @@ pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value
         },
     };
     match result {
-        Ok(()) => Response { status: 200, body: out, allow: None },
+        Ok(()) => Response::json(200, out),
         Err(e) => query_error(peer, &e),
     }
 }
 
-/// The `ListIDPLinksRequest` of a Zitadel route: the JSON body (the whole message on the Connect
-/// route; `{ query }` on the REST route, whose user id comes from the path and wins).
+/// The request body, or the peer's 413.
+fn body_bytes<'a>(request: &Request<'a>, peer: Peer) -> Result<&'a [u8], Response> {
+    match request.body {
+        Body::Bytes(b) => Ok(b),
+        Body::TooLarge => Err(fail(peer, 413, "request body larger than the limit", None)),
+    }
+}
+
+/// The `ListIDPLinksRequest` of a Zitadel JSON route: the JSON body (the whole message on the
+/// Connect route; `{ query }` on the REST route, whose user id comes from the path and wins).
 fn zitadel_request(
     request: &Request<'_>,
     path_user: Option<String>,
     peer: Peer,
 ) -> Result<ListIdpLinksRequest<'static>, Response> {
-    if peer == Peer::Connect {
-        let media = request.content_type.and_then(|t| t.split(';').next()).map(str::trim);
-        if !media.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
-            let message = format!(
-                "unsupported content-type {}: this server speaks Connect's JSON codec (application/json)",
-                crate::json::writer::quote(request.content_type.unwrap_or(""))
-            );
-            return Err(fail(peer, 415, &message, None));
-        }
-    }
-    let bytes = match request.body {
-        Body::Bytes(b) if b.len() <= MAX_BODY => b,
-        _ => return Err(fail(peer, 413, "request body larger than 1 MiB", None)),
-    };
-    let invalid = |message: String| query_error(peer, &ZitadelError::InvalidArgument { message }.into());
+    let bytes = body_bytes(request, peer)?;
+    zitadel_json(bytes, path_user).map_err(|e| query_error(peer, &e.into()))
+}
+
+/// A `ListIDPLinksRequest` from protojson text.
+fn zitadel_json(bytes: &[u8], path_user: Option<String>) -> Result<ListIdpLinksRequest<'static>, ZitadelError> {
+    let invalid = |message: String| ZitadelError::InvalidArgument { message };
     let mut message = if bytes.iter().all(u8::is_ascii_whitespace) {
         // grpc-gateway reads an empty body as an empty message.
         Value::Object(Vec::new())
@@ -262,10 +455,10 @@ fn zitadel_request(
             .map_err(|e| invalid(format!("proto: syntax error (line {}:{}): {}", e.line, e.column, e.what)))?
     };
     if let (Some(user), Value::Object(members)) = (path_user, &mut message) {
-        members.retain(|(k, _)| k != "userId");
+        members.retain(|(k, _)| k != "userId" && k != "user_id");
         members.push(("userId".to_owned(), Value::String(user)));
     }
-    ListIdpLinksRequest::from_value(&message).map_err(|e| query_error(peer, &e.into()))
+    ListIdpLinksRequest::from_value(&message)
 }
 
 #[cfg(test)]

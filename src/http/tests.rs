@@ -11,7 +11,7 @@ fn snapshot() -> Snapshot {
 }
 
 fn call(method: &str, url: &str, body: &str, content_type: Option<&str>) -> (u16, String, Option<&'static str>) {
-    let request = Request { method, url, content_type, body: Body::Bytes(body.as_bytes()) };
+    let request = Request::new(method, url, content_type, Body::Bytes(body.as_bytes()));
     let r = handle(&snapshot(), &request, None);
     (r.status, String::from_utf8_lossy(&r.body).into_owned(), r.allow)
 }
@@ -86,7 +86,10 @@ fn connect_route_speaks_json_with_connect_errors() {
         call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", r#"{"userId":"u 1","query":{"limit":5000}}"#, ct);
     assert_eq!(
         (status, body.as_str()),
-        (400, r#"{"code":"invalid_argument","message":"Limit exceeded (QUERY-4M0fs)"}"#)
+        (
+            400,
+            r#"{"code":"invalid_argument","message":"Limit exceeded (QUERY-4M0fs)","details":[{"type":"zitadel.v1.ErrorDetail","value":"CgtRVUVSWS00TTBmcxIOTGltaXQgZXhjZWVkZWQ","debug":{"id":"QUERY-4M0fs","message":"Limit exceeded"}}]}"#
+        )
     );
     let (status, body, _) = call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", r#"{"userId":""}"#, ct);
     assert_eq!(
@@ -96,30 +99,31 @@ fn connect_route_speaks_json_with_connect_errors() {
             r#"{"code":"invalid_argument","message":"invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive"}"#
         )
     );
-    assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("application/proto")).0, 415);
+    // "{}" is no protobuf message (0x7b starts a group): Connect's invalid_argument.
+    assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("application/proto")).0, 400);
+    assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("text/plain")).0, 415);
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", None).0, 415);
 }
 
 #[test]
 fn callers_are_checked_over_http() {
     let context = Value::parse(br#"{"caller":{"userId":"x","permissions":["org.read"]}}"#).unwrap_or(Value::Null);
-    let request = Request {
-        method: "POST",
-        url: "/zitadel.user.v2.UserService/ListIDPLinks",
-        content_type: Some("application/json"),
-        body: Body::Bytes(br#"{"userId":"u 1"}"#),
-    };
+    let request = Request::new(
+        "POST",
+        "/zitadel.user.v2.UserService/ListIDPLinks",
+        Some("application/json"),
+        Body::Bytes(br#"{"userId":"u 1"}"#),
+    );
     let r = handle(&snapshot(), &request, Some(&context));
     assert_eq!(
         (r.status, String::from_utf8_lossy(&r.body).as_ref()),
-        (403, r#"{"code":"permission_denied","message":"No matching permissions found (AUTH-AWfge)"}"#)
+        (
+            403,
+            r#"{"code":"permission_denied","message":"No matching permissions found (AUTH-AWfge)","details":[{"type":"zitadel.v1.ErrorDetail","value":"CgpBVVRILUFXZmdlEh1ObyBtYXRjaGluZyBwZXJtaXNzaW9ucyBmb3VuZA","debug":{"id":"AUTH-AWfge","message":"No matching permissions found"}}]}"#
+        )
     );
     let bad = Value::parse(br#"{"caller":{"userId":1}}"#).unwrap_or(Value::Null);
-    let r = handle(
-        &snapshot(),
-        &Request { method: "GET", url: "/task/a%2Fb/identity-links", content_type: None, body: Body::Bytes(b"") },
-        Some(&bad),
-    );
+    let r = handle(&snapshot(), &Request::new("GET", "/task/a%2Fb/identity-links", None, Body::Bytes(b"")), Some(&bad));
     assert_eq!(r.status, 400);
 }
 
@@ -137,7 +141,7 @@ fn unknown_paths_wrong_methods_and_large_bodies() {
         (
             405,
             r#"{"type":"NotAllowedException","message":"HTTP 405 Method Not Allowed","code":null}"#.to_owned(),
-            Some("GET")
+            Some("GET,HEAD,OPTIONS")
         )
     );
     assert_eq!(
@@ -146,8 +150,143 @@ fn unknown_paths_wrong_methods_and_large_bodies() {
     );
     assert_eq!(call("DELETE", "/zitadel.user.v2.UserService/ListIDPLinks", "", None).0, 405);
     assert_eq!(get("/task/%zz/identity-links").0, 400);
-    let big = Request { method: "POST", url: "/v2/users/u/links/_search", content_type: None, body: Body::TooLarge };
+    let big = Request::new("POST", "/v2/users/u/links/_search", None, Body::TooLarge);
     assert_eq!(handle(&snapshot(), &big, None).status, 413);
-    let huge = " ".repeat(MAX_BODY + 1);
-    assert_eq!(call("POST", "/v2/users/u/links/_search", &huge, None).0, 413);
+    // The limit is the reader's (the wasm facade stops reading past it): bytes it handed over
+    // are read, however many.
+    let padded = format!("{{}}{}", " ".repeat(MAX_BODY + 1));
+    assert_eq!(call("POST", "/v2/users/u%201/links/_search", &padded, None).0, 200);
+}
+
+/// `POST /zitadel.user.v2.UserService/ListIDPLinks` with a binary body.
+fn binary(content_type: &str, body: &[u8]) -> Response {
+    let request =
+        Request::new("POST", "/zitadel.user.v2.UserService/ListIDPLinks", Some(content_type), Body::Bytes(body));
+    handle(&snapshot(), &request, None)
+}
+
+/// `ListIDPLinksRequest { user_id: "u 1", query: { asc: true } }`.
+const REQUEST_PROTO: &[u8] = &[0x0a, 3, b'u', b' ', b'1', 0x12, 2, 0x18, 1];
+/// The answer's `ListIDPLinksResponse`, encoded by hand: details { total_result 1,
+/// processed_sequence 7, timestamp { seconds 1735689600 } }, result [{ "i", "p", "n" }].
+const RESPONSE_PROTO: &[u8] = &[
+    0x0a, 0x0c, 0x08, 0x01, 0x10, 0x07, 0x1a, 0x06, 0x08, 0x80, 0x8b, 0xd2, 0xbb, 0x06, 0x12, 0x09, 0x0a, 0x01, b'i',
+    0x12, 0x01, b'p', 0x1a, 0x01, b'n',
+];
+
+#[test]
+fn connect_binary_answers_protobuf() {
+    let r = binary("application/proto", REQUEST_PROTO);
+    assert_eq!((r.status, r.content_type, r.body.as_slice()), (200, Some("application/proto"), RESPONSE_PROTO));
+    // Errors stay Connect's JSON, with Zitadel's detail.
+    let limit = [0x0a, 3, b'u', b' ', b'1', 0x12, 3, 0x10, 0xe9, 0x07]; // limit 1001
+    let r = binary("application/proto", &limit);
+    assert_eq!((r.status, r.content_type), (400, Some("application/json")));
+    assert!(String::from_utf8_lossy(&r.body).contains(r#""details":[{"type":"zitadel.v1.ErrorDetail""#));
+}
+
+#[test]
+fn grpc_web_frames_the_answer_and_ends_with_a_trailer_frame() {
+    let mut framed = vec![0, 0, 0, 0, REQUEST_PROTO.len() as u8];
+    framed.extend_from_slice(REQUEST_PROTO);
+    let r = binary("application/grpc-web+proto", &framed);
+    let mut want = vec![0, 0, 0, 0, RESPONSE_PROTO.len() as u8];
+    want.extend_from_slice(RESPONSE_PROTO);
+    let trailer = b"grpc-status:0\r\ngrpc-message:\r\n";
+    want.extend_from_slice(&[0x80, 0, 0, 0, trailer.len() as u8]);
+    want.extend_from_slice(trailer);
+    assert_eq!((r.status, r.content_type, r.body), (200, Some("application/grpc-web+proto"), want));
+    // The JSON codec in gRPC-web frames: the Connect JSON body, framed.
+    let json = br#"{"user_id":"u 1","query":{"asc":true}}"#;
+    let mut framed = vec![0, 0, 0, 0, json.len() as u8];
+    framed.extend_from_slice(json);
+    let r = binary("application/grpc-web+json", &framed);
+    let text = String::from_utf8_lossy(&r.body[5..]).into_owned();
+    assert!(text.starts_with(r#"{"details":{"totalResult":"1""#), "{text}");
+    // Errors are trailers-only: grpc-status in the headers, with Zitadel's detail in
+    // grpc-status-details-bin, and no body.
+    let limit = [0, 0, 0, 0, 10, 0x0a, 3, b'u', b' ', b'1', 0x12, 3, 0x10, 0xe9, 0x07];
+    let r = binary("application/grpc-web", &limit);
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    let header = |name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    assert_eq!(header("grpc-status").as_deref(), Some("3"));
+    assert_eq!(header("grpc-message").as_deref(), Some("Limit exceeded (QUERY-4M0fs)"));
+    assert!(header("grpc-status-details-bin").is_some_and(|v| !v.is_empty()));
+    // A malformed frame, and gRPC over HTTP/2 (which needs trailers): trailers-only errors.
+    assert_eq!(binary("application/grpc-web", &[1, 0, 0, 0, 0]).headers[0], ("grpc-status", "3".to_owned()));
+    assert_eq!(binary("application/grpc", &[0, 0, 0, 0, 0]).headers[0], ("grpc-status", "12".to_owned()));
+}
+
+#[test]
+fn connect_json_accepts_proto_field_names_but_not_both() {
+    let ct = Some("application/json");
+    let url = "/zitadel.user.v2.UserService/ListIDPLinks";
+    let by_json_name = call("POST", url, r#"{"userId":"u 1"}"#, ct);
+    assert_eq!(by_json_name.0, 200);
+    assert_eq!(call("POST", url, r#"{"user_id":"u 1"}"#, ct), by_json_name);
+    let both = call("POST", url, r#"{"userId":"u 1","user_id":"u 1"}"#, ct);
+    assert_eq!(
+        (both.0, both.1.as_str()),
+        (400, r#"{"code":"invalid_argument","message":"proto: duplicate field \"user_id\""}"#)
+    );
+}
+
+#[test]
+fn camunda_named_engines_trailing_slashes_head_and_options() {
+    let links =
+        r#"[{"userId":null,"groupId":"g","type":"candidate"},{"userId":"u 1","groupId":null,"type":"assignee"}]"#;
+    assert_eq!(get("/engine-rest/engine/default/task/a%2Fb/identity-links"), (200, links.to_owned()));
+    assert_eq!(get("/engine-rest/engine/default/identity/groups?userId=u+1").0, 200);
+    assert_eq!(get("/engine-rest/task/a%2Fb/identity-links/"), (200, links.to_owned()), "a trailing slash matches");
+    assert_eq!(
+        get("/engine-rest/engine/other/task/a%2Fb/identity-links"),
+        (400, r#"{"type":"InvalidRequestException","message":"No process engine available","code":null}"#.to_owned())
+    );
+    let options = Options { engines: vec!["other".to_owned()], ..Options::default() };
+    let request = Request::new("GET", "/engine-rest/engine/other/task/a%2Fb/identity-links", None, Body::Bytes(b""));
+    assert_eq!(handle_with(&snapshot(), &request, None, &options).status, 200);
+    let head = call("HEAD", "/engine-rest/task/a%2Fb/identity-links", "", None);
+    assert_eq!((head.0, head.1.as_str()), (200, ""), "HEAD: GET's status, no body");
+    let r = handle(&snapshot(), &Request::new("OPTIONS", "/engine-rest/identity/groups", None, Body::Bytes(b"")), None);
+    assert_eq!((r.status, r.allow, r.content_type), (200, Some("GET,HEAD,OPTIONS"), None));
+    // A bad escape on a Camunda route is Camunda's error.
+    let bad = get("/engine-rest/task/%zz/identity-links");
+    assert!(bad.1.contains("InvalidRequestException"), "{}", bad.1);
+}
+
+#[test]
+fn cors_as_the_peers_answer_it() {
+    let preflight = |url: &str, options: &Options| {
+        let mut request = Request::new("OPTIONS", url, None, Body::Bytes(b""));
+        request.cors = cors::RequestHeaders {
+            origin: Some("https://app.example"),
+            method: Some("POST"),
+            headers: Some("content-type,connect-protocol-version"),
+        };
+        handle_with(&snapshot(), &request, None, options)
+    };
+    let header = |r: &Response, name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    // Zitadel allows any origin, with credentials; Camunda has no CORS by default.
+    let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &Options::default());
+    assert_eq!(r.status, 204);
+    assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
+    assert_eq!(header(&r, "access-control-allow-headers").as_deref(), Some("content-type, connect-protocol-version"));
+    assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"));
+    let r = preflight("/engine-rest/identity/groups", &Options::default());
+    assert_eq!((r.status, header(&r, "access-control-allow-origin")), (200, None));
+    // Chosen origins apply to every route; others get no CORS headers.
+    let chosen = Options { cors: Cors::Origins(vec!["https://app.example".to_owned()]), ..Options::default() };
+    let r = preflight("/engine-rest/identity/groups", &chosen);
+    assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
+    let elsewhere = Options { cors: Cors::Origins(vec!["https://other.example".to_owned()]), ..Options::default() };
+    assert_eq!(
+        header(&preflight("/zitadel.user.v2.UserService/ListIDPLinks", &elsewhere), "access-control-allow-origin"),
+        None
+    );
+    // An actual request from an allowed origin carries the headers too.
+    let mut request = Request::new("GET", "/engine-rest/identity/groups?userId=u+1", None, Body::Bytes(b""));
+    request.cors.origin = Some("https://app.example");
+    let r = handle_with(&snapshot(), &request, None, &chosen);
+    assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
+    assert!(header(&r, "access-control-expose-headers").is_some_and(|h| h.contains("Grpc-Status")));
 }

@@ -16,6 +16,9 @@ pub enum Kept {
     DisplayName(u32),
 }
 
+/// A text written in parts: called with a function that takes each part in turn.
+pub type Parts<'a> = &'a dyn Fn(&mut dyn FnMut(&str));
+
 /// The receiver of a JSON answer, in order: syntax, and strings by kind.
 pub trait JsonSink {
     /// JSON syntax (and numbers, `null`), as it is. Always a `'static` literal, so that a sink
@@ -27,7 +30,7 @@ pub trait JsonSink {
     fn text(&mut self, text: &str);
     /// A string that is the same whenever `kept` is, quoted: `write` writes its parts (called
     /// only by a sink that needs the text now).
-    fn kept(&mut self, kept: Kept, write: impl FnOnce(&mut dyn FnMut(&str)));
+    fn kept(&mut self, kept: Kept, write: Parts);
 
     /// `,` before every item but the first (`index` 0).
     fn comma(&mut self, index: usize) {
@@ -58,7 +61,7 @@ impl JsonSink for Vec<u8> {
         write_str(self, text);
     }
 
-    fn kept(&mut self, _: Kept, write: impl FnOnce(&mut dyn FnMut(&str))) {
+    fn kept(&mut self, _: Kept, write: Parts) {
         self.push(b'"');
         write(&mut |part| escape(self, part));
         self.push(b'"');

@@ -41,7 +41,7 @@ impl Snapshot {
         context: &CallContext,
     ) -> Result<Vec<AnswerLink>, CamundaError> {
         let mut links = Vec::new();
-        self.identity_links_each(request, context, |link| links.push(link))?;
+        self.identity_links_each(request, context, &mut |link| links.push(link))?;
         Ok(links)
     }
 
@@ -54,7 +54,7 @@ impl Snapshot {
         &self,
         request: &IdentityLinksRequest,
         context: &CallContext,
-        mut f: impl FnMut(AnswerLink),
+        f: &mut dyn FnMut(AnswerLink),
     ) -> Result<(), CamundaError> {
         let task = self
             .strings
@@ -108,11 +108,11 @@ impl Snapshot {
         &self,
         request: &IdentityLinksRequest,
         context: &CallContext,
-        out: &mut impl JsonSink,
+        out: &mut dyn JsonSink,
     ) -> Result<(), CamundaError> {
         out.raw(b"[");
         let mut i = 0;
-        let written = self.identity_links_each(request, context, |link| {
+        let written = self.identity_links_each(request, context, &mut |link| {
             out.comma(i);
             i += 1;
             // `{"userId":..,"groupId":..,"type":..}`: Jackson's key order with nulls written.

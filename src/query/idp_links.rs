@@ -96,7 +96,7 @@ impl Snapshot {
         &self,
         request: &ListIdpLinksRequest,
         context: &CallContext,
-        out: &mut impl JsonSink,
+        out: &mut dyn JsonSink,
     ) -> Result<(), ZitadelError> {
         let page = self.idp_page(request, context)?;
         let details = self.idp_details(&page);
@@ -110,12 +110,12 @@ impl Snapshot {
         }
         if let Some(sequence) = details.sequence {
             out.raw(br#""processedSequence":"#);
-            out.kept(Kept::Sequence, |put| put(u64_digits(sequence, &mut digits)));
+            out.kept(Kept::Sequence, &|put| put(u64_digits(sequence, &mut [0; 20])));
             out.raw(br#","timestamp":"#);
         } else {
             out.raw(br#""timestamp":"#);
         }
-        out.kept(Kept::Timestamp, |put| put(&self.timestamp.render()));
+        out.kept(Kept::Timestamp, &|put| put(&self.timestamp.render()));
         if page.links.is_empty() {
             out.raw(b"}}");
             return Ok(());
@@ -146,7 +146,7 @@ impl Snapshot {
     }
 
     /// `{"idpId":..,"userId":..,"userName":..}`, the empty user name omitted (Z8, Z9).
-    fn write_idp_link(&self, out: &mut impl JsonSink, link: usize) {
+    fn write_idp_link(&self, out: &mut dyn JsonSink, link: usize) {
         let l = &self.idp;
         let sym = |column: &[u32]| column.get(link).copied().unwrap_or(NONE);
         out.raw(br#"{"idpId":"#);

@@ -101,10 +101,12 @@ impl ListIdpLinksRequest<'static> {
         if !matches!(value, Value::Object(_)) {
             return Err(invalid_value("message", "ListIDPLinksRequest", value));
         }
-        let user_id = match value.get_present("userId") {
-            None => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => return Err(invalid_value("string", "userId", other)),
+        // protojson accepts a field by its JSON name or its proto name, but not both.
+        let user_id = match (value.get_present("userId"), value.get_present("user_id")) {
+            (Some(_), Some(_)) => return Err(duplicate_field("user_id")),
+            (None, None) => String::new(),
+            (Some(Value::String(s)), None) | (None, Some(Value::String(s))) => s.clone(),
+            (Some(other), None) | (None, Some(other)) => return Err(invalid_value("string", "userId", other)),
         };
         let mut request = ListIdpLinksRequest { user_id: Cow::Owned(user_id), offset: 0, limit: 0, asc: false };
         let query = match value.get_present("query") {
@@ -125,6 +127,11 @@ impl ListIdpLinksRequest<'static> {
         }
         Ok(request)
     }
+}
+
+/// protojson's refusal of one field given twice (by its JSON and its proto name).
+fn duplicate_field(name: &str) -> ZitadelError {
+    ZitadelError::InvalidArgument { message: format!("proto: duplicate field {}", crate::json::writer::quote(name)) }
 }
 
 /// An unsigned integer field: a JSON number or a string holding one, as protojson accepts.

@@ -92,7 +92,7 @@ impl Snapshot {
         &self,
         request: &UserGroupsRequest,
         context: &CallContext,
-        out: &mut impl JsonSink,
+        out: &mut dyn JsonSink,
     ) -> Result<(), CamundaError> {
         let answer = self.user_groups_answer(request, context)?;
         let sym = |column: &[u32], row: u32| column.get(row as usize).copied().unwrap_or(NONE);
@@ -115,7 +115,7 @@ impl Snapshot {
     }
 
     /// `{"firstName":..,"lastName":..,"displayName":..,"id":..}` (UserDto's field order, G4).
-    fn write_user_dto(&self, out: &mut impl JsonSink, user: u32) {
+    fn write_user_dto(&self, out: &mut dyn JsonSink, user: u32) {
         let u = &self.users;
         let sym = |column: &[u32]| column.get(user as usize).copied().unwrap_or(NONE);
         out.raw(br#"{"firstName":"#);
@@ -125,7 +125,7 @@ impl Snapshot {
         out.raw(br#","displayName":"#);
         match self.display_name(user as usize) {
             DisplayName::Own(sym) => self.put_str(out, sym),
-            DisplayName::Joined(first, last) => out.kept(Kept::DisplayName(user), |put| {
+            DisplayName::Joined(first, last) => out.kept(Kept::DisplayName(user), &|put| {
                 put(first);
                 put(" ");
                 put(last);

@@ -118,7 +118,7 @@ impl BinaryReader {
         // The header's own bytes, except the part of this chunk that `push` hashes.
         sum.update(&self.header[..HEADER - take]);
         self.sum = Some(sum);
-        self.text.reserve_exact(layout.text_len);
+        self.text.reserve_exact(layout.text_end - HEADER); // the text and its padding
         self.layout = Some(layout);
         self.section = Section::Text;
         Ok(take)

@@ -15,7 +15,8 @@ use super::convert::{js_string, to_value};
 use super::error::identity_error;
 use super::snapshot::JsSnapshot;
 use crate::error::{QueryError, ZitadelError};
-use crate::http::{handle, Body, Request, Response, MAX_BODY};
+use crate::http::cors::RequestHeaders;
+use crate::http::{handle_with, Body, Options, Request, Response};
 use crate::json::Value;
 use crate::snapshot::Snapshot;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -30,14 +31,19 @@ struct Pending {
     method: String,
     url: String,
     content_type: Option<String>,
+    /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`.
+    cors: [Option<String>; 3],
     context: Option<Value>,
+    options: Options,
 }
 
 impl Pending {
     fn respond(&self, body: Body<'_>) -> Result<JsValue, JsValue> {
-        let request =
-            Request { method: &self.method, url: &self.url, content_type: self.content_type.as_deref(), body };
-        to_js_response(&handle(&self.snapshot, &request, self.context.as_ref()))
+        let mut request = Request::new(&self.method, &self.url, self.content_type.as_deref(), body);
+        let [origin, method, headers] = &self.cors;
+        request.cors =
+            RequestHeaders { origin: origin.as_deref(), method: method.as_deref(), headers: headers.as_deref() };
+        to_js_response(&handle_with(&self.snapshot, &request, self.context.as_ref(), &self.options))
     }
 }
 
@@ -60,19 +66,30 @@ fn header(request: &JsValue, name: &str) -> Option<String> {
     method(&headers, "get")?.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
 }
 
-/// `new Response(body, { status, headers })`, using the runtime's own `Response`.
+/// `new Response(body, { status, headers })`, using the runtime's own `Response`: JSON as text,
+/// other bodies as bytes, no body at all when there is none (a 204 may not have one).
 fn to_js_response(response: &Response) -> Result<JsValue, JsValue> {
     let constructor: Function = get(&js_sys::global(), "Response").dyn_into()?;
-    let headers = Object::new();
-    Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+    let headers = Array::new();
+    let add = |name: &str, value: &str| headers.push(&Array::of2(&name.into(), &value.into()));
+    if let Some(content_type) = response.content_type {
+        add("content-type", content_type);
+    }
     if let Some(allow) = response.allow {
-        Reflect::set(&headers, &"allow".into(), &allow.into())?;
+        add("allow", allow);
+    }
+    for (name, value) in &response.headers {
+        add(name, value);
     }
     let init = Object::new();
     Reflect::set(&init, &"status".into(), &response.status.into())?;
     Reflect::set(&init, &"headers".into(), &headers)?;
-    let text = crate::json::writer::text(&response.body);
-    Reflect::construct(&constructor, &Array::of2(&JsValue::from_str(text), &init))
+    let body = match response.content_type {
+        _ if response.body.is_empty() => JsValue::NULL,
+        Some("application/json") => JsValue::from_str(crate::json::writer::text(&response.body)),
+        _ => Uint8Array::from(&response.body[..]).into(),
+    };
+    Reflect::construct(&constructor, &Array::of2(&body, &init))
 }
 
 fn invalid(message: String) -> JsValue {
@@ -80,8 +97,9 @@ fn invalid(message: String) -> JsValue {
 }
 
 /// Serves the peers' routes (see the README): Camunda's `GET {prefix}/task/{id}/identity-links`
-/// and `GET {prefix}/identity/groups`, Zitadel's `POST /v2/users/{userId}/links/_search` and the
-/// Connect route `POST /zitadel.user.v2.UserService/ListIDPLinks`.
+/// and `GET {prefix}/identity/groups` (also under `/engine/{name}`), Zitadel's
+/// `POST /v2/users/{userId}/links/_search` and `POST /zitadel.user.v2.UserService/ListIDPLinks`
+/// (Connect JSON and binary, gRPC-web). `options`: `{ engines, cors, maxBodyBytes }`.
 ///
 /// # Errors
 /// The promise rejects only with an `Error`: an `IdentityError` when `request` is not a Request
@@ -90,8 +108,8 @@ fn invalid(message: String) -> JsValue {
 /// stream's own reason) when the body stream fails. Every HTTP-level failure is a `Response` with
 /// the peer's status and body.
 #[wasm_bindgen(js_name = handleRequest)]
-pub fn handle_request(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Promise {
-    let started = start(snapshot, request, context);
+pub fn handle_request(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &JsValue) -> Promise {
+    let started = start(snapshot, request, context, options);
     let request = request.clone();
     wasm_bindgen_futures::future_to_promise(async move { answer(started?, &request).await.map_err(as_error) })
 }
@@ -101,27 +119,31 @@ async fn answer(pending: Pending, request: &JsValue) -> Result<JsValue, JsValue>
     if pending.method.eq_ignore_ascii_case("GET") || pending.method.eq_ignore_ascii_case("HEAD") {
         return pending.respond(Body::Bytes(&[]));
     }
+    let limit = pending.options.max_body;
     let declared = header(request, "content-length").and_then(|n| n.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return pending.respond(Body::TooLarge);
     }
-    match read_body(request, MAX_BODY).await? {
+    match read_body(request, limit).await? {
         Some(bytes) => pending.respond(Body::Bytes(&bytes)),
         None => pending.respond(Body::TooLarge),
     }
 }
 
-fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<Pending, JsValue> {
+fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &JsValue) -> Result<Pending, JsValue> {
     let text = |key: &str| match js_string(&get(request, key)) {
         Some(Ok(s)) => Ok(s),
         _ => Err(invalid(format!("request.{key}: expected a string (is this a fetch Request?)"))),
     };
+    let options = to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())).map_err(invalid)?;
     Ok(Pending {
         snapshot: snapshot.shared(),
         method: text("method")?,
         url: text("url")?,
         content_type: header(request, "content-type"),
+        cors: ["origin", "access-control-request-method", "access-control-request-headers"].map(|h| header(request, h)),
         context: to_value(context, "context").map_err(invalid)?,
+        options,
     })
 }
 

@@ -6,6 +6,7 @@
 
 use super::abi::{with_strings, Answer, ABSENT, NULL, RAW};
 use super::snapshot::JsSnapshot;
+use crate::json::sink::Parts;
 use crate::json::writer::u64_digits;
 use crate::json::{JsonSink, Kept};
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
@@ -142,7 +143,7 @@ impl JsonSink for Pieces<'_, '_, '_> {
         self.answer.fresh(&[text.as_bytes()]);
     }
 
-    fn kept(&mut self, kept: Kept, _: impl FnOnce(&mut dyn FnMut(&str))) {
+    fn kept(&mut self, kept: Kept, _: Parts) {
         self.count += 1;
         let made = match kept {
             Kept::Sequence => Made::Sequence,
@@ -237,7 +238,7 @@ impl JsSnapshot {
         let count = answer.count_later();
         let mut n = 0;
         self.inner
-            .identity_links_each(request, &CallContext::default(), |link| {
+            .identity_links_each(request, &CallContext::default(), &mut |link| {
                 n += 1;
                 sym(answer, link.user);
                 sym(answer, link.group);

@@ -1,10 +1,16 @@
-// Real clients against handleRequest: Zitadel's official TypeScript client (@zitadel/client over
-// @connectrpc/connect-web's Connect transport, whose fetch calls handleRequest) with decoded
-// answers and errors checked; and every Camunda and Zitadel conformance case sent with a
-// fetch-shaped function backed by handleRequest. Prints "clients: N passed, M failed".
+// Real clients against handleRequest: Zitadel's official TypeScript client over every transport
+// its users configure — @zitadel/client/web's default (gRPC-web, binary), connect-web's Connect
+// transport with the JSON and the binary codec, its gRPC-web transport with the JSON codec —
+// each with a fetch that calls handleRequest, decoded answers and errors (with Zitadel's
+// ErrorDetail) checked against the JSON route's; Connect JSON with proto field names; and every
+// Camunda and Zitadel conformance case sent with a fetch-shaped function backed by
+// handleRequest, Camunda's also under the named-engine paths its webapps and camunda-bpm-sdk-js
+// call. Prints "clients: N passed, M failed".
 import { createUserServiceClient } from "@zitadel/client/v2";
-import { createConnectTransport } from "@connectrpc/connect-web";
+import { createClientTransport } from "@zitadel/client/web";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,12 +25,19 @@ const check = (name, ok, detail = "") => results.push({ name, ok: Boolean(ok), d
 /** A `fetch` that answers from `snapshot` through handleRequest, as a worker would. */
 const fetchFrom = (snapshot, context) => (input, init) => handleRequest(snapshot, new Request(input, init), context);
 
-// --- Zitadel's official client over a Connect transport ---------------------------------------
+// --- Zitadel's official client over every transport -------------------------------------------
 const sample = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json")));
-function client(context) {
-  const transport = createConnectTransport({ baseUrl: "https://zitadel.example.com", fetch: fetchFrom(sample, context) });
-  return createUserServiceClient(transport);
-}
+const baseUrl = "https://zitadel.example.com";
+/** Each transport as its users configure it, by name: a function of the fetch to use. */
+const TRANSPORTS = {
+  "@zitadel/client/web default (gRPC-web, binary)": (fetch) => createClientTransport("a-token", { baseUrl, fetch }),
+  "connect-web Connect, JSON": (fetch) => createConnectTransport({ baseUrl, fetch }),
+  "connect-web Connect, binary": (fetch) => createConnectTransport({ baseUrl, fetch, useBinaryFormat: true }),
+  "connect-web gRPC-web, JSON": (fetch) => createGrpcWebTransport({ baseUrl, fetch, useBinaryFormat: false }),
+};
+let transport = Object.values(TRANSPORTS)[0];
+let transportName = "";
+const client = (context) => createUserServiceClient(transport(fetchFrom(sample, context)));
 
 /** RFC 3339 of a decoded google.protobuf.Timestamp, as protojson writes it. */
 function rfc3339(ts) {
@@ -46,34 +59,51 @@ async function expectAnswer(name, request, context) {
       },
       result: got.result.length === 0 ? undefined : got.result.map((r) => ({ idpId: r.idpId, userId: r.userId, userName: r.userName || undefined })),
     };
-    check(`zitadel client: ${name}`, JSON.stringify(decoded) === JSON.stringify(want), `${JSON.stringify(decoded)}\nexpected ${JSON.stringify(want)}`);
+    check(`${transportName}: ${name}`, JSON.stringify(decoded) === JSON.stringify(want), `${JSON.stringify(decoded)}\nexpected ${JSON.stringify(want)}`);
   } catch (e) {
-    check(`zitadel client: ${name}`, false, String(e));
+    check(`${transportName}: ${name}`, false, String(e));
   }
 }
 
-async function expectError(name, request, context, code, message) {
+/** The call must fail with `code` and `message`, and Zitadel's ErrorDetail `detail` ([id, text]) if given. */
+async function expectError(name, request, context, code, message, detail) {
   try {
     await client(context).listIDPLinks(request);
-    check(`zitadel client: ${name}`, false, "no error");
+    check(`${transportName}: ${name}`, false, "no error");
   } catch (e) {
-    const ok = e instanceof ConnectError && e.code === code && e.rawMessage === message;
-    check(`zitadel client: ${name}`, ok, `${e && e.code} ${e && e.rawMessage}`);
+    const details = e instanceof ConnectError ? e.findDetails(ErrorDetailSchema).map((d) => [d.id, d.message]) : [];
+    const ok = e instanceof ConnectError && e.code === code && e.rawMessage === message && JSON.stringify(details) === JSON.stringify(detail ? [detail] : []);
+    check(`${transportName}: ${name}`, ok, `${e && e.code} ${e && e.rawMessage} ${JSON.stringify(details)}`);
   }
 }
 
-await expectAnswer("all of a user's links, newest first", { userId: "demo" });
-await expectAnswer("paged, ascending", { userId: "demo", query: { offset: 1n, limit: 2, asc: true } });
-await expectAnswer("a user with an empty IdP user name", { userId: "mary", query: { asc: true } });
-await expectAnswer("a user without links", { userId: "peter" });
-await expectAnswer("own links without permissions", { userId: "demo" }, { caller: { userId: "demo" } });
-await expectAnswer("user.read on the user's organisation", { userId: "demo" }, { caller: { userId: "kermit", permissions: ["user.read@acme"] } });
-await expectError("limit above the maximum", { userId: "demo", query: { limit: 1001 } }, undefined, Code.InvalidArgument, "Limit exceeded (QUERY-4M0fs)");
-await expectError("empty user id", { userId: "" }, undefined, Code.InvalidArgument, "invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive");
-await expectError("caller without any permission", { userId: "demo" }, { caller: { userId: "mary" } }, Code.NotFound, "membership not found (AUTHZ-cdgFk)");
-await expectError("caller with other permissions", { userId: "demo" }, { caller: { userId: "mary", permissions: ["user.read@globex"] } }, Code.PermissionDenied, "No matching permissions found (AUTH-AWfge)");
+for ([transportName, transport] of Object.entries(TRANSPORTS)) {
+  await expectAnswer("all of a user's links, newest first", { userId: "demo" });
+  await expectAnswer("paged, ascending", { userId: "demo", query: { offset: 1n, limit: 2, asc: true } });
+  await expectAnswer("a user with an empty IdP user name", { userId: "mary", query: { asc: true } });
+  await expectAnswer("a user without links", { userId: "peter" });
+  await expectAnswer("own links without permissions", { userId: "demo" }, { caller: { userId: "demo" } });
+  await expectAnswer("user.read on the user's organisation", { userId: "demo" }, { caller: { userId: "kermit", permissions: ["user.read@acme"] } });
+  await expectError("limit above the maximum", { userId: "demo", query: { limit: 1001 } }, undefined, Code.InvalidArgument, "Limit exceeded (QUERY-4M0fs)", ["QUERY-4M0fs", "Limit exceeded"]);
+  await expectError("empty user id", { userId: "" }, undefined, Code.InvalidArgument, "invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive");
+  await expectError("caller without any permission", { userId: "demo" }, { caller: { userId: "mary" } }, Code.NotFound, "membership not found (AUTHZ-cdgFk)", ["AUTHZ-cdgFk", "membership not found"]);
+  await expectError("caller with other permissions", { userId: "demo" }, { caller: { userId: "mary", permissions: ["user.read@globex"] } }, Code.PermissionDenied, "No matching permissions found (AUTH-AWfge)", ["AUTH-AWfge", "No matching permissions found"]);
+}
+
+// --- Connect JSON with protobuf field names, as protojson accepts them ---------------------------
+{
+  const post = (body) => handleRequest(sample, new Request(`${baseUrl}/zitadel.user.v2.UserService/ListIDPLinks`, { method: "POST", body, headers: { "content-type": "application/json" } }));
+  const byProtoName = await (await post('{"user_id":"demo","query":{"limit":2}}')).text();
+  check("Connect JSON: user_id is userId", byProtoName === sample.listIdpLinksJson({ userId: "demo", query: { limit: 2 } }), byProtoName);
+  const both = await post('{"user_id":"demo","userId":"demo"}');
+  check("Connect JSON: both names are a duplicate field", both.status === 400 && (await both.json()).code === "invalid_argument");
+}
 
 // --- Every conformance case over HTTP, with fetch ----------------------------------------------
+// Camunda's paths: bare, under /engine-rest, and under /engine-rest/engine/default — the form
+// camunda-bpm-sdk-js (engine "default") and Camunda's webapps call, with the SDK's Accept header.
+const CAMUNDA_PREFIXES = ["", "/engine-rest", "/engine-rest/engine/default"];
+const SDK_HEADERS = { accept: "application/hal+json, application/json; q=0.5" };
 const enc = encodeURIComponent;
 let sent = 0;
 for (const file of readdirSync(conformanceDir).filter((f) => f.endsWith(".json")).sort()) {
@@ -85,10 +115,10 @@ for (const file of readdirSync(conformanceDir).filter((f) => f.endsWith(".json")
     const requests = [];
     if (c.call === "getIdentityLinks") {
       const query = typeof r.type === "string" ? `?type=${enc(r.type)}` : "";
-      for (const prefix of ["", "/engine-rest"]) requests.push([`http://camunda.example${prefix}/task/${enc(r.taskId)}/identity-links${query}`, { method: "GET" }]);
+      for (const prefix of CAMUNDA_PREFIXES) requests.push([`http://camunda.example${prefix}/task/${enc(r.taskId)}/identity-links${query}`, { method: "GET", headers: SDK_HEADERS }]);
     } else if (c.call === "getUserGroups") {
       const query = typeof r.userId === "string" ? `?userId=${enc(r.userId)}` : "";
-      for (const prefix of ["", "/engine-rest"]) requests.push([`http://camunda.example${prefix}/identity/groups${query}`, { method: "GET" }]);
+      for (const prefix of CAMUNDA_PREFIXES) requests.push([`http://camunda.example${prefix}/identity/groups${query}`, { method: "GET", headers: SDK_HEADERS }]);
     } else if (r.userId) {
       requests.push([`http://zitadel.example/v2/users/${enc(r.userId)}/links/_search`, { method: "POST", body: JSON.stringify({ query: r.query }), headers: { "content-type": "application/json" } }]);
     }
@@ -102,7 +132,12 @@ for (const file of readdirSync(conformanceDir).filter((f) => f.endsWith(".json")
     snapshot.free();
   }
 }
-check("conformance requests were sent", sent > 40, `${sent}`);
+check("conformance requests were sent", sent > 60, `${sent}`);
+{
+  const res = await fetchFrom(sample)("http://camunda.example/engine-rest/engine/other/identity/groups?userId=demo", { headers: SDK_HEADERS });
+  const body = await res.text();
+  check("an engine not served is Camunda's 400", res.status === 400 && body === '{"type":"InvalidRequestException","message":"No process engine available","code":null}', `${res.status} ${body}`);
+}
 
 const failed = results.filter((r) => !r.ok);
 for (const r of failed) console.log(`  FAIL ${r.name}\n       ${r.detail.replaceAll("\n", "\n       ")}`);

@@ -206,7 +206,7 @@ fn request(url: &str, init: &str) -> JsValue {
 }
 
 async fn respond(snapshot: &JsSnapshot, request: JsValue) -> (u16, String, Option<String>) {
-    let response = wasm_bindgen_futures::JsFuture::from(handle_request(snapshot, &request, &JsValue::UNDEFINED)).await.unwrap_or(JsValue::NULL);
+    let response = wasm_bindgen_futures::JsFuture::from(handle_request(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED)).await.unwrap_or(JsValue::NULL);
     let text: js_sys::Function = get(&response, "text").into();
     let body = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL))).await;
     let headers = get(&response, "headers");
