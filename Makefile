@@ -44,9 +44,9 @@ test-package:
 test-clients:
 	node tests/js/clients-test.mjs
 
-## bench: the benchmark against hand-written JavaScript (S, M, L); writes bench/RESULTS.md
+## bench: the benchmark against hand-written JavaScript (S, M, L, edge); writes bench/RESULTS.md
 bench: build
-	node --max-old-space-size=8192 bench/run.mjs S M L
+	node --max-old-space-size=8192 bench/run.mjs S M L edge
 
 test-hostile:
 	node --expose-gc tests/js/hostile-test.mjs
