@@ -35,6 +35,7 @@ printf '\n/** The compiled module, for throwaway instances. */\nexports.__module
 cp -R pkg-template/. "$stage/"
 # The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
 node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"
+node_modules/.bin/esbuild pkg-template/listener.js --format=cjs --platform=node --log-level=warning --outfile="$stage/node/listener-core.cjs"
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
 cp LICENSE "$stage/LICENSE"

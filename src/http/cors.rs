@@ -85,24 +85,21 @@ pub fn preflight(policy: &Policy, headers: &RequestHeaders, method: &str) -> Opt
     if !method.eq_ignore_ascii_case("OPTIONS") || headers.origin.is_none() {
         return None;
     }
-    let mut response = Response { status: 204, content_type: None, body: Vec::new(), allow: None, headers: Vec::new() };
+    let mut response = Response::new(204, None, Vec::new());
     response.headers.push(("vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers".to_owned()));
     let method_ok = METHODS.iter().any(|m| m.eq_ignore_ascii_case(requested.trim()));
-    let asked: Vec<&str> = headers.headers.unwrap_or("").split(',').map(str::trim).filter(|h| !h.is_empty()).collect();
-    let headers_ok = asked.iter().all(|h| HEADERS.iter().any(|a| a.eq_ignore_ascii_case(h)));
+    let asked = headers.headers.unwrap_or("");
+    let headers_ok = asked.split(',').all(|h| {
+        let h = h.trim();
+        h.is_empty() || HEADERS.iter().any(|a| a.eq_ignore_ascii_case(h))
+    });
     if let (Some(origin), true, true) = (policy.allowed(headers), method_ok, headers_ok) {
         response.headers.push(("access-control-allow-origin", origin.to_owned()));
         response.headers.push(("access-control-allow-credentials", "true".to_owned()));
         response.headers.push(("access-control-allow-methods", requested.trim().to_ascii_uppercase()));
-        if !asked.is_empty() {
-            let mut list = String::new();
-            for (i, header) in asked.iter().enumerate() {
-                if i > 0 {
-                    list.push_str(", ");
-                }
-                list.push_str(header);
-            }
-            response.headers.push(("access-control-allow-headers", list));
+        if !asked.trim().is_empty() {
+            // The requested headers, as asked (all of them are allowed).
+            response.headers.push(("access-control-allow-headers", asked.trim().to_owned()));
         }
     }
     Some(response)

@@ -3,7 +3,8 @@
 //! (`application/proto`), and gRPC-web (`application/grpc-web+proto`, `application/grpc-web+json`):
 //! length-prefixed frames, then a trailer frame with `grpc-status` and `grpc-message`.
 //! gRPC over HTTP/2 (`application/grpc`) needs response trailers, which a fetch `Response`
-//! cannot carry: it is answered `unimplemented`, trailers-only, naming the protocols that work.
+//! cannot carry: served where the server can send them (the Node listener), answered
+//! `unimplemented`, trailers-only, naming the protocols that work, elsewhere.
 //!
 //! Errors carry Zitadel's `zitadel.v1.ErrorDetail` where Zitadel sends one: in a Connect error's
 //! `details` (`type`, base64 `value`, and `debug` as connect-go writes it), and in gRPC-web's
@@ -27,8 +28,8 @@ pub enum Protocol {
     ConnectProto,
     /// gRPC-web, binary (`json`: false) or JSON codec.
     GrpcWeb { json: bool },
-    /// gRPC over HTTP/2.
-    Grpc,
+    /// gRPC over HTTP/2, binary (`json`: false) or JSON codec.
+    Grpc { json: bool },
 }
 
 impl Protocol {
@@ -40,9 +41,9 @@ impl Protocol {
             ("application/grpc-web", Protocol::GrpcWeb { json: false }),
             ("application/grpc-web+proto", Protocol::GrpcWeb { json: false }),
             ("application/grpc-web+json", Protocol::GrpcWeb { json: true }),
-            ("application/grpc", Protocol::Grpc),
-            ("application/grpc+proto", Protocol::Grpc),
-            ("application/grpc+json", Protocol::Grpc),
+            ("application/grpc", Protocol::Grpc { json: false }),
+            ("application/grpc+proto", Protocol::Grpc { json: false }),
+            ("application/grpc+json", Protocol::Grpc { json: true }),
         ];
         let media = content_type?.split(';').next()?.trim();
         TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(media)).map(|&(_, protocol)| protocol)
@@ -54,7 +55,8 @@ impl Protocol {
             Protocol::ConnectProto => "application/proto",
             Protocol::GrpcWeb { json: false } => "application/grpc-web+proto",
             Protocol::GrpcWeb { json: true } => "application/grpc-web+json",
-            Protocol::Grpc => "application/grpc",
+            Protocol::Grpc { json: false } => "application/grpc+proto",
+            Protocol::Grpc { json: true } => "application/grpc+json",
         }
     }
 }
@@ -102,10 +104,16 @@ pub fn code_for_status(status: u16) -> (u8, &'static str) {
     }
 }
 
-/// Serves `ListIDPLinks` in `protocol`.
-pub fn serve(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, protocol: Protocol) -> Response {
+/// Serves `ListIDPLinks` in `protocol`; `trailers`: whether HTTP trailers can be sent.
+pub fn serve(
+    snapshot: &Snapshot,
+    request: &Request<'_>,
+    context: Option<&Value>,
+    protocol: Protocol,
+    trailers: bool,
+) -> Response {
     let answered = match protocol {
-        Protocol::Grpc => Err(protocol_failure(
+        Protocol::Grpc { .. } if !trailers => Err(protocol_failure(
             415,
             "gRPC over HTTP/2 needs response trailers, which this handler cannot send: use Connect or gRPC-web",
         )),
@@ -115,22 +123,19 @@ pub fn serve(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>
         (Ok(message), Protocol::GrpcWeb { .. }) => {
             let mut body = frame(0x00, &message);
             body.extend_from_slice(&frame(0x80, b"grpc-status:0\r\ngrpc-message:\r\n"));
-            Response {
-                status: 200,
-                content_type: Some(protocol.content_type()),
-                body,
-                allow: None,
-                headers: Vec::new(),
-            }
+            Response::new(200, Some(protocol.content_type()), body)
         }
-        (Ok(message), _) => Response {
-            status: 200,
-            content_type: Some(protocol.content_type()),
-            body: message,
-            allow: None,
-            headers: Vec::new(),
-        },
-        (Err(failure), Protocol::GrpcWeb { .. } | Protocol::Grpc) => trailers_only(protocol, &failure),
+        (Ok(message), Protocol::Grpc { .. }) => {
+            let ok = vec![("grpc-status", "0".to_owned()), ("grpc-message", String::new())];
+            Response { trailers: ok, ..Response::new(200, Some(protocol.content_type()), frame(0x00, &message)) }
+        }
+        (Ok(message), _) => Response::new(200, Some(protocol.content_type()), message),
+        (Err(failure), Protocol::Grpc { .. }) if trailers => {
+            // The status after an empty body, as gRPC servers send it over HTTP/2.
+            let status = trailers_only(protocol, &failure);
+            Response { trailers: status.headers, ..Response::new(200, status.content_type, Vec::new()) }
+        }
+        (Err(failure), Protocol::GrpcWeb { .. } | Protocol::Grpc { .. }) => trailers_only(protocol, &failure),
         (Err(failure), _) => {
             let mut body = Vec::new();
             connect_error_body((failure.code, failure.name), &failure.message, failure.detail, &mut body);
@@ -154,8 +159,7 @@ fn run(
     let (message, json) = match protocol {
         Protocol::ConnectJson => (body, true),
         Protocol::ConnectProto => (body, false),
-        Protocol::GrpcWeb { json } => (unframe(body)?, json),
-        Protocol::Grpc => return Err(protocol_failure(415, "gRPC needs HTTP/2")),
+        Protocol::GrpcWeb { json } | Protocol::Grpc { json } => (unframe(body)?, json),
     };
     let request: ListIdpLinksRequest = if json {
         zitadel_json(message, None)?
@@ -175,7 +179,7 @@ fn run(
 
 /// The one message of a gRPC-web request: a frame of flags (0: uncompressed) and length.
 fn unframe(body: &[u8]) -> Result<&[u8], Failure> {
-    let malformed = || protocol_failure(400, "protocol error: a gRPC-web request is one uncompressed message frame");
+    let malformed = || protocol_failure(400, "protocol error: a gRPC request is one uncompressed message frame");
     let (&flags, rest) = body.split_first().ok_or_else(malformed)?;
     let (length, message) = rest.split_at_checked(4).ok_or_else(malformed)?;
     let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;
@@ -196,13 +200,13 @@ fn frame(flags: u8, payload: &[u8]) -> Vec<u8> {
 
 /// A gRPC(-web) error: HTTP 200, the status in the headers and no body ("trailers-only").
 fn trailers_only(protocol: Protocol, failure: &Failure) -> Response {
-    let mut headers =
-        vec![("grpc-status", failure.code.to_string()), ("grpc-message", percent_encode(&failure.message))];
+    let code = crate::json::writer::u64_digits(u64::from(failure.code), &mut [0; 20]).to_owned();
+    let mut headers = vec![("grpc-status", code), ("grpc-message", percent_encode(&failure.message))];
     if let Some((id, text)) = failure.detail {
         let status = status_with_detail(failure.code, &failure.message, &error_detail(id, text));
         headers.push(("grpc-status-details-bin", base64(&status)));
     }
-    Response { status: 200, content_type: Some(protocol.content_type()), body: Vec::new(), allow: None, headers }
+    Response { headers, ..Response::new(200, Some(protocol.content_type()), Vec::new()) }
 }
 
 /// A Zitadel error in Connect's JSON error format.
@@ -279,7 +283,7 @@ mod tests {
     fn content_types_choose_the_protocol() {
         assert_eq!(Protocol::of(Some("Application/JSON; charset=utf-8")), Some(Protocol::ConnectJson));
         assert_eq!(Protocol::of(Some("application/grpc-web")), Some(Protocol::GrpcWeb { json: false }));
-        assert_eq!(Protocol::of(Some("application/grpc+proto")), Some(Protocol::Grpc));
+        assert_eq!(Protocol::of(Some("application/grpc+proto")), Some(Protocol::Grpc { json: false }));
         assert_eq!(Protocol::of(Some("text/plain")), None);
         assert_eq!(Protocol::of(None), None);
     }

@@ -70,11 +70,14 @@ pub struct Options {
     pub cors: Cors,
     /// The largest request body read (its reader stops past it, and the answer is 413).
     pub max_body: usize,
+    /// Whether the server can send HTTP trailers (HTTP/2): then gRPC is served, with its status
+    /// in [`Response::trailers`]. Set by the package's Node listener (`__trailers`).
+    pub trailers: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { engines: vec!["default".to_owned()], cors: Cors::Peers, max_body: MAX_BODY }
+        Options { engines: vec!["default".to_owned()], cors: Cors::Peers, max_body: MAX_BODY, trailers: false }
     }
 }
 
@@ -129,6 +132,7 @@ impl Options {
                         "options.maxBodyBytes: expected a whole number of bytes from 0 to 4294967295".to_owned()
                     })? as usize;
                 }
+                "__trailers" => options.trailers = matches!(v, Value::Bool(true)),
                 other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
             }
         }
@@ -149,12 +153,20 @@ pub struct Response {
     pub allow: Option<&'static str>,
     /// Other headers (gRPC status, CORS), in order.
     pub headers: Vec<(&'static str, String)>,
+    /// HTTP trailers, after the body: gRPC's status, when [`Options::trailers`] says they can
+    /// be sent.
+    pub trailers: Vec<(&'static str, String)>,
 }
 
 impl Response {
+    /// An answer with no other headers.
+    pub fn new(status: u16, content_type: Option<&'static str>, body: Vec<u8>) -> Response {
+        Response { status, content_type, body, allow: None, headers: Vec::new(), trailers: Vec::new() }
+    }
+
     /// A JSON answer.
     fn json(status: u16, body: Vec<u8>) -> Response {
-        Response { status, content_type: Some("application/json"), body, allow: None, headers: Vec::new() }
+        Response::new(status, Some("application/json"), body)
     }
 }
 
@@ -321,7 +333,7 @@ pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&
     if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
         return preflight;
     }
-    let mut response = answer(snapshot, request, context, &route, &target);
+    let mut response = answer(snapshot, request, context, &route, &target, options);
     cors::decorate(&policy, &request.cors, &mut response);
     response
 }
@@ -333,19 +345,14 @@ fn answer(
     context: Option<&Value>,
     route: &Route,
     target: &Target,
+    options: &Options,
 ) -> Response {
     let peer = route.peer();
     let method = request.method;
     let head = peer == Peer::Camunda && method.eq_ignore_ascii_case("HEAD");
     if peer == Peer::Camunda && method.eq_ignore_ascii_case("OPTIONS") {
         // JAX-RS answers OPTIONS itself: the resource's methods, no body.
-        return Response {
-            status: 200,
-            content_type: None,
-            body: Vec::new(),
-            allow: Some("GET,HEAD,OPTIONS"),
-            headers: Vec::new(),
-        };
+        return Response { allow: Some("GET,HEAD,OPTIONS"), ..Response::new(200, None, Vec::new()) };
     }
     if !method.eq_ignore_ascii_case(route.method()) && !head {
         let message = if peer == Peer::Camunda {
@@ -358,7 +365,7 @@ fn answer(
     }
     let mut response = match route {
         Route::IdpLinksConnect => match grpc::Protocol::of(request.content_type) {
-            Some(protocol) => grpc::serve(snapshot, request, context, protocol),
+            Some(protocol) => grpc::serve(snapshot, request, context, protocol, options.trailers),
             None => {
                 let message = format!(
                     "unsupported content-type {}: use application/json, application/proto or application/grpc-web+proto",

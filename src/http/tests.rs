@@ -270,7 +270,7 @@ fn cors_as_the_peers_answer_it() {
     let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &Options::default());
     assert_eq!(r.status, 204);
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
-    assert_eq!(header(&r, "access-control-allow-headers").as_deref(), Some("content-type, connect-protocol-version"));
+    assert_eq!(header(&r, "access-control-allow-headers").as_deref(), Some("content-type,connect-protocol-version"));
     assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"));
     let r = preflight("/engine-rest/identity/groups", &Options::default());
     assert_eq!((r.status, header(&r, "access-control-allow-origin")), (200, None));

@@ -73,18 +73,8 @@ pub fn comma(out: &mut Vec<u8>, index: usize) {
 }
 
 /// Appends an unsigned integer in decimal.
-pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(u64_digits(n, &mut [0; 20]).as_bytes());
 }
 
 /// The decimal digits of `n`, written into `buffer`.

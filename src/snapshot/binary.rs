@@ -35,6 +35,7 @@ const FORMAT: u32 = 2;
 pub(super) const COLUMNS: usize = 28;
 pub(super) const HEADER: usize = 40 + 4 * COLUMNS;
 /// Where `groups.id` and the groups' by-symbol column are among the columns.
+#[cfg(test)]
 const GROUP_ID: usize = 11;
 pub(super) const GROUP_BY_SYM: usize = 26;
 
@@ -84,8 +85,14 @@ impl Snapshot {
         ]
     }
 
+    /// Column `i` of [`Snapshot::columns_mut`] (one copy of the array's code for every caller).
+    #[inline(never)]
+    pub(super) fn column_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>, i: usize) -> Option<&'a mut Vec<u32>> {
+        self.columns_mut(group_by_sym).into_iter().nth(i)
+    }
+
     /// The same columns, to fill when reading.
-    pub(super) fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
+    fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
         let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
         [
             &mut self.strings.ends,
@@ -243,12 +250,11 @@ impl Snapshot {
     }
 }
 
-/// Checks the groups' by-symbol column (just read) and lets it go at once, so that the next
-/// column (as long) takes its place in memory.
-pub(super) fn let_go_groups_by_sym(columns: &mut [&mut Vec<u32>; COLUMNS]) -> bool {
-    let (n_syms, n_groups) = (columns[0].len(), columns[GROUP_ID].len());
-    let checked = by_sym(columns[GROUP_BY_SYM], n_syms, n_groups);
-    *columns[GROUP_BY_SYM] = Vec::new();
+/// Checks the groups' by-symbol column (just read) against the snapshot read so far, and lets
+/// it go at once, so that the next column (as long) takes its place in memory.
+pub(super) fn let_go_groups_by_sym(snapshot: &Snapshot, column: &mut Vec<u32>) -> bool {
+    let checked = by_sym(column, snapshot.strings.len(), snapshot.groups.id.len());
+    *column = Vec::new();
     checked
 }
 
@@ -336,18 +342,20 @@ fn offsets(at: &[u32], n: usize, items: usize) -> bool {
         && at.windows(2).all(|w| w[0] <= w[1])
 }
 
+/// A small snapshot for the binary form's tests (here and in [`super::stream`]).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
+pub(super) const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
         "users":[{"id":"u1","firstName":"Ann","lastName":null,"org":"o"},{"id":"u2"}],
         "groups":[{"id":"g","name":"G"}],"memberships":[{"userId":"u1","groupId":"g"},{"userId":"u2","groupId":"g"}],
         "tasks":[{"id":"t","assignee":"u1","identityLinks":[{"groupId":"g","type":"candidate"}]}],
         "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p","providedUserName":""}]}"#;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     fn sample() -> Snapshot {
-        Snapshot::from_json(SAMPLE.as_bytes()).unwrap_or_default()
+        Snapshot::from_json(SAMPLE.as_bytes()).expect("the sample loads")
     }
 
     #[test]

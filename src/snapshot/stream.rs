@@ -135,8 +135,7 @@ impl BinaryReader {
 
     fn column_bytes(&mut self, i: usize, chunk: &[u8]) -> usize {
         let want = self.layout.as_ref().and_then(|l| l.lengths.get(i).copied()).unwrap_or(0);
-        let mut columns = self.snapshot.columns_mut(&mut self.group_by_sym);
-        let Some(column) = columns.get_mut(i) else { return chunk.len() };
+        let Some(column) = self.snapshot.column_mut(&mut self.group_by_sym, i) else { return chunk.len() };
         let mut used = 0;
         // A word split across chunks first.
         if !self.partial.is_empty() {
@@ -177,12 +176,12 @@ impl BinaryReader {
                 }
                 Section::Column(i) => {
                     let want = layout.lengths.get(i).copied().unwrap_or(0);
-                    let mut columns = self.snapshot.columns_mut(&mut self.group_by_sym);
-                    if columns.get(i).map_or(0, |c| c.len()) < want {
+                    let read = self.snapshot.column_mut(&mut self.group_by_sym, i).map_or(0, |c| c.len());
+                    if read < want {
                         return Ok(());
                     }
                     if i == GROUP_BY_SYM {
-                        self.groups_checked = let_go_groups_by_sym(&mut columns);
+                        self.groups_checked = let_go_groups_by_sym(&self.snapshot, &mut self.group_by_sym);
                     }
                     i + 1
                 }
@@ -194,8 +193,7 @@ impl BinaryReader {
     /// The section of column `i` (its room reserved), or the checksum after the last column.
     fn start_column(&mut self, i: usize) -> Section {
         let want = self.layout.as_ref().and_then(|l| l.lengths.get(i).copied());
-        let mut columns = self.snapshot.columns_mut(&mut self.group_by_sym);
-        match (columns.get_mut(i), want) {
+        match (self.snapshot.column_mut(&mut self.group_by_sym, i), want) {
             (Some(column), Some(n)) if i < COLUMNS => {
                 column.reserve_exact(n);
                 Section::Column(i)
@@ -239,11 +237,7 @@ impl BinaryReader {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
-        "users":[{"id":"u1","firstName":"Ann","lastName":null,"org":"o"},{"id":"u2"}],
-        "groups":[{"id":"g","name":"G"}],"memberships":[{"userId":"u1","groupId":"g"},{"userId":"u2","groupId":"g"}],
-        "tasks":[{"id":"t","assignee":"u1","identityLinks":[{"groupId":"g","type":"candidate"}]}],
-        "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p","providedUserName":""}]}"#;
+    use crate::snapshot::binary::SAMPLE;
 
     fn sample() -> Snapshot {
         Snapshot::from_json(SAMPLE.as_bytes()).expect("the sample loads")

@@ -89,7 +89,16 @@ fn to_js_response(response: &Response) -> Result<JsValue, JsValue> {
         Some("application/json") => JsValue::from_str(crate::json::writer::text(&response.body)),
         _ => Uint8Array::from(&response.body[..]).into(),
     };
-    Reflect::construct(&constructor, &Array::of2(&body, &init))
+    let answer = Reflect::construct(&constructor, &Array::of2(&body, &init))?;
+    if !response.trailers.is_empty() {
+        // For the package's Node listener, which sends them after the body (gRPC over HTTP/2).
+        let trailers = Array::new();
+        for (name, value) in &response.trailers {
+            trailers.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
+        }
+        Reflect::set(&answer, &"__trailers".into(), &trailers)?;
+    }
+    Ok(answer)
 }
 
 fn invalid(message: String) -> JsValue {

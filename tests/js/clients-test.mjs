@@ -8,6 +8,8 @@
 // call. Prints "clients: N passed, M failed".
 import { createUserServiceClient } from "@zitadel/client/v2";
 import { createClientTransport } from "@zitadel/client/web";
+import { createServerTransport } from "@zitadel/client/node";
+import { createServer as createHttp2Server } from "node:http2";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
@@ -17,6 +19,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const { Snapshot, handleRequest } = await import(join(root, "pkg/node/index.mjs"));
+const { createNodeListener } = await import(join(root, "pkg/node/listener.mjs"));
 const conformanceDir = process.env.IDENTITY_LINKS_CONFORMANCE ?? resolve(root, "../shared/conformance");
 
 const results = [];
@@ -28,8 +31,20 @@ const fetchFrom = (snapshot, context) => (input, init) => handleRequest(snapshot
 // --- Zitadel's official client over every transport -------------------------------------------
 const sample = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json")));
 const baseUrl = "https://zitadel.example.com";
-/** Each transport as its users configure it, by name: a function of the fetch to use. */
+// gRPC over HTTP/2 needs trailers: @zitadel/client/node's default transport talks to an
+// http2.createServer() on 127.0.0.1 with the package's Node listener. The test's caller context
+// travels in a header, read by the listener's context function.
+const h2 = createHttp2Server(createNodeListener(sample, { context: (req) => JSON.parse(req.headers["x-test-context"] ?? "null") ?? undefined }));
+await new Promise((done) => h2.listen(0, "127.0.0.1", done));
+const withContext = (context) => (next) => async (req) => {
+  if (context !== undefined) req.header.set("x-test-context", JSON.stringify(context));
+  return next(req);
+};
+
+/** Each transport as its users configure it, by name: a function of the fetch to use (and the context). */
 const TRANSPORTS = {
+  "@zitadel/client/node default (gRPC over HTTP/2, Node listener)": (_, context) =>
+    createServerTransport("a-token", { baseUrl: `http://127.0.0.1:${h2.address().port}`, interceptors: [withContext(context)] }),
   "@zitadel/client/web default (gRPC-web, binary)": (fetch) => createClientTransport("a-token", { baseUrl, fetch }),
   "connect-web Connect, JSON": (fetch) => createConnectTransport({ baseUrl, fetch }),
   "connect-web Connect, binary": (fetch) => createConnectTransport({ baseUrl, fetch, useBinaryFormat: true }),
@@ -37,7 +52,7 @@ const TRANSPORTS = {
 };
 let transport = Object.values(TRANSPORTS)[0];
 let transportName = "";
-const client = (context) => createUserServiceClient(transport(fetchFrom(sample, context)));
+const client = (context) => createUserServiceClient(transport(fetchFrom(sample, context), context));
 
 /** RFC 3339 of a decoded google.protobuf.Timestamp, as protojson writes it. */
 function rfc3339(ts) {
@@ -139,6 +154,7 @@ check("conformance requests were sent", sent > 60, `${sent}`);
   check("an engine not served is Camunda's 400", res.status === 400 && body === '{"type":"InvalidRequestException","message":"No process engine available","code":null}', `${res.status} ${body}`);
 }
 
+h2.close();
 const failed = results.filter((r) => !r.ok);
 for (const r of failed) console.log(`  FAIL ${r.name}\n       ${r.detail.replaceAll("\n", "\n       ")}`);
 console.log(`clients: ${results.length - failed.length} passed, ${failed.length} failed`);

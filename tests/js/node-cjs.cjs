@@ -5,5 +5,10 @@ const path = require("node:path");
 
 import("./conformance.mjs").then(async ({ runConformance, report }) => {
   const files = JSON.parse(readFileSync(path.join(__dirname, "cases.json"), "utf8"));
-  report("node-cjs", await runConformance(api, files));
+  const result = await runConformance(api, files);
+  // identity-links/node from CommonJS.
+  const { createNodeListener } = require("identity-links/node");
+  if (typeof createNodeListener(api.Snapshot.fromJson('{"version":1}')) === "function") result.passed++;
+  else result.failures.push("identity-links/node: createNodeListener gives no listener"), result.failed++;
+  report("node-cjs", result);
 });

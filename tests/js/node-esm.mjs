@@ -3,6 +3,7 @@
 import init, * as api from "identity-links";
 import { readFileSync } from "node:fs";
 import { runConformance, report } from "./conformance.mjs";
+import { createNodeListener } from "identity-links/node";
 
 const runtime = process.argv[2] ?? "node-esm";
 // Usable before init(): the entry instantiates synchronously.
@@ -11,4 +12,7 @@ await init();
 const files = JSON.parse(readFileSync(new URL("./cases.json", import.meta.url), "utf8"));
 const result = await runConformance({ ...api, default: init }, files);
 if (!before) result.failures.push("not usable before init()"), result.failed++;
+// identity-links/node: the listener for node:http and node:http2, over the same instance.
+if (typeof createNodeListener(api.Snapshot.fromJson('{"version":1}')) === "function") result.passed++;
+else result.failures.push("identity-links/node: createNodeListener gives no listener"), result.failed++;
 report(runtime, result);

@@ -1,0 +1,75 @@
+// The Node listener (`identity-links/node`): handleRequest behind `node:http` and `node:http2`
+// servers (the compatibility API), with what a fetch Response cannot do — gRPC's trailers over
+// HTTP/2 — and what a server must do: the body limit while reading, an idle timeout, and an
+// answer for every request. Written once here; node/listener.mjs and node/listener.cjs bind it to
+// the package's instance.
+import { Readable } from "node:stream";
+
+/** `createNodeListener` over the package's API (`handleRequest`). */
+export function listenerFor({ handleRequest }) {
+  /**
+   * A `(req, res) => void` for `http.createServer`, `https.createServer`,
+   * `http2.createServer` or `http2.createSecureServer`.
+   * `source`: a Snapshot, or a function returning the current one (or a promise of it).
+   * `settings.context`: a CallContext, or a function of the request returning one.
+   * `settings.options`: handleRequest's options. `settings.idleTimeoutMs`: how long a body may
+   * send nothing before the request is given up (408; default 30 s).
+   */
+  return function createNodeListener(source, settings = {}) {
+    const { context, options, idleTimeoutMs = 30_000 } = settings;
+    const current = typeof source === "function" ? source : () => source;
+    return (req, res) => {
+      serve(req, res).catch((error) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "application/json" });
+          res.end(JSON.stringify({ message: String(error?.message ?? error) }));
+        } else {
+          res.destroy(error);
+        }
+      });
+    };
+
+    async function serve(req, res) {
+      const snapshot = await current();
+      const http2 = req.httpVersionMajor === 2;
+      const authority = req.headers[":authority"] ?? req.headers.host ?? "localhost";
+      const scheme = req.headers[":scheme"] ?? (req.socket?.encrypted ? "https" : "http");
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (name.startsWith(":") || value === undefined) continue;
+        for (const v of Array.isArray(value) ? value : [value]) headers.append(name, String(v));
+      }
+      // The idle timeout: restarted by every chunk of the body, it aborts the request.
+      const abort = new AbortController();
+      let timer;
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => abort.abort(new Error(`no request body data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+      };
+      const hasBody = req.method !== "GET" && req.method !== "HEAD";
+      const body = hasBody ? Readable.toWeb(req).pipeThrough(new TransformStream({ transform: (chunk, out) => (idle(), out.enqueue(chunk)) })) : undefined;
+      if (hasBody) idle();
+      const request = new Request(`${scheme}://${authority}${req.url}`, { method: req.method, headers, body, duplex: "half", signal: abort.signal });
+      let response;
+      try {
+        const caller = typeof context === "function" ? await context(req) : context;
+        response = await handleRequest(snapshot, request, caller, { ...options, __trailers: http2 });
+      } catch (error) {
+        if (error?.name !== "AbortError") throw error;
+        res.writeHead(408, { "content-type": "application/json", connection: "close" });
+        res.end(JSON.stringify({ message: error.cause?.message ?? "request aborted" }));
+        req.destroy?.();
+        return;
+      } finally {
+        clearTimeout(timer);
+      }
+      const out = {};
+      response.headers.forEach((value, name) => (out[name] = value));
+      res.writeHead(response.status, out);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // gRPC's status after the body (HTTP/2 only: handleRequest sets them only then).
+      if (response.__trailers) res.addTrailers(Object.fromEntries(response.__trailers));
+      res.end(bytes);
+    }
+  };
+}
