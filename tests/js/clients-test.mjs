@@ -9,6 +9,7 @@
 import { createUserServiceClient } from "@zitadel/client/v2";
 import { createClientTransport } from "@zitadel/client/web";
 import { createServerTransport } from "@zitadel/client/node";
+import { createConnectTransport as createNodeConnectTransport } from "@connectrpc/connect-node";
 import { createServer as createHttp2Server } from "node:http2";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -45,6 +46,8 @@ const withContext = (context) => (next) => async (req) => {
 const TRANSPORTS = {
   "@zitadel/client/node default (gRPC over HTTP/2, Node listener)": (_, context) =>
     createServerTransport("a-token", { baseUrl: `http://127.0.0.1:${h2.address().port}`, interceptors: [withContext(context)] }),
+  "connect-node Connect, binary, HTTP/2 (Node listener)": (_, context) =>
+    createNodeConnectTransport({ baseUrl: `http://127.0.0.1:${h2.address().port}`, httpVersion: "2", useBinaryFormat: true, interceptors: [withContext(context)] }),
   "@zitadel/client/web default (gRPC-web, binary)": (fetch) => createClientTransport("a-token", { baseUrl, fetch }),
   "connect-web Connect, JSON": (fetch) => createConnectTransport({ baseUrl, fetch }),
   "connect-web Connect, binary": (fetch) => createConnectTransport({ baseUrl, fetch, useBinaryFormat: true }),

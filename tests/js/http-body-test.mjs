@@ -9,10 +9,13 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import { createServer } from "node:http";
+import { connect } from "node:net";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const api = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
 const { Snapshot, handleRequest } = api;
+const { createNodeListener } = createRequire(import.meta.url)(join(root, "pkg/node/listener.cjs"));
 const snapshot = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json"), "utf8"));
 
 const MiB = 1 << 20;
@@ -182,6 +185,46 @@ for (const [name, request] of Object.entries(odd)) {
   );
   const second = await outcome(handleRequest(snapshot, buffered));
   check("a foreign arrayBuffer() promise is answered", second.value?.status === 200 && (await second.value.text()) === expected, String(second.error));
+}
+
+// The Node listener (identity-links/node) over node:http: the same limit while reading, and an
+// idle timeout for a body that stops sending. Raw sockets, so that the client controls every byte.
+{
+  const server = createServer(createNodeListener(snapshot, { idleTimeoutMs: 150 }));
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address();
+  /** Sends `head`, then `chunks` (written by `write`), and resolves with the answer's status line. */
+  const exchange = (write) =>
+    new Promise((done) => {
+      const socket = connect(port, "127.0.0.1");
+      let received = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (d) => (received += d));
+      socket.on("close", () => done(received));
+      socket.on("error", () => socket.destroy());
+      socket.setTimeout(10_000, () => socket.destroy());
+      write(socket, () => received !== "");
+    });
+  const head = "POST /zitadel.user.v2.UserService/ListIDPLinks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  const flood = await exchange((socket, answered) => {
+    socket.write(head);
+    const chunk = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, 0x20), Buffer.from("\r\n")]);
+    let sent = 0;
+    const pump = () => {
+      while (!answered() && sent < 64 && !socket.destroyed) {
+        sent++;
+        if (!socket.write(chunk)) return void socket.once("drain", pump);
+      }
+      if (!answered() && !socket.destroyed) socket.end("0\r\n\r\n");
+    };
+    pump();
+  });
+  check("the Node listener answers an endless chunked body 413", flood.startsWith("HTTP/1.1 413"), flood.slice(0, 40));
+  const stalled = await exchange((socket) => socket.write(`${head}5\r\n{"use`));
+  check("the Node listener answers a body that stops sending 408 after its idle timeout", stalled.startsWith("HTTP/1.1 408"), stalled.slice(0, 40));
+  const whole = await exchange((socket) => socket.end(`${head}${message.length.toString(16)}\r\n${message}\r\n0\r\n\r\n`));
+  check("the Node listener answers a whole body", whole.startsWith("HTTP/1.1 200") && whole.includes(expected), whole.slice(0, 40));
+  server.close();
 }
 
 for (const f of failures) console.log(`  FAIL ${f}`);
