@@ -20,7 +20,7 @@ wasm-bindgen --target nodejs --no-typescript --out-dir "$stage/node" "$wasm"
 opt=node_modules/.bin/wasm-opt
 features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals)
 for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; do
-  "$opt" -Oz --converge --strip-producers "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
+  "$opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
 done
 
 # The compiled module, for fromJson's throwaway instances (src/wasm/scratch.rs): both glues keep

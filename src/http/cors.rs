@@ -96,7 +96,7 @@ pub fn preflight(policy: &Policy, headers: &RequestHeaders, method: &str) -> Opt
     if let (Some(origin), true, true) = (policy.allowed(headers), method_ok, headers_ok) {
         response.headers.push(("access-control-allow-origin", origin.to_owned()));
         response.headers.push(("access-control-allow-credentials", "true".to_owned()));
-        response.headers.push(("access-control-allow-methods", requested.trim().to_ascii_uppercase()));
+        response.headers.push(("access-control-allow-methods", requested.trim().to_owned())); // browsers send it upper-case
         if !asked.trim().is_empty() {
             // The requested headers, as asked (all of them are allowed).
             response.headers.push(("access-control-allow-headers", asked.trim().to_owned()));

@@ -113,10 +113,9 @@ pub fn serve(
     trailers: bool,
 ) -> Response {
     let answered = match protocol {
-        Protocol::Grpc { .. } if !trailers => Err(protocol_failure(
-            415,
-            "gRPC over HTTP/2 needs response trailers, which this handler cannot send: use Connect or gRPC-web",
-        )),
+        Protocol::Grpc { .. } if !trailers => {
+            Err(protocol_failure(415, "gRPC needs HTTP/2 trailers: use Connect, gRPC-web or identity-links/node"))
+        }
         _ => run(snapshot, request, context, protocol),
     };
     match (answered, protocol) {
@@ -179,7 +178,7 @@ fn run(
 
 /// The one message of a gRPC-web request: a frame of flags (0: uncompressed) and length.
 fn unframe(body: &[u8]) -> Result<&[u8], Failure> {
-    let malformed = || protocol_failure(400, "protocol error: a gRPC request is one uncompressed message frame");
+    let malformed = || protocol_failure(400, "protocol error: expected one uncompressed message frame");
     let (&flags, rest) = body.split_first().ok_or_else(malformed)?;
     let (length, message) = rest.split_at_checked(4).ok_or_else(malformed)?;
     let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;

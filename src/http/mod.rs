@@ -128,9 +128,8 @@ impl Options {
                         Value::Number(n) => crate::json::number::parse_uint(n, u64::from(u32::MAX)).ok(),
                         _ => None,
                     };
-                    options.max_body = n.ok_or_else(|| {
-                        "options.maxBodyBytes: expected a whole number of bytes from 0 to 4294967295".to_owned()
-                    })? as usize;
+                    options.max_body =
+                        n.ok_or_else(|| "options.maxBodyBytes: expected a whole number of bytes".to_owned())? as usize;
                 }
                 "__trailers" => options.trailers = matches!(v, Value::Bool(true)),
                 other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
@@ -368,7 +367,7 @@ fn answer(
             Some(protocol) => grpc::serve(snapshot, request, context, protocol, options.trailers),
             None => {
                 let message = format!(
-                    "unsupported content-type {}: use application/json, application/proto or application/grpc-web+proto",
+                    "unsupported content-type {}: use Connect or gRPC-web",
                     crate::json::writer::quote(request.content_type.unwrap_or(""))
                 );
                 fail(peer, 415, &message, None)

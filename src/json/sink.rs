@@ -24,8 +24,15 @@ pub trait JsonSink {
     /// JSON syntax (and numbers, `null`), as it is. Always a `'static` literal, so that a sink
     /// may refer to it rather than copy it.
     fn raw(&mut self, json: &'static [u8]);
-    /// The string of the snapshot's symbol `sym`, quoted.
+    /// The string of the snapshot's symbol `sym`, quoted (`text` is empty for a sink that
+    /// [`JsonSink::by_symbol`]).
     fn sym(&mut self, sym: u32, text: &str);
+
+    /// Whether the sink keeps strings by symbol and needs no text for them (so the writers
+    /// need not look it up).
+    fn by_symbol(&self) -> bool {
+        false
+    }
     /// Any other string, quoted.
     fn text(&mut self, text: &str);
     /// A string that is the same whenever `kept` is, quoted: `write` writes its parts (called
@@ -36,14 +43,6 @@ pub trait JsonSink {
     fn comma(&mut self, index: usize) {
         if index > 0 {
             self.raw(b",");
-        }
-    }
-
-    /// The symbol's string, or `null` for `None`.
-    fn opt_sym(&mut self, sym: u32, text: Option<&str>) {
-        match text {
-            Some(text) => self.sym(sym, text),
-            None => self.raw(b"null"),
         }
     }
 }

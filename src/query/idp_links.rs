@@ -42,7 +42,7 @@ impl Snapshot {
 
     /// The `userName` of IdP link row `link`: left out when empty (Z8, Z9).
     pub fn idp_user_name(&self, link: usize) -> Option<Sym> {
-        self.idp.provided_name.get(link).copied().filter(|&sym| !self.str(sym).is_empty())
+        self.idp.provided_name.get(link).copied().filter(|&sym| !self.strings.bytes_of(sym).is_empty())
     }
 
     /// A page of the user's IdP links: newest first unless `asc`, then `offset`, then `limit`

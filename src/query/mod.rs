@@ -132,15 +132,20 @@ impl Snapshot {
 impl Snapshot {
     /// Writes symbol `sym`'s string, or `null` for [`NONE`](crate::snapshot::NONE).
     pub(crate) fn put_opt(&self, out: &mut dyn crate::json::JsonSink, sym: crate::snapshot::Sym) {
-        out.opt_sym(sym, self.opt_str(sym));
+        match sym {
+            crate::snapshot::NONE => out.raw(b"null"),
+            _ if out.by_symbol() => out.sym(sym, ""),
+            _ => out.sym(sym, self.str(sym)),
+        }
     }
 
     /// Writes symbol `sym`'s string (`""` for [`NONE`](crate::snapshot::NONE), which no valid
     /// snapshot has where this is called).
     pub(crate) fn put_str(&self, out: &mut dyn crate::json::JsonSink, sym: crate::snapshot::Sym) {
-        match self.opt_str(sym) {
-            Some(text) => out.sym(sym, text),
-            None => out.text(""),
+        match sym {
+            crate::snapshot::NONE => out.text(""),
+            _ if out.by_symbol() => out.sym(sym, ""),
+            _ => out.sym(sym, self.str(sym)),
         }
     }
 }

@@ -170,6 +170,7 @@ impl<'a> Answer<'a> {
     }
 
     /// A three-word cell.
+    #[inline(always)]
     fn push3(&mut self, kind: u32, address: u32, length: u32) {
         self.reserve(3);
         if let Some([a, b, c]) = self.words.get_mut(self.len..self.len + 3) {

@@ -176,7 +176,7 @@ async fn read_body(request: &JsValue, limit: usize) -> Result<Option<Vec<u8>>, J
         return Err(invalid("request.body: expected a ReadableStream or null".to_owned()));
     };
     let reader = get_reader.call0(&stream).map_err(|e| {
-        let why = "request.body cannot be read: it is locked or was already read (bodyUsed)";
+        let why = "request.body: already read or locked";
         with_cause(invalid(why.to_owned()), &e)
     })?;
     let (Some(read), Some(cancel)) = (method(&reader, "read"), method(&reader, "cancel")) else {

@@ -71,7 +71,7 @@ impl JsLoader {
             Some(reader) => reader.finish().map(wrap).map_err(snapshot_error),
             None => Err(snapshot_error(SnapshotError::new(
                 "$",
-                SnapshotProblem::Invalid { why: "JSON input is loaded by fromJson, not here" },
+                SnapshotProblem::Invalid { why: "JSON: load it with fromJson" },
             ))),
         }
     }

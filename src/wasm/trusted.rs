@@ -50,22 +50,12 @@ impl Made {
 }
 
 impl JsSnapshot {
-    /// The key of a made text; `None` past the keys a cell can hold (never below 2^31 rows).
-    fn made_key(&self, made: Made) -> Option<u32> {
-        let key = self.inner.strings.len() as u64 + made.offset();
-        u32::try_from(key).ok().filter(|&k| k < RAW)
-    }
-
-    /// Writes the cell of a made text: its key, or the text itself when keys ran out.
+    /// Writes the one-word cell of a made text: its key. Keys stay below [`RAW`]: a snapshot
+    /// has fewer than 2^31 strings (the string table refuses more) and, in 4 GiB of memory,
+    /// fewer than 2^29 users; [`JsSnapshot::keys`] clamps all the same.
     fn put_made(&self, answer: &mut Answer, made: Made) {
-        match self.made_key(made) {
-            Some(key) => answer.push(key),
-            None => {
-                let mut text = Vec::new();
-                self.made_text(made, &mut text);
-                answer.fresh(&[&text]);
-            }
-        }
+        let key = self.inner.strings.len() as u64 + made.offset();
+        answer.push(key.min(u64::from(RAW - 1)) as u32);
     }
 
     /// The text of a made key.
@@ -136,6 +126,10 @@ impl JsonSink for Pieces<'_, '_, '_> {
     fn sym(&mut self, symbol: u32, _: &str) {
         self.count += 1;
         sym(self.answer, symbol);
+    }
+
+    fn by_symbol(&self) -> bool {
+        true
     }
 
     fn text(&mut self, text: &str) {

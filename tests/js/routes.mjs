@@ -46,9 +46,11 @@ export async function checkRoutes(runtime, base, api, samplePath) {
   const links = await (await api.handleRequest(sample, new Request("http://x/task/approve-invoice-1001/identity-links"))).text();
   if (links === JSON.stringify(sample.getIdentityLinks({ taskId: "approve-invoice-1001" }))) passed++;
   else failures.push("handleRequest's body differs from getIdentityLinks");
-  // A chunked body with no Content-Length, far over the limit: 413, and the server lives on.
+  // A chunked body with no Content-Length, far over the limit: the server stops reading it — it
+  // answers 413, or (when it closes the connection on the unread rest, a TCP reset can discard
+  // that answer on the way) it closes before the whole body is sent — and lives on.
   const flood = await chunkedFlood(`${base}/zitadel.user.v2.UserService/ListIDPLinks`, 64 << 20);
-  if (flood.status === 413) passed++;
+  if (flood.status === 413 || (flood.status === undefined && flood.sent < 64 << 20)) passed++;
   else failures.push(`a 64 MiB chunked POST: ${flood.error ?? `status ${flood.status} ${flood.body}`}`);
   const after = await fetch(`${base}/identity/groups?userId=demo`).then((r) => r.status, (e) => String(e));
   if (after === 200) passed++;
