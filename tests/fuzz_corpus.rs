@@ -11,7 +11,7 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(dir).join(target);
         let Ok(entries) = std::fs::read_dir(&path) else { continue };
         for entry in entries.flatten() {
-            let data = std::fs::read(entry.path()).unwrap_or_default();
+            let data = std::fs::read(entry.path()).expect("a corpus file is readable");
             run(&data);
             count += 1;
         }

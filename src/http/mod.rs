@@ -332,20 +332,24 @@ pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&
     if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
         return preflight;
     }
-    let mut response = answer(snapshot, request, context, &route, &target, options);
+    let call = Call { snapshot, request, context, route: &route, target: &target };
+    let mut response = answer(&call, options);
     cors::decorate(&policy, &request.cors, &mut response);
     response
 }
 
+/// A request matched to a route: what answering it needs.
+struct Call<'a> {
+    snapshot: &'a Snapshot,
+    request: &'a Request<'a>,
+    context: Option<&'a Value>,
+    route: &'a Route,
+    target: &'a Target,
+}
+
 /// The answer of a matched route, before CORS.
-fn answer(
-    snapshot: &Snapshot,
-    request: &Request<'_>,
-    context: Option<&Value>,
-    route: &Route,
-    target: &Target,
-    options: &Options,
-) -> Response {
+fn answer(call: &Call, options: &Options) -> Response {
+    let Call { snapshot, request, context, route, .. } = *call;
     let peer = route.peer();
     let method = request.method;
     let head = peer == Peer::Camunda && method.eq_ignore_ascii_case("HEAD");
@@ -373,7 +377,7 @@ fn answer(
                 fail(peer, 415, &message, None)
             }
         },
-        _ => json_route(snapshot, request, context, route, target),
+        _ => json_route(call),
     };
     if head {
         response.body.clear(); // HEAD: GET's status and headers, no body
@@ -382,13 +386,8 @@ fn answer(
 }
 
 /// The routes that answer JSON: Camunda's and the REST gateway's.
-fn json_route(
-    snapshot: &Snapshot,
-    request: &Request<'_>,
-    context: Option<&Value>,
-    route: &Route,
-    target: &Target,
-) -> Response {
+fn json_route(call: &Call) -> Response {
+    let Call { snapshot, request, context, route, target } = *call;
     let peer = route.peer();
     let context = match CallContext::from_value(context) {
         Ok(c) => c,

@@ -7,7 +7,7 @@ const SNAPSHOT: &str = r#"{"version":1,"sequence":"7","timestamp":"2025-01-01T00
   "idpLinks":[{"userId":"u 1","idpId":"i","providedUserId":"p","providedUserName":"n"}]}"#;
 
 fn snapshot() -> Snapshot {
-    Snapshot::from_json(SNAPSHOT.as_bytes()).unwrap_or_default()
+    Snapshot::from_json(SNAPSHOT.as_bytes()).expect("the test snapshot loads")
 }
 
 fn call(method: &str, url: &str, body: &str, content_type: Option<&str>) -> (u16, String, Option<&'static str>) {

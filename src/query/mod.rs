@@ -156,7 +156,8 @@ mod tests {
 
     #[test]
     fn run_json_answers_and_reports_malformed_json_as_the_peer_would() {
-        let s = Snapshot::from_json(br#"{"version":1,"tasks":[{"id":"t","assignee":"a"}]}"#).unwrap_or_default();
+        let s = Snapshot::from_json(br#"{"version":1,"tasks":[{"id":"t","assignee":"a"}]}"#)
+            .expect("the test snapshot loads");
         let links = s.run_json(Query::IdentityLinks, r#"{"taskId":"t"}"#, None);
         assert_eq!(links, Ok(r#"[{"userId":"a","groupId":null,"type":"assignee"}]"#.to_owned()));
         let camunda = s.run_json(Query::UserGroups, "{", None).map_err(|e| (e.status(), e.body_json()));

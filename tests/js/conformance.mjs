@@ -126,7 +126,20 @@ export async function runConformance(api, files) {
   check("fromObject equals fromJson", api.Snapshot.fromObject(files[0].cases[0].snapshot).toJson() === s.toJson());
   check("fromJson accepts UTF-8 bytes", api.Snapshot.fromJson(new TextEncoder().encode(s.toJson())).toJson() === s.toJson());
   check("sequence and timestamp are strings", typeof s.sequence === "string" && typeof s.timestamp === "string");
-  check("Symbol.dispose frees", typeof Symbol.dispose !== "symbol" || typeof s[Symbol.dispose] === "function");
+  if (typeof Symbol.dispose === "symbol") {
+    // [Symbol.dispose]() frees: the snapshot is refused afterwards, as after free().
+    const disposed = api.Snapshot.fromJson(s.toJson());
+    disposed[Symbol.dispose]();
+    let refused = false;
+    try {
+      disposed.stats();
+    } catch (e) {
+      refused = api.isIdentityError(e);
+    }
+    check("Symbol.dispose frees", refused);
+  } else {
+    passed++; // a runtime without Symbol.dispose: nothing to dispose with
+  }
   check("default export is init", typeof api.default === "function" && typeof api.initSync === "function");
   s.free();
   await streamChecks(api, files, check);
