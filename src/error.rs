@@ -374,6 +374,22 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
+impl fmt::Display for CamundaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for CamundaError {}
+
+impl fmt::Display for ZitadelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ZitadelError {}
+
 impl From<CamundaError> for QueryError {
     fn from(e: CamundaError) -> Self {
         QueryError::Camunda(e)
@@ -407,12 +423,23 @@ pub fn comma_list(names: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::comma_list;
+    use super::{comma_list, CamundaError, QueryError, ZitadelError};
 
     #[test]
     fn separates_names_with_commas() {
         assert_eq!(comma_list(&[]), "");
         assert_eq!(comma_list(&["a"]), "a");
         assert_eq!(comma_list(&["id", "name", "org"]), "id, name, org");
+    }
+
+    #[test]
+    fn core_errors_are_std_errors_whose_text_is_the_body_message() {
+        let errors: [Box<dyn std::error::Error>; 3] = [
+            Box::new(CamundaError::InvalidRequest { message: "No user id was supplied".into() }),
+            Box::new(ZitadelError::LIMIT_EXCEEDED),
+            Box::new(QueryError::from(ZitadelError::LIMIT_EXCEEDED)),
+        ];
+        let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(texts, ["No user id was supplied", "Limit exceeded (QUERY-4M0fs)", "Limit exceeded (QUERY-4M0fs)"]);
     }
 }

@@ -102,6 +102,8 @@ impl fmt::Display for SyntaxError {
     }
 }
 
+impl std::error::Error for SyntaxError {}
+
 /// The pull parser: call [`Reader::peek`] to see what comes, then the matching `read_*`,
 /// `begin_*`/`next_*` or [`Reader::skip`].
 pub struct Reader<'a> {
