@@ -189,9 +189,14 @@ export function install(glue) {
 
   // --- The calls: false when the validating method must answer instead.
 
-  function callLinks(snapshot, request, context, json) {
+  /** Whether a call on `snapshot` may take the trusted path (a freed snapshot is refused here). */
+  const trustedCall = (snapshot, request, context) => {
     if (!usable(snapshot)) refuse();
-    if (!trusted(request, context)) return false;
+    return trusted(request, context);
+  };
+
+  function callLinks(snapshot, request, context, json) {
+    if (!trustedCall(snapshot, request, context)) return false;
     const taskId = request.taskId;
     const type = request.type ?? null;
     if (typeof taskId !== "string" || (type !== null && typeof type !== "string") || !put(taskId, type)) return false;
@@ -199,16 +204,14 @@ export function install(glue) {
   }
 
   function callGroups(snapshot, request, context, json) {
-    if (!usable(snapshot)) refuse();
-    if (!trusted(request, context)) return false;
+    if (!trustedCall(snapshot, request, context)) return false;
     const userId = request.userId;
     if (typeof userId !== "string" || !put(userId, null)) return false;
     return answered(snapshot.__groups(lengths[0], json));
   }
 
   function callIdp(snapshot, request, context, json) {
-    if (!usable(snapshot)) refuse();
-    if (!trusted(request, context)) return false;
+    if (!trustedCall(snapshot, request, context)) return false;
     const userId = request.userId;
     const query = request.query;
     if (typeof userId !== "string" || (query !== undefined && (query === null || typeof query !== "object" || Array.isArray(query)))) return false;

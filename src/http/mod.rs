@@ -296,18 +296,9 @@ fn query_error(peer: Peer, error: &QueryError) -> Response {
 }
 
 /// Whether the raw path looks like one of Camunda's routes (for a URL that cannot be decoded).
-/// Bytes, not `str` searches and slices: those bring the string searcher and char-boundary
-/// panics into the module.
 fn looks_camunda(url: &str) -> bool {
-    let bytes = url.as_bytes();
-    let path = match bytes.windows(3).position(|w| w == b"://") {
-        Some(i) => {
-            let rest = bytes.get(i + 3..).unwrap_or_default();
-            rest.iter().position(|&b| b == b'/').and_then(|j| rest.get(j..)).unwrap_or_default()
-        }
-        None => bytes,
-    };
-    [&b"/engine-rest"[..], b"/task/", b"/identity/", b"/engine/"].iter().any(|p| path.starts_with(p))
+    let path = url::target(url);
+    ["/engine-rest", "/task/", "/identity/", "/engine/"].iter().any(|p| path.starts_with(p))
 }
 
 /// Answers one request; never fails (every failure is an error response).

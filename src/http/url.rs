@@ -20,17 +20,7 @@ pub enum UrlError {
 impl Target {
     /// Parses an absolute URL (`https://host/path?q`) or an origin-form target (`/path?q`).
     pub fn parse(url: &str) -> Result<Target, UrlError> {
-        let without_fragment = url.split('#').next().unwrap_or("");
-        // A byte search: `find("://")` would bring the two-way string searcher into the module.
-        let scheme_end = without_fragment.as_bytes().windows(3).position(|w| w == b"://");
-        let after_scheme = match scheme_end {
-            Some(i) => {
-                // `get`, not indexing: indexing `str` brings its char-boundary panic into the module.
-                let rest = without_fragment.get(i + 3..).unwrap_or("");
-                rest.find(['/', '?']).and_then(|j| rest.get(j..)).unwrap_or("")
-            }
-            None => without_fragment,
-        };
+        let after_scheme = target(url);
         let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
         let segments = path.split('/').skip(1).map(|s| decode(s, false)).collect::<Result<_, _>>()?;
         let query = query
@@ -47,6 +37,21 @@ impl Target {
     /// The first value of query parameter `name` (JAX-RS `@QueryParam` takes the first).
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The request target of a URL, undecoded: what follows the scheme and authority of an absolute
+/// URL (`/path?query`), the whole of an origin-form one, without the fragment.
+pub fn target(url: &str) -> &str {
+    let without_fragment = url.split('#').next().unwrap_or("");
+    // A byte search: `find("://")` would bring the two-way string searcher into the module.
+    match without_fragment.as_bytes().windows(3).position(|w| w == b"://") {
+        Some(i) => {
+            // `get`, not indexing: indexing `str` brings its char-boundary panic into the module.
+            let rest = without_fragment.get(i + 3..).unwrap_or("");
+            rest.find(['/', '?']).and_then(|j| rest.get(j..)).unwrap_or("")
+        }
+        None => without_fragment,
     }
 }
 
