@@ -25,14 +25,14 @@ setup-build:
 
 ## lint: formatting, clippy for host and wasm32, and the core's independence from wasm
 lint:
-	cargo fmt --check
-	cargo clippy --quiet --all-targets -- -D warnings
-	cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
-	@if grep -rlE 'wasm_bindgen|js_sys' src --include='*.rs' | grep -v '^src/wasm/'; then \
+	cargo fmt --all --check
+	cargo clippy --quiet --workspace --all-targets -- -D warnings
+	cargo clippy --quiet --workspace --lib --target wasm32-unknown-unknown -- -D warnings
+	@if grep -rlE 'wasm_bindgen|js_sys' src crates --include='*.rs' | grep -v '^src/wasm/'; then \
 	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
 
 test-native:
-	cargo test
+	cargo test --workspace
 
 test-wasm:
 	wasm-pack test --node
@@ -44,9 +44,9 @@ test-package:
 test-clients:
 	node tests/js/clients-test.mjs
 
-## bench: the benchmark against hand-written JavaScript (S, M, L, edge); writes bench/RESULTS.md
+## bench: the benchmark against hand-written JavaScript (dense, S, M, L, edge); writes bench/RESULTS.md
 bench: build
-	node --max-old-space-size=8192 bench/run.mjs S M L edge
+	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
 
 test-hostile:
 	node --expose-gc tests/js/hostile-test.mjs

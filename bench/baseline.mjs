@@ -27,6 +27,44 @@ export function load(text) {
   return { sequence: String(d.sequence ?? "0"), timestamp: d.timestamp ?? "0001-01-01T00:00:00Z", users, tasks, groupsOf, membersOf, idpOf };
 }
 
+/**
+ * The plain loader a user would write first (issue 13): JSON.parse, one Map per kind, and the
+ * reference checks fromJson makes (every membership, link and IdP link names a known user, group
+ * or task); no sorting. Throws on a dangling reference.
+ */
+export function loadPlain(text) {
+  const d = JSON.parse(text);
+  const users = new Map();
+  for (const u of d.users ?? []) users.set(u.id, u);
+  const groups = new Map();
+  for (const g of d.groups ?? []) groups.set(g.id, g);
+  const known = (map, id, what) => {
+    if (id != null && !map.has(id)) throw new Error(`unknown ${what} ${id}`);
+  };
+  const tasks = new Map();
+  for (const t of d.tasks ?? []) {
+    tasks.set(t.id, t);
+    known(users, t.assignee, "user");
+    known(users, t.owner, "user");
+    for (const l of t.identityLinks ?? []) {
+      known(users, l.userId, "user");
+      known(groups, l.groupId, "group");
+    }
+  }
+  const groupsOf = new Map();
+  for (const m of d.memberships ?? []) {
+    known(users, m.userId, "user");
+    known(groups, m.groupId, "group");
+    (groupsOf.get(m.userId) ?? groupsOf.set(m.userId, []).get(m.userId)).push(m.groupId);
+  }
+  const idpOf = new Map();
+  for (const l of d.idpLinks ?? []) {
+    known(users, l.userId, "user");
+    (idpOf.get(l.userId) ?? idpOf.set(l.userId, []).get(l.userId)).push(l);
+  }
+  return { users, groups, tasks, groupsOf, idpOf };
+}
+
 export function getIdentityLinks(s, { taskId, type }) {
   const task = s.tasks.get(taskId);
   if (!task) throw { status: 400, body: { type: "NullValueException", message: `Cannot find task with id ${taskId}: task is null`, code: 0 } };

@@ -3,6 +3,7 @@
 //   node --expose-gc bench/child.mjs memory-baseline|memory-wasm FILE
 //   node bench/child.mjs cold-node
 //   node bench/child.mjs cold-load FILE.idl     (compile + instantiate + fromBytes, as workerd does)
+//   node bench/child.mjs first-json FILE.json   (compile + instantiate + the first fromJson)
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +47,14 @@ if (what === "memory-baseline") {
   const t0 = performance.now();
   glue.initSync({ module: new WebAssembly.Module(bytes) });
   console.log(JSON.stringify({ ms: performance.now() - t0 }));
+} else if (what === "first-json") {
+  // The first fromJson of a process: instantiation, then a load whose throwaway instance is new.
+  const text = readFileSync(file, "utf8");
+  const t0 = performance.now();
+  const glue = await import(join(root, "pkg/index.js"));
+  glue.initSync({ module: new WebAssembly.Module(readFileSync(wasmPath)) });
+  const s = glue.Snapshot.fromJson(text);
+  console.log(JSON.stringify({ ms: performance.now() - t0, users: s.stats().users }));
 } else if (what === "cold-load") {
   const bytes = readFileSync(wasmPath);
   const snapshotBytes = new Uint8Array(readFileSync(file));

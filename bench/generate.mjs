@@ -25,6 +25,12 @@ export const SCALES = {
  */
 SCALES.edge = { users: 50_000, groups: 5_000, tasks: 333_333, memberships: 500_000, idpLinks: 100_000, light: true, edge: true };
 
+/**
+ * The object-dense shape a new user tries first (issue 13): short ids (`user-123`, `task-456`),
+ * many small objects, some null names — ~10 MB of JSON, no heavy fixtures.
+ */
+SCALES.dense = { users: 5_000, groups: 500, tasks: 33_000, memberships: 50_000, idpLinks: 25_000, light: true, short: true, links: 2 };
+
 for (const [name, factor] of [["5MB", 1.6], ["100MB", 32]]) {
   SCALES[name] = Object.fromEntries(Object.entries(SCALES.XS).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * factor) : v]));
 }
@@ -61,7 +67,7 @@ export function generate(scale) {
   for (let i = 0; i < n.users; i++) {
     const named = rand() > 0.05;
     users.push({
-      id: n.edge ? `${pick(FIRST).toLowerCase()}.${pick(LAST).toLowerCase().replace(/[^a-z]/g, "")}.${i}@example.com` : `user-${pad(i, 6)}`,
+      id: n.edge ? `${pick(FIRST).toLowerCase()}.${pick(LAST).toLowerCase().replace(/[^a-z]/g, "")}.${i}@example.com` : n.short ? `user-${i}` : `user-${pad(i, 6)}`,
       firstName: named ? pick(FIRST) : null,
       lastName: named && rand() > 0.1 ? pick(LAST) : null,
       org: `org-${i % 50}`,
@@ -73,7 +79,7 @@ export function generate(scale) {
   }
 
   const groups = [];
-  for (let i = 0; i < n.groups; i++) groups.push({ id: `group-${pad(i, 5)}`, name: rand() > 0.03 ? `Team ${pick(LAST)} ${i % 97}` : null });
+  for (let i = 0; i < n.groups; i++) groups.push({ id: n.short ? `group-${i}` : `group-${pad(i, 5)}`, name: rand() > 0.03 ? `Team ${pick(LAST)} ${i % 97}` : null });
   if (!n.light) for (let i = 0; i < 100; i++) groups.push({ id: `heavy-group-${pad(i, 3)}`, name: `Heavy ${pad(i, 3)}` });
 
   const seen = new Set();
@@ -96,13 +102,13 @@ export function generate(scale) {
   const tasks = [];
   for (let i = 0; i < n.tasks; i++) {
     const links = [];
-    const count = n.edge ? 3 : 1 + Math.floor(rand() * 9);
+    const count = n.links ?? (n.edge ? 3 : 1 + Math.floor(rand() * 9));
     for (let k = 0; k < count; k++) {
       if (rand() < 0.55) links.push({ userId: null, groupId: groups[skewed(n.groups)].id, type: pick(TYPES) });
       else links.push({ userId: users[skewed(n.users)].id, groupId: null, type: pick(TYPES) });
     }
     tasks.push({
-      id: n.edge ? uuid() : `task-${pad(i, 7)}`,
+      id: n.edge ? uuid() : n.short ? `task-${i}` : `task-${pad(i, 7)}`,
       assignee: rand() < 0.6 ? users[skewed(n.users)].id : null,
       owner: rand() < 0.3 ? users[skewed(n.users)].id : null,
       identityLinks: links,
@@ -113,7 +119,7 @@ export function generate(scale) {
   for (let i = 0; i < n.idpLinks; i++) {
     const u = users[skewed(n.users)];
     const idp = pick(IDPS);
-    idpLinks.push({ userId: u.id, idpId: `idp-${idp}`, providedUserId: `${idp}-${pad(i, 9)}`, providedUserName: rand() < 0.1 ? "" : `${u.id}@${idp}.example` });
+    idpLinks.push({ userId: u.id, idpId: `idp-${idp}`, providedUserId: n.short ? `${idp}-${i}` : `${idp}-${pad(i, 9)}`, providedUserName: rand() < 0.1 ? "" : `${u.id}@${idp}.example` });
   }
   for (let i = 0; i < (n.light ? 0 : 10_000); i++) {
     idpLinks.push({ userId: "idp-heavy", idpId: `idp-${IDPS[i % IDPS.length]}`, providedUserId: `heavy-${pad(i, 6)}`, providedUserName: `heavy${i}@example.com` });

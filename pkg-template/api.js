@@ -7,7 +7,7 @@
 // lookup, record format or query rule.
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
-export const ABI = Object.freeze({ VERSION: 1, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096 });
+export const ABI = Object.freeze({ VERSION: 2, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 28 });
 const { NULL, ABSENT, RAW, REQUEST_BYTES } = ABI;
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
@@ -276,11 +276,11 @@ export function install(glue) {
   };
 
   // --- fromJson through a throwaway instance (src/wasm/scratch.rs): the text is loaded in a
-  // fresh instance of the compiled module and comes back as the binary form, which this instance
-  // reads with fromBytes — so the input's copy and the loader's working memory never enter the
-  // long-lived memory, which wasm cannot shrink. Answers are identical (fromBytes(toBytes())
-  // answers every query identically); any refusal, or a runtime that cannot make the instance,
-  // takes the direct path, which throws the exact IdentityError.
+  // fresh instance of the compiled module, and only the tables it built are copied into this
+  // one (src/wasm/abi.rs, "Moving a snapshot's tables"), which checks them as fromBytes checks
+  // the binary form — so the input's copy and the loader's working memory never enter the
+  // long-lived memory, which wasm cannot shrink. Any refusal, or a runtime that cannot make the
+  // instance, takes the direct path, which throws the exact IdentityError.
   const direct = Snapshot.fromJson;
   const SMALLEST = '{"version":1}';
   let stubs = null; // imports for a throwaway instance: it never calls them
@@ -300,7 +300,7 @@ export function install(glue) {
     return imports;
   }
 
-  /** The binary form of JSON `text` loaded in a throwaway instance (a view of its memory), or null. */
+  /** JSON `text` loaded in a throwaway instance: its exports and its table list's address; or null. */
   function loadElsewhere(text, maxBytes) {
     const compiled = glue.__module?.();
     if (compiled === undefined || typeof WebAssembly !== "object") return null;
@@ -322,13 +322,32 @@ export function install(glue) {
       } else {
         new Uint8Array(scratch.memory.buffer, at, length).set(text);
       }
-      const address = scratch.__jsonToBytes(length, maxBytes) >>> 2;
-      if (address === 0) return null;
-      const [from, size] = new Uint32Array(scratch.memory.buffer, address * 4, 2);
-      return new Uint8Array(scratch.memory.buffer, from, size); // fromBytes copies it piece by piece
+      const list = scratch.__jsonToTables(length, maxBytes) >>> 0;
+      return list === 0 ? null : { scratch, list };
     } catch {
       return null; // no memory for a second instance, or a runtime that refuses one
     }
+  }
+
+  /**
+   * Copies the tables of the snapshot loaded in `scratch` (its table list at `list`) into this
+   * instance: the Snapshot, checked there; null when this instance's memory cannot hold them.
+   */
+  function moveTables({ scratch, list }, options) {
+    const size = 4 * (5 + 2 * ABI.TABLES);
+    if (requestAt === 0) requestAt = glue.__request() >>> 0;
+    const from = new DataView(scratch.memory.buffer, list, size);
+    view();
+    bytes.set(new Uint8Array(scratch.memory.buffer, list, size), requestAt);
+    if (glue.__adopt() !== 1) return null;
+    view(); // making room may have grown this memory
+    const to = new DataView(bytes.buffer, requestAt, size);
+    for (let at = 20; at < size; at += 8) {
+      const length = from.getUint32(at + 4, true);
+      const source = new Uint8Array(scratch.memory.buffer, from.getUint32(at, true), length);
+      bytes.set(source, to.getUint32(at, true));
+    }
+    return Snapshot.__adopted(options);
   }
 
   Snapshot.fromJson = function fromJson(text, options) {
@@ -339,9 +358,8 @@ export function install(glue) {
     const maxBytes = options?.maxBytes ?? 1 << 30;
     if (typeof maxBytes !== "number" || maxBytes < SMALLEST.length) return direct(text, options);
     direct(SMALLEST, options).free();
-    const bytes = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
-    if (bytes === null) return direct(text, options);
-    return Snapshot.fromBytes(bytes, { defaultLimit: options?.defaultLimit, maxLimit: options?.maxLimit, maxBytes: 0xffffffff });
+    const loaded = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
+    return (loaded && moveTables(loaded, options)) ?? direct(text, options);
   };
 
   // fromObject is JSON.stringify, then fromJson: the same way round. What JSON cannot hold goes

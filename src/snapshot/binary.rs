@@ -38,6 +38,9 @@ pub(super) const HEADER: usize = 40 + 4 * COLUMNS;
 #[cfg(test)]
 const GROUP_ID: usize = 11;
 pub(super) const GROUP_BY_SYM: usize = 26;
+/// How many columns [`Snapshot::kept_columns`] gives.
+pub const KEPT: usize = COLUMNS - 1;
+static EMPTY: Vec<u32> = Vec::new();
 
 /// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
 fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
@@ -126,6 +129,25 @@ impl Snapshot {
         ]
     }
 
+    /// The `u32` columns the snapshot keeps (every column of the binary form but the groups'
+    /// by-symbol one), in the binary form's order: how `fromJson` moves a snapshot loaded in one
+    /// wasm instance into another ([`KEPT`] of them).
+    pub fn kept_columns(&self) -> impl Iterator<Item = &Vec<u32>> {
+        let none = &EMPTY;
+        let columns = self.columns(none);
+        (0..COLUMNS).filter(|&i| i != GROUP_BY_SYM).map(move |i| columns[i])
+    }
+
+    /// Calls `fill` with each of [`Snapshot::kept_columns`], to be filled, in the same order.
+    pub fn fill_kept_columns(&mut self, mut fill: impl FnMut(&mut Vec<u32>)) {
+        let mut unused = Vec::new();
+        for (i, column) in self.columns_mut(&mut unused).into_iter().enumerate() {
+            if i != GROUP_BY_SYM {
+                fill(column);
+            }
+        }
+    }
+
     /// The groups' row by symbol of their id, or [`NONE`]: written in the binary form (whose
     /// layout predates its removal from [`BySym`]).
     fn group_by_sym(&self) -> Vec<u32> {
@@ -199,7 +221,7 @@ impl Snapshot {
     }
 
     /// The invariants every query relies on, checked in one linear pass (module docs).
-    pub(super) fn check_structure(&self) -> Result<(), SnapshotError> {
+    pub fn check_structure(&self) -> Result<(), SnapshotError> {
         if !self.timestamp.is_valid() {
             return Err(refuse("timestamp out of range"));
         }

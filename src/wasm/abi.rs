@@ -35,14 +35,27 @@
 //! | `listIdpLinks` | `totalResult`, `processedSequence`, `timestamp` cells; `r` ([`ABSENT`]: no `result` field), `r` × (`idpId`, `userId`, `userName`) |
 //! | any `...Json` | `n`, then `n` pieces: [`RAW`] cells as they are, the others (strings) quoted as `JSON.stringify` quotes them, concatenated in order |
 //!
-//! One more call answers without a length word: `__jsonToBytes` in a throwaway instance
-//! (`super::scratch`) returns the address of `address, length` of the binary form it made.
+//!
+//! # Moving a snapshot's tables (`fromJson`)
+//! JSON is loaded in a throwaway instance of the module (`super::scratch`), whose memory goes
+//! when the instance does; only the tables move into the long-lived instance, as they are. The
+//! throwaway instance's `__jsonToTables(length, maxBytes)` answers the address of a *table list*
+//! (no length word; 0 when the text is refused): [`LIST_WORDS`] words — `sequence` (low word,
+//! high word), the `timestamp`'s seconds (low, high) and nanoseconds, then [`TABLES`] × (address,
+//! length in bytes): the strings' text, then the columns in `Snapshot::kept_columns` order. The
+//! wrapper writes the list into the long-lived instance's request area and calls `__adopt()`,
+//! which makes room for every table and writes the room's addresses over the list's (answering
+//! 1; 0 when memory is short); the wrapper copies each table's bytes and calls
+//! `Snapshot.__adopted(options)`, which checks the tables as `fromBytes` checks the binary form
+//! (all but the checksum: the bytes never left wasm memory) and answers the `Snapshot`.
 
+use crate::snapshot::binary::KEPT;
+use crate::snapshot::{Snapshot, Timestamp};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 /// The contract's version: the wrapper refuses a module with another.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// A cell for `null`; as a string length in a call, an absent string.
 pub const NULL: u32 = u32::MAX;
 /// A cell for a field left out of the answer.
@@ -55,11 +68,77 @@ pub const RAW: u32 = u32::MAX - 3;
 /// The size of the request area: ids are at most 200 characters (800 bytes of UTF-8).
 pub const REQUEST_BYTES: u32 = 4096;
 
+/// How many tables a table list names: the strings' text and [`KEPT`] columns.
+pub const TABLES: u32 = 1 + KEPT as u32;
+/// The words of a table list.
+pub const LIST_WORDS: usize = 5 + 2 * TABLES as usize;
+
 /// Every constant the wrapper must agree with, in this order: [`VERSION`], [`NULL`],
-/// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`].
+/// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`], [`TABLES`].
 #[wasm_bindgen(js_name = __abi)]
 pub fn constants() -> Vec<u32> {
-    vec![VERSION, NULL, ABSENT, FRESH, RAW, REQUEST_BYTES]
+    vec![VERSION, NULL, ABSENT, FRESH, RAW, REQUEST_BYTES, TABLES]
+}
+
+/// The table list of `snapshot` (module docs), with the addresses of its own tables.
+pub fn table_list(snapshot: &Snapshot) -> Vec<u32> {
+    let (seconds, nanos) = (snapshot.timestamp.seconds as u64, snapshot.timestamp.nanos);
+    let mut list =
+        vec![snapshot.sequence as u32, (snapshot.sequence >> 32) as u32, seconds as u32, (seconds >> 32) as u32, nanos];
+    let text = snapshot.strings.text.as_bytes();
+    list.extend([text.as_ptr() as u32, text.len() as u32]);
+    for column in snapshot.kept_columns() {
+        list.extend([column.as_ptr() as u32, 4 * column.len() as u32]);
+    }
+    list
+}
+
+/// A snapshot whose tables are being moved in: the tables at their final sizes, zeroed, and the
+/// strings' text apart until it is checked to be UTF-8.
+pub struct Arriving {
+    /// The tables (text empty).
+    pub snapshot: Snapshot,
+    /// The strings' text, as bytes.
+    pub text: Vec<u8>,
+}
+
+/// Makes room for the tables of the table list in the request area and writes their addresses
+/// over the list's; `None` when the list is not one (lengths that are not whole words) or the
+/// memory cannot hold them.
+pub fn arrive() -> Option<Arriving> {
+    REQUEST.with(|area| {
+        let mut area = area.try_borrow_mut().ok()?;
+        let words = area.get_mut(..4 * LIST_WORDS)?;
+        let word = |i: usize| words.get(4 * i..4 * i + 4).map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+        let sequence = u64::from(word(0)) | u64::from(word(1)) << 32;
+        let seconds = (u64::from(word(2)) | u64::from(word(3)) << 32) as i64;
+        let length = |table: usize| word(5 + 2 * table + 1) as usize;
+        let mut text = Vec::new();
+        text.try_reserve_exact(length(0)).ok()?;
+        text.resize(length(0), 0);
+        let mut snapshot =
+            Snapshot { sequence, timestamp: Timestamp { seconds, nanos: word(4) }, ..Snapshot::default() };
+        let mut table = 1;
+        let mut fits = true;
+        snapshot.fill_kept_columns(|column| {
+            let bytes = length(table);
+            fits &= bytes % 4 == 0 && column.try_reserve_exact(bytes / 4).is_ok();
+            if fits {
+                column.resize(bytes / 4, 0);
+            }
+            table += 1;
+        });
+        if !fits {
+            return None;
+        }
+        let mut addresses = vec![text.as_mut_ptr() as u32];
+        snapshot.fill_kept_columns(|column| addresses.push(column.as_mut_ptr() as u32));
+        for (table, address) in addresses.into_iter().enumerate() {
+            let at = 4 * (5 + 2 * table);
+            words.get_mut(at..at + 4)?.copy_from_slice(&address.to_le_bytes());
+        }
+        Some(Arriving { snapshot, text })
+    })
 }
 
 thread_local! {

@@ -17,7 +17,7 @@ export default {
       const stubs = {};
       for (const { module, name } of WebAssembly.Module.imports(wasm)) (stubs[module] ??= {})[name] = () => {};
       const scratch = new WebAssembly.Instance(wasm, stubs).exports;
-      if (typeof scratch.__jsonToBytes !== "function") throw new Error("no __jsonToBytes export");
+      if (typeof scratch.__jsonToTables !== "function") throw new Error("no __jsonToTables export");
       result.passed++;
     } catch (e) {
       result.failed++;

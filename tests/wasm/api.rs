@@ -3,7 +3,7 @@
 // the JS-facing API, and the facade's own conversions.
 
 use identity_links::json::Value;
-use identity_links::wasm::{abi, get_identity_links, get_user_groups, handle_request, is_identity_error, list_idp_links, JsSnapshot};
+use identity_links::wasm::{abi, adopt, get_identity_links, get_user_groups, handle_request, is_identity_error, json_to_tables, list_idp_links, JsSnapshot};
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -231,6 +231,67 @@ async fn handle_request_serves_the_routes() {
     assert_eq!(respond(&s, request("http://x/identity/groups?userId=u1", r#"{"method":"DELETE"}"#)).await.0, 405);
 }
 
+fn bytes() -> js_sys::Uint8Array {
+    js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"))
+}
+
+/// The little-endian word at byte `at` of memory (aligned or not).
+fn word(at: u32) -> u32 {
+    let b: Vec<u8> = (at..at + 4).map(|i| bytes().get_index(i)).collect();
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Moves `json`'s tables as `fromJson`'s wrapper moves them from a throwaway instance (here the
+/// same one), word by word as src/wasm/abi.rs lays them out; `spoil` may change the copied
+/// bytes of table `t` (0: the text) before they are checked.
+fn moved(json: &str, spoil: impl Fn(u32, u32, u32)) -> Result<JsSnapshot, JsValue> {
+    let at = abi::input(json.len() as u32);
+    bytes().subarray(at, at + json.len() as u32).copy_from(json.as_bytes());
+    let list = json_to_tables(json.len() as u32, u32::MAX);
+    assert_ne!(list, 0, "the JSON loads");
+    let size = 4 * abi::LIST_WORDS as u32;
+    let area = abi::request_area();
+    bytes().copy_within(area as i32, list as i32, (list + size) as i32);
+    assert_eq!(adopt(), 1, "room is made");
+    for t in 0..abi::TABLES {
+        let (from, length, to) = (word(list + 20 + 8 * t), word(list + 24 + 8 * t), word(area + 20 + 8 * t));
+        assert_eq!(word(area + 24 + 8 * t), length, "the room is the table's size");
+        bytes().copy_within(to as i32, from as i32, (from + length) as i32);
+        spoil(t, to, length);
+    }
+    JsSnapshot::adopted(&JsValue::UNDEFINED)
+}
+
+/// A snapshot none of whose tables is empty.
+const FULL: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
+    "users":[{"id":"u1","firstName":"Ann","lastName":"Lee","org":"o"},{"id":"u2"}],
+    "groups":[{"id":"g","name":"G"}],"memberships":[{"userId":"u1","groupId":"g"},{"userId":"u2","groupId":"g"}],
+    "tasks":[{"id":"t","assignee":"u1","owner":"u2","identityLinks":[{"groupId":"g","type":"candidate"}]}],
+    "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p","providedUserName":"n"}]}"#;
+
+#[wasm_bindgen_test]
+fn tables_move_between_instances_and_are_checked() {
+    let loaded = JsSnapshot::from_json(&JsValue::from_str(FULL), &JsValue::UNDEFINED);
+    let expected = loaded.unwrap_or_else(|e| panic!("{}", stringify(&e))).to_bytes();
+    let same = moved(FULL, |_, _, _| {}).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    assert_eq!(same.to_bytes(), expected, "the moved snapshot is the loaded one");
+    // A symbol, row or offset out of range (0xF0F0F0F0 is none of them, nor null) in any
+    // column, or text that is not UTF-8, is refused; the users' hash codes (table 7) may be any.
+    for table in (0..abi::TABLES).filter(|&t| t != 7) {
+        let spoiled = moved(FULL, |t, to, length| {
+            if t == table {
+                assert!(length >= 4, "table {t} of the sample is not empty");
+                bytes().subarray(to, to + 4).fill(0xF0, 0, 4);
+            }
+        });
+        let message = stringify(&spoiled.err().unwrap_or_else(|| JsValue::from_str("accepted")));
+        assert!(message.contains("not a valid identity-links binary snapshot"), "table {table}: {message}");
+    }
+    // Without room made first, nothing arrives.
+    let nothing = stringify(&JsSnapshot::adopted(&JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL));
+    assert!(nothing.contains("no tables are arriving"), "{nothing}");
+}
+
 /// Writes `strings` one after another into the input area, as the wrapper does; their lengths.
 fn put(strings: &[&str]) -> Vec<u32> {
     let total: usize = strings.iter().map(|s| s.len()).sum();
@@ -308,7 +369,7 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 #[wasm_bindgen_test]
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
-    assert_eq!(abi::constants(), vec![1, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096]);
+    assert_eq!(abi::constants(), vec![2, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 28]);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));
     // getIdentityLinks: n, then (userId, groupId, type) cells; "assignee" under a key of its own.

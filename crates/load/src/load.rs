@@ -6,14 +6,14 @@
 //! order; rules that need the whole document (references, duplicate pairs) are checked after,
 //! table by table (memberships, then idpLinks), row by row. On any error nothing is kept.
 
-use super::build;
-use super::strings::{char_count, Strings, Sym, NONE};
-use super::timestamp::Timestamp;
-use super::{Limits, Snapshot, Tasks};
+use crate::build;
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
-use crate::json::number::{parse_decimal, parse_uint};
-use crate::json::writer::quote;
-use crate::json::{Kind, Reader, SyntaxError};
+use crate::escape::quote;
+use crate::number::{parse_decimal, parse_uint};
+use crate::reader::{Key, Kind, Reader, SyntaxError};
+use crate::strings::{char_count, Strings, Sym, NONE};
+use crate::tables::{Limits, Tables, Tasks};
+use crate::timestamp::Timestamp;
 
 /// The longest id, type, name or org, in characters (Zitadel's limit; SNAPSHOT.md rule 2).
 pub const MAX_CHARS: usize = 200;
@@ -51,12 +51,16 @@ pub(crate) struct Raw {
     pub task_by_sym: Vec<u32>,
 }
 
-/// Loads and validates a snapshot; see the module documentation.
-pub fn load(text: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
+/// Loads and validates a snapshot, refusing input over `limits.max_bytes`; see the module
+/// documentation.
+pub fn load(text: &[u8], limits: Limits) -> Result<Tables, SnapshotError> {
     limits.check_input(text.len(), "$")?;
-    let mut loader = Loader { r: Reader::new(text), path: Vec::new(), raw: Raw::default() };
+    // Snapshots hold one distinct string per 150-270 bytes of JSON (bench/generate.mjs's data
+    // sets): an index sized for one per 128 bytes rarely grows.
+    let strings = Strings::with_capacity(text.len() / 128);
+    let mut loader = Loader { r: Reader::new(text), path: Vec::new(), raw: Raw { strings, ..Raw::default() } };
     loader.document()?;
-    build::build(loader.raw, limits)
+    build::build(loader.raw)
 }
 
 struct Loader<'a> {
@@ -74,6 +78,8 @@ const LINK: &[&str] = &["userId", "groupId", "type"];
 const IDP_LINK: &[&str] = &["userId", "idpId", "providedUserId", "providedUserName"];
 
 impl Loader<'_> {
+    #[cold]
+    #[inline(never)]
     fn path_text(&self, extra: Option<&str>) -> String {
         let mut out = String::new();
         for seg in &self.path {
@@ -103,14 +109,20 @@ impl Loader<'_> {
         out
     }
 
+    #[cold]
+    #[inline(never)]
     fn fail(&self, problem: SnapshotProblem) -> SnapshotError {
         SnapshotError::new(self.path_text(None), problem)
     }
 
+    #[cold]
+    #[inline(never)]
     fn fail_at(&self, key: &str, problem: SnapshotProblem) -> SnapshotError {
         SnapshotError::new(self.path_text(Some(key)), problem)
     }
 
+    #[cold]
+    #[inline(never)]
     fn syntax(&self, e: SyntaxError) -> SnapshotError {
         self.fail(SnapshotProblem::Syntax(e))
     }
@@ -119,6 +131,8 @@ impl Loader<'_> {
         self.r.peek().map_err(|e| self.syntax(e))
     }
 
+    #[cold]
+    #[inline(never)]
     fn wrong_type(&mut self, expected: &'static str) -> SnapshotError {
         match self.peek() {
             Ok(found) => self.fail(SnapshotProblem::WrongType { expected, found: found.described() }),
@@ -128,9 +142,18 @@ impl Loader<'_> {
 
     /// Reads the key of the next field of an object whose fields are `names`; gives its index,
     /// or `None` at the end. Unknown and repeated keys are errors.
+    ///
+    /// Fields usually come in the order of `names`: the first one not yet seen is guessed, and
+    /// recognised by its bytes without reading the key as a string.
     fn next_field(&mut self, names: &'static [&'static str], seen: &mut u32) -> Result<Option<usize>, SnapshotError> {
-        let key = match self.r.next_key() {
-            Ok(Some(key)) => key,
+        let guess = seen.trailing_ones() as usize;
+        let key = match self.r.next_key_guessing(names.get(guess).copied().unwrap_or("")) {
+            Ok(Some(Key::Guessed)) if guess < names.len() => {
+                *seen |= 1 << guess;
+                return Ok(Some(guess));
+            }
+            Ok(Some(Key::Guessed)) => "",
+            Ok(Some(Key::Other(key))) => key,
             Ok(None) => return Ok(None),
             Err(e) => return Err(self.syntax(e)),
         };

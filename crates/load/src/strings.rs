@@ -10,15 +10,17 @@ pub type Sym = u32;
 /// The "no value" symbol, for optional fields (`null`) and empty slots.
 pub const NONE: Sym = u32::MAX;
 
-/// Interned strings with lookup by content.
+/// Interned strings with lookup by content. The fields are public for the binary form, which
+/// writes and reads them as they are; a table read from elsewhere must pass
+/// [`Strings::check_shape`] before lookups can rely on it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Strings {
     /// All strings, concatenated.
-    pub(crate) text: String,
+    pub text: String,
     /// `ends[s]` is where symbol `s` ends in `text`; it starts where `s - 1` ends.
-    pub(crate) ends: Vec<u32>,
+    pub ends: Vec<u32>,
     /// Open-addressing hash index (power-of-two size, linear probing): a symbol or [`NONE`].
-    pub(crate) slots: Vec<Sym>,
+    pub slots: Vec<Sym>,
 }
 
 /// Why a string cannot enter the table.
@@ -86,6 +88,13 @@ impl Strings {
         }
     }
 
+    /// An empty table whose index holds `strings` strings before it first grows: a loader that
+    /// can estimate how many it will intern saves the index's rebuilds on the way.
+    pub fn with_capacity(strings: usize) -> Strings {
+        let size = strings.saturating_mul(2).next_power_of_two().max(16);
+        Strings { slots: vec![NONE; size], ..Strings::default() }
+    }
+
     /// The symbol of `s`, adding it when new. Fails only past 4 GiB of text or 2^31 strings.
     pub fn intern(&mut self, s: &str) -> Result<Sym, TableFull> {
         if self.ends.len() * 2 >= self.slots.len() {
@@ -98,7 +107,7 @@ impl Strings {
             if sym == NONE {
                 break;
             }
-            if self.bytes_of(sym) == s.as_bytes() {
+            if same(self.bytes_of(sym), s.as_bytes()) {
                 return Ok(sym);
             }
             slot = (slot + 1) & mask;
@@ -142,7 +151,7 @@ impl Strings {
     /// Checks the shape that [`Strings::get`] and [`Strings::lookup`] rely on: ends ascending on
     /// character boundaries, and an index of power-of-two size with one occupied slot per
     /// symbol (so lookups terminate). Linear, and hashes nothing.
-    pub(crate) fn check_shape(&self) -> bool {
+    pub fn check_shape(&self) -> bool {
         let mut prev = 0usize;
         for &end in &self.ends {
             let end = end as usize;
@@ -167,6 +176,22 @@ impl Strings {
     }
 }
 
+/// Whether `a` and `b` are the same bytes: eight at a time, without a call to `memcmp` (whose
+/// wasm build compares byte by byte), for the short strings that interning compares.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if p != q {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
+
 /// How many characters (Unicode scalar values) `s` holds: its bytes that do not continue a
 /// character. What `s.chars().count()` answers, in a loop that a size-optimized build keeps small.
 pub fn char_count(s: &str) -> usize {
@@ -181,18 +206,16 @@ const K32: u32 = 0x9E37_79B1;
 pub fn slot_hash(bytes: &[u8]) -> u32 {
     let mix = |h: u32, w: u32| (h ^ w).wrapping_mul(K32).rotate_left(15);
     let mut h = (bytes.len() as u32).wrapping_mul(K32);
-    // Little-endian words, the last one zero-padded; a byte loop (no chunking, no copies) is
-    // what a size-optimized build runs fastest.
-    let mut word = 0u32;
-    for (i, &b) in bytes.iter().enumerate() {
-        word |= u32::from(b) << (8 * (i & 3));
-        if i & 3 == 3 {
-            h = mix(h, word);
-            word = 0;
-        }
+    // Little-endian words, the last one zero-padded.
+    let mut words = bytes.chunks_exact(4);
+    for w in &mut words {
+        h = mix(h, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
     }
-    if bytes.len() & 3 != 0 {
-        h = mix(h, word);
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; 4];
+        last[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u32::from_le_bytes(last));
     }
     h ^= h >> 16;
     h = h.wrapping_mul(0x85EB_CA6B);

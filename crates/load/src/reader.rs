@@ -104,6 +104,15 @@ impl fmt::Display for SyntaxError {
 
 impl std::error::Error for SyntaxError {}
 
+/// A key read by [`Reader::next_key_guessing`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key<'a> {
+    /// The key guessed.
+    Guessed,
+    /// Another key, unescaped.
+    Other(&'a str),
+}
+
 /// The pull parser: call [`Reader::peek`] to see what comes, then the matching `read_*`,
 /// `begin_*`/`next_*` or [`Reader::skip`].
 pub struct Reader<'a> {
@@ -139,6 +148,8 @@ impl<'a> Reader<'a> {
     }
 
     /// An error of kind `what` at byte `offset`, with its line and column.
+    #[cold]
+    #[inline(never)]
     pub fn error_at(&self, offset: usize, what: SyntaxProblem) -> SyntaxError {
         let offset = offset.min(self.src.len());
         let before = &self.src[..offset];
@@ -147,6 +158,8 @@ impl<'a> Reader<'a> {
         SyntaxError { offset, line, column: offset - line_start + 1, what }
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, what: SyntaxProblem) -> SyntaxError {
         self.error_at(self.pos, what)
     }
@@ -254,6 +267,30 @@ impl<'a> Reader<'a> {
         let key_end = self.scan_string()?;
         self.consume(b':')?;
         self.string_at(key_start, key_end).map(Some)
+    }
+
+    /// The next key of the current object, as [`Reader::next_key`] reads it, when the loader
+    /// can guess it: `Key::Guessed` when it is `guess` spelled without escapes (found by
+    /// comparing bytes, without scanning it as a string), otherwise `Key::Other` with its text.
+    pub fn next_key_guessing(&mut self, guess: &str) -> Result<Option<Key<'_>>> {
+        if !self.advance(b'}')? {
+            return Ok(None);
+        }
+        if self.next_byte()? != b'"' {
+            return Err(self.error(SyntaxProblem::UnexpectedCharacter));
+        }
+        let name = guess.as_bytes();
+        let after = self.pos + 1 + name.len();
+        if self.src.get(self.pos + 1..after) == Some(name) && self.src.get(after) == Some(&b'"') {
+            // The bytes between the quotes are `guess`'s, which is text without `"` or `\`.
+            self.pos = after + 1;
+            self.consume(b':')?;
+            return Ok(Some(Key::Guessed));
+        }
+        let key_start = self.pos;
+        let key_end = self.scan_string()?;
+        self.consume(b':')?;
+        self.string_at(key_start, key_end).map(|key| Some(Key::Other(key)))
     }
 
     /// Whether another element follows in the current array (consuming its `,`), or `false`
@@ -388,7 +425,7 @@ impl<'a> Reader<'a> {
         self.scratch.clear();
         let src = self.src;
         let start = self.pos + 1;
-        let mut i = start;
+        let mut i = start + plain_prefix(src.get(start..).unwrap_or_default());
         let mut escaped = false;
         loop {
             let Some(&b) = src.get(i) else {
@@ -494,5 +531,83 @@ impl<'a> Reader<'a> {
         let bytes: &[u8] =
             if self.scratch_valid { &self.scratch } else { self.src.get(start + 1..end).unwrap_or_default() };
         std::str::from_utf8(bytes).map_err(|_| self.error_at(start, SyntaxProblem::InvalidUtf8))
+    }
+}
+/// How many bytes at the start of `bytes` need no attention inside a string: none is `"`, `\`
+/// or a control character. Eight bytes at a time (the bit tricks of "Bit Twiddling Hacks",
+/// "determine if a word has a byte less than n"): flags a byte below `0x20`, or equal to `"` or
+/// `\` after an XOR; the lowest flag is always a true one, so its position is exact. Stops
+/// at the last whole word; the caller's byte loop does the rest.
+#[inline]
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
+    let mut done = 0;
+    for word in bytes.chunks_exact(8) {
+        let v = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        let flags = below(v, 0x20) | below(v ^ (ONES * u64::from(b'"')), 1) | below(v ^ (ONES * u64::from(b'\\')), 1);
+        if flags != 0 {
+            return done + (flags.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_prefix_stops_at_the_first_byte_that_needs_attention() {
+        // Every position of each special byte, in words and in the tail after them.
+        for special in [b'"', b'\\', 0x00, 0x1f] {
+            for at in 0..20 {
+                let mut bytes = vec![b'a'; 20];
+                bytes[at] = special;
+                assert_eq!(plain_prefix(&bytes), at.min(16), "byte {special:#x} at {at}");
+            }
+        }
+        // UTF-8 and the bytes around the specials are plain; the tail is left to the caller.
+        assert_eq!(plain_prefix("é€😀 !#[]~\u{7f}".as_bytes()), 16);
+        assert_eq!(plain_prefix(b"!#$%&'()*+,-./01"), 16);
+        assert_eq!(plain_prefix(b""), 0);
+    }
+
+    #[test]
+    fn strings_read_the_same_whatever_their_length() {
+        for n in 0..40 {
+            let body: String = "aé\u{7f}".chars().cycle().take(n).collect();
+            for tail in ["", "\\n", "\\u00e9x"] {
+                let json = format!("\"{body}{tail}\"");
+                let mut r = Reader::new(json.as_bytes());
+                let want = format!("{body}{}", tail.replace("\\n", "\n").replace("\\u00e9", "é"));
+                assert_eq!(r.read_str().map(str::to_owned), Ok(want), "{json}");
+            }
+            let raw = format!("\"{body}\u{1}\"");
+            let e = Reader::new(raw.as_bytes()).read_str().map(str::to_owned);
+            assert_eq!(e.map_err(|e| (e.what, e.offset)), Err((SyntaxProblem::ControlCharacter, raw.len() - 2)));
+        }
+    }
+
+    #[test]
+    fn a_guessed_key_is_recognised_by_its_bytes_and_any_other_is_read() {
+        let mut r = Reader::new(br#"{"id" : 1, "i\u0064":2, "ids":3, "name":4}"#);
+        r.begin_object().expect("an object");
+        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Guessed)));
+        r.skip().expect("a value");
+        // The same key escaped, a longer key and another one are read as keys.
+        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("id"))));
+        r.skip().expect("a value");
+        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("ids"))));
+        r.skip().expect("a value");
+        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("name"))));
+        r.skip().expect("a value");
+        assert_eq!(r.next_key_guessing("id"), Ok(None));
+        // A guessed key must still be followed by its colon.
+        let mut r = Reader::new(br#"{"id" 1}"#);
+        r.begin_object().expect("an object");
+        assert_eq!(r.next_key_guessing("id").map_err(|e| e.what), Err(SyntaxProblem::UnexpectedCharacter));
     }
 }

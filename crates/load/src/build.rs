@@ -1,13 +1,13 @@
-//! From collected rows to an indexed [`Snapshot`]: resolve references, refuse duplicate
+//! From collected rows to indexed [`Tables`]: resolve references, refuse duplicate
 //! pairs, and build the sorted indexes the queries walk.
 
-use super::load::Raw;
-use super::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
-use super::{BySym, Groups, IdpLinks, Limits, Snapshot, Users};
 use crate::error::{SnapshotError, SnapshotProblem};
+use crate::load::Raw;
+use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
+use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Users};
 
 /// Resolves, checks and indexes what the loader read.
-pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError> {
+pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
     let n_syms = raw.strings.len();
     let column = |mut v: Vec<u32>| {
         v.resize(n_syms, NONE);
@@ -49,13 +49,13 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
         n_groups,
         user_order
             .iter()
-            .flat_map(|&u| super::range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
+            .flat_map(|&u| range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
     );
     let (groups_at, groups) = csr(
         n_users,
         group_order
             .iter()
-            .flat_map(|&g| super::range(&members_at, &members, g as usize).iter().map(move |&u| (u as usize, g))),
+            .flat_map(|&g| range(&members_at, &members, g as usize).iter().map(move |&u| (u as usize, g))),
     );
     let (idp_at, idp) = csr(n_users, idp_user.iter().enumerate().map(|(link, &u)| (u as usize, link as u32)));
 
@@ -71,7 +71,7 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
     if tasks.links_at.is_empty() {
         tasks.links_at.push(0);
     }
-    Ok(Snapshot {
+    Ok(Tables {
         strings,
         sequence: raw.sequence,
         timestamp: raw.timestamp,
@@ -95,7 +95,6 @@ pub(crate) fn build(raw: Raw, limits: Limits) -> Result<Snapshot, SnapshotError>
             provided_name: raw.idp_provided_name,
         },
         by_sym,
-        limits,
     })
 }
 
