@@ -428,6 +428,87 @@ export function install(glue) {
     return Snapshot.fromJson(text, options);
   };
 
+  // --- handleRequest: the module makes every HTTP decision (src/wasm/http.rs); this reads the
+  // request's body, which is I/O, chunk by chunk into the call, until the call wants no more.
+  const isError = (e) => e instanceof Error || Object.prototype.toString.call(e) === "[object Error]";
+
+  /** Calls `f` and ignores its promise's rejection (a cancelled stream's): never unhandled. */
+  function quietly(f) {
+    try {
+      Promise.resolve(f()).then(undefined, () => {});
+    } catch {
+      // a reader that throws on cancel: nothing to wait for
+    }
+  }
+
+  /** An `AbortError` (a `DOMException` where the runtime has one), its `cause` the signal's reason. */
+  function abortError(signal) {
+    const message = "the request was aborted while its body was read";
+    let error;
+    if (typeof DOMException === "function") error = new DOMException(message, "AbortError");
+    else (error = new Error(message)).name = "AbortError";
+    if (signal.reason !== undefined) error.cause = signal.reason;
+    return error;
+  }
+
+  /** Reads `request`'s body into `call` until it ends, the call wants no more or the signal aborts. */
+  async function readBody(call, request) {
+    const signal = request.signal ?? undefined;
+    if (signal?.aborted) throw abortError(signal);
+    const stream = request.body;
+    if (stream === null || stream === undefined) {
+      // Not a fetch Request: its arrayBuffer(), if it has one.
+      if (typeof request.arrayBuffer === "function") call.push(await request.arrayBuffer(), true);
+      return;
+    }
+    if (typeof stream.getReader !== "function") throw glue.__invalidRequest("request.body: expected a ReadableStream or null");
+    let reader;
+    try {
+      reader = stream.getReader();
+    } catch (e) {
+      throw glue.__invalidRequest("request.body: already read or locked", e);
+    }
+    if (typeof reader?.read !== "function" || typeof reader.cancel !== "function") {
+      throw glue.__invalidRequest("request.body.getReader(): expected a stream reader");
+    }
+    // An abort cancels the reader, so that a read waiting for a chunk that never comes settles.
+    const onAbort = () => quietly(() => reader.cancel());
+    const listening = typeof signal?.addEventListener === "function";
+    if (listening) signal.addEventListener("abort", onAbort);
+    let ended = false;
+    try {
+      for (;;) {
+        let next;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          if (signal?.aborted) throw abortError(signal);
+          throw new Error("the request body stream failed", { cause: e });
+        }
+        if (signal?.aborted) throw abortError(signal);
+        if (next !== null && typeof next === "object" && next.done) return void (ended = true);
+        if (!call.push(next?.value, false)) return; // past the limit: the answer is 413
+      }
+    } finally {
+      if (listening && typeof signal.removeEventListener === "function") signal.removeEventListener("abort", onAbort);
+      if (!ended) quietly(() => reader.cancel());
+    }
+  }
+
+  /** `handleRequest`: rejects only with `Error`s (src/wasm/http.rs). */
+  async function handleRequest(snapshot, request, context, options) {
+    if (!usable(snapshot)) throw glue.__usageError(FREED);
+    const call = glue.__httpStart(snapshot, request, context, options);
+    try {
+      if (call.wantsBody()) await readBody(call, request);
+      return call.respond();
+    } catch (e) {
+      throw isError(e) ? e : new Error("handleRequest failed", { cause: e });
+    } finally {
+      call.free();
+    }
+  }
+
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {
     if (!usable(snapshot)) refuse();
@@ -442,10 +523,7 @@ export function install(glue) {
     getIdentityLinksJson: query("getIdentityLinksJson"),
     getUserGroupsJson: query("getUserGroupsJson"),
     listIdpLinksJson: query("listIdpLinksJson"),
-    handleRequest: (snapshot, request, context, options) => {
-      if (!usable(snapshot)) return Promise.reject(glue.__usageError(FREED));
-      return glue.handleRequest(snapshot, request, context, options);
-    },
+    handleRequest,
     isIdentityError: glue.isIdentityError,
   };
 }

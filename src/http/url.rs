@@ -22,16 +22,18 @@ impl Target {
     pub fn parse(url: &str) -> Result<Target, UrlError> {
         let after_scheme = target(url);
         let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
-        let segments = path.split('/').skip(1).map(|s| decode(s, false)).collect::<Result<_, _>>()?;
-        let query = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                Ok((decode(k, true)?, decode(v, true)?))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Target { segments, query })
+        // Loops, not collects into Result: each such collect adds its own adapter's code to the
+        // module.
+        let mut segments = Vec::new();
+        for s in path.split('/').skip(1) {
+            segments.push(decode(s, false)?);
+        }
+        let mut pairs = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            pairs.push((decode(k, true)?, decode(v, true)?));
+        }
+        Ok(Target { segments, query: pairs })
     }
 
     /// The first value of query parameter `name` (JAX-RS `@QueryParam` takes the first).

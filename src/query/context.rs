@@ -90,11 +90,15 @@ impl Caller {
         let permissions = strings(value.get_present("permissions"), "context.caller.permissions")?;
         let authorizations = match value.get_present("authorizations") {
             None => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, g)| Grant::from_value(g, &format!("context.caller.authorizations[{i}]")))
-                .collect::<Result<_, _>>()?,
+            Some(Value::Array(items)) => {
+                // A loop, not a collect into Result: each such collect adds its own adapter's
+                // code to the module.
+                let mut grants = Vec::new();
+                for (i, g) in items.iter().enumerate() {
+                    grants.push(Grant::from_value(g, &format!("context.caller.authorizations[{i}]"))?);
+                }
+                grants
+            }
             Some(other) => return Err(wrong("context.caller.authorizations", "an array", other)),
         };
         Ok(Caller { user_id, permissions, authorizations })
@@ -176,14 +180,16 @@ fn only(members: &[(String, Value)], path: &str, allowed: &[&str]) -> Result<(),
 fn strings(value: Option<&Value>, path: &str) -> Result<Vec<String>, ContextError> {
     match value {
         None => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(wrong(&format!("{path}[{i}]"), "a string", other)),
-            })
-            .collect(),
+        Some(Value::Array(items)) => {
+            let mut strings = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                match v {
+                    Value::String(s) => strings.push(s.clone()),
+                    other => return Err(wrong(&format!("{path}[{i}]"), "a string", other)),
+                }
+            }
+            Ok(strings)
+        }
         Some(other) => Err(wrong(path, "an array of strings", other)),
     }
 }

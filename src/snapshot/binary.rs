@@ -40,7 +40,6 @@ const GROUP_ID: usize = 11;
 pub(super) const GROUP_BY_SYM: usize = 26;
 /// How many columns [`Snapshot::kept_columns`] gives.
 pub const KEPT: usize = COLUMNS - 1;
-static EMPTY: Vec<u32> = Vec::new();
 
 /// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
 fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
@@ -52,9 +51,10 @@ pub(super) fn refuse(why: &'static str) -> SnapshotError {
 }
 
 impl Snapshot {
-    /// Every `u32` column, in the binary form's order; `group_by_sym` is the groups' by-symbol
-    /// column, which the snapshot does not keep ([`Snapshot::group_by_sym`]).
-    fn columns<'a>(&'a self, group_by_sym: &'a Vec<u32>) -> [&'a Vec<u32>; COLUMNS] {
+    /// The `u32` columns the snapshot keeps (every column of the binary form but the groups'
+    /// by-symbol one), in the binary form's order: also how `fromJson` moves a snapshot loaded in
+    /// one wasm instance into another ([`KEPT`] of them).
+    fn kept(&self) -> [&Vec<u32>; KEPT] {
         let (u, g, t, l, b) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.by_sym);
         [
             &self.strings.ends,
@@ -83,19 +83,12 @@ impl Snapshot {
             &l.provided_id,
             &l.provided_name,
             &b.user,
-            group_by_sym,
             &b.task,
         ]
     }
 
-    /// Column `i` of [`Snapshot::columns_mut`] (one copy of the array's code for every caller).
-    #[inline(never)]
-    pub(super) fn column_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>, i: usize) -> Option<&'a mut Vec<u32>> {
-        self.columns_mut(group_by_sym).into_iter().nth(i)
-    }
-
-    /// The same columns, to fill when reading.
-    fn columns_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>) -> [&'a mut Vec<u32>; COLUMNS] {
+    /// The same columns, to fill.
+    fn kept_mut(&mut self) -> [&mut Vec<u32>; KEPT] {
         let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
         [
             &mut self.strings.ends,
@@ -124,27 +117,39 @@ impl Snapshot {
             &mut l.provided_id,
             &mut l.provided_name,
             &mut b.user,
-            group_by_sym,
             &mut b.task,
         ]
     }
 
-    /// The `u32` columns the snapshot keeps (every column of the binary form but the groups'
-    /// by-symbol one), in the binary form's order: how `fromJson` moves a snapshot loaded in one
-    /// wasm instance into another ([`KEPT`] of them).
+    /// The kept columns, in order.
     pub fn kept_columns(&self) -> impl Iterator<Item = &Vec<u32>> {
-        let none = &EMPTY;
-        let columns = self.columns(none);
-        (0..COLUMNS).filter(|&i| i != GROUP_BY_SYM).map(move |i| columns[i])
+        self.kept().into_iter()
     }
 
-    /// Calls `fill` with each of [`Snapshot::kept_columns`], to be filled, in the same order.
-    pub fn fill_kept_columns(&mut self, mut fill: impl FnMut(&mut Vec<u32>)) {
-        let mut unused = Vec::new();
-        for (i, column) in self.columns_mut(&mut unused).into_iter().enumerate() {
-            if i != GROUP_BY_SYM {
-                fill(column);
-            }
+    /// Kept column `i`, to be filled.
+    #[inline(never)]
+    pub fn kept_column_mut(&mut self, i: usize) -> Option<&mut Vec<u32>> {
+        self.kept_mut().into_iter().nth(i)
+    }
+
+    /// Every `u32` column of the binary form, in its order: the kept ones with `group_by_sym`,
+    /// the groups' by-symbol column that the snapshot does not keep ([`Snapshot::group_by_sym`]),
+    /// at [`GROUP_BY_SYM`].
+    fn columns<'a>(&'a self, group_by_sym: &'a Vec<u32>) -> [&'a Vec<u32>; COLUMNS] {
+        let kept = self.kept();
+        std::array::from_fn(|i| match i.cmp(&GROUP_BY_SYM) {
+            std::cmp::Ordering::Less => kept[i],
+            std::cmp::Ordering::Equal => group_by_sym,
+            std::cmp::Ordering::Greater => kept[i - 1],
+        })
+    }
+
+    /// Column `i` of the binary form, to fill when reading.
+    pub(super) fn column_mut<'a>(&'a mut self, group_by_sym: &'a mut Vec<u32>, i: usize) -> Option<&'a mut Vec<u32>> {
+        match i.cmp(&GROUP_BY_SYM) {
+            std::cmp::Ordering::Less => self.kept_column_mut(i),
+            std::cmp::Ordering::Equal => Some(group_by_sym),
+            std::cmp::Ordering::Greater => self.kept_column_mut(i - 1),
         }
     }
 

@@ -118,21 +118,17 @@ pub fn arrive() -> Option<Arriving> {
         text.resize(length(0), 0);
         let mut snapshot =
             Snapshot { sequence, timestamp: Timestamp { seconds, nanos: word(4) }, ..Snapshot::default() };
-        let mut table = 1;
-        let mut fits = true;
-        snapshot.fill_kept_columns(|column| {
+        let mut addresses = [0u32; TABLES as usize];
+        addresses[0] = text.as_mut_ptr() as u32;
+        for (table, address) in addresses.iter_mut().enumerate().skip(1) {
             let bytes = length(table);
-            fits &= bytes % 4 == 0 && column.try_reserve_exact(bytes / 4).is_ok();
-            if fits {
-                column.resize(bytes / 4, 0);
+            let column = snapshot.kept_column_mut(table - 1)?;
+            if bytes % 4 != 0 || column.try_reserve_exact(bytes / 4).is_err() {
+                return None;
             }
-            table += 1;
-        });
-        if !fits {
-            return None;
+            column.resize(bytes / 4, 0);
+            *address = column.as_mut_ptr() as u32;
         }
-        let mut addresses = vec![text.as_mut_ptr() as u32];
-        snapshot.fill_kept_columns(|column| addresses.push(column.as_mut_ptr() as u32));
         for (table, address) in addresses.into_iter().enumerate() {
             let at = 4 * (5 + 2 * table);
             words.get_mut(at..at + 4)?.copy_from_slice(&address.to_le_bytes());

@@ -1,15 +1,14 @@
-//! `handleRequest(snapshot, request, context?)`: a fetch-style `Request` in, a `Response` out.
+//! `handleRequest(snapshot, request, context?, options?)`: a fetch-style `Request` in, a
+//! `Response` out — every HTTP decision made here, from the request's method, URL, headers,
+//! context and body to the answer's status, headers and bytes.
 //!
-//! The answer's JSON is produced in wasm and handed to `new Response(text, ...)` as it is, with
-//! no JS objects in between. A `GET` resolves at once; a `POST` reads its body as a stream,
-//! chunk by chunk, and stops at the limit: past [`MAX_BODY`] the stream is cancelled and the
-//! answer is 413, whatever `Content-Length` says (or whether there is one). An aborted request
-//! (`request.signal`) stops reading and rejects with an `AbortError`.
-//!
-//! The promise only ever rejects with an `Error`: an `IdentityError` for the caller's mistakes
-//! (not a Request, a body already read), an `AbortError`, or an `Error` whose `cause` is what the
-//! body stream failed with. Values from another realm (a Request made in a `node:vm` context, a
-//! body promise of another global) are read by their properties, never by `instanceof`.
+//! The body is I/O, so the JS wrapper (`pkg-template/api.js`) reads it: `__httpStart` reads the
+//! rest of the request and answers an [`HttpCall`]; while [`HttpCall::wants_body`] says so, the
+//! wrapper reads the body stream chunk by chunk into [`HttpCall::push`], which stops it at the
+//! limit (past `options.maxBodyBytes`, 1 MiB by default, whatever `Content-Length` says or
+//! whether there is one); then [`HttpCall::respond`] makes the `Response` — 413 in the route's
+//! peer's format when the body was too large. Values from another realm (a Request made in a
+//! `node:vm` context) are read by their properties, never by `instanceof`.
 
 use super::convert::{js_string, to_value};
 use super::error::identity_error;
@@ -19,11 +18,10 @@ use crate::http::cors::RequestHeaders;
 use crate::http::{handle_with, Body, Options, Request, Response};
 use crate::json::Value;
 use crate::snapshot::Snapshot;
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// What the handler keeps of the request while its body is read.
 struct Pending {
@@ -116,27 +114,93 @@ fn invalid(message: String) -> JsValue {
 /// `AbortError` when `request.signal` aborts while the body is read; an `Error` (its `cause` the
 /// stream's own reason) when the body stream fails. Every HTTP-level failure is a `Response` with
 /// the peer's status and body.
-#[wasm_bindgen(js_name = handleRequest)]
-pub fn handle_request(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &JsValue) -> Promise {
-    let started = start(snapshot, request, context, options);
-    let request = request.clone();
-    wasm_bindgen_futures::future_to_promise(async move { answer(started?, &request).await.map_err(as_error) })
-}
-
-/// The response to a request whose method, URL and context have been read.
-async fn answer(pending: Pending, request: &JsValue) -> Result<JsValue, JsValue> {
-    if pending.method.eq_ignore_ascii_case("GET") || pending.method.eq_ignore_ascii_case("HEAD") {
-        return pending.respond(Body::Bytes(&[]));
-    }
+#[wasm_bindgen(js_name = __httpStart)]
+pub fn http_start(
+    snapshot: &JsSnapshot,
+    request: &JsValue,
+    context: &JsValue,
+    options: &JsValue,
+) -> Result<HttpCall, JsValue> {
+    let pending = start(snapshot, request, context, options)?;
     let limit = pending.options.max_body;
     let declared = header(request, "content-length").and_then(|n| n.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return pending.respond(Body::TooLarge);
+    let bodiless = pending.method.eq_ignore_ascii_case("GET") || pending.method.eq_ignore_ascii_case("HEAD");
+    Ok(HttpCall {
+        pending,
+        body: Vec::new(),
+        wants_body: !bodiless,
+        too_large: declared.is_some_and(|n| n > limit as u64),
+    })
+}
+
+/// A request being served: what was read of it, and its body so far.
+#[wasm_bindgen(js_name = __HttpCall)]
+pub struct HttpCall {
+    pending: Pending,
+    body: Vec<u8>,
+    wants_body: bool,
+    too_large: bool,
+}
+
+#[wasm_bindgen(js_class = __HttpCall)]
+impl HttpCall {
+    /// Whether the body is still to be read: not for `GET` and `HEAD`, nor once it is known to
+    /// be larger than the limit (by its `Content-Length`, or by a chunk).
+    #[wasm_bindgen(js_name = wantsBody)]
+    pub fn wants_body(&self) -> bool {
+        self.wants_body && !self.too_large
     }
-    match read_body(request, limit).await? {
-        Some(bytes) => pending.respond(Body::Bytes(&bytes)),
-        None => pending.respond(Body::TooLarge),
+
+    /// Appends the next chunk of the body (a typed array or `DataView` of any realm) or, with
+    /// `whole`, the whole body that `request.arrayBuffer()` gave (a request object without a body
+    /// stream; an `ArrayBuffer` or a view); `false` once the body is larger than the limit (the
+    /// wrapper then cancels the stream).
+    ///
+    /// # Errors
+    /// `IdentityError` (400) for a chunk that is not bytes.
+    pub fn push(&mut self, chunk: &JsValue, whole: bool) -> Result<bool, JsValue> {
+        let bytes =
+            if whole && !js_sys::ArrayBuffer::is_view(chunk) { byte_view(chunk, 0, None) } else { as_bytes(chunk) };
+        let why = if whole {
+            "request.arrayBuffer(): expected an ArrayBuffer"
+        } else {
+            "request.body: a chunk that is not a Uint8Array"
+        };
+        let bytes = bytes.ok_or_else(|| invalid(why.to_owned()))?;
+        self.add(&bytes);
+        Ok(self.wants_body())
     }
+
+    fn add(&mut self, chunk: &Uint8Array) {
+        let n = chunk.length() as usize;
+        if self.too_large || self.body.len() + n > self.pending.options.max_body {
+            self.too_large = true;
+            return;
+        }
+        let at = self.body.len();
+        self.body.resize(at + n, 0);
+        chunk.copy_to(&mut self.body[at..]);
+    }
+
+    /// The `Response`: the route's answer, or 413 in its peer's format for a body over the limit.
+    ///
+    /// # Errors
+    /// What the runtime's `Response` constructor throws.
+    pub fn respond(&self) -> Result<JsValue, JsValue> {
+        let body = if self.too_large { Body::TooLarge } else { Body::Bytes(&self.body) };
+        self.pending.respond(body)
+    }
+}
+
+/// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the handler cannot read,
+/// with `cause` when there is one: for the wrapper's reading of the body.
+#[wasm_bindgen(js_name = __invalidRequest)]
+pub fn invalid_request(message: String, cause: &JsValue) -> JsValue {
+    let error = invalid(message);
+    if !cause.is_undefined() {
+        let _ = Reflect::set(&error, &JsValue::from_str("cause"), cause);
+    }
+    error
 }
 
 fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &JsValue) -> Result<Pending, JsValue> {
@@ -154,80 +218,6 @@ fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &
         context: to_value(context, "context").map_err(invalid)?,
         options,
     })
-}
-
-/// Awaits `value` as `await` does: a promise or thenable of any realm, or a plain value.
-async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::resolve(&value)).await
-}
-
-/// The body's bytes, or `None` when it is larger than `limit` (reading then stops at the first
-/// chunk past it, and the stream is cancelled).
-async fn read_body(request: &JsValue, limit: usize) -> Result<Option<Vec<u8>>, JsValue> {
-    let signal = get(request, "signal");
-    if aborted(&signal) {
-        return Err(abort_error(&signal));
-    }
-    let stream = get(request, "body");
-    if stream.is_null() || stream.is_undefined() {
-        return read_whole(request, limit).await;
-    }
-    let Some(get_reader) = method(&stream, "getReader") else {
-        return Err(invalid("request.body: expected a ReadableStream or null".to_owned()));
-    };
-    let reader = get_reader.call0(&stream).map_err(|e| {
-        let why = "request.body: already read or locked";
-        with_cause(invalid(why.to_owned()), &e)
-    })?;
-    let (Some(read), Some(cancel)) = (method(&reader, "read"), method(&reader, "cancel")) else {
-        return Err(invalid("request.body.getReader(): expected a stream reader".to_owned()));
-    };
-    // An abort cancels the reader, so that a read waiting for a chunk that never comes settles.
-    let on_abort = {
-        let (reader, cancel) = (reader.clone(), cancel.clone());
-        Closure::<dyn FnMut()>::new(move || quietly(cancel.call0(&reader)))
-    };
-    listen(&signal, "addEventListener", &on_abort);
-    let result = pump(&reader, &read, &signal, limit).await;
-    listen(&signal, "removeEventListener", &on_abort);
-    if !matches!(result, Ok(Some(_))) {
-        quietly(cancel.call0(&reader));
-    }
-    result
-}
-
-/// Reads chunks until the stream ends, the limit is passed or the signal aborts.
-async fn pump(reader: &JsValue, read: &Function, signal: &JsValue, limit: usize) -> Result<Option<Vec<u8>>, JsValue> {
-    let mut bytes = Vec::new();
-    loop {
-        let next = settle(read.call0(reader)?).await;
-        if aborted(signal) {
-            return Err(abort_error(signal));
-        }
-        let next = next.map_err(|e| with_cause(js_sys::Error::new("the request body stream failed").into(), &e))?;
-        if get(&next, "done").is_truthy() {
-            return Ok(Some(bytes));
-        }
-        let chunk = as_bytes(&get(&next, "value"))
-            .ok_or_else(|| invalid("request.body: a chunk that is not a Uint8Array".to_owned()))?;
-        let n = chunk.length() as usize;
-        if bytes.len() + n > limit {
-            return Ok(None);
-        }
-        let at = bytes.len();
-        bytes.resize(at + n, 0);
-        chunk.copy_to(&mut bytes[at..]);
-    }
-}
-
-/// A request object without a `body` stream (not a fetch Request): its `arrayBuffer()` if it has
-/// one, checked against the limit once read; otherwise no body.
-async fn read_whole(request: &JsValue, limit: usize) -> Result<Option<Vec<u8>>, JsValue> {
-    let Some(read) = method(request, "arrayBuffer") else { return Ok(Some(Vec::new())) };
-    let buffer = settle(read.call0(request)?).await?;
-    let bytes = if js_sys::ArrayBuffer::is_view(&buffer) { as_bytes(&buffer) } else { byte_view(&buffer, 0, None) };
-    let bytes = bytes.ok_or_else(|| invalid("request.arrayBuffer(): expected an ArrayBuffer".to_owned()))?;
-    Ok((bytes.length() as usize <= limit).then(|| bytes.to_vec()))
 }
 
 /// A `Uint8Array` (of this realm) over the bytes of any realm's typed array or `DataView`.
@@ -248,61 +238,6 @@ fn byte_view(buffer: &JsValue, offset: u32, length: Option<u32>) -> Option<Uint8
     }
     let length = length.or_else(|| get(buffer, "byteLength").as_f64().map(|n| n as u32))?;
     Some(Uint8Array::new_with_byte_offset_and_length(buffer, offset, length))
-}
-
-fn aborted(signal: &JsValue) -> bool {
-    get(signal, "aborted").is_truthy()
-}
-
-/// `signal[add_or_remove]("abort", listener)`, when the signal has such a method.
-fn listen(signal: &JsValue, add_or_remove: &str, listener: &Closure<dyn FnMut()>) {
-    if let Some(f) = method(signal, add_or_remove) {
-        let _ = f.call2(signal, &JsValue::from_str("abort"), listener.as_ref());
-    }
-}
-
-/// Ignores a promise's rejection (a cancelled stream's), so that it is never unhandled.
-fn quietly(result: Result<JsValue, JsValue>) {
-    if let Ok(promise) = result {
-        // One function for both outcomes: called once either way, so it is always freed.
-        let ignore = Closure::once_into_js(|_: JsValue| {});
-        let promise: JsValue = Promise::resolve(&promise).into();
-        if let Some(then) = method(&promise, "then") {
-            let _ = then.call2(&promise, &ignore, &ignore);
-        }
-    }
-}
-
-/// An `Error` named `AbortError` (a `DOMException` where the runtime has one), its `cause` the
-/// signal's reason.
-fn abort_error(signal: &JsValue) -> JsValue {
-    let message = "the request was aborted while its body was read";
-    let error = match get(&js_sys::global(), "DOMException").dyn_into::<Function>() {
-        Ok(dom) => Reflect::construct(&dom, &Array::of2(&message.into(), &"AbortError".into())).ok(),
-        Err(_) => None,
-    };
-    let error = error.unwrap_or_else(|| {
-        let e = js_sys::Error::new(message);
-        e.set_name("AbortError");
-        e.into()
-    });
-    with_cause(error, &get(signal, "reason"))
-}
-
-/// `error` with `cause` set (when there is one to set).
-fn with_cause(error: JsValue, cause: &JsValue) -> JsValue {
-    if !cause.is_undefined() {
-        let _ = Reflect::set(&error, &JsValue::from_str("cause"), cause);
-    }
-    error
-}
-
-/// `value` if it is an `Error` of any realm; otherwise an `Error` that carries it as `cause`.
-fn as_error(value: JsValue) -> JsValue {
-    if value.is_instance_of::<js_sys::Error>() || tag(&value).as_deref() == Some("[object Error]") {
-        return value;
-    }
-    with_cause(js_sys::Error::new("handleRequest failed").into(), &value)
 }
 
 /// `Object.prototype.toString.call(value)`: a value's kind whatever realm it comes from.

@@ -3,7 +3,7 @@
 // the JS-facing API, and the facade's own conversions.
 
 use identity_links::json::Value;
-use identity_links::wasm::{abi, adopt, get_identity_links, get_user_groups, handle_request, is_identity_error, json_to_tables, list_idp_links, JsSnapshot};
+use identity_links::wasm::{abi, adopt, get_identity_links, get_user_groups, http_start, is_identity_error, json_to_tables, list_idp_links, JsSnapshot};
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -205,8 +205,16 @@ fn request(url: &str, init: &str) -> JsValue {
     Reflect::construct(&constructor, &js_sys::Array::of2(&url.into(), &js(init))).unwrap_or(JsValue::NULL)
 }
 
+/// What the package's `handleRequest` does with `request` (pkg-template/api.js reads the body
+/// into the call; here the whole body at once, as `arrayBuffer()` gives it).
 async fn respond(snapshot: &JsSnapshot, request: JsValue) -> (u16, String, Option<String>) {
-    let response = wasm_bindgen_futures::JsFuture::from(handle_request(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED)).await.unwrap_or(JsValue::NULL);
+    let mut call = http_start(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    if call.wants_body() {
+        let read: js_sys::Function = get(&request, "arrayBuffer").into();
+        let buffer = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(read.call0(&request).unwrap_or(JsValue::NULL))).await;
+        call.push(&buffer.unwrap_or(JsValue::NULL), true).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    }
+    let response = call.respond().unwrap_or(JsValue::NULL);
     let text: js_sys::Function = get(&response, "text").into();
     let body = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL))).await;
     let headers = get(&response, "headers");

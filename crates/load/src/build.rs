@@ -104,40 +104,39 @@ fn resolve_memberships(
     group_by_sym: &[u32],
     strings: &Strings,
 ) -> Result<Vec<(u32, u32)>, SnapshotError> {
-    pairs
-        .iter()
-        .enumerate()
-        .map(|(i, &(user, group))| {
-            let u = BySym::row(&by_sym.user, user).ok_or_else(|| {
-                SnapshotError::new(
-                    format!("memberships[{i}].userId"),
-                    SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
-                )
-            })?;
-            let g = BySym::row(group_by_sym, group).ok_or_else(|| {
-                SnapshotError::new(
-                    format!("memberships[{i}].groupId"),
-                    SnapshotProblem::UnknownGroup { id: strings.get(group).to_owned() },
-                )
-            })?;
-            Ok((u as u32, g as u32))
-        })
-        .collect()
+    // Loops rather than collects into a Result, here and below: each such collect adds its own
+    // adapter's code to the module.
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (i, &(user, group)) in pairs.iter().enumerate() {
+        let u = BySym::row(&by_sym.user, user).ok_or_else(|| {
+            SnapshotError::new(
+                format!("memberships[{i}].userId"),
+                SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
+            )
+        })?;
+        let g = BySym::row(group_by_sym, group).ok_or_else(|| {
+            SnapshotError::new(
+                format!("memberships[{i}].groupId"),
+                SnapshotProblem::UnknownGroup { id: strings.get(group).to_owned() },
+            )
+        })?;
+        rows.push((u as u32, g as u32));
+    }
+    Ok(rows)
 }
 
 fn resolve_idp_users(users: &[Sym], by_sym: &BySym, strings: &Strings) -> Result<Vec<u32>, SnapshotError> {
-    users
-        .iter()
-        .enumerate()
-        .map(|(i, &user)| {
-            BySym::row(&by_sym.user, user).map(|u| u as u32).ok_or_else(|| {
-                SnapshotError::new(
-                    format!("idpLinks[{i}].userId"),
-                    SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
-                )
-            })
-        })
-        .collect()
+    let mut rows = Vec::with_capacity(users.len());
+    for (i, &user) in users.iter().enumerate() {
+        let u = BySym::row(&by_sym.user, user).ok_or_else(|| {
+            SnapshotError::new(
+                format!("idpLinks[{i}].userId"),
+                SnapshotProblem::UnknownUser { id: strings.get(user).to_owned() },
+            )
+        })?;
+        rows.push(u as u32);
+    }
+    Ok(rows)
 }
 
 /// Refuses the first row (in row order) whose key an earlier row already has: rows go into an
@@ -166,12 +165,33 @@ fn refuse_duplicate_pairs(
     Ok(())
 }
 
-/// Row numbers `0..n` sorted by `cmp`, which must order rows totally (ids are unique, so an
-/// unstable sort gives the one order). One `dyn` comparator keeps a single copy of the sort's
-/// code in the wasm module for every caller.
+/// Row numbers `0..n` sorted by `cmp`, which must order rows totally (ids are unique, so any
+/// sort gives the one order). A bottom-up merge sort of our own: std's sorts, built at this
+/// crate's `opt-level = 3`, add 3–7 KB to the module (docs/decisions/0002); this one is a few
+/// hundred bytes and makes as many comparisons (n log n), which are what costs here.
 fn sorted_rows(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Vec<u32> {
     let mut rows: Vec<u32> = (0..n as u32).collect();
-    rows.sort_unstable_by(|&a, &b| cmp(a as usize, b as usize));
+    let mut other = vec![0u32; n];
+    let mut width = 1;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j) = (start, mid);
+            for slot in &mut other[start..end] {
+                let take_left = j >= end || (i < mid && cmp(rows[i] as usize, rows[j] as usize).is_le());
+                if take_left {
+                    *slot = rows[i];
+                    i += 1;
+                } else {
+                    *slot = rows[j];
+                    j += 1;
+                }
+            }
+        }
+        std::mem::swap(&mut rows, &mut other);
+        width *= 2;
+    }
     rows
 }
 
@@ -191,4 +211,27 @@ fn csr(n: usize, entries: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u3
         fill[k] += 1;
     }
     (at, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sorted_rows;
+
+    #[test]
+    fn sorted_rows_orders_every_length_as_a_sort_does() {
+        // Lengths around the merge passes' widths, keys with many equal values broken by row.
+        let mut seed = 7u32;
+        for n in (0..70).chain([127, 128, 129, 1000]) {
+            let keys: Vec<u32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (seed >> 16) % 13
+                })
+                .collect();
+            let rows = sorted_rows(n, &|a, b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
+            let mut want: Vec<u32> = (0..n as u32).collect();
+            want.sort_by_key(|&r| (keys[r as usize], r));
+            assert_eq!(rows, want, "{n} rows");
+        }
+    }
 }

@@ -257,16 +257,11 @@ impl<'a> Reader<'a> {
     ///
     /// The key borrows the reader; copy or match it before reading the value.
     pub fn next_key(&mut self) -> Result<Option<&str>> {
-        if !self.advance(b'}')? {
-            return Ok(None);
-        }
-        if self.next_byte()? != b'"' {
-            return Err(self.error(SyntaxProblem::UnexpectedCharacter));
-        }
-        let key_start = self.pos;
-        let key_end = self.scan_string()?;
-        self.consume(b':')?;
-        self.string_at(key_start, key_end).map(Some)
+        // Guessing the empty key: `Guessed` means the key is "" (one body for both readers).
+        Ok(self.next_key_guessing("")?.map(|key| match key {
+            Key::Guessed => "",
+            Key::Other(key) => key,
+        }))
     }
 
     /// The next key of the current object, as [`Reader::next_key`] reads it, when the loader
