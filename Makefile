@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-export test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo
+test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -27,12 +27,19 @@ setup-build:
 lint:
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
-	cargo clippy --quiet --workspace --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --quiet --workspace --exclude identity-links-export --lib --target wasm32-unknown-unknown -- -D warnings
 	@if grep -rlE 'wasm_bindgen|js_sys' src crates --include='*.rs' | grep -v '^src/wasm/'; then \
 	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
 
+# The library and its loading crate (the workspace's default members).
 test-native:
-	cargo test --workspace
+	cargo test
+
+## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
+test-export: build
+	cargo test --quiet -p identity-links-export
+	cargo build --quiet --profile native -p identity-links-export
+	node tests/export/export-test.mjs
 
 test-wasm:
 	wasm-pack test --node
@@ -44,8 +51,11 @@ test-package:
 test-clients:
 	node tests/js/clients-test.mjs
 
-## bench: the benchmark against hand-written JavaScript (dense, S, M, L, edge); writes bench/RESULTS.md
-bench: build
+## bench: the benchmark against hand-written JavaScript (dense, S, M, L, edge) and the exporter's
+## rate from PostgreSQL (edge); writes bench/RESULTS.md
+bench: setup build
+	cargo build --quiet --profile native -p identity-links-export
+	node --max-old-space-size=8192 bench/export.mjs edge
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
 
 test-hostile:

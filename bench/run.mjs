@@ -283,6 +283,16 @@ if (!smoke && scales.includes("L")) {
 const wasm = readFileSync(join(root, "pkg/identity_links_bg.wasm"));
 const gz = gzipSync(wasm, { level: 9 }).length;
 rows.push({ measure: ".wasm size, gzipped (target ≤ 80 KB)", scale: "-", ours: gz / 1000, unit: "KB", ok: gz <= 80_000, info: true });
+// identity-links-export from PostgreSQL (bench/export.mjs, run before this by `make bench`).
+const exportFile = join(cache, "export.json");
+if (!smoke && existsSync(exportFile)) {
+  const e = JSON.parse(readFileSync(exportFile, "utf8"));
+  for (const format of ["binary", "json"]) {
+    const r = e[format];
+    rows.push({ measure: `identity-links-export from PostgreSQL to ${format}: ${e.rows.toLocaleString("en")} rows (${e.links.toLocaleString("en")} identity links), rows per second`, scale: e.scale, ours: r.rowsPerSecond, unit: "rows/s", info: true });
+    rows.push({ measure: `identity-links-export to ${format}: peak resident memory (${(r.bytes / 1e6).toFixed(1)} MB written in ${r.seconds.toFixed(2)} s)`, scale: e.scale, ours: r.peakMB, unit: "MB", info: true });
+  }
+}
 if (!smoke) {
   snapshotFile("XS");
   const xs = Snapshot.fromJson(readFileSync(join(cache, "XS.json")));

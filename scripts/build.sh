@@ -39,7 +39,6 @@ node_modules/.bin/esbuild pkg-template/listener.js --format=cjs --platform=node 
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
 cp LICENSE "$stage/LICENSE"
-cp README.md "$stage/README.md" # the package.json "files" list names it
 rm -rf "$out.old" && { [ ! -e "$out" ] || mv "$out" "$out.old"; } && mv "$stage" "$out" && rm -rf "$out.old"
 
 raw=$(wc -c < "$out/identity_links_bg.wasm")

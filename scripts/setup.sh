@@ -54,3 +54,9 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   say "installing Debian's chromium and chromium-driver"
   apt_install chromium chromium-driver
 fi
+
+# PostgreSQL for the exporter's tests (make test-export): Debian's server package.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing Debian's postgresql (the exporter's tests start a private cluster)"
+  apt_install postgresql
+fi

@@ -1,0 +1,64 @@
+// identity-links-export's rate and peak memory on the edge data set (1,000,000 identity links):
+// the data loaded into the peers' tables of a private PostgreSQL cluster (tests/export/), then
+// exported to the binary form and to JSON. Writes target/bench/export.json, which bench/run.mjs
+// reports in bench/RESULTS.md. Run by `make bench` (needs target/native/identity-links-export).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startCluster } from "../tests/export/cluster.mjs";
+import { CAMUNDA, ZITADEL } from "../tests/export/schema.mjs";
+import { generate } from "./generate.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const cache = join(root, "target/bench");
+mkdirSync(cache, { recursive: true });
+const scale = process.argv[2] ?? "edge";
+const cached = join(cache, `${scale}.json`);
+const data = existsSync(cached) ? JSON.parse(readFileSync(cached, "utf8")) : generate(scale);
+
+const { dir, port, psql, stop, PASSWORD } = startCluster();
+psql("postgres", "create database bench;");
+psql("bench", CAMUNDA + ZITADEL);
+
+/** A COPY ... FROM stdin block of `rows` (arrays of values; null is \N). */
+function copy(table, columns, rows) {
+  const cell = (v) => (v === null || v === undefined ? "\\N" : String(v).replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"));
+  return `COPY ${table} (${columns}) FROM stdin;\n${rows.map((r) => r.map(cell).join("\t")).join("\n")}\n\\.\n`;
+}
+const t0 = performance.now();
+psql("bench", copy("ACT_ID_USER", "ID_, REV_, FIRST_, LAST_", data.users.map((u) => [u.id, 1, u.firstName, u.lastName])));
+psql("bench", copy("ACT_ID_GROUP", "ID_, REV_, NAME_", data.groups.map((g) => [g.id, 1, g.name])));
+psql("bench", copy("ACT_ID_MEMBERSHIP", "USER_ID_, GROUP_ID_", data.memberships.map((m) => [m.userId, m.groupId])));
+psql("bench", copy("ACT_RU_TASK", "ID_, REV_, ASSIGNEE_, OWNER_", data.tasks.map((t) => [t.id, 1, t.assignee, t.owner])));
+let link = 0;
+const links = data.tasks.flatMap((t) => (t.identityLinks ?? []).map((l) => [`l${link++}`, 1, l.groupId, l.type, l.userId, t.id]));
+psql("bench", copy("ACT_RU_IDENTITYLINK", "ID_, REV_, GROUP_ID_, TYPE_, USER_ID_, TASK_ID_", links));
+const users = data.users.filter((u) => u.org !== undefined);
+psql("bench", copy("projections.users14", "id, creation_date, resource_owner, instance_id, type", users.map((u, i) => [u.id, new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), u.org, "inst", 1])));
+psql("bench", copy("projections.users14_humans", "user_id, instance_id, first_name, last_name", users.map((u) => [u.id, "inst", u.firstName, u.lastName])));
+psql("bench", copy("projections.idp_user_links3", "idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name",
+  data.idpLinks.map((l, i) => [l.idpId, l.userId, l.providedUserId, new Date(Date.UTC(2024, 5, 1) + i * 1000).toISOString(), i + 1, "org", "inst", l.providedUserName])));
+psql("bench", "vacuum analyze;");
+console.log(`export bench: ${scale} loaded into PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const exporter = join(root, "target/native/identity-links-export");
+const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/bench`;
+/** Runs the exporter, measuring wall time and peak resident memory (getrusage of the child). */
+function measure(out) {
+  const wrapper = "import json,resource,subprocess,sys,time\nt=time.time();r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE)\n" +
+    "print(json.dumps({'status':r.returncode,'seconds':time.time()-t,'peak_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,'stderr':r.stderr.decode()[-400:]}))";
+  const result = JSON.parse(execFileSync("python3", ["-c", wrapper, exporter, "--camunda", url, "--zitadel", url, "--out", out], { encoding: "utf8" }));
+  if (result.status !== 0) throw new Error(`the exporter failed: ${result.stderr}`);
+  return { ...result, bytes: statSync(out).size };
+}
+const rows = data.users.length + data.groups.length + data.memberships.length + data.tasks.length + links.length + data.idpLinks.length;
+const results = {};
+for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir, "s.json")]]) {
+  const runs = [measure(file), measure(file), measure(file)].sort((a, b) => a.seconds - b.seconds);
+  const best = runs[1]; // the median of three
+  results[format] = { seconds: best.seconds, rowsPerSecond: rows / best.seconds, peakMB: Math.max(...runs.map((r) => r.peak_kb)) / 1024, bytes: best.bytes };
+  console.log(`export bench: ${format}: ${rows} rows in ${best.seconds.toFixed(2)} s = ${(rows / best.seconds).toFixed(0)} rows/s, peak ${(results[format].peakMB).toFixed(0)} MB, ${(best.bytes / 1e6).toFixed(1)} MB written`);
+}
+stop();
+writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links: links.length, ...results }));

@@ -1,0 +1,117 @@
+//! Connections and the checks every source makes before reading: a reachable database, accepted
+//! credentials, the tables it expects. Errors name the database without its password.
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+
+/// Rows read between two progress lines on standard error.
+pub const PROGRESS_EVERY: usize = 250_000;
+
+/// `url` with its password replaced by `***`, for messages.
+pub fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
+    let rest = &url[scheme_end..];
+    let Some(at) = rest.find('@') else { return url.to_owned() };
+    match rest[..at].find(':') {
+        Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// A connection to the `what` database (`Camunda`, `Zitadel`) at `url`.
+pub fn connect(what: &str, url: &str) -> Result<Client, String> {
+    Client::connect(url, NoTls).map_err(|e| {
+        let why = e.as_db_error().map_or_else(|| error_chain(&e), |db| db.message().to_owned());
+        format!("cannot connect to the {what} database at {}: {why}", redacted(url))
+    })
+}
+
+/// An error with its sources ("error connecting to server: Connection refused (os error 111)").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// A query's error as a message naming what was being read.
+pub fn failed(what: &str, e: &postgres::Error) -> String {
+    let why = e.as_db_error().map_or_else(|| error_chain(e), |db| db.message().to_owned());
+    format!("reading {what}: {why}")
+}
+
+/// Refuses a database that lacks one of `tables` (names as PostgreSQL resolves them).
+pub fn require_tables(client: &mut Client, what: &str, tables: &[&str], hint: &str) -> Result<(), String> {
+    for table in tables {
+        let row = client.query_one("SELECT to_regclass($1)::text", &[table]).map_err(|e| failed(what, &e))?;
+        let found: Option<String> = row.get(0);
+        if found.is_none() {
+            return Err(format!("the {what} database has no table {table} ({hint})"));
+        }
+    }
+    Ok(())
+}
+
+/// Starts a read-only transaction that sees one consistent state of the database, and returns
+/// its snapshot's id, so that a second connection can read the same state.
+pub fn begin_consistent(client: &mut Client, what: &str) -> Result<String, String> {
+    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(|e| failed(what, &e))?;
+    let row = client.query_one("SELECT pg_export_snapshot()", &[]).map_err(|e| failed(what, &e))?;
+    Ok(row.get(0))
+}
+
+/// Joins a second connection to the state `snapshot` of [`begin_consistent`].
+pub fn join_consistent(client: &mut Client, what: &str, snapshot: &str) -> Result<(), String> {
+    // The id comes from the server (hex digits and dashes), never from input.
+    let quoted = snapshot.replace('\'', "");
+    client
+        .batch_execute(&format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{quoted}'"))
+        .map_err(|e| failed(what, &e))
+}
+
+/// Runs `sql` with `params` and calls `each` with every row as it arrives (the rows are streamed,
+/// never held all at once).
+pub fn each_row(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    what: &str,
+    mut each: impl FnMut(&Row) -> Result<(), String>,
+) -> Result<(), String> {
+    let params = params.iter().map(|p| *p as &dyn ToSql);
+    let mut rows = client.query_raw(sql, params).map_err(|e| failed(what, &e))?;
+    while let Some(row) = rows.next().map_err(|e| failed(what, &e))? {
+        each(&row)?;
+    }
+    Ok(())
+}
+
+/// Column `i` of `row` as an optional string.
+pub fn text(row: &Row, i: usize, what: &str) -> Result<Option<String>, String> {
+    row.try_get::<_, Option<String>>(i).map_err(|e| format!("reading {what}: {}", error_chain(&e)))
+}
+
+/// Column `i` of `row` as a string that must be there.
+pub fn required(row: &Row, i: usize, what: &str) -> Result<String, String> {
+    text(row, i, what)?.ok_or_else(|| format!("reading {what}: column {} is NULL", row.columns()[i].name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redacted("postgres://ann:s3cret@db:5432/camunda"), "postgres://ann:***@db:5432/camunda");
+        assert_eq!(redacted("postgres://ann@db/camunda"), "postgres://ann@db/camunda");
+        assert_eq!(redacted("host=db user=ann"), "host=db user=ann");
+    }
+}

@@ -1,0 +1,205 @@
+//! The snapshot document as the sources fill it: its JSON text, written as rows arrive (groups,
+//! memberships, tasks, IdP links), and the users, which both sources contribute to and which are
+//! merged by id before they are written. The finished text is loaded by the core's loader, the
+//! one `Snapshot.fromJson` runs: whatever it would refuse, the export refuses with its message.
+
+use identity_links::json::writer::{write_opt_str, write_str};
+use identity_links::Snapshot;
+use std::collections::HashMap;
+
+/// A user as the sources describe it.
+#[derive(Debug, Default)]
+struct User {
+    id: String,
+    first: Option<String>,
+    last: Option<String>,
+    org: Option<String>,
+    /// Whether Camunda has the user (its names then win: they are what Camunda's own answers show).
+    in_camunda: bool,
+}
+
+/// A snapshot document being filled.
+pub struct Document {
+    /// `{"version":1` and the `,"key":[...]` sections so far (sequence and timestamp, known
+    /// last, close the document).
+    text: Vec<u8>,
+    /// The section being written: its array's elements so far.
+    open: Option<usize>,
+    users: Vec<User>,
+    user_at: HashMap<String, usize>,
+    sequence: u64,
+    timestamp: Option<String>,
+}
+
+/// A task's stored identity link.
+pub struct Link {
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl Document {
+    pub fn new() -> Document {
+        Document {
+            text: br#"{"version":1"#.to_vec(),
+            open: None,
+            users: Vec::new(),
+            user_at: HashMap::new(),
+            sequence: 0,
+            timestamp: None,
+        }
+    }
+
+    /// Opens the array section `key` (closing the one before).
+    pub fn section(&mut self, key: &str) {
+        self.close();
+        self.text.push(b',');
+        write_str(&mut self.text, key);
+        self.text.extend_from_slice(b":[");
+        self.open = Some(0);
+    }
+
+    fn close(&mut self) {
+        if self.open.take().is_some() {
+            self.text.push(b']');
+        }
+    }
+
+    /// Starts the next element of the open section.
+    fn element(&mut self) {
+        if let Some(n) = &mut self.open {
+            if *n > 0 {
+                self.text.push(b',');
+            }
+            *n += 1;
+        }
+    }
+
+    /// Appends `"key":value` pairs as one object element.
+    fn object(&mut self, fields: &[(&str, Option<&str>)]) {
+        self.element();
+        self.text.push(b'{');
+        for (i, (key, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                self.text.push(b',');
+            }
+            write_str(&mut self.text, key);
+            self.text.push(b':');
+            write_opt_str(&mut self.text, *value);
+        }
+        self.text.push(b'}');
+    }
+
+    /// A user from Camunda (`ACT_ID_USER`).
+    pub fn camunda_user(&mut self, id: String, first: Option<String>, last: Option<String>) {
+        let at = self.user(id);
+        let user = &mut self.users[at];
+        (user.first, user.last, user.in_camunda) = (first, last, true);
+    }
+
+    /// A user from Zitadel: its organisation, and its names where Camunda has none for it.
+    pub fn zitadel_user(&mut self, id: String, org: String, first: Option<String>, last: Option<String>) {
+        let at = self.user(id);
+        let user = &mut self.users[at];
+        user.org = Some(org);
+        if !user.in_camunda {
+            (user.first, user.last) = (first, last);
+        }
+    }
+
+    fn user(&mut self, id: String) -> usize {
+        if let Some(&at) = self.user_at.get(&id) {
+            return at;
+        }
+        let at = self.users.len();
+        self.user_at.insert(id.clone(), at);
+        self.users.push(User { id, ..User::default() });
+        at
+    }
+
+    /// A group (`ACT_ID_GROUP`), in the open `groups` section.
+    pub fn group(&mut self, id: &str, name: Option<&str>) {
+        self.object(&[("id", Some(id)), ("name", name)]);
+    }
+
+    /// A membership, in the open `memberships` section.
+    pub fn membership(&mut self, user: &str, group: &str) {
+        self.object(&[("userId", Some(user)), ("groupId", Some(group))]);
+    }
+
+    /// A task with its stored identity links in order, in the open `tasks` section.
+    pub fn task(&mut self, id: &str, assignee: Option<&str>, owner: Option<&str>, links: &[Link]) {
+        self.element();
+        self.text.extend_from_slice(br#"{"id":"#);
+        write_str(&mut self.text, id);
+        self.text.extend_from_slice(br#","assignee":"#);
+        write_opt_str(&mut self.text, assignee);
+        self.text.extend_from_slice(br#","owner":"#);
+        write_opt_str(&mut self.text, owner);
+        self.text.extend_from_slice(br#","identityLinks":["#);
+        for (i, link) in links.iter().enumerate() {
+            if i > 0 {
+                self.text.push(b',');
+            }
+            self.text.extend_from_slice(br#"{"userId":"#);
+            write_opt_str(&mut self.text, link.user.as_deref());
+            self.text.extend_from_slice(br#","groupId":"#);
+            write_opt_str(&mut self.text, link.group.as_deref());
+            self.text.extend_from_slice(br#","type":"#);
+            write_opt_str(&mut self.text, link.kind.as_deref());
+            self.text.push(b'}');
+        }
+        self.text.extend_from_slice(b"]}");
+    }
+
+    /// An IdP link, in the open `idpLinks` section.
+    pub fn idp_link(&mut self, user: &str, idp: &str, provided_id: &str, provided_name: &str) {
+        let fields = [
+            ("userId", Some(user)),
+            ("idpId", Some(idp)),
+            ("providedUserId", Some(provided_id)),
+            ("providedUserName", Some(provided_name)),
+        ];
+        self.object(&fields);
+    }
+
+    /// Zitadel's projection state: `processedSequence` and the `timestamp` of its last event
+    /// (RFC 3339).
+    pub fn state(&mut self, sequence: u64, timestamp: Option<String>) {
+        (self.sequence, self.timestamp) = (sequence, timestamp);
+    }
+
+    /// The whole document's JSON text: the sections, the merged users, then the state.
+    pub fn text(mut self) -> Vec<u8> {
+        self.close();
+        let users = std::mem::take(&mut self.users);
+        self.section("users");
+        for user in &users {
+            let mut fields = vec![
+                ("id", Some(user.id.as_str())),
+                ("firstName", user.first.as_deref()),
+                ("lastName", user.last.as_deref()),
+            ];
+            if let Some(org) = &user.org {
+                fields.push(("org", Some(org.as_str())));
+            }
+            self.object(&fields);
+        }
+        self.close();
+        let sequence = format!(r#","sequence":"{}""#, self.sequence);
+        self.text.extend_from_slice(sequence.as_bytes());
+        if let Some(timestamp) = &self.timestamp {
+            self.text.extend_from_slice(br#","timestamp":"#);
+            write_str(&mut self.text, timestamp);
+        }
+        self.text.push(b'}');
+        self.text
+    }
+
+    /// The validated snapshot, or the loader's refusal (which names the JSON path of the first bad
+    /// value).
+    pub fn finish(self) -> Result<Snapshot, String> {
+        let text = self.text();
+        Snapshot::from_json(&text).map_err(|e| format!("the databases' data is not a valid snapshot: {e}"))
+    }
+}

@@ -1,0 +1,117 @@
+//! `identity-links-export`: one identity-links snapshot from Camunda 7's and Zitadel's own
+//! PostgreSQL databases, validated by the same loader as `Snapshot.fromJson` and written as JSON
+//! or the binary form, once or on an interval (`--watch`).
+//!
+//! Where each field comes from, and the orders chosen where the peers' queries have none, are in
+//! `docs/export.md`.
+
+mod camunda;
+mod db;
+mod document;
+mod output;
+mod zitadel;
+
+use clap::Parser;
+use document::Document;
+use output::{Format, Output};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Exports an identity-links snapshot from Camunda 7's and Zitadel's PostgreSQL databases.
+#[derive(Parser, Debug)]
+#[command(name = "identity-links-export", version)]
+struct Cli {
+    /// Camunda 7's database, as a PostgreSQL URL (postgres://user:password@host:port/db).
+    #[arg(long, value_name = "URL")]
+    camunda: Option<String>,
+    /// Zitadel's database, as a PostgreSQL URL.
+    #[arg(long, value_name = "URL")]
+    zitadel: Option<String>,
+    /// Only the tasks (and their identity links) of this Camunda tenant (`TENANT_ID_`).
+    #[arg(long, value_name = "ID")]
+    tenant: Option<String>,
+    /// The Zitadel instance to export (required when the database holds several).
+    #[arg(long = "zitadel-instance", value_name = "ID")]
+    zitadel_instance: Option<String>,
+    /// Where to write the snapshot: a file (replaced atomically) or `-` for standard output.
+    #[arg(long, short, value_name = "FILE")]
+    out: String,
+    /// `json` or `binary`; by default from the file's extension (`.json`, else binary).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Export again every SECONDS, replacing the file only when the snapshot changed.
+    #[arg(long, value_name = "SECONDS")]
+    watch: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.camunda.is_none() && cli.zitadel.is_none() {
+        eprintln!("identity-links-export: give --camunda, --zitadel or both (see --help)");
+        return ExitCode::from(2);
+    }
+    let output = match Output::new(&cli.out, cli.format) {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("identity-links-export: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(seconds) = cli.watch else {
+        return match export_once(&cli, &output) {
+            Ok(line) => {
+                eprintln!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("identity-links-export: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    if output.is_stdout() {
+        eprintln!("identity-links-export: --watch needs a file to replace (not -)");
+        return ExitCode::from(2);
+    }
+    // Watching: one line per export on standard output; a failed export is reported and the
+    // last good file kept.
+    loop {
+        match export_once(&cli, &output) {
+            Ok(line) => println!("{line}"),
+            Err(e) => println!("{} export failed: {e}", output::now()),
+        }
+        std::thread::sleep(Duration::from_secs(seconds.max(1)));
+    }
+}
+
+/// One export: read the sources, validate, write if the bytes changed; the summary line.
+fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
+    let started = Instant::now();
+    let mut doc = Document::new();
+    if let Some(url) = &cli.camunda {
+        camunda::export(url, cli.tenant.as_deref(), &mut doc)?;
+    }
+    if let Some(url) = &cli.zitadel {
+        zitadel::export(url, cli.zitadel_instance.as_deref(), &mut doc)?;
+    }
+    let snapshot = doc.finish()?;
+    let stats = snapshot.stats();
+    let bytes = output.encode(&snapshot);
+    let written = output.write_if_changed(&bytes)?;
+    let rows = stats.users + stats.groups + stats.memberships + stats.tasks + stats.identity_links + stats.idp_links;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(format!(
+        "{} {} users={} groups={} memberships={} tasks={} identityLinks={} idpLinks={} bytes={} ms={:.0} rows/s={:.0}",
+        output::now(),
+        if written { "written" } else { "unchanged" },
+        stats.users,
+        stats.groups,
+        stats.memberships,
+        stats.tasks,
+        stats.identity_links,
+        stats.idp_links,
+        bytes.len(),
+        seconds * 1e3,
+        rows as f64 / seconds.max(1e-9),
+    ))
+}

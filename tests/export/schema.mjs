@@ -1,0 +1,23 @@
+// The peers' tables as the exporter's test and benchmark create them.
+
+// Camunda 7 (engine/src/main/resources/org/camunda/bpm/engine/db/create/activiti.postgres.create.*.sql):
+// the columns the export reads, with others it must ignore.
+export const CAMUNDA = `
+create table ACT_ID_USER (ID_ varchar(64), REV_ integer, FIRST_ varchar(255), LAST_ varchar(255), EMAIL_ varchar(255), PWD_ varchar(255), primary key (ID_));
+create table ACT_ID_GROUP (ID_ varchar(64), REV_ integer, NAME_ varchar(255), TYPE_ varchar(255), primary key (ID_));
+create table ACT_ID_MEMBERSHIP (USER_ID_ varchar(64), GROUP_ID_ varchar(64), primary key (USER_ID_, GROUP_ID_));
+create table ACT_RU_TASK (ID_ varchar(64), REV_ integer, NAME_ varchar(255), OWNER_ varchar(255), ASSIGNEE_ varchar(255), PRIORITY_ integer, CREATE_TIME_ timestamp, TENANT_ID_ varchar(64), primary key (ID_));
+create table ACT_RU_IDENTITYLINK (ID_ varchar(64), REV_ integer, GROUP_ID_ varchar(255), TYPE_ varchar(255), USER_ID_ varchar(255), TASK_ID_ varchar(64), PROC_DEF_ID_ varchar(64), TENANT_ID_ varchar(64), primary key (ID_));
+create index ACT_IDX_TSKASS_TASK on ACT_RU_IDENTITYLINK(TASK_ID_);
+`;
+// Zitadel (internal/query/projection/user.go, idp_user_link.go; internal/query/current_state.go),
+// with an older users projection that must not be read.
+export const ZITADEL = `
+create schema projections;
+create table projections.users8 (id text, resource_owner text, instance_id text, creation_date timestamptz, primary key (instance_id, id));
+create table projections.users14 (id text, creation_date timestamptz, change_date timestamptz, sequence bigint, state smallint, resource_owner text, instance_id text, username text, type smallint, primary key (instance_id, id));
+create table projections.users14_humans (user_id text, instance_id text, first_name text, last_name text, nick_name text, display_name text, email text, primary key (instance_id, user_id));
+create table projections.idp_user_links3 (idp_id text, user_id text, external_user_id text, creation_date timestamptz, change_date timestamptz, sequence bigint, resource_owner text, instance_id text, display_name text, owner_removed boolean default false, primary key (instance_id, idp_id, external_user_id));
+create table projections.current_states (projection_name text, instance_id text, last_updated timestamptz, aggregate_id text, aggregate_type text, sequence bigint, event_date timestamptz, position numeric, filter_offset integer, primary key (projection_name, instance_id));
+`;
+
