@@ -26,14 +26,14 @@ setup-build:
 ## lint: formatting, clippy for host and wasm32, and the core's independence from wasm
 lint:
 	cargo fmt --all --check
-	cargo clippy --quiet --workspace --all-targets -- -D warnings
+	cargo clippy --quiet --workspace --all-targets --features identity-links/fuzzing -- -D warnings
 	cargo clippy --quiet --workspace --exclude identity-links-export --lib --target wasm32-unknown-unknown -- -D warnings
 	@if grep -rlE 'wasm_bindgen|js_sys' src crates --include='*.rs' | grep -v '^src/wasm/'; then \
 	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
 
-# The library and its loading crate (the workspace's default members).
+# The library (with its fuzzing entry points, for the corpus replay) and its loading crate.
 test-native:
-	cargo test
+	cargo test --features identity-links/fuzzing
 
 ## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
 test-export: build

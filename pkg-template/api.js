@@ -11,7 +11,13 @@ export const ABI = Object.freeze({ VERSION: 2, NULL: 0xffffffff, ABSENT: 0xfffff
 const { NULL, ABSENT, RAW, REQUEST_BYTES } = ABI;
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
-const wellFormed = (v) => typeof v === "string" && (v.isWellFormed === undefined || v.isWellFormed());
+const wellFormed = (v) => typeof v === "string" && v.isWellFormed();
+
+/**
+ * The runtime features the package relies on: `String.prototype.isWellFormed` (ES2024), with
+ * which both this file and the module (src/wasm/convert.rs) refuse text with lone surrogates.
+ */
+export const REQUIRES = "String.prototype.isWellFormed (ES2024: Node 20, Deno 1.38, Bun 1.0, Chrome and Edge 111, Firefox 119, Safari 16.4)";
 
 /** Throws unless `glue`'s module keeps the contract this file was written for. */
 export function checkAbi(glue) {
@@ -27,6 +33,9 @@ export function checkAbi(glue) {
  * `checkAbi(glue)` once the module is instantiated (at once in Node, after `init` elsewhere).
  */
 export function install(glue) {
+  if (typeof String.prototype.isWellFormed !== "function") {
+    throw new Error(`identity-links: this runtime lacks ${REQUIRES}, which the package needs to refuse text with lone surrogates`);
+  }
   const { Snapshot } = glue;
   const proto = Snapshot.prototype;
 
@@ -351,8 +360,7 @@ export function install(glue) {
   }
 
   Snapshot.fromJson = function fromJson(text, options) {
-    const wellFormedText = wellFormed(text) && text.isWellFormed !== undefined;
-    if (!wellFormedText && !(text instanceof Uint8Array)) return direct(text, options);
+    if (!wellFormed(text) && !(text instanceof Uint8Array)) return direct(text, options);
     // Options are refused exactly as the direct path refuses them, by a load of the smallest
     // snapshot — unless maxBytes is not a number or too small for it: the direct path then.
     const maxBytes = options?.maxBytes ?? 1 << 30;

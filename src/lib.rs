@@ -6,6 +6,7 @@
 //! JavaScript values to and from the core's types.
 
 pub mod error;
+#[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod http;
 pub mod json;

@@ -122,3 +122,80 @@ fn table_order_does_not_change_answers_but_idp_link_order_does() {
         }
     }
 }
+
+#[test]
+fn idp_link_order_and_identity_link_order_are_observable() {
+    // The other half of SNAPSHOT.md's rule: reversing the IdP links, or a task's identity links,
+    // reverses the answers that list them (SEMANTICS.md Z5, C3).
+    let (mut idp_users, mut tasks) = (0, 0);
+    for seed in 2000..2100 {
+        let mut rng = Rng::new(seed);
+        let doc = gen::snapshot(&mut rng);
+        let Value::Object(mut members) = doc.clone() else { continue };
+        for (key, value) in members.iter_mut() {
+            match (key.as_str(), value) {
+                ("idpLinks", Value::Array(rows)) => rows.reverse(),
+                ("tasks", Value::Array(rows)) => {
+                    for task in rows.iter_mut() {
+                        if let Value::Object(fields) = task {
+                            for (field, links) in fields.iter_mut() {
+                                if let ("identityLinks", Value::Array(links)) = (field.as_str(), links) {
+                                    links.reverse();
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let a = Snapshot::from_json(doc.to_json().as_bytes()).expect("a generated snapshot loads");
+        let r = Snapshot::from_json(Value::Object(members).to_json().as_bytes()).expect("the reversed snapshot loads");
+        let items = |answer: (u16, String), key: &str| -> Vec<String> {
+            let value = Value::parse(answer.1.as_bytes()).expect("an answer is JSON");
+            let list = if key.is_empty() { Some(&value) } else { value.get(key) };
+            match list {
+                Some(Value::Array(items)) => items.iter().map(Value::to_json).collect(),
+                _ => Vec::new(),
+            }
+        };
+        for user in gen::ids(&doc, "users", "id") {
+            let request = Value::parse(
+                format!(r#"{{"userId":{},"query":{{"asc":true,"limit":1000}}}}"#, Value::String(user).to_json())
+                    .as_bytes(),
+            )
+            .expect("a request");
+            let (mine, theirs) = (
+                items(engine(&a, "listIdpLinks", &request, None), "result"),
+                items(engine(&r, "listIdpLinks", &request, None), "result"),
+            );
+            if mine.len() >= 2 {
+                idp_users += 1;
+                assert_eq!(
+                    mine.iter().rev().collect::<Vec<_>>(),
+                    theirs.iter().collect::<Vec<_>>(),
+                    "seed {seed}: IdP links"
+                );
+            }
+        }
+        let Some(Value::Array(all_tasks)) = doc.get("tasks") else { continue };
+        for task in all_tasks {
+            let Some(Value::String(id)) = task.get("id") else { continue };
+            let stored = match task.get("identityLinks") {
+                Some(Value::Array(links)) => links.len(),
+                _ => 0,
+            };
+            let request = Value::parse(format!(r#"{{"taskId":{}}}"#, Value::String(id.clone()).to_json()).as_bytes())
+                .expect("a request");
+            let mine = items(engine(&a, "getIdentityLinks", &request, None), "");
+            let theirs = items(engine(&r, "getIdentityLinks", &request, None), "");
+            // The stored links come first (reversed), then the synthesized assignee and owner.
+            if stored >= 2 && mine[..stored].iter().collect::<std::collections::HashSet<_>>().len() >= 2 {
+                tasks += 1;
+                let reversed: Vec<&String> = mine[..stored].iter().rev().chain(&mine[stored..]).collect();
+                assert_eq!(reversed, theirs.iter().collect::<Vec<_>>(), "seed {seed}: identity links");
+            }
+        }
+    }
+    assert!(idp_users >= 20 && tasks >= 20, "too few users with IdP links ({idp_users}) or tasks with links ({tasks})");
+}

@@ -7,6 +7,7 @@
 
 pub mod binary;
 pub mod canonical;
+pub mod layout;
 pub mod stream;
 
 pub use identity_links_load::tables::{

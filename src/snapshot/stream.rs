@@ -4,7 +4,7 @@
 //! memory grows by the tables alone. The checksum is computed on the way and checked at the
 //! end, with every structural check of [`Snapshot::from_bytes`].
 
-use super::binary::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
+use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
 use super::strings::StreamHash;
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
@@ -60,7 +60,7 @@ impl BinaryReader {
     /// with input of either kind asks before choosing the JSON loader instead.
     pub fn starts_binary(first: &[u8]) -> bool {
         let n = first.len().min(8);
-        first.get(..n) == super::binary::MAGIC.get(..n)
+        first.get(..n) == super::layout::MAGIC.get(..n)
     }
 
     /// The input's size, once the header is read.
@@ -107,7 +107,7 @@ impl BinaryReader {
         if self.header.len() < HEADER {
             // The magic is checked as soon as it can be, so other input is refused at once.
             if !Self::starts_binary(&self.header) {
-                return Err(refuse(super::binary::NOT_A_SNAPSHOT));
+                return Err(refuse(super::layout::NOT_A_SNAPSHOT));
             }
             return Ok(take);
         }
@@ -211,7 +211,7 @@ impl BinaryReader {
         let total = self.total();
         if total != Some(self.read) {
             if self.read == 0 || self.layout.is_none() {
-                return Err(refuse(super::binary::NOT_A_SNAPSHOT));
+                return Err(refuse(super::layout::NOT_A_SNAPSHOT));
             }
             return Err(SnapshotError::new(
                 "bytes",

@@ -49,7 +49,7 @@
 //! `Snapshot.__adopted(options)`, which checks the tables as `fromBytes` checks the binary form
 //! (all but the checksum: the bytes never left wasm memory) and answers the `Snapshot`.
 
-use crate::snapshot::binary::KEPT;
+use crate::snapshot::layout::KEPT;
 use crate::snapshot::{Snapshot, Timestamp};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

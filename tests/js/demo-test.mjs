@@ -42,6 +42,9 @@ try {
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("requestfailed", (r) => pageErrors.push(`request failed: ${r.url()}`));
+  // Any error the console shows (a 404, a failed fetch, console.error) fails the test too.
+  page.on("console", (m) => m.type() === "error" && pageErrors.push(`console error: ${m.text()}`));
+  page.on("response", (r) => r.status() >= 400 && pageErrors.push(`HTTP ${r.status()}: ${r.url()}`));
   page.on("request", (r) => {
     if (!r.url().startsWith(`http://localhost:${port}/`) && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) pageErrors.push(`fetched from outside localhost: ${r.url()}`);
   });
@@ -140,7 +143,7 @@ try {
 
   mkdirSync(join(root, "target"), { recursive: true });
   await page.screenshot({ path: join(root, "target/demo.png"), fullPage: true });
-  check("no page errors, nothing fetched from outside localhost", pageErrors.length === 0, pageErrors.join("\n"));
+  check("an empty console: no page errors, failed or refused requests, nothing fetched from outside localhost", pageErrors.length === 0, pageErrors.join("\n"));
 } catch (e) {
   check("the test ran to the end", false, String(e && e.stack || e));
 } finally {

@@ -147,6 +147,14 @@ const check = (name, ok) => (ok ? passed++ : failures.push(name));
   }
   check("a module without the ABI export is refused", none.includes("(none)"), none);
 }
+// A runtime without String.prototype.isWellFormed (older than ES2024) is refused when the
+// package loads, naming what it needs, rather than failing later inside a query.
+{
+  const { spawnSync } = await import("node:child_process");
+  const script = `delete String.prototype.isWellFormed; try { require(${JSON.stringify(join(root, "pkg/node/index.cjs"))}); console.log("loaded"); } catch (e) { console.log(e.message); }`;
+  const out = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout.trim();
+  check("a runtime without String.prototype.isWellFormed is refused at load, naming it", out.startsWith("identity-links: this runtime lacks String.prototype.isWellFormed"), out);
+}
 check("lone-surrogate task id is not found, not a U+FFFD match", (() => {
   const s = Snapshot.fromJson('{"version":1,"tasks":[{"id":"\\ufffd"}]}');
   try { s.getIdentityLinks({ taskId: "\ud800" }); return false; } catch (e) { return e.status === 400; } finally { s.free(); }

@@ -1,14 +1,21 @@
-// The wasm facade's tests, included by `tests/wasm_node.rs` (`wasm-pack test --node`) and
-// `tests/wasm_browser.rs` (`wasm-pack test --headless --chrome`): every conformance case through
-// the JS-facing API, and the facade's own conversions.
+//! The wasm facade's tests, a module of `tests/wasm_node.rs` (`wasm-pack test --node`) and
+//! `tests/wasm_browser.rs` (`wasm-pack test --headless --chrome`): every conformance case through
+//! the facade's exported functions (the Rust side of the package; the package itself, its JS
+//! wrapper included, runs them in every runtime in `tests/js/conformance.mjs`), and the facade's
+//! own conversions and memory contract.
 
 use identity_links::json::Value;
-use identity_links::wasm::{abi, adopt, get_identity_links, get_user_groups, http_start, is_identity_error, json_to_tables, list_idp_links, JsSnapshot};
+use identity_links::wasm::{
+    abi, adopt, get_identity_links, get_user_groups, http_start, is_identity_error, json_to_tables, list_idp_links,
+    JsSnapshot,
+};
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-const CONFORMANCE: [(&str, &str); 4] = [
+/// Every file of `../shared/conformance/` (wasm cannot list a directory at run time: the native
+/// test `tests/conformance.rs` checks that this list names every file there).
+pub const CONFORMANCE: [(&str, &str); 4] = [
     ("identity-links.json", include_str!("../../../shared/conformance/identity-links.json")),
     ("user-groups.json", include_str!("../../../shared/conformance/user-groups.json")),
     ("idp-links.json", include_str!("../../../shared/conformance/idp-links.json")),
@@ -91,7 +98,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 }
 
 #[wasm_bindgen_test]
-fn every_conformance_case_passes_through_the_js_api() {
+fn every_conformance_case_passes_through_the_facade() {
     let mut count = 0;
     let mut failures = Vec::new();
     for (file, text) in CONFORMANCE {
@@ -113,7 +120,8 @@ const SAMPLE: &str = r#"{"version":1,"sequence":"18446744073709551615","timestam
   "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p1","providedUserName":"a"},{"userId":"u1","idpId":"i","providedUserId":"p2","providedUserName":"b"}]}"#;
 
 fn sample() -> JsSnapshot {
-    JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)))
+    JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &JsValue::UNDEFINED)
+        .unwrap_or_else(|e| panic!("{}", stringify(&e)))
 }
 
 #[wasm_bindgen_test]
@@ -128,20 +136,28 @@ fn loads_from_text_bytes_and_objects_alike() {
         assert_eq!(stringify(&other.stats()), stringify(&s.stats()));
         assert_eq!(other.to_json(), s.to_json());
     }
-    assert_eq!(stringify(&s.stats()), r#"{"users":1,"groups":0,"memberships":0,"tasks":1,"identityLinks":0,"idpLinks":2}"#);
+    assert_eq!(
+        stringify(&s.stats()),
+        r#"{"users":1,"groups":0,"memberships":0,"tasks":1,"identityLinks":0,"idpLinks":2}"#
+    );
 }
 
 #[wasm_bindgen_test]
 fn binary_form_round_trips_and_refuses_corruption() {
     let s = sample();
     let bytes = s.to_bytes();
-    let back = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&bytes[..]).into(), &JsValue::UNDEFINED).unwrap_or_else(|_| panic!("round trip"));
+    let back = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&bytes[..]).into(), &JsValue::UNDEFINED)
+        .unwrap_or_else(|_| panic!("round trip"));
     let request = js(r#"{"userId":"u1","query":{"asc":true}}"#);
-    let answer = |snap: &JsSnapshot| list_idp_links(snap, &request, &JsValue::UNDEFINED).map(|v| stringify(&v)).unwrap_or_default();
+    let answer = |snap: &JsSnapshot| {
+        list_idp_links(snap, &request, &JsValue::UNDEFINED).map(|v| stringify(&v)).unwrap_or_default()
+    };
     assert_eq!(answer(&back), answer(&s));
     let mut broken = bytes.clone();
     broken[bytes.len() / 2] ^= 4;
-    let e = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&broken[..]).into(), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
+    let e = JsSnapshot::from_bytes(&js_sys::Uint8Array::from(&broken[..]).into(), &JsValue::UNDEFINED)
+        .err()
+        .unwrap_or(JsValue::NULL);
     assert!(is_identity_error(&e));
     assert_eq!(get(&get(&e, "body"), "path").as_string().as_deref(), Some("bytes"));
 }
@@ -153,7 +169,12 @@ fn bigint_and_string_offsets_are_uint64() {
     let query = get(&request, "query");
     let _ = Reflect::set(&query, &"offset".into(), &js_sys::BigInt::from(1u64).into());
     let answer = list_idp_links(&s, &request, &JsValue::UNDEFINED).map(|v| stringify(&v));
-    assert_eq!(answer.as_deref().ok(), Some(r#"{"details":{"totalResult":"2","processedSequence":"18446744073709551615","timestamp":"2025-01-16T02:26:13.500Z"},"result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#));
+    assert_eq!(
+        answer.as_deref().ok(),
+        Some(
+            r#"{"details":{"totalResult":"2","processedSequence":"18446744073709551615","timestamp":"2025-01-16T02:26:13.500Z"},"result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#
+        )
+    );
     let _ = Reflect::set(&query, &"offset".into(), &JsValue::from_str("18446744073709551615"));
     assert!(list_idp_links(&s, &request, &JsValue::UNDEFINED).is_ok());
 }
@@ -180,7 +201,10 @@ fn hostile_values_are_identity_errors() {
     let e = JsSnapshot::from_json(&lone.into(), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
     assert!(is_identity_error(&e), "lone surrogate text");
     let e = get_identity_links(&s, &js(r#"{"taskId":7}"#), &JsValue::UNDEFINED).err().unwrap_or(JsValue::NULL);
-    assert_eq!(stringify(&get(&e, "body")), r#"{"type":"InvalidRequestException","message":"The task id must be a string, found a number","code":null}"#);
+    assert_eq!(
+        stringify(&get(&e, "body")),
+        r#"{"type":"InvalidRequestException","message":"The task id must be a string, found a number","code":null}"#
+    );
     // The snapshot still answers after every error.
     assert!(get_identity_links(&s, &js(r#"{"taskId":"t"}"#), &JsValue::UNDEFINED).is_ok());
 }
@@ -188,14 +212,23 @@ fn hostile_values_are_identity_errors() {
 #[wasm_bindgen_test]
 fn options_are_checked() {
     let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":-1}"#)).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxLimit: must be a whole number from 0 to 4294967295 (0: no restriction)"));
+    assert_eq!(
+        get(&e, "message").as_string().as_deref(),
+        Some("options.maxLimit: must be a whole number from 0 to 4294967295 (0: no restriction)")
+    );
     // 0 disables the maximum, as in Zitadel.
-    let open = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#)).unwrap_or_else(|_| panic!("maxLimit 0"));
+    let open = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxLimit":0}"#))
+        .unwrap_or_else(|_| panic!("maxLimit 0"));
     assert!(list_idp_links(&open, &js(r#"{"userId":"u1","query":{"limit":5000}}"#), &JsValue::UNDEFINED).is_ok());
     let e = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"maxlimit":5}"#)).err().unwrap_or(JsValue::NULL);
-    assert_eq!(get(&e, "message").as_string().as_deref(), Some("options.maxlimit: unknown option (defaultLimit, maxLimit, maxBytes)"));
-    let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#)).unwrap_or_else(|_| panic!("options"));
-    let page = list_idp_links(&s, &js(r#"{"userId":"u1"}"#), &JsValue::UNDEFINED).map(|v| stringify(&get(&v, "result")));
+    assert_eq!(
+        get(&e, "message").as_string().as_deref(),
+        Some("options.maxlimit: unknown option (defaultLimit, maxLimit, maxBytes)")
+    );
+    let s = JsSnapshot::from_json(&JsValue::from_str(SAMPLE), &js(r#"{"defaultLimit":1,"maxLimit":1}"#))
+        .unwrap_or_else(|_| panic!("options"));
+    let page =
+        list_idp_links(&s, &js(r#"{"userId":"u1"}"#), &JsValue::UNDEFINED).map(|v| stringify(&get(&v, "result")));
     assert_eq!(page.ok().as_deref(), Some(r#"[{"idpId":"i","userId":"p2","userName":"b"}]"#));
 }
 
@@ -208,19 +241,28 @@ fn request(url: &str, init: &str) -> JsValue {
 /// What the package's `handleRequest` does with `request` (pkg-template/api.js reads the body
 /// into the call; here the whole body at once, as `arrayBuffer()` gives it).
 async fn respond(snapshot: &JsSnapshot, request: JsValue) -> (u16, String, Option<String>) {
-    let mut call = http_start(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    let mut call = http_start(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+        .unwrap_or_else(|e| panic!("{}", stringify(&e)));
     if call.wants_body() {
         let read: js_sys::Function = get(&request, "arrayBuffer").into();
-        let buffer = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(read.call0(&request).unwrap_or(JsValue::NULL))).await;
+        let buffer =
+            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(read.call0(&request).unwrap_or(JsValue::NULL)))
+                .await;
         call.push(&buffer.unwrap_or(JsValue::NULL), true).unwrap_or_else(|e| panic!("{}", stringify(&e)));
     }
     let response = call.respond().unwrap_or(JsValue::NULL);
     let text: js_sys::Function = get(&response, "text").into();
-    let body = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL))).await;
+    let body =
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL)))
+            .await;
     let headers = get(&response, "headers");
     let header: js_sys::Function = get(&headers, "get").into();
     let content_type = header.call1(&headers, &"content-type".into()).ok().and_then(|v| v.as_string());
-    (get(&response, "status").as_f64().unwrap_or(0.0) as u16, body.ok().and_then(|b| b.as_string()).unwrap_or_default(), content_type)
+    (
+        get(&response, "status").as_f64().unwrap_or(0.0) as u16,
+        body.ok().and_then(|b| b.as_string()).unwrap_or_default(),
+        content_type,
+    )
 }
 
 #[wasm_bindgen_test]
@@ -229,10 +271,24 @@ async fn handle_request_serves_the_routes() {
     let json = Some("application/json".to_owned());
     let got = respond(&s, request("http://x/engine-rest/task/t/identity-links", "{}")).await;
     assert_eq!(got, (200, r#"[{"userId":"u1","groupId":null,"type":"assignee"}]"#.to_owned(), json.clone()));
-    let got = respond(&s, request("http://x/v2/users/u1/links/_search", r#"{"method":"POST","body":"{\"query\":{\"limit\":1,\"asc\":true}}"}"#)).await;
+    let got = respond(
+        &s,
+        request(
+            "http://x/v2/users/u1/links/_search",
+            r#"{"method":"POST","body":"{\"query\":{\"limit\":1,\"asc\":true}}"}"#,
+        ),
+    )
+    .await;
     assert_eq!(got.0, 200);
     assert!(got.1.ends_with(r#""result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#), "{}", got.1);
-    let got = respond(&s, request("http://x/zitadel.user.v2.UserService/ListIDPLinks", r#"{"method":"POST","headers":{"content-type":"application/json"},"body":"{\"userId\":\"\"}"}"#)).await;
+    let got = respond(
+        &s,
+        request(
+            "http://x/zitadel.user.v2.UserService/ListIDPLinks",
+            r#"{"method":"POST","headers":{"content-type":"application/json"},"body":"{\"userId\":\"\"}"}"#,
+        ),
+    )
+    .await;
     assert_eq!(got.0, 400);
     assert!(got.1.starts_with(r#"{"code":"invalid_argument","#), "{}", got.1);
     assert_eq!(respond(&s, request("http://x/elsewhere", "{}")).await.0, 404);

@@ -2,9 +2,36 @@
 //! pairs, and build the sorted indexes the queries walk.
 
 use crate::error::{SnapshotError, SnapshotProblem};
-use crate::load::Raw;
 use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
-use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Users};
+use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Tasks, Users};
+use crate::timestamp::Timestamp;
+
+/// What the loader (`crate::load`) collected, before references are resolved and indexes built:
+/// the input of [`build`], so that the loader depends on this module and not the other way round.
+#[derive(Default)]
+pub(crate) struct Raw {
+    pub strings: Strings,
+    pub sequence: u64,
+    pub timestamp: Timestamp,
+    pub user_id: Vec<Sym>,
+    pub user_first: Vec<Sym>,
+    pub user_last: Vec<Sym>,
+    pub user_org: Vec<Sym>,
+    pub group_id: Vec<Sym>,
+    pub group_name: Vec<Sym>,
+    /// `(userId, groupId)` symbols, in document order.
+    pub memberships: Vec<(Sym, Sym)>,
+    pub tasks: Tasks,
+    /// The owning `userId` symbol of each IdP link.
+    pub idp_user: Vec<Sym>,
+    pub idp_id: Vec<Sym>,
+    pub idp_provided_id: Vec<Sym>,
+    pub idp_provided_name: Vec<Sym>,
+    /// Row by id symbol, filled as ids are read (to find duplicates at once).
+    pub user_by_sym: Vec<u32>,
+    pub group_by_sym: Vec<u32>,
+    pub task_by_sym: Vec<u32>,
+}
 
 /// Resolves, checks and indexes what the loader read.
 pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {

@@ -6,13 +6,13 @@
 //! order; rules that need the whole document (references, duplicate pairs) are checked after,
 //! table by table (memberships, then idpLinks), row by row. On any error nothing is kept.
 
-use crate::build;
+use crate::build::{self, Raw};
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
 use crate::escape::quote;
 use crate::number::{parse_decimal, parse_uint};
 use crate::reader::{Key, Kind, Reader, SyntaxError};
 use crate::strings::{char_count, Strings, Sym, NONE};
-use crate::tables::{Limits, Tables, Tasks};
+use crate::tables::{Limits, Tables};
 use crate::timestamp::Timestamp;
 
 /// The longest id, type, name or org, in characters (Zitadel's limit; SNAPSHOT.md rule 2).
@@ -23,32 +23,6 @@ pub const MAX_CHARS: usize = 200;
 enum Seg {
     Key(&'static str),
     Index(usize),
-}
-
-/// What the loader collected before references are resolved and indexes built.
-#[derive(Default)]
-pub(crate) struct Raw {
-    pub strings: Strings,
-    pub sequence: u64,
-    pub timestamp: Timestamp,
-    pub user_id: Vec<Sym>,
-    pub user_first: Vec<Sym>,
-    pub user_last: Vec<Sym>,
-    pub user_org: Vec<Sym>,
-    pub group_id: Vec<Sym>,
-    pub group_name: Vec<Sym>,
-    /// `(userId, groupId)` symbols, in document order.
-    pub memberships: Vec<(Sym, Sym)>,
-    pub tasks: Tasks,
-    /// The owning `userId` symbol of each IdP link.
-    pub idp_user: Vec<Sym>,
-    pub idp_id: Vec<Sym>,
-    pub idp_provided_id: Vec<Sym>,
-    pub idp_provided_name: Vec<Sym>,
-    /// Row by id symbol, filled as ids are read (to find duplicates at once).
-    pub user_by_sym: Vec<u32>,
-    pub group_by_sym: Vec<u32>,
-    pub task_by_sym: Vec<u32>,
 }
 
 /// Loads and validates a snapshot, refusing input over `limits.max_bytes`; see the module
