@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-export test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-export test-toolchains test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export
+test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export test-toolchains
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -35,6 +35,11 @@ lint:
 test-native:
 	cargo test --features identity-links/fuzzing
 
+## test-toolchains: the packed package through TypeScript (every resolution mode), attw, webpack,
+## Vite, Rollup and esbuild, the bundles run in headless Chromium
+test-toolchains: build
+	node tests/toolchains/run.mjs
+
 ## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
 test-export: build
 	cargo test --quiet -p identity-links-export
@@ -44,6 +49,7 @@ test-export: build
 test-wasm:
 	wasm-pack test --node
 	wasm-pack test --headless --chrome
+	wasm-pack test --headless --firefox
 
 test-package:
 	node tests/js/run-package-tests.mjs

@@ -31,8 +31,10 @@ export function checkAbi(glue) {
 /**
  * Wraps `glue` (wasm-bindgen's module): returns the package's exports. The entry points call
  * `checkAbi(glue)` once the module is instantiated (at once in Node, after `init` elsewhere).
+ * `compiledModule()` gives the compiled `WebAssembly.Module` (or null before init), which
+ * fromJson instantiates again for its throwaway loads.
  */
-export function install(glue) {
+export function install(glue, compiledModule) {
   if (typeof String.prototype.isWellFormed !== "function") {
     throw new Error(`identity-links: this runtime lacks ${REQUIRES}, which the package needs to refuse text with lone surrogates`);
   }
@@ -311,7 +313,7 @@ export function install(glue) {
 
   /** JSON `text` loaded in a throwaway instance: its exports and its table list's address; or null. */
   function loadElsewhere(text, maxBytes) {
-    const compiled = glue.__module?.();
+    const compiled = compiledModule?.();
     if (compiled === undefined || typeof WebAssembly !== "object") return null;
     stubs ??= stubImports(compiled) ?? false;
     if (stubs === false) return null;

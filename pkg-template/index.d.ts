@@ -2,8 +2,9 @@
  * identity-links: Camunda's and Zitadel's identity queries answered from an in-memory snapshot,
  * with exactly the peer servers' bodies, orders, nulls and errors.
  *
- * The typings use the DOM's `Request`, `Response`, `URL` and `WebAssembly` types: include the
- * `dom` lib, or `@types/node` (Node 20+ declares them too).
+ * The typings need no particular lib: `Request`, `Response`, `URL` and `WebAssembly.Module` are
+ * the ones the program's libs declare (the `dom` lib, `@types/node`, Deno's or workerd's types),
+ * and structural stand-ins where none does.
  */
 
 declare global {
@@ -322,7 +323,7 @@ export interface HandlerOptions {
  * `request.signal` aborts while the body is read; an `Error` whose `cause` is the stream's
  * reason when the body fails.
  */
-export function handleRequest(snapshot: Snapshot, request: Request, context?: CallContext, options?: HandlerOptions): Promise<Response>;
+export function handleRequest(snapshot: Snapshot, request: FetchRequest, context?: CallContext, options?: HandlerOptions): Promise<FetchResponse>;
 
 /** `getIdentityLinks` as JSON text: exactly the peer's body, `JSON.stringify` of the answer. */
 export function getIdentityLinksJson(snapshot: Snapshot, request: IdentityLinksRequest, context?: CallContext): string;
@@ -345,8 +346,45 @@ export interface ByteStream {
   };
 }
 
-/** What `init` and `initSync` accept: the `.wasm` as a URL, a response, bytes or a compiled module. */
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+/**
+ * The instance type of the global constructor `Name` where the program's libs declare one, else
+ * `Fallback`: so that the typings compile with the `dom` lib, with only `@types/node`, or with
+ * neither.
+ */
+type GlobalInstance<Name extends "Request" | "Response" | "URL", Fallback> = typeof globalThis extends {
+  [K in Name]: abstract new (...args: never[]) => infer T;
+}
+  ? T
+  : Fallback;
+
+/** A fetch `Request` (the global one; structurally, where no lib declares it). */
+export type FetchRequest = GlobalInstance<
+  "Request",
+  {
+    readonly method: string;
+    readonly url: string;
+    readonly headers: { get(name: string): string | null };
+    readonly body: ByteStream | null;
+  }
+>;
+
+/** A fetch `Response` (the global one; structurally, where no lib declares it). */
+export type FetchResponse = GlobalInstance<
+  "Response",
+  { readonly status: number; readonly headers: { get(name: string): string | null }; text(): Promise<string> }
+>;
+
+/** A compiled `WebAssembly.Module` (the global type where a lib declares it). */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } } ? M : object;
+
+/** Bytes: an `ArrayBuffer` or a view of one. */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+
+/**
+ * What `init` accepts: the `.wasm` as a URL (object or string), a `Request` or `Response` for it,
+ * its bytes, or the compiled module (of any realm: a framework may compile it in another global).
+ */
+export type InitInput = string | GlobalInstance<"URL", { readonly href: string }> | FetchRequest | FetchResponse | Bytes | WasmModule;
 
 /**
  * Instantiates the module (browsers, Deno, Bun: fetches the `.wasm` next to the JS file when
@@ -355,5 +393,5 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
  */
 export default function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<unknown>;
 
-/** Instantiates the module synchronously from bytes or a compiled `WebAssembly.Module`. */
-export function initSync(input: { module: BufferSource | WebAssembly.Module } | BufferSource | WebAssembly.Module): unknown;
+/** Instantiates the module synchronously from bytes or a compiled module (of any realm). */
+export function initSync(input: { module: Bytes | WasmModule } | Bytes | WasmModule): unknown;

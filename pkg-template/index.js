@@ -1,8 +1,11 @@
 // Browsers, bundlers and the default entry: `import init, { ... } from "identity-links"`, then
 // `await init()` (fetches identity_links_bg.wasm next to this file) or `initSync({ module })`.
-import instantiate, { initSync as instantiateSync } from "./identity_links.js";
+import { initSync as instantiateSync } from "./identity_links.js";
 import * as glue from "./identity_links.js";
 import { checkAbi, install } from "./api.js";
+
+/** The compiled module once initialized: fromJson instantiates it again for throwaway loads. */
+let compiled = null;
 
 export const {
   Snapshot,
@@ -14,18 +17,55 @@ export const {
   listIdpLinksJson,
   handleRequest,
   isIdentityError,
-} = install(glue);
+} = install(glue, () => compiled);
 
-/** Instantiates the module (see wasm-bindgen's `init`), then checks it keeps this wrapper's ABI. */
-export default async function init(input) {
-  const exports = await instantiate(input);
-  checkAbi(glue);
-  return exports;
+/** What `init` and `initSync` were given: `{ module_or_path }` / `{ module }`, or the value itself. */
+const argument = (input, key) => (input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype ? input[key] : input);
+
+/**
+ * `value` if it is a compiled `WebAssembly.Module` of any realm (a framework's bundler may hand
+ * over one made in another global), as one this realm's `instanceof` accepts; otherwise null.
+ */
+function asModule(value) {
+  if (value instanceof WebAssembly.Module) return value;
+  if (Object.prototype.toString.call(value) !== "[object WebAssembly.Module]") return null;
+  // The engine instantiates it whatever its prototype; wasm-bindgen's glue checks instanceof.
+  return Object.setPrototypeOf(value, WebAssembly.Module.prototype);
 }
 
-/** `init`, synchronously, from bytes or a compiled module. */
+/** Compiles what `init` accepts: a URL, a string, a Request, a Response, bytes or a module. */
+async function compile(source) {
+  source = await source;
+  const module = asModule(source);
+  if (module) return module;
+  if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
+    source = await fetch(source);
+  }
+  if (typeof Response === "function" && source instanceof Response) {
+    if (!source.ok) throw new Error(`identity-links: fetching the .wasm failed: ${source.status} ${source.statusText} (${source.url})`);
+    const streaming = typeof WebAssembly.compileStreaming === "function" && source.headers.get("content-type") === "application/wasm";
+    return streaming ? WebAssembly.compileStreaming(source) : WebAssembly.compile(await source.arrayBuffer());
+  }
+  return WebAssembly.compile(source);
+}
+
+/**
+ * Instantiates the module: from `{ module_or_path }` (a URL, a Response, bytes or a compiled
+ * module, of any realm), by default the `.wasm` beside this file. Then checks that the module
+ * keeps this wrapper's memory contract.
+ */
+export default async function init(input) {
+  if (compiled) return instantiateSync({ module: compiled }); // already: the same exports
+  const source = argument(input, "module_or_path") ?? new URL("./identity_links_bg.wasm", import.meta.url);
+  return initSync({ module: await compile(source) });
+}
+
+/** `init`, synchronously, from `{ module }`: bytes or a compiled module (of any realm). */
 export function initSync(input) {
-  const exports = instantiateSync(input);
+  const source = argument(input, "module");
+  const module = asModule(source) ?? new WebAssembly.Module(source);
+  const exports = instantiateSync({ module });
+  compiled ??= module;
   checkAbi(glue);
   return exports;
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 wasm=target/wasm32-unknown-unknown/release/identity_links.wasm
 cargo build --quiet --lib --target wasm32-unknown-unknown --release
 
-out=pkg
+out=${PKG_DIR:-pkg} # PKG_DIR: build elsewhere (for instance while pkg/ is in use)
 # A staging folder of its own, so that concurrent builds cannot mix their files.
 mkdir -p target
 stage=$(mktemp -d target/pkg-stage.XXXXXX)
@@ -23,21 +23,15 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
   "$opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
 done
 
-# The compiled module, for fromJson's throwaway instances (src/wasm/scratch.rs): both glues keep
-# it in a variable named wasmModule; fail loudly if a wasm-bindgen update renames it.
-grep -q '^let wasmModule' "$stage/identity_links.js" && grep -q '^const wasmModule' "$stage/node/identity_links.js" || {
-  echo "build: wasm-bindgen's glue no longer names its module wasmModule (see scripts/build.sh)" >&2
-  exit 1
-}
-printf '\n/** The compiled module (after init), for throwaway instances. */\nexport function __module() { return wasmModule; }\n' >> "$stage/identity_links.js"
-printf '\n/** The compiled module, for throwaway instances. */\nexports.__module = () => wasmModule;\n' >> "$stage/node/identity_links.js"
-
 cp -R pkg-template/. "$stage/"
 # The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
 node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"
 node_modules/.bin/esbuild pkg-template/listener.js --format=cjs --platform=node --log-level=warning --outfile="$stage/node/listener-core.cjs"
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
+# The Node listener's ES module entry gets the declarations under the .d.mts name (its folder is
+# CommonJS, where .d.ts means CommonJS).
+cp pkg-template/node/listener.d.ts "$stage/node/listener.d.mts"
 cp LICENSE "$stage/LICENSE"
 rm -rf "$out.old" && { [ ! -e "$out" ] || mv "$out" "$out.old"; } && mv "$stage" "$out" && rm -rf "$out.old"
 

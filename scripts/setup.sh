@@ -55,6 +55,17 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt_install chromium chromium-driver
 fi
 
+# Firefox for the browser tests: Debian's firefox-esr, driven by geckodriver (crates.io; Debian
+# has no package) for wasm-pack, and by puppeteer-core over WebDriver BiDi for the others.
+if ! command -v firefox-esr >/dev/null; then
+  say "installing Debian's firefox-esr"
+  apt_install firefox-esr
+fi
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver 0.37.1 (about 3 minutes)"
+  cargo install geckodriver --version 0.37.1 --locked
+fi
+
 # PostgreSQL for the exporter's tests (make test-export): Debian's server package.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   say "installing Debian's postgresql (the exporter's tests start a private cluster)"

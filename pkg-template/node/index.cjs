@@ -1,7 +1,10 @@
 'use strict';
 // Node (CommonJS): wasm-bindgen's nodejs build instantiates the module synchronously on
 // require, so init() and initSync() have nothing left to do. api.cjs is api.js, made CommonJS
-// by the build.
+// by the build. The exports are assigned one by one, so that tools that read CommonJS exports
+// without running the file (Node's ES module loader, bundlers, type checkers) see every name.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 const glue = require('./identity_links.js');
 const { checkAbi, install } = require('./api.cjs');
 
@@ -13,5 +16,24 @@ function init() {
 /** Does nothing: the module is already instantiated. */
 function initSync() {}
 
+/** The compiled module, for fromJson's throwaway instances: compiled again from the same file, once. */
+let compiled = null;
+const compiledModule = () => (compiled ??= new WebAssembly.Module(readFileSync(join(__dirname, 'identity_links_bg.wasm'))));
+
 checkAbi(glue);
-module.exports = Object.assign(install(glue), { default: init, init, initSync });
+const api = install(glue, compiledModule);
+// `import init from "identity-links"` compiled to CommonJS (TypeScript, Babel) reads `.default`
+// when the module says it was an ES module.
+Object.defineProperty(exports, '__esModule', { value: true });
+exports.default = init;
+exports.init = init;
+exports.initSync = initSync;
+exports.Snapshot = api.Snapshot;
+exports.getIdentityLinks = api.getIdentityLinks;
+exports.getUserGroups = api.getUserGroups;
+exports.listIdpLinks = api.listIdpLinks;
+exports.getIdentityLinksJson = api.getIdentityLinksJson;
+exports.getUserGroupsJson = api.getUserGroupsJson;
+exports.listIdpLinksJson = api.listIdpLinksJson;
+exports.handleRequest = api.handleRequest;
+exports.isIdentityError = api.isIdentityError;

@@ -1,5 +1,6 @@
 // identity-links/node for ES modules: createNodeListener over the package's Node instance.
-import api from "./index.cjs";
+import * as api from "./index.cjs";
 import { listenerFor } from "../listener.js";
 
+// A namespace import: the named exports whatever a default import makes of `__esModule`.
 export const createNodeListener = listenerFor(api);

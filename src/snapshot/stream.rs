@@ -5,7 +5,7 @@
 //! end, with every structural check of [`Snapshot::from_bytes`].
 
 use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
-use super::strings::StreamHash;
+use identity_links_load::words::{extend_le_words, StreamHash};
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
 
@@ -149,7 +149,7 @@ impl BinaryReader {
         }
         let words = (want - column.len()).min((chunk.len() - used) / 4);
         let whole = &chunk[used..used + 4 * words];
-        column.extend(whole.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        extend_le_words(column, whole);
         used += 4 * words;
         if column.len() < want && used < chunk.len() {
             // The first bytes of a word that the next chunk completes.

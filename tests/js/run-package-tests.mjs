@@ -1,6 +1,6 @@
 // Packaging tests: `npm pack` the built package, install the tarball into a scratch project, and
 // run every conformance case through the public API in Node ESM, Node CJS, Deno, Bun (package
-// entry and the web build with init()), a bundled browser build in headless Chromium, and
+// entry and the web build with init()), a bundled browser build in headless Chromium and Firefox, and
 // workerd answering a real HTTP request on 127.0.0.1; then `tsc --strict` over the typings and
 // a consumer. Prints one line per runtime and a closing "N passed, M failed".
 //
@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { checkRoutes } from "./routes.mjs";
+import { launch, waitFor } from "./browsers.mjs";
 import { workerdConfig } from "../../scripts/workerd-config.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -77,32 +78,28 @@ function serve(dir) {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }
 
-async function browser() {
+/** The browser build, bundled with esbuild, running every conformance case in `name`. */
+async function browser(name) {
   const www = join(scratch, "www");
   mkdirSync(www, { recursive: true });
   must(bin("esbuild"), ["browser-entry.mjs", "--bundle", "--format=esm", "--platform=browser", `--outfile=${join(www, "app.js")}`, "--log-level=warning"]);
   cpSync(join(scratch, "node_modules/identity-links/identity_links_bg.wasm"), join(www, "identity_links_bg.wasm"));
-  writeFileSync(join(www, "index.html"), '<!doctype html><meta charset="utf-8"><script type="module" src="app.js"></script>');
+  writeFileSync(join(www, "index.html"), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="app.js"></script>');
   const server = await serve(www);
-  const { chromium } = await import(join(root, "node_modules/playwright-core/index.mjs"));
-  const userDataDir = join(scratch, "chromium-profile");
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch(name);
   try {
-    const page = await context.newPage();
+    const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
-    await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 60_000 });
-    const result = await page.evaluate(() => window.__result);
+    if (!(await waitFor(page, () => window.__result !== undefined, 60_000))) errors.push("no result within 60 s");
+    const result = (await page.evaluate(() => window.__result)) ?? { runtime: `browser-${name}`, passed: 0, failed: 0, failures: [] };
+    result.runtime = `browser-${name}`;
     result.failures.push(...errors);
     result.failed += errors.length;
     return result;
   } finally {
-    await context.close();
+    await browser.close();
     server.close();
   }
 }
@@ -225,7 +222,8 @@ const runtimes = {
   "deno-web": () => parseResult("deno-web", run(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "web-init.mjs", "deno-web"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
   bun: () => parseResult("bun", run(bin("bun"), ["node-esm.mjs", "bun"])),
   "bun-web": () => parseResult("bun-web", run(bin("bun"), ["web-init.mjs", "bun-web"])),
-  browser,
+  "browser-chromium": () => browser("chromium"),
+  "browser-firefox": () => browser("firefox"),
   workerd,
   "example-worker": exampleWorker,
   "example-deno": exampleDeno,

@@ -17,6 +17,7 @@ pub mod reader;
 pub mod strings;
 pub mod tables;
 pub mod timestamp;
+pub mod words;
 
 pub use error::{SnapshotError, SnapshotProblem};
 pub use tables::{Limits, Tables};

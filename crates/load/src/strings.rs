@@ -224,76 +224,6 @@ pub fn slot_hash(bytes: &[u8]) -> u32 {
     h ^ (h >> 16)
 }
 
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// A fast, deterministic 64-bit hash of bytes: the binary form's checksum.
-#[inline]
-pub fn hash(bytes: &[u8]) -> u64 {
-    let mut state = StreamHash::new(bytes.len());
-    state.update(bytes);
-    state.finish()
-}
-
-/// [`hash`] fed piece by piece: the binary form's checksum over input read in chunks. The total
-/// length is mixed in first, so it must be known up front.
-pub struct StreamHash {
-    h: u64,
-    pending: [u8; 8],
-    filled: usize,
-}
-
-impl StreamHash {
-    /// A hash of `total` bytes, to be given by [`StreamHash::update`].
-    #[inline]
-    pub fn new(total: usize) -> Self {
-        StreamHash { h: (total as u64).wrapping_mul(K), pending: [0; 8], filled: 0 }
-    }
-
-    #[inline]
-    fn word(&mut self, w: [u8; 8]) {
-        self.h = (self.h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-
-    /// Feeds the next bytes.
-    #[inline]
-    pub fn update(&mut self, mut bytes: &[u8]) {
-        if self.filled > 0 {
-            let take = (8 - self.filled).min(bytes.len());
-            self.pending[self.filled..self.filled + take].copy_from_slice(&bytes[..take]);
-            self.filled += take;
-            bytes = &bytes[take..];
-            if self.filled < 8 {
-                return;
-            }
-            self.word(self.pending);
-            self.filled = 0;
-        }
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.word(w);
-        }
-        let rest = chunks.remainder();
-        self.pending[..rest.len()].copy_from_slice(rest);
-        self.filled = rest.len();
-    }
-
-    /// The hash of everything fed.
-    #[inline]
-    pub fn finish(mut self) -> u64 {
-        if self.filled > 0 {
-            let mut w = [0u8; 8];
-            w[..self.filled].copy_from_slice(&self.pending[..self.filled]);
-            self.word(w);
-        }
-        let mut h = self.h;
-        h ^= h >> 32;
-        h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
-        h ^ (h >> 32)
-    }
-}
-
 /// Java's `String.hashCode` (over UTF-16 code units, 32-bit wrap-around); 0 for `None`.
 pub fn java_hash(s: Option<&str>) -> i32 {
     s.map_or(0, |s| s.encode_utf16().fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit))))
@@ -379,24 +309,6 @@ mod tests {
         assert!(t.check_shape());
     }
 
-    #[test]
-    fn streamed_hash_equals_the_one_shot_hash() {
-        let data: Vec<u8> = (0..300u32).map(|i| (i * 7919 % 251) as u8).collect();
-        // Known values pin the function: stored checksums depend on it (the empty input hashes
-        // to 0 whatever the constants, so it pins nothing by itself).
-        assert_eq!(hash(b"a"), 0x7676_11D5_F0C5_8DA8);
-        assert_eq!(hash(b"IDLINKS\0 checksum"), 0xCADB_CAFE_C3BB_C0EF);
-        assert_eq!(hash(&data), 0xDAB4_395E_FC4F_A585);
-        for len in [0, 1, 7, 8, 9, 63, 64, 65, 300] {
-            for split in [1, 3, 8, 13] {
-                let mut s = StreamHash::new(len);
-                for piece in data[..len].chunks(split) {
-                    s.update(piece);
-                }
-                assert_eq!(s.finish(), hash(&data[..len]), "len {len}, pieces of {split}");
-            }
-        }
-    }
 
     #[test]
     fn slot_hash_is_pinned() {

@@ -1,0 +1,249 @@
+// The package in web-app toolchains (make test-toolchains): `npm pack` the built package,
+// install the tarball in scratch projects, and build and run it as the README's "Using the
+// package" table shows, for each toolchain:
+//   - TypeScript `tsc --strict` in every resolution mode (bundler; node16 and nodenext, ES
+//     modules and CommonJS, with @types/node and no `dom` lib; node10), the `.wasm` subpath's
+//     typings, and `import init from "identity-links"` compiled to CommonJS and run;
+//   - @arethetypeswrong/cli over the tarball;
+//   - webpack 5 (`web` and `webworker` targets), Vite, Rollup and esbuild builds, each loaded in
+//     headless Chromium and Firefox, answering a query;
+//   - tree-shaking: an unused import leaves no module code in a bundle.
+// Prints one line per check and a closing "toolchains: N passed, M failed".
+//
+// Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BROWSERS, launch, waitFor } from "../js/browsers.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const pkgDir = process.env.PKG_DIR ? resolve(root, process.env.PKG_DIR) : join(root, "pkg");
+const bin = (name) => join(root, "node_modules/.bin", name);
+const scratch = join(root, "target/toolchains");
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.includes(name);
+
+let passed = 0;
+const failures = [];
+function check(name, ok, detail = "") {
+  if (ok) passed++;
+  else failures.push(`${name}${detail ? `:\n       ${String(detail).slice(0, 1500).replaceAll("\n", "\n       ")}` : ""}`);
+  console.log(`  ${ok ? "ok  " : "FAIL"} ${name}`);
+}
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 300_000, ...options });
+  return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
+}
+
+/** A scratch project `name` with the packed package installed and `files` written into it. */
+function project(name, files, extraPackageJson = {}) {
+  const dir = join(scratch, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const tarball = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
+  const pkg = { name, private: true, type: "module", dependencies: { "identity-links": `file:../${tarball}` }, ...extraPackageJson };
+  writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2));
+  const install = run("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent"], { cwd: dir });
+  if (install.code !== 0) throw new Error(`npm install in ${name} failed:\n${install.out}`);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
+}
+
+// --- The tarball -------------------------------------------------------------------------------
+if (!existsSync(join(pkgDir, "package.json"))) throw new Error("pkg/ is missing: run `make build` first");
+rmSync(scratch, { recursive: true, force: true });
+mkdirSync(scratch, { recursive: true });
+const packed = run("npm", ["pack", pkgDir, "--pack-destination", scratch, "--silent"]);
+if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.out}`);
+const tarball = join(scratch, packed.out.trim().split("\n").pop());
+// @types/node (for the Node modes) comes from the repository's node_modules.
+const typeRoots = [join(root, "node_modules/@types")];
+
+/** The README's snippet for a runtime, as a TypeScript consumer (checked, not run). */
+const consumerEsm = `import init, { Snapshot, getIdentityLinks, handleRequest, initSync, isIdentityError } from "identity-links";
+import type { IdentityLink, InitInput } from "identity-links";
+await init();
+const snapshot: Snapshot = Snapshot.fromJson('{"version":1}');
+const links: IdentityLink[] = getIdentityLinks(snapshot, { taskId: "t" });
+const answer = await handleRequest(snapshot, new Request("http://x/identity/groups?userId=u"));
+const status: number = answer.status;
+const input: InitInput = new URL("https://example.com/identity_links_bg.wasm");
+initSync({ module: new Uint8Array(0) });
+export { links, status, input, isIdentityError };
+`;
+const consumerCjs = `import init = require("identity-links");
+import { Snapshot } from "identity-links";
+const snapshot: Snapshot = Snapshot.fromJson('{"version":1}');
+void init.default();
+export const users: number = snapshot.stats().users;
+`;
+
+// --- TypeScript in every resolution mode --------------------------------------------------------
+if (wanted("typescript")) {
+  console.log("toolchains: TypeScript");
+  const modes = [
+    { name: "bundler (dom lib)", files: { "a.ts": consumerEsm }, compilerOptions: { module: "esnext", moduleResolution: "bundler", lib: ["es2022", "dom"], types: [] } },
+    { name: "node16, ES module, @types/node, no dom lib", files: { "a.mts": consumerEsm }, compilerOptions: { module: "node16", moduleResolution: "node16", lib: ["es2022"], types: ["node"] } },
+    { name: "node16, CommonJS (.cts), @types/node, no dom lib", files: { "a.cts": consumerCjs }, compilerOptions: { module: "node16", moduleResolution: "node16", lib: ["es2022"], types: ["node"] } },
+    { name: "nodenext, ES module, @types/node", files: { "a.mts": consumerEsm }, compilerOptions: { module: "nodenext", moduleResolution: "nodenext", lib: ["es2022"], types: ["node"] } },
+    { name: "nodenext, CommonJS (.cts), @types/node", files: { "a.cts": consumerCjs }, compilerOptions: { module: "nodenext", moduleResolution: "nodenext", lib: ["es2022"], types: ["node"] } },
+    { name: "node10, CommonJS", files: { "a.ts": consumerCjs }, compilerOptions: { module: "commonjs", moduleResolution: "node10", lib: ["es2022"], types: ["node"] } },
+  ];
+  // The workerd snippet: the .wasm subpath has typings (a compiled module).
+  const wasmConsumer = `import wasm from "identity-links/identity_links_bg.wasm";\nimport { initSync } from "identity-links";\ninitSync({ module: wasm });\n`;
+  for (const mode of modes) {
+    const files = { ...mode.files, "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: "es2022", skipLibCheck: false, typeRoots, ...mode.compilerOptions }, include: Object.keys(mode.files) }) };
+    if (mode.name.startsWith("bundler")) {
+      files["w.ts"] = wasmConsumer;
+      files["tsconfig.json"] = JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: "es2022", typeRoots, ...mode.compilerOptions }, include: ["a.ts", "w.ts"] });
+    }
+    const dir = project(`ts-${mode.name.replace(/[^a-z0-9]+/gi, "-")}`, files);
+    const r = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+    check(`tsc --strict, ${mode.name}`, r.code === 0, r.out);
+  }
+  // `import init from "identity-links"` compiled to CommonJS, then run in Node.
+  const dir = project("ts-commonjs-interop", {
+    "main.ts": `import init, { Snapshot } from "identity-links";\ninit().then(() => console.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users));\n`,
+    "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, module: "commonjs", moduleResolution: "node10", target: "es2022", esModuleInterop: true, outDir: "out", typeRoots, types: ["node"] }, include: ["main.ts"] }),
+  }, { type: "commonjs" });
+  const built = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+  const ran = built.code === 0 ? run("node", ["out/main.js"], { cwd: dir }) : built;
+  check("import init from \"identity-links\" compiled to CommonJS runs", ran.code === 0 && ran.out.includes("users 1"), ran.out);
+}
+
+// --- @arethetypeswrong/cli -------------------------------------------------------------------------
+if (wanted("attw")) {
+  console.log("toolchains: @arethetypeswrong/cli");
+  const r = run(bin("attw"), [tarball, "--format", "json"], { cwd: scratch });
+  let problems = [];
+  try {
+    problems = JSON.parse(r.out.slice(r.out.indexOf("{"))).analysis.problems ?? [];
+  } catch {
+    problems = [{ kind: "unreadable output", detail: r.out }];
+  }
+  const listed = problems.map((p) => `${p.kind}${p.entrypoint ? ` ${p.entrypoint}` : ""}${p.resolutionKind ? ` (${p.resolutionKind})` : ""}`);
+  // The two it reports are justified in the README: the .wasm subpath is not JavaScript (its
+  // typings describe the compiled module that workerd and bundlers import), and /web is the
+  // browser build, an ES module only. Anything else fails.
+  const justified = ["CJSResolvesToESM ./identity_links_bg.wasm (node16-cjs)", "CJSResolvesToESM ./web (node16-cjs)"];
+  const unexplained = listed.filter((p) => !justified.includes(p));
+  check(`attw: no problem but the two the README justifies (${listed.length} reported)`, unexplained.length === 0, unexplained.join("\n"));
+}
+
+// --- Bundlers, loaded in headless Chromium ------------------------------------------------------
+/** The page script every bundle runs: init, one query, the answer in the title. */
+const app = `import init, { Snapshot, getIdentityLinks } from "identity-links";
+await init(INIT_ARG);
+const snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');
+const answer = JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" }));
+document.title = answer;
+`;
+const expected = '[{"userId":"ann","groupId":null,"type":"assignee"}]';
+const worker = `import init, { Snapshot } from "identity-links";
+await init();
+self.postMessage(Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);
+`;
+
+/** Serves `dir` on 127.0.0.1 (`.wasm` as application/wasm); `{ url, close }`. */
+async function serve(dir) {
+  const types = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+  const server = createServer((req, res) => {
+    const path = join(dir, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "index.html") : path;
+    if (!existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+
+const browsers = new Map();
+/** The page title once it changes from "loading" (or the page's errors), in headless `name`. */
+async function titleIn(name, url) {
+  if (!browsers.has(name)) browsers.set(name, await launch(name));
+  const page = await browsers.get(name).newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(url);
+  await waitFor(page, () => document.title !== "loading", 20_000);
+  const title = await page.title();
+  await page.close();
+  return errors.length > 0 ? `${title} / errors: ${errors.join(" | ")}` : title;
+}
+const html = (script, module = true) => `<!doctype html><title>loading</title><link rel="icon" href="data:,"><script ${module ? 'type="module" ' : ""}src="${script}"></script>`;
+
+async function bundler(name, files, build, served, page = "index.html") {
+  const dir = project(name, files);
+  const r = build(dir);
+  if (r.code !== 0) return check(`${name}: builds`, false, r.out);
+  const site = await serve(join(dir, served));
+  try {
+    for (const browser of BROWSERS) {
+      const title = await titleIn(browser, site.url + page);
+      check(`${name}: builds, and the page answers in ${browser}`, title === expected, title);
+    }
+  } finally {
+    site.close();
+  }
+}
+
+if (wanted("webpack")) {
+  console.log("toolchains: webpack 5");
+  const config = (target, entry) => `export default { mode: "production", target: "${target}", entry: "./${entry}", experiments: { topLevelAwait: true }, output: { path: new URL("./dist", import.meta.url).pathname, filename: "main.js", publicPath: "" } };\n`;
+  await bundler("webpack-web", { "app.js": app.replace("INIT_ARG", ""), "webpack.config.js": config("web", "app.js"), "dist/index.html": html("main.js", false) }, (d) => run(bin("webpack"), ["--config", "webpack.config.js"], { cwd: d }), "dist");
+  // A web worker built with target "webworker": the page starts it and shows its message.
+  const page = `<!doctype html><title>loading</title><link rel="icon" href="data:,"><script>new Worker("main.js").onmessage = (e) => { document.title = e.data === 1 ? ${JSON.stringify(expected)} : "worker said " + e.data; };</script>`;
+  await bundler("webpack-webworker", { "worker.js": worker, "webpack.config.js": config("webworker", "worker.js"), "dist/index.html": page }, (d) => run(bin("webpack"), ["--config", "webpack.config.js"], { cwd: d }), "dist");
+}
+
+if (wanted("vite")) {
+  console.log("toolchains: Vite");
+  await bundler("vite", { "index.html": html("/app.js"), "app.js": app.replace("INIT_ARG", ""), "vite.config.js": "export default { build: { target: 'es2022' } };\n" }, (d) => run(bin("vite"), ["build", "--logLevel", "warn"], { cwd: d }), "dist");
+}
+
+if (wanted("rollup")) {
+  console.log("toolchains: Rollup");
+  // The README's recipe: Rollup does not emit the .wasm; copy it beside the bundle and pass its URL.
+  const recipe = app.replace("INIT_ARG", '{ module_or_path: new URL("identity_links_bg.wasm", import.meta.url) }');
+  const config = `import { nodeResolve } from "@rollup/plugin-node-resolve";\nimport { copyFileSync, mkdirSync } from "node:fs";\nmkdirSync("dist", { recursive: true });\ncopyFileSync("node_modules/identity-links/identity_links_bg.wasm", "dist/identity_links_bg.wasm");\nexport default { input: "app.js", output: { dir: "dist", format: "es" }, plugins: [nodeResolve({ browser: true })] };\n`;
+  await bundler("rollup", { "app.js": recipe, "rollup.config.mjs": config, "dist/index.html": html("app.js") }, (d) => run(bin("rollup"), ["-c", "--silent"], { cwd: d, env: { ...process.env, NODE_PATH: join(root, "node_modules") } }), "dist");
+}
+
+if (wanted("esbuild")) {
+  console.log("toolchains: esbuild");
+  // The README's recipe: the .wasm as a file loader asset, its URL passed to init (any format).
+  const recipe = `import wasmUrl from "identity-links/identity_links_bg.wasm";\n${app.replace("INIT_ARG", "{ module_or_path: new URL(wasmUrl, location.href) }")}`;
+  const build = (format) => (d) => run(bin("esbuild"), ["app.js", "--bundle", `--format=${format}`, "--platform=browser", "--loader:.wasm=file", "--outdir=dist", "--log-level=warning"], { cwd: d });
+  await bundler("esbuild-esm", { "app.js": recipe, "dist/index.html": html("app.js") }, build("esm"), "dist");
+  // iife cannot hold top-level await: the same app, wrapped in an async function.
+  const iife = `import wasmUrl from "identity-links/identity_links_bg.wasm";\nimport init, { Snapshot, getIdentityLinks } from "identity-links";\n(async () => {\n  await init({ module_or_path: new URL(wasmUrl, location.href) });\n  const snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');\n  document.title = JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" }));\n})();\n`;
+  await bundler("esbuild-iife", { "app.js": iife, "dist/index.html": html("app.js", false) }, build("iife"), "dist");
+  // A Node bundle: CommonJS output keeps the package's Node entry working (the .wasm copied beside it).
+  const dir = project("esbuild-node", { "main.js": `import { Snapshot } from "identity-links";\nconsole.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);\n` });
+  const r = run(bin("esbuild"), ["main.js", "--bundle", "--platform=node", "--format=cjs", "--outfile=dist/main.cjs", "--log-level=warning"], { cwd: dir });
+  if (r.code === 0) cpSync(join(dir, "node_modules/identity-links/node/identity_links_bg.wasm"), join(dir, "dist/identity_links_bg.wasm"));
+  const ran = r.code === 0 ? run("node", ["dist/main.cjs"], { cwd: dir }) : r;
+  check("esbuild --platform=node --format=cjs: the bundle runs", ran.code === 0 && ran.out.includes("users 1"), ran.out);
+}
+
+if (wanted("tree-shaking")) {
+  console.log("toolchains: tree-shaking");
+  const dir = project("tree-shaking", { "app.js": `import { Snapshot } from "identity-links";\nconsole.log("no identity-links here");\n` });
+  const r = run(bin("esbuild"), ["app.js", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outfile=dist/app.js", "--log-level=warning"], { cwd: dir });
+  const out = r.code === 0 ? readFileSync(join(dir, "dist/app.js"), "utf8") : r.out;
+  const emitted = r.code === 0 ? readdirSync(join(dir, "dist")) : [];
+  check(`an unused import costs nothing (${out.length} bytes of bundle, no .wasm)`, r.code === 0 && out.length < 200 && !out.includes("Snapshot") && emitted.length === 1, `${emitted} / ${out.slice(0, 400)}`);
+}
+
+for (const b of browsers.values()) await b.close();
+console.log(`toolchains: ${passed} passed, ${failures.length} failed`);
+for (const f of failures) console.log(`  FAIL ${f}`);
+process.exit(failures.length === 0 ? 0 : 1);
