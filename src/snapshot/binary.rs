@@ -26,9 +26,9 @@
 
 use super::layout::{COLUMNS, FORMAT, HEADER, MAGIC};
 use super::stream::BinaryReader;
-use identity_links_load::words::hash;
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
+use identity_links_load::words::hash;
 
 impl Snapshot {
     /// The binary form of the snapshot (see the module documentation).

@@ -5,9 +5,9 @@
 //! end, with every structural check of [`Snapshot::from_bytes`].
 
 use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
-use identity_links_load::words::{extend_le_words, StreamHash};
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
+use identity_links_load::words::{extend_le_words, StreamHash};
 
 /// Where the reader is in the binary form.
 enum Section {

@@ -309,7 +309,6 @@ mod tests {
         assert!(t.check_shape());
     }
 
-
     #[test]
     fn slot_hash_is_pinned() {
         // Stored binary indexes depend on the function: these values pin it.

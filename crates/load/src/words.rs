@@ -72,7 +72,6 @@ impl StreamHash {
     }
 }
 
-
 /// Appends the little-endian `u32`s of `bytes` (a multiple of 4 long; a shorter tail is left) to
 /// `column`.
 #[inline(never)]
