@@ -7,7 +7,10 @@
 //   - @arethetypeswrong/cli over the tarball;
 //   - webpack 5 (`web` and `webworker` targets), Vite, Rollup and esbuild builds, each loaded in
 //     headless Chromium and Firefox, answering a query;
-//   - tree-shaking: an unused import leaves no module code in a bundle.
+//   - tree-shaking: an unused import leaves no module code in a bundle;
+//   - Next.js, with no configuration: `next build`, then `next start` on 127.0.0.1 answering a
+//     Node.js route, an edge route (GET and POST through handleRequest) and a page whose client
+//     component runs a query in Chromium and Firefox.
 // Prints one line per check and a closing "toolchains: N passed, M failed".
 //
 // Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
@@ -229,7 +232,7 @@ if (wanted("esbuild")) {
   // A Node bundle: CommonJS output keeps the package's Node entry working (the .wasm copied beside it).
   const dir = project("esbuild-node", { "main.js": `import { Snapshot } from "identity-links";\nconsole.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);\n` });
   const r = run(bin("esbuild"), ["main.js", "--bundle", "--platform=node", "--format=cjs", "--outfile=dist/main.cjs", "--log-level=warning"], { cwd: dir });
-  if (r.code === 0) cpSync(join(dir, "node_modules/identity-links/node/identity_links_bg.wasm"), join(dir, "dist/identity_links_bg.wasm"));
+  if (r.code === 0) cpSync(join(dir, "node_modules/identity-links/identity_links_bg.wasm"), join(dir, "dist/identity_links_bg.wasm"));
   const ran = r.code === 0 ? run("node", ["dist/main.cjs"], { cwd: dir }) : r;
   check("esbuild --platform=node --format=cjs: the bundle runs", ran.code === 0 && ran.out.includes("users 1"), ran.out);
 }
@@ -241,6 +244,91 @@ if (wanted("tree-shaking")) {
   const out = r.code === 0 ? readFileSync(join(dir, "dist/app.js"), "utf8") : r.out;
   const emitted = r.code === 0 ? readdirSync(join(dir, "dist")) : [];
   check(`an unused import costs nothing (${out.length} bytes of bundle, no .wasm)`, r.code === 0 && out.length < 200 && !out.includes("Snapshot") && emitted.length === 1, `${emitted} / ${out.slice(0, 400)}`);
+}
+
+if (wanted("nextjs")) {
+  console.log("toolchains: Next.js");
+  const snapshot = '{"version":1,"users":[{"id":"u","org":"o"}],"tasks":[{"id":"t","assignee":"ann"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p","providedUserName":"n"}]}';
+  const dir = project("nextjs", {
+    "next.config.mjs": "export default {};\n",
+    "app/layout.js": "export default function RootLayout({ children }) {\n  return <html lang=\"en\"><head><link rel=\"icon\" href=\"data:,\" /></head><body>{children}</body></html>;\n}\n",
+    "app/page.js": "import Links from \"./links\";\nexport default function Page() {\n  return <main><Links /></main>;\n}\n",
+    // The README's recipe for a client component: init() in an effect, then queries.
+    "app/links.js": `"use client";
+import { useEffect, useState } from "react";
+import init, { Snapshot, getIdentityLinks } from "identity-links";
+export default function Links() {
+  const [answer, setAnswer] = useState("loading");
+  useEffect(() => {
+    init().then(() => {
+      const text = JSON.stringify(getIdentityLinks(Snapshot.fromJson(${JSON.stringify(snapshot)}), { taskId: "t" }));
+      document.title = text;
+      setAnswer(text);
+    }, (e) => { document.title = String(e); });
+  }, []);
+  return <pre>{answer}</pre>;
+}
+`,
+    // A Node.js route: the package ready at once, as in Node.
+    "app/api/node/route.js": `import { Snapshot, getIdentityLinks } from "identity-links";
+export const runtime = "nodejs";
+const snapshot = Snapshot.fromJson(${JSON.stringify(snapshot)});
+export function GET() {
+  return Response.json(getIdentityLinks(snapshot, { taskId: "t" }));
+}
+`,
+    // An edge route serving the peers' routes through handleRequest.
+    "app/api/edge/[...path]/route.js": `import init, { Snapshot, handleRequest } from "identity-links";
+export const runtime = "edge";
+const ready = init().then(() => Snapshot.fromJson(${JSON.stringify(snapshot)}));
+async function serve(request) {
+  const url = new URL(request.url);
+  url.pathname = url.pathname.replace(/^\\/api\\/edge/, "");
+  return handleRequest(await ready, new Request(url, request));
+}
+export { serve as GET, serve as POST };
+`,
+  });
+  const next = join(root, "node_modules/next/dist/bin/next");
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  const built = run("node", [next, "build"], { cwd: dir, env });
+  check("next build, no configuration", built.code === 0, built.out.slice(-3000));
+  if (built.code === 0) {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const { spawn } = await import("node:child_process");
+    const server = spawn("node", [next, "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    server.stdout.on("data", (d) => (log += d));
+    server.stderr.on("data", (d) => (log += d));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await fetch(`${base}/api/node`);
+          break;
+        } catch {
+          await new Promise((ok) => setTimeout(ok, 200));
+        }
+      }
+      const text = async (path, init) => {
+        try {
+          return await (await fetch(base + path, init)).text();
+        } catch (e) {
+          return String(e);
+        }
+      };
+      check("Next.js: a Node.js route answers", (await text("/api/node")) === expected, log);
+      check("Next.js: an edge route answers Camunda's GET through handleRequest", (await text("/api/edge/task/t/identity-links")) === expected, log);
+      const idp = await text("/api/edge/v2/users/u/links/_search", { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":{"limit":5}}' });
+      check("Next.js: an edge route answers Zitadel's POST through handleRequest", idp === '{"details":{"totalResult":"1","timestamp":"0001-01-01T00:00:00Z"},"result":[{"idpId":"i","userId":"p","userName":"n"}]}', idp);
+      for (const browser of BROWSERS) {
+        const title = await titleIn(browser, `${base}/`);
+        check(`Next.js: a client component answers in ${browser}`, title === expected, title);
+      }
+    } finally {
+      server.kill();
+    }
+  }
 }
 
 for (const b of browsers.values()) await b.close();
