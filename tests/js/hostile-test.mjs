@@ -147,6 +147,23 @@ const check = (name, ok) => (ok ? passed++ : failures.push(name));
   }
   check("a module without the ABI export is refused", none.includes("(none)"), none);
 }
+// initSync and init take a compiled module made in another realm (as Next.js's edge sandbox
+// hands one over): the web entry, in a fresh process, initialized from a vm context's module.
+{
+  const { spawnSync } = await import("node:child_process");
+  const script = `
+    import { readFileSync } from "node:fs";
+    import vm from "node:vm";
+    const web = await import(${JSON.stringify(join(root, "pkg/index.js"))});
+    const bytes = readFileSync(${JSON.stringify(join(root, "pkg/identity_links_bg.wasm"))});
+    const foreign = vm.runInNewContext("new WebAssembly.Module(bytes)", { bytes });
+    const realm = foreign instanceof WebAssembly.Module ? "same" : "other";
+    await web.default({ module_or_path: foreign });
+    const s = web.Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}');
+    console.log(realm, s.stats().users, JSON.stringify(web.getIdentityLinks(web.Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","owner":"o"}]}'), { taskId: "t" })));`;
+  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  check("init takes a WebAssembly.Module of another realm", out.stdout.trim() === 'other 1 [{"userId":"o","groupId":null,"type":"owner"}]', out.stdout + out.stderr);
+}
 // A runtime without String.prototype.isWellFormed (older than ES2024) is refused when the
 // package loads, naming what it needs, rather than failing later inside a query.
 {
