@@ -66,6 +66,12 @@ if ! command -v geckodriver >/dev/null; then
   cargo install geckodriver --version 0.37.1 --locked
 fi
 
+# OpenSSL's headers for the exporter's TLS (native-tls), and the openssl command for its tests.
+if ! pkg-config --exists openssl 2>/dev/null || ! command -v openssl >/dev/null; then
+  say "installing Debian's libssl-dev, pkg-config and openssl"
+  apt_install libssl-dev pkg-config openssl
+fi
+
 # PostgreSQL for the exporter's tests (make test-export): Debian's server package.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   say "installing Debian's postgresql (the exporter's tests start a private cluster)"

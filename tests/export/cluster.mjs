@@ -3,7 +3,7 @@
 // (trust, for loading data with psql); stopped and removed when the process exits. As root, the
 // server runs as Debian's `postgres` user (PostgreSQL refuses to run as root).
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The newest installed server's binaries, or null. */
@@ -13,8 +13,9 @@ export function serverBin() {
 }
 
 /**
- * Starts a cluster: `{ dir, port, psql(db, sql, args?), stop(), PASSWORD }`. `psql` runs SQL
- * from standard input as the superuser and returns what psql printed.
+ * Starts a cluster: `{ dir, port, psql(db, sql, args?), stop(), PASSWORD, certificate }`. `psql`
+ * runs SQL from standard input as the superuser and returns what psql printed; `certificate` is
+ * the server's (self-signed) TLS certificate, which the role `tls` must connect with.
  */
 export function startCluster() {
   const bin = serverBin();
@@ -33,7 +34,13 @@ export function startCluster() {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const data = join(dir, "data");
   run(join(bin, "initdb"), ["-D", data, "-U", "postgres", `--pwfile=${join(dir, "pw")}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], { stdio: "ignore" });
-  run(join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-l", join(dir, "log"), "-w", "start"], { stdio: "ignore" });
+  // TLS: a self-signed certificate for 127.0.0.1, and a role `tls` that may only connect
+  // encrypted (its pg_hba lines come before the others).
+  run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(data, "server.key"), "-out", join(data, "server.crt")], { stdio: "ignore" });
+  chmodSync(join(data, "server.key"), 0o600);
+  const hba = join(data, "pg_hba.conf");
+  writeFileSync(hba, `hostssl all tls 127.0.0.1/32 scram-sha-256\nhostnossl all tls 127.0.0.1/32 reject\n${readFileSync(hba, "utf8")}`);
+  run(join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on`, "-l", join(dir, "log"), "-w", "start"], { stdio: "ignore" });
   let stopped = false;
   const stop = () => {
     if (stopped) return;
@@ -48,5 +55,6 @@ export function startCluster() {
   process.on("exit", stop);
   const psql = (db, sql, args = []) =>
     run(join(bin, "psql"), ["-h", dir, "-p", String(port), "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-q", "-X", ...args], { input: sql, encoding: "utf8", maxBuffer: 1 << 26 });
-  return { dir, port, psql, stop, PASSWORD };
+  psql("postgres", `create role tls login superuser password '${PASSWORD}';`);
+  return { dir, port, psql, stop, PASSWORD, certificate: join(data, "server.crt") };
 }

@@ -31,7 +31,7 @@ function check(name, ok, detail = "") {
 }
 
 // --- A private cluster -------------------------------------------------------------------------
-const { dir, port, psql, stop, PASSWORD } = startCluster();
+const { dir, port, psql, stop, PASSWORD, certificate } = startCluster();
 const url = (db, password = PASSWORD) => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`;
 const q = (v) => (v === null || v === undefined ? "NULL" : `'${String(v).replace(/'/g, "''")}'`);
 
@@ -203,6 +203,25 @@ console.log("export: refusals");
   const invalid = run(["--camunda", url(bad), "--out", out]);
   check("data the loader refuses: exit 1 with its JSON path, the previous file kept", invalid.status === 1 && invalid.stderr.includes("users[0].firstName: longer than 200 characters") && readFileSync(out, "utf8") === "previous", invalid.stderr);
   check("no temporary file is left beside it", readdirSync(dir).every((f) => !f.endsWith(".tmp")));
+}
+
+// --- TLS: the role `tls` may only connect encrypted (tests/export/cluster.mjs) -----------------
+console.log("export: TLS");
+{
+  const db = database();
+  psql(db, snapshotSql({ users: [{ id: "u", firstName: "A", lastName: "B" }] }));
+  const tls = (mode) => `postgres://tls:${PASSWORD}@127.0.0.1:${port}/${db}?sslmode=${mode}`;
+  const out = join(dir, "tls.json");
+  const plain = run(["--camunda", tls("disable"), "--out", out]);
+  check("a server that requires TLS refuses a connection without it", plain.status === 1 && plain.stderr.includes("no encryption"), plain.stderr);
+  const encrypted = run(["--camunda", tls("require"), "--out", out]);
+  check("sslmode=require connects over TLS", encrypted.status === 0 && JSON.parse(readFileSync(out, "utf8")).users.length === 1, encrypted.stderr);
+  const verified = run(["--camunda", tls("require"), "--ca-file", certificate, "--out", out]);
+  check("--ca-file verifies the server's certificate and host", verified.status === 0, verified.stderr);
+  const other = join(dir, "other.crt");
+  spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other", "-keyout", join(dir, "other.key"), "-out", other], { stdio: "ignore" });
+  const untrusted = run(["--camunda", tls("require"), "--ca-file", other, "--out", out]);
+  check("--ca-file refuses a certificate it does not trust", untrusted.status === 1 && /certificate/i.test(untrusted.stderr), untrusted.stderr);
 }
 
 // --- 5. --watch: atomic replacement under a reader ----------------------------------------------

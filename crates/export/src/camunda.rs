@@ -15,7 +15,7 @@
 //! left out. `--tenant` keeps the tasks whose `TENANT_ID_` is that tenant (and their links);
 //! users, groups and memberships have no tenant column and are all exported.
 
-use crate::db::{self, PROGRESS_EVERY};
+use crate::db::{self, Tls, PROGRESS_EVERY};
 use crate::document::{Document, Link};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
@@ -26,12 +26,12 @@ const TABLES: &[&str] = &["act_id_user", "act_id_group", "act_id_membership", "a
 const HINT: &str = "is this Camunda 7's database, and its schema on the search_path?";
 
 /// Reads Camunda's tables at `url` into `doc`.
-pub fn export(url: &str, tenant: Option<&str>, doc: &mut Document) -> Result<(), String> {
-    let mut client = db::connect(WHAT, url)?;
+pub fn export(url: &str, tls: &Tls, tenant: Option<&str>, doc: &mut Document) -> Result<(), String> {
+    let mut client = db::connect(WHAT, url, tls)?;
     db::require_tables(&mut client, WHAT, TABLES, HINT)?;
     // Tasks and their links are read side by side, on two connections that see one state.
     let state = db::begin_consistent(&mut client, WHAT)?;
-    let mut links_client = db::connect(WHAT, url)?;
+    let mut links_client = db::connect(WHAT, url, tls)?;
     db::join_consistent(&mut links_client, WHAT, &state)?;
 
     let users = client

@@ -3,7 +3,8 @@
 
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
+use std::path::PathBuf;
 
 /// Rows read between two progress lines on standard error.
 pub const PROGRESS_EVERY: usize = 250_000;
@@ -19,12 +20,52 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// How connections are encrypted. The URL's `sslmode` decides whether (`disable`, `prefer` — the
+/// default: TLS when the server offers it — or `require`); the server's certificate is then not
+/// verified, as libpq's `require` does not verify it, unless `ca_file` names the certificate
+/// (PEM) to verify it and the host name against.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    /// `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+}
+
 /// A connection to the `what` database (`Camunda`, `Zitadel`) at `url`.
-pub fn connect(what: &str, url: &str) -> Result<Client, String> {
-    Client::connect(url, NoTls).map_err(|e| {
+pub fn connect(what: &str, url: &str, tls: &Tls) -> Result<Client, String> {
+    let refused = |e: postgres::Error| {
         let why = e.as_db_error().map_or_else(|| error_chain(&e), |db| db.message().to_owned());
         format!("cannot connect to the {what} database at {}: {why}", redacted(url))
-    })
+    };
+    #[cfg(feature = "tls")]
+    {
+        Client::connect(url, connector(tls)?).map_err(refused)
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        if tls.ca_file.is_some() {
+            return Err("--ca-file: this build has no TLS (build it with the `tls` feature)".to_owned());
+        }
+        Client::connect(url, postgres::NoTls).map_err(refused)
+    }
+}
+
+/// The TLS connector for [`Tls`].
+#[cfg(feature = "tls")]
+fn connector(tls: &Tls) -> Result<postgres_native_tls::MakeTlsConnector, String> {
+    let mut builder = native_tls::TlsConnector::builder();
+    match &tls.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
+            let certificate = native_tls::Certificate::from_pem(&pem)
+                .map_err(|e| format!("--ca-file {}: not a PEM certificate: {e}", path.display()))?;
+            builder.add_root_certificate(certificate);
+        }
+        None => {
+            builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+        }
+    }
+    let connector = builder.build().map_err(|e| format!("TLS: {}", error_chain(&e)))?;
+    Ok(postgres_native_tls::MakeTlsConnector::new(connector))
 }
 
 /// An error with its sources ("error connecting to server: Connection refused (os error 111)").

@@ -39,6 +39,11 @@ struct Cli {
     /// `json` or `binary`; by default from the file's extension (`.json`, else binary).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// The CA certificate (PEM) to verify the databases' TLS certificates and host names
+    /// against; without it a TLS connection (`sslmode=require` or `prefer` in the URL) is
+    /// encrypted but the certificate is not verified, as with libpq's `require`.
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
     /// Export again every SECONDS, replacing the file only when the snapshot changed.
     #[arg(long, value_name = "SECONDS")]
     watch: Option<u64>,
@@ -88,11 +93,12 @@ fn main() -> ExitCode {
 fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
     let started = Instant::now();
     let mut doc = Document::new();
+    let tls = db::Tls { ca_file: cli.ca_file.clone() };
     if let Some(url) = &cli.camunda {
-        camunda::export(url, cli.tenant.as_deref(), &mut doc)?;
+        camunda::export(url, &tls, cli.tenant.as_deref(), &mut doc)?;
     }
     if let Some(url) = &cli.zitadel {
-        zitadel::export(url, cli.zitadel_instance.as_deref(), &mut doc)?;
+        zitadel::export(url, &tls, cli.zitadel_instance.as_deref(), &mut doc)?;
     }
     let snapshot = doc.finish()?;
     let stats = snapshot.stats();

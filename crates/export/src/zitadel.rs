@@ -15,15 +15,15 @@
 //! Zitadel's query has no `ORDER BY` (SEMANTICS.md Z5); links are exported in creation order
 //! (`creation_date`, then `sequence`).
 
-use crate::db::{self, PROGRESS_EVERY};
+use crate::db::{self, Tls, PROGRESS_EVERY};
 use crate::document::Document;
 use postgres::Client;
 
 const WHAT: &str = "Zitadel";
 
 /// Reads the projections of one instance at `url` into `doc`.
-pub fn export(url: &str, instance: Option<&str>, doc: &mut Document) -> Result<(), String> {
-    let mut client = db::connect(WHAT, url)?;
+pub fn export(url: &str, tls: &Tls, instance: Option<&str>, doc: &mut Document) -> Result<(), String> {
+    let mut client = db::connect(WHAT, url, tls)?;
     let users = latest(&mut client, "users")?;
     let links = latest(&mut client, "idp_user_links")?;
     let humans = format!("{users}_humans");
