@@ -66,6 +66,12 @@ mkdirSync(scratch, { recursive: true });
 const packed = run("npm", ["pack", pkgDir, "--pack-destination", scratch, "--silent"]);
 if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.out}`);
 const tarball = join(scratch, packed.out.trim().split("\n").pop());
+// The npm reader's README: nothing that only works in the repository.
+{
+  const readme = readFileSync(join(pkgDir, "README.md"), "utf8");
+  const repoOnly = ["make ", "../shared", "](docs/", "](bench/", "tests/"].filter((s) => readme.includes(s));
+  check("the package's README has no repository-only commands or links", readme.includes("npm install identity-links") && repoOnly.length === 0, repoOnly.join(", "));
+}
 // @types/node (for the Node modes) comes from the repository's node_modules.
 const typeRoots = [join(root, "node_modules/@types")];
 
