@@ -38,13 +38,13 @@ test-native:
 ## test-toolchains: the packed package through TypeScript (every resolution mode), attw, webpack,
 ## Vite, Rollup and esbuild, the bundles run in headless Chromium
 test-toolchains: build
-	node tests/toolchains/run.mjs
+	node --test tests/toolchains/run.mjs
 
 ## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
 test-export: build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export
-	node tests/export/export-test.mjs
+	node --test tests/export/export-test.mjs
 
 test-wasm:
 	wasm-pack test --node
@@ -52,10 +52,10 @@ test-wasm:
 	wasm-pack test --headless --firefox
 
 test-package:
-	node tests/js/run-package-tests.mjs
+	node --test tests/js/run-package-tests.mjs
 
 test-clients:
-	node tests/js/clients-test.mjs
+	node --test tests/js/clients-test.mjs
 
 ## bench: the benchmark against hand-written JavaScript (dense, S, M, L, edge) and the exporter's
 ## rate from PostgreSQL (edge); writes bench/RESULTS.md
@@ -65,13 +65,13 @@ bench: setup build
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
 
 test-hostile:
-	node --expose-gc tests/js/hostile-test.mjs
+	node --expose-gc --test tests/js/hostile-test.mjs
 
 test-http-body:
-	node --expose-gc tests/js/http-body-test.mjs
+	node --expose-gc --test tests/js/http-body-test.mjs
 
 test-cors-browser:
-	node tests/js/cors-browser-test.mjs
+	node --test tests/js/cors-browser-test.mjs
 
 ## fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 60), then minimizes the corpus
 FUZZ_SECONDS ?= 60
@@ -86,7 +86,7 @@ test-bench-smoke:
 	node bench/run.mjs --smoke
 
 test-demo:
-	node tests/js/demo-test.mjs
+	node --test tests/js/demo-test.mjs
 
 clean:
 	rm -rf target pkg

@@ -2,7 +2,8 @@
 // by node:http on another (http://127.0.0.1:B), from headless Chromium. With the default options
 // a Connect POST to Zitadel's route passes the browser's preflight and answers (as Zitadel's CORS
 // interceptor allows any origin), while Camunda's route, without CORS by default, is blocked;
-// with `cors: [origin]` Camunda's answers too. Prints "cors-browser: N passed, M failed".
+// with `cors: [origin]` Camunda's answers too. Run with `node --test` (tests/js/check.mjs).
+import { check } from "./check.mjs";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
@@ -14,9 +15,6 @@ const { Snapshot, handleRequest } = await import(join(root, "pkg/node/index.mjs"
 const { chromium } = await import(join(root, "node_modules/playwright-core/index.mjs"));
 const sample = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json")));
 
-let passed = 0;
-const failures = [];
-const check = (name, ok, detail = "") => (ok ? passed++ : failures.push(`${name}${detail ? `: ${detail}` : ""}`));
 
 /** node:http in front of handleRequest, as a Node deployment would write it. */
 function api(options) {
@@ -82,6 +80,3 @@ try {
   page.close();
 }
 
-for (const f of failures) console.log(`  FAIL ${f}`);
-console.log(`cors-browser: ${passed} passed, ${failures.length} failed`);
-process.exit(failures.length === 0 ? 0 : 1);

@@ -3,7 +3,8 @@
 // rendered answers against the package's own answers in Node, load an invalid snapshot and check
 // the error (the previous snapshot stays), drop valid JSON and binary snapshots and check the
 // counts, and save a screenshot to target/demo-<browser>.png. Any console error or failed request
-// fails it. Prints "demo: N passed, M failed".
+// fails it. Run with `node --test` (tests/js/check.mjs).
+import { check as record } from "./check.mjs";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,9 +18,8 @@ import { BROWSERS, launch, waitFor } from "./browsers.mjs";
 
 const sampleText = readFileSync(join(root, "www/sample-snapshot.json"), "utf8");
 const sample = api.Snapshot.fromJson(sampleText);
-const results = [];
 let browserName = "";
-const check = (name, ok, detail = "") => results.push({ name: `${browserName}: ${name}`, ok: Boolean(ok), detail });
+const check = (name, ok, detail = "") => record(`${browserName}: ${name}`, ok, detail);
 
 /** What the page must show for an answer or an error: the body, pretty-printed. */
 function expected(method, request, context) {
@@ -194,7 +194,3 @@ async function runIn(name) {
 for (const name of BROWSERS) await runIn(name);
 server.kill();
 
-const failed = results.filter((r) => !r.ok);
-for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"} ${r.name}${r.ok ? "" : `\n       ${r.detail.replaceAll("\n", "\n       ")}`}`);
-console.log(`demo: ${results.length - failed.length} passed, ${failed.length} failed`);
-process.exit(failed.length === 0 ? 0 : 1);

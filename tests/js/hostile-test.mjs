@@ -1,7 +1,8 @@
 // Hostile input through the built package in Node: every refusal is an IdentityError — never a
 // RuntimeError (a wasm trap), never a TypeError — and the snapshot answers correctly afterwards.
 // Also: 20,000 load/free cycles do not grow wasm memory; free() twice and a query after free()
-// are clear errors. Prints "hostile: N passed, M failed".
+// are clear errors. Run with `node --expose-gc --test` (tests/js/check.mjs).
+import { check } from "./check.mjs";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -23,20 +24,17 @@ const probes = [
 ];
 const expected = probes.map(([q, r]) => JSON.stringify(reference[q](r)));
 
-let passed = 0;
-const failures = [];
 const stillAnswers = () => probes.every(([q, r], i) => JSON.stringify(reference[q](r)) === expected[i]);
 
 /** `f` must throw an IdentityError (status 400-499, a body, message = body.message). */
 function refused(name, f) {
   try {
     const result = f();
-    failures.push(`${name}: accepted (${String(JSON.stringify(result)).slice(0, 80)})`);
+    check(name, false, `accepted (${String(JSON.stringify(result)).slice(0, 80)})`);
   } catch (e) {
     const ok = e instanceof Error && e.name === "IdentityError" && api.isIdentityError(e) && e.status >= 400 && e.status < 500 && typeof e.body === "object" && e.message === e.body.message;
-    if (!ok) failures.push(`${name}: threw ${e && e.name}: ${e && e.message}`);
-    else if (!stillAnswers()) failures.push(`${name}: the snapshot no longer answers correctly`);
-    else passed++;
+    if (!ok) check(name, false, `threw ${e && e.name}: ${e && e.message}`);
+    else check(name, stillAnswers(), "the snapshot no longer answers correctly");
   }
 }
 
@@ -123,7 +121,6 @@ for (const [name, query, request, context] of [
   refused(`${query}(snapshot): ${name}`, () => api[query](reference, request, context));
 }
 for (const [name, value] of [["null", null], ["an object", {}], ["a number", 1]]) refused(`getUserGroups on ${name}`, () => api.getUserGroups(value, { userId: "demo" }));
-const check = (name, ok) => (ok ? passed++ : failures.push(name));
 
 // The memory contract (src/wasm/abi.rs): the wrapper's constants are the module's, and a module
 // that differs is refused when the package starts, naming both.
@@ -198,7 +195,7 @@ for (let i = 0; i < 3000; i++) {
   for (const [q, request] of Object.entries(requests)) {
     const fast = outcome(() => reference[q](request));
     if (fast !== outcome(() => reference[q](request, {})) || outcome(() => reference[`${q}Json`](request)) !== outcome(() => JSON.stringify(reference[q](request, {})))) {
-      if (disagreements++ < 3) failures.push(`fast and validating paths differ: ${q} ${String(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? `${v}n` : v)))}`);
+      if (disagreements++ < 3) check(`fast and validating paths differ: ${q} ${String(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? `${v}n` : v)))}`, false);
     }
   }
 }
@@ -231,7 +228,7 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
     compared++;
     const validated = outcome(() => snapshot[q](request, {}));
     const ok = outcome(() => snapshot[q](request)) === validated && outcome(() => snapshot[`${q}Json`](request)) === outcome(() => JSON.stringify(snapshot[q](request, {})));
-    if (!ok && differ++ < 3) failures.push(`fast path differs: ${q} ${JSON.stringify(request)}`);
+    if (!ok && differ++ < 3) check(`fast path differs: ${q} ${JSON.stringify(request)}`, false);
   };
   for (const snapshot of [fromJson, fromBytes]) {
     for (const t of tasks) for (const type of [undefined, ...types, "absent", t.id]) same(snapshot, "getIdentityLinks", { taskId: t.id, type });
@@ -400,6 +397,3 @@ const notARequest = await api.handleRequest(reference, { method: 7 }).then(() =>
 check("handleRequest with a non-Request rejects with an IdentityError", notARequest && notARequest.name === "IdentityError");
 check("the reference snapshot answers correctly after everything", stillAnswers());
 
-for (const f of failures) console.log(`  FAIL ${f}`);
-console.log(`hostile: ${passed} passed, ${failures.length} failed`);
-process.exit(failures.length === 0 ? 0 : 1);

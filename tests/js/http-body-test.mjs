@@ -3,7 +3,8 @@
 // 413, the process survives with bounded memory), an aborted request rejects with an AbortError,
 // a slow body is answered like a whole one, and the promise only ever rejects with an Error —
 // also for odd request objects and for a Request made in another realm (a node:vm context, as
-// Next.js's edge runtime and Vitest's vm pools make them). Prints "http-body: N passed, M failed".
+// Next.js's edge runtime and Vitest's vm pools make them). Run with `node --expose-gc --test` (tests/js/check.mjs).
+import { check } from "./check.mjs";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -25,12 +26,6 @@ const json = { "content-type": "application/json" };
 const message = JSON.stringify({ userId: "demo", query: { limit: 2, asc: true } });
 const expected = snapshot.listIdpLinksJson({ userId: "demo", query: { limit: 2, asc: true } });
 
-let passed = 0;
-const failures = [];
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failures.push(`${name}${detail ? `: ${detail}` : ""}`);
-}
 
 /** A POST whose body is `stream` (no Content-Length: chunked, as fetch sends a stream). */
 const post = (url, stream, init = {}) => new Request(url, { method: "POST", headers: json, body: stream, duplex: "half", ...init });
@@ -69,7 +64,7 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
   for (let i = 0; i < 40; i++) {
     const seen = { bytes: 0, cancelled: false };
     const response = await handleRequest(snapshot, post(CONNECT, endless(256 * 1024, seen)));
-    if (response.status !== 413 || !seen.cancelled) failures.push(`endless body ${i}: status ${response.status}`);
+    if (response.status !== 413 || !seen.cancelled) check(`endless body ${i}: 413 and the stream cancelled`, false, `status ${response.status}`);
   }
   const grown = (process.memoryUsage().rss - before) / MiB;
   check(`40 endless bodies leave memory bounded (RSS +${grown.toFixed(1)} MiB)`, grown < 64);
@@ -227,6 +222,3 @@ for (const [name, request] of Object.entries(odd)) {
   server.close();
 }
 
-for (const f of failures) console.log(`  FAIL ${f}`);
-console.log(`http-body: ${passed} passed, ${failures.length} failed`);
-process.exit(failures.length === 0 ? 0 : 1);

@@ -5,6 +5,7 @@
 // a consumer. Prints one line per runtime and a closing "N passed, M failed".
 //
 // Usage: node tests/js/run-package-tests.mjs [runtime ...]   (default: all)
+import { check } from "./check.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -232,8 +233,6 @@ const runtimes = {
 
 const count = prepare();
 console.log(`package tests: ${count} conformance cases per runtime`);
-let passed = 0;
-let failed = 0;
 for (const [name, fn] of Object.entries(runtimes)) {
   if (!wanted(name)) continue;
   let result;
@@ -242,10 +241,5 @@ for (const [name, fn] of Object.entries(runtimes)) {
   } catch (e) {
     result = { runtime: name, passed: 0, failed: 1, failures: [String(e && e.stack || e)] };
   }
-  passed += result.passed;
-  failed += result.failed;
-  console.log(`  ${result.failed === 0 ? "ok  " : "FAIL"} ${name}: ${result.passed} passed, ${result.failed} failed`);
-  for (const f of result.failures) console.log(`       ${f.replaceAll("\n", "\n       ")}`);
+  check(`${name}: ${result.passed} checks passed, ${result.failed} failed`, result.failed === 0 && result.passed > 0, result.failures.join("\n"));
 }
-console.log(`package: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);

@@ -11,9 +11,10 @@
 //   - Next.js, with no configuration: `next build`, then `next start` on 127.0.0.1 answering a
 //     Node.js route, an edge route (GET and POST through handleRequest) and a page whose client
 //     component runs a query in Chromium and Firefox.
-// Prints one line per check and a closing "toolchains: N passed, M failed".
+// Run with `node --test` (tests/js/check.mjs): one test per check, the counts at the end.
 //
 // Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
+import { check } from "../js/check.mjs";
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -29,13 +30,6 @@ const scratch = join(root, "target/toolchains");
 const only = process.argv.slice(2);
 const wanted = (name) => only.length === 0 || only.includes(name);
 
-let passed = 0;
-const failures = [];
-function check(name, ok, detail = "") {
-  if (ok) passed++;
-  else failures.push(`${name}${detail ? `:\n       ${String(detail).slice(0, 1500).replaceAll("\n", "\n       ")}` : ""}`);
-  console.log(`  ${ok ? "ok  " : "FAIL"} ${name}`);
-}
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 300_000, ...options });
@@ -338,6 +332,3 @@ export { serve as GET, serve as POST };
 }
 
 for (const b of browsers.values()) await b.close();
-console.log(`toolchains: ${passed} passed, ${failures.length} failed`);
-for (const f of failures) console.log(`  FAIL ${f}`);
-process.exit(failures.length === 0 ? 0 : 1);
