@@ -42,16 +42,8 @@ impl CamundaError {
     fn write_body(&self, out: &mut Vec<u8>) {
         let message = self.message();
         match self {
-            CamundaError::InvalidRequest { .. } => {
-                out.extend_from_slice(br#"{"type":"InvalidRequestException","message":"#);
-                write_str(out, &message);
-                out.extend_from_slice(br#","code":null}"#);
-            }
-            CamundaError::TaskNotFound { .. } => {
-                out.extend_from_slice(br#"{"type":"NullValueException","message":"#);
-                write_str(out, &message);
-                out.extend_from_slice(br#","code":0}"#);
-            }
+            CamundaError::InvalidRequest { .. } => write_exception(out, "InvalidRequestException", &message, None),
+            CamundaError::TaskNotFound { .. } => write_exception(out, "NullValueException", &message, Some(0)),
             CamundaError::Unauthorized { user_id, permission, resource, resource_id } => {
                 out.extend_from_slice(br#"{"type":"AuthorizationException","message":"#);
                 write_str(out, &message);
@@ -170,10 +162,7 @@ impl ZitadelError {
     }
 
     fn write_body(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(br#"{"code":"#);
-        crate::json::writer::write_u64(out, u64::from(self.code().number()));
-        out.extend_from_slice(br#","message":"#);
-        write_str(out, &self.message());
+        write_status_start(out, self.code().number(), &self.message());
         if let ZitadelError::Zitadel { id, text, .. } = self {
             out.extend_from_slice(br#","details":[{"@type":"type.googleapis.com/zitadel.v1.ErrorDetail","id":"#);
             write_str(out, id);
@@ -183,6 +172,37 @@ impl ZitadelError {
         }
         out.push(b'}');
     }
+}
+
+/// Appends Camunda's `ExceptionDto` `{"type":..,"message":..,"code":..}` (`code` null when `None`):
+/// the body of every engine-rest error but the authorization one.
+pub fn write_exception(out: &mut Vec<u8>, kind: &str, message: &str, code: Option<u8>) {
+    out.extend_from_slice(br#"{"type":"#);
+    write_str(out, kind);
+    out.extend_from_slice(br#","message":"#);
+    write_str(out, message);
+    out.extend_from_slice(br#","code":"#);
+    match code {
+        Some(code) => crate::json::writer::write_u64(out, u64::from(code)),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+}
+
+/// Appends the start of Zitadel's REST gateway status, `{"code":..,"message":..` (the caller
+/// adds `details` or not, then `}`).
+fn write_status_start(out: &mut Vec<u8>, code: u8, message: &str) {
+    out.extend_from_slice(br#"{"code":"#);
+    crate::json::writer::write_u64(out, u64::from(code));
+    out.extend_from_slice(br#","message":"#);
+    write_str(out, message);
+}
+
+/// Appends Zitadel's REST gateway status without details, `{"code":..,"message":..}`: what the
+/// gateway itself answers for requests it refuses before Zitadel runs.
+pub fn write_status(out: &mut Vec<u8>, code: u8, message: &str) {
+    write_status_start(out, code, message);
+    out.push(b'}');
 }
 
 /// Any failure of a query or a load, as the JavaScript API throws it.

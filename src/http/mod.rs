@@ -15,6 +15,7 @@
 pub mod cors;
 pub mod grpc;
 pub mod proto;
+mod refusal;
 pub mod url;
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
@@ -23,6 +24,7 @@ use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroup
 use crate::query::CallContext;
 use crate::snapshot::Snapshot;
 pub use cors::Cors;
+use refusal::Refusal;
 use url::Target;
 
 /// The largest request body read by default (1 MiB).
@@ -238,53 +240,6 @@ fn route(segments: &[String], engines: &[String]) -> Option<Route> {
     }
 }
 
-/// An error answer in the peer's format, for failures outside the queries themselves.
-fn fail(peer: Peer, status: u16, message: &str, allow: Option<&'static str>) -> Response {
-    let mut body = Vec::new();
-    match peer {
-        Peer::Camunda => {
-            let kind = match status {
-                404 => "NotFoundException",
-                405 => "NotAllowedException",
-                413 => "RestException",
-                _ => "InvalidRequestException",
-            };
-            CamundaJson { kind, message }.write(&mut body);
-        }
-        Peer::Gateway => {
-            let code = match status {
-                404 => 5,
-                405 => 12,
-                413 => 8,
-                _ => 3,
-            };
-            body.extend_from_slice(br#"{"code":"#);
-            crate::json::writer::write_u64(&mut body, code);
-            body.extend_from_slice(br#","message":"#);
-            crate::json::writer::write_str(&mut body, message);
-            body.push(b'}');
-        }
-        Peer::Connect => grpc::connect_error_body(grpc::code_for_status(status), message, None, &mut body),
-    }
-    Response { allow, ..Response::json(status, body) }
-}
-
-/// `{"type":..,"message":..,"code":null}`, Camunda's `ExceptionDto` for JAX-RS errors.
-struct CamundaJson<'a> {
-    kind: &'a str,
-    message: &'a str,
-}
-
-impl CamundaJson<'_> {
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(br#"{"type":"#);
-        crate::json::writer::write_str(out, self.kind);
-        out.extend_from_slice(br#","message":"#);
-        crate::json::writer::write_str(out, self.message);
-        out.extend_from_slice(br#","code":null}"#);
-    }
-}
-
 /// A query error as the route's peer writes it (Connect's own format on the Connect route).
 fn query_error(peer: Peer, error: &QueryError) -> Response {
     let mut body = Vec::new();
@@ -310,13 +265,12 @@ pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value
 pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, options: &Options) -> Response {
     let Ok(target) = Target::parse(request.url) else {
         let peer = if looks_camunda(request.url) { Peer::Camunda } else { Peer::Gateway };
-        return fail(peer, 400, "malformed percent-encoding in the URL", None);
+        return Refusal::BadEscape.response(peer);
     };
     let Some(route) = route(&target.segments, &options.engines) else {
         let peer =
             if target.segments.first().is_some_and(|s| s == "engine-rest") { Peer::Camunda } else { Peer::Gateway };
-        let message = if peer == Peer::Camunda { "HTTP 404 Not Found" } else { "Not Found" };
-        return fail(peer, 404, message, None);
+        return Refusal::NotFound.response(peer);
     };
     let peer = route.peer();
     let policy = options.cors.for_peer(peer == Peer::Camunda);
@@ -349,23 +303,14 @@ fn answer(call: &Call, options: &Options) -> Response {
         return Response { allow: Some("GET,HEAD,OPTIONS"), ..Response::new(200, None, Vec::new()) };
     }
     if !method.eq_ignore_ascii_case(route.method()) && !head {
-        let message = if peer == Peer::Camunda {
-            "HTTP 405 Method Not Allowed".to_owned()
-        } else {
-            format!("Method Not Allowed: use {}", route.method())
-        };
-        let allow = if peer == Peer::Camunda { "GET,HEAD,OPTIONS" } else { route.method() };
-        return fail(peer, 405, &message, Some(allow));
+        return Refusal::MethodNotAllowed { method: route.method() }.response(peer);
     }
     let mut response = match route {
         Route::IdpLinksConnect => match grpc::Protocol::of(request.content_type) {
             Some(protocol) => grpc::serve(snapshot, request, context, protocol, options.trailers),
             None => {
-                let message = format!(
-                    "unsupported content-type {}: use Connect or gRPC-web",
-                    crate::json::writer::quote(request.content_type.unwrap_or(""))
-                );
-                fail(peer, 415, &message, None)
+                let content_type = request.content_type.unwrap_or("").to_owned();
+                Refusal::UnsupportedMediaType { content_type }.response(peer)
             }
         },
         _ => json_route(call),
@@ -425,7 +370,7 @@ fn json_route(call: &Call) -> Response {
 fn body_bytes<'a>(request: &Request<'a>, peer: Peer) -> Result<&'a [u8], Response> {
     match request.body {
         Body::Bytes(b) => Ok(b),
-        Body::TooLarge => Err(fail(peer, 413, "request body larger than the limit", None)),
+        Body::TooLarge => Err(Refusal::TooLarge.response(peer)),
     }
 }
 

@@ -1,0 +1,86 @@
+//! Requests refused before any query runs (a bad URL, no route, another method or content type,
+//! a body over the limit), as typed values; each is answered in the route's peer's own format,
+//! with the writers of the core's error bodies.
+
+use super::{grpc, Peer, Response};
+use crate::error::{write_exception, write_status};
+use crate::json::writer::quote;
+
+/// Why a request is refused at the HTTP level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A `%` escape in the URL that does not decode (400).
+    BadEscape,
+    /// No route for the path (404).
+    NotFound,
+    /// A method the route does not serve (405); `method` is the one it does.
+    MethodNotAllowed { method: &'static str },
+    /// A content type the Connect route does not speak (415).
+    UnsupportedMediaType { content_type: String },
+    /// A body larger than the limit (413).
+    TooLarge,
+}
+
+impl Refusal {
+    /// The HTTP status.
+    pub(super) fn status(&self) -> u16 {
+        match self {
+            Refusal::BadEscape => 400,
+            Refusal::NotFound => 404,
+            Refusal::MethodNotAllowed { .. } => 405,
+            Refusal::UnsupportedMediaType { .. } => 415,
+            Refusal::TooLarge => 413,
+        }
+    }
+
+    /// The message, as `peer` words it (JAX-RS's own texts on Camunda's routes).
+    pub(super) fn message(&self, peer: Peer) -> String {
+        let camunda = peer == Peer::Camunda;
+        match self {
+            Refusal::BadEscape => "malformed percent-encoding in the URL".to_owned(),
+            Refusal::NotFound if camunda => "HTTP 404 Not Found".to_owned(),
+            Refusal::NotFound => "Not Found".to_owned(),
+            Refusal::MethodNotAllowed { .. } if camunda => "HTTP 405 Method Not Allowed".to_owned(),
+            Refusal::MethodNotAllowed { method } => format!("Method Not Allowed: use {method}"),
+            Refusal::UnsupportedMediaType { content_type } => {
+                format!("unsupported content-type {}: use Connect or gRPC-web", quote(content_type))
+            }
+            Refusal::TooLarge => "request body larger than the limit".to_owned(),
+        }
+    }
+
+    /// The answer in `peer`'s format: engine-rest's `ExceptionDto`, the REST gateway's status, or
+    /// Connect's error; a 405 names the methods served (`Allow`).
+    pub(super) fn response(&self, peer: Peer) -> Response {
+        let (status, message) = (self.status(), self.message(peer));
+        let mut body = Vec::new();
+        match peer {
+            Peer::Camunda => {
+                let kind = match self {
+                    Refusal::NotFound => "NotFoundException",
+                    Refusal::MethodNotAllowed { .. } => "NotAllowedException",
+                    Refusal::TooLarge => "RestException",
+                    _ => "InvalidRequestException",
+                };
+                write_exception(&mut body, kind, &message, None);
+            }
+            Peer::Gateway => {
+                let code = match self {
+                    Refusal::NotFound => 5,
+                    Refusal::MethodNotAllowed { .. } => 12,
+                    Refusal::TooLarge => 8,
+                    _ => 3,
+                };
+                write_status(&mut body, code, &message);
+            }
+            Peer::Connect => grpc::connect_error_body(grpc::code_for_status(status), &message, None, &mut body),
+        }
+        let allow = match self {
+            Refusal::MethodNotAllowed { method } => {
+                Some(if peer == Peer::Camunda { "GET,HEAD,OPTIONS" } else { *method })
+            }
+            _ => None,
+        };
+        Response { allow, ..Response::json(status, body) }
+    }
+}
