@@ -306,6 +306,26 @@ mod tests {
     }
 
     #[test]
+    fn every_error_type_is_a_std_error_with_a_message() {
+        use crate::http::url::UrlError;
+        use crate::query::context::ContextError;
+        use identity_links_load::number::UintProblem;
+        use identity_links_load::strings::TableFull;
+        use identity_links_load::timestamp::TimestampProblem;
+        let errors: [(Box<dyn std::error::Error>, &str); 6] = [
+            (Box::new(UrlError::BadEscape), "malformed percent-encoding in the URL"),
+            (Box::new(crate::http::proto::ProtoError("proto: duplicate field")), "proto: duplicate field"),
+            (Box::new(ContextError("context.caller: expected an object".into())), "context.caller: expected an object"),
+            (Box::new(UintProblem::Fractional), "not a whole number"),
+            (Box::new(TableFull), "the string table is full (2^31 strings or 4 GiB of text)"),
+            (Box::new(TimestampProblem::Range), "a date or time field is out of range"),
+        ];
+        for (error, text) in errors {
+            assert_eq!(error.to_string(), text);
+        }
+    }
+
+    #[test]
     fn core_errors_are_std_errors_whose_text_is_the_body_message() {
         let errors: [Box<dyn std::error::Error>; 3] = [
             Box::new(CamundaError::InvalidRequest { message: "No user id was supplied".into() }),

@@ -28,6 +28,14 @@ use std::borrow::Cow;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProtoError(pub &'static str);
 
+impl std::fmt::Display for ProtoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for ProtoError {}
+
 /// A protobuf reader over one message's bytes.
 struct Fields<'a> {
     bytes: &'a [u8],

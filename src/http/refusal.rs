@@ -21,6 +21,15 @@ pub enum Refusal {
     TooLarge,
 }
 
+impl std::fmt::Display for Refusal {
+    /// The message as Zitadel's routes word it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Peer::Gateway))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 impl Refusal {
     /// The HTTP status.
     pub(super) fn status(&self) -> u16 {

@@ -17,6 +17,14 @@ pub enum UrlError {
     BadEscape,
 }
 
+impl std::fmt::Display for UrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("malformed percent-encoding in the URL")
+    }
+}
+
+impl std::error::Error for UrlError {}
+
 impl Target {
     /// Parses an absolute URL (`https://host/path?q`) or an origin-form target (`/path?q`).
     pub fn parse(url: &str) -> Result<Target, UrlError> {

@@ -62,6 +62,14 @@ pub struct Grant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextError(pub String);
 
+impl std::fmt::Display for ContextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ContextError {}
+
 impl CallContext {
     /// Reads a context value; `None`, `null` and a missing `caller` mean a trusted call.
     pub fn from_value(value: Option<&Value>) -> Result<CallContext, ContextError> {

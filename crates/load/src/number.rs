@@ -17,6 +17,19 @@ pub enum UintProblem {
     TooLarge,
 }
 
+impl std::fmt::Display for UintProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UintProblem::NotANumber => "not a number",
+            UintProblem::Negative => "negative",
+            UintProblem::Fractional => "not a whole number",
+            UintProblem::TooLarge => "too large",
+        })
+    }
+}
+
+impl std::error::Error for UintProblem {}
+
 /// Parses JSON number text (`12`, `1.0`, `1e3`) whose value is a whole number in `0..=max`.
 /// (Byte slices throughout: slicing `str` would bring its char-boundary panic into the module.)
 pub fn parse_uint(text: &str, max: u64) -> Result<u64, UintProblem> {

@@ -176,6 +176,14 @@ impl Strings {
     }
 }
 
+impl std::fmt::Display for TableFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the string table is full (2^31 strings or 4 GiB of text)")
+    }
+}
+
+impl std::error::Error for TableFull {}
+
 /// Whether `a` and `b` are the same bytes: eight at a time, without a call to `memcmp` (whose
 /// wasm build compares byte by byte), for the short strings that interning compares.
 #[inline]

@@ -48,6 +48,14 @@ impl TimestampProblem {
     }
 }
 
+impl std::fmt::Display for TimestampProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl std::error::Error for TimestampProblem {}
+
 impl Timestamp {
     /// Parses RFC 3339 (`2025-01-16T02:26:13.541Z`, `2025-01-16T03:26:13+01:00`; `t`/`z`
     /// accepted as RFC 3339 allows; 1 to 9 fractional digits).
