@@ -2,7 +2,7 @@
 //! their order, and the structural checks a snapshot read from bytes must pass. Shared by the
 //! writer (`binary`) and the reader (`stream`), so that neither depends on the other.
 
-use super::strings::{Strings, NONE};
+use super::strings::NONE;
 use super::timestamp::Timestamp;
 use super::{Limits, Snapshot};
 use crate::error::{SnapshotError, SnapshotProblem};
@@ -66,10 +66,11 @@ impl Snapshot {
 
     /// The same columns, to fill.
     fn kept_mut(&mut self) -> [&mut Vec<u32>; KEPT] {
-        let (u, g, t, l, b) = (&mut self.users, &mut self.groups, &mut self.tasks, &mut self.idp, &mut self.by_sym);
+        let all = &mut self.tables;
+        let (u, g, t, l, b) = (&mut all.users, &mut all.groups, &mut all.tasks, &mut all.idp, &mut all.by_sym);
         [
-            &mut self.strings.ends,
-            &mut self.strings.slots,
+            &mut all.strings.ends,
+            &mut all.strings.slots,
             &mut u.id,
             &mut u.first,
             &mut u.last,
@@ -240,13 +241,9 @@ impl Layout {
     /// A snapshot with the header's values and `text` as its strings' text, columns to come.
     pub(super) fn start(&self, text: Vec<u8>, limits: Limits) -> Result<Snapshot, SnapshotError> {
         let text = String::from_utf8(text).map_err(|_| refuse("string text is not UTF-8"))?;
-        Ok(Snapshot {
-            strings: Strings { text, ..Strings::default() },
-            sequence: self.sequence,
-            timestamp: self.timestamp,
-            limits,
-            ..Snapshot::default()
-        })
+        let mut snapshot = Snapshot { limits, ..Snapshot::default() };
+        (snapshot.strings.text, snapshot.sequence, snapshot.timestamp) = (text, self.sequence, self.timestamp);
+        Ok(snapshot)
     }
 }
 

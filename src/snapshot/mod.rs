@@ -19,27 +19,27 @@ pub use timestamp::Timestamp;
 
 use crate::error::SnapshotError;
 
-/// A validated, indexed snapshot, ready for queries.
+/// A validated, indexed snapshot, ready for queries: its tables (read through `Deref`:
+/// `snapshot.users`, `snapshot.strings`, ...) and the paging options it answers with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// Every string.
-    pub strings: Strings,
-    /// Zitadel's `processedSequence`.
-    pub sequence: u64,
-    /// Zitadel's `details.timestamp`.
-    pub timestamp: Timestamp,
-    /// Users.
-    pub users: Users,
-    /// Groups.
-    pub groups: Groups,
-    /// Tasks and identity links.
-    pub tasks: Tasks,
-    /// IdP links.
-    pub idp: IdpLinks,
-    /// Lookup by id.
-    pub by_sym: BySym,
+    /// Every table, as the loader built them or the binary form held them.
+    pub tables: Tables,
     /// Paging options.
     pub limits: Limits,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Tables;
+    fn deref(&self) -> &Tables {
+        &self.tables
+    }
+}
+
+impl std::ops::DerefMut for Snapshot {
+    fn deref_mut(&mut self) -> &mut Tables {
+        &mut self.tables
+    }
 }
 
 /// Row counts, as `Snapshot.stats()` reports them.
@@ -82,8 +82,7 @@ impl Snapshot {
 
     /// The snapshot of loaded `tables`, answering with `limits`.
     pub fn from_tables(tables: Tables, limits: Limits) -> Snapshot {
-        let Tables { strings, sequence, timestamp, users, groups, tasks, idp, by_sym } = tables;
-        Snapshot { strings, sequence, timestamp, users, groups, tasks, idp, by_sym, limits }
+        Snapshot { tables, limits }
     }
 
     /// Row counts.

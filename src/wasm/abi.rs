@@ -116,8 +116,8 @@ pub fn arrive() -> Option<Arriving> {
         let mut text = Vec::new();
         text.try_reserve_exact(length(0)).ok()?;
         text.resize(length(0), 0);
-        let mut snapshot =
-            Snapshot { sequence, timestamp: Timestamp { seconds, nanos: word(4) }, ..Snapshot::default() };
+        let mut snapshot = Snapshot::default();
+        (snapshot.sequence, snapshot.timestamp) = (sequence, Timestamp { seconds, nanos: word(4) });
         let mut addresses = [0u32; TABLES as usize];
         addresses[0] = text.as_mut_ptr() as u32;
         for (table, address) in addresses.iter_mut().enumerate().skip(1) {
