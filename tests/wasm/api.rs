@@ -13,14 +13,8 @@ use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-/// Every file of `../shared/conformance/` (wasm cannot list a directory at run time: the native
-/// test `tests/conformance.rs` checks that this list names every file there).
-pub const CONFORMANCE: [(&str, &str); 4] = [
-    ("identity-links.json", include_str!("../../../shared/conformance/identity-links.json")),
-    ("user-groups.json", include_str!("../../../shared/conformance/user-groups.json")),
-    ("idp-links.json", include_str!("../../../shared/conformance/idp-links.json")),
-    ("snapshot-errors.json", include_str!("../../../shared/conformance/snapshot-errors.json")),
-];
+// The conformance files, listed by build.rs from the directory.
+include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
 
 fn js(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
@@ -101,7 +95,8 @@ fn run_case(case: &Value) -> Result<(), String> {
 fn every_conformance_case_passes_through_the_facade() {
     let mut count = 0;
     let mut failures = Vec::new();
-    for (file, text) in CONFORMANCE {
+    assert!(!CONFORMANCE.is_empty(), "no conformance files: ../shared/conformance must be beside the repository");
+    for &(file, text) in CONFORMANCE {
         let doc = Value::parse(text.as_bytes()).unwrap_or(Value::Null);
         let Some(Value::Array(cases)) = doc.get("cases") else { panic!("{file}: no cases") };
         for case in cases {
