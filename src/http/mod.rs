@@ -402,5 +402,4 @@ fn zitadel_json(bytes: &[u8], path_user: Option<String>) -> Result<ListIdpLinksR
     ListIdpLinksRequest::from_value(&message)
 }
 
-#[cfg(test)]
 mod tests;

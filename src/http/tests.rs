@@ -1,3 +1,6 @@
+//! The HTTP layer's tests: every route, wire format and refusal, byte for byte.
+#![cfg(test)]
+
 use super::*;
 
 const SNAPSHOT: &str = r#"{"version":1,"sequence":"7","timestamp":"2025-01-01T00:00:00Z",
