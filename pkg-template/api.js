@@ -385,6 +385,10 @@ export function install(glue, compiledModule) {
     return typeof text === "string" ? Snapshot.fromJson(text, options) : directObject(data, options);
   };
 
+  /** `error` if it is an Error (of any realm), otherwise an Error saying `message`, with it as cause. */
+  const asError = (error, message) =>
+    error instanceof Error || Object.prototype.toString.call(error) === "[object Error]" ? error : new Error(message, { cause: error });
+
   // --- fromStream: each chunk goes into wasm memory as it arrives (src/wasm/stream.rs); the
   // binary form is read into the tables there, so the input is never held whole. JSON, which
   // the module recognises by its first bytes, is gathered here and loaded with fromJson.
@@ -396,8 +400,7 @@ export function install(glue, compiledModule) {
     return ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null;
   }
 
-  /** `error` if it is an Error (of any realm), otherwise an Error carrying it as its cause. */
-  const asError = (error) => (error instanceof Error || Object.prototype.toString.call(error) === "[object Error]" ? error : new Error("Snapshot.fromStream: the stream failed", { cause: error }));
+
 
   Snapshot.fromStream = async function fromStream(stream, options) {
     if (stream === null || typeof stream !== "object" || typeof stream.getReader !== "function") {
@@ -428,7 +431,7 @@ export function install(glue, compiledModule) {
     } catch (e) {
       loader?.free();
       reader.cancel(e).catch(() => {});
-      throw asError(e);
+      throw asError(e, "Snapshot.fromStream: the stream failed");
     }
     reader.releaseLock?.();
     if (json.length === 0) return loader.finish();
@@ -440,7 +443,6 @@ export function install(glue, compiledModule) {
 
   // --- handleRequest: the module makes every HTTP decision (src/wasm/http.rs); this reads the
   // request's body, which is I/O, chunk by chunk into the call, until the call wants no more.
-  const isError = (e) => e instanceof Error || Object.prototype.toString.call(e) === "[object Error]";
 
   /** Calls `f` and ignores its promise's rejection (a cancelled stream's): never unhandled. */
   function quietly(f) {
@@ -513,7 +515,7 @@ export function install(glue, compiledModule) {
       if (call.wantsBody()) await readBody(call, request);
       return call.respond();
     } catch (e) {
-      throw isError(e) ? e : new Error("handleRequest failed", { cause: e });
+      throw asError(e, "handleRequest failed");
     } finally {
       call.free();
     }

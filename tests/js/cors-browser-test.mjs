@@ -3,6 +3,7 @@
 // a Connect POST to Zitadel's route passes the browser's preflight and answers (as Zitadel's CORS
 // interceptor allows any origin), while Camunda's route, without CORS by default, is blocked;
 // with `cors: [origin]` Camunda's answers too. Run with `node --test` (tests/js/check.mjs).
+import { launch } from "./browsers.mjs";
 import { check } from "./check.mjs";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
@@ -12,7 +13,6 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const { Snapshot, handleRequest } = await import(join(root, "pkg/node/index.mjs"));
-const { chromium } = await import(join(root, "node_modules/playwright-core/index.mjs"));
 const sample = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json")));
 
 
@@ -42,11 +42,7 @@ const page = createServer((req, res) => {
 await new Promise((done) => page.listen(0, "127.0.0.1", done));
 const pageUrl = `http://localhost:${page.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch("chromium");
 try {
   const tab = await browser.newPage();
   await tab.goto(pageUrl);
