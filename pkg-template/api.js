@@ -363,11 +363,11 @@ export function install(glue, compiledModule) {
 
   Snapshot.fromJson = function fromJson(text, options) {
     if (!wellFormed(text) && !(text instanceof Uint8Array)) return direct(text, options);
-    // Options are refused exactly as the direct path refuses them, by a load of the smallest
-    // snapshot — unless maxBytes is not a number or too small for it: the direct path then.
+    // Options are read by the module on either path (__adopted, or the direct load after a
+    // refusal), so they are refused exactly as the direct path refuses them; a maxBytes that is
+    // not a number, or too small for any snapshot, goes straight to the direct path.
     const maxBytes = options?.maxBytes ?? 1 << 30;
     if (typeof maxBytes !== "number" || maxBytes < SMALLEST.length) return direct(text, options);
-    direct(SMALLEST, options).free();
     const loaded = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
     return (loaded && moveTables(loaded, options)) ?? direct(text, options);
   };
