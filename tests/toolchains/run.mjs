@@ -179,7 +179,8 @@ async function titleIn(name, url) {
   await waitFor(page, () => document.title !== "loading", 20_000);
   const title = await page.title();
   await page.close();
-  return errors.length > 0 ? `${title} / errors: ${errors.join(" | ")}` : title;
+  const shown = title === "" ? "(an empty title)" : title;
+  return errors.length > 0 ? `${shown} / errors: ${errors.join(" | ")}` : shown;
 }
 const html = (script, module = true) => `<!doctype html><title>loading</title><link rel="icon" href="data:,"><script ${module ? 'type="module" ' : ""}src="${script}"></script>`;
 
@@ -251,7 +252,9 @@ if (wanted("nextjs")) {
   const snapshot = '{"version":1,"users":[{"id":"u","org":"o"}],"tasks":[{"id":"t","assignee":"ann"}],"idpLinks":[{"userId":"u","idpId":"i","providedUserId":"p","providedUserName":"n"}]}';
   const dir = project("nextjs", {
     "next.config.mjs": "export default {};\n",
-    "app/layout.js": "export default function RootLayout({ children }) {\n  return <html lang=\"en\"><head><link rel=\"icon\" href=\"data:,\" /></head><body>{children}</body></html>;\n}\n",
+    // The title starts as "loading", as in the other pages, so that the test waits for the
+    // client component instead of reading an empty title before it ran.
+    "app/layout.js": "export default function RootLayout({ children }) {\n  return <html lang=\"en\"><head><title>loading</title><link rel=\"icon\" href=\"data:,\" /></head><body>{children}</body></html>;\n}\n",
     "app/page.js": "import Links from \"./links\";\nexport default function Page() {\n  return <main><Links /></main>;\n}\n",
     // The README's recipe for a client component: init() in an effect, then queries.
     "app/links.js": `"use client";
