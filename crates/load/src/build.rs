@@ -2,6 +2,7 @@
 //! pairs, and build the sorted indexes the queries walk.
 
 use crate::error::{SnapshotError, SnapshotProblem};
+use crate::intern::Interner;
 use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
 use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Tasks, Users};
 use crate::timestamp::Timestamp;
@@ -10,7 +11,7 @@ use crate::timestamp::Timestamp;
 /// the input of [`build`], so that the loader depends on this module and not the other way round.
 #[derive(Default)]
 pub(crate) struct Raw {
-    pub strings: Strings,
+    pub strings: Interner,
     pub sequence: u64,
     pub timestamp: Timestamp,
     pub user_id: Vec<Sym>,
@@ -42,8 +43,7 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
     };
     let by_sym = BySym { user: column(raw.user_by_sym), task: column(raw.task_by_sym) };
     let group_by_sym = column(raw.group_by_sym);
-    let mut strings = raw.strings;
-    strings.compact();
+    let strings = raw.strings.finish();
 
     let pairs = resolve_memberships(&raw.memberships, &by_sym, &group_by_sym, &strings)?;
     drop(group_by_sym);

@@ -10,14 +10,14 @@
 
 pub mod build;
 pub mod error;
-pub mod escape;
+pub mod intern;
 pub mod load;
-pub mod number;
-pub mod reader;
 pub mod strings;
 pub mod tables;
-pub mod timestamp;
 pub mod words;
+
+// The text formats, where this crate and the rest of the core have always found them.
+pub use identity_links_text::{escape, number, reader, timestamp};
 
 pub use error::{SnapshotError, SnapshotProblem};
 pub use tables::{Limits, Tables};

@@ -9,14 +9,19 @@
 use crate::build::{self, Raw};
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
 use crate::escape::quote;
+use crate::intern::Interner;
 use crate::number::{parse_decimal, parse_uint};
-use crate::reader::{Key, Kind, Reader, SyntaxError};
-use crate::strings::{char_count, Strings, Sym, NONE};
+use crate::reader::{Kind, Reader, SyntaxError};
+use crate::strings::{char_count, Sym, NONE};
 use crate::tables::{Limits, Tables};
 use crate::timestamp::Timestamp;
 
 /// The longest id, type, name or org, in characters (Zitadel's limit; SNAPSHOT.md rule 2).
 pub const MAX_CHARS: usize = 200;
+
+/// A refusal on its way out of the loader: boxed, so that each `?` moves a pointer, not the
+/// error (in wasm, the code of every early return in the loader).
+type Refused = Box<SnapshotError>;
 
 /// One step of a JSON path.
 #[derive(Clone, Copy, Debug)]
@@ -31,9 +36,9 @@ pub fn load(text: &[u8], limits: Limits) -> Result<Tables, SnapshotError> {
     limits.check_input(text.len(), "$")?;
     // Snapshots hold one distinct string per 150-270 bytes of JSON (bench/generate.mjs's data
     // sets): an index sized for one per 128 bytes rarely grows.
-    let strings = Strings::with_capacity(text.len() / 128);
+    let strings = Interner::with_capacity(text.len() / 128);
     let mut loader = Loader { r: Reader::new(text), path: Vec::new(), raw: Raw { strings, ..Raw::default() } };
-    loader.document()?;
+    loader.document().map_err(|refused| *refused)?;
     build::build(loader.raw)
 }
 
@@ -44,12 +49,32 @@ struct Loader<'a> {
 }
 
 const TOP: &[&str] = &["version", "sequence", "timestamp", "users", "groups", "memberships", "tasks", "idpLinks"];
-const USER: &[&str] = &["id", "firstName", "lastName", "org"];
-const GROUP: &[&str] = &["id", "name"];
-const MEMBERSHIP: &[&str] = &["userId", "groupId"];
-const TASK: &[&str] = &["id", "assignee", "owner", "identityLinks"];
-const LINK: &[&str] = &["userId", "groupId", "type"];
-const IDP_LINK: &[&str] = &["userId", "idpId", "providedUserId", "providedUserName"];
+/// A record's field names, and the tokens before each field's value as snapshot writers write
+/// them (`{"id":`, then `,"name":` ...), for [`Loader::compact`].
+macro_rules! record {
+    ($names:ident, $compact:ident: $first:literal $(, $rest:literal)*) => {
+        const $names: &[&str] = &[$first $(, $rest)*];
+        const $compact: &[&str] = &[concat!("{\"", $first, "\":") $(, concat!(",\"", $rest, "\":"))*];
+    };
+}
+record!(USER, USER_COMPACT: "id", "firstName", "lastName", "org");
+record!(GROUP, GROUP_COMPACT: "id", "name");
+record!(MEMBERSHIP, MEMBERSHIP_COMPACT: "userId", "groupId");
+record!(TASK, TASK_COMPACT: "id", "assignee", "owner", "identityLinks");
+record!(LINK, LINK_COMPACT: "userId", "groupId", "type");
+record!(IDP_LINK, IDP_LINK_COMPACT: "userId", "idpId", "providedUserId", "providedUserName");
+
+/// What a string field may hold (SNAPSHOT.md): whether `""` is refused, whether `null` is allowed.
+#[derive(Clone, Copy)]
+struct Text {
+    non_empty: bool,
+    nullable: bool,
+}
+
+const ID: Text = Text { non_empty: true, nullable: false };
+const NAME: Text = Text { non_empty: false, nullable: true };
+const REF_OR_NULL: Text = Text { non_empty: true, nullable: true };
+const PROVIDED_NAME: Text = Text { non_empty: false, nullable: false };
 
 impl Loader<'_> {
     #[cold]
@@ -85,29 +110,29 @@ impl Loader<'_> {
 
     #[cold]
     #[inline(never)]
-    fn fail(&self, problem: SnapshotProblem) -> SnapshotError {
-        SnapshotError::new(self.path_text(None), problem)
+    fn fail(&self, problem: SnapshotProblem) -> Refused {
+        Box::new(SnapshotError::new(self.path_text(None), problem))
     }
 
     #[cold]
     #[inline(never)]
-    fn fail_at(&self, key: &str, problem: SnapshotProblem) -> SnapshotError {
-        SnapshotError::new(self.path_text(Some(key)), problem)
+    fn fail_at(&self, key: &str, problem: SnapshotProblem) -> Refused {
+        Box::new(SnapshotError::new(self.path_text(Some(key)), problem))
     }
 
     #[cold]
     #[inline(never)]
-    fn syntax(&self, e: SyntaxError) -> SnapshotError {
+    fn syntax(&self, e: SyntaxError) -> Refused {
         self.fail(SnapshotProblem::Syntax(e))
     }
 
-    fn peek(&mut self) -> Result<Kind, SnapshotError> {
+    fn peek(&mut self) -> Result<Kind, Refused> {
         self.r.peek().map_err(|e| self.syntax(e))
     }
 
     #[cold]
     #[inline(never)]
-    fn wrong_type(&mut self, expected: &'static str) -> SnapshotError {
+    fn wrong_type(&mut self, expected: &'static str) -> Refused {
         match self.peek() {
             Ok(found) => self.fail(SnapshotProblem::WrongType { expected, found: found.described() }),
             Err(e) => e,
@@ -116,18 +141,9 @@ impl Loader<'_> {
 
     /// Reads the key of the next field of an object whose fields are `names`; gives its index,
     /// or `None` at the end. Unknown and repeated keys are errors.
-    ///
-    /// Fields usually come in the order of `names`: the first one not yet seen is guessed, and
-    /// recognised by its bytes without reading the key as a string.
-    fn next_field(&mut self, names: &'static [&'static str], seen: &mut u32) -> Result<Option<usize>, SnapshotError> {
-        let guess = seen.trailing_ones() as usize;
-        let key = match self.r.next_key_guessing(names.get(guess).copied().unwrap_or("")) {
-            Ok(Some(Key::Guessed)) if guess < names.len() => {
-                *seen |= 1 << guess;
-                return Ok(Some(guess));
-            }
-            Ok(Some(Key::Guessed)) => "",
-            Ok(Some(Key::Other(key))) => key,
+    fn next_field(&mut self, names: &'static [&'static str], seen: &mut u32) -> Result<Option<usize>, Refused> {
+        let key = match self.r.next_key() {
+            Ok(Some(key)) => key,
             Ok(None) => return Ok(None),
             Err(e) => return Err(self.syntax(e)),
         };
@@ -144,7 +160,7 @@ impl Loader<'_> {
         }
     }
 
-    fn begin_object(&mut self) -> Result<(), SnapshotError> {
+    fn begin_object(&mut self) -> Result<(), Refused> {
         if self.peek()? != Kind::Object {
             return Err(self.wrong_type("an object"));
         }
@@ -152,10 +168,7 @@ impl Loader<'_> {
     }
 
     /// Calls `row` for each element of an array, with the element's index on the path.
-    fn each(
-        &mut self,
-        mut row: impl FnMut(&mut Self, usize) -> Result<(), SnapshotError>,
-    ) -> Result<(), SnapshotError> {
+    fn each(&mut self, mut row: impl FnMut(&mut Self, usize) -> Result<(), Refused>) -> Result<(), Refused> {
         if self.peek()? != Kind::Array {
             return Err(self.wrong_type("an array"));
         }
@@ -175,7 +188,7 @@ impl Loader<'_> {
     }
 
     /// Reads a string of at most 200 characters (empty allowed unless `non_empty`) and interns it.
-    fn string(&mut self, non_empty: bool) -> Result<Sym, SnapshotError> {
+    fn string(&mut self, non_empty: bool) -> Result<Sym, Refused> {
         if self.peek()? != Kind::String {
             return Err(self.wrong_type("a string"));
         }
@@ -200,7 +213,7 @@ impl Loader<'_> {
     }
 
     /// Reads `null` (giving [`NONE`]) or a string as [`Loader::string`] does.
-    fn nullable(&mut self, non_empty: bool, expected: &'static str) -> Result<Sym, SnapshotError> {
+    fn nullable(&mut self, non_empty: bool, expected: &'static str) -> Result<Sym, Refused> {
         match self.peek()? {
             Kind::Null => {
                 self.r.read_null().map_err(|e| self.syntax(e))?;
@@ -216,22 +229,83 @@ impl Loader<'_> {
         &mut self,
         names: &'static [&'static str],
         field: usize,
-        read: impl FnOnce(&mut Self) -> Result<T, SnapshotError>,
-    ) -> Result<T, SnapshotError> {
+        read: impl FnOnce(&mut Self) -> Result<T, Refused>,
+    ) -> Result<T, Refused> {
         self.path.push(Seg::Key(names[field]));
         let value = read(self)?;
         self.path.pop();
         Ok(value)
     }
 
-    fn required(&self, sym: Sym, name: &str) -> Result<Sym, SnapshotError> {
+    /// Reads the object at the cursor, whose fields are `names` (`compact`: the tokens before each
+    /// value), each a string as `texts` says: their symbols into `values`, [`NONE`] for null or
+    /// absent. In one pass when written as expected ([`Loader::compact`]), else token by token.
+    fn record(
+        &mut self,
+        names: &'static [&'static str],
+        compact: &[&str],
+        texts: &[Text],
+        values: &mut [Sym],
+    ) -> Result<(), Refused> {
+        if self.compact(compact, texts, values, b"}") {
+            return Ok(());
+        }
+        values.fill(NONE);
+        self.begin_object()?;
+        let mut seen = 0;
+        while let Some(f) = self.next_field(names, &mut seen)? {
+            let text = texts[f];
+            values[f] = self.field(names, f, |l| {
+                if text.nullable {
+                    l.nullable(text.non_empty, "a string or null")
+                } else {
+                    l.string(text.non_empty)
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Reads, in one pass, fields written as snapshot writers write them: `before[i]` (`{"id":`,
+    /// `,"name":`), then a string without escapes that `texts[i]` allows, or `null`, for each
+    /// field in order; then `close` (whitespace allowed between tokens). What the token-by-token
+    /// path would read the same way. Interns the strings (in document order, as that path does)
+    /// into `values`; false, with the cursor back where it was, at the first byte written
+    /// otherwise — that path then reads the record again and reports what is wrong, if anything.
+    #[inline]
+    fn compact(&mut self, before: &[&str], texts: &[Text], values: &mut [Sym], close: &[u8]) -> bool {
+        let start = self.r.offset();
+        for ((before, text), value) in before.iter().zip(texts).zip(values.iter_mut()) {
+            if !self.r.eat_tokens(before.as_bytes()) {
+                return self.unmatched(start);
+            }
+            self.r.skip_ws();
+            *value = match self.r.plain_str(MAX_CHARS) {
+                Some(s) if !(text.non_empty && s.is_empty()) => match self.raw.strings.intern(s) {
+                    Ok(sym) => sym,
+                    Err(_) => return self.unmatched(start),
+                },
+                None if text.nullable && self.r.eat(b"null") => NONE,
+                _ => return self.unmatched(start),
+            };
+        }
+        self.r.eat_tokens(close) || self.unmatched(start)
+    }
+
+    /// Puts the cursor back at `start` for the token-by-token path: false, for [`Loader::compact`].
+    fn unmatched(&mut self, start: usize) -> bool {
+        self.r.rewind(start);
+        false
+    }
+
+    fn required(&self, sym: Sym, name: &str) -> Result<Sym, Refused> {
         if sym == NONE {
             return Err(self.fail_at(name, SnapshotProblem::Missing));
         }
         Ok(sym)
     }
 
-    fn document(&mut self) -> Result<(), SnapshotError> {
+    fn document(&mut self) -> Result<(), Refused> {
         self.begin_object()?;
         let mut seen = 0;
         while let Some(field) = self.next_field(TOP, &mut seen)? {
@@ -252,7 +326,7 @@ impl Loader<'_> {
         self.r.finish().map_err(|e| self.syntax(e))
     }
 
-    fn version(&mut self) -> Result<(), SnapshotError> {
+    fn version(&mut self) -> Result<(), Refused> {
         if self.peek()? != Kind::Number {
             return Err(self.wrong_type("the number 1"));
         }
@@ -263,7 +337,7 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn sequence(&mut self) -> Result<(), SnapshotError> {
+    fn sequence(&mut self) -> Result<(), Refused> {
         let parsed = match self.peek()? {
             Kind::Number => {
                 let text = self.r.read_number().map_err(|e| self.syntax(e))?;
@@ -282,7 +356,7 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn timestamp(&mut self) -> Result<(), SnapshotError> {
+    fn timestamp(&mut self) -> Result<(), Refused> {
         if self.peek()? != Kind::String {
             return Err(self.wrong_type("an RFC 3339 string"));
         }
@@ -303,7 +377,7 @@ impl Loader<'_> {
     }
 
     /// Records `sym` as the id of row `row` in `by_sym`, refusing a duplicate.
-    fn unique(&self, by_sym: &mut Vec<u32>, sym: Sym, row: usize) -> Result<(), SnapshotError> {
+    fn unique(&self, by_sym: &mut Vec<u32>, sym: Sym, row: usize) -> Result<(), Refused> {
         let i = sym as usize;
         if by_sym.len() <= i {
             by_sym.resize(self.raw.strings.len().max(i + 1), NONE);
@@ -316,13 +390,9 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn user(&mut self, row: usize) -> Result<(), SnapshotError> {
-        self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 4]);
-        while let Some(f) = self.next_field(USER, &mut seen)? {
-            v[f] =
-                self.field(USER, f, |l| if f == 0 { l.string(true) } else { l.nullable(false, "a string or null") })?;
-        }
+    fn user(&mut self, row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 4];
+        self.record(USER, USER_COMPACT, &[ID, NAME, NAME, NAME], &mut v)?;
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.user_by_sym);
         let unique = self.unique(&mut by_sym, id, row);
@@ -335,13 +405,9 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn group(&mut self, row: usize) -> Result<(), SnapshotError> {
-        self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 2]);
-        while let Some(f) = self.next_field(GROUP, &mut seen)? {
-            v[f] =
-                self.field(GROUP, f, |l| if f == 0 { l.string(true) } else { l.nullable(false, "a string or null") })?;
-        }
+    fn group(&mut self, row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 2];
+        self.record(GROUP, GROUP_COMPACT, &[ID, NAME], &mut v)?;
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.group_by_sym);
         let unique = self.unique(&mut by_sym, id, row);
@@ -352,20 +418,74 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn membership(&mut self, _row: usize) -> Result<(), SnapshotError> {
-        self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 2]);
-        while let Some(f) = self.next_field(MEMBERSHIP, &mut seen)? {
-            v[f] = self.field(MEMBERSHIP, f, |l| l.string(true))?;
-        }
+    fn membership(&mut self, _row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 2];
+        self.record(MEMBERSHIP, MEMBERSHIP_COMPACT, &[ID, ID], &mut v)?;
         let pair = (self.required(v[0], "userId")?, self.required(v[1], "groupId")?);
         self.raw.memberships.push(pair);
         Ok(())
     }
 
-    fn task(&mut self, row: usize) -> Result<(), SnapshotError> {
+    fn task(&mut self, row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 3];
+        if !self.compact_task(&mut v) {
+            self.task_fields(&mut v)?;
+        }
+        let id = self.required(v[0], "id")?;
+        let mut by_sym = std::mem::take(&mut self.raw.task_by_sym);
+        let unique = self.unique(&mut by_sym, id, row);
+        self.raw.task_by_sym = by_sym;
+        unique?;
+        let tasks = &mut self.raw.tasks;
+        tasks.id.push(id);
+        tasks.assignee.push(v[1]);
+        tasks.owner.push(v[2]);
+        let end = u32::try_from(tasks.link_ref.len())
+            .map_err(|_| Box::new(SnapshotError::new("tasks", SnapshotProblem::Capacity)))?;
+        if tasks.links_at.is_empty() {
+            tasks.links_at.push(0);
+        }
+        tasks.links_at.push(end);
+        Ok(())
+    }
+
+    /// A task in one pass (as [`Loader::compact`]), its identity links included: its
+    /// `id`, `assignee` and `owner` into `v`, its links pushed. False, with nothing pushed and the
+    /// cursor back at the task's start, when any part of it is written otherwise.
+    fn compact_task(&mut self, v: &mut [Sym; 3]) -> bool {
+        let start = self.r.offset();
+        let links = self.raw.tasks.link_ref.len();
+        if !self.compact(&TASK_COMPACT[..3], &[ID, REF_OR_NULL, REF_OR_NULL], v, TASK_COMPACT[3].as_bytes()) {
+            return false;
+        }
+        let mut matched = self.r.eat_tokens(b"[");
+        let mut more = matched && !self.r.eat_tokens(b"]");
+        while more {
+            let mut link = [NONE; 3];
+            matched = self.compact(LINK_COMPACT, &[REF_OR_NULL, REF_OR_NULL, ID], &mut link, b"}");
+            match link_reference(link) {
+                Some((reference, kind)) if matched => {
+                    self.raw.tasks.link_ref.push(reference);
+                    self.raw.tasks.link_type.push(kind);
+                }
+                _ => matched = false,
+            }
+            more = matched && self.r.eat_tokens(b",");
+            matched = matched && (more || self.r.eat_tokens(b"]"));
+        }
+        if matched && self.r.eat_tokens(b"}") {
+            return true;
+        }
+        self.raw.tasks.link_ref.truncate(links);
+        self.raw.tasks.link_type.truncate(links);
+        self.unmatched(start)
+    }
+
+    /// A task's fields read token by token: `id`, `assignee` and `owner` into `v`, its links pushed.
+    fn task_fields(&mut self, v: &mut [Sym; 3]) -> Result<(), Refused> {
+        *v = [NONE; 3];
         self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 3]);
+        let mut seen = 0;
         while let Some(f) = self.next_field(TASK, &mut seen)? {
             if f == 3 {
                 self.field(TASK, f, |l| l.each(Self::identity_link))?;
@@ -384,52 +504,36 @@ impl Loader<'_> {
                     )?;
             }
         }
-        let id = self.required(v[0], "id")?;
-        let mut by_sym = std::mem::take(&mut self.raw.task_by_sym);
-        let unique = self.unique(&mut by_sym, id, row);
-        self.raw.task_by_sym = by_sym;
-        unique?;
-        let tasks = &mut self.raw.tasks;
-        tasks.id.push(id);
-        tasks.assignee.push(v[1]);
-        tasks.owner.push(v[2]);
-        let end =
-            u32::try_from(tasks.link_ref.len()).map_err(|_| SnapshotError::new("tasks", SnapshotProblem::Capacity))?;
-        if tasks.links_at.is_empty() {
-            tasks.links_at.push(0);
-        }
-        tasks.links_at.push(end);
         Ok(())
     }
 
-    fn identity_link(&mut self, _row: usize) -> Result<(), SnapshotError> {
-        self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 3]);
-        while let Some(f) = self.next_field(LINK, &mut seen)? {
-            v[f] =
-                self.field(LINK, f, |l| if f == 2 { l.string(true) } else { l.nullable(true, "a string or null") })?;
-        }
-        let kind = self.required(v[2], "type")?;
-        let (reference, is_group) = match (v[0], v[1]) {
-            (user, NONE) if user != NONE => (user, 0),
-            (NONE, group) if group != NONE => (group, 1),
-            _ => return Err(self.fail(SnapshotProblem::LinkIds)),
-        };
+    fn identity_link(&mut self, _row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 3];
+        self.record(LINK, LINK_COMPACT, &[REF_OR_NULL, REF_OR_NULL, ID], &mut v)?;
+        self.required(v[2], "type")?;
+        let (reference, kind) = link_reference(v).ok_or_else(|| self.fail(SnapshotProblem::LinkIds))?;
         self.raw.tasks.link_ref.push(reference);
-        self.raw.tasks.link_type.push(kind << 1 | is_group);
+        self.raw.tasks.link_type.push(kind);
         Ok(())
     }
 
-    fn idp_link(&mut self, _row: usize) -> Result<(), SnapshotError> {
-        self.begin_object()?;
-        let (mut seen, mut v) = (0, [NONE; 4]);
-        while let Some(f) = self.next_field(IDP_LINK, &mut seen)? {
-            v[f] = self.field(IDP_LINK, f, |l| l.string(f != 3))?;
-        }
+    fn idp_link(&mut self, _row: usize) -> Result<(), Refused> {
+        let mut v = [NONE; 4];
+        self.record(IDP_LINK, IDP_LINK_COMPACT, &[ID, ID, ID, PROVIDED_NAME], &mut v)?;
         self.raw.idp_user.push(self.required(v[0], "userId")?);
         self.raw.idp_id.push(self.required(v[1], "idpId")?);
         self.raw.idp_provided_id.push(self.required(v[2], "providedUserId")?);
         self.raw.idp_provided_name.push(self.required(v[3], "providedUserName")?);
         Ok(())
+    }
+}
+
+/// An identity link's reference (its `userId` or its `groupId`) and its type word (the type's
+/// symbol, shifted, with the low bit set for a group); `None` unless exactly one id is set.
+fn link_reference([user, group, kind]: [Sym; 3]) -> Option<(Sym, u32)> {
+    match (user, group) {
+        (user, NONE) if user != NONE => Some((user, kind << 1)),
+        (NONE, group) if group != NONE => Some((group, kind << 1 | 1)),
+        _ => None,
     }
 }

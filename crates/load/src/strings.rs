@@ -88,50 +88,16 @@ impl Strings {
         }
     }
 
-    /// An empty table whose index holds `strings` strings before it first grows: a loader that
-    /// can estimate how many it will intern saves the index's rebuilds on the way.
-    pub fn with_capacity(strings: usize) -> Strings {
-        let size = strings.saturating_mul(2).next_power_of_two().max(16);
-        Strings { slots: vec![NONE; size], ..Strings::default() }
-    }
-
-    /// The symbol of `s`, adding it when new. Fails only past 4 GiB of text or 2^31 strings.
-    pub fn intern(&mut self, s: &str) -> Result<Sym, TableFull> {
-        if self.ends.len() * 2 >= self.slots.len() {
-            self.grow();
+    /// The table of the strings concatenated in `text`, symbol `s` ending at `ends[s]`, with its
+    /// index built at the size lookups do well with: at most three quarters full (a table that
+    /// is still filled would want more room; this one is complete).
+    pub(crate) fn indexed(text: String, ends: Vec<u32>) -> Strings {
+        let mut strings = Strings { text, ends, slots: Vec::new() };
+        if !strings.ends.is_empty() {
+            let n = strings.ends.len();
+            strings.rebuild_index((n + n / 3 + 1).next_power_of_two().max(16));
         }
-        let mask = self.slots.len() - 1;
-        let mut slot = slot_hash(s.as_bytes()) as usize & mask;
-        loop {
-            let sym = self.slots[slot];
-            if sym == NONE {
-                break;
-            }
-            if same(self.bytes_of(sym), s.as_bytes()) {
-                return Ok(sym);
-            }
-            slot = (slot + 1) & mask;
-        }
-        let end = u32::try_from(self.text.len() + s.len()).map_err(|_| TableFull)?;
-        let sym = Sym::try_from(self.ends.len()).ok().filter(|&n| n < (1 << 31)).ok_or(TableFull)?;
-        self.text.push_str(s);
-        self.ends.push(end);
-        self.slots[slot] = sym;
-        Ok(sym)
-    }
-
-    fn grow(&mut self) {
-        self.rebuild_index((self.slots.len() * 2).max(16));
-    }
-
-    /// Shrinks the index for a table that is complete: interning keeps it at most half full
-    /// (inserts probe far past that), but lookups alone do well up to three quarters full. At
-    /// S this keeps a quarter of a megabyte out of the long-lived memory and the binary form.
-    pub(crate) fn compact(&mut self) {
-        let size = (self.ends.len() + self.ends.len() / 3 + 1).next_power_of_two().max(16);
-        if size < self.slots.len() {
-            self.rebuild_index(size);
-        }
+        strings
     }
 
     /// The index rebuilt at `size` slots (a power of two above the number of strings).
@@ -183,22 +149,6 @@ impl std::fmt::Display for TableFull {
 }
 
 impl std::error::Error for TableFull {}
-
-/// Whether `a` and `b` are the same bytes: eight at a time, without a call to `memcmp` (whose
-/// wasm build compares byte by byte), for the short strings that interning compares.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (p, q) in (&mut x).zip(&mut y) {
-        if p != q {
-            return false;
-        }
-    }
-    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
-}
 
 /// How many characters (Unicode scalar values) `s` holds: its bytes that do not continue a
 /// character. What `s.chars().count()` answers, in a loop that a size-optimized build keeps small.
@@ -270,14 +220,14 @@ mod tests {
     use std::cmp::Ordering;
 
     #[test]
-    fn a_compacted_index_is_at_most_three_quarters_full_and_finds_everything() -> Result<(), TableFull> {
+    fn an_index_is_at_most_three_quarters_full_and_finds_everything() {
         for n in [0, 1, 11, 12, 13, 700, 3000, 20_000] {
-            let mut t = Strings::default();
             let words: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
+            let mut ends = Vec::new();
             for w in &words {
-                t.intern(w)?;
+                ends.push(ends.last().copied().unwrap_or(0) + w.len() as u32);
             }
-            t.compact();
+            let t = Strings::indexed(words.concat(), ends);
             assert!(t.check_shape(), "{n}");
             let size = t.slots.len();
             if n == 0 {
@@ -291,7 +241,6 @@ mod tests {
             }
             assert_eq!(t.lookup("absent"), None);
         }
-        Ok(())
     }
 
     #[test]
@@ -299,22 +248,6 @@ mod tests {
         for s in ["", "a", "é", "中文", "😀x😀", "a\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}"] {
             assert_eq!(char_count(s), s.chars().count(), "{s:?}");
         }
-    }
-
-    #[test]
-    fn interns_once_and_finds_again() {
-        let mut t = Strings::default();
-        let words: Vec<String> = (0..1000).map(|i| format!("word-{i}")).collect();
-        let syms: Vec<Sym> = words.iter().map(|w| t.intern(w).unwrap_or(NONE)).collect();
-        for (w, &s) in words.iter().zip(&syms) {
-            assert_eq!(t.intern(w), Ok(s));
-            assert_eq!(t.lookup(w), Some(s));
-            assert_eq!(t.get(s), w);
-        }
-        assert_eq!(t.len(), 1000);
-        assert_eq!(t.lookup("absent"), None);
-        assert_eq!(t.get(NONE), "");
-        assert!(t.check_shape());
     }
 
     #[test]

@@ -104,15 +104,6 @@ impl fmt::Display for SyntaxError {
 
 impl std::error::Error for SyntaxError {}
 
-/// A key read by [`Reader::next_key_guessing`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Key<'a> {
-    /// The key guessed.
-    Guessed,
-    /// Another key, unescaped.
-    Other(&'a str),
-}
-
 /// The pull parser: call [`Reader::peek`] to see what comes, then the matching `read_*`,
 /// `begin_*`/`next_*` or [`Reader::skip`].
 pub struct Reader<'a> {
@@ -164,7 +155,9 @@ impl<'a> Reader<'a> {
         self.error_at(self.pos, what)
     }
 
-    fn skip_ws(&mut self) {
+    /// Moves the cursor past JSON whitespace.
+    #[inline]
+    pub fn skip_ws(&mut self) {
         while let Some(&b) = self.src.get(self.pos) {
             if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
                 self.pos += 1;
@@ -257,35 +250,16 @@ impl<'a> Reader<'a> {
     ///
     /// The key borrows the reader; copy or match it before reading the value.
     pub fn next_key(&mut self) -> Result<Option<&str>> {
-        // Guessing the empty key: `Guessed` means the key is "" (one body for both readers).
-        Ok(self.next_key_guessing("")?.map(|key| match key {
-            Key::Guessed => "",
-            Key::Other(key) => key,
-        }))
-    }
-
-    /// The next key of the current object, as [`Reader::next_key`] reads it, when the loader
-    /// can guess it: `Key::Guessed` when it is `guess` spelled without escapes (found by
-    /// comparing bytes, without scanning it as a string), otherwise `Key::Other` with its text.
-    pub fn next_key_guessing(&mut self, guess: &str) -> Result<Option<Key<'_>>> {
         if !self.advance(b'}')? {
             return Ok(None);
         }
         if self.next_byte()? != b'"' {
             return Err(self.error(SyntaxProblem::UnexpectedCharacter));
         }
-        let name = guess.as_bytes();
-        let after = self.pos + 1 + name.len();
-        if self.src.get(self.pos + 1..after) == Some(name) && self.src.get(after) == Some(&b'"') {
-            // The bytes between the quotes are `guess`'s, which is text without `"` or `\`.
-            self.pos = after + 1;
-            self.consume(b':')?;
-            return Ok(Some(Key::Guessed));
-        }
         let key_start = self.pos;
         let key_end = self.scan_string()?;
         self.consume(b':')?;
-        self.string_at(key_start, key_end).map(|key| Some(Key::Other(key)))
+        self.string_at(key_start, key_end).map(Some)
     }
 
     /// Whether another element follows in the current array (consuming its `,`), or `false`
@@ -411,6 +385,94 @@ impl<'a> Reader<'a> {
             return Err(self.error(SyntaxProblem::TrailingCharacters));
         }
         Ok(())
+    }
+
+    /// Consumes `lit` when the input continues with exactly those bytes (no whitespace skipped).
+    ///
+    /// With [`Reader::eat_tokens`], [`Reader::plain_str`] and [`Reader::rewind`], this lets a
+    /// caller that knows the shape of a value read it in one pass, and go back to read it token
+    /// by token when the input is written any other way.
+    #[inline(always)]
+    pub fn eat(&mut self, lit: &[u8]) -> bool {
+        let end = self.pos + lit.len();
+        match self.src.get(self.pos..end) {
+            Some(bytes) if crate::bytes::same(bytes, lit) => {
+                self.pos = end;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Consumes `lit` — one punctuation byte (`}`), or punctuation, a quoted key and punctuation
+    /// (`,"name":`) — written with or without JSON whitespace before and between those tokens;
+    /// false, with the cursor unmoved, otherwise.
+    #[inline(always)]
+    pub fn eat_tokens(&mut self, lit: &[u8]) -> bool {
+        self.eat(lit) || self.eat_spaced(lit)
+    }
+
+    /// [`Reader::eat_tokens`] where the input has whitespace.
+    #[inline(never)]
+    fn eat_spaced(&mut self, lit: &[u8]) -> bool {
+        let start = self.pos;
+        let matched = match lit {
+            [open, key @ .., close] => {
+                self.eat_spaced_byte(*open) && self.eat_spaced_key(key) && self.eat_spaced_byte(*close)
+            }
+            [one] => self.eat_spaced_byte(*one),
+            [] => true,
+        };
+        if !matched {
+            self.pos = start;
+        }
+        matched
+    }
+
+    /// Whitespace, then `byte`: whether they were there (consumed).
+    fn eat_spaced_byte(&mut self, byte: u8) -> bool {
+        self.skip_ws();
+        let found = self.src.get(self.pos) == Some(&byte);
+        self.pos += usize::from(found);
+        found
+    }
+
+    /// Whitespace, then the quoted `key`: whether they were there (consumed).
+    fn eat_spaced_key(&mut self, key: &[u8]) -> bool {
+        self.skip_ws();
+        self.eat(key)
+    }
+
+    /// Consumes a string at the cursor (no whitespace skipped) and gives its text when it needs no
+    /// unescaping and has at most `max_bytes` bytes, in input known to be UTF-8; otherwise gives
+    /// `None` and leaves the cursor where it was.
+    #[inline(always)]
+    pub fn plain_str(&mut self, max_bytes: usize) -> Option<&'a str> {
+        let text = self.text?;
+        if self.src.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut end = start + plain_prefix(self.src.get(start..).unwrap_or_default());
+        // The bytes after the last whole word (at the end of the input only).
+        while self.src.get(end).is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20) {
+            end += 1;
+        }
+        if self.src.get(end) != Some(&b'"') || end - start > max_bytes {
+            return None;
+        }
+        // Quotes are ASCII, so the slice of valid text between them is text.
+        let s = text.get(start..end)?;
+        self.pos = end + 1;
+        Some(s)
+    }
+
+    /// Moves the cursor back to `offset`, a value's start that [`Reader::offset`] gave, at the
+    /// same depth: for a caller whose one-pass reading of that value ([`Reader::eat`],
+    /// [`Reader::plain_str`]) did not match.
+    #[inline(always)]
+    pub fn rewind(&mut self, offset: usize) {
+        self.pos = offset;
     }
 
     /// Moves the cursor past a string whose opening quote is at the cursor, validating it, and
@@ -584,25 +646,5 @@ mod tests {
             let e = Reader::new(raw.as_bytes()).read_str().map(str::to_owned);
             assert_eq!(e.map_err(|e| (e.what, e.offset)), Err((SyntaxProblem::ControlCharacter, raw.len() - 2)));
         }
-    }
-
-    #[test]
-    fn a_guessed_key_is_recognised_by_its_bytes_and_any_other_is_read() {
-        let mut r = Reader::new(br#"{"id" : 1, "i\u0064":2, "ids":3, "name":4}"#);
-        r.begin_object().expect("an object");
-        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Guessed)));
-        r.skip().expect("a value");
-        // The same key escaped, a longer key and another one are read as keys.
-        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("id"))));
-        r.skip().expect("a value");
-        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("ids"))));
-        r.skip().expect("a value");
-        assert_eq!(r.next_key_guessing("id"), Ok(Some(Key::Other("name"))));
-        r.skip().expect("a value");
-        assert_eq!(r.next_key_guessing("id"), Ok(None));
-        // A guessed key must still be followed by its colon.
-        let mut r = Reader::new(br#"{"id" 1}"#);
-        r.begin_object().expect("an object");
-        assert_eq!(r.next_key_guessing("id").map_err(|e| e.what), Err(SyntaxProblem::UnexpectedCharacter));
     }
 }
