@@ -7,6 +7,7 @@ use crate::http::{handle, Body, Request};
 use crate::json::Value;
 use crate::query::Query;
 use crate::snapshot::{Limits, Snapshot};
+use crate::SnapshotError;
 use std::sync::OnceLock;
 
 /// A small snapshot with every kind of row, for the query and HTTP targets.
@@ -31,12 +32,63 @@ fn parts(data: &[u8], n: usize) -> Vec<&[u8]> {
     out
 }
 
-/// Loads `data` as snapshot JSON; when it loads, round-trips it through both other forms.
+/// Loads `data` as snapshot JSON; when it loads, round-trips it through both other forms. When
+/// it is JSON, the same document respelled (whitespace between all tokens, every string's first
+/// character escaped) must load the same tables or meet the same refusal: the loader reads a
+/// record in one pass when it is written as writers write it and token by token otherwise, and
+/// the respelled document takes the second path wherever `data` took the first.
 pub fn load_json(data: &[u8]) {
-    if let Ok(s) = Snapshot::from_json_with(data, Limits::default()) {
+    let loaded = Snapshot::from_json_with(data, Limits::default());
+    if let Ok(s) = &loaded {
         let again = Snapshot::from_json(s.to_json().as_bytes());
         assert!(again.is_ok(), "canonical JSON of a loaded snapshot must load");
         assert!(Snapshot::from_bytes(&s.to_bytes(), Limits::default()).is_ok(), "the binary form must load");
+    }
+    if let Ok(value) = Value::parse(data) {
+        let mut respelled = Vec::new();
+        write_respelled(&value, &mut respelled);
+        let again = Snapshot::from_json_with(&respelled, Limits::default());
+        let outcome = |r: &Result<Snapshot, SnapshotError>| r.as_ref().map(|s| s.to_bytes()).map_err(|e| e.to_string());
+        assert_eq!(outcome(&again), outcome(&loaded), "a respelled document loads as the original");
+    }
+}
+
+/// `value` as JSON with whitespace between all its tokens and the first character of every
+/// string written as a `\u` escape.
+fn write_respelled(value: &Value, out: &mut Vec<u8>) {
+    let string = |s: &str, out: &mut Vec<u8>| {
+        let mut chars = s.chars();
+        let first = chars.next();
+        // The rest as JSON.stringify writes it, without its opening quote.
+        let mut rest = Vec::new();
+        crate::json::writer::write_str(&mut rest, chars.as_str());
+        out.push(b'"');
+        for unit in first.iter().flat_map(|c| c.encode_utf16(&mut [0; 2]).to_vec()) {
+            out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());
+        }
+        out.extend_from_slice(rest.get(1..).unwrap_or_default());
+    };
+    match value {
+        Value::String(s) => string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                out.extend_from_slice(if i > 0 { b" ,\n" } else { b" \t" });
+                write_respelled(item, out);
+            }
+            out.extend_from_slice(b"\r ]");
+        }
+        Value::Object(members) => {
+            out.push(b'{');
+            for (i, (key, item)) in members.iter().enumerate() {
+                out.extend_from_slice(if i > 0 { b" ,\n" } else { b" \t" });
+                string(key, out);
+                out.extend_from_slice(b" : ");
+                write_respelled(item, out);
+            }
+            out.extend_from_slice(b"\r }");
+        }
+        other => other.write_json(out),
     }
 }
 

@@ -91,18 +91,17 @@ fn write(value: &Value, how: Spelling, rng: &mut Rng, out: &mut String) {
 
 /// A JSON string, its first character escaped when `escape` (and it has one).
 fn write_string(s: &str, escape: bool, out: &mut String) {
-    let quoted = Value::String(s.to_owned()).to_json();
-    match s.chars().next() {
+    let mut chars = s.chars();
+    match chars.next() {
         Some(first) if escape => {
             out.push('"');
             for unit in first.encode_utf16(&mut [0; 2]) {
                 out.push_str(&format!("\\u{unit:04x}"));
             }
-            // The rest as JSON.stringify writes it: the quoted text without its quotes and its
-            // first character.
-            out.push_str(&quoted[1 + first.len_utf8()..]);
+            // The rest as JSON.stringify writes it, without its opening quote.
+            out.push_str(&Value::String(chars.as_str().to_owned()).to_json()[1..]);
         }
-        _ => out.push_str(&quoted),
+        _ => out.push_str(&Value::String(s.to_owned()).to_json()),
     }
 }
 
@@ -111,6 +110,7 @@ fn write_string(s: &str, escape: bool, out: &mut String) {
 const DOCUMENTS: &[&str] = &[
     r#"{"version":1,"users":[{"id":"ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé","firstName":"","lastName":"tab\there","org":"\u00e9"}],"groups":[{"id":"g","name":""}],"memberships":[{"userId":"ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé","groupId":"g"}]}"#,
     r#"{"version":1,"users":[{"id":"a"},{"id":"b\"q"}],"tasks":[{"id":"t","identityLinks":[]},{"id":"u","assignee":null,"owner":null},{"id":"v","identityLinks":[{"userId":"a","groupId":null,"type":"x"},{"userId":"b\"q","type":"y"},{"groupId":null,"userId":"a","type":"z"}]}]}"#,
+    r#"{"version":1,"users":[{"id":"\"q","firstName":"\n","lastName":"\\","org":"\u0001"}],"groups":[{"id":"😀","name":"\ud83d\ude00"}]}"#,
 ];
 
 /// Snapshot documents to respell: the hand-written ones, every conformance case's snapshot and
