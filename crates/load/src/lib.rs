@@ -1,12 +1,15 @@
-//! The part of identity-links' core that loading runs through: the JSON reader, the string
-//! table, the loader and the index building, with the tables they fill and the errors they
-//! report. It is a crate of its own so that it can be compiled for speed (opt-level 3, set in
-//! the workspace's `Cargo.toml`) while everything else is compiled for size: loading is the
-//! one step whose time grows with the snapshot, and the rest of the module ships to every
-//! browser. The `identity-links` crate re-exports all of it where the core has always had it
-//! (`json::reader`, `snapshot::strings`, `error::SnapshotError`, ...).
+//! The part of identity-links' core that loading runs through: the loader, the string table and
+//! the interning table that fills it, and the index building, with the tables they fill and the
+//! errors they report. It is a crate of its own so that it can be compiled for speed (opt-level
+//! 3, set in the workspace's `Cargo.toml`) while everything else is compiled for size: loading
+//! is the one step whose time grows with the snapshot, and the rest of the module ships to every
+//! browser. The text formats it reads through (the JSON reader, numbers, escapes, timestamps)
+//! are `identity-links-text`, compiled for size, re-exported here; the `identity-links` crate
+//! re-exports all of it where the core has always had it (`json::reader`, `snapshot::strings`,
+//! `error::SnapshotError`, ...). docs/decisions/0002 has the figures.
 //!
-//! Plain Rust, no dependencies; nothing here knows of wasm, JavaScript or HTTP.
+//! Plain Rust, no dependencies but the workspace's text crate; nothing here knows of wasm,
+//! JavaScript or HTTP.
 
 pub mod build;
 pub mod error;
