@@ -49,6 +49,7 @@ struct Loader<'a> {
 }
 
 const TOP: &[&str] = &["version", "sequence", "timestamp", "users", "groups", "memberships", "tasks", "idpLinks"];
+
 /// A record's field names, and the tokens before each field's value as snapshot writers write
 /// them (`{"id":`, then `,"name":` ...), for [`Loader::compact`].
 macro_rules! record {
