@@ -1,8 +1,9 @@
-//! The loader reads a record written as snapshot writers write it in one pass, and anything else
-//! token by token (`Loader::compact` in crates/load/src/load.rs). The two paths must agree: the
-//! same tables for the same document however it is spelled — compact, with whitespace anywhere
-//! JSON allows it, with escapes, with its keys in another order, or a mix record by record — and
-//! the same refusal for the same mistake.
+//! The loader reads a record in one pass when nothing in it needs more, and token by token
+//! otherwise — escapes, unknown or repeated keys, long strings, mistakes (`Loader::compact` in
+//! crates/load/src/load.rs). The two must agree: the same tables for the same document however it
+//! is spelled — compact, with whitespace anywhere JSON allows it, with escapes (keys included, so
+//! read token by token), with its keys in another order, or a mix record by record — and the same
+//! refusal for the same mistake.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -18,7 +19,8 @@ enum Spelling {
     Compact,
     /// Whitespace (all four kinds) before and after every token.
     Spaced,
-    /// The first character of every non-empty string written as a `\u` escape.
+    /// The first character of every non-empty string, keys included, written as a `\u` escape:
+    /// every object is then read token by token.
     Escaped,
     /// Every object's members in reverse order.
     Reversed,
@@ -234,8 +236,7 @@ fn every_spelling_of_a_mistake_is_refused_with_the_same_message() {
         let mut doc = gen::snapshot(&mut rng);
         break_it(&mut doc, i % 12);
         let want = outcome(&spell(&doc, Spelling::Compact)).map(|_| ()).expect_err("a broken document is refused");
-        // Reversed keys: read token by token, whatever the one-pass reading would do. (Each
-        // broken document has one mistake, so the order of reading does not change the message.)
+        // (Each broken document has one mistake, so reversed keys do not change the message.)
         for how in [Spelling::Spaced, Spelling::Escaped, Spelling::Reversed, Spelling::Mixed(i as u64)] {
             let text = spell(&doc, how);
             assert_eq!(outcome(&text).map(|_| ()), Err(want.clone()), "{how:?}: {text}");

@@ -50,20 +50,31 @@ struct Loader<'a> {
 
 const TOP: &[&str] = &["version", "sequence", "timestamp", "users", "groups", "memberships", "tasks", "idpLinks"];
 
-/// A record's field names, and the tokens before each field's value as snapshot writers write
-/// them (`{"id":`, then `,"name":` ...), for [`Loader::compact`].
+/// A record's fields: their names, the same quoted as keys (`"id"`), and each key as writers
+/// write it, with what precedes it (`{"id":`, then `,"name":` ...), for [`Loader::compact`].
 macro_rules! record {
-    ($names:ident, $compact:ident: $first:literal $(, $rest:literal)*) => {
-        const $names: &[&str] = &[$first $(, $rest)*];
-        const $compact: &[&str] = &[concat!("{\"", $first, "\":") $(, concat!(",\"", $rest, "\":"))*];
+    ($names:ident: $first:literal $(, $rest:literal)*) => {
+        const $names: Fields = Fields {
+            names: &[$first $(, $rest)*],
+            keys: &[concat!("\"", $first, "\"") $(, concat!("\"", $rest, "\""))*],
+            written: &[concat!("{\"", $first, "\":") $(, concat!(",\"", $rest, "\":"))*],
+        };
     };
 }
-record!(USER, USER_COMPACT: "id", "firstName", "lastName", "org");
-record!(GROUP, GROUP_COMPACT: "id", "name");
-record!(MEMBERSHIP, MEMBERSHIP_COMPACT: "userId", "groupId");
-record!(TASK, TASK_COMPACT: "id", "assignee", "owner", "identityLinks");
-record!(LINK, LINK_COMPACT: "userId", "groupId", "type");
-record!(IDP_LINK, IDP_LINK_COMPACT: "userId", "idpId", "providedUserId", "providedUserName");
+
+/// See [`record!`].
+struct Fields {
+    names: &'static [&'static str],
+    keys: &'static [&'static str],
+    written: &'static [&'static str],
+}
+
+record!(USER: "id", "firstName", "lastName", "org");
+record!(GROUP: "id", "name");
+record!(MEMBERSHIP: "userId", "groupId");
+record!(TASK: "id", "assignee", "owner", "identityLinks");
+record!(LINK: "userId", "groupId", "type");
+record!(IDP_LINK: "userId", "idpId", "providedUserId", "providedUserName");
 
 /// What a string field may hold (SNAPSHOT.md): whether `""` is refused, whether `null` is allowed.
 #[derive(Clone, Copy)]
@@ -238,19 +249,13 @@ impl Loader<'_> {
         Ok(value)
     }
 
-    /// Reads the object at the cursor, whose fields are `names` (`compact`: the tokens before each
-    /// value), each a string as `texts` says: their symbols into `values`, [`NONE`] for null or
-    /// absent. In one pass when written as expected ([`Loader::compact`]), else token by token.
-    fn record(
-        &mut self,
-        names: &'static [&'static str],
-        compact: &[&str],
-        texts: &[Text],
-        values: &mut [Sym],
-    ) -> Result<(), Refused> {
-        if self.compact(compact, texts, values, b"}") {
+    /// Reads the object at the cursor, whose fields are `fields`, each a string as `texts` says: their symbols into `values`, [`NONE`] for null or absent. In one pass when it
+    /// can be ([`Loader::compact`]), else token by token.
+    fn record(&mut self, fields: &Fields, texts: &[Text], values: &mut [Sym]) -> Result<(), Refused> {
+        if self.compact(fields, texts, values) {
             return Ok(());
         }
+        let names = fields.names;
         values.fill(NONE);
         self.begin_object()?;
         let mut seen = 0;
@@ -267,30 +272,115 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// Reads, in one pass, fields written as snapshot writers write them: `before[i]` (`{"id":`,
-    /// `,"name":`), then a string without escapes that `texts[i]` allows, or `null`, for each
-    /// field in order; then `close` (whitespace allowed between tokens). What the token-by-token
-    /// path would read the same way. Interns the strings (in document order, as that path does)
-    /// into `values`; false, with the cursor back where it was, at the first byte written
-    /// otherwise — that path then reads the record again and reports what is wrong, if anything.
-    #[inline]
-    fn compact(&mut self, before: &[&str], texts: &[Text], values: &mut [Sym], close: &[u8]) -> bool {
+    /// Reads the object at the cursor in one pass when nothing in it needs more: its fields are
+    /// among `fields`, each at most once, in any order, each a string that `texts` allows or
+    /// `null`, and a field past `texts` (a task's `identityLinks`) an array
+    /// of identity links, pushed as they are read. What snapshot writers produce, whitespace and
+    /// key order as they like; and read exactly as the token-by-token path reads it, interning the
+    /// same strings in the same (document) order. The symbols go into `values` (untouched for an
+    /// absent field); false, with the cursor back at the object's start and no link pushed, at
+    /// the first byte that needs more (an escaped or unknown or repeated key, a string over 200
+    /// bytes, a value of another type, a mistake) — that path then reads the object again and
+    /// reports what is wrong, if anything.
+    fn compact(&mut self, fields: &Fields, texts: &[Text], values: &mut [Sym]) -> bool {
         let start = self.r.offset();
-        for ((before, text), value) in before.iter().zip(texts).zip(values.iter_mut()) {
-            if !self.r.eat_tokens(before.as_bytes()) {
-                return self.unmatched(start);
+        let links = self.raw.tasks.link_ref.len();
+        if self.compact_fields(fields, texts, values) {
+            return true;
+        }
+        self.raw.tasks.link_ref.truncate(links);
+        self.raw.tasks.link_type.truncate(links);
+        self.unmatched(start)
+    }
+
+    /// [`Loader::compact`]'s reading, leaving the cursor where it stops.
+    #[inline]
+    fn compact_fields(&mut self, fields: &Fields, texts: &[Text], values: &mut [Sym]) -> bool {
+        let mut seen = 0u32;
+        // The opening brace and the first key as writers write them, or any other way.
+        let mut field = if self.r.eat(fields.written[0].as_bytes()) {
+            0
+        } else {
+            self.r.skip_ws();
+            if !self.r.eat(b"{") {
+                return false;
             }
             self.r.skip_ws();
-            *value = match self.r.plain_str(MAX_CHARS) {
-                Some(s) if !(text.non_empty && s.is_empty()) => match self.raw.strings.intern(s) {
-                    Ok(sym) => sym,
-                    Err(_) => return self.unmatched(start),
+            if self.r.eat(b"}") {
+                return true;
+            }
+            match self.key(fields, seen) {
+                Some(field) => field,
+                None => return false,
+            }
+        };
+        loop {
+            seen |= 1 << field;
+            self.r.skip_ws();
+            let value = match texts.get(field) {
+                Some(&text) => match self.r.plain_str(MAX_CHARS) {
+                    Some(s) => symbol(&mut self.raw.strings, s, text),
+                    None if text.nullable && self.r.eat(b"null") => Some(NONE),
+                    // A string with escapes, unescaped by the reader (or anything else: refused).
+                    None => self.r.read_str().ok().and_then(|s| symbol(&mut self.raw.strings, s, text)),
                 },
-                None if text.nullable && self.r.eat(b"null") => NONE,
-                _ => return self.unmatched(start),
+                None => self.compact_links().then_some(NONE),
+            };
+            let Some(sym) = value else { return false };
+            if let Some(slot) = values.get_mut(field) {
+                *slot = sym;
+            }
+            // The next key in the writers' order as they write it, or any other way.
+            let next = seen.trailing_ones() as usize;
+            if next > 0 && fields.written.get(next).is_some_and(|w| self.r.eat(w.as_bytes())) {
+                field = next;
+                continue;
+            }
+            self.r.skip_ws();
+            if self.r.eat(b"}") {
+                return true;
+            }
+            if !self.r.eat(b",") {
+                return false;
+            }
+            self.r.skip_ws();
+            field = match self.key(fields, seen) {
+                Some(field) => field,
+                None => return false,
             };
         }
-        self.r.eat_tokens(close) || self.unmatched(start)
+    }
+
+    /// One of `fields`' keys not in `seen`, with the `:` after it (whitespace allowed): its index.
+    fn key(&mut self, fields: &Fields, seen: u32) -> Option<usize> {
+        let field = fields.keys.iter().position(|key| self.r.eat(key.as_bytes()))?;
+        self.r.skip_ws();
+        (seen & (1 << field) == 0 && self.r.eat(b":")).then_some(field)
+    }
+
+    /// A task's `identityLinks` array in one pass (as [`Loader::compact`]), each link pushed as it
+    /// is read; false at the first byte that needs more.
+    fn compact_links(&mut self) -> bool {
+        if !self.r.eat(b"[") {
+            return false;
+        }
+        self.r.skip_ws();
+        if self.r.eat(b"]") {
+            return true;
+        }
+        loop {
+            let mut link = [NONE; 3];
+            if !self.compact_fields(&LINK, &[REF_OR_NULL, REF_OR_NULL, ID], &mut link) || link[2] == NONE {
+                return false;
+            }
+            let Some((reference, kind)) = link_reference(link) else { return false };
+            self.raw.tasks.link_ref.push(reference);
+            self.raw.tasks.link_type.push(kind);
+            self.r.skip_ws();
+            if !self.r.eat(b",") {
+                return self.r.eat(b"]");
+            }
+        }
     }
 
     /// Puts the cursor back at `start` for the token-by-token path: false, for [`Loader::compact`].
@@ -393,7 +483,7 @@ impl Loader<'_> {
 
     fn user(&mut self, row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 4];
-        self.record(USER, USER_COMPACT, &[ID, NAME, NAME, NAME], &mut v)?;
+        self.record(&USER, &[ID, NAME, NAME, NAME], &mut v)?;
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.user_by_sym);
         let unique = self.unique(&mut by_sym, id, row);
@@ -408,7 +498,7 @@ impl Loader<'_> {
 
     fn group(&mut self, row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 2];
-        self.record(GROUP, GROUP_COMPACT, &[ID, NAME], &mut v)?;
+        self.record(&GROUP, &[ID, NAME], &mut v)?;
         let id = self.required(v[0], "id")?;
         let mut by_sym = std::mem::take(&mut self.raw.group_by_sym);
         let unique = self.unique(&mut by_sym, id, row);
@@ -421,7 +511,7 @@ impl Loader<'_> {
 
     fn membership(&mut self, _row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 2];
-        self.record(MEMBERSHIP, MEMBERSHIP_COMPACT, &[ID, ID], &mut v)?;
+        self.record(&MEMBERSHIP, &[ID, ID], &mut v)?;
         let pair = (self.required(v[0], "userId")?, self.required(v[1], "groupId")?);
         self.raw.memberships.push(pair);
         Ok(())
@@ -429,7 +519,7 @@ impl Loader<'_> {
 
     fn task(&mut self, row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 3];
-        if !self.compact_task(&mut v) {
+        if !self.compact(&TASK, &[ID, REF_OR_NULL, REF_OR_NULL], &mut v) {
             self.task_fields(&mut v)?;
         }
         let id = self.required(v[0], "id")?;
@@ -450,59 +540,22 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// A task in one pass (as [`Loader::compact`]), its identity links included: its
-    /// `id`, `assignee` and `owner` into `v`, its links pushed. False, with nothing pushed and the
-    /// cursor back at the task's start, when any part of it is written otherwise.
-    fn compact_task(&mut self, v: &mut [Sym; 3]) -> bool {
-        let start = self.r.offset();
-        let links = self.raw.tasks.link_ref.len();
-        if !self.compact(&TASK_COMPACT[..3], &[ID, REF_OR_NULL, REF_OR_NULL], v, TASK_COMPACT[3].as_bytes()) {
-            return false;
-        }
-        let mut matched = self.r.eat_tokens(b"[");
-        let mut more = matched && !self.r.eat_tokens(b"]");
-        while more {
-            let mut link = [NONE; 3];
-            matched = self.compact(LINK_COMPACT, &[REF_OR_NULL, REF_OR_NULL, ID], &mut link, b"}");
-            match link_reference(link) {
-                Some((reference, kind)) if matched => {
-                    self.raw.tasks.link_ref.push(reference);
-                    self.raw.tasks.link_type.push(kind);
-                }
-                _ => matched = false,
-            }
-            more = matched && self.r.eat_tokens(b",");
-            matched = matched && (more || self.r.eat_tokens(b"]"));
-        }
-        if matched && self.r.eat_tokens(b"}") {
-            return true;
-        }
-        self.raw.tasks.link_ref.truncate(links);
-        self.raw.tasks.link_type.truncate(links);
-        self.unmatched(start)
-    }
-
     /// A task's fields read token by token: `id`, `assignee` and `owner` into `v`, its links pushed.
     fn task_fields(&mut self, v: &mut [Sym; 3]) -> Result<(), Refused> {
         *v = [NONE; 3];
         self.begin_object()?;
         let mut seen = 0;
-        while let Some(f) = self.next_field(TASK, &mut seen)? {
+        while let Some(f) = self.next_field(TASK.names, &mut seen)? {
             if f == 3 {
-                self.field(TASK, f, |l| l.each(Self::identity_link))?;
+                self.field(TASK.names, f, |l| l.each(Self::identity_link))?;
             } else {
-                v[f] =
-                    self.field(
-                        TASK,
-                        f,
-                        |l| {
-                            if f == 0 {
-                                l.string(true)
-                            } else {
-                                l.nullable(true, "a string or null")
-                            }
-                        },
-                    )?;
+                v[f] = self.field(TASK.names, f, |l| {
+                    if f == 0 {
+                        l.string(true)
+                    } else {
+                        l.nullable(true, "a string or null")
+                    }
+                })?;
             }
         }
         Ok(())
@@ -510,7 +563,7 @@ impl Loader<'_> {
 
     fn identity_link(&mut self, _row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 3];
-        self.record(LINK, LINK_COMPACT, &[REF_OR_NULL, REF_OR_NULL, ID], &mut v)?;
+        self.record(&LINK, &[REF_OR_NULL, REF_OR_NULL, ID], &mut v)?;
         self.required(v[2], "type")?;
         let (reference, kind) = link_reference(v).ok_or_else(|| self.fail(SnapshotProblem::LinkIds))?;
         self.raw.tasks.link_ref.push(reference);
@@ -520,7 +573,7 @@ impl Loader<'_> {
 
     fn idp_link(&mut self, _row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 4];
-        self.record(IDP_LINK, IDP_LINK_COMPACT, &[ID, ID, ID, PROVIDED_NAME], &mut v)?;
+        self.record(&IDP_LINK, &[ID, ID, ID, PROVIDED_NAME], &mut v)?;
         self.raw.idp_user.push(self.required(v[0], "userId")?);
         self.raw.idp_id.push(self.required(v[1], "idpId")?);
         self.raw.idp_provided_id.push(self.required(v[2], "providedUserId")?);
@@ -537,4 +590,14 @@ fn link_reference([user, group, kind]: [Sym; 3]) -> Option<(Sym, u32)> {
         (NONE, group) if group != NONE => Some((group, kind << 1 | 1)),
         _ => None,
     }
+}
+
+/// The symbol of `s` as the value of a field that holds `text`: `None` when the field refuses
+/// it (empty, over 200 bytes: the token-by-token path then says which), or the table is full.
+#[inline]
+fn symbol(strings: &mut Interner, s: &str, text: Text) -> Option<Sym> {
+    if (text.non_empty && s.is_empty()) || s.len() > MAX_CHARS {
+        return None;
+    }
+    strings.intern(s).ok()
 }

@@ -389,9 +389,9 @@ impl<'a> Reader<'a> {
 
     /// Consumes `lit` when the input continues with exactly those bytes (no whitespace skipped).
     ///
-    /// With [`Reader::eat_tokens`], [`Reader::plain_str`] and [`Reader::rewind`], this lets a
-    /// caller that knows the shape of a value read it in one pass, and go back to read it token
-    /// by token when the input is written any other way.
+    /// With [`Reader::skip_ws`], [`Reader::plain_str`] and [`Reader::rewind`], this lets a caller
+    /// that knows the shape of a value read it in one pass, and go back to read it token by token
+    /// when it needs more.
     #[inline(always)]
     pub fn eat(&mut self, lit: &[u8]) -> bool {
         let end = self.pos + lit.len();
@@ -402,45 +402,6 @@ impl<'a> Reader<'a> {
             }
             _ => false,
         }
-    }
-
-    /// Consumes `lit` — one punctuation byte (`}`), or punctuation, a quoted key and punctuation
-    /// (`,"name":`) — written with or without JSON whitespace before and between those tokens;
-    /// false, with the cursor unmoved, otherwise.
-    #[inline(always)]
-    pub fn eat_tokens(&mut self, lit: &[u8]) -> bool {
-        self.eat(lit) || self.eat_spaced(lit)
-    }
-
-    /// [`Reader::eat_tokens`] where the input has whitespace.
-    #[inline(never)]
-    fn eat_spaced(&mut self, lit: &[u8]) -> bool {
-        let start = self.pos;
-        let matched = match lit {
-            [open, key @ .., close] => {
-                self.eat_spaced_byte(*open) && self.eat_spaced_key(key) && self.eat_spaced_byte(*close)
-            }
-            [one] => self.eat_spaced_byte(*one),
-            [] => true,
-        };
-        if !matched {
-            self.pos = start;
-        }
-        matched
-    }
-
-    /// Whitespace, then `byte`: whether they were there (consumed).
-    fn eat_spaced_byte(&mut self, byte: u8) -> bool {
-        self.skip_ws();
-        let found = self.src.get(self.pos) == Some(&byte);
-        self.pos += usize::from(found);
-        found
-    }
-
-    /// Whitespace, then the quoted `key`: whether they were there (consumed).
-    fn eat_spaced_key(&mut self, key: &[u8]) -> bool {
-        self.skip_ws();
-        self.eat(key)
     }
 
     /// Consumes a string at the cursor (no whitespace skipped) and gives its text when it needs no
