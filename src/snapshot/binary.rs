@@ -119,18 +119,17 @@ impl ByteSource for [u8] {
     }
 }
 
-/// A small snapshot for the binary form's tests (here and in [`super::stream`]).
 #[cfg(test)]
-pub(super) const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
+pub(super) mod tests {
+    use super::*;
+    use crate::snapshot::layout::{GROUP_BY_SYM, GROUP_ID};
+
+    /// A small snapshot for the binary form's tests (here and in [`crate::snapshot::stream`]'s).
+    pub(in crate::snapshot) const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
         "users":[{"id":"u1","firstName":"Ann","lastName":null,"org":"o"},{"id":"u2"}],
         "groups":[{"id":"g","name":"G"}],"memberships":[{"userId":"u1","groupId":"g"},{"userId":"u2","groupId":"g"}],
         "tasks":[{"id":"t","assignee":"u1","identityLinks":[{"groupId":"g","type":"candidate"}]}],
         "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p","providedUserName":""}]}"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::snapshot::layout::{GROUP_BY_SYM, GROUP_ID};
 
     fn sample() -> Snapshot {
         Snapshot::from_json(SAMPLE.as_bytes()).expect("the sample loads")

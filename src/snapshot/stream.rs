@@ -237,7 +237,7 @@ impl BinaryReader {
 mod tests {
     use super::*;
 
-    use crate::snapshot::binary::SAMPLE;
+    use crate::snapshot::binary::tests::SAMPLE;
 
     fn sample() -> Snapshot {
         Snapshot::from_json(SAMPLE.as_bytes()).expect("the sample loads")
