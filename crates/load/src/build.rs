@@ -36,7 +36,7 @@ pub(crate) struct Raw {
 
 /// Resolves, checks and indexes what the loader read.
 pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
-    let n_syms = raw.strings.len();
+    let n_syms = raw.strings.strings().len();
     let column = |mut v: Vec<u32>| {
         v.resize(n_syms, NONE);
         v

@@ -16,8 +16,9 @@ const EMPTY: u64 = u64::MAX;
 /// Strings interned while loading.
 #[derive(Default)]
 pub struct Interner {
-    text: String,
-    ends: Vec<u32>,
+    /// The strings so far, as the snapshot will hold them; their own index is left empty until
+    /// [`Interner::finish`].
+    strings: Strings,
     /// Open addressing, linear probing, power-of-two size, at most half full: `hash << 32 | sym`
     /// or [`EMPTY`].
     index: Vec<u64>,
@@ -31,28 +32,15 @@ impl Interner {
         Interner { index: vec![EMPTY; size], ..Interner::default() }
     }
 
-    /// How many distinct strings the table holds.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether the table is empty.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// The text of symbol `sym`; `""` for [`NONE`] or an unknown symbol.
-    pub fn get(&self, sym: Sym) -> &str {
-        let i = sym as usize;
-        let Some(&end) = self.ends.get(i) else { return "" };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.text.get(start as usize..end as usize).unwrap_or("")
+    /// The strings interned so far (their lookup index is built by [`Interner::finish`]).
+    pub fn strings(&self) -> &Strings {
+        &self.strings
     }
 
     /// The symbol of `s`, adding it when new. Fails only past 4 GiB of text or 2^31 strings.
     #[inline]
     pub fn intern(&mut self, s: &str) -> Result<Sym, TableFull> {
-        if self.ends.len() * 2 >= self.index.len() {
+        if self.strings.len() * 2 >= self.index.len() {
             self.grow();
         }
         let hash = load_hash(s.as_bytes());
@@ -65,26 +53,19 @@ impl Interner {
             }
             if (entry >> 32) as u32 == hash {
                 let sym = entry as u32;
-                if same(self.bytes_of(sym), s.as_bytes()) {
+                if same(self.strings.bytes_of(sym), s.as_bytes()) {
                     return Ok(sym);
                 }
             }
             slot = (slot + 1) & mask;
         }
-        let end = u32::try_from(self.text.len() + s.len()).map_err(|_| TableFull)?;
-        let sym = Sym::try_from(self.ends.len()).ok().filter(|&n| n < (1 << 31)).ok_or(TableFull)?;
-        self.text.push_str(s);
-        self.ends.push(end);
+        let strings = &mut self.strings;
+        let end = u32::try_from(strings.text.len() + s.len()).map_err(|_| TableFull)?;
+        let sym = Sym::try_from(strings.ends.len()).ok().filter(|&n| n < (1 << 31)).ok_or(TableFull)?;
+        strings.text.push_str(s);
+        strings.ends.push(end);
         self.index[slot] = u64::from(hash) << 32 | u64::from(sym);
         Ok(sym)
-    }
-
-    /// The bytes of a symbol the table holds.
-    #[inline(always)]
-    fn bytes_of(&self, sym: Sym) -> &[u8] {
-        let i = sym as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text.as_bytes()[start..self.ends[i] as usize]
     }
 
     #[cold]
@@ -105,7 +86,7 @@ impl Interner {
 
     /// The snapshot's string table: the same symbols, with the binary form's index.
     pub fn finish(self) -> Strings {
-        Strings::indexed(self.text, self.ends)
+        Strings::indexed(self.strings.text, self.strings.ends)
     }
 }
 
@@ -146,10 +127,10 @@ mod tests {
         assert_eq!(syms[..3000], (0..3000).collect::<Vec<Sym>>()[..], "new strings take the next symbol");
         for (w, &s) in words.iter().zip(&syms) {
             assert_eq!(t.intern(w), Ok(s), "{w:?} found again");
-            assert_eq!(t.get(s), w);
+            assert_eq!(t.strings().get(s), w);
         }
-        assert_eq!(t.len(), 3001);
-        assert_eq!(t.get(NONE), "");
+        assert_eq!(t.strings().len(), 3001);
+        assert_eq!(t.strings().get(NONE), "");
         let strings = t.finish();
         assert!(strings.check_shape());
         for (w, &s) in words.iter().zip(&syms) {

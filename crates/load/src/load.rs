@@ -471,10 +471,10 @@ impl Loader<'_> {
     fn unique(&self, by_sym: &mut Vec<u32>, sym: Sym, row: usize) -> Result<(), Refused> {
         let i = sym as usize;
         if by_sym.len() <= i {
-            by_sym.resize(self.raw.strings.len().max(i + 1), NONE);
+            by_sym.resize(self.raw.strings.strings().len().max(i + 1), NONE);
         }
         if by_sym[i] != NONE {
-            let id = self.raw.strings.get(sym).to_owned();
+            let id = self.raw.strings.strings().get(sym).to_owned();
             return Err(self.fail_at("id", SnapshotProblem::DuplicateId { id, first: by_sym[i] as usize }));
         }
         by_sym[i] = u32::try_from(row).map_err(|_| self.fail(SnapshotProblem::Capacity))?;
