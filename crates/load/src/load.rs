@@ -481,14 +481,23 @@ impl Loader<'_> {
         Ok(())
     }
 
+    /// The required `id` of row `row`, recorded in the by-symbol column that `column` picks from
+    /// the loader's rows, refusing an id seen before in that table. (Inlined into its three
+    /// callers: called through the column picker, it cost the module 130 bytes gzipped.)
+    #[inline(always)]
+    fn row_id(&mut self, id: Sym, row: usize, column: fn(&mut Raw) -> &mut Vec<u32>) -> Result<Sym, Refused> {
+        let id = self.required(id, "id")?;
+        // The column leaves the rows while it is checked, so that the check can read the strings.
+        let mut by_sym = std::mem::take(column(&mut self.raw));
+        let unique = self.unique(&mut by_sym, id, row);
+        *column(&mut self.raw) = by_sym;
+        unique.map(|()| id)
+    }
+
     fn user(&mut self, row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 4];
         self.record(&USER, &[ID, NAME, NAME, NAME], &mut v)?;
-        let id = self.required(v[0], "id")?;
-        let mut by_sym = std::mem::take(&mut self.raw.user_by_sym);
-        let unique = self.unique(&mut by_sym, id, row);
-        self.raw.user_by_sym = by_sym;
-        unique?;
+        let id = self.row_id(v[0], row, |raw| &mut raw.user_by_sym)?;
         self.raw.user_id.push(id);
         self.raw.user_first.push(v[1]);
         self.raw.user_last.push(v[2]);
@@ -499,11 +508,7 @@ impl Loader<'_> {
     fn group(&mut self, row: usize) -> Result<(), Refused> {
         let mut v = [NONE; 2];
         self.record(&GROUP, &[ID, NAME], &mut v)?;
-        let id = self.required(v[0], "id")?;
-        let mut by_sym = std::mem::take(&mut self.raw.group_by_sym);
-        let unique = self.unique(&mut by_sym, id, row);
-        self.raw.group_by_sym = by_sym;
-        unique?;
+        let id = self.row_id(v[0], row, |raw| &mut raw.group_by_sym)?;
         self.raw.group_id.push(id);
         self.raw.group_name.push(v[1]);
         Ok(())
@@ -522,11 +527,7 @@ impl Loader<'_> {
         if !self.compact(&TASK, &[ID, REF_OR_NULL, REF_OR_NULL], &mut v) {
             self.task_fields(&mut v)?;
         }
-        let id = self.required(v[0], "id")?;
-        let mut by_sym = std::mem::take(&mut self.raw.task_by_sym);
-        let unique = self.unique(&mut by_sym, id, row);
-        self.raw.task_by_sym = by_sym;
-        unique?;
+        let id = self.row_id(v[0], row, |raw| &mut raw.task_by_sym)?;
         let tasks = &mut self.raw.tasks;
         tasks.id.push(id);
         tasks.assignee.push(v[1]);
