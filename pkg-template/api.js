@@ -7,8 +7,18 @@
 // lookup, record format or query rule.
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
-export const ABI = Object.freeze({ VERSION: 2, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 28 });
-const { NULL, ABSENT, RAW, REQUEST_BYTES } = ABI;
+export const ABI = Object.freeze({
+  VERSION: 3, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 28, LIST_HEAD: 5,
+  MAX_BODY: 1048576, BODY_LATER: 0xfffffffb, TOO_LARGE: 0xfffffffa, TRAILERS: 1, TEXT: 1, BYTES: 2,
+});
+const { NULL, ABSENT, RAW, REQUEST_BYTES, LIST_HEAD, MAX_BODY, BODY_LATER, TOO_LARGE, TRAILERS, TEXT } = ABI;
+
+/**
+ * The key under which `handleRequest` carries its variant for the package's Node listener
+ * (listener.js): the same call with the `TRAILERS` flag, answering `{ response, trailers }`.
+ * `Symbol.for`, so that the CommonJS and ES module copies of these files agree.
+ */
+export const WITH_TRAILERS = Symbol.for("identity-links.handleRequestWithTrailers");
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
 const wellFormed = (v) => typeof v === "string" && v.isWellFormed();
@@ -42,9 +52,11 @@ export function install(glue, compiledModule) {
   const proto = Snapshot.prototype;
 
   // A freed snapshot (or a foreign `this`) is a clear IdentityError, not wasm-bindgen's
-  // "null pointer passed to rust": every method and getter checks first.
+  // "null pointer passed to rust": every method and getter checks first. The wrapper keeps the
+  // freed ones itself (free() below) rather than read wasm-bindgen's internals.
   const FREED = "This snapshot was freed (free() was called) or is not a Snapshot: load it again with Snapshot.fromJson, fromObject or fromBytes.";
-  const usable = (snapshot) => snapshot instanceof Snapshot && snapshot.__wbg_ptr > 0;
+  const freed = new WeakSet();
+  const usable = (snapshot) => snapshot instanceof Snapshot && !freed.has(snapshot);
   const refuse = () => {
     throw glue.__usageError(FREED);
   };
@@ -69,6 +81,7 @@ export function install(glue, compiledModule) {
   const free = proto.free;
   proto.free = function () {
     free.call(this);
+    if (this instanceof Snapshot) freed.add(this);
     this.__texts = undefined;
     this.__quoted = undefined;
   };
@@ -345,7 +358,7 @@ export function install(glue, compiledModule) {
    * instance: the Snapshot, checked there; null when this instance's memory cannot hold them.
    */
   function moveTables({ scratch, list }, options) {
-    const size = 4 * (5 + 2 * ABI.TABLES);
+    const size = 4 * (LIST_HEAD + 2 * ABI.TABLES);
     if (requestAt === 0) requestAt = glue.__request() >>> 0;
     const from = new DataView(scratch.memory.buffer, list, size);
     view();
@@ -353,7 +366,7 @@ export function install(glue, compiledModule) {
     if (glue.__adopt() !== 1) return null;
     view(); // making room may have grown this memory
     const to = new DataView(bytes.buffer, requestAt, size);
-    for (let at = 20; at < size; at += 8) {
+    for (let at = 4 * LIST_HEAD; at < size; at += 8) {
       const length = from.getUint32(at + 4, true);
       const source = new Uint8Array(scratch.memory.buffer, from.getUint32(at, true), length);
       bytes.set(source, to.getUint32(at, true));
@@ -441,8 +454,108 @@ export function install(glue, compiledModule) {
     return Snapshot.fromJson(text, options);
   };
 
-  // --- handleRequest: the module makes every HTTP decision (src/wasm/http.rs); this reads the
-  // request's body, which is I/O, chunk by chunk into the call, until the call wants no more.
+  // --- handleRequest: one call into the module per request (src/wasm/abi.rs, "An HTTP
+  // request"), which makes every HTTP decision. This reads what the call needs of the Request —
+  // its method, URL, a few headers and the body stream, which is I/O — and builds the Response
+  // from the answer's words.
+
+  /** The request headers the module reads, after the method and the URL (abi order). */
+  const HEADERS = ["content-type", "content-length", "origin", "access-control-request-method", "access-control-request-headers"];
+  const httpLengths = new Array(2 + HEADERS.length);
+  let httpAt = 0; // the module's HTTP input area, and how many bytes it holds
+  let httpRoom = 0;
+
+  /** `target[key]`, or undefined when reading it throws. */
+  function read(target, key) {
+    try {
+      return target[key];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The request's method, URL and headers, in the abi's order: null where absent or not a
+   * string (a method or URL with lone surrogates too, which the module refuses by name; a
+   * header's are replaced, as a `Headers` object would).
+   */
+  function readHead(request) {
+    const object = request !== null && (typeof request === "object" || typeof request === "function");
+    const head = [object ? read(request, "method") : undefined, object ? read(request, "url") : undefined];
+    const headers = object ? read(request, "headers") : undefined;
+    const get = headers !== null && typeof headers === "object" ? read(headers, "get") : undefined;
+    for (const name of HEADERS) {
+      let value = null;
+      if (typeof get === "function") {
+        try {
+          value = get.call(headers, name);
+        } catch {
+          value = null;
+        }
+      }
+      head.push(typeof value === "string" ? value.toWellFormed() : null);
+    }
+    for (let i = 0; i < 2; i++) if (!wellFormed(head[i])) head[i] = null;
+    return head;
+  }
+
+  /** Makes the input area hold `n` bytes; its address. */
+  function room(n) {
+    if (n > httpRoom) {
+      const at = glue.__httpInput(n) >>> 0;
+      if (at === 0) throw glue.__invalidRequest(`the request (${n} bytes) does not fit in the module's memory`);
+      [httpAt, httpRoom] = [at, n];
+    }
+    return httpAt;
+  }
+
+  /**
+   * Writes the texts of `head` and then `chunks` (of `size` bytes in all) into the input area;
+   * their lengths into `httpLengths`.
+   */
+  function putRequest(head, chunks, size) {
+    let bound = size;
+    for (const text of head) if (text !== null) bound += 3 * text.length;
+    let at = room(bound);
+    const end = at + bound;
+    view();
+    for (let i = 0; i < head.length; i++) {
+      if (head[i] === null) {
+        httpLengths[i] = NULL;
+        continue;
+      }
+      httpLengths[i] = encode(head[i], at, end);
+      at += httpLengths[i];
+    }
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+  }
+
+  /** One call: the address of the answer's words. */
+  function call(snapshot, body, flags, context, options) {
+    const [a, b, c, d, e, f, g] = httpLengths;
+    const address = snapshot.__http(a, b, c, d, e, f, g, body, flags, context, options) >>> 0;
+    view(); // the call may have grown memory
+    return address >>> 2;
+  }
+
+  /** The text of the cell at word `i`: RAW cells kept by their address. */
+  const cellText = (i) => (words[i] === RAW ? (raws.get(words[i + 1]) ?? raw(words[i + 1], words[i + 2])) : decodeAt(words[i + 1], words[i + 2]));
+
+  /** The `Response` of the answer at word `i` (and its trailers, when `trailers` is an array). */
+  function toResponse(i, trailers) {
+    const [status, kind, from, length] = [words[i], words[i + 1], words[i + 2], words[i + 3]];
+    i += 4;
+    const headers = {};
+    for (let n = words[i++]; n > 0; n--, i += 6) headers[cellText(i)] = cellText(i + 3);
+    for (let n = words[i++]; n > 0; n--, i += 6) trailers?.push([cellText(i), cellText(i + 3)]);
+    let body = null;
+    if (kind === TEXT) body = length > 24 ? decoder.decode(bytes.subarray(from, from + length)) : decodeAt(from, length);
+    else if (kind !== 0) body = bytes.slice(from, from + length);
+    return new Response(body, { status, headers });
+  }
 
   /** Calls `f` and ignores its promise's rejection (a cancelled stream's): never unhandled. */
   function quietly(f) {
@@ -463,15 +576,38 @@ export function install(glue, compiledModule) {
     return error;
   }
 
-  /** Reads `request`'s body into `call` until it ends, the call wants no more or the signal aborts. */
-  async function readBody(call, request) {
-    const signal = request.signal ?? undefined;
+  /** The bytes of a chunk (a typed array or DataView of any realm), or null. */
+  const chunkBytes = (value) => (ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null);
+
+  /** An `ArrayBuffer` (of any realm) or a view as bytes, or null. */
+  function wholeBytes(value) {
+    if (ArrayBuffer.isView(value)) return chunkBytes(value);
+    const tag = Object.prototype.toString.call(value);
+    return tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]" ? new Uint8Array(value) : null;
+  }
+
+  /**
+   * Reads `request`'s body, at most `limit` bytes: `{ chunks, size }`, or null when it went
+   * past the limit (the reader is cancelled then, as when the signal aborts).
+   */
+  async function readBody(request, limit) {
+    const chunks = [];
+    let size = 0;
+    const add = (chunk) => {
+      if (size + chunk.length > limit) return false;
+      chunks.push(chunk);
+      size += chunk.length;
+      return true;
+    };
+    const signal = read(request, "signal") ?? undefined;
     if (signal?.aborted) throw abortError(signal);
-    const stream = request.body;
+    const stream = read(request, "body");
     if (stream === null || stream === undefined) {
       // Not a fetch Request: its arrayBuffer(), if it has one.
-      if (typeof request.arrayBuffer === "function") call.push(await request.arrayBuffer(), true);
-      return;
+      if (typeof request.arrayBuffer !== "function") return { chunks, size };
+      const whole = wholeBytes(await request.arrayBuffer());
+      if (whole === null) throw glue.__invalidRequest("request.arrayBuffer(): expected an ArrayBuffer");
+      return add(whole) ? { chunks, size } : null;
     }
     if (typeof stream.getReader !== "function") throw glue.__invalidRequest("request.body: expected a ReadableStream or null");
     let reader;
@@ -498,8 +634,13 @@ export function install(glue, compiledModule) {
           throw new Error("the request body stream failed", { cause: e });
         }
         if (signal?.aborted) throw abortError(signal);
-        if (next !== null && typeof next === "object" && next.done) return void (ended = true);
-        if (!call.push(next?.value, false)) return; // past the limit: the answer is 413
+        if (next !== null && typeof next === "object" && next.done) {
+          ended = true;
+          return { chunks, size };
+        }
+        const chunk = chunkBytes(next?.value);
+        if (chunk === null) throw glue.__invalidRequest("request.body: a chunk that is not a Uint8Array");
+        if (!add(chunk)) return null; // past the limit: the answer is 413
       }
     } finally {
       if (listening && typeof signal.removeEventListener === "function") signal.removeEventListener("abort", onAbort);
@@ -507,19 +648,47 @@ export function install(glue, compiledModule) {
     }
   }
 
-  /** `handleRequest`: rejects only with `Error`s (src/wasm/http.rs). */
-  async function handleRequest(snapshot, request, context, options) {
+  const NO_CHUNKS = [];
+
+  /**
+   * Serves `request`: its `Response` (with `trailers`, an array, filled with the answer's
+   * trailers). Rejects only with `Error`s.
+   */
+  async function serve(snapshot, request, context, options, flags, trailers) {
     if (!usable(snapshot)) throw glue.__usageError(FREED);
-    const call = glue.__httpStart(snapshot, request, context, options);
     try {
-      if (call.wantsBody()) await readBody(call, request);
-      return call.respond();
+      const head = readHead(request);
+      const method = head[0];
+      if (method !== null && /^(get|head)$/i.test(method)) {
+        putRequest(head, NO_CHUNKS, 0);
+        return toResponse(call(snapshot, NULL, flags, context, options), trailers);
+      }
+      // The module says first how much of the body it reads, or answers at once (413 by the
+      // Content-Length, options or a request it refuses); without options it reads MAX_BODY.
+      let limit = MAX_BODY;
+      if (options !== undefined || method === null || head[1] === null || head[3] !== null) {
+        putRequest(head, NO_CHUNKS, 0);
+        const at = call(snapshot, BODY_LATER, flags, context, options);
+        if (words[at] !== 0) return toResponse(at, trailers);
+        limit = words[at + 1];
+      }
+      const body = await readBody(request, limit);
+      // The texts again: another request may have used the area while the body was read.
+      putRequest(head, body?.chunks ?? NO_CHUNKS, body?.size ?? 0);
+      return toResponse(call(snapshot, body === null ? TOO_LARGE : body.size, flags, context, options), trailers);
     } catch (e) {
       throw asError(e, "handleRequest failed");
-    } finally {
-      call.free();
     }
   }
+
+  /** `handleRequest` (src/wasm/abi.rs, "An HTTP request"). */
+  const handleRequest = (snapshot, request, context, options) => serve(snapshot, request, context, options, 0, undefined);
+  /** For the Node listener: gRPC's trailers, which a fetch Response cannot carry, beside it. */
+  handleRequest[WITH_TRAILERS] = async (snapshot, request, context, options) => {
+    const trailers = [];
+    const response = await serve(snapshot, request, context, options, TRAILERS, trailers);
+    return { response, trailers };
+  };
 
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {

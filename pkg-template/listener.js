@@ -5,6 +5,9 @@
 // the package's instance.
 import { Readable } from "node:stream";
 
+/** api.js's key for handleRequest's variant with trailers (Symbol.for: the same in every copy). */
+const WITH_TRAILERS = Symbol.for("identity-links.handleRequestWithTrailers");
+
 /** `createNodeListener` over the package's API (`handleRequest`). */
 export function listenerFor({ handleRequest }) {
   /**
@@ -51,9 +54,12 @@ export function listenerFor({ handleRequest }) {
       if (hasBody) idle();
       const request = new Request(`${scheme}://${authority}${req.url}`, { method: req.method, headers, body, duplex: "half", signal: abort.signal });
       let response;
+      let trailers = [];
       try {
         const caller = typeof context === "function" ? await context(req) : context;
-        response = await handleRequest(snapshot, request, caller, { ...options, __trailers: http2 });
+        // Over HTTP/2 the variant that gives gRPC's trailers beside the Response (api.js).
+        if (http2) ({ response, trailers } = await handleRequest[WITH_TRAILERS](snapshot, request, caller, options));
+        else response = await handleRequest(snapshot, request, caller, options);
       } catch (error) {
         if (error?.name !== "AbortError") throw error;
         res.writeHead(408, { "content-type": "application/json", connection: "close" });
@@ -67,8 +73,8 @@ export function listenerFor({ handleRequest }) {
       response.headers.forEach((value, name) => (out[name] = value));
       res.writeHead(response.status, out);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      // gRPC's status after the body (HTTP/2 only: handleRequest sets them only then).
-      if (response.__trailers) res.addTrailers(Object.fromEntries(response.__trailers));
+      // gRPC's status after the body (HTTP/2 only: the module writes trailers only then).
+      if (trailers.length > 0) res.addTrailers(Object.fromEntries(trailers));
       res.end(bytes);
     }
   };

@@ -73,7 +73,8 @@ pub struct Options {
     /// The largest request body read (its reader stops past it, and the answer is 413).
     pub max_body: usize,
     /// Whether the server can send HTTP trailers (HTTP/2): then gRPC is served, with its status
-    /// in [`Response::trailers`]. Set by the package's Node listener (`__trailers`).
+    /// in [`Response::trailers`]. Not an option of `handleRequest`: the package's Node listener
+    /// says it in the call's flags (`src/wasm/abi.rs`, "An HTTP request").
     pub trailers: bool,
 }
 
@@ -133,7 +134,6 @@ impl Options {
                     options.max_body =
                         n.ok_or_else(|| "options.maxBodyBytes: expected a whole number of bytes".to_owned())? as usize;
                 }
-                "__trailers" => options.trailers = matches!(v, Value::Bool(true)),
                 other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
             }
         }

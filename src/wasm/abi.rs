@@ -36,6 +36,32 @@
 //! | any `...Json` | `n`, then `n` pieces: [`RAW`] cells as they are, the others (strings) quoted as `JSON.stringify` quotes them, concatenated in order |
 //!
 //!
+//! # An HTTP request (`handleRequest`)
+//! One call into the module answers a request: `snapshot.__http(lengths…, body, flags, context,
+//! options)`. The wrapper writes the request's texts as UTF-8, one after another, into the HTTP
+//! input area (its address from [`http_input`], which makes it hold at least the bytes asked for
+//! and moves only then), in this order: the method, the URL, and the headers `content-type`,
+//! `content-length`, `origin`, `access-control-request-method` and
+//! `access-control-request-headers` — each length a call argument, [`NULL`] for a header that is
+//! not there (for the method and the URL: not a string, which the module refuses by name) —
+//! then the body. The `body` argument is the body's length in bytes after the texts, or:
+//! - [`NULL`]: no body is read (`GET` and `HEAD`);
+//! - [`BODY_LATER`]: the body is not read yet. The answer is either final (413 for a
+//!   `Content-Length` over the limit) or *wants the body*: status word 0 and the limit in bytes.
+//!   The wrapper then reads the body stream up to the limit and calls again with the texts and
+//!   the body (or [`TOO_LARGE`]). With no options the limit is [`MAX_BODY`] and the wrapper may
+//!   call with the body at once;
+//! - [`TOO_LARGE`]: the body went past the limit while it was read (the answer is 413).
+//!
+//! `flags`: [`TRAILERS`] when the server can send HTTP trailers (the package's Node listener
+//! over HTTP/2), so gRPC is served. `context` and `options` are JS values (`undefined`: none).
+//!
+//! The answer, `u32` words at the address returned, valid until the next call:
+//! `status` (0: wants the body, then the limit), the body — kind (0: none, [`TEXT`]: UTF-8 JSON
+//! text, [`BYTES`]), address, length —, `h` and `h` × (name cell, value cell) for the headers,
+//! `t` and `t` × (name cell, value cell) for the trailers; cells as above: [`RAW`] (text that
+//! never moves, to keep by its address) or [`FRESH`] (this answer's).
+//!
 //! # Moving a snapshot's tables (`fromJson`)
 //! JSON is loaded in a throwaway instance of the module (`super::scratch`), whose memory goes
 //! when the instance does; only the tables move into the long-lived instance, as they are. The
@@ -55,7 +81,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 /// The contract's version: the wrapper refuses a module with another.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// A cell for `null`; as a string length in a call, an absent string.
 pub const NULL: u32 = u32::MAX;
 /// A cell for a field left out of the answer.
@@ -68,16 +94,47 @@ pub const RAW: u32 = u32::MAX - 3;
 /// The size of the request area: ids are at most 200 characters (800 bytes of UTF-8).
 pub const REQUEST_BYTES: u32 = 4096;
 
+/// The body limit without options (`maxBodyBytes`' default).
+pub const MAX_BODY: u32 = crate::http::MAX_BODY as u32;
+/// A body length in an HTTP call: the body is not read yet (see "An HTTP request").
+pub const BODY_LATER: u32 = u32::MAX - 4;
+/// A body length in an HTTP call: the body went past the limit.
+pub const TOO_LARGE: u32 = u32::MAX - 5;
+/// An HTTP call's flag: the server can send trailers (gRPC over HTTP/2).
+pub const TRAILERS: u32 = 1;
+/// An HTTP answer's body kind: UTF-8 text (JSON).
+pub const TEXT: u32 = 1;
+/// An HTTP answer's body kind: bytes.
+pub const BYTES: u32 = 2;
+
 /// How many tables a table list names: the strings' text and [`KEPT`] columns.
 pub const TABLES: u32 = 1 + KEPT as u32;
+/// The words of a table list before its tables: `sequence` (2), seconds (2), nanoseconds.
+pub const LIST_HEAD: u32 = 5;
 /// The words of a table list.
-pub const LIST_WORDS: usize = 5 + 2 * TABLES as usize;
+pub const LIST_WORDS: usize = (LIST_HEAD + 2 * TABLES) as usize;
 
 /// Every constant the wrapper must agree with, in this order: [`VERSION`], [`NULL`],
-/// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`], [`TABLES`].
+/// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`], [`TABLES`], [`LIST_HEAD`],
+/// [`MAX_BODY`], [`BODY_LATER`], [`TOO_LARGE`], [`TRAILERS`], [`TEXT`], [`BYTES`].
 #[wasm_bindgen(js_name = __abi)]
 pub fn constants() -> Vec<u32> {
-    vec![VERSION, NULL, ABSENT, FRESH, RAW, REQUEST_BYTES, TABLES]
+    vec![
+        VERSION,
+        NULL,
+        ABSENT,
+        FRESH,
+        RAW,
+        REQUEST_BYTES,
+        TABLES,
+        LIST_HEAD,
+        MAX_BODY,
+        BODY_LATER,
+        TOO_LARGE,
+        TRAILERS,
+        TEXT,
+        BYTES,
+    ]
 }
 
 /// The table list of `snapshot` (module docs), with the addresses of its own tables.
@@ -112,7 +169,7 @@ pub fn arrive() -> Option<Arriving> {
         let word = |i: usize| words.get(4 * i..4 * i + 4).map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
         let sequence = u64::from(word(0)) | u64::from(word(1)) << 32;
         let seconds = (u64::from(word(2)) | u64::from(word(3)) << 32) as i64;
-        let length = |table: usize| word(5 + 2 * table + 1) as usize;
+        let length = |table: usize| word(LIST_HEAD as usize + 2 * table + 1) as usize;
         let mut text = Vec::new();
         text.try_reserve_exact(length(0)).ok()?;
         text.resize(length(0), 0);
@@ -130,7 +187,7 @@ pub fn arrive() -> Option<Arriving> {
             *address = column.as_mut_ptr() as u32;
         }
         for (table, address) in addresses.into_iter().enumerate() {
-            let at = 4 * (5 + 2 * table);
+            let at = 4 * (LIST_HEAD as usize + 2 * table);
             words.get_mut(at..at + 4)?.copy_from_slice(&address.to_le_bytes());
         }
         Some(Arriving { snapshot, text })
@@ -143,6 +200,8 @@ thread_local! {
     static REQUEST: RefCell<[u8; REQUEST_BYTES as usize]> = const { RefCell::new([0; REQUEST_BYTES as usize]) };
     /// Where a throwaway instance is handed JSON text to load (`super::scratch`): grows as needed.
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Where the wrapper writes an HTTP request's texts and body: grows as needed.
+    static HTTP_INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The request area's address (it never moves).
@@ -168,6 +227,28 @@ pub fn input(capacity: u32) -> u32 {
         }
         buffer.as_ptr() as u32
     })
+}
+
+/// Makes the HTTP input area hold at least `capacity` bytes (keeping what it holds); returns
+/// its address, or 0 when memory cannot hold it.
+#[wasm_bindgen(js_name = __httpInput)]
+pub fn http_input(capacity: u32) -> u32 {
+    HTTP_INPUT.with(|buffer| {
+        let Ok(mut buffer) = buffer.try_borrow_mut() else { return 0 };
+        let (now, wanted) = (buffer.len(), capacity as usize);
+        if wanted > now {
+            if buffer.try_reserve_exact(wanted - now).is_err() {
+                return 0;
+            }
+            buffer.resize(wanted, 0);
+        }
+        buffer.as_ptr() as u32
+    })
+}
+
+/// Runs `f` with the HTTP input area's bytes.
+pub(super) fn with_http_input<R>(f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    HTTP_INPUT.with(|buffer| Some(f(&buffer.try_borrow().ok()?)))
 }
 
 /// Runs `f` with the first `len` bytes of the input area; `None` when they do not fit.

@@ -1,247 +1,178 @@
-//! `handleRequest(snapshot, request, context?, options?)`: a fetch-style `Request` in, a
-//! `Response` out — every HTTP decision made here, from the request's method, URL, headers,
-//! context and body to the answer's status, headers and bytes.
-//!
-//! The body is I/O, so the JS wrapper (`pkg-template/api.js`) reads it: `__httpStart` reads the
-//! rest of the request and answers an [`HttpCall`]; while [`HttpCall::wants_body`] says so, the
-//! wrapper reads the body stream chunk by chunk into [`HttpCall::push`], which stops it at the
-//! limit (past `options.maxBodyBytes`, 1 MiB by default, whatever `Content-Length` says or
-//! whether there is one); then [`HttpCall::respond`] makes the `Response` — 413 in the route's
-//! peer's format when the body was too large. Values from another realm (a Request made in a
-//! `node:vm` context) are read by their properties, never by `instanceof`.
+//! `handleRequest`'s one call into the module: the request's texts and body in the HTTP input
+//! area, the answer's status, headers, body and trailers out as words
+//! ([`abi`](super::abi), "An HTTP request"). Every HTTP decision is the core's
+//! ([`crate::http`]); this reads the call and writes the answer. The wrapper
+//! (`pkg-template/api.js`) reads the `Request` and its body stream, which are I/O, and builds the
+//! `Response` from the words.
 
-use super::convert::{js_string, to_value};
+use super::abi::{with_http_input, BODY_LATER, BYTES, FRESH, NULL, RAW, TEXT, TOO_LARGE, TRAILERS};
+use super::convert::to_value;
 use super::error::identity_error;
 use super::snapshot::JsSnapshot;
 use crate::error::{QueryError, ZitadelError};
 use crate::http::cors::RequestHeaders;
 use crate::http::{handle_with, Body, Options, Request, Response};
-use crate::json::Value;
-use crate::snapshot::Snapshot;
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
-use std::rc::Rc;
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-/// What the handler keeps of the request while its body is read.
-struct Pending {
-    snapshot: Rc<Snapshot>,
-    method: String,
-    url: String,
-    content_type: Option<String>,
-    /// `Origin`, `Access-Control-Request-Method`, `Access-Control-Request-Headers`.
-    cors: [Option<String>; 3],
-    context: Option<Value>,
-    options: Options,
+/// The request's texts, in the order the wrapper writes them (abi: "An HTTP request").
+const TEXTS: [&str; 7] = [
+    "method",
+    "url",
+    "content-type",
+    "content-length",
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+];
+
+thread_local! {
+    /// The last answer: its words, and the `Response` whose texts its cells point into.
+    static ANSWER: RefCell<(Vec<u32>, Response)> = RefCell::new((Vec::new(), Response::new(0, None, Vec::new())));
 }
 
-impl Pending {
-    fn respond(&self, body: Body<'_>) -> Result<JsValue, JsValue> {
-        let mut request = Request::new(&self.method, &self.url, self.content_type.as_deref(), body);
-        let [origin, method, headers] = &self.cors;
-        request.cors =
-            RequestHeaders { origin: origin.as_deref(), method: method.as_deref(), headers: headers.as_deref() };
-        to_js_response(&handle_with(&self.snapshot, &request, self.context.as_ref(), &self.options))
-    }
-}
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    if !target.is_object() && !target.is_function() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `target[name]` as a function, if it is one (of any realm: `typeof`, not `instanceof`).
-fn method(target: &JsValue, name: &str) -> Option<Function> {
-    let f = get(target, name);
-    f.is_function().then(|| f.unchecked_into())
-}
-
-/// `request.headers.get(name)`, if there is such a header.
-fn header(request: &JsValue, name: &str) -> Option<String> {
-    let headers = get(request, "headers");
-    method(&headers, "get")?.call1(&headers, &JsValue::from_str(name)).ok()?.as_string()
-}
-
-/// `new Response(body, { status, headers })`, using the runtime's own `Response`: JSON as text,
-/// other bodies as bytes, no body at all when there is none (a 204 may not have one).
-fn to_js_response(response: &Response) -> Result<JsValue, JsValue> {
-    let constructor: Function = get(&js_sys::global(), "Response").dyn_into()?;
-    let headers = Array::new();
-    let add = |name: &str, value: &str| headers.push(&Array::of2(&name.into(), &value.into()));
-    if let Some(content_type) = response.content_type {
-        add("content-type", content_type);
-    }
-    if let Some(allow) = response.allow {
-        add("allow", allow);
-    }
-    for (name, value) in &response.headers {
-        add(name, value);
-    }
-    let init = Object::new();
-    Reflect::set(&init, &"status".into(), &response.status.into())?;
-    Reflect::set(&init, &"headers".into(), &headers)?;
-    let body = match response.content_type {
-        _ if response.body.is_empty() => JsValue::NULL,
-        Some("application/json") => JsValue::from_str(crate::json::writer::text(&response.body)),
-        _ => Uint8Array::from(&response.body[..]).into(),
-    };
-    let answer = Reflect::construct(&constructor, &Array::of2(&body, &init))?;
-    if !response.trailers.is_empty() {
-        // For the package's Node listener, which sends them after the body (gRPC over HTTP/2).
-        let trailers = Array::new();
-        for (name, value) in &response.trailers {
-            trailers.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
-        }
-        Reflect::set(&answer, &"__trailers".into(), &trailers)?;
-    }
-    Ok(answer)
-}
-
+/// A request the handler cannot read: `IdentityError` 400, Zitadel's `invalid_argument`.
 fn invalid(message: String) -> JsValue {
     identity_error(&QueryError::Zitadel(ZitadelError::InvalidArgument { message }))
 }
 
-/// Serves the peers' routes (see the README): Camunda's `GET {prefix}/task/{id}/identity-links`
-/// and `GET {prefix}/identity/groups` (also under `/engine/{name}`), Zitadel's
-/// `POST /v2/users/{userId}/links/_search` and `POST /zitadel.user.v2.UserService/ListIDPLinks`
-/// (Connect JSON and binary, gRPC-web). `options`: `{ engines, cors, maxBodyBytes }`.
-///
-/// # Errors
-/// The promise rejects only with an `Error`: an `IdentityError` when `request` is not a Request
-/// or its body cannot be read as one, `context` cannot be read or the snapshot was freed; an
-/// `AbortError` when `request.signal` aborts while the body is read; an `Error` (its `cause` the
-/// stream's own reason) when the body stream fails. Every HTTP-level failure is a `Response` with
-/// the peer's status and body.
-#[wasm_bindgen(js_name = __httpStart)]
-pub fn http_start(
-    snapshot: &JsSnapshot,
-    request: &JsValue,
-    context: &JsValue,
-    options: &JsValue,
-) -> Result<HttpCall, JsValue> {
-    let pending = start(snapshot, request, context, options)?;
-    let limit = pending.options.max_body;
-    let declared = header(request, "content-length").and_then(|n| n.trim().parse::<u64>().ok());
-    let bodiless = pending.method.eq_ignore_ascii_case("GET") || pending.method.eq_ignore_ascii_case("HEAD");
-    Ok(HttpCall {
-        pending,
-        body: Vec::new(),
-        wants_body: !bodiless,
-        too_large: declared.is_some_and(|n| n > limit as u64),
+#[wasm_bindgen(js_class = Snapshot)]
+impl JsSnapshot {
+    /// Serves one request (abi: "An HTTP request"): the address of the answer's words.
+    ///
+    /// # Errors
+    /// `IdentityError` (400) for options or a context that cannot be read, a method or URL that
+    /// is not a string, or texts that are not in the input area as UTF-8.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = __http)]
+    pub fn http(
+        &self,
+        method: u32,
+        url: u32,
+        content_type: u32,
+        content_length: u32,
+        origin: u32,
+        request_method: u32,
+        request_headers: u32,
+        body: u32,
+        flags: u32,
+        context: &JsValue,
+        options: &JsValue,
+    ) -> Result<u32, JsValue> {
+        // The JS values first: reading them may call back into the module.
+        let mut options = match to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())) {
+            Ok(options) => options,
+            Err(message) => return Err(invalid(message)),
+        };
+        options.trailers = flags & TRAILERS != 0;
+        let context = to_value(context, "context").map_err(invalid)?;
+        let lengths = [method, url, content_type, content_length, origin, request_method, request_headers];
+        let response = with_http_input(|input| {
+            let texts = texts(input, lengths)?;
+            let [Some(method), Some(url), content_type, content_length, origin, cors_method, cors_headers] = texts
+            else {
+                let missing = if texts[0].is_none() { TEXTS[0] } else { TEXTS[1] };
+                return Err(invalid(format!("request.{missing}: expected a string (is this a fetch Request?)")));
+            };
+            let after_texts = lengths.iter().filter(|&&n| n != NULL).map(|&n| n as usize).sum::<usize>();
+            let limit = options.max_body;
+            let declared = content_length.and_then(|n| n.trim().parse::<u64>().ok());
+            let body = match body {
+                NULL => Body::Bytes(&[]),
+                TOO_LARGE => Body::TooLarge,
+                _ if declared.is_some_and(|n| n > limit as u64) => Body::TooLarge,
+                BODY_LATER => return Ok(None),
+                n => Body::Bytes(
+                    input
+                        .get(after_texts..after_texts + n as usize)
+                        .ok_or_else(|| invalid("the request's body is not in the input area".to_owned()))?,
+                ),
+            };
+            let mut request = Request::new(method, url, content_type, body);
+            request.cors = RequestHeaders { origin, method: cors_method, headers: cors_headers };
+            Ok(Some(handle_with(&self.inner, &request, context.as_ref(), &options)))
+        })
+        .ok_or_else(|| invalid("a re-entrant call".to_owned()))??;
+        let address = match response {
+            Some(response) => answer(response),
+            None => wants_body(options.max_body as u32),
+        };
+        address.ok_or_else(|| invalid("a re-entrant call".to_owned()))
+    }
+}
+
+/// The request's texts from the input area, one after another of the byte lengths `lengths`
+/// (`None` for [`NULL`]).
+fn texts(input: &[u8], lengths: [u32; 7]) -> Result<[Option<&str>; 7], JsValue> {
+    let mut texts = [None; 7];
+    let mut at = 0usize;
+    for ((slot, &n), name) in texts.iter_mut().zip(&lengths).zip(TEXTS) {
+        if n == NULL {
+            continue;
+        }
+        let bytes = at.checked_add(n as usize).and_then(|end| input.get(at..end));
+        let text = bytes.and_then(|b| std::str::from_utf8(b).ok());
+        *slot = Some(text.ok_or_else(|| invalid(format!("request's {name}: not UTF-8 in the input area")))?);
+        at += n as usize;
+    }
+    Ok(texts)
+}
+
+/// The answer that asks for the body: status 0, then the limit.
+fn wants_body(limit: u32) -> Option<u32> {
+    ANSWER.with(|answer| {
+        let mut answer = answer.try_borrow_mut().ok()?;
+        answer.0.clear();
+        answer.0.extend([0, limit]);
+        Some(answer.0.as_ptr() as u32)
     })
 }
 
-/// A request being served: what was read of it, and its body so far.
-#[wasm_bindgen(js_name = __HttpCall)]
-pub struct HttpCall {
-    pending: Pending,
-    body: Vec<u8>,
-    wants_body: bool,
-    too_large: bool,
-}
-
-#[wasm_bindgen(js_class = __HttpCall)]
-impl HttpCall {
-    /// Whether the body is still to be read: not for `GET` and `HEAD`, nor once it is known to
-    /// be larger than the limit (by its `Content-Length`, or by a chunk).
-    #[wasm_bindgen(js_name = wantsBody)]
-    pub fn wants_body(&self) -> bool {
-        self.wants_body && !self.too_large
-    }
-
-    /// Appends the next chunk of the body (a typed array or `DataView` of any realm) or, with
-    /// `whole`, the whole body that `request.arrayBuffer()` gave (a request object without a body
-    /// stream; an `ArrayBuffer` or a view); `false` once the body is larger than the limit (the
-    /// wrapper then cancels the stream).
-    ///
-    /// # Errors
-    /// `IdentityError` (400) for a chunk that is not bytes.
-    pub fn push(&mut self, chunk: &JsValue, whole: bool) -> Result<bool, JsValue> {
-        let bytes =
-            if whole && !js_sys::ArrayBuffer::is_view(chunk) { byte_view(chunk, 0, None) } else { as_bytes(chunk) };
-        let why = if whole {
-            "request.arrayBuffer(): expected an ArrayBuffer"
-        } else {
-            "request.body: a chunk that is not a Uint8Array"
+/// Writes `response` as the abi lays it out and keeps it (its texts are what the cells point
+/// at); the words' address. `content-type` and `allow`, static texts, are [`RAW`] cells.
+fn answer(response: Response) -> Option<u32> {
+    ANSWER.with(|kept| {
+        let mut kept = kept.try_borrow_mut().ok()?;
+        let (words, kept) = &mut *kept;
+        *kept = response;
+        words.clear();
+        let body = &kept.body;
+        let kind = match kept.content_type {
+            _ if body.is_empty() => 0,
+            Some("application/json") => TEXT,
+            _ => BYTES,
         };
-        let bytes = bytes.ok_or_else(|| invalid(why.to_owned()))?;
-        self.add(&bytes);
-        Ok(self.wants_body())
-    }
-
-    fn add(&mut self, chunk: &Uint8Array) {
-        let n = chunk.length() as usize;
-        if self.too_large || self.body.len() + n > self.pending.options.max_body {
-            self.too_large = true;
-            return;
+        words.extend([u32::from(kept.status), kind, body.as_ptr() as u32, body.len() as u32]);
+        let cell = |words: &mut Vec<u32>, kind: u32, text: &str| {
+            words.extend([kind, text.as_ptr() as u32, text.len() as u32]);
+        };
+        let fixed = [("content-type", kept.content_type), ("allow", kept.allow)];
+        let fixed = fixed.iter().filter_map(|&(name, value)| Some((name, value?)));
+        words.push((fixed.clone().count() + kept.headers.len()) as u32);
+        for (name, value) in fixed {
+            cell(words, RAW, name);
+            cell(words, RAW, value);
         }
-        let at = self.body.len();
-        self.body.resize(at + n, 0);
-        chunk.copy_to(&mut self.body[at..]);
-    }
-
-    /// The `Response`: the route's answer, or 413 in its peer's format for a body over the limit.
-    ///
-    /// # Errors
-    /// What the runtime's `Response` constructor throws.
-    pub fn respond(&self) -> Result<JsValue, JsValue> {
-        let body = if self.too_large { Body::TooLarge } else { Body::Bytes(&self.body) };
-        self.pending.respond(body)
-    }
+        let pairs = |words: &mut Vec<u32>, list: &[(&'static str, String)]| {
+            for (name, value) in list {
+                cell(words, RAW, name);
+                cell(words, FRESH, value);
+            }
+        };
+        pairs(words, &kept.headers);
+        words.push(kept.trailers.len() as u32);
+        pairs(words, &kept.trailers);
+        Some(words.as_ptr() as u32)
+    })
 }
 
-/// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the handler cannot read,
-/// with `cause` when there is one: for the wrapper's reading of the body.
+/// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the wrapper cannot read
+/// (its body stream), with `cause` when there is one.
 #[wasm_bindgen(js_name = __invalidRequest)]
 pub fn invalid_request(message: String, cause: &JsValue) -> JsValue {
     let error = invalid(message);
     if !cause.is_undefined() {
-        let _ = Reflect::set(&error, &JsValue::from_str("cause"), cause);
+        let _ = js_sys::Reflect::set(&error, &JsValue::from_str("cause"), cause);
     }
     error
-}
-
-fn start(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue, options: &JsValue) -> Result<Pending, JsValue> {
-    let text = |key: &str| match js_string(&get(request, key)) {
-        Some(Ok(s)) => Ok(s),
-        _ => Err(invalid(format!("request.{key}: expected a string (is this a fetch Request?)"))),
-    };
-    let options = to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())).map_err(invalid)?;
-    Ok(Pending {
-        snapshot: snapshot.shared(),
-        method: text("method")?,
-        url: text("url")?,
-        content_type: header(request, "content-type"),
-        cors: ["origin", "access-control-request-method", "access-control-request-headers"].map(|h| header(request, h)),
-        context: to_value(context, "context").map_err(invalid)?,
-        options,
-    })
-}
-
-/// A `Uint8Array` (of this realm) over the bytes of any realm's typed array or `DataView`.
-fn as_bytes(chunk: &JsValue) -> Option<Uint8Array> {
-    if !js_sys::ArrayBuffer::is_view(chunk) {
-        return None;
-    }
-    let number = |key| get(chunk, key).as_f64().map(|n| n as u32);
-    byte_view(&get(chunk, "buffer"), number("byteOffset")?, Some(number("byteLength")?))
-}
-
-/// `new Uint8Array(buffer, offset, length)`; `None` when `buffer` is not an `ArrayBuffer` of
-/// any realm.
-fn byte_view(buffer: &JsValue, offset: u32, length: Option<u32>) -> Option<Uint8Array> {
-    let is_buffer = matches!(tag(buffer).as_deref(), Some("[object ArrayBuffer]" | "[object SharedArrayBuffer]"));
-    if !is_buffer {
-        return None;
-    }
-    let length = length.or_else(|| get(buffer, "byteLength").as_f64().map(|n| n as u32))?;
-    Some(Uint8Array::new_with_byte_offset_and_length(buffer, offset, length))
-}
-
-/// `Object.prototype.toString.call(value)`: a value's kind whatever realm it comes from.
-fn tag(value: &JsValue) -> Option<String> {
-    let prototype = Reflect::get_prototype_of(&Object::new()).ok()?;
-    method(&prototype, "toString")?.call0(value).ok()?.as_string()
 }

@@ -11,7 +11,6 @@ mod stream;
 mod trusted;
 
 pub use error::is_identity_error;
-pub use http::{http_start, HttpCall};
 pub use scratch::{adopt, json_to_tables};
 pub use snapshot::{get_identity_links, get_user_groups, list_idp_links, JsSnapshot};
 

@@ -7,7 +7,6 @@ use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
 use crate::snapshot::Snapshot;
 use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,8 +15,8 @@ use wasm_bindgen::JsCast;
 /// Load it once with `fromJson`, `fromObject` or `fromBytes`; release it with `free()`.
 #[wasm_bindgen(js_name = Snapshot)]
 pub struct JsSnapshot {
-    /// Shared with `handleRequest` while a request body is being read.
-    pub(crate) inner: Rc<Snapshot>,
+    /// The snapshot.
+    pub(crate) inner: Snapshot,
     /// The text of answers (JSON text, and texts made for an answer), reused across queries.
     pub(crate) out: RefCell<Vec<u8>>,
     /// The words of trusted answers (`super::abi`), reused across queries.
@@ -31,7 +30,7 @@ pub struct JsSnapshot {
 pub(super) fn wrap(inner: Snapshot) -> JsSnapshot {
     let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
     let fixed = [inner.sequence_text(), inner.timestamp_text()];
-    JsSnapshot { inner: Rc::new(inner), out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])) }
+    JsSnapshot { inner, out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])) }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
@@ -221,11 +220,6 @@ impl JsSnapshot {
 }
 
 impl JsSnapshot {
-    /// The loaded snapshot, shared (for a request whose body is still being read).
-    pub(crate) fn shared(&self) -> Rc<Snapshot> {
-        Rc::clone(&self.inner)
-    }
-
     /// Runs a query and returns the answer's JSON text.
     fn query_text(&self, query: Query, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
         let (keys, query_keys): (&[&str], &[&str]) = match query {

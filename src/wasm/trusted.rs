@@ -249,7 +249,7 @@ impl JsSnapshot {
 
     /// `getUserGroups`' layout.
     fn groups_cells(&self, answer: &mut Answer, request: &UserGroupsRequest) -> Option<()> {
-        let s = &*self.inner;
+        let s = &self.inner;
         let found = s.user_groups_answer(request, &CallContext::default()).ok()?;
         let column = |c: &[u32], row: u32| c.get(row as usize).copied().unwrap_or(NONE);
         answer.reserve(2 + 2 * found.groups.len() + 4 * found.users.len());
@@ -273,7 +273,7 @@ impl JsSnapshot {
 
     /// `listIdpLinks`' layout.
     fn idp_cells(&self, answer: &mut Answer, request: &ListIdpLinksRequest) -> Option<()> {
-        let s = &*self.inner;
+        let s = &self.inner;
         let page = s.idp_page(request, &CallContext::default()).ok()?;
         let details = s.idp_details(&page);
         let mut digits = [0; 20];

@@ -395,5 +395,45 @@ const rejected = await api.handleRequest(freed, new Request("http://x/identity/g
 check("handleRequest after free() rejects with an IdentityError", rejected && rejected.name === "IdentityError");
 const notARequest = await api.handleRequest(reference, { method: 7 }).then(() => null, (e) => e);
 check("handleRequest with a non-Request rejects with an IdentityError", notARequest && notARequest.name === "IdentityError");
+
+// The HTTP crossing (src/wasm/abi.rs, "An HTTP request"), the wrapper's side: texts of any
+// length and script, bodies that arrive while another request is served, trailers beside the
+// Response for the Node listener, bytes bodies.
+{
+  const text = async (response) => `${response.status} ${response.headers.get("content-type")} ${await response.text()}`;
+  const task = `t-${"é€𝄞".repeat(3000)}`; // 27 KB of UTF-8 in the URL, past every fixed area
+  const want = (() => {
+    try {
+      return `200 application/json ${reference.getIdentityLinksJson({ taskId: task })}`;
+    } catch (e) {
+      return `${e.status} application/json ${JSON.stringify(e.body)}`;
+    }
+  })();
+  const plain = { method: "GET", url: `http://x/task/${task}/identity-links`, headers: new Headers() };
+  check("a 27 KB URL of multi-byte text crosses whole (a plain object as the request)", (await text(await api.handleRequest(reference, plain))) === want, want.slice(0, 80));
+  // Two POSTs whose bodies arrive interleaved: each answered from its own texts and body.
+  const gate = [];
+  const body = (json, i) => new ReadableStream({ async pull(c) { await new Promise((r) => gate.push(r)); c.enqueue(new TextEncoder().encode(json)); c.close(); } });
+  const post = (user, json, i) => new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body: body(json, i), duplex: "half", headers: { "content-length": String(json.length) } });
+  const a = api.handleRequest(reference, post("demo", '{"query":{"limit":1}}'));
+  const b = api.handleRequest(reference, post("nobody", '{"query":{"limit":2}}'));
+  while (gate.length < 2) await new Promise((r) => setTimeout(r, 1));
+  gate.reverse().forEach((open) => open());
+  const [ra, rb] = await Promise.all([a, b]);
+  const wantA = reference.listIdpLinksJson({ userId: "demo", query: { limit: 1 } });
+  const wantB = reference.listIdpLinksJson({ userId: "nobody", query: { limit: 2 } });
+  check("interleaved request bodies each get their own answer", (await ra.text()) === wantA && (await rb.text()) === wantB);
+  // gRPC over HTTP/2 (the Node listener's variant): the status comes as trailers, not headers.
+  const withTrailers = api.handleRequest[Symbol.for("identity-links.handleRequestWithTrailers")];
+  const grpc = new Request("http://x/zitadel.user.v2.UserService/ListIDPLinks", { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array([0, 0, 0, 0, 0]) });
+  const { response, trailers } = await withTrailers(reference, grpc);
+  check("gRPC's status is a trailer in the Node listener's variant", response.status === 200 && response.headers.get("grpc-status") === null && trailers.some(([n, v]) => n === "grpc-status" && v === "3"), JSON.stringify(trailers));
+  const plainGrpc = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array(5) }));
+  check("without trailers gRPC is refused in its headers", plainGrpc.headers.get("grpc-status") === "12", String(plainGrpc.headers.get("grpc-status")));
+  // A binary answer: the bytes as the module wrote them, not text.
+  const proto = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/proto" }, body: new Uint8Array([10, 4, 100, 101, 109, 111]) }));
+  const bytes = new Uint8Array(await proto.arrayBuffer());
+  check("a protobuf answer crosses as bytes", proto.status === 200 && bytes.length > 0 && bytes[0] === 10, `${proto.status} ${bytes.length}`);
+}
 check("the reference snapshot answers correctly after everything", stillAnswers());
 

@@ -6,8 +6,7 @@
 
 use identity_links::json::Value;
 use identity_links::wasm::{
-    abi, adopt, get_identity_links, get_user_groups, http_start, is_identity_error, json_to_tables, list_idp_links,
-    JsSnapshot,
+    abi, adopt, get_identity_links, get_user_groups, is_identity_error, json_to_tables, list_idp_links, JsSnapshot,
 };
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -227,67 +226,149 @@ fn options_are_checked() {
     assert_eq!(page.ok().as_deref(), Some(r#"[{"idpId":"i","userId":"p2","userName":"b"}]"#));
 }
 
-/// `new Request(url, init)` with the runtime's own Request.
-fn request(url: &str, init: &str) -> JsValue {
-    let constructor: js_sys::Function = get(&js_sys::global(), "Request").into();
-    Reflect::construct(&constructor, &js_sys::Array::of2(&url.into(), &js(init))).unwrap_or(JsValue::NULL)
+/// An HTTP request as the wrapper hands it to the module (src/wasm/abi.rs, "An HTTP request"):
+/// the texts (method, URL, the five headers; `None` absent) and the body, one after another in
+/// the HTTP input area; their lengths.
+fn put_http(texts: [Option<&str>; 7], body: &[u8]) -> [u32; 7] {
+    let total = texts.iter().flatten().map(|t| t.len()).sum::<usize>() + body.len();
+    let mut at = abi::http_input(total as u32);
+    assert_ne!(at, 0, "room is made");
+    let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
+    let mut lengths = [abi::NULL; 7];
+    for (text, length) in texts.iter().zip(&mut lengths) {
+        if let Some(text) = text {
+            memory.subarray(at, at + text.len() as u32).copy_from(text.as_bytes());
+            (at, *length) = (at + text.len() as u32, text.len() as u32);
+        }
+    }
+    memory.subarray(at, at + body.len() as u32).copy_from(body);
+    lengths
 }
 
-/// What the package's `handleRequest` does with `request` (pkg-template/api.js reads the body
-/// into the call; here the whole body at once, as `arrayBuffer()` gives it).
-async fn respond(snapshot: &JsSnapshot, request: JsValue) -> (u16, String, Option<String>) {
-    let mut call = http_start(snapshot, &request, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
-        .unwrap_or_else(|e| panic!("{}", stringify(&e)));
-    if call.wants_body() {
-        let read: js_sys::Function = get(&request, "arrayBuffer").into();
-        let buffer =
-            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(read.call0(&request).unwrap_or(JsValue::NULL)))
-                .await;
-        call.push(&buffer.unwrap_or(JsValue::NULL), true).unwrap_or_else(|e| panic!("{}", stringify(&e)));
-    }
-    let response = call.respond().unwrap_or(JsValue::NULL);
-    let text: js_sys::Function = get(&response, "text").into();
-    let body =
-        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(text.call0(&response).unwrap_or(JsValue::NULL)))
-            .await;
-    let headers = get(&response, "headers");
-    let header: js_sys::Function = get(&headers, "get").into();
-    let content_type = header.call1(&headers, &"content-type".into()).ok().and_then(|v| v.as_string());
-    (
-        get(&response, "status").as_f64().unwrap_or(0.0) as u16,
-        body.ok().and_then(|b| b.as_string()).unwrap_or_default(),
-        content_type,
-    )
+/// One `__http` call; the answer's words from `address` (enough for any answer here).
+fn http_call(s: &JsSnapshot, lengths: [u32; 7], body: u32, flags: u32, options: &JsValue) -> Result<Vec<u32>, JsValue> {
+    let [a, b, c, d, e, f, g] = lengths;
+    let address = s.http(a, b, c, d, e, f, g, body, flags, &JsValue::UNDEFINED, options)?;
+    Ok(words_from(address, 64))
+}
+
+/// An HTTP answer read as the wrapper reads it: status, body kind, body text, headers,
+/// trailers.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    status: u32,
+    kind: u32,
+    body: String,
+    headers: Vec<(String, String)>,
+    trailers: Vec<(String, String)>,
+}
+
+fn read_answer(words: &[u32]) -> Answer {
+    let text = |kind: u32, address: u32, length: u32| {
+        assert!(kind == abi::RAW || kind == abi::FRESH, "a header's cell is RAW or FRESH, not {kind}");
+        Cells::text(address, length)
+    };
+    let mut at = 4;
+    let mut pairs = || {
+        let n = words[at] as usize;
+        at += 1;
+        let list = (0..n)
+            .map(|i| {
+                let w = &words[at + 6 * i..at + 6 * i + 6];
+                assert_eq!(w[0], abi::RAW, "a header's name is static text");
+                (text(w[0], w[1], w[2]), text(w[3], w[4], w[5]))
+            })
+            .collect::<Vec<_>>();
+        at += 6 * n;
+        list
+    };
+    let (headers, trailers) = (pairs(), pairs());
+    let body = if words[1] == 0 {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&Cells::text_bytes(words[2], words[3])).into_owned()
+    };
+    Answer { status: words[0], kind: words[1], body, headers, trailers }
+}
+
+/// What the package's `handleRequest` does with a request of `method`, `url`, `content_type`
+/// and `body` (pkg-template/api.js): the texts and body in the input area, one call.
+fn respond(s: &JsSnapshot, method: &str, url: &str, content_type: Option<&str>, body: &str) -> Answer {
+    let bodiless = method == "GET" || method == "HEAD";
+    let lengths = put_http([Some(method), Some(url), content_type, None, None, None, None], body.as_bytes());
+    let length = if bodiless { abi::NULL } else { body.len() as u32 };
+    let words = http_call(s, lengths, length, 0, &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    read_answer(&words)
 }
 
 #[wasm_bindgen_test]
-async fn handle_request_serves_the_routes() {
+fn handle_request_serves_the_routes() {
     let s = sample();
-    let json = Some("application/json".to_owned());
-    let got = respond(&s, request("http://x/engine-rest/task/t/identity-links", "{}")).await;
-    assert_eq!(got, (200, r#"[{"userId":"u1","groupId":null,"type":"assignee"}]"#.to_owned(), json.clone()));
-    let got = respond(
-        &s,
-        request(
-            "http://x/v2/users/u1/links/_search",
-            r#"{"method":"POST","body":"{\"query\":{\"limit\":1,\"asc\":true}}"}"#,
-        ),
-    )
-    .await;
-    assert_eq!(got.0, 200);
-    assert!(got.1.ends_with(r#""result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#), "{}", got.1);
-    let got = respond(
-        &s,
-        request(
-            "http://x/zitadel.user.v2.UserService/ListIDPLinks",
-            r#"{"method":"POST","headers":{"content-type":"application/json"},"body":"{\"userId\":\"\"}"}"#,
-        ),
-    )
-    .await;
-    assert_eq!(got.0, 400);
-    assert!(got.1.starts_with(r#"{"code":"invalid_argument","#), "{}", got.1);
-    assert_eq!(respond(&s, request("http://x/elsewhere", "{}")).await.0, 404);
-    assert_eq!(respond(&s, request("http://x/identity/groups?userId=u1", r#"{"method":"DELETE"}"#)).await.0, 405);
+    let json = || vec![("content-type".to_owned(), "application/json".to_owned())];
+    let got = respond(&s, "GET", "http://x/engine-rest/task/t/identity-links", None, "");
+    let links = r#"[{"userId":"u1","groupId":null,"type":"assignee"}]"#;
+    assert_eq!(got, Answer { status: 200, kind: abi::TEXT, body: links.to_owned(), headers: json(), trailers: vec![] });
+    let got = respond(&s, "POST", "http://x/v2/users/u1/links/_search", None, r#"{"query":{"limit":1,"asc":true}}"#);
+    assert_eq!(got.status, 200);
+    assert!(got.body.ends_with(r#""result":[{"idpId":"i","userId":"p1","userName":"a"}]}"#), "{}", got.body);
+    let connect = "http://x/zitadel.user.v2.UserService/ListIDPLinks";
+    let got = respond(&s, "POST", connect, Some("application/json"), r#"{"userId":""}"#);
+    assert_eq!(got.status, 400);
+    assert!(got.body.starts_with(r#"{"code":"invalid_argument","#), "{}", got.body);
+    assert_eq!(respond(&s, "GET", "http://x/elsewhere", None, "").status, 404);
+    let not_allowed = respond(&s, "DELETE", "http://x/identity/groups?userId=u1", None, "");
+    assert_eq!(not_allowed.status, 405);
+    assert!(not_allowed.headers.contains(&("allow".to_owned(), "GET,HEAD,OPTIONS".to_owned())), "{not_allowed:?}");
+    // HEAD: no body at all (kind 0); OPTIONS on Camunda's routes: Allow, no content type.
+    let head = respond(&s, "HEAD", "http://x/identity/groups?userId=u1", None, "");
+    assert_eq!((head.status, head.kind, head.headers), (200, 0, json()));
+    let options = respond(&s, "OPTIONS", "http://x/identity/groups?userId=u1", None, "");
+    assert_eq!(options.headers, vec![("allow".to_owned(), "GET,HEAD,OPTIONS".to_owned())]);
+}
+
+#[wasm_bindgen_test]
+fn an_http_call_asks_for_the_body_then_answers_with_it() {
+    let s = sample();
+    let rest = "http://x/v2/users/u1/links/_search";
+    let options = js(r#"{"maxBodyBytes":64}"#);
+    // Not read yet: the module asks for it, with the limit of the options.
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], b"");
+    let asked = http_call(&s, lengths, abi::BODY_LATER, 0, &options).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    assert_eq!(&asked[..2], &[0, 64]);
+    // A Content-Length over the limit: 413 at once, in the route's peer's format.
+    let lengths = put_http([Some("POST"), Some(rest), None, Some("65"), None, None, None], b"");
+    let refused = read_answer(&http_call(&s, lengths, abi::BODY_LATER, 0, &options).unwrap_or_default());
+    assert_eq!(refused.status, 413);
+    // Past the limit while read: 413; within it: the answer.
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], b"");
+    assert_eq!(read_answer(&http_call(&s, lengths, abi::TOO_LARGE, 0, &options).unwrap_or_default()).status, 413);
+    let body = br#"{"query":{"limit":1}}"#;
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], body);
+    let answered = read_answer(&http_call(&s, lengths, body.len() as u32, 0, &options).unwrap_or_default());
+    assert_eq!(answered.status, 200, "{answered:?}");
+    // Options and texts the module cannot read are refused by name.
+    let bad = http_call(&s, lengths, 0, 0, &js(r#"{"maxBodyBytes":"x"}"#)).err().map(|e| stringify(&e));
+    assert!(bad.is_some_and(|e| e.contains("options.maxBodyBytes")));
+    let lengths = put_http([Some("GET"), None, None, None, None, None, None], b"");
+    let no_url = http_call(&s, lengths, abi::NULL, 0, &JsValue::UNDEFINED).err().map(|e| stringify(&e));
+    assert!(no_url.is_some_and(|e| e.contains("request.url: expected a string")));
+}
+
+#[wasm_bindgen_test]
+fn grpc_status_comes_as_trailers_only_when_the_call_says_they_can_be_sent() {
+    let s = sample();
+    let grpc = "http://x/zitadel.user.v2.UserService/ListIDPLinks";
+    // A gRPC frame of an empty ListIDPLinksRequest (user id "", which Zitadel refuses).
+    let frame = [0u8, 0, 0, 0, 0];
+    let send = |flags: u32| {
+        let lengths = put_http([Some("POST"), Some(grpc), Some("application/grpc"), None, None, None, None], &frame);
+        read_answer(&http_call(&s, lengths, frame.len() as u32, flags, &JsValue::UNDEFINED).unwrap_or_default())
+    };
+    let without = send(0);
+    assert!(without.trailers.is_empty(), "{without:?}");
+    assert!(without.headers.iter().any(|(n, v)| n == "grpc-status" && v != "0"), "{without:?}");
+    let with = send(abi::TRAILERS);
+    assert!(with.trailers.iter().any(|(n, v)| n == "grpc-status" && v == "3"), "{with:?}");
 }
 
 fn bytes() -> js_sys::Uint8Array {
@@ -387,8 +468,12 @@ type Cell = (u32, Option<Option<String>>);
 
 impl Cells<'_> {
     fn text(address: u32, length: u32) -> String {
+        String::from_utf8(Self::text_bytes(address, length)).expect("a cell's text is UTF-8")
+    }
+
+    fn text_bytes(address: u32, length: u32) -> Vec<u8> {
         let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
-        String::from_utf8(memory.subarray(address, address + length).to_vec()).expect("a cell's text is UTF-8")
+        memory.subarray(address, address + length).to_vec()
     }
 
     fn word(&mut self) -> u32 {
@@ -428,7 +513,9 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 #[wasm_bindgen_test]
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
-    assert_eq!(abi::constants(), vec![2, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 28]);
+    let http = [1 << 20, u32::MAX - 4, u32::MAX - 5, 1, 1, 2];
+    let constants = [vec![3, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 28, 5], http.to_vec()].concat();
+    assert_eq!(abi::constants(), constants);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));
     // getIdentityLinks: n, then (userId, groupId, type) cells; "assignee" under a key of its own.
