@@ -16,9 +16,32 @@
 //! | `google.rpc.Status` | 1 `code` int32, 2 `message` string, 3 `details` repeated Any |
 //! | `google.protobuf.Any` | 1 `type_url` string, 2 `value` bytes |
 //!
-//! As protobuf requires: fields in any order, the last of a repeated scalar wins, a repeated
-//! message field is merged, unknown fields are skipped, and fields at their zero value are not
-//! written; `uint32` keeps a varint's low 32 bits, as Go's decoder does.
+//! Writing: fields at their zero value are not written, as protobuf requires.
+//!
+//! Reading does what protobuf-go (the decoder of Zitadel and connect-go) does:
+//! `encoding/protowire/wire.go` (`ConsumeField`, `ConsumeFieldValue`, `ConsumeGroup`,
+//! `ConsumeVarint`, `ConsumeTag`) and `internal/impl/decode.go` in google.golang.org/protobuf.
+//! Fields come in any order, the last of a repeated scalar wins, a repeated message field is
+//! merged, and `uint32` keeps a varint's low 32 bits. An unknown field is skipped whatever its
+//! wire type: varint (0), i64 (1), length-delimited (2), i32 (5), and a deprecated group (3)
+//! up to the end group (4) of the same field number, the groups nested in it included. Refused
+//! (a [`ProtoError`], which the caller answers with `invalid_argument`), as protobuf-go refuses it:
+//! - bytes that end inside a field, a length past its message's end, a group that never ends
+//!   (`errCodeTruncated`);
+//! - a varint of more than 64 bits: a tenth byte above 1, or an eleventh byte
+//!   (`errCodeOverflow`);
+//! - a field number 0, or above 2^29 - 1 (`MaxValidNumber`; in a skipped group, where only
+//!   `ConsumeTag` checks it, above 2^31 - 1) (`errCodeFieldNumber`);
+//! - an end group with no group open, or not of the open group's field number
+//!   (`errCodeEndGroup`);
+//! - more than 10000 groups nested in a skipped group (`DefaultRecursionLimit`,
+//!   `errCodeRecursionDepth`): skipped with a list of the open groups, not by recursion;
+//! - the reserved wire types 6 and 7 (`errCodeReserved`);
+//! - a `user_id` that is not UTF-8 (proto3 strings are checked);
+//! - a known field of another wire type than its own.
+//!
+//! The texts are this module's own: protobuf-go says `proto: cannot parse invalid wire-format
+//! data` for all but the last.
 
 use crate::query::request::ListIdpLinksRequest;
 use crate::snapshot::Snapshot;
@@ -36,39 +59,61 @@ impl std::fmt::Display for ProtoError {
 
 impl std::error::Error for ProtoError {}
 
+/// protobuf's largest field number (`MaxValidNumber`), checked on the fields of a message.
+const MAX_FIELD: u64 = (1 << 29) - 1;
+/// The largest field number inside a skipped group: there only protowire's `ConsumeTag` checks
+/// it, refusing what overflows an `int32`.
+const MAX_GROUP_FIELD: u64 = i32::MAX as u64;
+/// How deep groups may nest inside a skipped group (protowire's `DefaultRecursionLimit`).
+const GROUP_DEPTH: usize = 10_000;
+
 /// A protobuf reader over one message's bytes.
 struct Fields<'a> {
     bytes: &'a [u8],
 }
 
-/// One field's value.
+/// One field's value: a varint, a length-delimited value, or one of another wire type (skipped).
 enum Value<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
-    Fixed,
+    Skipped,
 }
 
 impl<'a> Fields<'a> {
+    /// A varint of at most 64 bits (protowire's `ConsumeVarint`): at most 10 bytes, the tenth
+    /// 0 or 1.
     fn varint(&mut self) -> Result<u64, ProtoError> {
         let mut value = 0u64;
-        for i in 0..10 {
+        for shift in (0..64).step_by(7) {
             let (&byte, rest) = self.bytes.split_first().ok_or(ProtoError("unexpected end of a varint"))?;
             self.bytes = rest;
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 && (shift < 63 || byte <= 1) {
                 return Ok(value);
             }
         }
-        Err(ProtoError("a varint longer than 10 bytes"))
+        Err(ProtoError("a varint longer than 64 bits"))
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
-        if self.bytes.len() < n {
-            return Err(ProtoError("a field longer than its message"));
-        }
-        let (head, rest) = self.bytes.split_at(n);
+        let (head, rest) = self.bytes.split_at_checked(n).ok_or(ProtoError("a field longer than its message"))?;
         self.bytes = rest;
         Ok(head)
+    }
+
+    /// A length-delimited value: its length, then its bytes.
+    fn length_delimited(&mut self) -> Result<&'a [u8], ProtoError> {
+        let n = self.varint()?;
+        self.take(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// A field's tag: its number (1 to `max`) and its wire type.
+    fn tag(&mut self, max: u64) -> Result<(u64, u64), ProtoError> {
+        let key = self.varint()?;
+        if !(1..=max).contains(&(key >> 3)) {
+            return Err(ProtoError("a field number below 1 or above the largest allowed"));
+        }
+        Ok((key >> 3, key & 7))
     }
 
     /// The next field's number and value, or `None` at the end.
@@ -76,30 +121,54 @@ impl<'a> Fields<'a> {
         if self.bytes.is_empty() {
             return Ok(None);
         }
-        let key = self.varint()?;
-        let number = key >> 3;
-        if number == 0 {
-            return Err(ProtoError("a field numbered 0"));
-        }
-        let value = match key & 7 {
+        let (number, wire) = self.tag(MAX_FIELD)?;
+        let value = match wire {
             0 => Value::Varint(self.varint()?),
-            1 => self.take(8).map(|_| Value::Fixed)?,
-            2 => {
-                let n = usize::try_from(self.varint()?).map_err(|_| ProtoError("a field longer than its message"))?;
-                Value::Bytes(self.take(n)?)
-            }
-            5 => self.take(4).map(|_| Value::Fixed)?,
-            _ => return Err(ProtoError("a group or an unknown wire type")),
+            2 => Value::Bytes(self.length_delimited()?),
+            _ => self.skip(number, wire).map(|()| Value::Skipped)?,
         };
         Ok(Some((number, value)))
+    }
+
+    /// Skips the value of field `number` of wire type `wire` (protowire's `ConsumeFieldValue`).
+    fn skip(&mut self, number: u64, wire: u64) -> Result<(), ProtoError> {
+        match wire {
+            0 => self.varint().map(drop),
+            1 => self.take(8).map(drop),
+            2 => self.length_delimited().map(drop),
+            3 => self.skip_group(number),
+            4 => Err(ProtoError("an end group without its start group")),
+            5 => self.take(4).map(drop),
+            _ => Err(ProtoError("a field of the reserved wire type 6 or 7")),
+        }
+    }
+
+    /// Skips group `number` up to its end group, nested groups included: the open groups are
+    /// kept in a list rather than on the call stack (protowire recurses).
+    fn skip_group(&mut self, number: u64) -> Result<(), ProtoError> {
+        let mut open = vec![number];
+        while let Some(&innermost) = open.last() {
+            if self.bytes.is_empty() {
+                return Err(ProtoError("a group without its end group"));
+            }
+            let (number, wire) = self.tag(MAX_GROUP_FIELD)?;
+            match wire {
+                3 if open.len() > GROUP_DEPTH => return Err(ProtoError("groups nested deeper than 10000")),
+                3 => open.push(number),
+                4 if number == innermost => drop(open.pop()),
+                4 => return Err(ProtoError("an end group not matching its start group")),
+                _ => self.skip(number, wire)?,
+            }
+        }
+        Ok(())
     }
 }
 
 /// Decodes a `ListIDPLinksRequest`.
 ///
 /// # Errors
-/// A [`ProtoError`] for bytes that are not that message (wrong wire types for known fields,
-/// truncated fields, a `user_id` that is not UTF-8).
+/// A [`ProtoError`] for bytes that are not that message, as the module documentation lists, and
+/// for a known field of the wrong wire type.
 pub fn decode_list_idp_links(bytes: &[u8]) -> Result<ListIdpLinksRequest<'static>, ProtoError> {
     let mut request = ListIdpLinksRequest { user_id: Cow::Owned(String::new()), offset: 0, limit: 0, asc: false };
     let mut fields = Fields { bytes };
@@ -249,6 +318,95 @@ mod tests {
     fn refuses_truncated_and_mistyped_fields() {
         for bad in [&[0x0a, 0x05, b'a'][..], &[0x08, 0x01], &[0x0a], &[0x0b], &[0x0a, 0x01, 0xff], &[0x00, 0x00]] {
             assert!(decode_list_idp_links(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The request's fields, or the error's text.
+    fn fields(bytes: &[u8]) -> Result<(String, u64, u32, bool), &'static str> {
+        decode_list_idp_links(bytes).map(|r| (r.user_id.into_owned(), r.offset, r.limit, r.asc)).map_err(|e| e.0)
+    }
+
+    /// `bytes` as a `query` field.
+    fn query(bytes: &[u8]) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.bytes(2, bytes, false);
+        w.out
+    }
+
+    /// A varint's bytes.
+    fn varint(n: u64) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.varint(n);
+        w.out
+    }
+
+    /// Unknown field 15 of each wire type: varint, i64, length-delimited, group (holding a
+    /// field of each other type), i32.
+    const UNKNOWN: [&[u8]; 5] = [
+        &[0x78, 0x96, 0x01],
+        &[0x79, 1, 2, 3, 4, 5, 6, 7, 8],
+        &[0x7a, 2, 0x08, 0x01],
+        &[0x7b, 0x08, 0x96, 0x01, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x0a, 1, 0xff, 0x0d, 1, 2, 3, 4, 0x7c],
+        &[0x7d, 1, 2, 3, 4],
+    ];
+
+    #[test]
+    fn skips_unknown_fields_of_every_wire_type_in_the_request_and_in_its_query() {
+        for unknown in UNKNOWN {
+            // Before and after user_id "u", and around query { offset: 3 }.
+            let mut bytes = [unknown, &[0x0a, 1, b'u'], unknown].concat();
+            bytes.extend(query(&[unknown, &[0x08, 0x03], unknown].concat()));
+            assert_eq!(fields(&bytes), Ok(("u".to_owned(), 3, 0, false)), "{unknown:?}");
+        }
+    }
+
+    #[test]
+    fn skips_nested_groups_up_to_their_own_end_group() {
+        // 15 { 1 { 2 { 15 {} } 3 { varint } } }, then asc; field numbers up to 2^31 - 1 inside.
+        let mut bytes = vec![0x7b, 0x0b, 0x13, 0x7b, 0x7c, 0x14, 0x1b, 0x08, 0x01, 0x1c, 0x0c];
+        bytes.extend([varint(((1 << 31) - 1) << 3), vec![0x01], vec![0x7c]].concat());
+        assert_eq!(fields(&query(&[&bytes[..], &[0x18, 0x01]].concat())), Ok((String::new(), 0, 0, true)));
+        // A skipped group holds at most 10000 nested groups.
+        let nested = |n: usize| [vec![0x7b; n + 1], vec![0x7c; n + 1]].concat();
+        assert!(fields(&nested(10_000)).is_ok());
+        assert_eq!(fields(&nested(10_001)), Err("groups nested deeper than 10000"));
+    }
+
+    #[test]
+    fn refuses_end_groups_without_their_start_group_and_groups_without_their_end() {
+        let stray = Err("an end group without its start group");
+        assert_eq!(fields(&[0x7c]), stray);
+        assert_eq!(fields(&query(&[0x08, 0x01, 0x7c])), stray);
+        let mismatched = Err("an end group not matching its start group");
+        assert_eq!(fields(&[0x7b, 0x0c]), mismatched);
+        assert_eq!(fields(&[0x7b, 0x0b, 0x7c, 0x0c]), mismatched);
+        assert_eq!(fields(&query(&[0x7b, 0x0b, 0x7c])), mismatched);
+        assert_eq!(fields(&[0x7b, 0x0b, 0x0c]), Err("a group without its end group"));
+        // "{}": group 15 holding a truncated i32.
+        assert_eq!(fields(b"{}"), Err("a field longer than its message"));
+    }
+
+    #[test]
+    fn refuses_varints_past_64_bits() {
+        let offset = |tail: &[u8]| [&[0x08][..], &[0xff; 9], tail].concat();
+        assert_eq!(fields(&query(&offset(&[0x01]))), Ok((String::new(), u64::MAX, 0, false)));
+        assert_eq!(fields(&query(&offset(&[0x02]))), Err("a varint longer than 64 bits"));
+        assert_eq!(fields(&query(&offset(&[0x81, 0x00]))), Err("a varint longer than 64 bits"));
+        assert_eq!(fields(&[&[0x78][..], &[0x80; 10], &[0x00]].concat()), Err("a varint longer than 64 bits"));
+        assert_eq!(fields(&[0x78, 0x80]), Err("unexpected end of a varint"));
+    }
+
+    #[test]
+    fn refuses_field_numbers_out_of_range_and_reserved_wire_types() {
+        let out_of_range = Err("a field number below 1 or above the largest allowed");
+        assert_eq!(fields(&[0x00, 0x00]), out_of_range);
+        assert_eq!(fields(&query(&[0x00, 0x00])), out_of_range);
+        assert_eq!(fields(&[0x7b, 0x02, 0x00, 0x7c]), out_of_range);
+        assert_eq!(fields(&[varint(((1 << 29) - 1) << 3), vec![0x01]].concat()), Ok(Default::default()));
+        assert_eq!(fields(&[varint(1 << 32), vec![0x01]].concat()), out_of_range);
+        assert_eq!(fields(&[vec![0x7b], varint(1 << 34), vec![0x01, 0x7c]].concat()), out_of_range);
+        for reserved in [&[0x7e][..], &[0x7f], &[0x7b, 0x0e, 0x7c], &[0x12, 1, 0x0f]] {
+            assert_eq!(fields(reserved), Err("a field of the reserved wire type 6 or 7"), "{reserved:?}");
         }
     }
 

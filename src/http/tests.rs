@@ -102,7 +102,8 @@ fn connect_route_speaks_json_with_connect_errors() {
             r#"{"code":"invalid_argument","message":"invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive"}"#
         )
     );
-    // "{}" is no protobuf message (0x7b starts a group): Connect's invalid_argument.
+    // "{}" is no protobuf message (0x7b starts group 15, whose i32 0x7d is cut short):
+    // Connect's invalid_argument.
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("application/proto")).0, 400);
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("text/plain")).0, 415);
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", None).0, 415);
