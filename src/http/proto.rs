@@ -22,9 +22,11 @@
 //! `encoding/protowire/wire.go` (`ConsumeField`, `ConsumeFieldValue`, `ConsumeGroup`,
 //! `ConsumeVarint`, `ConsumeTag`) and `internal/impl/decode.go` in google.golang.org/protobuf.
 //! Fields come in any order, the last of a repeated scalar wins, a repeated message field is
-//! merged, and `uint32` keeps a varint's low 32 bits. An unknown field is skipped whatever its
-//! wire type: varint (0), i64 (1), length-delimited (2), i32 (5), and a deprecated group (3)
-//! up to the end group (4) of the same field number, the groups nested in it included. Refused
+//! merged, and `uint32` keeps a varint's low 32 bits. An unknown field, or a known one of
+//! another wire type than its own (which protobuf-go keeps among the unknown fields:
+//! `errUnknown` in `internal/impl/codec_gen.go`), is skipped whatever its wire type: varint (0),
+//! i64 (1), length-delimited (2), i32 (5), and a deprecated group (3) up to the end group (4)
+//! of the same field number, the groups nested in it included. Refused
 //! (a [`ProtoError`], which the caller answers with `invalid_argument`), as protobuf-go refuses it:
 //! - bytes that end inside a field, a length past its message's end, a group that never ends
 //!   (`errCodeTruncated`);
@@ -37,8 +39,7 @@
 //! - more than 10000 groups nested in a skipped group (`DefaultRecursionLimit`,
 //!   `errCodeRecursionDepth`): skipped with a list of the open groups, not by recursion;
 //! - the reserved wire types 6 and 7 (`errCodeReserved`);
-//! - a `user_id` that is not UTF-8 (proto3 strings are checked);
-//! - a known field of another wire type than its own.
+//! - a `user_id` that is not UTF-8 (proto3 strings are checked).
 //!
 //! The texts are this module's own: protobuf-go says `proto: cannot parse invalid wire-format
 //! data` for all but the last.
@@ -167,8 +168,7 @@ impl<'a> Fields<'a> {
 /// Decodes a `ListIDPLinksRequest`.
 ///
 /// # Errors
-/// A [`ProtoError`] for bytes that are not that message, as the module documentation lists, and
-/// for a known field of the wrong wire type.
+/// A [`ProtoError`] for bytes that are not that message, as the module documentation lists.
 pub fn decode_list_idp_links(bytes: &[u8]) -> Result<ListIdpLinksRequest<'static>, ProtoError> {
     let mut request = ListIdpLinksRequest { user_id: Cow::Owned(String::new()), offset: 0, limit: 0, asc: false };
     let mut fields = Fields { bytes };
@@ -179,8 +179,7 @@ pub fn decode_list_idp_links(bytes: &[u8]) -> Result<ListIdpLinksRequest<'static
                 request.user_id = Cow::Owned(text.to_owned());
             }
             (2, Value::Bytes(query)) => decode_query(query, &mut request)?,
-            (1 | 2, _) => return Err(ProtoError("a field of the wrong wire type")),
-            _ => {}
+            _ => {} // unknown, or of another wire type: skipped
         }
     }
     Ok(request)
@@ -194,8 +193,7 @@ fn decode_query(bytes: &[u8], request: &mut ListIdpLinksRequest) -> Result<(), P
             (1, Value::Varint(n)) => request.offset = n,
             (2, Value::Varint(n)) => request.limit = n as u32,
             (3, Value::Varint(n)) => request.asc = n != 0,
-            (1..=3, _) => return Err(ProtoError("a field of the wrong wire type")),
-            _ => {}
+            _ => {} // unknown, or of another wire type: skipped
         }
     }
     Ok(())
@@ -315,10 +313,15 @@ mod tests {
     }
 
     #[test]
-    fn refuses_truncated_and_mistyped_fields() {
-        for bad in [&[0x0a, 0x05, b'a'][..], &[0x08, 0x01], &[0x0a], &[0x0b], &[0x0a, 0x01, 0xff], &[0x00, 0x00]] {
+    fn refuses_truncated_fields_and_skips_known_ones_of_another_wire_type() {
+        for bad in [&[0x0a, 0x05, b'a'][..], &[0x0a], &[0x0b], &[0x0a, 0x01, 0xff], &[0x00, 0x00]] {
             assert!(decode_list_idp_links(bad).is_err(), "{bad:?}");
         }
+        // user_id as a varint and as a group, query as an i32, then query { offset as an i64,
+        // limit as a string, asc as a group }: all skipped, as protobuf-go skips them.
+        let mut bytes = vec![0x08, 0x01, 0x0b, 0x0c, 0x15, 1, 2, 3, 4];
+        bytes.extend(query(&[0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x12, 1, b'x', 0x1b, 0x1c]));
+        assert_eq!(fields(&bytes), Ok(Default::default()));
     }
 
     /// The request's fields, or the error's text.

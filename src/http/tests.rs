@@ -190,6 +190,18 @@ fn connect_binary_answers_protobuf() {
 }
 
 #[test]
+fn binary_requests_skip_what_protobuf_go_skips_and_refuse_the_rest() {
+    // An unknown group holding a nested one, user_id as a varint, an unknown i32: skipped.
+    let body = [&[0x7b, 0x0b, 0x0c, 0x7c, 0x08, 0x01, 0x7d, 1, 2, 3, 4], REQUEST_PROTO].concat();
+    let r = binary("application/proto", &body);
+    assert_eq!((r.status, r.body.as_slice()), (200, RESPONSE_PROTO));
+    // A stray end group: Connect's invalid_argument.
+    let r = binary("application/proto", &[0x0c]);
+    let want = r#"{"code":"invalid_argument","message":"unmarshal into zitadel.user.v2.ListIDPLinksRequest: proto: an end group without its start group"}"#;
+    assert_eq!((r.status, String::from_utf8_lossy(&r.body).as_ref()), (400, want));
+}
+
+#[test]
 fn grpc_web_frames_the_answer_and_ends_with_a_trailer_frame() {
     let mut framed = vec![0, 0, 0, 0, REQUEST_PROTO.len() as u8];
     framed.extend_from_slice(REQUEST_PROTO);
