@@ -45,7 +45,7 @@
 //! data` for all but the last.
 
 use crate::query::request::ListIdpLinksRequest;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, Timestamp};
 use std::borrow::Cow;
 
 /// Why a message cannot be decoded (its text is connect-go's kind of message).
@@ -252,27 +252,49 @@ impl Snapshot {
     ) -> Result<Vec<u8>, crate::error::ZitadelError> {
         let page = self.idp_page(request, context)?;
         let details = self.idp_details(&page);
-        let mut w = Writer::default();
-        w.message(1, |d| {
-            d.uint(1, details.total.unwrap_or(0));
-            d.uint(2, details.sequence.unwrap_or(0));
-            d.message(3, |t| {
-                // int64 and int32 as varints: a negative value as its 64-bit two's complement.
-                t.uint(1, self.timestamp.seconds as u64);
-                t.uint(2, u64::from(self.timestamp.nanos));
-            });
-        });
-        for &link in &page.links {
+        let links = page.links.iter().map(|&link| {
             let text = |column: &[u32]| column.get(link as usize).map_or("", |&s| self.str(s));
-            w.message(2, |l| {
-                l.bytes(1, text(&self.idp.idp_id).as_bytes(), true);
-                l.bytes(2, text(&self.idp.provided_id).as_bytes(), true);
-                if let Some(name) = self.idp_user_name(link as usize) {
-                    l.bytes(3, self.str(name).as_bytes(), true);
-                }
-            });
-        }
+            let name = self.idp_user_name(link as usize).map_or("", |s| self.str(s));
+            [text(&self.idp.idp_id), text(&self.idp.provided_id), name]
+        });
+        let details = (details.total.unwrap_or(0), details.sequence.unwrap_or(0), self.timestamp);
+        let mut w = Writer::default();
+        list_idp_links_response(&mut w, details, links);
         Ok(w.out)
+    }
+}
+
+/// A `ListIDPLinksResponse`: its `details` (`total_result`, `processed_sequence`, `timestamp`),
+/// then a `result` for each link (`idp_id`, `user_id`, `user_name`).
+fn list_idp_links_response<'s>(
+    w: &mut Writer,
+    details: (u64, u64, Timestamp),
+    links: impl IntoIterator<Item = [&'s str; 3]>,
+) {
+    w.message(1, |d| list_details(d, details));
+    for link in links {
+        w.message(2, |l| idp_link(l, link));
+    }
+}
+
+/// A `ListDetails`; its `timestamp` is always written, as Zitadel's is.
+fn list_details(w: &mut Writer, (total, sequence, timestamp): (u64, u64, Timestamp)) {
+    w.uint(1, total);
+    w.uint(2, sequence);
+    w.message(3, |t| timestamp_message(t, timestamp));
+}
+
+/// A `google.protobuf.Timestamp`: int64 and int32 as varints, a negative value as its 64-bit
+/// two's complement.
+fn timestamp_message(w: &mut Writer, timestamp: Timestamp) {
+    w.uint(1, timestamp.seconds as u64);
+    w.uint(2, u64::from(timestamp.nanos));
+}
+
+/// An `IDPLink`: `idp_id`, `user_id`, `user_name`.
+fn idp_link(w: &mut Writer, link: [&str; 3]) {
+    for (number, text) in (1..).zip(link) {
+        w.bytes(number, text.as_bytes(), true);
     }
 }
 
@@ -284,16 +306,20 @@ pub fn error_detail(id: &str, message: &str) -> Vec<u8> {
     w.out
 }
 
-/// A `google.rpc.Status` with one `zitadel.v1.ErrorDetail` (gRPC's `grpc-status-details-bin`).
-pub fn status_with_detail(code: u8, message: &str, detail: &[u8]) -> Vec<u8> {
+/// A `google.rpc.Status` (gRPC's `grpc-status-details-bin`) with one `details` entry: Zitadel's
+/// error detail (`id`, `text`).
+pub fn status(code: u8, message: &str, (id, text): (&str, &str)) -> Vec<u8> {
     let mut w = Writer::default();
     w.uint(1, u64::from(code));
     w.bytes(2, message.as_bytes(), true);
-    w.message(3, |any| {
-        any.bytes(1, b"type.googleapis.com/zitadel.v1.ErrorDetail", true);
-        any.bytes(2, detail, true);
-    });
+    w.message(3, |a| any(a, "type.googleapis.com/zitadel.v1.ErrorDetail", &error_detail(id, text)));
     w.out
+}
+
+/// A `google.protobuf.Any`.
+fn any(w: &mut Writer, type_url: &str, value: &[u8]) {
+    w.bytes(1, type_url.as_bytes(), true);
+    w.bytes(2, value, true);
 }
 
 #[cfg(test)]
@@ -411,6 +437,87 @@ mod tests {
         for reserved in [&[0x7e][..], &[0x7f], &[0x7b, 0x0e, 0x7c], &[0x12, 1, 0x0f]] {
             assert_eq!(fields(reserved), Err("a field of the reserved wire type 6 or 7"), "{reserved:?}");
         }
+    }
+
+    /// A message's fields in order: a varint's value, or a length-delimited field's bytes.
+    fn read(bytes: &[u8]) -> Vec<(u64, Result<u64, &[u8]>)> {
+        let mut fields = Fields { bytes };
+        let value = |value| match value {
+            Value::Varint(n) => Ok(n),
+            Value::Bytes(bytes) => Err(bytes),
+            Value::Skipped => panic!("a field of another wire type"),
+        };
+        std::iter::from_fn(|| fields.next_field().expect("a valid message")).map(|(n, v)| (n, value(v))).collect()
+    }
+
+    /// A `ListIDPLinksResponse`'s details and links.
+    fn read_response(bytes: &[u8]) -> ((u64, u64, Timestamp), Vec<[&str; 3]>) {
+        let (mut details, mut links) = ((0, 0, Timestamp { seconds: 0, nanos: 0 }), Vec::new());
+        for field in read(bytes) {
+            match field {
+                (1, Err(bytes)) => {
+                    for field in read(bytes) {
+                        match field {
+                            (1, Ok(n)) => details.0 = n,
+                            (2, Ok(n)) => details.1 = n,
+                            (3, Err(bytes)) => {
+                                for field in read(bytes) {
+                                    match field {
+                                        (1, Ok(n)) => details.2.seconds = n as i64,
+                                        (2, Ok(n)) => details.2.nanos = n as u32,
+                                        other => panic!("Timestamp {other:?}"),
+                                    }
+                                }
+                            }
+                            other => panic!("ListDetails {other:?}"),
+                        }
+                    }
+                }
+                (2, Err(bytes)) => {
+                    let mut link = [""; 3];
+                    for (n, text) in read(bytes) {
+                        let text = std::str::from_utf8(text.expect_err("a string")).expect("UTF-8");
+                        assert!(!text.is_empty(), "an empty string is not written");
+                        link[n as usize - 1] = text;
+                    }
+                    links.push(link);
+                }
+                other => panic!("ListIDPLinksResponse {other:?}"),
+            }
+        }
+        (details, links)
+    }
+
+    #[test]
+    fn a_response_reads_back_as_written_and_writes_again_to_the_same_bytes() {
+        let snapshot = Snapshot::from_json(
+            br#"{"version":1,"sequence":"7","timestamp":"1969-12-31T23:59:59.5Z",
+              "users":[{"id":"u","org":"O"}],"groups":[],"memberships":[],"tasks":[],
+              "idpLinks":[{"userId":"u","idpId":"i1","providedUserId":"p1","providedUserName":"n1"},
+                {"userId":"u","idpId":"i2","providedUserId":"p2","providedUserName":""}]}"#,
+        )
+        .expect("the test snapshot loads");
+        let request = ListIdpLinksRequest { user_id: Cow::Borrowed("u"), offset: 0, limit: 0, asc: true };
+        let context = crate::query::CallContext::from_value(None).expect("no context");
+        let bytes = snapshot.list_idp_links_proto(&request, &context).expect("an answer");
+        let (details, links) = read_response(&bytes);
+        assert_eq!(details, (2, 7, Timestamp { seconds: -1, nanos: 500_000_000 }));
+        assert_eq!(links, [["i1", "p1", "n1"], ["i2", "p2", ""]]);
+        let mut w = Writer::default();
+        list_idp_links_response(&mut w, details, links);
+        assert_eq!(w.out, bytes);
+    }
+
+    #[test]
+    fn a_status_carries_the_error_detail_in_an_any() {
+        let bytes = status(3, "Limit exceeded (QUERY-4M0fs)", ("QUERY-4M0fs", "Limit exceeded"));
+        let fields = read(&bytes);
+        assert_eq!(fields[..2], [(1, Ok(3)), (2, Err(&b"Limit exceeded (QUERY-4M0fs)"[..]))]);
+        assert_eq!(fields.len(), 3);
+        let any = fields[2].1.expect_err("an Any");
+        let detail = error_detail("QUERY-4M0fs", "Limit exceeded");
+        assert_eq!(read(any), [(1, Err(&b"type.googleapis.com/zitadel.v1.ErrorDetail"[..])), (2, Err(&detail[..]))]);
+        assert_eq!(read(&detail), [(1, Err(&b"QUERY-4M0fs"[..])), (2, Err(&b"Limit exceeded"[..]))]);
     }
 
     #[test]
