@@ -10,7 +10,7 @@
 //! `details` (`type`, base64 `value`, and `debug` as connect-go writes it), and in gRPC-web's
 //! `grpc-status-details-bin`.
 
-use super::proto::{decode_list_idp_links, error_detail, status_with_detail};
+use super::proto::{decode_list_idp_links, error_detail, status};
 use super::{zitadel_json, Body, Request, Response};
 use crate::error::ZitadelError;
 use crate::json::writer::write_str;
@@ -201,9 +201,8 @@ fn frame(flags: u8, payload: &[u8]) -> Vec<u8> {
 fn trailers_only(protocol: Protocol, failure: &Failure) -> Response {
     let code = crate::json::writer::u64_digits(u64::from(failure.code), &mut [0; 20]).to_owned();
     let mut headers = vec![("grpc-status", code), ("grpc-message", percent_encode(&failure.message))];
-    if let Some((id, text)) = failure.detail {
-        let status = status_with_detail(failure.code, &failure.message, &error_detail(id, text));
-        headers.push(("grpc-status-details-bin", base64(&status)));
+    if let Some(detail) = failure.detail {
+        headers.push(("grpc-status-details-bin", base64(&status(failure.code, &failure.message, detail))));
     }
     Response { headers, ..Response::new(200, Some(protocol.content_type()), Vec::new()) }
 }

@@ -102,7 +102,8 @@ fn connect_route_speaks_json_with_connect_errors() {
             r#"{"code":"invalid_argument","message":"invalid ListIDPLinksRequest.UserId: value length must be between 1 and 200 runes, inclusive"}"#
         )
     );
-    // "{}" is no protobuf message (0x7b starts a group): Connect's invalid_argument.
+    // "{}" is no protobuf message (0x7b starts group 15, whose i32 0x7d is cut short):
+    // Connect's invalid_argument.
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("application/proto")).0, 400);
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", Some("text/plain")).0, 415);
     assert_eq!(call("POST", "/zitadel.user.v2.UserService/ListIDPLinks", "{}", None).0, 415);
@@ -186,6 +187,18 @@ fn connect_binary_answers_protobuf() {
     let r = binary("application/proto", &limit);
     assert_eq!((r.status, r.content_type), (400, Some("application/json")));
     assert!(String::from_utf8_lossy(&r.body).contains(r#""details":[{"type":"zitadel.v1.ErrorDetail""#));
+}
+
+#[test]
+fn binary_requests_skip_what_protobuf_go_skips_and_refuse_the_rest() {
+    // An unknown group holding a nested one, user_id as a varint, an unknown i32: skipped.
+    let body = [&[0x7b, 0x0b, 0x0c, 0x7c, 0x08, 0x01, 0x7d, 1, 2, 3, 4], REQUEST_PROTO].concat();
+    let r = binary("application/proto", &body);
+    assert_eq!((r.status, r.body.as_slice()), (200, RESPONSE_PROTO));
+    // A stray end group: Connect's invalid_argument.
+    let r = binary("application/proto", &[0x0c]);
+    let want = r#"{"code":"invalid_argument","message":"unmarshal into zitadel.user.v2.ListIDPLinksRequest: proto: an end group without its start group"}"#;
+    assert_eq!((r.status, String::from_utf8_lossy(&r.body).as_ref()), (400, want));
 }
 
 #[test]
