@@ -474,30 +474,40 @@ export function install(glue, compiledModule) {
     }
   }
 
+  /** Which of HEADERS a method's request can use (abi: "An HTTP request"), by method kind. */
+  const WANTED = { bodiless: [false, false, true, false, false], options: [false, false, true, true, true], body: [true, true, true, false, false] };
+
   /**
-   * The request's method, URL and headers, in the abi's order: null where absent or not a
-   * string (a method or URL with lone surrogates too, which the module refuses by name; a
-   * header's are replaced, as a `Headers` object would).
+   * The request's method, URL and headers, in the abi's order: null where absent, not a string
+   * or not used with this method (a method or URL with lone surrogates too, which the module
+   * refuses by name; a header's are replaced, as a `Headers` object would).
    */
   function readHead(request) {
     const object = request !== null && (typeof request === "object" || typeof request === "function");
-    const head = [object ? read(request, "method") : undefined, object ? read(request, "url") : undefined];
+    let method = object ? read(request, "method") : undefined;
+    let url = object ? read(request, "url") : undefined;
+    if (!wellFormed(method)) method = null;
+    if (!wellFormed(url)) url = null;
+    const head = [method, url];
     const headers = object ? read(request, "headers") : undefined;
     const get = headers !== null && typeof headers === "object" ? read(headers, "get") : undefined;
-    for (const name of HEADERS) {
+    const wanted = method === null ? WANTED.body : bodiless(method) ? WANTED.bodiless : /^options$/i.test(method) ? WANTED.options : WANTED.body;
+    for (let i = 0; i < HEADERS.length; i++) {
       let value = null;
-      if (typeof get === "function") {
+      if (wanted[i] && typeof get === "function") {
         try {
-          value = get.call(headers, name);
+          value = get.call(headers, HEADERS[i]);
         } catch {
           value = null;
         }
       }
       head.push(typeof value === "string" ? value.toWellFormed() : null);
     }
-    for (let i = 0; i < 2; i++) if (!wellFormed(head[i])) head[i] = null;
     return head;
   }
+
+  /** Whether a request of `method` has no body to read (GET and HEAD). */
+  const bodiless = (method) => method.length <= 4 && /^(get|head)$/i.test(method);
 
   /** Makes the input area hold `n` bytes; its address. */
   function room(n) {
@@ -659,7 +669,7 @@ export function install(glue, compiledModule) {
     try {
       const head = readHead(request);
       const method = head[0];
-      if (method !== null && /^(get|head)$/i.test(method)) {
+      if (method !== null && bodiless(method)) {
         putRequest(head, NO_CHUNKS, 0);
         return toResponse(call(snapshot, NULL, flags, context, options), trailers);
       }

@@ -335,7 +335,8 @@ fn json_route(call: &Call) -> Response {
             return query_error(peer, &error);
         }
     };
-    let mut out = Vec::new();
+    // Most answers are a few hundred bytes: room for them at once, not by doubling.
+    let mut out = Vec::with_capacity(1024);
     let result = match route {
         Route::UnknownEngine => {
             // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine

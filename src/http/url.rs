@@ -29,17 +29,26 @@ impl Target {
     /// Parses an absolute URL (`https://host/path?q`) or an origin-form target (`/path?q`).
     pub fn parse(url: &str) -> Result<Target, UrlError> {
         let after_scheme = target(url);
-        let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
-        // Loops, not collects into Result: each such collect adds its own adapter's code to the
-        // module.
-        let mut segments = Vec::new();
-        for s in path.split('/').skip(1) {
-            segments.push(decode(s, false)?);
+        let (path, query) = split_at(after_scheme, b'?');
+        // Byte searches and loops: `str::split` with a char pattern runs the general searcher,
+        // several times slower on every request, and collects into Result add adapters' code.
+        let mut segments = Vec::with_capacity(6);
+        // What precedes the first `/` is no segment (as `path.split('/').skip(1)`).
+        let mut rest = path.as_bytes().iter().position(|&b| b == b'/').and_then(|i| path.get(i + 1..));
+        while let Some(part) = rest {
+            let end = part.as_bytes().iter().position(|&b| b == b'/');
+            segments.push(decode(end.and_then(|i| part.get(..i)).unwrap_or(part), false)?);
+            rest = end.and_then(|i| part.get(i + 1..));
         }
         let mut pairs = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            pairs.push((decode(k, true)?, decode(v, true)?));
+        let mut rest = query;
+        while !rest.is_empty() {
+            let (pair, after) = split_at(rest, b'&');
+            if !pair.is_empty() {
+                let (k, v) = split_at(pair, b'=');
+                pairs.push((decode(k, true)?, decode(v, true)?));
+            }
+            rest = after;
         }
         Ok(Target { segments, query: pairs })
     }
@@ -50,16 +59,25 @@ impl Target {
     }
 }
 
+/// `s` before the first `byte` (ASCII) and after it; all of `s` and `""` when there is none.
+fn split_at(s: &str, byte: u8) -> (&str, &str) {
+    match s.as_bytes().iter().position(|&b| b == byte) {
+        // `get`, not indexing: indexing `str` brings its char-boundary panic into the module.
+        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..).unwrap_or("")),
+        None => (s, ""),
+    }
+}
+
 /// The request target of a URL, undecoded: what follows the scheme and authority of an absolute
 /// URL (`/path?query`), the whole of an origin-form one, without the fragment.
 pub fn target(url: &str) -> &str {
-    let without_fragment = url.split('#').next().unwrap_or("");
+    let (without_fragment, _) = split_at(url, b'#');
     // A byte search: `find("://")` would bring the two-way string searcher into the module.
     match without_fragment.as_bytes().windows(3).position(|w| w == b"://") {
         Some(i) => {
-            // `get`, not indexing: indexing `str` brings its char-boundary panic into the module.
             let rest = without_fragment.get(i + 3..).unwrap_or("");
-            rest.find(['/', '?']).and_then(|j| rest.get(j..)).unwrap_or("")
+            let path = rest.as_bytes().iter().position(|&b| b == b'/' || b == b'?');
+            path.and_then(|j| rest.get(j..)).unwrap_or("")
         }
         None => without_fragment,
     }
@@ -67,7 +85,7 @@ pub fn target(url: &str) -> &str {
 
 /// Percent-decodes `s` (and `+` as a space in query components).
 fn decode(s: &str, plus_is_space: bool) -> Result<String, UrlError> {
-    if !s.contains(['%', '+']) {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
         return Ok(s.to_owned());
     }
     let bytes = s.as_bytes();

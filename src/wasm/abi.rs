@@ -44,7 +44,10 @@
 //! `content-length`, `origin`, `access-control-request-method` and
 //! `access-control-request-headers` — each length a call argument, [`NULL`] for a header that is
 //! not there (for the method and the URL: not a string, which the module refuses by name) —
-//! then the body. The `body` argument is the body's length in bytes after the texts, or:
+//! then the body. The wrapper may leave out a header the module does not read for the method:
+//! `content-type` and `content-length` for `GET` and `HEAD` (no body is read, and the route that
+//! reads a content type answers them 405), and the `access-control-request-*` headers for any
+//! method but `OPTIONS` (only a preflight reads them). The `body` argument is the body's length in bytes after the texts, or:
 //! - [`NULL`]: no body is read (`GET` and `HEAD`);
 //! - [`BODY_LATER`]: the body is not read yet. The answer is either final (413 for a
 //!   `Content-Length` over the limit) or *wants the body*: status word 0 and the limit in bytes.
