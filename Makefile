@@ -31,7 +31,7 @@ lint:
 	@if grep -rlE 'wasm_bindgen|js_sys' src crates --include='*.rs' | grep -v '^src/wasm/'; then \
 	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
 
-# The library (with its fuzzing entry points, for the corpus replay) and its loading crate.
+# The library (with its fuzzing entry points, for the corpus replay) and its crates (tables, text).
 test-native:
 	cargo test --features identity-links/fuzzing
 

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::json::writer::write_str;
-pub use identity_links_load::error::{comma_list, SnapshotError, SnapshotProblem};
+pub use identity_links_tables::error::{comma_list, SnapshotError, SnapshotProblem};
 
 /// A Camunda query failed; the body is engine-rest's `ExceptionDto` (or
 /// `AuthorizationExceptionDto`).
@@ -309,9 +309,9 @@ mod tests {
     fn every_error_type_is_a_std_error_with_a_message() {
         use crate::http::url::UrlError;
         use crate::query::context::ContextError;
-        use identity_links_load::number::UintProblem;
-        use identity_links_load::strings::TableFull;
-        use identity_links_load::timestamp::TimestampProblem;
+        use identity_links_tables::number::UintProblem;
+        use identity_links_tables::strings::TableFull;
+        use identity_links_tables::timestamp::TimestampProblem;
         let errors: [(Box<dyn std::error::Error>, &str); 6] = [
             (Box::new(UrlError::BadEscape), "malformed percent-encoding in the URL"),
             (Box::new(crate::http::proto::ProtoError("proto: duplicate field")), "proto: duplicate field"),

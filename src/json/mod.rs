@@ -4,7 +4,7 @@ pub mod sink;
 pub mod value;
 pub mod writer;
 
-pub use identity_links_load::{number, reader};
+pub use identity_links_tables::{number, reader};
 pub use reader::{Kind, Reader, SyntaxError, SyntaxProblem};
 pub use sink::{JsonSink, Kept};
 pub use value::Value;

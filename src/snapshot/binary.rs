@@ -17,7 +17,7 @@
 //! | 40 | 4 × 28 | each column's length in elements |
 //! | … | | the string text (UTF-8), zero-padded to a multiple of 4 |
 //! | … | | the columns, `u32` each, in `Snapshot::columns` order |
-//! | end − 8 | 8 | checksum: [`identity_links_load::words::hash`] of every byte before it |
+//! | end − 8 | 8 | checksum: [`identity_links_tables::words::hash`] of every byte before it |
 //!
 //! The checksum proves the bytes are the ones written (no truncation, no bit flips). Then every
 //! structural invariant the queries rely on is checked in one linear pass — symbols and rows in
@@ -28,7 +28,7 @@ use super::layout::{COLUMNS, FORMAT, HEADER, MAGIC};
 use super::stream::BinaryReader;
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
-use identity_links_load::words::hash;
+use identity_links_tables::words::hash;
 
 impl Snapshot {
     /// The binary form of the snapshot (see the module documentation).

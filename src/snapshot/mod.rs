@@ -10,10 +10,10 @@ pub mod canonical;
 pub mod layout;
 pub mod stream;
 
-pub use identity_links_load::tables::{
+pub use identity_links_tables::tables::{
     range, BySym, Groups, IdpLinks, Limits, Tables, Tasks, Users, DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT,
 };
-pub use identity_links_load::{load, strings, timestamp};
+pub use identity_links_tables::{load, strings, timestamp};
 pub use strings::{Strings, Sym, NONE};
 pub use timestamp::Timestamp;
 

@@ -7,7 +7,7 @@
 use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
 use super::{Limits, Snapshot};
 use crate::error::SnapshotError;
-use identity_links_load::words::{extend_le_words, StreamHash};
+use identity_links_tables::words::{extend_le_words, StreamHash};
 
 /// Where the reader is in the binary form.
 enum Section {

@@ -1,6 +1,6 @@
-//! The part of identity-links' core that loading runs through: the loader, the string table and
-//! the interning table that fills it, and the index building, with the tables they fill and the
-//! errors they report. It is a crate of its own so that it can be compiled for speed (opt-level
+//! identity-links' data model: [`Tables`], the snapshot's columns over one string table
+//! ([`strings::Strings`]), with what fills them — the loader, the interning table and the index
+//! building — and the errors they report. It is a crate of its own so that it can be compiled for speed (opt-level
 //! 3, set in the workspace's `Cargo.toml`) while everything else is compiled for size: loading
 //! is the one step whose time grows with the snapshot, and the rest of the module ships to every
 //! browser. The text formats it reads through (the JSON reader, numbers, escapes, timestamps)
