@@ -8,7 +8,7 @@
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `IDLINKS\0` |
-//! | 8 | 4 | format version (2: the index hashed with [`super::strings::slot_hash`]) |
+//! | 8 | 4 | format version (2: the index hashed with [`identity_links_tables::strings::slot_hash`]) |
 //! | 12 | 4 | number of columns (28) |
 //! | 16 | 8 | `sequence` |
 //! | 24 | 8 | `timestamp` seconds since the epoch (signed) |
@@ -26,8 +26,9 @@
 
 use super::layout::{COLUMNS, FORMAT, HEADER, MAGIC};
 use super::stream::BinaryReader;
-use super::{Limits, Snapshot};
-use crate::error::SnapshotError;
+use super::Snapshot;
+use identity_links_tables::error::SnapshotError;
+use identity_links_tables::tables::Limits;
 use identity_links_tables::words::hash;
 
 impl Snapshot {

@@ -2,10 +2,11 @@
 //! their order, and the structural checks a snapshot read from bytes must pass. Shared by the
 //! writer (`binary`) and the reader (`stream`), so that neither depends on the other.
 
-use super::strings::NONE;
-use super::timestamp::Timestamp;
-use super::{Limits, Snapshot};
-use crate::error::{SnapshotError, SnapshotProblem};
+use super::Snapshot;
+use identity_links_tables::error::{SnapshotError, SnapshotProblem};
+use identity_links_tables::strings::NONE;
+use identity_links_tables::tables::Limits;
+use identity_links_text::timestamp::Timestamp;
 
 pub(crate) const MAGIC: &[u8; 8] = b"IDLINKS\0";
 pub(super) const FORMAT: u32 = 2;
