@@ -40,7 +40,7 @@ test-native:
 test-toolchains: build
 	node --test tests/toolchains/run.mjs
 
-## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
+## test-export: identity-links-export (tools/export) against a private PostgreSQL cluster (installed if missing)
 test-export: build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export
