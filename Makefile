@@ -31,7 +31,7 @@ lint:
 	@if grep -rlE 'wasm_bindgen|js_sys' src crates --include='*.rs' | grep -v '^src/wasm/'; then \
 	  echo "lint: the core must not use wasm_bindgen or js_sys (only src/wasm/ may)"; exit 1; fi
 
-# The library (with its fuzzing entry points, for the corpus replay) and its loading crate.
+# The library (with its fuzzing entry points, for the corpus replay) and its crates (tables, text).
 test-native:
 	cargo test --features identity-links/fuzzing
 
@@ -40,7 +40,7 @@ test-native:
 test-toolchains: build
 	node --test tests/toolchains/run.mjs
 
-## test-export: identity-links-export against a private PostgreSQL cluster (installed if missing)
+## test-export: identity-links-export (tools/export) against a private PostgreSQL cluster (installed if missing)
 test-export: build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export

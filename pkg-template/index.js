@@ -7,6 +7,10 @@ import { checkAbi, install } from "./api.js";
 /** The compiled module once initialized: fromJson instantiates it again for throwaway loads. */
 let compiled = null;
 
+// The package's named exports, written once, here: workerd.js, edge-light.js and
+// node/bundled.mjs re-export this module, and scripts/build.sh gives the Node entries, which
+// share the CommonJS instance instead, every named export of this one (node/index.mjs,
+// node/index.cjs). A name added here reaches every entry.
 export const {
   Snapshot,
   getIdentityLinks,

@@ -24,6 +24,22 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
 done
 
 cp -R pkg-template/. "$stage/"
+# The package's named exports are written once, in index.js. The Node entries share the CommonJS
+# instance rather than re-exporting index.js, so they get the same names here, as declarations
+# that loaders see without running the code: `exports.<name> = api.<name>;` in node/index.cjs
+# (cjs-module-lexer: Node's ES module loader, bundlers, type checkers) and one
+# `export const { ... } = cjs;` in node/index.mjs. esbuild reads index.js's names (a parser, not
+# a pattern); `default` is init, which each entry defines itself.
+node -e '
+  const { buildSync } = require("esbuild");
+  const { appendFileSync } = require("node:fs");
+  const [entry, node] = process.argv.slice(1);
+  const built = buildSync({ entryPoints: [entry], format: "esm", write: false, metafile: true, outfile: "names.js", logLevel: "warning" });
+  const names = Object.values(built.metafile.outputs)[0].exports.filter((name) => name !== "default");
+  if (names.length === 0) throw new Error(`no named exports found in ${entry}`);
+  appendFileSync(`${node}/index.cjs`, names.map((name) => `exports.${name} = api.${name};\n`).join(""));
+  appendFileSync(`${node}/index.mjs`, `\nexport const { ${names.join(", ")} } = cjs;\n`);
+' pkg-template/index.js "$stage/node"
 # The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
 node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"
 node_modules/.bin/esbuild pkg-template/listener.js --format=cjs --platform=node --log-level=warning --outfile="$stage/node/listener-core.cjs"

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::json::writer::write_str;
-pub use identity_links_load::error::{comma_list, SnapshotError, SnapshotProblem};
+use identity_links_tables::error::SnapshotError;
+use identity_links_text::escape::write_str;
 
 /// A Camunda query failed; the body is engine-rest's `ExceptionDto` (or
 /// `AuthorizationExceptionDto`).
@@ -296,22 +296,15 @@ impl From<SnapshotError> for QueryError {
 
 #[cfg(test)]
 mod tests {
-    use super::{comma_list, CamundaError, QueryError, ZitadelError};
-
-    #[test]
-    fn separates_names_with_commas() {
-        assert_eq!(comma_list(&[]), "");
-        assert_eq!(comma_list(&["a"]), "a");
-        assert_eq!(comma_list(&["id", "name", "org"]), "id, name, org");
-    }
+    use super::{CamundaError, QueryError, ZitadelError};
 
     #[test]
     fn every_error_type_is_a_std_error_with_a_message() {
         use crate::http::url::UrlError;
         use crate::query::context::ContextError;
-        use identity_links_load::number::UintProblem;
-        use identity_links_load::strings::TableFull;
-        use identity_links_load::timestamp::TimestampProblem;
+        use identity_links_tables::strings::TableFull;
+        use identity_links_text::number::UintProblem;
+        use identity_links_text::timestamp::TimestampProblem;
         let errors: [(Box<dyn std::error::Error>, &str); 6] = [
             (Box::new(UrlError::BadEscape), "malformed percent-encoding in the URL"),
             (Box::new(crate::http::proto::ProtoError("proto: duplicate field")), "proto: duplicate field"),

@@ -6,8 +6,9 @@
 use crate::http::{handle, Body, Request};
 use crate::json::Value;
 use crate::query::Query;
-use crate::snapshot::{Limits, Snapshot};
-use crate::SnapshotError;
+use crate::snapshot::Snapshot;
+use identity_links_tables::error::SnapshotError;
+use identity_links_tables::tables::Limits;
 use std::sync::OnceLock;
 
 /// A small snapshot with every kind of row, for the query and HTTP targets.
@@ -61,7 +62,7 @@ fn write_respelled(value: &Value, out: &mut Vec<u8>) {
         let first = chars.next();
         // The rest as JSON.stringify writes it, without its opening quote.
         let mut rest = Vec::new();
-        crate::json::writer::write_str(&mut rest, chars.as_str());
+        identity_links_text::escape::write_str(&mut rest, chars.as_str());
         out.push(b'"');
         for unit in first.iter().flat_map(|c| c.encode_utf16(&mut [0; 2]).to_vec()) {
             out.extend_from_slice(format!("\\u{unit:04x}").as_bytes());

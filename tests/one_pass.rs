@@ -1,6 +1,6 @@
 //! The loader reads a record in one pass when nothing in it needs more, and token by token
 //! otherwise — escapes, unknown or repeated keys, long strings, mistakes (`Loader::compact` in
-//! crates/load/src/load.rs). The two must agree: the same tables for the same document however it
+//! crates/tables/src/load.rs). The two must agree: the same tables for the same document however it
 //! is spelled — compact, with whitespace anywhere JSON allows it, with escapes (keys included, so
 //! read token by token), with its keys in another order, or a mix record by record — and the same
 //! refusal for the same mistake.

@@ -2,7 +2,9 @@
 // Node (CommonJS): wasm-bindgen's nodejs build instantiates the module synchronously on
 // require, so init() and initSync() have nothing left to do. api.cjs is api.js, made CommonJS
 // by the build. The exports are assigned one by one, so that tools that read CommonJS exports
-// without running the file (Node's ES module loader, bundlers, type checkers) see every name.
+// without running the file (Node's ES module loader, bundlers, type checkers) see every name:
+// scripts/build.sh appends `exports.<name> = api.<name>;` for every named export of ../index.js,
+// where the names are written once.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const glue = require('./identity_links.js');
@@ -21,19 +23,9 @@ let compiled = null;
 const compiledModule = () => (compiled ??= new WebAssembly.Module(readFileSync(join(__dirname, 'identity_links_bg.wasm'))));
 
 checkAbi(glue);
-const api = install(glue, compiledModule);
+const api = { ...install(glue, compiledModule), initSync };
 // `import init from "identity-links"` compiled to CommonJS (TypeScript, Babel) reads `.default`
 // when the module says it was an ES module.
 Object.defineProperty(exports, '__esModule', { value: true });
 exports.default = init;
 exports.init = init;
-exports.initSync = initSync;
-exports.Snapshot = api.Snapshot;
-exports.getIdentityLinks = api.getIdentityLinks;
-exports.getUserGroups = api.getUserGroups;
-exports.listIdpLinks = api.listIdpLinks;
-exports.getIdentityLinksJson = api.getIdentityLinksJson;
-exports.getUserGroupsJson = api.getUserGroupsJson;
-exports.listIdpLinksJson = api.listIdpLinksJson;
-exports.handleRequest = api.handleRequest;
-exports.isIdentityError = api.isIdentityError;

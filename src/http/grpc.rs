@@ -13,11 +13,11 @@
 use super::proto::{decode_list_idp_links, error_detail, status};
 use super::{zitadel_json, Body, Request, Response};
 use crate::error::ZitadelError;
-use crate::json::writer::write_str;
 use crate::json::Value;
 use crate::query::request::ListIdpLinksRequest;
 use crate::query::CallContext;
 use crate::snapshot::Snapshot;
+use identity_links_text::escape::write_str;
 
 /// The protocol and codec of a request, from its `Content-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

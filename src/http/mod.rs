@@ -128,7 +128,7 @@ impl Options {
                 }
                 "maxBodyBytes" => {
                     let n = match v {
-                        Value::Number(n) => crate::json::number::parse_uint(n, u64::from(u32::MAX)).ok(),
+                        Value::Number(n) => identity_links_text::number::parse_uint(n, u64::from(u32::MAX)).ok(),
                         _ => None,
                     };
                     options.max_body =

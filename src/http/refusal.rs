@@ -4,7 +4,7 @@
 
 use super::{grpc, Peer, Response};
 use crate::error::{write_exception, write_status};
-use crate::json::writer::quote;
+use identity_links_text::escape::quote;
 
 /// Why a request is refused at the HTTP level.
 #[derive(Clone, Debug, PartialEq, Eq)]

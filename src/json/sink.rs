@@ -2,7 +2,7 @@
 //! [`JsonSink`] that keeps the answer's strings apart from its syntax — so that a reader who
 //! has seen a string before need not be sent it again (the wasm facade's pieces).
 
-use super::writer::{escape, write_str};
+use identity_links_text::escape::{escape, write_str};
 
 /// A text made for an answer that is the same every time for a snapshot, named so that a sink
 /// may keep it.

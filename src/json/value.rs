@@ -1,8 +1,8 @@
 //! A small JSON tree for requests and caller contexts: tiny documents whose fields are looked
-//! up by name. Snapshots never become a tree; they stream through [`super::Reader`].
+//! up by name. Snapshots never become a tree; they stream through [`identity_links_text::reader::Reader`].
 
-use super::reader::{Kind, Reader, SyntaxError};
-use super::writer::write_str;
+use identity_links_text::escape::write_str;
+use identity_links_text::reader::{Kind, Reader, SyntaxError};
 
 /// A JSON value. Numbers keep their exact text, so a uint64 survives whatever its size.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +128,7 @@ impl Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::SyntaxProblem;
+    use identity_links_text::reader::SyntaxProblem;
 
     #[test]
     fn round_trips_compact_json() {

@@ -11,7 +11,7 @@ pub fn text(out: &[u8]) -> &str {
     std::str::from_utf8(out).unwrap_or_default()
 }
 
-pub use identity_links_load::escape::{escape, quote, write_str};
+use identity_links_text::escape::write_str;
 
 /// Appends `s` as a JSON string literal, or `null` for `None`.
 pub fn write_opt_str(out: &mut Vec<u8>, s: Option<&str>) {

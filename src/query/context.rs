@@ -4,8 +4,8 @@
 //! identity-links' own input, not a peer's, so it is read strictly: an unknown field such as
 //! `permission` (for `permissions`) is refused rather than silently granting or denying.
 
-use crate::error::comma_list;
 use crate::json::Value;
+use identity_links_tables::error::comma_list;
 
 /// `context` of every query.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl Grant {
             Some(Value::String(s)) => {
                 return Err(ContextError(format!(
                     "{path}.resource: unknown resource {} (Task, Group or User)",
-                    crate::json::writer::quote(s)
+                    identity_links_text::escape::quote(s)
                 )))
             }
             Some(other) => return Err(wrong(&format!("{path}.resource"), "a string", other)),

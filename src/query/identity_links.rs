@@ -4,7 +4,9 @@ use super::context::{CallContext, Resource};
 use super::request::IdentityLinksRequest;
 use crate::error::CamundaError;
 use crate::json::JsonSink;
-use crate::snapshot::{BySym, Snapshot, Sym, NONE};
+use crate::snapshot::Snapshot;
+use identity_links_tables::strings::{Sym, NONE};
+use identity_links_tables::tables::BySym;
 
 /// The type of an answered link: a stored type, or one of the two Camunda synthesizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

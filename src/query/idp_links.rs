@@ -5,8 +5,10 @@ use super::request::ListIdpLinksRequest;
 use crate::error::ZitadelError;
 use crate::json::writer::u64_digits;
 use crate::json::{JsonSink, Kept};
-use crate::snapshot::strings::char_count;
-use crate::snapshot::{range, BySym, Snapshot, Sym, NONE};
+use crate::snapshot::Snapshot;
+use identity_links_tables::strings::char_count;
+use identity_links_tables::strings::{Sym, NONE};
+use identity_links_tables::tables::{range, BySym};
 
 /// protoc-gen-validate's message for a user id outside 1..=200 runes (Z2).
 const USER_ID_LENGTH: &str =

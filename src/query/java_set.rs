@@ -9,7 +9,7 @@
 //! table into a tree ordered by identity hash codes, which not even Java can reproduce; there
 //! insertion order is kept.)
 
-use crate::snapshot::NONE;
+use identity_links_tables::strings::NONE;
 
 const TREEIFY_THRESHOLD: usize = 9;
 const MIN_TREEIFY_CAPACITY: usize = 64;

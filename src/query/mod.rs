@@ -112,7 +112,7 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::run`]; malformed JSON is the peer's malformed-request error.
     pub fn run_json(&self, query: Query, request: &str, context: Option<&str>) -> Result<String, QueryError> {
-        let malformed = |e: crate::json::SyntaxError| -> QueryError {
+        let malformed = |e: identity_links_text::reader::SyntaxError| -> QueryError {
             let message = format!("request is not valid JSON: {e}");
             match query {
                 Query::ListIdpLinks => {
@@ -130,20 +130,20 @@ impl Snapshot {
 }
 
 impl Snapshot {
-    /// Writes symbol `sym`'s string, or `null` for [`NONE`](crate::snapshot::NONE).
-    pub(crate) fn put_opt(&self, out: &mut dyn crate::json::JsonSink, sym: crate::snapshot::Sym) {
+    /// Writes symbol `sym`'s string, or `null` for [`NONE`](identity_links_tables::strings::NONE).
+    pub(crate) fn put_opt(&self, out: &mut dyn crate::json::JsonSink, sym: identity_links_tables::strings::Sym) {
         match sym {
-            crate::snapshot::NONE => out.raw(b"null"),
+            identity_links_tables::strings::NONE => out.raw(b"null"),
             _ if out.by_symbol() => out.sym(sym, ""),
             _ => out.sym(sym, self.str(sym)),
         }
     }
 
-    /// Writes symbol `sym`'s string (`""` for [`NONE`](crate::snapshot::NONE), which no valid
+    /// Writes symbol `sym`'s string (`""` for [`NONE`](identity_links_tables::strings::NONE), which no valid
     /// snapshot has where this is called).
-    pub(crate) fn put_str(&self, out: &mut dyn crate::json::JsonSink, sym: crate::snapshot::Sym) {
+    pub(crate) fn put_str(&self, out: &mut dyn crate::json::JsonSink, sym: identity_links_tables::strings::Sym) {
         match sym {
-            crate::snapshot::NONE => out.text(""),
+            identity_links_tables::strings::NONE => out.text(""),
             _ if out.by_symbol() => out.sym(sym, ""),
             _ => out.sym(sym, self.str(sym)),
         }

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use crate::error::{CamundaError, ZitadelError};
-use crate::json::number::parse_uint;
 use crate::json::Value;
+use identity_links_text::number::parse_uint;
 
 /// `GET /task/{taskId}/identity-links?type=` (borrowed or owned text, so a caller that has the
 /// strings at hand need not copy them).
@@ -131,7 +131,9 @@ impl ListIdpLinksRequest<'static> {
 
 /// protojson's refusal of one field given twice (by its JSON and its proto name).
 fn duplicate_field(name: &str) -> ZitadelError {
-    ZitadelError::InvalidArgument { message: format!("proto: duplicate field {}", crate::json::writer::quote(name)) }
+    ZitadelError::InvalidArgument {
+        message: format!("proto: duplicate field {}", identity_links_text::escape::quote(name)),
+    }
 }
 
 /// An unsigned integer field: a JSON number or a string holding one, as protojson accepts.

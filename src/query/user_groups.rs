@@ -5,7 +5,9 @@ use super::java_set::JavaHashSet;
 use super::request::UserGroupsRequest;
 use crate::error::CamundaError;
 use crate::json::{JsonSink, Kept};
-use crate::snapshot::{range, BySym, Snapshot, Sym, NONE};
+use crate::snapshot::Snapshot;
+use identity_links_tables::strings::{Sym, NONE};
+use identity_links_tables::tables::{range, BySym};
 
 /// The answer as rows: the user's groups in G3 order, the other members in `HashSet` order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

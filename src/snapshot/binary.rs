@@ -8,16 +8,16 @@
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `IDLINKS\0` |
-//! | 8 | 4 | format version (2: the index hashed with [`super::strings::slot_hash`]) |
-//! | 12 | 4 | number of columns (28) |
+//! | 8 | 4 | format version (2: the index hashed with [`identity_links_tables::strings::slot_hash`]) |
+//! | 12 | 4 | number of columns, `C` ([`COLUMNS`]) |
 //! | 16 | 8 | `sequence` |
 //! | 24 | 8 | `timestamp` seconds since the epoch (signed) |
 //! | 32 | 4 | `timestamp` nanoseconds |
 //! | 36 | 4 | length of the string text in bytes |
-//! | 40 | 4 × 28 | each column's length in elements |
+//! | 40 | 4 × `C` | each column's length in elements |
 //! | … | | the string text (UTF-8), zero-padded to a multiple of 4 |
-//! | … | | the columns, `u32` each, in `Snapshot::columns` order |
-//! | end − 8 | 8 | checksum: [`identity_links_load::words::hash`] of every byte before it |
+//! | … | | the columns, `u32` each, in the order of [`COLUMN_NAMES`](super::layout::COLUMN_NAMES) |
+//! | end − 8 | 8 | checksum: [`identity_links_tables::words::hash`] of every byte before it |
 //!
 //! The checksum proves the bytes are the ones written (no truncation, no bit flips). Then every
 //! structural invariant the queries rely on is checked in one linear pass — symbols and rows in
@@ -26,9 +26,10 @@
 
 use super::layout::{COLUMNS, FORMAT, HEADER, MAGIC};
 use super::stream::BinaryReader;
-use super::{Limits, Snapshot};
-use crate::error::SnapshotError;
-use identity_links_load::words::hash;
+use super::Snapshot;
+use identity_links_tables::error::SnapshotError;
+use identity_links_tables::tables::Limits;
+use identity_links_tables::words::hash;
 
 impl Snapshot {
     /// The binary form of the snapshot (see the module documentation).
@@ -122,7 +123,7 @@ impl ByteSource for [u8] {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::snapshot::layout::{GROUP_BY_SYM, GROUP_ID};
+    use crate::snapshot::layout::{COLUMN_NAMES, GROUP_BY_SYM};
 
     /// A small snapshot for the binary form's tests (here and in [`crate::snapshot::stream`]'s).
     pub(in crate::snapshot) const SAMPLE: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
@@ -177,7 +178,9 @@ pub(super) mod tests {
         let s = sample();
         let marker = vec![7];
         let columns = s.columns(&marker);
-        assert!(std::ptr::eq(columns[GROUP_BY_SYM], &marker) && std::ptr::eq(columns[GROUP_ID], &s.groups.id));
+        let group_id = COLUMN_NAMES.iter().position(|&name| name == "groups.id").expect("groups.id is a column");
+        assert_eq!(COLUMN_NAMES[GROUP_BY_SYM], "groups.by_sym");
+        assert!(std::ptr::eq(columns[GROUP_BY_SYM], &marker) && std::ptr::eq(columns[group_id], &s.groups.id));
         // Written from groups.id: each group's id symbol maps to its row.
         let bytes = s.to_bytes();
         let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;

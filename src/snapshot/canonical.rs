@@ -5,8 +5,10 @@
 //! group (snapshot order) with members ascending by id. Loading the text gives a snapshot that
 //! answers every query identically.
 
-use super::{range, Snapshot};
-use crate::json::writer::{comma, write_opt_str, write_str};
+use super::Snapshot;
+use crate::json::writer::{comma, write_opt_str};
+use identity_links_tables::tables::range;
+use identity_links_text::escape::write_str;
 
 impl Snapshot {
     /// The canonical JSON text of the snapshot.

@@ -2,21 +2,75 @@
 //! their order, and the structural checks a snapshot read from bytes must pass. Shared by the
 //! writer (`binary`) and the reader (`stream`), so that neither depends on the other.
 
-use super::strings::NONE;
-use super::timestamp::Timestamp;
-use super::{Limits, Snapshot};
-use crate::error::{SnapshotError, SnapshotProblem};
+use super::Snapshot;
+use identity_links_tables::error::{SnapshotError, SnapshotProblem};
+use identity_links_tables::strings::NONE;
+use identity_links_tables::tables::Limits;
+use identity_links_text::timestamp::Timestamp;
 
 pub(crate) const MAGIC: &[u8; 8] = b"IDLINKS\0";
 pub(super) const FORMAT: u32 = 2;
-pub(crate) const COLUMNS: usize = 28;
 pub(crate) const HEADER: usize = 40 + 4 * COLUMNS;
-/// Where `groups.id` and the groups' by-symbol column are among the columns.
-#[cfg(test)]
-pub(super) const GROUP_ID: usize = 11;
-pub(crate) const GROUP_BY_SYM: usize = 26;
-/// How many columns [`Snapshot::kept_columns`] gives.
-pub const KEPT: usize = COLUMNS - 1;
+
+/// Declares the binary form's columns from their one list, in their order: the `Tables` columns
+/// the snapshot keeps (`table.column`), and, in its place, the groups' by-symbol column that it
+/// does not (`[groups.by_sym]`, written from `groups.id`). Everything that knows the order or the
+/// number — [`COLUMNS`], [`KEPT`], [`GROUP_BY_SYM`], [`COLUMN_NAMES`], [`Snapshot::kept_columns`]
+/// and [`Snapshot::kept_column_mut`] (hence the writer, the reader and the table list that moves
+/// a snapshot between wasm instances) — is made from it here; a column left out of the list
+/// fails the binary round trips (`binary::tests::round_trips_exactly`, tests/validation.rs).
+macro_rules! binary_columns {
+    (
+        $($table:ident . $column:ident),+ ,
+        [groups . by_sym] ,
+        $($table_after:ident . $column_after:ident),+ $(,)?
+    ) => {
+        /// Every column of the binary form, by name (`table.column`), in its order.
+        pub const COLUMN_NAMES: [&str; COLUMNS] = [
+            $(concat!(stringify!($table), ".", stringify!($column)),)+
+            "groups.by_sym",
+            $(concat!(stringify!($table_after), ".", stringify!($column_after)),)+
+        ];
+
+        /// Where the groups' by-symbol column is among the columns: after every kept column
+        /// listed before it.
+        pub(crate) const GROUP_BY_SYM: usize = [$(stringify!($column)),+].len();
+
+        /// How many columns [`Snapshot::kept_columns`] gives: all but the groups' by-symbol one.
+        pub const KEPT: usize = GROUP_BY_SYM + [$(stringify!($column_after)),+].len();
+
+        impl Snapshot {
+            /// The `u32` columns the snapshot keeps (every column of the binary form but the
+            /// groups' by-symbol one), in the binary form's order: also how `fromJson` moves a
+            /// snapshot loaded in one wasm instance into another ([`KEPT`] of them).
+            fn kept(&self) -> [&Vec<u32>; KEPT] {
+                let all = &self.tables;
+                [$(&all.$table.$column,)+ $(&all.$table_after.$column_after,)+]
+            }
+
+            /// The same columns, to fill.
+            fn kept_mut(&mut self) -> [&mut Vec<u32>; KEPT] {
+                let all = &mut self.tables;
+                [$(&mut all.$table.$column,)+ $(&mut all.$table_after.$column_after,)+]
+            }
+        }
+    };
+}
+
+binary_columns! {
+    strings.ends, strings.slots,
+    users.id, users.first, users.last, users.org, users.java_hash,
+    users.groups_at, users.groups, users.idp_at, users.idp,
+    groups.id, groups.name, groups.members_at, groups.members,
+    tasks.id, tasks.assignee, tasks.owner, tasks.links_at, tasks.link_ref, tasks.link_type,
+    idp.user, idp.idp_id, idp.provided_id, idp.provided_name,
+    by_sym.user,
+    [groups.by_sym],
+    by_sym.task,
+}
+
+/// How many columns the binary form has: the kept ones and the groups' by-symbol one.
+pub const COLUMNS: usize = KEPT + 1;
 
 /// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
 fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
@@ -28,77 +82,6 @@ pub(super) fn refuse(why: &'static str) -> SnapshotError {
 }
 
 impl Snapshot {
-    /// The `u32` columns the snapshot keeps (every column of the binary form but the groups'
-    /// by-symbol one), in the binary form's order: also how `fromJson` moves a snapshot loaded in
-    /// one wasm instance into another ([`KEPT`] of them).
-    fn kept(&self) -> [&Vec<u32>; KEPT] {
-        let (u, g, t, l, b) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.by_sym);
-        [
-            &self.strings.ends,
-            &self.strings.slots,
-            &u.id,
-            &u.first,
-            &u.last,
-            &u.org,
-            &u.java_hash,
-            &u.groups_at,
-            &u.groups,
-            &u.idp_at,
-            &u.idp,
-            &g.id,
-            &g.name,
-            &g.members_at,
-            &g.members,
-            &t.id,
-            &t.assignee,
-            &t.owner,
-            &t.links_at,
-            &t.link_ref,
-            &t.link_type,
-            &l.user,
-            &l.idp_id,
-            &l.provided_id,
-            &l.provided_name,
-            &b.user,
-            &b.task,
-        ]
-    }
-
-    /// The same columns, to fill.
-    fn kept_mut(&mut self) -> [&mut Vec<u32>; KEPT] {
-        let all = &mut self.tables;
-        let (u, g, t, l, b) = (&mut all.users, &mut all.groups, &mut all.tasks, &mut all.idp, &mut all.by_sym);
-        [
-            &mut all.strings.ends,
-            &mut all.strings.slots,
-            &mut u.id,
-            &mut u.first,
-            &mut u.last,
-            &mut u.org,
-            &mut u.java_hash,
-            &mut u.groups_at,
-            &mut u.groups,
-            &mut u.idp_at,
-            &mut u.idp,
-            &mut g.id,
-            &mut g.name,
-            &mut g.members_at,
-            &mut g.members,
-            &mut t.id,
-            &mut t.assignee,
-            &mut t.owner,
-            &mut t.links_at,
-            &mut t.link_ref,
-            &mut t.link_type,
-            &mut l.user,
-            &mut l.idp_id,
-            &mut l.provided_id,
-            &mut l.provided_name,
-            &mut b.user,
-            &mut b.task,
-        ]
-    }
-
     /// The kept columns, in order.
     pub fn kept_columns(&self) -> impl Iterator<Item = &Vec<u32>> {
         self.kept().into_iter()

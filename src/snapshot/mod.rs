@@ -1,23 +1,21 @@
 //! The loaded snapshot: columnar tables of integer ids over one string table, with the indexes
 //! that make every query cost in proportion to its answer.
 //!
-//! Every column is a flat vector (`u32` symbols and row numbers, [`NONE`] for null), so a
-//! million-link snapshot is a few dozen allocations, and the binary form writes the columns as
-//! they are.
+//! Every column is a flat vector (`u32` symbols and row numbers,
+//! [`NONE`](identity_links_tables::strings::NONE) for null), so a million-link snapshot is a few
+//! dozen allocations, and the binary form writes the columns as they are. The tables themselves,
+//! the string table and the loader are the data model's crate, `identity-links-tables`; this
+//! module holds the snapshot they make and the forms it is read and written in.
 
 pub mod binary;
 pub mod canonical;
 pub mod layout;
 pub mod stream;
 
-pub use identity_links_load::tables::{
-    range, BySym, Groups, IdpLinks, Limits, Tables, Tasks, Users, DEFAULT_LIMIT, MAX_BYTES, MAX_LIMIT,
-};
-pub use identity_links_load::{load, strings, timestamp};
-pub use strings::{Strings, Sym, NONE};
-pub use timestamp::Timestamp;
-
-use crate::error::SnapshotError;
+use identity_links_tables::error::SnapshotError;
+use identity_links_tables::load;
+use identity_links_tables::strings::Sym;
+use identity_links_tables::tables::{Limits, Tables};
 
 /// A validated, indexed snapshot, ready for queries: its tables (read through `Deref`:
 /// `snapshot.users`, `snapshot.strings`, ...) and the paging options it answers with.

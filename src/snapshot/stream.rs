@@ -5,9 +5,10 @@
 //! end, with every structural check of [`Snapshot::from_bytes`].
 
 use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
-use super::{Limits, Snapshot};
-use crate::error::SnapshotError;
-use identity_links_load::words::{extend_le_words, StreamHash};
+use super::Snapshot;
+use identity_links_tables::error::SnapshotError;
+use identity_links_tables::tables::Limits;
+use identity_links_tables::words::{extend_le_words, StreamHash};
 
 /// Where the reader is in the binary form.
 enum Section {
@@ -215,7 +216,7 @@ impl BinaryReader {
             }
             return Err(SnapshotError::new(
                 "bytes",
-                crate::error::SnapshotProblem::Truncated { read: self.read, total: total.unwrap_or(0) },
+                identity_links_tables::error::SnapshotProblem::Truncated { read: self.read, total: total.unwrap_or(0) },
             ));
         }
         let stored = <[u8; 8]>::try_from(&self.partial[..]).ok();

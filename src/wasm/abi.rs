@@ -79,7 +79,8 @@
 //! (all but the checksum: the bytes never left wasm memory) and answers the `Snapshot`.
 
 use crate::snapshot::layout::KEPT;
-use crate::snapshot::{Snapshot, Timestamp};
+use crate::snapshot::Snapshot;
+use identity_links_text::timestamp::Timestamp;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 

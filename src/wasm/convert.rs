@@ -5,7 +5,7 @@
 //! UTF-16 surrogates, cycles) is refused with the path of the value.
 
 use crate::json::Value;
-use crate::snapshot::Limits;
+use identity_links_tables::tables::Limits;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -120,8 +120,8 @@ fn number_text(n: f64) -> String {
 }
 
 /// `SnapshotOptions`, checked: `defaultLimit` and `maxLimit`, whole numbers from 1 to 2^32−1.
-pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> {
-    use crate::error::{SnapshotError, SnapshotProblem};
+pub fn limits(options: &JsValue) -> Result<Limits, identity_links_tables::error::SnapshotError> {
+    use identity_links_tables::error::{SnapshotError, SnapshotProblem};
     let defaults = Limits::default();
     if options.is_undefined() || options.is_null() {
         return Ok(defaults);
@@ -136,7 +136,7 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
         if key == "maxBytes" {
             let path = format!("options.{key}");
             limits.max_bytes = match v {
-                Value::Number(text) => crate::json::number::parse_uint(text, u64::from(u32::MAX))
+                Value::Number(text) => identity_links_text::number::parse_uint(text, u64::from(u32::MAX))
                     .ok()
                     .filter(|&n| n > 0)
                     .map(|n| n as usize)
@@ -160,7 +160,7 @@ pub fn limits(options: &JsValue) -> Result<Limits, crate::error::SnapshotError> 
         match v {
             Value::Null => {}
             Value::Number(text) => {
-                *slot = crate::json::number::parse_uint(text, u64::from(u32::MAX))
+                *slot = identity_links_text::number::parse_uint(text, u64::from(u32::MAX))
                     .map_err(|_| bad(&path, "must be a whole number from 0 to 4294967295 (0: no restriction)"))?
                     as u32;
             }

@@ -1,6 +1,7 @@
 //! `IdentityError`: a real JS `Error` with `name`, `status`, `body` and `message`.
 
-use crate::error::{QueryError, SnapshotError};
+use crate::error::QueryError;
+use identity_links_tables::error::SnapshotError;
 use wasm_bindgen::prelude::*;
 
 /// Builds the JS error for a core error: `message` is `body.message`.
@@ -33,7 +34,7 @@ pub fn is_identity_error(value: &JsValue) -> bool {
 pub fn usage_error(message: &str) -> JsValue {
     let mut body = Vec::new();
     body.extend_from_slice(br#"{"type":"UsageError","message":"#);
-    crate::json::writer::write_str(&mut body, message);
+    identity_links_text::escape::write_str(&mut body, message);
     body.push(b'}');
     let e = js_sys::Error::new(message);
     e.set_name("IdentityError");

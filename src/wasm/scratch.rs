@@ -13,8 +13,9 @@ use super::abi::{arrive, table_list, with_input_bytes, Arriving};
 use super::convert::limits;
 use super::error::snapshot_error;
 use super::snapshot::{wrap, JsSnapshot};
-use crate::error::{SnapshotError, SnapshotProblem};
-use crate::snapshot::{Limits, Snapshot};
+use crate::snapshot::Snapshot;
+use identity_links_tables::error::{SnapshotError, SnapshotProblem};
+use identity_links_tables::tables::Limits;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 

@@ -2,10 +2,11 @@
 
 use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
-use crate::error::{CamundaError, QueryError, SnapshotError, SnapshotProblem, ZitadelError};
+use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
 use crate::snapshot::Snapshot;
+use identity_links_tables::error::{SnapshotError, SnapshotProblem};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

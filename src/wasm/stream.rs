@@ -6,9 +6,9 @@
 use super::convert::limits;
 use super::error::snapshot_error;
 use super::snapshot::{wrap, JsSnapshot};
-use crate::error::{SnapshotError, SnapshotProblem};
 use crate::snapshot::stream::BinaryReader;
-use crate::snapshot::Limits;
+use identity_links_tables::error::{SnapshotError, SnapshotProblem};
+use identity_links_tables::tables::Limits;
 use wasm_bindgen::prelude::*;
 
 /// A snapshot arriving chunk by chunk. Not part of the public API (`Snapshot.fromStream` is).

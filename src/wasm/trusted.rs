@@ -11,7 +11,8 @@ use crate::json::writer::u64_digits;
 use crate::json::{JsonSink, Kept};
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
 use crate::query::{CallContext, DisplayName, LinkKind};
-use crate::snapshot::{Snapshot, Sym, NONE};
+use crate::snapshot::Snapshot;
+use identity_links_tables::strings::{Sym, NONE};
 use std::borrow::Cow;
 use wasm_bindgen::prelude::*;
 

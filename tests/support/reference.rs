@@ -302,7 +302,7 @@ fn idp_links(
         details.push(("processedSequence", s(&sequence.to_string())));
     }
     let timestamp =
-        identity_links::snapshot::Timestamp::parse(text(snapshot, "timestamp").unwrap_or("0001-01-01T00:00:00Z"));
+        identity_links_text::timestamp::Timestamp::parse(text(snapshot, "timestamp").unwrap_or("0001-01-01T00:00:00Z"));
     details.push(("timestamp", s(&timestamp.map(|t| t.render()).unwrap_or_default())));
     let mut body = vec![("details", obj(details))];
     if !page.is_empty() {

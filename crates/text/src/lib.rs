@@ -2,7 +2,7 @@
 //! text, JSON string escapes, and RFC 3339 timestamps as Zitadel renders them.
 //!
 //! A crate of its own so that it is compiled for size (the workspace's default for the module),
-//! while the loading crate that reads snapshots through it (`identity-links-load`) is compiled
+//! while the crate that loads snapshots through it (`identity-links-tables`) is compiled
 //! for speed: loading reads a snapshot as its writers write it in one pass
 //! ([`reader::Reader::eat`], [`reader::Reader::plain_str`], `#[inline]`, so compiled with their
 //! caller), and comes here token by token only for what is written otherwise; requests, small,

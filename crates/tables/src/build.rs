@@ -5,7 +5,7 @@ use crate::error::{SnapshotError, SnapshotProblem};
 use crate::intern::Interner;
 use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
 use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Tasks, Users};
-use crate::timestamp::Timestamp;
+use identity_links_text::timestamp::Timestamp;
 
 /// What the loader (`crate::load`) collected, before references are resolved and indexes built:
 /// the input of [`build`], so that the loader depends on this module and not the other way round.

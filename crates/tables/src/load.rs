@@ -8,13 +8,13 @@
 
 use crate::build::{self, Raw};
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
-use crate::escape::quote;
 use crate::intern::Interner;
-use crate::number::{parse_decimal, parse_uint};
-use crate::reader::{Kind, Reader, SyntaxError};
 use crate::strings::{char_count, Sym, NONE};
 use crate::tables::{Limits, Tables};
-use crate::timestamp::Timestamp;
+use identity_links_text::escape::quote;
+use identity_links_text::number::{parse_decimal, parse_uint};
+use identity_links_text::reader::{Kind, Reader, SyntaxError};
+use identity_links_text::timestamp::Timestamp;
 
 /// The longest id, type, name or org, in characters (Zitadel's limit; SNAPSHOT.md rule 2).
 pub const MAX_CHARS: usize = 200;

@@ -2,6 +2,7 @@
 //! reader sees the old file or the new one, never part of one), or standard output.
 
 use identity_links::Snapshot;
+use identity_links_text::timestamp::Timestamp;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,7 +86,7 @@ fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The current time, UTC, RFC 3339 to the second (for the lines `--watch` prints).
 pub fn now() -> String {
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    identity_links::snapshot::Timestamp { seconds, nanos: 0 }.render()
+    Timestamp { seconds, nanos: 0 }.render()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::error::{SnapshotError, SnapshotProblem};
 use crate::strings::{Strings, Sym, NONE};
-use crate::timestamp::Timestamp;
+use identity_links_text::timestamp::Timestamp;
 
 /// Zitadel's `DefaultQueryLimit`: the page size when a request's limit is 0 or absent.
 pub const DEFAULT_LIMIT: u32 = 100;

@@ -3,8 +3,9 @@
 //! merged by id before they are written. The finished text is loaded by the core's loader, the
 //! one `Snapshot.fromJson` runs: whatever it would refuse, the export refuses with its message.
 
-use identity_links::json::writer::{write_opt_str, write_str};
+use identity_links::json::writer::write_opt_str;
 use identity_links::Snapshot;
+use identity_links_text::escape::write_str;
 use std::collections::HashMap;
 
 /// A user as the sources describe it.

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use crate::escape::{quote, write_str};
-use crate::reader::SyntaxError;
-use crate::timestamp::TimestampProblem;
+use identity_links_text::escape::{quote, write_str};
+use identity_links_text::reader::SyntaxError;
+use identity_links_text::timestamp::TimestampProblem;
 
 /// A snapshot (or its binary form, or the load options) was refused.
 ///
@@ -151,4 +151,16 @@ pub fn comma_list(names: &[&str]) -> String {
         out.push_str(name);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comma_list;
+
+    #[test]
+    fn separates_names_with_commas() {
+        assert_eq!(comma_list(&[]), "");
+        assert_eq!(comma_list(&["a"]), "a");
+        assert_eq!(comma_list(&["id", "name", "org"]), "id, name, org");
+    }
 }
