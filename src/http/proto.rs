@@ -45,7 +45,8 @@
 //! data` for all but the last.
 
 use crate::query::request::ListIdpLinksRequest;
-use crate::snapshot::{Snapshot, Timestamp};
+use crate::snapshot::Snapshot;
+use identity_links_text::timestamp::Timestamp;
 use std::borrow::Cow;
 
 /// Why a message cannot be decoded (its text is connect-go's kind of message).
