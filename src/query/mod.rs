@@ -165,6 +165,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_query_is_found_by_its_name() {
+        for query in Query::ALL {
+            assert_eq!(Query::from_name(query.name()), Some(query));
+        }
+        assert_eq!(Query::from_name("nope"), None);
+    }
+
+    #[test]
     fn run_json_answers_and_reports_malformed_json_as_the_peer_would() {
         let s = Snapshot::from_json(br#"{"version":1,"tasks":[{"id":"t","assignee":"a"}]}"#)
             .expect("the test snapshot loads");
