@@ -241,21 +241,27 @@ fn route(segments: &[String], engines: &[String]) -> Option<Route> {
         ["engine", name, rest @ ..] => (Some(*name), rest),
         _ => (None, camunda),
     };
-    // The route table: one arm per path, Camunda's (after the prefixes) first.
-    let (query, transport, id) = match (camunda, s.as_slice()) {
-        (["task", id, "identity-links"], _) if !id.is_empty() => {
-            (Query::IdentityLinks, Transport::CamundaRest, Some(*id))
-        }
-        (["identity", "groups"], _) => (Query::UserGroups, Transport::CamundaRest, None),
-        (_, ["v2", "users", id, "links", "_search"]) if !id.is_empty() => {
-            (Query::ListIdpLinks, Transport::ZitadelGateway, Some(*id))
-        }
-        (_, ["zitadel.user.v2.UserService", "ListIDPLinks"]) => (Query::ListIdpLinks, Transport::Connect, None),
-        _ => return None,
+    let unknown_engine = engine.is_some_and(|name| !engines.iter().any(|e| e == name));
+    // The route table: one arm per path, each naming its query and transport (Camunda's paths
+    // after the prefixes first). `at` makes the route (this form is the smallest in wasm).
+    let at = |query, transport, id: Option<&str>| {
+        let unknown_engine = unknown_engine && transport == Transport::CamundaRest;
+        Some(Route { query, transport, id: id.map(str::to_owned), unknown_engine })
     };
-    let unknown_engine =
-        transport == Transport::CamundaRest && engine.is_some_and(|name| !engines.iter().any(|e| e == name));
-    Some(Route { query, transport, id: id.map(str::to_owned), unknown_engine })
+    match camunda {
+        ["task", id, "identity-links"] if !id.is_empty() => {
+            return at(Query::IdentityLinks, Transport::CamundaRest, Some(id))
+        }
+        ["identity", "groups"] => return at(Query::UserGroups, Transport::CamundaRest, None),
+        _ => {}
+    }
+    match s.as_slice() {
+        ["v2", "users", id, "links", "_search"] if !id.is_empty() => {
+            at(Query::ListIdpLinks, Transport::ZitadelGateway, Some(id))
+        }
+        ["zitadel.user.v2.UserService", "ListIDPLinks"] => at(Query::ListIdpLinks, Transport::Connect, None),
+        _ => None,
+    }
 }
 
 /// A query error in `format` (Connect's own on Connect's path).
