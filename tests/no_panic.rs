@@ -9,7 +9,7 @@ use identity_links::{Limits, Query, Snapshot};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use support::gen::{self, Rng};
 
-const QUERIES: [Query; 3] = [Query::IdentityLinks, Query::UserGroups, Query::ListIdpLinks];
+const QUERIES: [Query; 3] = Query::ALL;
 
 /// Mutates bytes: flip, delete, insert, duplicate a slice, or truncate.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {

@@ -21,7 +21,7 @@ pub mod url;
 use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::json::Value;
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
-use crate::query::CallContext;
+use crate::query::{CallContext, Peer, Query};
 use crate::snapshot::Snapshot;
 pub use cors::Cors;
 use refusal::Refusal;
@@ -171,42 +171,63 @@ impl Response {
     }
 }
 
-/// Which peer a path belongs to, which decides the shape of error bodies.
+/// How a route's requests arrive: the wire its clients speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Peer {
+enum Transport {
+    /// Camunda engine-rest (JAX-RS): `GET` with the request in the path and the query string;
+    /// JAX-RS answers `HEAD` and `OPTIONS` too.
+    CamundaRest,
+    /// Zitadel's REST gateway (grpc-gateway): `POST` with a protojson body.
+    ZitadelGateway,
+    /// connect-go's handler: `POST` in Connect (JSON, binary), gRPC-web or gRPC, by content type.
+    Connect,
+}
+
+impl Transport {
+    /// The one method the transport's routes serve (`HEAD`, `OPTIONS` aside).
+    fn method(self) -> &'static str {
+        match self {
+            Transport::CamundaRest => "GET",
+            Transport::ZitadelGateway | Transport::Connect => "POST",
+        }
+    }
+}
+
+/// The shape of an error body: engine-rest's `ExceptionDto`, the REST gateway's status, or
+/// Connect's error (gRPC-web and gRPC carry the same code and message in their status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
     Camunda,
     Gateway,
     Connect,
 }
 
-/// A matched route.
-enum Route {
-    IdentityLinks {
-        task_id: String,
-    },
-    UserGroups,
-    IdpLinksRest {
-        user_id: String,
-    },
-    IdpLinksConnect,
-    /// A Camunda route of an engine this handler does not serve.
-    UnknownEngine,
+impl Format {
+    /// The error format of a query of `peer` on `transport`: Connect's envelope on Connect's
+    /// path, whichever the peer; elsewhere the peer's own body.
+    fn of(peer: Peer, transport: Transport) -> Format {
+        match (transport, peer) {
+            (Transport::Connect, Peer::Camunda | Peer::Zitadel) => Format::Connect,
+            (Transport::CamundaRest | Transport::ZitadelGateway, Peer::Camunda) => Format::Camunda,
+            (Transport::CamundaRest | Transport::ZitadelGateway, Peer::Zitadel) => Format::Gateway,
+        }
+    }
+}
+
+/// A matched route: the query it answers, the transport it arrives by, and what the path says.
+struct Route {
+    query: Query,
+    transport: Transport,
+    /// The id in the path (the task's, the user's), where the path has one.
+    id: Option<String>,
+    /// A Camunda path naming an engine this handler does not serve (Camunda's 400).
+    unknown_engine: bool,
 }
 
 impl Route {
-    fn method(&self) -> &'static str {
-        match self {
-            Route::IdentityLinks { .. } | Route::UserGroups | Route::UnknownEngine => "GET",
-            Route::IdpLinksRest { .. } | Route::IdpLinksConnect => "POST",
-        }
-    }
-
-    fn peer(&self) -> Peer {
-        match self {
-            Route::IdentityLinks { .. } | Route::UserGroups | Route::UnknownEngine => Peer::Camunda,
-            Route::IdpLinksRest { .. } => Peer::Gateway,
-            Route::IdpLinksConnect => Peer::Connect,
-        }
+    /// The format of this route's errors, from its query's peer and its transport.
+    fn format(&self) -> Format {
+        Format::of(self.query.peer(), self.transport)
     }
 }
 
@@ -220,32 +241,36 @@ fn route(segments: &[String], engines: &[String]) -> Option<Route> {
         ["engine", name, rest @ ..] => (Some(*name), rest),
         _ => (None, camunda),
     };
-    let matched = match camunda {
-        ["task", id, "identity-links"] if !id.is_empty() => Some(Route::IdentityLinks { task_id: (*id).to_owned() }),
-        ["identity", "groups"] => Some(Route::UserGroups),
-        _ => None,
+    let unknown_engine = engine.is_some_and(|name| !engines.iter().any(|e| e == name));
+    // The route table: one arm per path, each naming its query and transport (Camunda's paths
+    // after the prefixes first). `at` makes the route (this form is the smallest in wasm).
+    let at = |query, transport, id: Option<&str>| {
+        let unknown_engine = unknown_engine && transport == Transport::CamundaRest;
+        Some(Route { query, transport, id: id.map(str::to_owned), unknown_engine })
     };
-    if let Some(matched) = matched {
-        return Some(match engine {
-            Some(name) if !engines.iter().any(|e| e == name) => Route::UnknownEngine,
-            _ => matched,
-        });
+    match camunda {
+        ["task", id, "identity-links"] if !id.is_empty() => {
+            return at(Query::IdentityLinks, Transport::CamundaRest, Some(id))
+        }
+        ["identity", "groups"] => return at(Query::UserGroups, Transport::CamundaRest, None),
+        _ => {}
     }
     match s.as_slice() {
         ["v2", "users", id, "links", "_search"] if !id.is_empty() => {
-            Some(Route::IdpLinksRest { user_id: (*id).to_owned() })
+            at(Query::ListIdpLinks, Transport::ZitadelGateway, Some(id))
         }
-        ["zitadel.user.v2.UserService", "ListIDPLinks"] => Some(Route::IdpLinksConnect),
+        ["zitadel.user.v2.UserService", "ListIDPLinks"] => at(Query::ListIdpLinks, Transport::Connect, None),
         _ => None,
     }
 }
 
-/// A query error as the route's peer writes it (Connect's own format on the Connect route).
-fn query_error(peer: Peer, error: &QueryError) -> Response {
+/// A query error in `format` (Connect's own on Connect's path).
+fn query_error(format: Format, error: &QueryError) -> Response {
     let mut body = Vec::new();
-    match (peer, error) {
-        (Peer::Connect, QueryError::Zitadel(z)) => grpc::write_connect_error(z, &mut body),
-        _ => error.write_body(&mut body),
+    match (format, error) {
+        (Format::Connect, QueryError::Zitadel(z)) => grpc::write_connect_error(z, &mut body),
+        (Format::Connect, QueryError::Camunda(_) | QueryError::Snapshot(_))
+        | (Format::Camunda | Format::Gateway, _) => error.write_body(&mut body),
     }
     Response::json(error.status(), body)
 }
@@ -263,17 +288,16 @@ pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value
 
 /// [`handle`] with options: the engines served and CORS.
 pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, options: &Options) -> Response {
+    // Before a route is matched there is no query: the path's look decides the format.
     let Ok(target) = Target::parse(request.url) else {
-        let peer = if looks_camunda(request.url) { Peer::Camunda } else { Peer::Gateway };
-        return Refusal::BadEscape.response(peer);
+        let format = if looks_camunda(request.url) { Format::Camunda } else { Format::Gateway };
+        return Refusal::BadEscape.response(format);
     };
     let Some(route) = route(&target.segments, &options.engines) else {
-        let peer =
-            if target.segments.first().is_some_and(|s| s == "engine-rest") { Peer::Camunda } else { Peer::Gateway };
-        return Refusal::NotFound.response(peer);
+        let camunda = target.segments.first().is_some_and(|s| s == "engine-rest");
+        return Refusal::NotFound.response(if camunda { Format::Camunda } else { Format::Gateway });
     };
-    let peer = route.peer();
-    let policy = options.cors.for_peer(peer == Peer::Camunda);
+    let policy = options.cors.for_peer(route.query.peer() == Peer::Camunda);
     if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
         return preflight;
     }
@@ -294,26 +318,20 @@ struct Call<'a> {
 
 /// The answer of a matched route, before CORS.
 fn answer(call: &Call, options: &Options) -> Response {
-    let Call { snapshot, request, context, route, .. } = *call;
-    let peer = route.peer();
-    let method = request.method;
-    let head = peer == Peer::Camunda && method.eq_ignore_ascii_case("HEAD");
-    if peer == Peer::Camunda && method.eq_ignore_ascii_case("OPTIONS") {
+    let Call { request, route, .. } = *call;
+    let (format, method, served) = (route.format(), request.method, route.transport.method());
+    let jax_rs = route.transport == Transport::CamundaRest;
+    let head = jax_rs && method.eq_ignore_ascii_case("HEAD");
+    if jax_rs && method.eq_ignore_ascii_case("OPTIONS") {
         // JAX-RS answers OPTIONS itself: the resource's methods, no body.
         return Response { allow: Some("GET,HEAD,OPTIONS"), ..Response::new(200, None, Vec::new()) };
     }
-    if !method.eq_ignore_ascii_case(route.method()) && !head {
-        return Refusal::MethodNotAllowed { method: route.method() }.response(peer);
+    if !method.eq_ignore_ascii_case(served) && !head {
+        return Refusal::MethodNotAllowed { method: served }.response(format);
     }
-    let mut response = match route {
-        Route::IdpLinksConnect => match grpc::Protocol::of(request.content_type) {
-            Some(protocol) => grpc::serve(snapshot, request, context, protocol, options.trailers),
-            None => {
-                let content_type = request.content_type.unwrap_or("").to_owned();
-                Refusal::UnsupportedMediaType { content_type }.response(peer)
-            }
-        },
-        _ => json_route(call),
+    let mut response = match route.transport {
+        Transport::Connect => connect_route(call, options),
+        Transport::CamundaRest | Transport::ZitadelGateway => json_route(call),
     };
     if head {
         response.body.clear(); // HEAD: GET's status and headers, no body
@@ -321,57 +339,63 @@ fn answer(call: &Call, options: &Options) -> Response {
     response
 }
 
-/// The routes that answer JSON: Camunda's and the REST gateway's.
+/// Connect's path: the protocol by content type, then the query in it.
+fn connect_route(call: &Call, options: &Options) -> Response {
+    let Call { snapshot, request, context, route, .. } = *call;
+    let Some(protocol) = grpc::Protocol::of(request.content_type) else {
+        let content_type = request.content_type.unwrap_or("").to_owned();
+        return Refusal::UnsupportedMediaType { content_type }.response(route.format());
+    };
+    match route.query {
+        Query::ListIdpLinks => grpc::serve(snapshot, request, context, protocol, options.trailers),
+        // Camunda has no Connect service: `route` gives its queries no Connect path.
+        Query::IdentityLinks | Query::UserGroups => Refusal::NotFound.response(route.format()),
+    }
+}
+
+/// The routes that answer JSON: Camunda's and the REST gateway's. The context is checked
+/// first, then the request, as the peers' servers do.
 fn json_route(call: &Call) -> Response {
     let Call { snapshot, request, context, route, target } = *call;
-    let peer = route.peer();
+    let format = route.format();
     let context = match CallContext::from_value(context) {
         Ok(c) => c,
-        Err(e) => {
-            let error: QueryError = match peer {
-                Peer::Camunda => CamundaError::InvalidRequest { message: e.0 }.into(),
-                _ => ZitadelError::InvalidArgument { message: e.0 }.into(),
-            };
-            return query_error(peer, &error);
-        }
+        Err(e) => return query_error(format, &route.query.malformed(e.0)),
     };
+    if route.unknown_engine {
+        // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine
+        // name that names no engine.
+        let error = CamundaError::InvalidRequest { message: "No process engine available".into() };
+        return query_error(format, &error.into());
+    }
     // Most answers are a few hundred bytes: room for them at once, not by doubling.
     let mut out = Vec::with_capacity(1024);
-    let result = match route {
-        Route::UnknownEngine => {
-            // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine
-            // name that names no engine.
-            Err(CamundaError::InvalidRequest { message: "No process engine available".into() }.into())
-        }
-        Route::IdentityLinks { task_id } => {
-            let request =
-                IdentityLinksRequest { task_id: task_id.as_str().into(), kind: target.param("type").map(Into::into) };
+    let result = match route.query {
+        Query::IdentityLinks => {
+            let task_id = route.id.as_deref().unwrap_or_default().into();
+            let request = IdentityLinksRequest { task_id, kind: target.param("type").map(Into::into) };
             snapshot.identity_links(&request, &context, &mut out).map_err(QueryError::from)
         }
-        Route::UserGroups => {
+        Query::UserGroups => {
             let request = UserGroupsRequest { user_id: target.param("userId").map(Into::into) };
             snapshot.user_groups(&request, &context, &mut out).map_err(QueryError::from)
         }
-        Route::IdpLinksRest { user_id } => match zitadel_request(request, Some(user_id.clone()), peer) {
-            Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
-            Err(response) => return response,
-        },
-        Route::IdpLinksConnect => match zitadel_request(request, None, peer) {
+        Query::ListIdpLinks => match zitadel_request(request, route.id.clone(), format) {
             Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
             Err(response) => return response,
         },
     };
     match result {
         Ok(()) => Response::json(200, out),
-        Err(e) => query_error(peer, &e),
+        Err(e) => query_error(format, &e),
     }
 }
 
-/// The request body, or the peer's 413.
-fn body_bytes<'a>(request: &Request<'a>, peer: Peer) -> Result<&'a [u8], Response> {
+/// The request body, or the route's 413.
+fn body_bytes<'a>(request: &Request<'a>, format: Format) -> Result<&'a [u8], Response> {
     match request.body {
         Body::Bytes(b) => Ok(b),
-        Body::TooLarge => Err(Refusal::TooLarge.response(peer)),
+        Body::TooLarge => Err(Refusal::TooLarge.response(format)),
     }
 }
 
@@ -380,10 +404,10 @@ fn body_bytes<'a>(request: &Request<'a>, peer: Peer) -> Result<&'a [u8], Respons
 fn zitadel_request(
     request: &Request<'_>,
     path_user: Option<String>,
-    peer: Peer,
+    format: Format,
 ) -> Result<ListIdpLinksRequest<'static>, Response> {
-    let bytes = body_bytes(request, peer)?;
-    zitadel_json(bytes, path_user).map_err(|e| query_error(peer, &e.into()))
+    let bytes = body_bytes(request, format)?;
+    zitadel_json(bytes, path_user).map_err(|e| query_error(format, &e.into()))
 }
 
 /// A `ListIDPLinksRequest` from protojson text.

@@ -1,8 +1,8 @@
 //! Requests refused before any query runs (a bad URL, no route, another method or content type,
-//! a body over the limit), as typed values; each is answered in the route's peer's own format,
+//! a body over the limit), as typed values; each is answered in the route's error format,
 //! with the writers of the core's error bodies.
 
-use super::{grpc, Peer, Response};
+use super::{grpc, Format, Response};
 use crate::error::{write_exception, write_status};
 use identity_links_text::escape::quote;
 
@@ -24,7 +24,7 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     /// The message as Zitadel's routes word it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message(Peer::Gateway))
+        f.write_str(&self.message(Format::Gateway))
     }
 }
 
@@ -42,9 +42,9 @@ impl Refusal {
         }
     }
 
-    /// The message, as `peer` words it (JAX-RS's own texts on Camunda's routes).
-    pub(super) fn message(&self, peer: Peer) -> String {
-        let camunda = peer == Peer::Camunda;
+    /// The message, as the routes of `format` word it (JAX-RS's own texts on Camunda's).
+    pub(super) fn message(&self, format: Format) -> String {
+        let camunda = format == Format::Camunda;
         match self {
             Refusal::BadEscape => "malformed percent-encoding in the URL".to_owned(),
             Refusal::NotFound if camunda => "HTTP 404 Not Found".to_owned(),
@@ -58,13 +58,13 @@ impl Refusal {
         }
     }
 
-    /// The answer in `peer`'s format: engine-rest's `ExceptionDto`, the REST gateway's status, or
+    /// The answer in `format`: engine-rest's `ExceptionDto`, the REST gateway's status, or
     /// Connect's error; a 405 names the methods served (`Allow`).
-    pub(super) fn response(&self, peer: Peer) -> Response {
-        let (status, message) = (self.status(), self.message(peer));
+    pub(super) fn response(&self, format: Format) -> Response {
+        let (status, message) = (self.status(), self.message(format));
         let mut body = Vec::new();
-        match peer {
-            Peer::Camunda => {
+        match format {
+            Format::Camunda => {
                 let kind = match self {
                     Refusal::NotFound => "NotFoundException",
                     Refusal::MethodNotAllowed { .. } => "NotAllowedException",
@@ -73,7 +73,7 @@ impl Refusal {
                 };
                 write_exception(&mut body, kind, &message, None);
             }
-            Peer::Gateway => {
+            Format::Gateway => {
                 let code = match self {
                     Refusal::NotFound => 5,
                     Refusal::MethodNotAllowed { .. } => 12,
@@ -82,11 +82,11 @@ impl Refusal {
                 };
                 write_status(&mut body, code, &message);
             }
-            Peer::Connect => grpc::connect_error_body(grpc::code_for_status(status), &message, None, &mut body),
+            Format::Connect => grpc::connect_error_body(grpc::code_for_status(status), &message, None, &mut body),
         }
         let allow = match self {
             Refusal::MethodNotAllowed { method } => {
-                Some(if peer == Peer::Camunda { "GET,HEAD,OPTIONS" } else { *method })
+                Some(if format == Format::Camunda { "GET,HEAD,OPTIONS" } else { *method })
             }
             _ => None,
         };

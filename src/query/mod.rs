@@ -8,20 +8,25 @@ pub mod context;
 mod identity_links;
 mod idp_links;
 pub mod java_set;
+pub mod peer;
 pub mod request;
 mod user_groups;
 
 pub use context::{CallContext, Caller, ContextError, Grant, Resource};
 pub use identity_links::{AnswerLink, LinkKind};
 pub use idp_links::{IdpDetails, IdpPage};
-pub use request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
+pub use peer::Peer;
+pub use request::{IdentityLinksRequest, ListIdpLinksRequest, RequestKeys, UserGroupsRequest};
 pub use user_groups::{DisplayName, GroupInfoAnswer};
 
-use crate::error::{CamundaError, QueryError, ZitadelError};
+use crate::error::QueryError;
 use crate::json::Value;
 use crate::snapshot::Snapshot;
 
-/// Which query to run.
+/// Which query to run. A query owns what is its own: its name, the peer that answers it (and so
+/// its error format), its request's keys. Every `match` over it is exhaustive, so a new variant
+/// does not compile until each place that must decide has decided (docs/architecture.md,
+/// "Adding a query").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Query {
     /// `getIdentityLinks`
@@ -33,14 +38,12 @@ pub enum Query {
 }
 
 impl Query {
+    /// Every query (a new variant is added here too).
+    pub const ALL: [Query; 3] = [Query::IdentityLinks, Query::UserGroups, Query::ListIdpLinks];
+
     /// The query by its JavaScript name.
     pub fn from_name(name: &str) -> Option<Query> {
-        match name {
-            "getIdentityLinks" => Some(Query::IdentityLinks),
-            "getUserGroups" => Some(Query::UserGroups),
-            "listIdpLinks" => Some(Query::ListIdpLinks),
-            _ => None,
-        }
+        Query::ALL.into_iter().find(|q| q.name() == name)
     }
 
     /// The query's JavaScript name.
@@ -52,12 +55,27 @@ impl Query {
         }
     }
 
-    /// A context error as this query's peer reports a malformed request.
-    fn context_error(self, e: ContextError) -> QueryError {
+    /// The peer server whose answers this query reproduces, errors included.
+    pub fn peer(self) -> Peer {
         match self {
-            Query::IdentityLinks | Query::UserGroups => CamundaError::InvalidRequest { message: e.0 }.into(),
-            Query::ListIdpLinks => ZitadelError::InvalidArgument { message: e.0 }.into(),
+            Query::IdentityLinks | Query::UserGroups => Peer::Camunda,
+            Query::ListIdpLinks => Peer::Zitadel,
         }
+    }
+
+    /// The names of the request's fields (what its decoder in [`request`] reads).
+    pub fn request_keys(self) -> RequestKeys {
+        match self {
+            Query::IdentityLinks => RequestKeys { fields: &["taskId", "type"], query: &[] },
+            Query::UserGroups => RequestKeys { fields: &["userId"], query: &[] },
+            Query::ListIdpLinks => RequestKeys { fields: &["userId", "query"], query: &["offset", "limit", "asc"] },
+        }
+    }
+
+    /// A malformed request or context (`message` says what is wrong) as this query's peer
+    /// reports it: the one place that turns such a message into an error.
+    pub fn malformed(self, message: String) -> QueryError {
+        self.peer().malformed(message)
     }
 }
 
@@ -90,7 +108,7 @@ impl Snapshot {
         out: &mut Vec<u8>,
     ) -> Result<(), QueryError> {
         // The request is checked before the context, as the peers check their input first.
-        let context_of = || CallContext::from_value(context).map_err(|e| query.context_error(e));
+        let context_of = || CallContext::from_value(context).map_err(|e| query.malformed(e.0));
         match query {
             Query::IdentityLinks => {
                 let request = IdentityLinksRequest::from_value(request)?;
@@ -112,15 +130,7 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::run`]; malformed JSON is the peer's malformed-request error.
     pub fn run_json(&self, query: Query, request: &str, context: Option<&str>) -> Result<String, QueryError> {
-        let malformed = |e: identity_links_text::reader::SyntaxError| -> QueryError {
-            let message = format!("request is not valid JSON: {e}");
-            match query {
-                Query::ListIdpLinks => {
-                    ZitadelError::InvalidArgument { message: format!("proto: syntax error: {e}") }.into()
-                }
-                _ => CamundaError::InvalidRequest { message }.into(),
-            }
-        };
+        let malformed = |e: identity_links_text::reader::SyntaxError| query.malformed(query.peer().syntax_message(&e));
         let request = Value::parse(request.as_bytes()).map_err(malformed)?;
         let context = context.map(|c| Value::parse(c.as_bytes())).transpose().map_err(malformed)?;
         let mut out = Vec::new();
@@ -153,6 +163,14 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_query_is_found_by_its_name() {
+        for query in Query::ALL {
+            assert_eq!(Query::from_name(query.name()), Some(query));
+        }
+        assert_eq!(Query::from_name("nope"), None);
+    }
 
     #[test]
     fn run_json_answers_and_reports_malformed_json_as_the_peer_would() {

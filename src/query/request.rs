@@ -10,6 +10,16 @@ use crate::error::{CamundaError, ZitadelError};
 use crate::json::Value;
 use identity_links_text::number::parse_uint;
 
+/// The names of a request's fields: all a decoder below reads (peers ignore unknown fields), so a
+/// caller that converts a foreign object (the wasm facade, from JS) converts only these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestKeys {
+    /// The request's own fields.
+    pub fields: &'static [&'static str],
+    /// The fields of its `query` member, one level down (Zitadel's paging), if it has one.
+    pub query: &'static [&'static str],
+}
+
 /// `GET /task/{taskId}/identity-links?type=` (borrowed or owned text, so a caller that has the
 /// strings at hand need not copy them).
 #[derive(Clone, Debug, PartialEq, Eq)]

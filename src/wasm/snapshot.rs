@@ -2,7 +2,6 @@
 
 use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
-use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
 use crate::snapshot::Snapshot;
@@ -51,11 +50,7 @@ impl ByteSource for JsBytes<'_> {
 
 /// A malformed request or context, as the query's peer reports one.
 fn bad_request(query: Query, message: String) -> JsValue {
-    let error: QueryError = match query {
-        Query::ListIdpLinks => ZitadelError::InvalidArgument { message }.into(),
-        _ => CamundaError::InvalidRequest { message }.into(),
-    };
-    identity_error(&error)
+    identity_error(&query.malformed(message))
 }
 
 #[wasm_bindgen(js_class = Snapshot)]
@@ -223,12 +218,8 @@ impl JsSnapshot {
 impl JsSnapshot {
     /// Runs a query and returns the answer's JSON text.
     fn query_text(&self, query: Query, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
-        let (keys, query_keys): (&[&str], &[&str]) = match query {
-            Query::IdentityLinks => (&["taskId", "type"], &[]),
-            Query::UserGroups => (&["userId"], &[]),
-            Query::ListIdpLinks => (&["userId", "query"], &["offset", "limit", "asc"]),
-        };
-        let request = request_value(request, keys, query_keys).map_err(|m| bad_request(query, m))?;
+        let keys = query.request_keys();
+        let request = request_value(request, keys.fields, keys.query).map_err(|m| bad_request(query, m))?;
         let context = if context.is_undefined() {
             None
         } else {
