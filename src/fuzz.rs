@@ -112,7 +112,7 @@ pub fn load_binary(data: &[u8]) {
 /// The first byte picks a query; the rest is `request JSON \0 context JSON`, run on [`SAMPLE`].
 pub fn query(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else { return };
-    let query = [Query::IdentityLinks, Query::UserGroups, Query::ListIdpLinks][pick as usize % 3];
+    let query = Query::ALL[pick as usize % Query::ALL.len()];
     let p = parts(rest, 2);
     let request = Value::parse(p[0]).unwrap_or(Value::Null);
     let context = Value::parse(p[1]).ok();
