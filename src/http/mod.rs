@@ -25,6 +25,7 @@ use crate::query::{CallContext, Peer, Query};
 use crate::snapshot::Snapshot;
 pub use cors::Cors;
 use refusal::Refusal;
+use std::borrow::Cow;
 use url::Target;
 
 /// The largest request body read by default (1 MiB).
@@ -215,16 +216,16 @@ impl Format {
 }
 
 /// A matched route: the query it answers, the transport it arrives by, and what the path says.
-struct Route {
+struct Route<'a> {
     query: Query,
     transport: Transport,
     /// The id in the path (the task's, the user's), where the path has one.
-    id: Option<String>,
+    id: Option<&'a str>,
     /// A Camunda path naming an engine this handler does not serve (Camunda's 400).
     unknown_engine: bool,
 }
 
-impl Route {
+impl Route<'_> {
     /// The format of this route's errors, from its query's peer and its transport.
     fn format(&self) -> Format {
         Format::of(self.query.peer(), self.transport)
@@ -233,9 +234,17 @@ impl Route {
 
 /// Matches decoded path segments against the routes: Camunda's with or without `/engine-rest`,
 /// with or without `/engine/{name}`, a trailing slash matched as JAX-RS matches it.
-fn route(segments: &[String], engines: &[String]) -> Option<Route> {
-    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let camunda = s.strip_prefix(&["engine-rest"]).unwrap_or(&s);
+fn route<'a>(segments: &'a [Cow<'a, str>], engines: &[String]) -> Option<Route<'a>> {
+    // The segments as `&str`s, for the slice patterns below: no route has more than 7.
+    let mut all = [""; 8];
+    if segments.len() > all.len() {
+        return None;
+    }
+    for (slot, segment) in all.iter_mut().zip(segments) {
+        *slot = segment;
+    }
+    let s = &all[..segments.len()];
+    let camunda = s.strip_prefix(&["engine-rest"]).unwrap_or(s);
     let camunda = camunda.strip_suffix(&[""]).unwrap_or(camunda);
     let (engine, camunda) = match camunda {
         ["engine", name, rest @ ..] => (Some(*name), rest),
@@ -244,9 +253,9 @@ fn route(segments: &[String], engines: &[String]) -> Option<Route> {
     let unknown_engine = engine.is_some_and(|name| !engines.iter().any(|e| e == name));
     // The route table: one arm per path, each naming its query and transport (Camunda's paths
     // after the prefixes first). `at` makes the route (this form is the smallest in wasm).
-    let at = |query, transport, id: Option<&str>| {
+    let at = |query, transport, id: Option<&'a str>| {
         let unknown_engine = unknown_engine && transport == Transport::CamundaRest;
-        Some(Route { query, transport, id: id.map(str::to_owned), unknown_engine })
+        Some(Route { query, transport, id, unknown_engine })
     };
     match camunda {
         ["task", id, "identity-links"] if !id.is_empty() => {
@@ -255,7 +264,7 @@ fn route(segments: &[String], engines: &[String]) -> Option<Route> {
         ["identity", "groups"] => return at(Query::UserGroups, Transport::CamundaRest, None),
         _ => {}
     }
-    match s.as_slice() {
+    match s {
         ["v2", "users", id, "links", "_search"] if !id.is_empty() => {
             at(Query::ListIdpLinks, Transport::ZitadelGateway, Some(id))
         }
@@ -312,8 +321,8 @@ struct Call<'a> {
     snapshot: &'a Snapshot,
     request: &'a Request<'a>,
     context: Option<&'a Value>,
-    route: &'a Route,
-    target: &'a Target,
+    route: &'a Route<'a>,
+    target: &'a Target<'a>,
 }
 
 /// The answer of a matched route, before CORS.
@@ -372,7 +381,7 @@ fn json_route(call: &Call) -> Response {
     let mut out = Vec::with_capacity(1024);
     let result = match route.query {
         Query::IdentityLinks => {
-            let task_id = route.id.as_deref().unwrap_or_default().into();
+            let task_id = route.id.unwrap_or_default().into();
             let request = IdentityLinksRequest { task_id, kind: target.param("type").map(Into::into) };
             snapshot.identity_links(&request, &context, &mut out).map_err(QueryError::from)
         }
@@ -380,7 +389,7 @@ fn json_route(call: &Call) -> Response {
             let request = UserGroupsRequest { user_id: target.param("userId").map(Into::into) };
             snapshot.user_groups(&request, &context, &mut out).map_err(QueryError::from)
         }
-        Query::ListIdpLinks => match zitadel_request(request, route.id.clone(), format) {
+        Query::ListIdpLinks => match zitadel_request(request, route.id.map(str::to_owned), format) {
             Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
             Err(response) => return response,
         },

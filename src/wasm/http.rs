@@ -12,6 +12,7 @@ use super::snapshot::JsSnapshot;
 use crate::error::{QueryError, ZitadelError};
 use crate::http::cors::RequestHeaders;
 use crate::http::{handle_with, Body, Options, Request, Response};
+use crate::json::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -27,6 +28,8 @@ const TEXTS: [&str; 7] = [
 ];
 
 thread_local! {
+    /// `handleRequest`'s options when none are given.
+    static DEFAULT_OPTIONS: Options = Options::default();
     /// The last answer: its words, and the `Response` whose texts its cells point into.
     static ANSWER: RefCell<(Vec<u32>, Response)> = RefCell::new((Vec::new(), Response::new(0, None, Vec::new())));
 }
@@ -59,14 +62,26 @@ impl JsSnapshot {
         context: &JsValue,
         options: &JsValue,
     ) -> Result<u32, JsValue> {
-        // The JS values first: reading them may call back into the module.
-        let mut options = match to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())) {
-            Ok(options) => options,
-            Err(message) => return Err(invalid(message)),
+        // The JS values first: reading them may call back into the module. Without options (and
+        // flags) the defaults, made once.
+        let given = match (options.is_undefined(), flags) {
+            (true, 0) => None,
+            _ => {
+                let mut options =
+                    to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())).map_err(invalid)?;
+                options.trailers = flags & TRAILERS != 0;
+                Some(options)
+            }
         };
-        options.trailers = flags & TRAILERS != 0;
         let context = to_value(context, "context").map_err(invalid)?;
         let lengths = [method, url, content_type, content_length, origin, request_method, request_headers];
+        DEFAULT_OPTIONS.with(|default| self.serve(lengths, body, context.as_ref(), given.as_ref().unwrap_or(default)))
+    }
+}
+
+impl JsSnapshot {
+    /// [`JsSnapshot::http`] once its JS values are read.
+    fn serve(&self, lengths: [u32; 7], body: u32, context: Option<&Value>, options: &Options) -> Result<u32, JsValue> {
         let response = with_http_input(|input| {
             let texts = texts(input, lengths)?;
             let [Some(method), Some(url), content_type, content_length, origin, cors_method, cors_headers] = texts
@@ -74,7 +89,8 @@ impl JsSnapshot {
                 let missing = if texts[0].is_none() { TEXTS[0] } else { TEXTS[1] };
                 return Err(invalid(format!("request.{missing}: expected a string (is this a fetch Request?)")));
             };
-            let after_texts = lengths.iter().filter(|&&n| n != NULL).map(|&n| n as usize).sum::<usize>();
+            let after_texts =
+                lengths.iter().filter(|&&n| n != NULL).fold(0usize, |sum, &n| sum.saturating_add(n as usize));
             let limit = options.max_body;
             let declared = content_length.and_then(|n| n.trim().parse::<u64>().ok());
             let body = match body {
@@ -83,14 +99,15 @@ impl JsSnapshot {
                 _ if declared.is_some_and(|n| n > limit as u64) => Body::TooLarge,
                 BODY_LATER => return Ok(None),
                 n => Body::Bytes(
-                    input
-                        .get(after_texts..after_texts + n as usize)
+                    after_texts
+                        .checked_add(n as usize)
+                        .and_then(|end| input.get(after_texts..end))
                         .ok_or_else(|| invalid("the request's body is not in the input area".to_owned()))?,
                 ),
             };
             let mut request = Request::new(method, url, content_type, body);
             request.cors = RequestHeaders { origin, method: cors_method, headers: cors_headers };
-            Ok(Some(handle_with(&self.inner, &request, context.as_ref(), &options)))
+            Ok(Some(handle_with(&self.inner, &request, context, options)))
         })
         .ok_or_else(|| invalid("a re-entrant call".to_owned()))??;
         let address = match response {
