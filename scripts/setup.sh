@@ -77,3 +77,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   say "installing Debian's postgresql (the exporter's tests start a private cluster)"
   apt_install postgresql
 fi
+
+# The locales the exporter's collation test creates databases in (tests/export/export-test.mjs,
+# "The source's order"): en_US.UTF-8 from Debian's `locales`, generated once. ICU collations come
+# with Debian's PostgreSQL (built --with-icu); C needs nothing.
+if ! locale -a 2>/dev/null | grep -qix 'en_US.utf8'; then
+  say "generating the en_US.UTF-8 locale (Debian's locales)"
+  if ! command -v locale-gen >/dev/null; then apt_install locales; fi
+  as_root sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen
+  grep -qx 'en_US.UTF-8 UTF-8' /etc/locale.gen || echo 'en_US.UTF-8 UTF-8' | as_root tee -a /etc/locale.gen >/dev/null
+  as_root locale-gen >/dev/null
+fi

@@ -21,7 +21,7 @@ pub use snapshot::{Snapshot, Stats};
 // What a load refuses and the paging options are the data model's (`identity-links-tables`);
 // the API names them here, beside the snapshot they belong to.
 pub use identity_links_tables::error::{SnapshotError, SnapshotProblem};
-pub use identity_links_tables::tables::Limits;
+pub use identity_links_tables::tables::{Limits, MAX_RANK};
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

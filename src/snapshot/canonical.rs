@@ -2,8 +2,10 @@
 //!
 //! Canonical means: every field written (nulls included), `sequence` as a decimal string,
 //! `timestamp` in UTC as Zitadel renders it, rows in snapshot order, and memberships grouped by
-//! group (snapshot order) with members ascending by id. Loading the text gives a snapshot that
-//! answers every query identically.
+//! group (snapshot order) with members in the group's order (ascending by id, or by the source's
+//! order). The source's order, where the snapshot carries it, is written as each group's and
+//! each membership's `rank` (and nowhere else: a snapshot without it is written as before).
+//! Loading the text gives a snapshot that answers every query identically.
 
 use super::Snapshot;
 use crate::json::writer::{comma, write_opt_str};
@@ -55,18 +57,27 @@ impl Snapshot {
             write_str(out, self.str(g.id[i]));
             out.extend_from_slice(br#","name":"#);
             write_opt_str(out, self.opt_str(g.name[i]));
+            if let Some(rank) = g.rank.get(i) {
+                out.extend_from_slice(br#","rank":"#);
+                out.extend_from_slice(rank.to_string().as_bytes());
+            }
             out.push(b'}');
         }
         out.extend_from_slice(br#"],"memberships":["#);
         let mut n = 0;
         for i in 0..g.id.len() {
-            for &user in range(&g.members_at, &g.members, i) {
+            let ranks = range(&g.members_at, &g.member_rank, i);
+            for (j, &user) in range(&g.members_at, &g.members, i).iter().enumerate() {
                 comma(out, n);
                 n += 1;
                 out.extend_from_slice(br#"{"userId":"#);
                 write_str(out, self.str(self.users.id.get(user as usize).copied().unwrap_or(u32::MAX)));
                 out.extend_from_slice(br#","groupId":"#);
                 write_str(out, self.str(g.id[i]));
+                if let Some(rank) = ranks.get(j) {
+                    out.extend_from_slice(br#","rank":"#);
+                    out.extend_from_slice(rank.to_string().as_bytes());
+                }
                 out.push(b'}');
             }
         }

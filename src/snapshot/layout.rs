@@ -5,12 +5,29 @@
 use super::Snapshot;
 use identity_links_tables::error::{SnapshotError, SnapshotProblem};
 use identity_links_tables::strings::NONE;
-use identity_links_tables::tables::Limits;
+use identity_links_tables::tables::{range, Limits};
 use identity_links_text::timestamp::Timestamp;
 
 pub(crate) const MAGIC: &[u8; 8] = b"IDLINKS\0";
-pub(super) const FORMAT: u32 = 2;
-pub(crate) const HEADER: usize = 40 + 4 * COLUMNS;
+/// The format version written: 3 added the source's order ([`ADDED_IN_3`]).
+pub(super) const FORMAT: u32 = 3;
+/// The version before, still read: its columns are this version's but the last
+/// [`ADDED_IN_3`]`.len()`, which it reads as empty (a snapshot without the source's order).
+pub(super) const FORMAT_2: u32 = 2;
+/// The columns version 3 added, last in the list: the source database's order of groups and
+/// of each group's members (empty when the snapshot carries none).
+pub const ADDED_IN_3: [&str; 2] = ["groups.rank", "groups.member_rank"];
+/// How many columns version 2 has.
+pub(super) const COLUMNS_2: usize = COLUMNS - ADDED_IN_3.len();
+/// The header's size for this version (the largest): 40 bytes, then a length per column.
+pub(crate) const HEADER: usize = header_size(COLUMNS);
+/// The bytes that say which version (and so how long the header is): magic, version, columns.
+pub(super) const HEADER_START: usize = 16;
+
+/// The header's size for a form of `columns` columns.
+pub(super) const fn header_size(columns: usize) -> usize {
+    40 + 4 * columns
+}
 
 /// Declares the binary form's columns from their one list, in their order: the `Tables` columns
 /// the snapshot keeps (`table.column`), and, in its place, the groups' by-symbol column that it
@@ -67,6 +84,7 @@ binary_columns! {
     by_sym.user,
     [groups.by_sym],
     by_sym.task,
+    groups.rank, groups.member_rank,
 }
 
 /// How many columns the binary form has: the kept ones and the groups' by-symbol one.
@@ -141,6 +159,7 @@ impl Snapshot {
         let syms = |c: &[u32], optional: bool| c.iter().all(|&x| (x as usize) < n_syms || (optional && x == NONE));
         let rows = |c: &[u32], n: usize| c.iter().all(|&x| (x as usize) < n);
         let ok = [u.first.len(), u.last.len(), u.org.len(), u.java_hash.len()].iter().all(|&n| n == n_users)
+            && self.ranks_agree()
             && g.name.len() == n_groups
             && t.assignee.len() == n_tasks
             && t.owner.len() == n_tasks
@@ -178,6 +197,27 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The source's order, where carried, is a rank per group and per member, and the indexes
+    /// follow it: each group's members and each user's groups in ascending rank.
+    fn ranks_agree(&self) -> bool {
+        let (u, g) = (&self.users, &self.groups);
+        let ascending = |ranks: &[u32]| ranks.windows(2).all(|w| w[0] <= w[1]);
+        let groups = g.rank.is_empty()
+            || (g.rank.len() == g.id.len()
+                && !g.rank.contains(&NONE)
+                && (0..u.id.len()).all(|user| {
+                    let ranks = range(&u.groups_at, &u.groups, user).iter();
+                    ranks.map(|&group| g.rank.get(group as usize).copied().unwrap_or(NONE)).is_sorted()
+                }));
+        let members = g.member_rank.is_empty()
+            || (g.member_rank.len() == g.members.len()
+                && !g.member_rank.contains(&NONE)
+                && (0..g.id.len()).all(|group| ascending(range(&g.members_at, &g.member_rank, group))));
+        groups && members
+    }
+}
+
 /// Checks the groups' by-symbol column (just read) against the snapshot read so far, and lets
 /// it go at once, so that the next column (as long) takes its place in memory.
 pub(super) fn let_go_groups_by_sym(snapshot: &Snapshot, column: &mut Vec<u32>) -> bool {
@@ -194,8 +234,10 @@ pub(super) struct Layout {
     sequence: u64,
     timestamp: Timestamp,
     pub(super) text_len: usize,
-    /// Each column's length in elements.
+    /// Each column's length in elements ([`COLUMNS`] of them; 0 for those the form lacks).
     pub(super) lengths: Vec<usize>,
+    /// How many columns the form has ([`COLUMNS`], or [`COLUMNS_2`] for version 2).
+    pub(super) columns: usize,
     /// Where the columns start (after the padded text).
     pub(super) text_end: usize,
     /// The bytes before the checksum, if the lengths add up to a size at all.
@@ -203,22 +245,37 @@ pub(super) struct Layout {
 }
 
 impl Layout {
-    /// Reads the header (the first [`HEADER`] bytes).
+    /// Reads the header (its [`header_size`] bytes).
     pub(super) fn parse(header: &[u8]) -> Result<Layout, SnapshotError> {
         if header.get(..8) != Some(&MAGIC[..]) {
             return Err(refuse(NOT_A_SNAPSHOT));
         }
         let u32_at = |at: usize| header.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
-        if u32_at(8) != FORMAT || u32_at(12) as usize != COLUMNS {
-            return Err(refuse("written by another format version"));
-        }
+        let columns = Self::columns(header)?;
         let text_len = u32_at(36) as usize;
-        let lengths: Vec<usize> = (0..COLUMNS).map(|i| u32_at(40 + 4 * i) as usize).collect();
-        let text_end = HEADER + text_len.div_ceil(4) * 4;
+        // A version 2 form's added columns are empty.
+        let lengths: Vec<usize> =
+            (0..COLUMNS).map(|i| if i < columns { u32_at(40 + 4 * i) as usize } else { 0 }).collect();
+        let text_end = header_size(columns) + text_len.div_ceil(4) * 4;
         let body = lengths.iter().try_fold(text_end, |acc, &n| n.checked_mul(4).and_then(|b| acc.checked_add(b)));
         let timestamp = Timestamp { seconds: u64_at(24) as i64, nanos: u32_at(32) };
-        Ok(Layout { sequence: u64_at(16), timestamp, text_len, lengths, text_end, body })
+        Ok(Layout { sequence: u64_at(16), timestamp, text_len, lengths, columns, text_end, body })
+    }
+
+    /// How many columns the form whose header starts with `start` (its first
+    /// [`HEADER_START`] bytes) has: [`COLUMNS`] for this version, [`COLUMNS_2`] for version 2;
+    /// other versions are refused.
+    pub(super) fn columns(start: &[u8]) -> Result<usize, SnapshotError> {
+        if start.get(..8) != Some(&MAGIC[..]) {
+            return Err(refuse(NOT_A_SNAPSHOT));
+        }
+        let u32_at = |at: usize| start.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        match (u32_at(8), u32_at(12) as usize) {
+            (FORMAT, COLUMNS) => Ok(COLUMNS),
+            (FORMAT_2, COLUMNS_2) => Ok(COLUMNS_2),
+            _ => Err(refuse("written by another format version")),
+        }
     }
 
     /// A snapshot with the header's values and `text` as its strings' text, columns to come.

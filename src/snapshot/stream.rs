@@ -4,7 +4,7 @@
 //! memory grows by the tables alone. The checksum is computed on the way and checked at the
 //! end, with every structural check of [`Snapshot::from_bytes`].
 
-use super::layout::{let_go_groups_by_sym, refuse, Layout, COLUMNS, GROUP_BY_SYM, HEADER};
+use super::layout::{header_size, let_go_groups_by_sym, refuse, Layout, GROUP_BY_SYM, HEADER, HEADER_START};
 use super::Snapshot;
 use identity_links_tables::error::SnapshotError;
 use identity_links_tables::tables::Limits;
@@ -29,6 +29,9 @@ pub struct BinaryReader {
     /// Bytes read so far.
     read: usize,
     header: Vec<u8>,
+    /// The header's size: [`HEADER_START`] until those bytes have said the version, then the
+    /// size of that version's header.
+    header_len: usize,
     layout: Option<Layout>,
     sum: Option<StreamHash>,
     text: Vec<u8>,
@@ -47,6 +50,7 @@ impl BinaryReader {
             section: Section::Header,
             read: 0,
             header: Vec::with_capacity(HEADER),
+            header_len: HEADER_START,
             layout: None,
             sum: None,
             text: Vec::new(),
@@ -103,32 +107,41 @@ impl BinaryReader {
     }
 
     fn header_bytes(&mut self, chunk: &[u8]) -> Result<usize, SnapshotError> {
-        let take = (HEADER - self.header.len()).min(chunk.len());
-        self.header.extend_from_slice(&chunk[..take]);
-        if self.header.len() < HEADER {
-            // The magic is checked as soon as it can be, so other input is refused at once.
-            if !Self::starts_binary(&self.header) {
-                return Err(refuse(super::layout::NOT_A_SNAPSHOT));
+        let mut used = 0;
+        loop {
+            let take = (self.header_len - self.header.len()).min(chunk.len() - used);
+            self.header.extend_from_slice(&chunk[used..used + take]);
+            used += take;
+            if self.header.len() < self.header_len {
+                // The magic is checked as soon as it can be, so other input is refused at once.
+                if !Self::starts_binary(&self.header) {
+                    return Err(refuse(super::layout::NOT_A_SNAPSHOT));
+                }
+                return Ok(used);
             }
-            return Ok(take);
+            if self.header_len != HEADER_START {
+                break;
+            }
+            // The version is known, so the header's size is: the rest may be in this chunk.
+            self.header_len = header_size(Layout::columns(&self.header)?);
         }
         let layout = Layout::parse(&self.header)?;
         let Some(body) = layout.body else { return Err(refuse("section lengths do not add up")) };
         self.limits.check_input(body + 8, "bytes")?;
         let mut sum = StreamHash::new(body);
         // The header's own bytes, except the part of this chunk that `push` hashes.
-        sum.update(&self.header[..HEADER - take]);
+        sum.update(&self.header[..self.header_len - used]);
         self.sum = Some(sum);
-        self.text.reserve_exact(layout.text_end - HEADER); // the text and its padding
+        self.text.reserve_exact(layout.text_end - self.header_len); // the text and its padding
         self.layout = Some(layout);
         self.section = Section::Text;
-        Ok(take)
+        Ok(used)
     }
 
     fn text_bytes(&mut self, chunk: &[u8]) -> Result<usize, SnapshotError> {
         let Some(layout) = &self.layout else { return Err(refuse("section lengths do not add up")) };
         // The text, then its padding (kept with it until the section ends, then cut off).
-        let padded = layout.text_end - HEADER;
+        let padded = layout.text_end - self.header_len;
         let take = (padded - self.text.len()).min(chunk.len());
         self.text.extend_from_slice(&chunk[..take]);
         Ok(take)
@@ -168,7 +181,7 @@ impl BinaryReader {
             let next = match self.section {
                 Section::Header | Section::Checksum => return Ok(()),
                 Section::Text => {
-                    if self.text.len() < layout.text_end - HEADER {
+                    if self.text.len() < layout.text_end - self.header_len {
                         return Ok(());
                     }
                     self.text.truncate(layout.text_len);
@@ -195,7 +208,7 @@ impl BinaryReader {
     fn start_column(&mut self, i: usize) -> Section {
         let want = self.layout.as_ref().and_then(|l| l.lengths.get(i).copied());
         match (self.snapshot.column_mut(&mut self.group_by_sym, i), want) {
-            (Some(column), Some(n)) if i < COLUMNS => {
+            (Some(column), Some(n)) if self.layout.as_ref().is_some_and(|l| i < l.columns) => {
                 column.reserve_exact(n);
                 Section::Column(i)
             }

@@ -12,7 +12,7 @@ import { check } from "../js/check.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { startCluster } from "./cluster.mjs";
-import { CAMUNDA, ZITADEL } from "./schema.mjs";
+import { CAMUNDA, ZITADEL, ZITADEL_SEQUENCES, ZITADEL_STATES } from "./schema.mjs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,11 +32,15 @@ const q = (v) => (v === null || v === undefined ? "NULL" : `'${String(v).replace
 // An older users projection with a row that must not be read.
 const STALE = "insert into projections.users8 values ('stale-user', 'stale-org', 'inst-1', now());";
 let dbs = 0;
-/** A fresh database with the Camunda and Zitadel tables; its name. */
-function database(extra = "") {
+/**
+ * A fresh database with the Camunda and Zitadel tables; its name. `state`: which table holds
+ * Zitadel's projection states (`states`: current_states with position, as current releases;
+ * `sequences`: current_sequences, as older ones). `create`: CREATE DATABASE options (a locale).
+ */
+function database(extra = "", { state = "states", create = "" } = {}) {
   const name = `db${++dbs}`;
-  psql("postgres", `create database ${name};`);
-  psql(name, CAMUNDA + ZITADEL + STALE + extra);
+  psql("postgres", `create database ${name} ${create};`);
+  psql(name, CAMUNDA + ZITADEL + (state === "states" ? ZITADEL_STATES : ZITADEL_SEQUENCES) + STALE + extra);
   return name;
 }
 
@@ -44,7 +48,7 @@ function database(extra = "") {
 const scrambled = (i) => `link-${((i * 7919) % 10007).toString(36)}-${i}`;
 
 /** SQL inserting snapshot `s` into the Camunda and Zitadel tables of one database. */
-function snapshotSql(s, { instance = "inst-1", tenant = "acme" } = {}) {
+function snapshotSql(s, { instance = "inst-1", tenant = "acme", state = "states" } = {}) {
   const out = [];
   for (const u of s.users ?? []) {
     out.push(`insert into ACT_ID_USER (ID_, REV_, FIRST_, LAST_, EMAIL_) values (${q(u.id)}, 1, ${q(u.firstName)}, ${q(u.lastName)}, 'x@example.com');`);
@@ -68,10 +72,19 @@ function snapshotSql(s, { instance = "inst-1", tenant = "acme" } = {}) {
   (s.idpLinks ?? []).forEach((l, i) => {
     out.push(`insert into projections.idp_user_links3 (idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name) values (${q(l.idpId)}, ${q(l.userId)}, ${q(l.providedUserId)}, timestamptz '2024-06-01' + interval '${i} seconds', ${i + 1}, 'org', ${q(instance)}, ${q(l.providedUserName)});`);
   });
-  if (s.sequence !== undefined || s.timestamp !== undefined) {
-    out.push(`insert into projections.current_states (projection_name, instance_id, sequence, event_date) values ('projections.idp_user_links3', ${q(instance)}, ${s.sequence === undefined ? 0 : String(s.sequence)}, ${s.timestamp === undefined ? "NULL" : q(s.timestamp)});`);
+  if ((s.sequence !== undefined || s.timestamp !== undefined) && state === "states") {
+    out.push(`insert into projections.current_states (projection_name, instance_id, sequence, event_date, position) values ('projections.idp_user_links3', ${q(instance)}, ${s.sequence === undefined ? 0 : String(s.sequence)}, ${s.timestamp === undefined ? "NULL" : q(s.timestamp)}, 1);`);
+  } else if (s.sequence !== undefined || s.timestamp !== undefined) {
+    out.push(`insert into projections.current_sequences values ('projections.idp_user_links3', 'user', ${s.sequence === undefined ? 0 : String(s.sequence)}, ${q(instance)}, ${s.timestamp === undefined ? "NULL" : q(s.timestamp)});`);
   }
   return out.join("\n");
+}
+
+/** Snapshot JSON `text` without the source's order (`rank` of groups and memberships). */
+function withoutRanks(text) {
+  const s = JSON.parse(text);
+  for (const row of [...(s.groups ?? []), ...(s.memberships ?? [])]) delete row.rank;
+  return JSON.stringify(s);
 }
 
 /** Runs the exporter; `{ status, stdout, stderr }`. */
@@ -90,7 +103,7 @@ function answer(snapshot, c) {
 }
 
 // --- 1. Every conformance snapshot, exported, answers every case as the original --------------
-console.log("export: conformance snapshots through PostgreSQL");
+console.log("export: conformance snapshots through PostgreSQL (an older Zitadel's schema)");
 const conformance = join(root, "../shared/conformance");
 const bySnapshot = new Map();
 for (const file of readdirSync(conformance).filter((f) => f.endsWith(".json"))) {
@@ -107,8 +120,10 @@ for (const [text, group] of bySnapshot) {
   const s = JSON.parse(text);
   const orgless = (s.idpLinks ?? []).filter((l) => !(s.users ?? []).some((u) => u.id === l.userId && u.org !== undefined));
   if (orgless.length > 0) throw new Error("a conformance snapshot links IdP accounts to users without an org: extend snapshotSql");
-  const db = database();
-  psql(db, snapshotSql(s));
+  // An older release's schema (current_sequences), which reports processedSequence as the
+  // snapshots do; current releases' schema is section 7's.
+  const db = database("", { state: "sequences" });
+  psql(db, snapshotSql(s, { state: "sequences" }));
   for (const format of ["json", "idl"]) {
     const out = join(dir, `${db}.${format}`);
     const r = run(["--camunda", url(db), "--zitadel", url(db), "--out", out]);
@@ -118,9 +133,14 @@ for (const [text, group] of bySnapshot) {
     }
     exported++;
     const bytes = readFileSync(out);
+    // The export carries the database's order (section 6), which is not G3's (NULL names last,
+    // bytes not UTF-16): here the rows are compared, so the copy answers without it, by G3.
+    const loaded = format === "json" ? Snapshot.fromJson(bytes) : Snapshot.fromBytes(bytes);
+    const unranked = withoutRanks(loaded.toJson());
+    loaded.free();
     for (const c of group) {
       const original = Snapshot.fromJson(text, c.options);
-      const copy = format === "json" ? Snapshot.fromJson(bytes, c.options) : Snapshot.fromBytes(bytes, c.options);
+      const copy = Snapshot.fromJson(unranked, c.options);
       const [want, got] = [answer(original, c), answer(copy, c)];
       cases++;
       if (want !== got) {
@@ -258,6 +278,168 @@ console.log("export: --watch");
   const written = (lines.match(/ written /g) ?? []).length;
   check(`a reader loaded the file ${loads} times while --watch replaced it: never a partial file`, loads > 50 && broken === 0, `${broken} failed loads`);
   check("the file follows the database (5 groups) and one line is printed per export", final === 5 && maxGroups === 5 && written >= 2 && /unchanged|written/.test(lines) && lines.includes("groups="), lines);
+}
+
+// --- 6. The source's order: Camunda's group and member queries under each collation -----------
+// getGroupInfo (engine-rest IdentityRestServiceImpl) runs the group query ordered by name and a
+// user query per group; Group.xml's selectGroupByQueryCriteria and User.xml's
+// selectUserByQueryCriteria with Commons.xml's bindOrderBy make them the SQL below, run here as
+// Camunda runs it, on databases whose collations order names differently (and differently from
+// G3's UTF-16 code units, NULL first). For every user, the exported snapshot's answer through
+// the package must equal that SQL's answer with Camunda's HashSet applied to its member order.
+console.log("export: the source's order under en_US.UTF-8, ICU and C");
+const GROUP_QUERY = `select distinct RES.* from ACT_ID_GROUP RES inner join ACT_ID_MEMBERSHIP M on RES.ID_ = M.GROUP_ID_ inner join ACT_ID_USER U on M.USER_ID_ = U.ID_ WHERE U.ID_ = $1 order by RES.NAME_ asc`;
+const USER_QUERY = `select distinct RES.* from ACT_ID_USER RES inner join ACT_ID_MEMBERSHIP M on RES.ID_ = M.USER_ID_ inner join ACT_ID_GROUP G on M.GROUP_ID_ = G.ID_ WHERE G.ID_ = $1 order by RES.ID_ asc`;
+/** Java's String.hashCode over UTF-16 code units (0 for null). */
+const javaHash = (s) => {
+  let h = 0;
+  for (let i = 0; s !== null && i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+};
+/** The iteration order of a java.util.HashSet<UserDto> filled with `dtos` in that order. */
+function javaHashSetOrder(dtos) {
+  let size = 16;
+  const entries = [];
+  const bucketOf = (e) => (e.spread & (size - 1)) >>> 0;
+  for (const dto of dtos) {
+    if (entries.some((e) => e.dto.id === dto.id)) continue; // UserDto.equals: the same user
+    const h = (Math.imul(31, Math.imul(31, javaHash(dto.firstName)) + javaHash(dto.lastName)) + javaHash(dto.id)) | 0;
+    const entry = { dto, spread: (h ^ (h >>> 16)) >>> 0 };
+    const chain = entries.filter((e) => bucketOf(e) === bucketOf(entry)).length;
+    entries.push(entry);
+    if (chain + 1 >= 9 && size < 64) size *= 2; // treeifyBin resizes a small table
+    if (entries.length > size * 0.75) size *= 2;
+  }
+  // Bucket by bucket, each bucket in insertion order (what resize's split keeps).
+  return entries.map((e, i) => [bucketOf(e), i, e.dto]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+}
+const userDto = (u) => ({
+  firstName: u.firstName,
+  lastName: u.lastName,
+  displayName: u.firstName === null && u.lastName === null ? u.id : u.lastName !== null ? `${u.firstName} ${u.lastName}` : u.firstName,
+  id: u.id,
+});
+/** Runs of equal names (PostgreSQL's peers: no order between them) ordered by id, UTF-16. */
+function tiesById(groups) {
+  const out = [];
+  for (let i = 0; i < groups.length; ) {
+    let j = i + 1;
+    while (j < groups.length && groups[j].name === groups[i].name) j++;
+    out.push(...groups.slice(i, j).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+    i = j;
+  }
+  return out;
+}
+/** Camunda's answer for `user` from the SQL results: the body getGroupInfo writes. */
+function camundaAnswer(sql, user, memberOrder = (members) => members) {
+  const groups = tiesById(sql.groups[user] ?? []);
+  const dtos = [];
+  for (const g of groups) for (const m of memberOrder(sql.members[g.id])) if (m.id !== user) dtos.push(userDto(m));
+  return JSON.stringify({ groups: groups.map((g) => ({ id: g.id, name: g.name })), groupUsers: javaHashSetOrder(dtos) });
+}
+{
+  const collations = [
+    ["en_US.UTF-8 (glibc)", "template template0 encoding 'UTF8' locale 'en_US.UTF-8'"],
+    ["ICU und-u-kf-upper-kn", "template template0 encoding 'UTF8' locale_provider icu icu_locale 'und-u-kf-upper-kn' locale 'C.UTF-8'"],
+    ["C", "template template0 encoding 'UTF8' locale 'C'"],
+  ];
+  // Names for every difference: case, accents, digits, punctuation, spaces, NULL, equal names,
+  // the empty name, a character beyond the BMP against one above the surrogates (UTF-16 and
+  // UTF-8 order them differently).
+  const names = ["alpha", "Alpha", "ALPHA", "Beta", "beta", "Äpfel", "apfel", "Admins2", "Admins10", "admins1",
+    "_under", "-dash", "dot.name", "a b", "ab", "Éclair", "eclair", "e", null, null, "Same", "Same", "Same",
+    "😀 smile", "\uff21 fullwidth", "", "zz", "Zz", "résumé", "resume"];
+  // Ids that sort otherwise than the names, and differently by collation among themselves.
+  const groupIds = names.map((_, i) => ["g", "G", "_g", "g-", "Ä", "a", "B", "b"][i % 8] + String(100 - i));
+  const userIds = ["me", "Bob", "alice", "carol", "Dave", "émile", "Emile", "Zoe", "z10", "z9", "_x", "a-b", "ab", "user.1", "User2", "ÅSA", "asa", "😀", "\uff21"];
+  const users = userIds.map((id, i) => ({ id, firstName: i % 3 === 0 ? null : `F${i}`, lastName: i % 4 === 0 ? null : `L${i % 5}` }));
+  const groups = names.map((name, i) => ({ id: groupIds[i], name }));
+  const memberships = [];
+  users.forEach((u, i) => groups.forEach((g, j) => {
+    if (u.id === "me" || (i * 7 + j * 3) % 5 < 2) memberships.push({ userId: u.id, groupId: g.id });
+  }));
+  let compared = 0;
+  for (const [label, create] of collations) {
+    const db = database("", { create });
+    psql(db, snapshotSql({ users, groups, memberships }));
+    const fn = (name, table, query) => `create function ${name}(varchar) returns setof ${table} language sql stable as $f$ ${query} $f$;`;
+    psql(db, fn("camunda_groups", "ACT_ID_GROUP", GROUP_QUERY) + fn("camunda_members", "ACT_ID_USER", USER_QUERY));
+    // Each function returns its query's rows in the query's order; WITH ORDINALITY numbers them so.
+    const sql = JSON.parse(psql(db, `select json_build_object(
+      'groups', (select json_object_agg(u.ID_, (select coalesce(json_agg(json_build_object('id', g.id_, 'name', g.name_) order by g.ordinality), '[]') from camunda_groups(u.ID_) with ordinality g)) from ACT_ID_USER u),
+      'members', (select json_object_agg(x.ID_, (select coalesce(json_agg(json_build_object('id', m.id_, 'firstName', m.first_, 'lastName', m.last_) order by m.ordinality), '[]') from camunda_members(x.ID_) with ordinality m)) from ACT_ID_GROUP x))`, ["-A", "-t"]));
+    const collation = psql(db, "select datcollate || ' ' || coalesce(daticulocale, '') from pg_database where datname = current_database()", ["-A", "-t"]).trim();
+    let mismatched = 0;
+    let g3Differs = 0;
+    let memberOrderMatters = 0;
+    let ties = 0;
+    for (const format of ["json", "idl"]) {
+      const out = join(dir, `${db}.${format}`);
+      const r = run(["--camunda", url(db), "--out", out]);
+      if (r.status !== 0) {
+        check(`${label}: exported as ${format}`, false, r.stderr);
+        continue;
+      }
+      const bytes = readFileSync(out);
+      const copy = format === "json" ? Snapshot.fromJson(bytes) : Snapshot.fromBytes(bytes);
+      const g3 = Snapshot.fromJson(withoutRanks(copy.toJson()));
+      for (const u of users) {
+        const want = camundaAnswer(sql, u.id);
+        const got = JSON.stringify(copy.getUserGroups({ userId: u.id }));
+        compared++;
+        if (got !== want) {
+          mismatched++;
+          if (mismatched <= 3) check(`${label} (${format}): getUserGroups(${u.id}) is Camunda's answer`, false, `want ${want}\n got ${got}`);
+        }
+        if (JSON.stringify(g3.getUserGroups({ userId: u.id })) !== want) g3Differs++;
+        const byUtf16 = (members) => [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        if (camundaAnswer(sql, u.id, byUtf16) !== want) memberOrderMatters++;
+        const run = sql.groups[u.id] ?? [];
+        ties += run.filter((g, i) => i > 0 && g.name === run[i - 1].name).length;
+      }
+      copy.free();
+      g3.free();
+    }
+    check(`${label} (${collation}): for all ${users.length} users, getUserGroups on the export (JSON and binary) is Camunda's SQL answer with its HashSet`, mismatched === 0, `${mismatched} differ`);
+    check(`${label}: the database's order matters here: G3 would answer ${g3Differs / 2} users otherwise, the members' order alone ${memberOrderMatters / 2}, ${ties / 2} equal names met`,
+      g3Differs > 0 && ties > 0 && (label === "C" || memberOrderMatters > 0), `${g3Differs} ${memberOrderMatters} ${ties}`);
+  }
+  check(`${compared} answers compared with Camunda's SQL`, compared === 2 * 3 * userIds.length);
+}
+
+// --- 7. Zitadel's details as the release in the database reports them ----------------------------
+console.log("export: Zitadel's processedSequence and timestamp by release");
+{
+  const users = [{ id: "u", firstName: "A", lastName: "B", org: "o" }];
+  const idpLinks = [{ userId: "u", idpId: "i", providedUserId: "p", providedUserName: "n" }];
+  const details = (args) => {
+    const out = join(dir, "details.json");
+    const r = run([...args, "--out", out]);
+    if (r.status !== 0) return { error: r.stderr };
+    const snapshot = Snapshot.fromJson(readFileSync(out));
+    const answer = snapshot.listIdpLinks({ userId: "u" }).details;
+    snapshot.free();
+    return answer;
+  };
+  // Current releases: current_states with position; prepareLatestState reads no sequence.
+  const states = database("", { state: "states" });
+  psql(states, snapshotSql({ users, idpLinks, sequence: "4242", timestamp: "2025-03-04T05:06:07.123456Z" }, { state: "states" }));
+  const current = details(["--zitadel", url(states)]);
+  check("current_states with position: no processedSequence, the state's event_date as timestamp",
+    JSON.stringify(current) === '{"totalResult":"1","timestamp":"2025-03-04T05:06:07.123456Z"}', JSON.stringify(current));
+  const forced = details(["--zitadel", url(states), "--zitadel-details", "sequence"]);
+  check("--zitadel-details sequence on that schema reports current_states.sequence",
+    JSON.stringify(forced) === '{"totalResult":"1","processedSequence":"4242","timestamp":"2025-03-04T05:06:07.123456Z"}', JSON.stringify(forced));
+  // Older releases: current_sequences; the row with the highest sequence, with its timestamp.
+  const sequences = database("", { state: "sequences" });
+  psql(sequences, snapshotSql({ users, idpLinks, sequence: "77", timestamp: "2024-12-31T23:59:59Z" }, { state: "sequences" }));
+  psql(sequences, "insert into projections.current_sequences values ('projections.idp_user_links3', 'org', 76, 'inst-1', '2025-01-01T00:00:00Z'), ('projections.users14', 'user', 99, 'inst-1', '2025-01-02T00:00:00Z');");
+  const older = details(["--zitadel", url(sequences)]);
+  check("current_sequences: processedSequence and timestamp of the projection's highest sequence",
+    JSON.stringify(older) === '{"totalResult":"1","processedSequence":"77","timestamp":"2024-12-31T23:59:59Z"}', JSON.stringify(older));
+  const refused = details(["--zitadel", url(sequences), "--zitadel-details", "position"]);
+  check("--zitadel-details position without current_states is refused, naming the table",
+    String(refused.error).includes("has no table projections.current_states"), JSON.stringify(refused));
 }
 
 stop();

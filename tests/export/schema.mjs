@@ -18,6 +18,14 @@ create table projections.users8 (id text, resource_owner text, instance_id text,
 create table projections.users14 (id text, creation_date timestamptz, change_date timestamptz, sequence bigint, state smallint, resource_owner text, instance_id text, username text, type smallint, primary key (instance_id, id));
 create table projections.users14_humans (user_id text, instance_id text, first_name text, last_name text, nick_name text, display_name text, email text, primary key (instance_id, user_id));
 create table projections.idp_user_links3 (idp_id text, user_id text, external_user_id text, creation_date timestamptz, change_date timestamptz, sequence bigint, resource_owner text, instance_id text, display_name text, owner_removed boolean default false, primary key (instance_id, idp_id, external_user_id));
+`;
+// The projections' state as the release reads it (tools/export/src/zitadel.rs): current_states
+// with a position column (internal/query/current_state.go, prepareLatestState: no
+// processedSequence), or the older current_sequences (internal/query/current_sequence.go).
+export const ZITADEL_STATES = `
 create table projections.current_states (projection_name text, instance_id text, last_updated timestamptz, aggregate_id text, aggregate_type text, sequence bigint, event_date timestamptz, position numeric, filter_offset integer, primary key (projection_name, instance_id));
+`;
+export const ZITADEL_SEQUENCES = `
+create table projections.current_sequences (projection_name text, aggregate_type text, current_sequence bigint, instance_id text, timestamp timestamptz, primary key (projection_name, aggregate_type, instance_id));
 `;
 

@@ -402,10 +402,12 @@ fn moved(json: &str, spoil: impl Fn(u32, u32, u32)) -> Result<JsSnapshot, JsValu
     JsSnapshot::adopted(&JsValue::UNDEFINED)
 }
 
-/// A snapshot none of whose tables is empty.
+/// A snapshot none of whose tables is empty (the source's order included: a rank spoiled in
+/// the first place comes after the next one, against the indexes).
 const FULL: &str = r#"{"version":1,"sequence":"42","timestamp":"2025-01-01T10:00:00.5+01:00",
     "users":[{"id":"u1","firstName":"Ann","lastName":"Lee","org":"o"},{"id":"u2"}],
-    "groups":[{"id":"g","name":"G"}],"memberships":[{"userId":"u1","groupId":"g"},{"userId":"u2","groupId":"g"}],
+    "groups":[{"id":"g","name":"G","rank":0},{"id":"g2","name":null,"rank":1}],
+    "memberships":[{"userId":"u1","groupId":"g","rank":1},{"userId":"u2","groupId":"g","rank":2},{"userId":"u1","groupId":"g2","rank":1}],
     "tasks":[{"id":"t","assignee":"u1","owner":"u2","identityLinks":[{"groupId":"g","type":"candidate"}]}],
     "idpLinks":[{"userId":"u1","idpId":"i","providedUserId":"p","providedUserName":"n"}]}"#;
 
@@ -514,7 +516,7 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
     let http = [1 << 20, u32::MAX - 4, u32::MAX - 5, 1, 1, 2];
-    let constants = [vec![3, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 28, 5], http.to_vec()].concat();
+    let constants = [vec![3, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 30, 5], http.to_vec()].concat();
     assert_eq!(abi::constants(), constants);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));

@@ -20,8 +20,12 @@ pub(crate) struct Raw {
     pub user_org: Vec<Sym>,
     pub group_id: Vec<Sym>,
     pub group_name: Vec<Sym>,
+    /// Each group's `rank`, or [`NONE`] where it has none.
+    pub group_rank: Vec<u32>,
     /// `(userId, groupId)` symbols, in document order.
     pub memberships: Vec<(Sym, Sym)>,
+    /// Each membership's `rank`, or [`NONE`] where it has none.
+    pub membership_rank: Vec<u32>,
     pub tasks: Tasks,
     /// The owning `userId` symbol of each IdP link.
     pub idp_user: Vec<Sym>,
@@ -36,6 +40,9 @@ pub(crate) struct Raw {
 
 /// Resolves, checks and indexes what the loader read.
 pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
+    // Whether each table carries the source's order: for every row or for none.
+    let groups_ranked = ranked(&raw.group_rank, "groups")?;
+    let memberships_ranked = ranked(&raw.membership_rank, "memberships")?;
     let n_syms = raw.strings.strings().len();
     let column = |mut v: Vec<u32>| {
         v.resize(n_syms, NONE);
@@ -59,25 +66,47 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
     let n_users = raw.user_id.len();
     let n_groups = raw.group_id.len();
     let user_order = sorted_rows(n_users, &|a, b| cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b])));
-    let group_order = sorted_rows(n_groups, &|a, b| {
-        let name = |g: usize| strings.get_opt(raw.group_name[g]);
-        // NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
-        match (name(a), name(b)) {
-            (None, Some(_)) => std::cmp::Ordering::Less,
-            (Some(_), None) => std::cmp::Ordering::Greater,
-            (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or(""))
-                .then_with(|| cmp_utf16(strings.get(raw.group_id[a]), strings.get(raw.group_id[b]))),
-        }
-    });
+    let by_id = |a: usize, b: usize| cmp_utf16(strings.get(raw.group_id[a]), strings.get(raw.group_id[b]));
+    let group_order = if groups_ranked {
+        // The source's order; equal ranks (equal names there) by id, as G3 breaks ties.
+        sorted_rows(n_groups, &|a, b| raw.group_rank[a].cmp(&raw.group_rank[b]).then_with(|| by_id(a, b)))
+    } else {
+        sorted_rows(n_groups, &|a, b| {
+            let name = |g: usize| strings.get_opt(raw.group_name[g]);
+            // NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
+            match (name(a), name(b)) {
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or("")).then_with(|| by_id(a, b)),
+            }
+        })
+    };
 
-    // user -> groups (unsorted), then group -> members in id order, then user -> groups in G3 order.
-    let (unsorted_at, unsorted) = csr(n_users, pairs.iter().map(|&(u, g)| (u as usize, g)));
-    let (members_at, members) = csr(
-        n_groups,
-        user_order
-            .iter()
-            .flat_map(|&u| range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
-    );
+    // group -> members (in id order, or the source's), then user -> groups in the groups' order.
+    let (members_at, members, member_rank) = if memberships_ranked {
+        // Memberships by rank, equal ranks by the user's place in id order.
+        let mut place = vec![0u32; n_users];
+        for (i, &u) in user_order.iter().enumerate() {
+            place[u as usize] = i as u32;
+        }
+        let rank = &raw.membership_rank;
+        let order = sorted_rows(pairs.len(), &|a, b| {
+            rank[a].cmp(&rank[b]).then_with(|| place[pairs[a].0 as usize].cmp(&place[pairs[b].0 as usize]))
+        });
+        let (members_at, members) =
+            csr(n_groups, order.iter().map(|&m| (pairs[m as usize].1 as usize, pairs[m as usize].0)));
+        let (_, member_rank) = csr(n_groups, order.iter().map(|&m| (pairs[m as usize].1 as usize, rank[m as usize])));
+        (members_at, members, member_rank)
+    } else {
+        let (unsorted_at, unsorted) = csr(n_users, pairs.iter().map(|&(u, g)| (u as usize, g)));
+        let (members_at, members) = csr(
+            n_groups,
+            user_order
+                .iter()
+                .flat_map(|&u| range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
+        );
+        (members_at, members, Vec::new())
+    };
     let (groups_at, groups) = csr(
         n_users,
         group_order
@@ -113,7 +142,14 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
             idp_at,
             idp,
         },
-        groups: Groups { id: raw.group_id, name: raw.group_name, members_at, members },
+        groups: Groups {
+            id: raw.group_id,
+            name: raw.group_name,
+            members_at,
+            members,
+            rank: if groups_ranked { raw.group_rank } else { Vec::new() },
+            member_rank,
+        },
         tasks,
         idp: IdpLinks {
             user: idp_user,
@@ -123,6 +159,21 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
         },
         by_sym,
     })
+}
+
+/// Whether every row of `table` has a rank (`ranks`, [`NONE`] for none); an error at the first
+/// row that differs from the first row.
+fn ranked(ranks: &[u32], table: &'static str) -> Result<bool, SnapshotError> {
+    let Some(&first) = ranks.first() else { return Ok(false) };
+    let has = first != NONE;
+    match ranks.iter().position(|&r| (r != NONE) != has) {
+        None => Ok(has),
+        Some(row) => {
+            let first = if table == "groups" { "groups[0]" } else { "memberships[0]" };
+            let problem = SnapshotProblem::PartialRanks { has: !has, first };
+            Err(SnapshotError::new(format!("{table}[{row}].rank"), problem))
+        }
+    }
 }
 
 fn resolve_memberships(

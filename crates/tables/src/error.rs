@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::tables::MAX_RANK;
+
 use identity_links_text::escape::{quote, write_str};
 use identity_links_text::reader::SyntaxError;
 use identity_links_text::timestamp::TimestampProblem;
@@ -50,6 +52,11 @@ pub enum SnapshotProblem {
     UnknownGroup { id: String },
     /// An identity link with both or neither of `userId` and `groupId`.
     LinkIds,
+    /// A `rank` that is not an integer from 0 to [`MAX_RANK`].
+    Rank { found: String },
+    /// A row with a `rank` in a table whose first row has none, or the other way round
+    /// (`has` says which): a table carries the source's order for every row or for none.
+    PartialRanks { has: bool, first: &'static str },
     /// `sequence` is not a uint64 (rule 5).
     Sequence { found: String },
     /// `timestamp` is not RFC 3339 (rule 5).
@@ -115,6 +122,15 @@ impl fmt::Display for SnapshotError {
                 write!(f, "unknown group {} (not in groups)", quote(id))
             }
             SnapshotProblem::LinkIds => f.write_str("exactly one of userId and groupId must be set"),
+            SnapshotProblem::Rank { found } => {
+                write!(f, "{found} is not a rank (an integer from 0 to {MAX_RANK})")
+            }
+            SnapshotProblem::PartialRanks { has: true, first } => {
+                write!(f, "has a rank, but {first} has none (a table gives every row a rank or none)")
+            }
+            SnapshotProblem::PartialRanks { has: false, first } => {
+                write!(f, "rank is missing, but {first} has one (a table gives every row a rank or none)")
+            }
             SnapshotProblem::Sequence { found } => {
                 write!(f, "{found} is not a uint64 (0..18446744073709551615)")
             }

@@ -10,7 +10,7 @@ use crate::build::{self, Raw};
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
 use crate::intern::Interner;
 use crate::strings::{char_count, Sym, NONE};
-use crate::tables::{Limits, Tables};
+use crate::tables::{Limits, Tables, MAX_RANK};
 use identity_links_text::escape::quote;
 use identity_links_text::number::{parse_decimal, parse_uint};
 use identity_links_text::reader::{Kind, Reader, SyntaxError};
@@ -70,23 +70,28 @@ struct Fields {
 }
 
 record!(USER: "id", "firstName", "lastName", "org");
-record!(GROUP: "id", "name");
-record!(MEMBERSHIP: "userId", "groupId");
+record!(GROUP: "id", "name", "rank");
+record!(MEMBERSHIP: "userId", "groupId", "rank");
 record!(TASK: "id", "assignee", "owner", "identityLinks");
 record!(LINK: "userId", "groupId", "type");
 record!(IDP_LINK: "userId", "idpId", "providedUserId", "providedUserName");
 
-/// What a string field may hold (SNAPSHOT.md): whether `""` is refused, whether `null` is allowed.
+/// What a field may hold (SNAPSHOT.md): a string, with whether `""` is refused and whether
+/// `null` is allowed; or (`rank`) a rank, an integer from 0 to [`MAX_RANK`], read into the
+/// field's slot as it is (absent stays [`NONE`], which no rank is).
 #[derive(Clone, Copy)]
 struct Text {
     non_empty: bool,
     nullable: bool,
+    rank: bool,
 }
 
-const ID: Text = Text { non_empty: true, nullable: false };
-const NAME: Text = Text { non_empty: false, nullable: true };
-const REF_OR_NULL: Text = Text { non_empty: true, nullable: true };
-const PROVIDED_NAME: Text = Text { non_empty: false, nullable: false };
+const ID: Text = Text { non_empty: true, nullable: false, rank: false };
+const NAME: Text = Text { non_empty: false, nullable: true, rank: false };
+const REF_OR_NULL: Text = Text { non_empty: true, nullable: true, rank: false };
+const PROVIDED_NAME: Text = Text { non_empty: false, nullable: false, rank: false };
+/// `groups[].rank`, `memberships[].rank`: the source database's order (docs/semantics.md).
+const RANK: Text = Text { non_empty: false, nullable: false, rank: true };
 
 impl Loader<'_> {
     #[cold]
@@ -262,7 +267,9 @@ impl Loader<'_> {
         while let Some(f) = self.next_field(names, &mut seen)? {
             let text = texts[f];
             values[f] = self.field(names, f, |l| {
-                if text.nullable {
+                if text.rank {
+                    l.rank()
+                } else if text.nullable {
                     l.nullable(text.non_empty, "a string or null")
                 } else {
                     l.string(text.non_empty)
@@ -318,6 +325,7 @@ impl Loader<'_> {
             seen |= 1 << field;
             self.r.skip_ws();
             let value = match texts.get(field) {
+                Some(&text) if text.rank => self.r.read_number().ok().and_then(rank),
                 Some(&text) => match self.r.plain_str(MAX_CHARS) {
                     Some(s) => symbol(&mut self.raw.strings, s, text),
                     None if text.nullable && self.r.eat(b"null") => Some(NONE),
@@ -428,6 +436,16 @@ impl Loader<'_> {
         Ok(())
     }
 
+    /// A `rank`: an integer from 0 to [`MAX_RANK`] (written as JSON numbers are: `3`, `3.0` and
+    /// `3e0` are the same rank, as for `sequence`).
+    fn rank(&mut self) -> Result<Sym, Refused> {
+        if self.peek()? != Kind::Number {
+            return Err(self.wrong_type("a rank (an integer)"));
+        }
+        let text = self.r.read_number().map_err(|e| self.syntax(e))?;
+        rank(text).ok_or_else(|| self.fail(SnapshotProblem::Rank { found: text.to_owned() }))
+    }
+
     fn sequence(&mut self) -> Result<(), Refused> {
         let parsed = match self.peek()? {
             Kind::Number => {
@@ -506,19 +524,21 @@ impl Loader<'_> {
     }
 
     fn group(&mut self, row: usize) -> Result<(), Refused> {
-        let mut v = [NONE; 2];
-        self.record(&GROUP, &[ID, NAME], &mut v)?;
+        let mut v = [NONE; 3];
+        self.record(&GROUP, &[ID, NAME, RANK], &mut v)?;
         let id = self.row_id(v[0], row, |raw| &mut raw.group_by_sym)?;
         self.raw.group_id.push(id);
         self.raw.group_name.push(v[1]);
+        self.raw.group_rank.push(v[2]);
         Ok(())
     }
 
     fn membership(&mut self, _row: usize) -> Result<(), Refused> {
-        let mut v = [NONE; 2];
-        self.record(&MEMBERSHIP, &[ID, ID], &mut v)?;
+        let mut v = [NONE; 3];
+        self.record(&MEMBERSHIP, &[ID, ID, RANK], &mut v)?;
         let pair = (self.required(v[0], "userId")?, self.required(v[1], "groupId")?);
         self.raw.memberships.push(pair);
+        self.raw.membership_rank.push(v[2]);
         Ok(())
     }
 
@@ -591,6 +611,11 @@ fn link_reference([user, group, kind]: [Sym; 3]) -> Option<(Sym, u32)> {
         (NONE, group) if group != NONE => Some((group, kind << 1 | 1)),
         _ => None,
     }
+}
+
+/// The rank a JSON number's `text` gives, if it is one (an integer from 0 to [`MAX_RANK`]).
+fn rank(text: &str) -> Option<Sym> {
+    parse_uint(text, u64::from(MAX_RANK)).ok().map(|r| r as u32)
 }
 
 /// The symbol of `s` as the value of a field that holds `text`: `None` when the field refuses

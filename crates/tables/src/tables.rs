@@ -10,6 +10,10 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// Zitadel's `MaxQueryLimit`: larger limits are refused.
 pub const MAX_LIMIT: u32 = 1000;
 
+/// The largest `rank` (`groups[].rank`, `memberships[].rank`): every `u32` but [`NONE`], which
+/// marks a row without one while the loader reads.
+pub const MAX_RANK: u32 = NONE - 1;
+
 /// The largest snapshot accepted by default, JSON or binary (1 GiB): wasm32 has 4 GiB in all, and
 /// loading needs the input plus the tables.
 pub const MAX_BYTES: usize = 1 << 30;
@@ -76,7 +80,8 @@ pub struct Users {
     /// The hash code of Camunda's `UserDto` for this user (SEMANTICS.md G5), as the bits of a
     /// Java `int`.
     pub java_hash: Vec<u32>,
-    /// Row `u`'s groups are `groups[groups_at[u]..groups_at[u + 1]]`, in G3 order.
+    /// Row `u`'s groups are `groups[groups_at[u]..groups_at[u + 1]]`, in the groups' order: by
+    /// [`Groups::rank`] when the snapshot carries it, else G3's.
     pub groups_at: Vec<u32>,
     /// Group rows, per user.
     pub groups: Vec<u32>,
@@ -93,10 +98,22 @@ pub struct Groups {
     pub id: Vec<Sym>,
     /// `name` or [`NONE`]
     pub name: Vec<Sym>,
-    /// Row `g`'s members are `members[members_at[g]..members_at[g + 1]]`, ascending by id.
+    /// Row `g`'s members are `members[members_at[g]..members_at[g + 1]]`: by
+    /// [`Groups::member_rank`] when the snapshot carries it, else ascending by id (G5).
     pub members_at: Vec<u32>,
     /// User rows, per group.
     pub members: Vec<u32>,
+    /// The source database's order of the groups (`groups[].rank`): one per group, or empty
+    /// when the snapshot carries none. Camunda's group query sorts by name in SQL
+    /// (`ORDER BY RES.NAME_ asc`), so by the source database's collation and NULL placement,
+    /// which no rule of ours can know: an exporter records the result as ranks, and groups are
+    /// then ordered by rank, equal ranks by id (UTF-16 code units, as G3 breaks ties).
+    pub rank: Vec<u32>,
+    /// The source database's order of each group's members (`memberships[].rank`), parallel
+    /// to [`Groups::members`], or empty when the snapshot carries none. Camunda's user query
+    /// sorts members by `RES.ID_ asc` in SQL (the database's collation again); members are
+    /// then ordered by rank, equal ranks by id.
+    pub member_rank: Vec<u32>,
 }
 
 /// `tasks` and their stored identity links.

@@ -11,12 +11,27 @@
 //! delete and a VACUUM free a place that a later link takes; the export follows `ctid`, and its
 //! test checks the three plans and the export against each other after exactly that.
 //!
+//! **The source's order.** `getGroupInfo` (engine-rest `IdentityRestServiceImpl`) lists the
+//! user's groups with `createGroupQuery().groupMember(userId).orderByGroupName().asc()` and each
+//! group's members with `createUserQuery().memberOfGroup(groupId)`, which has no ordering and so
+//! gets MyBatis' default. In camunda/camunda-bpm-platform,
+//! `engine/src/main/resources/org/camunda/bpm/engine/impl/mapping/entity/Group.xml`
+//! (`selectGroupByQueryCriteria`) and `User.xml` (`selectUserByQueryCriteria`) end in
+//! `${orderBy}`, which `Commons.xml` (`bindOrderBy`) makes `RES.NAME_ asc` for the groups and
+//! `RES.ID_ asc` (the default) for the users. PostgreSQL sorts those by the column's collation
+//! (the database's default unless the column has its own), NULL names last in ascending order,
+//! and returns rows that sort equal in no specified order (Camunda adds no tie-breaker). The
+//! export ranks the rows with the same `ORDER BY` in a window (`dense_rank()`): equal names
+//! share a rank, which identity-links breaks by id; every group carries its rank and every
+//! membership its member's rank within the group.
+//!
 //! Links of process definitions (`PROC_DEF_ID_` set, `TASK_ID_` null) are not task links and are
 //! left out. `--tenant` keeps the tasks whose `TENANT_ID_` is that tenant (and their links);
 //! users, groups and memberships have no tenant column and are all exported.
 
 use crate::db::{self, Tls, PROGRESS_EVERY};
 use crate::document::{Document, Link};
+use identity_links::MAX_RANK;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use std::iter::Peekable;
@@ -43,17 +58,16 @@ pub fn export(url: &str, tls: &Tls, tenant: Option<&str>, doc: &mut Document) ->
     }
 
     doc.section("groups");
-    let sql = "SELECT ID_, NAME_ FROM ACT_ID_GROUP ORDER BY ID_ COLLATE \"C\"";
-    db::each_row(&mut client, sql, &[], "ACT_ID_GROUP", |row| {
-        doc.group(&db::required(row, 0, "ACT_ID_GROUP")?, db::text(row, 1, "ACT_ID_GROUP")?.as_deref());
+    db::each_row(&mut client, GROUPS, &[], "ACT_ID_GROUP", |row| {
+        let rank = rank(row, 2, "ACT_ID_GROUP")?;
+        doc.group(&db::required(row, 0, "ACT_ID_GROUP")?, db::text(row, 1, "ACT_ID_GROUP")?.as_deref(), rank);
         Ok(())
     })?;
 
     doc.section("memberships");
-    let sql =
-        "SELECT USER_ID_, GROUP_ID_ FROM ACT_ID_MEMBERSHIP ORDER BY USER_ID_ COLLATE \"C\", GROUP_ID_ COLLATE \"C\"";
-    db::each_row(&mut client, sql, &[], "ACT_ID_MEMBERSHIP", |row| {
-        doc.membership(&db::required(row, 0, "ACT_ID_MEMBERSHIP")?, &db::required(row, 1, "ACT_ID_MEMBERSHIP")?);
+    db::each_row(&mut client, MEMBERSHIPS, &[], "ACT_ID_MEMBERSHIP", |row| {
+        let rank = rank(row, 2, "ACT_ID_MEMBERSHIP")?;
+        doc.membership(&db::required(row, 0, "ACT_ID_MEMBERSHIP")?, &db::required(row, 1, "ACT_ID_MEMBERSHIP")?, rank);
         Ok(())
     })?;
 
@@ -61,6 +75,27 @@ pub fn export(url: &str, tls: &Tls, tenant: Option<&str>, doc: &mut Document) ->
     tasks(&mut client, &mut links_client, tenant, doc)?;
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))?;
     links_client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))
+}
+
+/// The groups, each with its rank in Camunda's group order (`ORDER BY RES.NAME_ asc`, Group.xml).
+const GROUPS: &str = "SELECT RES.ID_, RES.NAME_, dense_rank() OVER (ORDER BY RES.NAME_ asc) \
+                      FROM ACT_ID_GROUP RES ORDER BY RES.ID_ COLLATE \"C\"";
+
+/// The memberships, each with its member's rank in Camunda's member order for that group
+/// (`ORDER BY RES.ID_ asc`, User.xml with Commons.xml's default). A membership whose user is
+/// missing (no row to rank) still reaches the loader, which refuses it by name.
+const MEMBERSHIPS: &str = "SELECT M.USER_ID_, M.GROUP_ID_, \
+                           dense_rank() OVER (PARTITION BY M.GROUP_ID_ ORDER BY RES.ID_ asc) \
+                           FROM ACT_ID_MEMBERSHIP M LEFT JOIN ACT_ID_USER RES ON RES.ID_ = M.USER_ID_ \
+                           ORDER BY M.USER_ID_ COLLATE \"C\", M.GROUP_ID_ COLLATE \"C\"";
+
+/// Column `i` of `row`, a `dense_rank()`, as a snapshot's rank.
+fn rank(row: &postgres::Row, i: usize, what: &str) -> Result<u32, String> {
+    let rank: i64 = row.try_get(i).map_err(|e| format!("reading {what}: {}", db::error_chain(&e)))?;
+    u32::try_from(rank)
+        .ok()
+        .filter(|&r| r <= MAX_RANK)
+        .ok_or_else(|| format!("reading {what}: rank {rank} out of range"))
 }
 
 fn no_params() -> std::iter::Empty<&'static dyn ToSql> {

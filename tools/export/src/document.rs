@@ -119,13 +119,22 @@ impl Document {
     }
 
     /// A group (`ACT_ID_GROUP`), in the open `groups` section.
-    pub fn group(&mut self, id: &str, name: Option<&str>) {
+    pub fn group(&mut self, id: &str, name: Option<&str>, rank: u32) {
         self.object(&[("id", Some(id)), ("name", name)]);
+        self.rank(rank);
     }
 
-    /// A membership, in the open `memberships` section.
-    pub fn membership(&mut self, user: &str, group: &str) {
+    /// A membership with its member's rank among the group's members, in the open
+    /// `memberships` section.
+    pub fn membership(&mut self, user: &str, group: &str, rank: u32) {
         self.object(&[("userId", Some(user)), ("groupId", Some(group))]);
+        self.rank(rank);
+    }
+
+    /// Adds `,"rank":N` to the object just written (docs/semantics.md, "The source's order").
+    fn rank(&mut self, rank: u32) {
+        self.text.pop(); // its closing brace
+        self.text.extend_from_slice(format!(r#","rank":{rank}}}"#).as_bytes());
     }
 
     /// A task with its stored identity links in order, in the open `tasks` section.

@@ -33,6 +33,13 @@ struct Cli {
     /// The Zitadel instance to export (required when the database holds several).
     #[arg(long = "zitadel-instance", value_name = "ID")]
     zitadel_instance: Option<String>,
+    /// How the Zitadel release in that database reports `details` (processedSequence and
+    /// timestamp): `position` (releases that read projections.current_states by position:
+    /// no processedSequence, the state's event_date), `sequence` (releases that read
+    /// projections.current_sequences: current_sequence and its timestamp), or `auto`: from the
+    /// schema (current_states with a position column: position; else sequence).
+    #[arg(long = "zitadel-details", value_enum, default_value_t = zitadel::Details::Auto)]
+    zitadel_details: zitadel::Details,
     /// Where to write the snapshot: a file (replaced atomically) or `-` for standard output.
     #[arg(long, short, value_name = "FILE")]
     out: String,
@@ -98,7 +105,7 @@ fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
         camunda::export(url, &tls, cli.tenant.as_deref(), &mut doc)?;
     }
     if let Some(url) = &cli.zitadel {
-        zitadel::export(url, &tls, cli.zitadel_instance.as_deref(), &mut doc)?;
+        zitadel::export(url, &tls, cli.zitadel_instance.as_deref(), cli.zitadel_details, &mut doc)?;
     }
     let snapshot = doc.finish()?;
     let stats = snapshot.stats();

@@ -4,10 +4,18 @@
 //!   machine users have no row there and no names.
 //! - `idp_user_link.go`: `projections.idp_user_links<N>` (`instance_id`, `idp_id`, `user_id`,
 //!   `external_user_id`, `display_name`, `creation_date`, `sequence`).
-//! - `current_state.go` (`internal/query/`): `projections.current_states` (`projection_name`,
-//!   `instance_id`, `event_date`, `sequence`): the IdP-link projection's row gives the snapshot's
-//!   `timestamp` (`event_date`: what `ListIDPLinks` reports as `details.timestamp`) and
-//!   `sequence` (`details.processedSequence`).
+//! - The IdP-link projection's state, which `ListIDPLinks` reports as `details`
+//!   (`internal/api/grpc/object/v2/converter.go`, `ToListDetails`: `processedSequence` is the
+//!   state's `Sequence`, `timestamp` its `EventCreatedAt`), read as the release in the database
+//!   reads it ([`Details`]):
+//!   - releases with `projections.current_states` (`internal/query/current_state.go`,
+//!     `latestState` / `prepareLatestState`) select only `event_date`, `position` and
+//!     `last_updated`, so their `Sequence` stays 0 whatever the `sequence` column holds: the
+//!     snapshot gets `sequence` 0 and `timestamp` = `event_date` (the row `ORDER BY event_date
+//!     DESC` gives first, as there);
+//!   - older releases with `projections.current_sequences` (`internal/query/current_sequence.go`,
+//!     `latestSequence` / `prepareLatestSequence`) select `current_sequence` and `timestamp`
+//!     (the row `ORDER BY current_sequence DESC` gives first): the snapshot gets both.
 //!
 //! The projections' names carry a version that changes between releases (`users8`, `users14`,
 //! `idp_user_links3`): the highest one present is read. Rows of removed organisations
@@ -22,13 +30,19 @@ use postgres::Client;
 const WHAT: &str = "Zitadel";
 
 /// Reads the projections of one instance at `url` into `doc`.
-pub fn export(url: &str, tls: &Tls, instance: Option<&str>, doc: &mut Document) -> Result<(), String> {
+pub fn export(
+    url: &str,
+    tls: &Tls,
+    instance: Option<&str>,
+    details: Details,
+    doc: &mut Document,
+) -> Result<(), String> {
     let mut client = db::connect(WHAT, url, tls)?;
     let users = latest(&mut client, "users")?;
     let links = latest(&mut client, "idp_user_links")?;
     let humans = format!("{users}_humans");
-    let tables = [humans.as_str(), "projections.current_states"];
-    db::require_tables(&mut client, WHAT, &tables, "is this Zitadel's database?")?;
+    db::require_tables(&mut client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
+    let state_source = StateSource::of(&mut client, details)?;
     db::begin_consistent(&mut client, WHAT)?;
     let instance = choose_instance(&mut client, &users, &links, instance)?;
     let removed = |table: &str, client: &mut Client| -> Result<&'static str, String> {
@@ -68,7 +82,7 @@ pub fn export(url: &str, tls: &Tls, instance: Option<&str>, doc: &mut Document) 
         Ok(())
     })?;
 
-    state(&mut client, &links, &instance, doc)?;
+    state(&mut client, state_source, &links, &instance, doc)?;
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))
 }
 
@@ -116,21 +130,96 @@ fn list(items: &[String]) -> String {
     items.join(", ")
 }
 
-/// The IdP-link projection's state for `instance`: `sequence` and `event_date` (UTC, RFC 3339,
-/// microseconds as PostgreSQL keeps them). No row: sequence 0 and no timestamp (Zitadel then
-/// reports `0001-01-01T00:00:00Z`, the snapshot's default).
-fn state(client: &mut Client, links: &str, instance: &str, doc: &mut Document) -> Result<(), String> {
-    let sql = "SELECT sequence, to_char(event_date AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
-               FROM projections.current_states WHERE instance_id = $1 AND projection_name = $2 \
-               ORDER BY event_date DESC LIMIT 1";
-    let rows = client.query(sql, &[&instance, &links]).map_err(|e| db::failed("projections.current_states", &e))?;
+/// How the Zitadel release in the database reports a projection's state (`--zitadel-details`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Details {
+    /// From the schema: `projections.current_states` with a `position` column is read as
+    /// [`Details::Position`], anything else as [`Details::Sequence`].
+    Auto,
+    /// Releases that read `projections.current_states` by position: no processedSequence,
+    /// the timestamp is the state's `event_date`.
+    Position,
+    /// Releases that report the state's sequence: `projections.current_sequences`'
+    /// `current_sequence` and `timestamp` (or, where only `projections.current_states` exists,
+    /// its `sequence` and `event_date`).
+    Sequence,
+}
+
+/// Where the state is read, and whether its sequence is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StateSource {
+    /// `projections.current_states`: `event_date`; the sequence only if `sequence`.
+    CurrentStates { sequence: bool },
+    /// `projections.current_sequences`: `current_sequence` and `timestamp`.
+    CurrentSequences,
+}
+
+impl StateSource {
+    /// The source `details` asks for, as the schema has it.
+    fn of(client: &mut Client, details: Details) -> Result<StateSource, String> {
+        let states = has_table(client, "current_states")?;
+        let sequences = has_table(client, "current_sequences")?;
+        let by_position = states && has_column(client, "projections.current_states", "position")?;
+        let source = match details {
+            Details::Auto if by_position => Some(StateSource::CurrentStates { sequence: false }),
+            Details::Auto | Details::Sequence if sequences => Some(StateSource::CurrentSequences),
+            Details::Auto | Details::Sequence if states => Some(StateSource::CurrentStates { sequence: true }),
+            Details::Position if states => Some(StateSource::CurrentStates { sequence: false }),
+            _ => None,
+        };
+        source.ok_or_else(|| {
+            let wanted = match details {
+                Details::Position => "projections.current_states",
+                _ => "projections.current_states or projections.current_sequences",
+            };
+            format!("the {WHAT} database has no table {wanted} (is this Zitadel's database?)")
+        })
+    }
+}
+
+fn has_table(client: &mut Client, name: &str) -> Result<bool, String> {
+    let sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'projections' AND table_name = $1";
+    let row = client.query_one(sql, &[&name]).map_err(|e| db::failed(WHAT, &e))?;
+    Ok(row.get::<_, i64>(0) > 0)
+}
+
+/// The IdP-link projection's state for `instance`, read from `source`: the sequence (0 where
+/// the release reports none) and the timestamp (UTC, RFC 3339, microseconds as PostgreSQL keeps
+/// them). No row, or no timestamp: none (Zitadel then reports `0001-01-01T00:00:00Z`, the
+/// snapshot's default).
+fn state(
+    client: &mut Client,
+    source: StateSource,
+    links: &str,
+    instance: &str,
+    doc: &mut Document,
+) -> Result<(), String> {
+    const UTC: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+    let (table, sql) = match source {
+        StateSource::CurrentStates { sequence } => (
+            "projections.current_states",
+            format!(
+                "SELECT {}, to_char(event_date AT TIME ZONE 'UTC', {UTC}) FROM projections.current_states \
+                 WHERE instance_id = $1 AND projection_name = $2 ORDER BY event_date DESC LIMIT 1",
+                if sequence { "sequence" } else { "NULL::bigint" }
+            ),
+        ),
+        StateSource::CurrentSequences => (
+            "projections.current_sequences",
+            format!(
+                "SELECT current_sequence, to_char(timestamp AT TIME ZONE 'UTC', {UTC}) \
+                 FROM projections.current_sequences WHERE instance_id = $1 AND projection_name = $2 \
+                 ORDER BY current_sequence DESC LIMIT 1"
+            ),
+        ),
+    };
+    let rows = client.query(sql.as_str(), &[&instance, &links]).map_err(|e| db::failed(table, &e))?;
     let Some(row) = rows.first() else {
         doc.state(0, None);
         return Ok(());
     };
-    let sequence: Option<i64> = row.try_get(0).map_err(|e| db::failed("projections.current_states", &e))?;
-    let sequence = u64::try_from(sequence.unwrap_or(0))
-        .map_err(|_| "reading projections.current_states: a negative sequence".to_owned())?;
-    doc.state(sequence, db::text(row, 1, "projections.current_states")?);
+    let sequence: Option<i64> = row.try_get(0).map_err(|e| db::failed(table, &e))?;
+    let sequence = u64::try_from(sequence.unwrap_or(0)).map_err(|_| format!("reading {table}: a negative sequence"))?;
+    doc.state(sequence, db::text(row, 1, table)?);
     Ok(())
 }
