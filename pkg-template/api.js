@@ -8,7 +8,7 @@
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
 export const ABI = Object.freeze({
-  VERSION: 3, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 30, LIST_HEAD: 5,
+  VERSION: 4, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 30, LIST_HEAD: 5,
   MAX_BODY: 1048576, BODY_LATER: 0xfffffffb, TOO_LARGE: 0xfffffffa, TRAILERS: 1, TEXT: 1, BYTES: 2,
 });
 const { NULL, ABSENT, RAW, REQUEST_BYTES, LIST_HEAD, MAX_BODY, BODY_LATER, TOO_LARGE, TRAILERS, TEXT } = ABI;

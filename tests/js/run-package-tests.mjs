@@ -188,6 +188,9 @@ async function exampleWorker() {
   return { runtime: "example-worker", passed: bundled.passed + kv.passed, failed: bundled.failed + kv.failed, failures: [...bundled.failures, ...kv.failures] };
 }
 
+// Deno runs with --no-code-cache: a package installed from a tarball gives every file the same
+// fixed mtime, and Deno's V8 code cache then serves the code of an earlier build of the package.
+
 /** examples/deno with Deno.serve on 127.0.0.1, every route over HTTP. */
 async function exampleDeno() {
   const dir = join(scratch, "example-deno");
@@ -195,7 +198,7 @@ async function exampleDeno() {
   cpSync(join(root, "examples/deno/server.js"), join(dir, "server.js"));
   const port = freePort();
   const env = { ...process.env, PORT: String(port), SNAPSHOT: join(root, "www/sample-snapshot.json"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
-  const server = await startServer(bin("deno"), ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "server.js"], { cwd: dir, env }, `http://127.0.0.1:${port}/`);
+  const server = await startServer(bin("deno"), ["run", "--quiet", "--no-code-cache", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "server.js"], { cwd: dir, env }, `http://127.0.0.1:${port}/`);
   try {
     if (!server.ok) return { runtime: "example-deno", passed: 0, failed: 1, failures: [`Deno.serve did not answer:\n${server.log.slice(-3000)}`] };
     return await checkRoutes("example-deno", `http://127.0.0.1:${port}`, nodeApi, join(root, "www/sample-snapshot.json"));
@@ -219,8 +222,8 @@ function typescript() {
 const runtimes = {
   "node-esm": () => parseResult("node-esm", run("node", ["node-esm.mjs", "node-esm"])),
   "node-cjs": () => parseResult("node-cjs", run("node", ["node-cjs.cjs"])),
-  deno: () => parseResult("deno", run(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "node-esm.mjs", "deno"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
-  "deno-web": () => parseResult("deno-web", run(bin("deno"), ["run", "--quiet", "--allow-read", "--allow-env", "web-init.mjs", "deno-web"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
+  deno: () => parseResult("deno", run(bin("deno"), ["run", "--quiet", "--no-code-cache", "--allow-read", "--allow-env", "node-esm.mjs", "deno"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
+  "deno-web": () => parseResult("deno-web", run(bin("deno"), ["run", "--quiet", "--no-code-cache", "--allow-read", "--allow-env", "web-init.mjs", "deno-web"], { env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } })),
   bun: () => parseResult("bun", run(bin("bun"), ["node-esm.mjs", "bun"])),
   "bun-web": () => parseResult("bun-web", run(bin("bun"), ["web-init.mjs", "bun-web"])),
   "browser-chromium": () => browser("chromium"),

@@ -516,7 +516,7 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
     let http = [1 << 20, u32::MAX - 4, u32::MAX - 5, 1, 1, 2];
-    let constants = [vec![3, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 30, 5], http.to_vec()].concat();
+    let constants = [vec![4, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 30, 5], http.to_vec()].concat();
     assert_eq!(abi::constants(), constants);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));
