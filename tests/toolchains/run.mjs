@@ -10,7 +10,14 @@
 //   - tree-shaking: an unused import leaves no module code in a bundle;
 //   - Next.js, with no configuration: `next build`, then `next start` on 127.0.0.1 answering a
 //     Node.js route, an edge route (GET and POST through handleRequest) and a page whose client
-//     component runs a query in Chromium and Firefox.
+//     component runs a query in Chromium and Firefox;
+//   - TypeScript 6 and 7 over the same projects (7 must refuse node10, which it removed);
+//   - Jest with testEnvironment jsdom, CommonJS and ES modules, with no polyfill;
+//   - Bun: `bun run` (import and require), a `--target=bun` bundle and a `--compile` binary moved
+//     to another folder with the project's node_modules gone, and `--target=browser
+//     --conditions=bun` in Chromium and Firefox;
+//   - SvelteKit with the package in devDependencies: `vite build`, then `vite preview` answering
+//     from a server load and from the page's client code in Chromium and Firefox.
 // Run with `node --test` (tests/js/check.mjs): one test per check, the counts at the end.
 //
 // Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
