@@ -35,8 +35,8 @@ lint:
 test-native:
 	cargo test --features identity-links/fuzzing
 
-## test-toolchains: the packed package through TypeScript (every resolution mode), attw, webpack,
-## Vite, Rollup and esbuild, the bundles run in headless Chromium
+## test-toolchains: the packed package through TypeScript 5, 6 and 7 (every resolution mode), attw,
+## webpack, Vite, Rollup, esbuild, Bun, Jest with jsdom, Next.js and SvelteKit, pages in Chromium and Firefox
 test-toolchains: build
 	node --test tests/toolchains/run.mjs
 

@@ -5,6 +5,7 @@
 // This file passes requests in (their strings as UTF-8 in the module's input area) and decodes
 // answers out: cells of text, each decoded once per snapshot and kept by its key. It holds no
 // lookup, record format or query rule.
+import { TextDecoder, TextEncoder } from "./text.js"; // the globals, or Node's where an environment lacks them
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
 export const ABI = Object.freeze({

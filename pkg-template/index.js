@@ -37,13 +37,27 @@ function asModule(value) {
   return Object.setPrototypeOf(value, WebAssembly.Module.prototype);
 }
 
+/**
+ * The bytes of a `file:` URL, read through Node's fs where there is one (Node's fetch reads no
+ * `file:` URL, and Jest's jsdom environment has no fetch at all); null for any other URL, or
+ * where there is no Node fs, for fetch to read.
+ */
+async function readFileUrl(source) {
+  const href = typeof source === "string" ? source : String(source.url ?? source);
+  if (!href.startsWith("file:")) return null;
+  const builtin = globalThis.process?.getBuiltinModule;
+  if (typeof builtin !== "function") return null;
+  return builtin("node:fs/promises").readFile(builtin("node:url").fileURLToPath(href));
+}
+
 /** Compiles what `init` accepts: a URL, a string, a Request, a Response, bytes or a module. */
 async function compile(source) {
   source = await source;
   const module = asModule(source);
   if (module) return module;
   if (typeof source === "string" || source instanceof URL || (typeof Request === "function" && source instanceof Request)) {
-    source = await fetch(source);
+    const file = await readFileUrl(source);
+    source = file ?? (await fetch(source));
   }
   if (typeof Response === "function" && source instanceof Response) {
     if (!source.ok) throw new Error(`identity-links: fetching the .wasm failed: ${source.status} ${source.statusText} (${source.url})`);

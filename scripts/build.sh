@@ -24,6 +24,12 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
 done
 
 cp -R pkg-template/. "$stage/"
+# TextEncoder and TextDecoder come from text.js (the globals, or Node's where an environment such
+# as Jest's jsdom lacks them): the glue imports them instead of reading the globals, and the
+# Node glue and api.cjs require a CommonJS copy (node/ is a CommonJS folder, so node/text.js is one).
+sed -i '1i import { TextDecoder, TextEncoder } from "./text.js";' "$stage/identity_links.js"
+sed -i "1i const { TextDecoder, TextEncoder } = require('./text.js');" "$stage/node/identity_links.js"
+node_modules/.bin/esbuild pkg-template/text.js --format=cjs --log-level=warning --outfile="$stage/node/text.js"
 # The package's named exports are written once, in index.js. The Node entries share the CommonJS
 # instance rather than re-exporting index.js, so they get the same names here, as declarations
 # that loaders see without running the code: `exports.<name> = api.<name>;` in node/index.cjs

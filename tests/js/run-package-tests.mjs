@@ -19,6 +19,9 @@ import { workerdConfig } from "../../scripts/workerd-config.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const bin = (name) => join(root, "node_modules/.bin", name);
+// TypeScript 5 by its own path: node_modules/.bin/tsc may be TypeScript 6's or 7's (installed
+// beside it as typescript-6 and typescript-7 for tests/toolchains).
+const tsc = join(root, "node_modules/typescript/bin/tsc");
 const scratch = join(root, "target/package-test");
 const conformanceDir = process.env.IDENTITY_LINKS_CONFORMANCE ?? resolve(root, "../shared/conformance");
 const only = process.argv.slice(2);
@@ -209,11 +212,11 @@ async function exampleDeno() {
 
 function typescript() {
   const failures = [];
-  const consumer = run(bin("tsc"), ["-p", "tsconfig.consumer.json"]);
+  const consumer = run(tsc, ["-p", "tsconfig.consumer.json"]);
   if (consumer.code !== 0) failures.push(`tsc --strict over consumer.ts and the package typings:\n${consumer.out}`);
   // The declarations alone, with the plain and the newest libs (Symbol.dispose both ways).
   for (const lib of ["es2022,dom", "esnext,dom"]) {
-    const dts = run(bin("tsc"), ["--noEmit", "--strict", "--lib", lib, "node_modules/identity-links/index.d.ts", "node_modules/identity-links/index.d.cts"]);
+    const dts = run(tsc, ["--noEmit", "--strict", "--lib", lib, "node_modules/identity-links/index.d.ts", "node_modules/identity-links/index.d.cts"]);
     if (dts.code !== 0) failures.push(`tsc --strict --lib ${lib} over the declarations:\n${dts.out}`);
   }
   return { runtime: "typescript", passed: 3 - failures.length, failed: failures.length, failures };

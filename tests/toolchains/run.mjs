@@ -10,13 +10,20 @@
 //   - tree-shaking: an unused import leaves no module code in a bundle;
 //   - Next.js, with no configuration: `next build`, then `next start` on 127.0.0.1 answering a
 //     Node.js route, an edge route (GET and POST through handleRequest) and a page whose client
-//     component runs a query in Chromium and Firefox.
+//     component runs a query in Chromium and Firefox;
+//   - TypeScript 6 and 7 over the same projects (7 must refuse node10, which it removed);
+//   - Jest with testEnvironment jsdom, CommonJS and ES modules, with no polyfill;
+//   - Bun: `bun run` (import and require), a `--target=bun` bundle and a `--compile` binary moved
+//     to another folder with the project's node_modules gone, and `--target=browser
+//     --conditions=bun` in Chromium and Firefox;
+//   - SvelteKit with the package in devDependencies: `vite build`, then `vite preview` answering
+//     from a server load and from the page's client code in Chromium and Firefox.
 // Run with `node --test` (tests/js/check.mjs): one test per check, the counts at the end.
 //
 // Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
 import { check } from "../js/check.mjs";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +33,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const pkgDir = process.env.PKG_DIR ? resolve(root, process.env.PKG_DIR) : join(root, "pkg");
 const bin = (name) => join(root, "node_modules/.bin", name);
+// Each TypeScript major by its own path (node_modules/.bin/tsc is whichever npm linked last).
+const tsc = { 5: join(root, "node_modules/typescript/bin/tsc"), 6: join(root, "node_modules/typescript-6/bin/tsc"), 7: join(root, "node_modules/typescript-7/bin/tsc") };
 const scratch = join(root, "target/toolchains");
 const only = process.argv.slice(2);
 const wanted = (name) => only.length === 0 || only.includes(name);
@@ -108,15 +117,25 @@ if (wanted("typescript")) {
       files["tsconfig.json"] = JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: "es2022", typeRoots, ...mode.compilerOptions }, include: ["a.ts", "w.ts"] });
     }
     const dir = project(`ts-${mode.name.replace(/[^a-z0-9]+/gi, "-")}`, files);
-    const r = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+    const r = run(tsc[5], ["-p", "tsconfig.json"], { cwd: dir });
     check(`tsc --strict, ${mode.name}`, r.code === 0, r.out);
+    // The same project with the other TypeScript majors (the README's TypeScript row): 6 runs
+    // node10 only with its deprecation silenced, and 7 has removed it (it must refuse the option,
+    // so that the row stays true).
+    for (const major of ["6", "7"]) {
+      const node10 = mode.compilerOptions.moduleResolution === "node10";
+      const args = ["-p", "tsconfig.json", ...(node10 && major === "6" ? ["--ignoreDeprecations", "6.0"] : [])];
+      const t = run(tsc[major], args, { cwd: dir });
+      if (node10 && major === "7") check(`TypeScript 7 refuses ${mode.name} (removed), as the README says`, t.code !== 0 && /node10/.test(t.out), t.out);
+      else check(`TypeScript ${major}: tsc --strict, ${mode.name}${node10 ? " (ignoreDeprecations 6.0)" : ""}`, t.code === 0, t.out);
+    }
   }
   // `import init from "identity-links"` compiled to CommonJS, then run in Node.
   const dir = project("ts-commonjs-interop", {
     "main.ts": `import init, { Snapshot } from "identity-links";\ninit().then(() => console.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users));\n`,
     "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, module: "commonjs", moduleResolution: "node10", target: "es2022", esModuleInterop: true, outDir: "out", typeRoots, types: ["node"] }, include: ["main.ts"] }),
   }, { type: "commonjs" });
-  const built = run(bin("tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+  const built = run(tsc[5], ["-p", "tsconfig.json"], { cwd: dir });
   const ran = built.code === 0 ? run("node", ["out/main.js"], { cwd: dir }) : built;
   check("import init from \"identity-links\" compiled to CommonJS runs", ran.code === 0 && ran.out.includes("users 1"), ran.out);
 }
@@ -327,6 +346,111 @@ export { serve as GET, serve as POST };
       for (const browser of BROWSERS) {
         const title = await titleIn(browser, `${base}/`);
         check(`Next.js: a client component answers in ${browser}`, title === expected, title);
+      }
+    } finally {
+      server.kill();
+    }
+  }
+}
+
+if (wanted("jest")) {
+  console.log("toolchains: Jest with jsdom");
+  // The README's row: no polyfill, no configuration beyond testEnvironment. Jest resolves the
+  // Node entry in CommonJS and the browser entry in ES modules; jsdom's globals have neither
+  // TextEncoder/TextDecoder nor fetch.
+  const test = (imports) => `${imports}
+test("a query answers under jsdom", async () => {
+  expect(typeof document).toBe("object");
+  expect(typeof TextDecoder).toBe("undefined"); // what the package must do without
+  await init();
+  const snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');
+  expect(JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" }))).toBe(${JSON.stringify(expected)});
+});
+`;
+  const jest = join(root, "node_modules/jest/bin/jest.js");
+  const cjs = project("jest-jsdom-cjs", { "a.test.js": test(`const { default: init, Snapshot, getIdentityLinks } = require("identity-links");`) }, { type: "commonjs", jest: { testEnvironment: "jsdom" } });
+  const r1 = run("node", [jest, "--ci"], { cwd: cjs });
+  check("Jest, testEnvironment jsdom, CommonJS: a query answers", r1.code === 0 && r1.out.includes("1 passed"), r1.out);
+  const esm = project("jest-jsdom-esm", { "a.test.js": test(`import init, { Snapshot, getIdentityLinks } from "identity-links";`) }, { jest: { testEnvironment: "jsdom" } });
+  const r2 = run("node", ["--experimental-vm-modules", "--no-warnings", jest, "--ci"], { cwd: esm });
+  check("Jest, testEnvironment jsdom, ES modules (init() reads the file: URL): a query answers", r2.code === 0 && r2.out.includes("1 passed"), r2.out);
+}
+
+if (wanted("bun")) {
+  console.log("toolchains: Bun");
+  const bun = bin("bun");
+  const main = `import { Snapshot, getIdentityLinks } from "identity-links";\nconsole.log(JSON.stringify(getIdentityLinks(Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}'), { taskId: "t" })));\n`;
+  const dir = project("bun", { "main.js": main, "main.cjs": `const { Snapshot } = require("identity-links");\nconsole.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);\n` });
+  const ran = run(bun, ["run", "main.js"], { cwd: dir });
+  check("bun run: ready at once (the bun entry)", ran.code === 0 && ran.out.trim() === expected, ran.out);
+  const required = run(bun, ["run", "main.cjs"], { cwd: dir });
+  check("bun run, require(): ready at once", required.code === 0 && required.out.includes("users 1"), required.out);
+  // A bundle and a binary moved to another folder must run with the project's node_modules gone
+  // (where a path to it baked in at build time would still find it).
+  const away = join(scratch, "bun-moved");
+  rmSync(away, { recursive: true, force: true });
+  mkdirSync(away, { recursive: true });
+  const bundled = run(bun, ["build", "main.js", "--target=bun", "--outdir=out"], { cwd: dir });
+  if (bundled.code === 0) cpSync(join(dir, "out"), join(away, "out"), { recursive: true });
+  const compiled = run(bun, ["build", "main.js", "--compile", "--outfile=app"], { cwd: dir });
+  if (compiled.code === 0) cpSync(join(dir, "app"), join(away, "app"));
+  renameSync(join(dir, "node_modules"), join(dir, "node_modules.gone"));
+  try {
+    const bundleRan = bundled.code === 0 ? run(bun, ["run", join(away, "out/main.js")], { cwd: scratch }) : bundled;
+    check(`bun build --target=bun: the bundle and its .wasm, moved, run without node_modules (${bundled.code === 0 ? readdirSync(join(dir, "out")).join(", ") : ""})`, bundleRan.code === 0 && bundleRan.out.trim() === expected, bundleRan.out);
+    const binaryRan = compiled.code === 0 ? run(join(away, "app"), [], { cwd: scratch }) : compiled;
+    check("bun build --compile: the binary, moved, runs without node_modules", binaryRan.code === 0 && binaryRan.out.trim() === expected, binaryRan.out);
+  } finally {
+    renameSync(join(dir, "node_modules.gone"), join(dir, "node_modules"));
+  }
+  // The browser bundler: the bun entry (--conditions=bun) makes Bun emit the .wasm for init().
+  await bundler("bun-browser", { "app.js": app.replace("INIT_ARG", ""), "dist/index.html": html("app.js") }, (d) => run(bun, ["build", "app.js", "--target=browser", "--conditions=bun", "--outdir=dist"], { cwd: d }), "dist");
+}
+
+if (wanted("sveltekit")) {
+  console.log("toolchains: SvelteKit");
+  // The package in devDependencies, as SvelteKit's docs put everything; no configuration of it.
+  // A server load answers a query, the page's client code answers it again after init().
+  const tarballName = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
+  const dir = project("sveltekit", {
+    "svelte.config.js": "export default {};\n",
+    "vite.config.js": 'import { sveltekit } from "@sveltejs/kit/vite";\nexport default { plugins: [sveltekit()], logLevel: "warn" };\n',
+    "src/app.html": '<!doctype html>\n<html lang="en"><head><title>loading</title><link rel="icon" href="data:,">%sveltekit.head%</head><body><div>%sveltekit.body%</div></body></html>\n',
+    "src/routes/+page.server.js": `import { Snapshot, getIdentityLinks } from "identity-links";\nconst snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');\nexport function load() {\n  return { server: JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" })) };\n}\n`,
+    "src/routes/+page.svelte": `<script>
+  import { onMount } from "svelte";
+  import init, { Snapshot, getIdentityLinks } from "identity-links";
+  let { data } = $props();
+  onMount(async () => {
+    await init();
+    const answer = JSON.stringify(getIdentityLinks(Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}'), { taskId: "t" }));
+    document.title = answer === data.server ? answer : \`client \${answer} / server \${data.server}\`;
+  });
+</script>
+<pre>{data.server}</pre>
+`,
+  }, { dependencies: {}, devDependencies: { "identity-links": `file:../${tarballName}` } });
+  const vite = join(root, "node_modules/vite/bin/vite.js");
+  const built = run("node", [vite, "build"], { cwd: dir });
+  check("SvelteKit (package in devDependencies): vite build", built.code === 0, built.out.slice(-3000));
+  if (built.code === 0) {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const { spawn } = await import("node:child_process");
+    const server = spawn("node", [vite, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    server.stdout.on("data", (d) => (log += d));
+    server.stderr.on("data", (d) => (log += d));
+    const base = `http://127.0.0.1:${port}/`;
+    try {
+      let page = "";
+      for (let i = 0; i < 100 && !page; i++) {
+        page = await fetch(base).then((r) => r.text(), () => "");
+        if (!page) await new Promise((ok) => setTimeout(ok, 200));
+      }
+      check("SvelteKit: the server load answers (in the rendered page)", page.includes(expected.replace(/"/g, "&quot;")) || page.includes(expected), `${page.slice(0, 1500)}\n${log}`);
+      for (const browser of BROWSERS) {
+        const title = await titleIn(browser, base);
+        check(`SvelteKit: the page answers in ${browser}`, title === expected, `${title}\n${log}`);
       }
     } finally {
       server.kill();
