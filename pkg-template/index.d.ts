@@ -203,9 +203,13 @@ export interface ListIdpLinksResponse {
   result?: { idpId: string; userId: string; userName?: string }[];
 }
 
-/** Who is asking. Without a caller the query runs with full rights (trusted server-side use). */
+/**
+ * Who is asking. Pass no context at all for a trusted server-side call (full rights). A context
+ * must name its caller: `{}`, `{ caller: undefined }`, `{ caller: null }` and `null` are refused
+ * with a `UsageError` (status 400), never taken as full rights.
+ */
 export interface CallContext {
-  caller?: {
+  caller: {
     userId: string;
     /** Zitadel permissions: `"user.read"` (instance) or `"user.read@<org>"`. */
     permissions?: string[];

@@ -214,6 +214,36 @@ pub enum QueryError {
     Zitadel(ZitadelError),
     /// From loading a snapshot.
     Snapshot(SnapshotError),
+    /// A misuse of the API itself, not a peer's answer (status 400, `{"type":"UsageError",
+    /// "message":...}`): a context without a caller, a handler without `auth`, ...
+    Usage(UsageError),
+}
+
+/// A misuse of the API: the message says what was wrong and how to call it instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl UsageError {
+    /// Appends `{"type":"UsageError","message":...}`.
+    pub fn write_body(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(br#"{"type":"UsageError","message":"#);
+        identity_links_text::escape::write_str(out, &self.0);
+        out.push(b'}');
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl From<UsageError> for QueryError {
+    fn from(e: UsageError) -> Self {
+        QueryError::Usage(e)
+    }
 }
 
 impl QueryError {
@@ -222,7 +252,7 @@ impl QueryError {
         match self {
             QueryError::Camunda(e) => e.status(),
             QueryError::Zitadel(e) => e.code().http_status(),
-            QueryError::Snapshot(_) => 400,
+            QueryError::Snapshot(_) | QueryError::Usage(_) => 400,
         }
     }
 
@@ -232,6 +262,7 @@ impl QueryError {
             QueryError::Camunda(e) => e.message(),
             QueryError::Zitadel(e) => e.message(),
             QueryError::Snapshot(e) => e.to_string(),
+            QueryError::Usage(e) => e.0.clone(),
         }
     }
 
@@ -241,6 +272,7 @@ impl QueryError {
             QueryError::Camunda(e) => e.write_body(out),
             QueryError::Zitadel(e) => e.write_body(out),
             QueryError::Snapshot(e) => e.write_body(out),
+            QueryError::Usage(e) => e.write_body(out),
         }
     }
 
@@ -308,7 +340,10 @@ mod tests {
         let errors: [(Box<dyn std::error::Error>, &str); 6] = [
             (Box::new(UrlError::BadEscape), "malformed percent-encoding in the URL"),
             (Box::new(crate::http::proto::ProtoError("proto: duplicate field")), "proto: duplicate field"),
-            (Box::new(ContextError("context.caller: expected an object".into())), "context.caller: expected an object"),
+            (
+                Box::new(ContextError::Malformed("context.caller: expected an object".into())),
+                "context.caller: expected an object",
+            ),
             (Box::new(UintProblem::Fractional), "not a whole number"),
             (Box::new(TableFull), "the string table is full (2^31 strings or 4 GiB of text)"),
             (Box::new(TimestampProblem::Range), "a date or time field is out of range"),

@@ -150,8 +150,8 @@ fn run(
     context: Option<&Value>,
     protocol: Protocol,
 ) -> Result<Vec<u8>, Failure> {
-    let context =
-        CallContext::from_value(context).map_err(|e| Failure::from(ZitadelError::InvalidArgument { message: e.0 }))?;
+    let context = CallContext::from_value(context)
+        .map_err(|e| Failure::from(ZitadelError::InvalidArgument { message: e.to_string() }))?;
     let Body::Bytes(body) = request.body else {
         return Err(protocol_failure(413, "request body larger than the limit"));
     };

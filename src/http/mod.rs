@@ -278,7 +278,7 @@ fn query_error(format: Format, error: &QueryError) -> Response {
     let mut body = Vec::new();
     match (format, error) {
         (Format::Connect, QueryError::Zitadel(z)) => grpc::write_connect_error(z, &mut body),
-        (Format::Connect, QueryError::Camunda(_) | QueryError::Snapshot(_))
+        (Format::Connect, QueryError::Camunda(_) | QueryError::Snapshot(_) | QueryError::Usage(_))
         | (Format::Camunda | Format::Gateway, _) => error.write_body(&mut body),
     }
     Response::json(error.status(), body)
@@ -369,7 +369,7 @@ fn json_route(call: &Call) -> Response {
     let format = route.format();
     let context = match CallContext::from_value(context) {
         Ok(c) => c,
-        Err(e) => return query_error(format, &route.query.malformed(e.0)),
+        Err(e) => return query_error(format, &e.for_query(route.query)),
     };
     if route.unknown_engine {
         // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine

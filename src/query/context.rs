@@ -1,8 +1,11 @@
 //! The caller context: who asks, with which Zitadel permissions and Camunda grants.
 //!
-//! Without a caller a query runs with full rights (a trusted server-side use). The context is
-//! identity-links' own input, not a peer's, so it is read strictly: an unknown field such as
-//! `permission` (for `permissions`) is refused rather than silently granting or denying.
+//! Without a context a query runs with full rights (a trusted server-side use). A context is a
+//! claim about a caller, so it fails closed: one without a caller (`{}`, `{ caller: undefined }`,
+//! `{ caller: null }`, or `null` itself — what `{ caller: await verify(request) }` gives when the
+//! verification finds nobody) is a usage error, never full rights. It is identity-links' own
+//! input, not a peer's, so it is read strictly: an unknown field such as `permission` (for
+//! `permissions`) is refused rather than silently granting or denying.
 
 use crate::json::Value;
 use identity_links_tables::error::comma_list;
@@ -58,31 +61,55 @@ pub struct Grant {
     pub permissions: Vec<String>,
 }
 
-/// A malformed context, with the path of the bad value.
+/// A context that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContextError(pub String);
+pub enum ContextError {
+    /// A malformed value, with its path: the query's peer reports it as a malformed request.
+    Malformed(String),
+    /// A context without a caller: a usage error (never full rights).
+    NoCaller(String),
+}
+
+impl ContextError {
+    /// The message.
+    pub fn message(&self) -> &str {
+        match self {
+            ContextError::Malformed(m) | ContextError::NoCaller(m) => m,
+        }
+    }
+}
 
 impl std::fmt::Display for ContextError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.message())
     }
 }
 
 impl std::error::Error for ContextError {}
 
 impl CallContext {
-    /// Reads a context value; `None`, `null` and a missing `caller` mean a trusted call.
+    /// Reads a context value: `None` (no context argument) is a trusted call; anything else must
+    /// name a caller ([`ContextError::NoCaller`] otherwise: `null`, `{}`, a `null` caller).
     pub fn from_value(value: Option<&Value>) -> Result<CallContext, ContextError> {
-        let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+        let Some(value) = value else {
             return Ok(CallContext::default());
         };
+        let no_caller = |found: &str| {
+            ContextError::NoCaller(format!(
+                "context: {found}, so nobody is calling; a context must name its caller ({{ caller: {{ userId }} }}), \
+                 and a trusted call passes no context at all"
+            ))
+        };
+        if matches!(value, Value::Null) {
+            return Err(no_caller("null"));
+        }
         let members = object(value, "context")?;
         only(members, "context", &["caller"])?;
-        let caller = match value.get_present("caller") {
-            None => None,
-            Some(caller) => Some(Caller::from_value(caller)?),
-        };
-        Ok(CallContext { caller })
+        match value.get("caller") {
+            None => Err(no_caller("no caller")),
+            Some(Value::Null) => Err(no_caller("caller is null")),
+            Some(caller) => Ok(CallContext { caller: Some(Caller::from_value(caller)?) }),
+        }
     }
 }
 
@@ -93,7 +120,7 @@ impl Caller {
         let user_id = match value.get("userId") {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(wrong("context.caller.userId", "a string", other)),
-            None => return Err(ContextError("context.caller.userId: required field is missing".into())),
+            None => return Err(ContextError::Malformed("context.caller.userId: required field is missing".into())),
         };
         let permissions = strings(value.get_present("permissions"), "context.caller.permissions")?;
         let authorizations = match value.get_present("authorizations") {
@@ -136,18 +163,18 @@ impl Grant {
             Some(Value::String(s)) if s == "Group" => Resource::Group,
             Some(Value::String(s)) if s == "User" => Resource::User,
             Some(Value::String(s)) => {
-                return Err(ContextError(format!(
+                return Err(ContextError::Malformed(format!(
                     "{path}.resource: unknown resource {} (Task, Group or User)",
                     identity_links_text::escape::quote(s)
                 )))
             }
             Some(other) => return Err(wrong(&format!("{path}.resource"), "a string", other)),
-            None => return Err(ContextError(format!("{path}.resource: required field is missing"))),
+            None => return Err(ContextError::Malformed(format!("{path}.resource: required field is missing"))),
         };
         let resource_id = match value.get("resourceId") {
             Some(Value::String(s)) => s.clone(),
             Some(other) => return Err(wrong(&format!("{path}.resourceId"), "a string", other)),
-            None => return Err(ContextError(format!("{path}.resourceId: required field is missing"))),
+            None => return Err(ContextError::Malformed(format!("{path}.resourceId: required field is missing"))),
         };
         let permissions = strings(value.get_present("permissions"), &format!("{path}.permissions"))?;
         Ok(Grant { resource, resource_id, permissions })
@@ -180,7 +207,9 @@ fn object<'v>(value: &'v Value, path: &str) -> Result<&'v [(String, Value)], Con
 
 fn only(members: &[(String, Value)], path: &str, allowed: &[&str]) -> Result<(), ContextError> {
     match members.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        Some((k, _)) => Err(ContextError(format!("{path}.{k}: unknown field (allowed here: {})", comma_list(allowed)))),
+        Some((k, _)) => {
+            Err(ContextError::Malformed(format!("{path}.{k}: unknown field (allowed here: {})", comma_list(allowed))))
+        }
         None => Ok(()),
     }
 }
@@ -203,5 +232,26 @@ fn strings(value: Option<&Value>, path: &str) -> Result<Vec<String>, ContextErro
 }
 
 fn wrong(path: &str, expected: &str, found: &Value) -> ContextError {
-    ContextError(format!("{path}: expected {expected}, found {}", found.described()))
+    ContextError::Malformed(format!("{path}: expected {expected}, found {}", found.described()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: Option<&str>) -> Result<CallContext, ContextError> {
+        let value = json.map(|j| Value::parse(j.as_bytes()).expect("test JSON"));
+        CallContext::from_value(value.as_ref())
+    }
+
+    #[test]
+    fn no_context_is_trusted_and_a_context_without_a_caller_is_refused() {
+        assert_eq!(read(None), Ok(CallContext::default()));
+        for nobody in ["null", "{}", r#"{"caller":null}"#] {
+            assert!(matches!(read(Some(nobody)), Err(ContextError::NoCaller(_))), "{nobody}");
+        }
+        let caller = read(Some(r#"{"caller":{"userId":"u"}}"#)).expect("a caller");
+        assert_eq!(caller.caller.map(|c| c.user_id).as_deref(), Some("u"));
+        assert!(matches!(read(Some(r#"{"caller":{}}"#)), Err(ContextError::Malformed(_))));
+    }
 }

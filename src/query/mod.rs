@@ -79,6 +79,17 @@ impl Query {
     }
 }
 
+impl ContextError {
+    /// The error `query` gives for this context: a malformed one is its peer's malformed
+    /// request; one without a caller is a usage error, whoever the peer.
+    pub fn for_query(self, query: Query) -> QueryError {
+        match self {
+            ContextError::Malformed(message) => query.malformed(message),
+            ContextError::NoCaller(message) => crate::error::UsageError(message).into(),
+        }
+    }
+}
+
 impl Snapshot {
     /// Runs `query` with a request and an optional context given as JSON values, appending the
     /// answer's JSON body to `out` (nothing is appended on error).
@@ -108,7 +119,7 @@ impl Snapshot {
         out: &mut Vec<u8>,
     ) -> Result<(), QueryError> {
         // The request is checked before the context, as the peers check their input first.
-        let context_of = || CallContext::from_value(context).map_err(|e| query.malformed(e.0));
+        let context_of = || CallContext::from_value(context).map_err(|e| e.for_query(query));
         match query {
             Query::IdentityLinks => {
                 let request = IdentityLinksRequest::from_value(request)?;
@@ -170,6 +181,19 @@ mod tests {
             assert_eq!(Query::from_name(query.name()), Some(query));
         }
         assert_eq!(Query::from_name("nope"), None);
+    }
+
+    #[test]
+    fn a_context_without_a_caller_is_a_usage_error_for_every_query() {
+        let s = Snapshot::from_json(br#"{"version":1,"tasks":[{"id":"t","assignee":"a"}]}"#)
+            .expect("the test snapshot loads");
+        for query in Query::ALL {
+            for nobody in ["{}", "null", r#"{"caller":null}"#] {
+                let got = s.run_json(query, r#"{"taskId":"t","userId":"a"}"#, Some(nobody)).map_err(|e| e.body_json());
+                let want = r#"{"type":"UsageError","message":"context: "#;
+                assert!(got.as_ref().is_err_and(|b| b.starts_with(want)), "{query:?} {nobody}: {got:?}");
+            }
+        }
     }
 
     #[test]

@@ -32,14 +32,5 @@ pub fn is_identity_error(value: &JsValue) -> bool {
 /// a snapshot is expected. Used by the package's JS wrapper.
 #[wasm_bindgen(js_name = __usageError)]
 pub fn usage_error(message: &str) -> JsValue {
-    let mut body = Vec::new();
-    body.extend_from_slice(br#"{"type":"UsageError","message":"#);
-    identity_links_text::escape::write_str(&mut body, message);
-    body.push(b'}');
-    let e = js_sys::Error::new(message);
-    e.set_name("IdentityError");
-    let body = js_sys::JSON::parse(crate::json::writer::text(&body)).unwrap_or(JsValue::NULL);
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("status"), &JsValue::from(400));
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("body"), &body);
-    e.into()
+    identity_error(&QueryError::Usage(crate::error::UsageError(message.to_owned())))
 }

@@ -13,6 +13,7 @@ use crate::error::{QueryError, ZitadelError};
 use crate::http::cors::RequestHeaders;
 use crate::http::{handle_with, Body, Options, Request, Response};
 use crate::json::Value;
+use crate::query::{CallContext, ContextError};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -74,6 +75,10 @@ impl JsSnapshot {
             }
         };
         let context = to_value(context, "context").map_err(invalid)?;
+        // A context without a caller rejects the call (never full rights, never an answer).
+        if let Err(ContextError::NoCaller(message)) = CallContext::from_value(context.as_ref()) {
+            return Err(super::error::usage_error(&message));
+        }
         let lengths = [method, url, content_type, content_length, origin, request_method, request_headers];
         DEFAULT_OPTIONS.with(|default| self.serve(lengths, body, context.as_ref(), given.as_ref().unwrap_or(default)))
     }

@@ -183,6 +183,9 @@ const outcome = (f) => {
   }
 };
 const odd = [undefined, null, 0, -0, 1, 2.5, -3, 2 ** 53, NaN, "", "demo", "approve-invoice-1001", "1", true, [], {}, [1], 3n, "\ud800x"];
+// A context takes the validating path; this caller holds every right there is (Zitadel's
+// instance-wide user.read, Camunda's ALL on every resource), so it answers as a trusted call.
+const everything = { caller: { userId: "hostile-test", permissions: ["user.read"], authorizations: ["Task", "Group", "User"].map((resource) => ({ resource, resourceId: "*", permissions: ["ALL"] })) } };
 let disagreements = 0;
 for (let i = 0; i < 3000; i++) {
   const pick = () => odd[random() % odd.length];
@@ -194,7 +197,7 @@ for (let i = 0; i < 3000; i++) {
   };
   for (const [q, request] of Object.entries(requests)) {
     const fast = outcome(() => reference[q](request));
-    if (fast !== outcome(() => reference[q](request, {})) || outcome(() => reference[`${q}Json`](request)) !== outcome(() => JSON.stringify(reference[q](request, {})))) {
+    if (fast !== outcome(() => reference[q](request, everything)) || outcome(() => reference[`${q}Json`](request)) !== outcome(() => JSON.stringify(reference[q](request, everything)))) {
       if (disagreements++ < 3) check(`fast and validating paths differ: ${q} ${String(JSON.stringify(request, (k, v) => (typeof v === "bigint" ? `${v}n` : v)))}`, false);
     }
   }
@@ -226,8 +229,8 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
   let differ = 0;
   const same = (snapshot, q, request) => {
     compared++;
-    const validated = outcome(() => snapshot[q](request, {}));
-    const ok = outcome(() => snapshot[q](request)) === validated && outcome(() => snapshot[`${q}Json`](request)) === outcome(() => JSON.stringify(snapshot[q](request, {})));
+    const validated = outcome(() => snapshot[q](request, everything));
+    const ok = outcome(() => snapshot[q](request)) === validated && outcome(() => snapshot[`${q}Json`](request)) === outcome(() => JSON.stringify(snapshot[q](request, everything)));
     if (!ok && differ++ < 3) check(`fast path differs: ${q} ${JSON.stringify(request)}`, false);
   };
   for (const snapshot of [fromJson, fromBytes]) {
@@ -303,13 +306,13 @@ const small = readFileSync(join(root, "www/sample-snapshot.json"));
 // right when memory grows between two queries (here by 64 MiB, as an allocation would grow it).
 {
   const s = Snapshot.fromJson(small);
-  // The fast paths (no context) against the validating path (an empty context).
+  // The fast paths (no context) against the validating path (a caller with every right).
   const ask = (context) => JSON.stringify([
     s.getIdentityLinks({ taskId: "approve-invoice-1001" }, context),
     s.listIdpLinks({ userId: "demo" }, context),
     JSON.parse(s.getUserGroupsJson({ userId: "demo" }, context)),
   ]);
-  const truth = ask({});
+  const truth = ask(everything);
   const before = ask() === truth;
   const size = memory();
   glue.__memory().grow(1024);
@@ -317,7 +320,7 @@ const small = readFileSync(join(root, "www/sample-snapshot.json"));
   glue.__input(16 << 20); // the input buffer moves: getUserGroups must not write where it was
   // Users other than the last one asked (the moved buffer holds its id).
   const users = ["john", "mary", "fozzie", "demo"];
-  check("getUserGroups answers as the validating path after the input buffer moved", users.every((userId) => s.getUserGroupsJson({ userId }) === s.getUserGroupsJson({ userId }, {})));
+  check("getUserGroups answers as the validating path after the input buffer moved", users.every((userId) => s.getUserGroupsJson({ userId }) === s.getUserGroupsJson({ userId }, everything)));
   s.free();
 }
 
@@ -350,7 +353,7 @@ check(`20,000 load/free cycles do not grow wasm memory (${before} -> ${memory()}
 {
   const longId = "x".repeat(5000);
   const longType = "€".repeat(1500);
-  const same = (q, request) => outcome(() => reference[q](request)) === outcome(() => reference[q](request, {})) && outcome(() => reference[`${q}Json`](request)) === outcome(() => JSON.stringify(reference[q](request, {})));
+  const same = (q, request) => outcome(() => reference[q](request)) === outcome(() => reference[q](request, everything)) && outcome(() => reference[`${q}Json`](request)) === outcome(() => JSON.stringify(reference[q](request, everything)));
   check("requests past the request area answer as the validating path", same("getIdentityLinks", { taskId: longId }) && same("getIdentityLinks", { taskId: "approve-invoice-1001", type: longType }) && same("listIdpLinks", { userId: longId }) && same("getUserGroups", { userId: longId }));
 }
 
@@ -434,6 +437,22 @@ check("handleRequest with a non-Request rejects with an IdentityError", notARequ
   const proto = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/proto" }, body: new Uint8Array([10, 4, 100, 101, 109, 111]) }));
   const bytes = new Uint8Array(await proto.arrayBuffer());
   check("a protobuf answer crosses as bytes", proto.status === 200 && bytes.length > 0 && bytes[0] === 10, `${proto.status} ${bytes.length}`);
+}
+
+// Fail closed (API.md "Caller context"): a context without a caller is a UsageError for every
+// query and for handleRequest, never full rights; no context argument at all is a trusted call.
+for (const [name, context] of [["{}", {}], ["{ caller: undefined }", { caller: undefined }], ["{ caller: null }", { caller: null }], ["null", null]]) {
+  for (const [query, request] of probes) {
+    let error = null;
+    try {
+      reference[query](request, context);
+    } catch (e) {
+      error = e;
+    }
+    check(`${query} with context ${name} is a UsageError`, api.isIdentityError(error) && error.status === 400 && error.body?.type === "UsageError", String(error?.message ?? "accepted"));
+  }
+  const rejection = await api.handleRequest(reference, new Request("http://x/identity/groups?userId=demo"), context).then(() => null, (e) => e);
+  check(`handleRequest with context ${name} rejects with a UsageError`, rejection?.body?.type === "UsageError", String(rejection?.message ?? "answered"));
 }
 check("the reference snapshot answers correctly after everything", stillAnswers());
 
