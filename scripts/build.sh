@@ -49,6 +49,9 @@ node -e '
 # The JS wrapper is written once, as ES modules; Node's CommonJS entry gets a converted copy.
 node_modules/.bin/esbuild pkg-template/api.js --format=cjs --log-level=warning --outfile="$stage/node/api.cjs"
 node_modules/.bin/esbuild pkg-template/listener.js --format=cjs --platform=node --log-level=warning --outfile="$stage/node/listener-core.cjs"
+# The Zitadel token verifier likewise; its `import("jose/...")` calls stay dynamic imports, which load
+# jose (an ES module only) from CommonJS in every Node version.
+node_modules/.bin/esbuild pkg-template/auth/zitadel-token.js --format=cjs --log-level=warning --outfile="$stage/node/auth/zitadel-token.cjs"
 # CommonJS consumers get the same declarations under the .d.cts name TypeScript expects.
 cp pkg-template/index.d.ts "$stage/index.d.cts"
 # The Node listener's ES module entry gets the declarations under the .d.mts name (its folder is
