@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-export test-toolchains test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-export test-toolchains test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export test-toolchains
+test: setup build lint test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export test-toolchains
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -63,6 +63,11 @@ bench: setup build
 	cargo build --quiet --profile native -p identity-links-export
 	node --max-old-space-size=8192 bench/export.mjs edge
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
+
+## test-auth: the Zitadel token verifier (pkg/auth/zitadel-token.js) against a key set and an
+## introspection endpoint on 127.0.0.1
+test-auth:
+	node --test tests/js/auth-verifier-test.mjs tests/js/auth-handler-test.mjs
 
 test-hostile:
 	node --expose-gc --test tests/js/hostile-test.mjs

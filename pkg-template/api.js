@@ -9,10 +9,12 @@ import { TextDecoder, TextEncoder } from "./text.js"; // the globals, or Node's 
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
 export const ABI = Object.freeze({
-  VERSION: 4, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 30, LIST_HEAD: 5,
-  MAX_BODY: 1048576, BODY_LATER: 0xfffffffb, TOO_LARGE: 0xfffffffa, TRAILERS: 1, TEXT: 1, BYTES: 2,
+  VERSION: 5, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 30, LIST_HEAD: 5,
+  MAX_BODY: 1048576, BODY_LATER: 0xfffffffb, TOO_LARGE: 0xfffffffa, TRAILERS: 1, TEXT: 1, BYTES: 2, TRUSTED: 2, AUTH_ZITADEL: 4, AUTH_CAMUNDA: 8,
+  ID_USER: 1, ID_MISSING: 2, ID_MALFORMED: 3, ID_INVALID: 4, ID_UNAVAILABLE: 5,
 });
-const { NULL, ABSENT, RAW, REQUEST_BYTES, LIST_HEAD, MAX_BODY, BODY_LATER, TOO_LARGE, TRAILERS, TEXT } = ABI;
+const { NULL, ABSENT, RAW, REQUEST_BYTES, LIST_HEAD, MAX_BODY, BODY_LATER, TOO_LARGE, TRAILERS, TEXT, TRUSTED, AUTH_ZITADEL, AUTH_CAMUNDA } = ABI;
+const { ID_USER, ID_MISSING, ID_MALFORMED, ID_INVALID, ID_UNAVAILABLE } = ABI;
 
 /**
  * The key under which `handleRequest` carries its variant for the package's Node listener
@@ -20,6 +22,8 @@ const { NULL, ABSENT, RAW, REQUEST_BYTES, LIST_HEAD, MAX_BODY, BODY_LATER, TOO_L
  * `Symbol.for`, so that the CommonJS and ES module copies of these files agree.
  */
 export const WITH_TRAILERS = Symbol.for("identity-links.handleRequestWithTrailers");
+/** The key under which `handleRequest` carries the check of its options, for the Node listener. */
+export const CHECK_OPTIONS = Symbol.for("identity-links.checkHandlerOptions");
 
 /** Whether `v` is a string that reaches wasm unchanged (lone surrogates would not). */
 const wellFormed = (v) => typeof v === "string" && v.isWellFormed();
@@ -43,9 +47,10 @@ export function checkAbi(glue) {
  * Wraps `glue` (wasm-bindgen's module): returns the package's exports. The entry points call
  * `checkAbi(glue)` once the module is instantiated (at once in Node, after `init` elsewhere).
  * `compiledModule()` gives the compiled `WebAssembly.Module` (or null before init), which
- * fromJson instantiates again for its throwaway loads.
+ * fromJson instantiates again for its throwaway loads. `createZitadelVerifier` (auth/zitadel-token.js,
+ * handed over by the entry, as its own copy for the module format) verifies Zitadel's tokens.
  */
-export function install(glue, compiledModule) {
+export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
   if (typeof String.prototype.isWellFormed !== "function") {
     throw new Error(`identity-links: this runtime lacks ${REQUIRES}, which the package needs to refuse text with lone surrogates`);
   }
@@ -462,7 +467,7 @@ export function install(glue, compiledModule) {
 
   /** The request headers the module reads, after the method and the URL (abi order). */
   const HEADERS = ["content-type", "content-length", "origin", "access-control-request-method", "access-control-request-headers"];
-  const httpLengths = new Array(2 + HEADERS.length);
+  const httpLengths = new Array(3 + HEADERS.length); // the method, the URL, the headers, the caller
   let httpAt = 0; // the module's HTTP input area, and how many bytes it holds
   let httpRoom = 0;
 
@@ -545,9 +550,9 @@ export function install(glue, compiledModule) {
   }
 
   /** One call: the address of the answer's words. */
-  function call(snapshot, body, flags, context, options) {
-    const [a, b, c, d, e, f, g] = httpLengths;
-    const address = snapshot.__http(a, b, c, d, e, f, g, body, flags, context, options) >>> 0;
+  function call(snapshot, body, flags, identity, context, options) {
+    const [a, b, c, d, e, f, g, h] = httpLengths;
+    const address = snapshot.__http(a, b, c, d, e, f, g, h, body, flags, identity, context, options) >>> 0;
     view(); // the call may have grown memory
     return address >>> 2;
   }
@@ -675,32 +680,141 @@ export function install(glue, compiledModule) {
 
   const NO_CHUNKS = [];
 
+  // --- Who is calling (API.md "Authentication"): the handler serves no one until `auth` says
+  // how. The wrapper verifies credentials, which is I/O, when the module asks for a route's
+  // caller; the module decides when, and answers every refusal in the route's protocol.
+
+  /** A UsageError (the module's), with `message`. */
+  const usageError = (message) => glue.__usageError(message);
+  const AUTH_REQUIRED = 'handleRequest: options.auth is required: "trusted" to answer every request with full rights (behind your own gateway), or { zitadel?, camunda? } to take the caller from the request (README, "Authentication")';
+  /** What `auth` says, read once per options object (so the key set's cache lives on). */
+  const handlers = new WeakMap();
+
+  /** `options`' auth: flags, the options the module reads (without `auth`), the verifiers. */
+  function handlerAuth(options) {
+    if (options === null || typeof options !== "object") throw usageError(AUTH_REQUIRED);
+    const known = handlers.get(options);
+    if (known !== undefined) return known;
+    const { auth, ...rest } = options;
+    const moduleOptions = Object.keys(rest).length > 0 ? rest : undefined;
+    let read;
+    if (auth === "trusted") read = { flags: TRUSTED, moduleOptions, zitadel: null, camunda: null };
+    else if (auth !== null && typeof auth === "object" && !Array.isArray(auth)) read = { ...authOptions(auth), moduleOptions };
+    else if (auth === undefined) throw usageError(AUTH_REQUIRED);
+    else throw usageError(`handleRequest: options.auth must be "trusted" or { zitadel?, camunda? }, found ${auth === null ? "null" : typeof auth}`);
+    handlers.set(options, read);
+    return read;
+  }
+
+  /** AuthOptions, checked: its verifiers and the module's flags. */
+  function authOptions(auth) {
+    for (const key of Object.keys(auth)) {
+      if (key !== "zitadel" && key !== "camunda") throw usageError(`handleRequest: options.auth.${key}: unknown option (zitadel, camunda)`);
+    }
+    let zitadel = null;
+    if (auth.zitadel !== undefined) {
+      if (typeof createZitadelVerifier !== "function") throw usageError("handleRequest: options.auth.zitadel: this entry of the package has no token verifier");
+      try {
+        zitadel = createZitadelVerifier(auth.zitadel);
+      } catch (e) {
+        throw Object.assign(usageError(`handleRequest: ${e?.message ?? e}`), { cause: e });
+      }
+    }
+    let camunda = null;
+    if (auth.camunda !== undefined) {
+      const c = auth.camunda;
+      const bad = (why) => usageError(`handleRequest: options.auth.camunda: ${why}`);
+      if (c === null || typeof c !== "object") throw bad("expected { zitadelClaim } or { identify }");
+      for (const key of Object.keys(c)) if (key !== "zitadelClaim" && key !== "identify") throw bad(`${key}: unknown option (zitadelClaim, identify)`);
+      if ((c.zitadelClaim === undefined) === (c.identify === undefined)) throw bad("give exactly one of zitadelClaim and identify");
+      if (c.identify !== undefined && typeof c.identify !== "function") throw bad("identify: expected a function (request) => user id or null");
+      if (c.zitadelClaim !== undefined && (typeof c.zitadelClaim !== "string" || c.zitadelClaim === "")) throw bad("zitadelClaim: expected a claim's name");
+      if (c.zitadelClaim !== undefined && zitadel === null) throw bad("zitadelClaim needs options.auth.zitadel, which verifies the token it is read from");
+      camunda = { claim: c.zitadelClaim ?? null, identify: c.identify ?? null };
+    }
+    return { flags: (zitadel ? AUTH_ZITADEL : 0) | (camunda ? AUTH_CAMUNDA : 0), zitadel, camunda };
+  }
+
+  /** The verifier's reasons as the module's identity codes. */
+  const REFUSED = { missing: ID_MISSING, malformed: ID_MALFORMED, invalid: ID_INVALID, unavailable: ID_UNAVAILABLE };
+
+  /** The request's `Authorization` header, or null. */
+  function authorization(request) {
+    const headers = read(request, "headers");
+    const get = headers !== null && typeof headers === "object" ? read(headers, "get") : undefined;
+    try {
+      const value = typeof get === "function" ? get.call(headers, "authorization") : null;
+      return typeof value === "string" ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The caller of a route of `peer` (1: Zitadel, from its bearer token; 2: Camunda): the
+   * identity code and the user id.
+   */
+  async function establish(peer, request, auth) {
+    const header = authorization(request);
+    if (peer === 1 && auth.zitadel === null) {
+      // No options for Zitadel: its 401 to everyone, worded as it words a token it cannot verify.
+      return { code: header === null ? ID_MISSING : ID_INVALID, user: null };
+    }
+    if (peer === 1) {
+      const verified = await auth.zitadel.verify(header);
+      return verified.ok ? { code: ID_USER, user: verified.subject } : { code: REFUSED[verified.reason] ?? ID_INVALID, user: null };
+    }
+    if (auth.camunda === null) return { code: ID_MISSING, user: null };
+    let user;
+    if (auth.camunda.identify !== null) {
+      user = await auth.camunda.identify(request);
+    } else {
+      const verified = await auth.zitadel.verify(header);
+      if (!verified.ok) return { code: verified.reason === "unavailable" ? ID_UNAVAILABLE : ID_MISSING, user: null };
+      user = verified.claims?.[auth.camunda.claim];
+    }
+    // Nobody (null, undefined, ""): Camunda's 401, never full rights.
+    if (user === null || user === undefined || user === "") return { code: ID_MISSING, user: null };
+    if (typeof user !== "string" || !wellFormed(user)) {
+      throw usageError(`handleRequest: the Camunda caller must be a user id (a string) or null, found ${typeof user}`);
+    }
+    return { code: ID_USER, user };
+  }
+
   /**
    * Serves `request`: its `Response` (with `trailers`, an array, filled with the answer's
    * trailers). Rejects only with `Error`s.
    */
-  async function serve(snapshot, request, context, options, flags, trailers) {
+  async function serve(snapshot, request, context, options, extraFlags, trailers) {
     if (!usable(snapshot)) throw glue.__usageError(FREED);
     try {
+      const auth = handlerAuth(options);
+      if (auth.flags !== TRUSTED && context !== undefined) {
+        throw usageError("handleRequest: with AuthOptions the caller comes from the request: pass no context (a context goes with auth: \"trusted\")");
+      }
+      const flags = extraFlags | auth.flags;
       const head = readHead(request);
+      head.push(null); // the caller's user id, once established
       const method = head[0];
-      if (method !== null && bodiless(method)) {
-        putRequest(head, NO_CHUNKS, 0);
-        return toResponse(call(snapshot, NULL, flags, context, options), trailers);
+      let body = method !== null && bodiless(method) ? NULL : BODY_LATER;
+      let read = null;
+      // A body of the default limit is read at once (one call for a trusted request).
+      if (body === BODY_LATER && method !== null && head[1] !== null && head[3] === null && auth.moduleOptions === undefined) {
+        read = await readBody(request, MAX_BODY);
+        body = read === null ? TOO_LARGE : read.size;
       }
-      // The module says first how much of the body it reads, or answers at once (413 by the
-      // Content-Length, options or a request it refuses); without options it reads MAX_BODY.
-      let limit = MAX_BODY;
-      if (options !== undefined || method === null || head[1] === null || head[3] !== null) {
-        putRequest(head, NO_CHUNKS, 0);
-        const at = call(snapshot, BODY_LATER, flags, context, options);
+      let identity = 0;
+      for (let round = 0; round < 3; round++) {
+        // The texts each time: another request may have used the area while this one waited.
+        putRequest(head, read?.chunks ?? NO_CHUNKS, read?.size ?? 0);
+        const at = call(snapshot, body, flags, identity, context, auth.moduleOptions);
         if (words[at] !== 0) return toResponse(at, trailers);
-        limit = words[at + 1];
+        const [limit, peer] = [words[at + 1], words[at + 2]];
+        const [gotBody, caller] = await Promise.all([limit === NULL ? undefined : readBody(request, limit), peer === 0 ? undefined : establish(peer, request, auth)]);
+        if (limit !== NULL) [read, body] = [gotBody, gotBody === null ? TOO_LARGE : gotBody.size];
+        if (peer !== 0) [identity, head[head.length - 1]] = [caller.code, caller.user];
       }
-      const body = await readBody(request, limit);
-      // The texts again: another request may have used the area while the body was read.
-      putRequest(head, body?.chunks ?? NO_CHUNKS, body?.size ?? 0);
-      return toResponse(call(snapshot, body === null ? TOO_LARGE : body.size, flags, context, options), trailers);
+      throw new Error("identity-links: the module kept asking for the request's body or caller");
     } catch (e) {
       throw asError(e, "handleRequest failed");
     }
@@ -713,6 +827,12 @@ export function install(glue, compiledModule) {
     const trailers = [];
     const response = await serve(snapshot, request, context, options, TRAILERS, trailers);
     return { response, trailers };
+  };
+  /** For the Node listener: its options checked when it is made (throws the UsageError). */
+  handleRequest[CHECK_OPTIONS] = (options, context) => {
+    if (handlerAuth(options).flags !== TRUSTED && context !== undefined) {
+      throw usageError("createNodeListener: with AuthOptions the caller comes from the request: give no context");
+    }
   };
 
   /** A top-level query: the method, on a usable Snapshot. */

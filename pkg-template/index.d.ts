@@ -295,6 +295,13 @@ export function listIdpLinks(snapshot: Snapshot, request: ListIdpLinksRequest, c
  */
 export interface HandlerOptions {
   /**
+   * Required: who may call. `"trusted"`: every request with full rights (or as `context`'s
+   * caller): behind your own gateway, said explicitly. `AuthOptions`: the caller comes from the
+   * request (no `context` then); a peer without an entry answers its 401 to everyone. Without
+   * it the promise rejects with a `UsageError` naming the option. Read once per options object.
+   */
+  auth: "trusted" | AuthOptions;
+  /**
    * Engine names served under `{prefix}/engine/{name}/...` (default `["default"]`, the name
    * Camunda's webapps and camunda-bpm-sdk-js use); another name is Camunda's 400
    * `InvalidRequestException` "No process engine available".
@@ -327,7 +334,26 @@ export interface HandlerOptions {
  * `request.signal` aborts while the body is read; an `Error` whose `cause` is the stream's
  * reason when the body fails.
  */
-export function handleRequest(snapshot: Snapshot, request: FetchRequest, context?: CallContext, options?: HandlerOptions): Promise<FetchResponse>;
+export function handleRequest(snapshot: Snapshot, request: FetchRequest, context: CallContext | undefined, options: HandlerOptions): Promise<FetchResponse>;
+
+/** How `handleRequest` takes the caller from the request (docs/auth.md in the repository). */
+export interface AuthOptions {
+  /** Zitadel's routes: `Authorization: Bearer <token>`, verified against the issuer's keys (or by introspection). */
+  zitadel?: {
+    /** A token's `iss` must equal it, e.g. "https://acme.zitadel.cloud". */
+    issuer: string;
+    /** A token's `aud` must contain one of these (project or client ids). */
+    audience: string | string[];
+    /** Default `${issuer}/oauth/v2/keys`. */
+    jwksUri?: string;
+    /** Opaque tokens and PATs (and revoked JWTs) through the introspection endpoint. */
+    introspection?: { clientId: string; clientSecret: string; endpoint?: string };
+    /** Leeway for `exp` / `nbf` / `iat`, in seconds (default 0). */
+    clockToleranceSeconds?: number;
+  };
+  /** Camunda's routes: the caller's Camunda user id, from one of these (null: not authenticated, 401). */
+  camunda?: { zitadelClaim: string; identify?: never } | { identify: (request: FetchRequest) => string | null | Promise<string | null>; zitadelClaim?: never };
+}
 
 /** `getIdentityLinks` as JSON text: exactly the peer's body, `JSON.stringify` of the answer. */
 export function getIdentityLinksJson(snapshot: Snapshot, request: IdentityLinksRequest, context?: CallContext): string;

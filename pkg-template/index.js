@@ -3,6 +3,7 @@
 import { initSync as instantiateSync } from "./identity_links.js";
 import * as glue from "./identity_links.js";
 import { checkAbi, install } from "./api.js";
+import { createZitadelVerifier } from "./auth/zitadel-token.js";
 
 /** The compiled module once initialized: fromJson instantiates it again for throwaway loads. */
 let compiled = null;
@@ -21,7 +22,7 @@ export const {
   listIdpLinksJson,
   handleRequest,
   isIdentityError,
-} = install(glue, () => compiled);
+} = install(glue, () => compiled, { createZitadelVerifier });
 
 /** What `init` and `initSync` were given: `{ module_or_path }` / `{ module }`, or the value itself. */
 const argument = (input, key) => (input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype ? input[key] : input);

@@ -5,8 +5,9 @@
 // the package's instance.
 import { Readable } from "node:stream";
 
-/** api.js's key for handleRequest's variant with trailers (Symbol.for: the same in every copy). */
+/** api.js's keys for handleRequest's variant with trailers and its options' check (Symbol.for: the same in every copy). */
 const WITH_TRAILERS = Symbol.for("identity-links.handleRequestWithTrailers");
+const CHECK_OPTIONS = Symbol.for("identity-links.checkHandlerOptions");
 
 /** `createNodeListener` over the package's API (`handleRequest`). */
 export function listenerFor({ handleRequest }) {
@@ -20,6 +21,8 @@ export function listenerFor({ handleRequest }) {
    */
   return function createNodeListener(source, settings = {}) {
     const { context, options, idleTimeoutMs = 30_000 } = settings;
+    // Refused now, not at the first request: no `options.auth`, or AuthOptions with a context.
+    handleRequest[CHECK_OPTIONS](options, context);
     const current = typeof source === "function" ? source : () => source;
     return (req, res) => {
       serve(req, res).catch((error) => {
@@ -56,7 +59,8 @@ export function listenerFor({ handleRequest }) {
       let response;
       let trailers = [];
       try {
-        const caller = typeof context === "function" ? await context(req) : context;
+        // A context function that finds nobody gives null, which is refused: never full rights.
+        const caller = typeof context === "function" ? ((await context(req)) ?? null) : context;
         // Over HTTP/2 the variant that gives gRPC's trailers beside the Response (api.js).
         if (http2) ({ response, trailers } = await handleRequest[WITH_TRAILERS](snapshot, request, caller, options));
         else response = await handleRequest(snapshot, request, caller, options);

@@ -84,6 +84,8 @@ pub enum GrpcCode {
     Internal,
     /// 16
     Unauthenticated,
+    /// 14: what the replica answers when the issuer's keys or introspection cannot be reached.
+    Unavailable,
 }
 
 impl GrpcCode {
@@ -95,6 +97,7 @@ impl GrpcCode {
             GrpcCode::PermissionDenied => 7,
             GrpcCode::Internal => 13,
             GrpcCode::Unauthenticated => 16,
+            GrpcCode::Unavailable => 14,
         }
     }
 
@@ -106,6 +109,7 @@ impl GrpcCode {
             GrpcCode::PermissionDenied => 403,
             GrpcCode::Internal => 500,
             GrpcCode::Unauthenticated => 401,
+            GrpcCode::Unavailable => 503,
         }
     }
 
@@ -117,6 +121,7 @@ impl GrpcCode {
             GrpcCode::PermissionDenied => "permission_denied",
             GrpcCode::Internal => "internal",
             GrpcCode::Unauthenticated => "unauthenticated",
+            GrpcCode::Unavailable => "unavailable",
         }
     }
 }
@@ -129,6 +134,9 @@ pub enum ZitadelError {
     InvalidArgument { message: String },
     /// A Zitadel error with its id: `{code,message:"text (ID)",details:[ErrorDetail]}` (Z10).
     Zitadel { code: GrpcCode, id: &'static str, text: &'static str },
+    /// An error without an id or details: connect-go's own, as Zitadel's auth interceptor
+    /// raises "auth header missing" (`connect.NewError(CodeUnauthenticated, ...)`).
+    Bare { code: GrpcCode, message: &'static str },
 }
 
 impl ZitadelError {
@@ -138,6 +146,25 @@ impl ZitadelError {
     /// A caller without any permission (Z11).
     pub const MEMBERSHIP_NOT_FOUND: ZitadelError =
         ZitadelError::Zitadel { code: GrpcCode::NotFound, id: "AUTHZ-cdgFk", text: "membership not found" };
+    /// No `Authorization` header (SEMANTICS.md N1; zitadel/zitadel
+    /// `internal/api/grpc/server/connect_middleware/auth_interceptor.go`, `authorize`).
+    pub const AUTH_HEADER_MISSING: ZitadelError =
+        ZitadelError::Bare { code: GrpcCode::Unauthenticated, message: "auth header missing" };
+    /// An `Authorization` header that is not exactly one case-sensitive `Bearer ` and a token
+    /// (`internal/api/authz/context.go`, `extractBearerToken`).
+    pub const INVALID_AUTH_HEADER: ZitadelError =
+        ZitadelError::Zitadel { code: GrpcCode::Unauthenticated, id: "AUTH-7fs1e", text: "invalid auth header" };
+    /// A token that does not verify, whatever the reason (`VerifyTokenAndCreateCtxData`): the
+    /// i18n key, untranslated, as the auth interceptor runs outside the translation interceptor
+    /// (`internal/api/api.go`, `registerConnectServer`).
+    pub const TOKEN_INVALID: ZitadelError =
+        ZitadelError::Zitadel { code: GrpcCode::Unauthenticated, id: "AUTH-7fs1e", text: "Errors.Token.Invalid" };
+    /// The issuer's key set or introspection endpoint could not be reached: the replica's own
+    /// answer (Zitadel verifies locally), never a 200.
+    pub const VERIFIER_UNAVAILABLE: ZitadelError = ZitadelError::Bare {
+        code: GrpcCode::Unavailable,
+        message: "the token could not be verified: the issuer's keys or introspection endpoint cannot be reached",
+    };
     /// A caller without the needed permission (Z11).
     pub const PERMISSION_DENIED: ZitadelError = ZitadelError::Zitadel {
         code: GrpcCode::PermissionDenied,
@@ -149,7 +176,7 @@ impl ZitadelError {
     pub fn code(&self) -> GrpcCode {
         match self {
             ZitadelError::InvalidArgument { .. } => GrpcCode::InvalidArgument,
-            ZitadelError::Zitadel { code, .. } => *code,
+            ZitadelError::Zitadel { code, .. } | ZitadelError::Bare { code, .. } => *code,
         }
     }
 
@@ -157,6 +184,7 @@ impl ZitadelError {
     pub fn message(&self) -> String {
         match self {
             ZitadelError::InvalidArgument { message } => message.clone(),
+            ZitadelError::Bare { message, .. } => (*message).to_owned(),
             ZitadelError::Zitadel { id, text, .. } => format!("{text} ({id})"),
         }
     }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use identity_links::http::{handle, Body, Request};
+use identity_links::http::{handle_trusted, Body, Request};
 use identity_links::json::Value;
 
 fn encode(s: &str) -> String {
@@ -148,7 +148,7 @@ fn every_conformance_case_over_http() {
         }
         for (method, url, body, want) in attempts {
             requests += 1;
-            let r = handle(
+            let r = handle_trusted(
                 &snapshot,
                 &Request::new(&method, &url, Some("application/json"), Body::Bytes(body.as_bytes())),
                 case.context.as_ref(),

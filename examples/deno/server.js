@@ -12,5 +12,5 @@ const snapshot = isBinary ? Snapshot.fromBytes(bytes) : Snapshot.fromJson(bytes)
 Deno.serve(
   { hostname: Deno.env.get("HOST") ?? "127.0.0.1", port: Number(Deno.env.get("PORT") ?? 8000) },
   // No caller context: full rights. Put it behind your authentication, or pass `{ caller }`.
-  (request) => handleRequest(snapshot, request),
+  (request) => handleRequest(snapshot, request, undefined, { auth: "trusted" }),
 );

@@ -32,6 +32,6 @@ export default {
   async fetch(request, env) {
     // No caller context: answers with full rights. Put the worker behind your authentication,
     // or derive `{ caller }` from a verified identity and pass it as the third argument.
-    return handleRequest(await snapshotFor(env), request);
+    return handleRequest(await snapshotFor(env), request, undefined, { auth: "trusted" });
   },
 };

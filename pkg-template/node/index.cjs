@@ -9,6 +9,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const glue = require('./identity_links.js');
 const { checkAbi, install } = require('./api.cjs');
+const { createZitadelVerifier } = require('./auth/zitadel-token.cjs');
 
 /** Resolves at once: the module is already instantiated. */
 function init() {
@@ -23,7 +24,7 @@ let compiled = null;
 const compiledModule = () => (compiled ??= new WebAssembly.Module(readFileSync(join(__dirname, 'identity_links_bg.wasm'))));
 
 checkAbi(glue);
-const api = { ...install(glue, compiledModule), initSync };
+const api = { ...install(glue, compiledModule, { createZitadelVerifier }), initSync };
 // `import init from "identity-links"` compiled to CommonJS (TypeScript, Babel) reads `.default`
 // when the module says it was an ES module.
 Object.defineProperty(exports, '__esModule', { value: true });

@@ -5,10 +5,13 @@ import type { CallContext, HandlerOptions, Snapshot } from "../index.js";
 
 /** How the listener serves. */
 export interface NodeListenerSettings {
-  /** The caller context of every request, or a function of the request returning it. */
-  context?: CallContext | ((req: IncomingMessage | Http2ServerRequest) => CallContext | undefined | Promise<CallContext | undefined>);
-  /** handleRequest's options (engines, CORS, the body limit). */
-  options?: HandlerOptions;
+  /**
+   * With `auth: "trusted"` only: the caller context of every request, or a function of the
+   * request returning it (one that returns nothing is refused, never full rights).
+   */
+  context?: CallContext | ((req: IncomingMessage | Http2ServerRequest) => CallContext | null | undefined | Promise<CallContext | null | undefined>);
+  /** handleRequest's options: `auth` (required; checked when the listener is made), engines, CORS, the body limit. */
+  options: HandlerOptions;
   /** How long a request body may send nothing before the request is answered 408 (default 30,000 ms). */
   idleTimeoutMs?: number;
 }
@@ -21,5 +24,5 @@ export interface NodeListenerSettings {
  */
 export function createNodeListener(
   source: Snapshot | (() => Snapshot | Promise<Snapshot>),
-  settings?: NodeListenerSettings,
+  settings: NodeListenerSettings,
 ): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;

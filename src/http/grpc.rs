@@ -10,12 +10,12 @@
 //! `details` (`type`, base64 `value`, and `debug` as connect-go writes it), and in gRPC-web's
 //! `grpc-status-details-bin`.
 
+use super::auth::{Access, Denied};
 use super::proto::{decode_list_idp_links, error_detail, status};
-use super::{zitadel_json, Body, Request, Response};
+use super::{zitadel_json, Body, Needs, Request, Response, Served};
 use crate::error::ZitadelError;
-use crate::json::Value;
 use crate::query::request::ListIdpLinksRequest;
-use crate::query::CallContext;
+use crate::query::Peer;
 use crate::snapshot::Snapshot;
 use identity_links_text::escape::write_str;
 
@@ -77,7 +77,7 @@ impl From<ZitadelError> for Failure {
         let code = error.code();
         let detail = match error {
             ZitadelError::Zitadel { id, text, .. } => Some((id, text)),
-            ZitadelError::InvalidArgument { .. } => None,
+            ZitadelError::InvalidArgument { .. } | ZitadelError::Bare { .. } => None,
         };
         Failure {
             code: code.number(),
@@ -104,20 +104,34 @@ pub fn code_for_status(status: u16) -> (u8, &'static str) {
     }
 }
 
-/// Serves `ListIDPLinks` in `protocol`; `trailers`: whether HTTP trailers can be sent.
-pub fn serve(
+/// Serves `ListIDPLinks` in `protocol` as `access` allows; `trailers`: whether HTTP trailers
+/// can be sent.
+pub(super) fn serve(
     snapshot: &Snapshot,
     request: &Request<'_>,
-    context: Option<&Value>,
+    access: &Access,
     protocol: Protocol,
     trailers: bool,
-) -> Response {
+) -> Served {
     let answered = match protocol {
         Protocol::Grpc { .. } if !trailers => {
             Err(protocol_failure(415, "gRPC needs HTTP/2 trailers: use Connect, gRPC-web or identity-links/node"))
         }
-        _ => run(snapshot, request, context, protocol),
+        _ => match run(snapshot, request, access, protocol) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => {
+                let body = matches!(request.body, Body::Later);
+                let identity = matches!(access, Access::Ask).then_some(Peer::Zitadel);
+                return Served::Needs(Needs { body, identity });
+            }
+            Err(failure) => Err(failure),
+        },
     };
+    Served::Answer(write(answered, protocol, trailers))
+}
+
+/// The answer in `protocol`: the message, or the failure's status.
+fn write(answered: Result<Vec<u8>, Failure>, protocol: Protocol, trailers: bool) -> Response {
     match (answered, protocol) {
         (Ok(message), Protocol::GrpcWeb { .. }) => {
             let mut body = frame(0x00, &message);
@@ -143,17 +157,23 @@ pub fn serve(
     }
 }
 
-/// The answer's message in the protocol's codec, or why there is none.
+/// The answer's message in the protocol's codec, or why there is none; `None` when the body or
+/// the caller is still needed. The message is read before the caller is checked (connect-go
+/// decodes a unary request before Zitadel's interceptors run); a trusted call's malformed
+/// context is refused first.
 fn run(
     snapshot: &Snapshot,
     request: &Request<'_>,
-    context: Option<&Value>,
+    access: &Access,
     protocol: Protocol,
-) -> Result<Vec<u8>, Failure> {
-    let context = CallContext::from_value(context)
-        .map_err(|e| Failure::from(ZitadelError::InvalidArgument { message: e.to_string() }))?;
-    let Body::Bytes(body) = request.body else {
-        return Err(protocol_failure(413, "request body larger than the limit"));
+) -> Result<Option<Vec<u8>>, Failure> {
+    if let Access::Refused(Denied::Zitadel(error @ ZitadelError::InvalidArgument { .. })) = access {
+        return Err(Failure::from(error.clone()));
+    }
+    let body = match request.body {
+        Body::Bytes(body) => body,
+        Body::Later => return Ok(None),
+        Body::TooLarge => return Err(protocol_failure(413, "request body larger than the limit")),
     };
     let (message, json) = match protocol {
         Protocol::ConnectJson => (body, true),
@@ -167,13 +187,20 @@ fn run(
             protocol_failure(400, &format!("unmarshal into zitadel.user.v2.ListIDPLinksRequest: proto: {}", e.0))
         })?
     };
+    let context = match access {
+        Access::Granted(context) => context,
+        Access::Refused(Denied::Zitadel(error)) => return Err(Failure::from(error.clone())),
+        Access::Ask => return Ok(None),
+        // Answered whole by the Connect route before it gets here.
+        Access::Refused(Denied::Answer(_)) => return Err(protocol_failure(400, "the context was refused")),
+    };
     let mut out = Vec::new();
     if json {
-        snapshot.list_idp_links(&request, &context, &mut out)?;
+        snapshot.list_idp_links(&request, context, &mut out)?;
     } else {
-        out = snapshot.list_idp_links_proto(&request, &context)?;
+        out = snapshot.list_idp_links_proto(&request, context)?;
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// The one message of a gRPC-web request: a frame of flags (0: uncompressed) and length.

@@ -12,6 +12,7 @@
 //! path with another method 405 (with `Allow`), a body over the limit 413. Camunda's routes answer
 //! `HEAD` and `OPTIONS` and match a trailing slash, as JAX-RS does; CORS follows [`Options::cors`].
 
+pub mod auth;
 pub mod cors;
 pub mod grpc;
 pub mod proto;
@@ -23,6 +24,8 @@ use crate::json::Value;
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
 use crate::query::{CallContext, Peer, Query};
 use crate::snapshot::Snapshot;
+use auth::{Access, Denied};
+pub use auth::{Auth, Identity};
 pub use cors::Cors;
 use refusal::Refusal;
 use std::borrow::Cow;
@@ -38,6 +41,8 @@ pub enum Body<'a> {
     Bytes(&'a [u8]),
     /// Larger than the limit (by `Content-Length` or by reading); not kept.
     TooLarge,
+    /// Not read yet: a route that needs it answers [`Served::Needs`].
+    Later,
 }
 
 /// What the handler needs of an HTTP request.
@@ -54,12 +59,14 @@ pub struct Request<'a> {
     /// The `Origin`, `Access-Control-Request-Method` and `Access-Control-Request-Headers`
     /// headers, for CORS.
     pub cors: cors::RequestHeaders<'a>,
+    /// The caller, as the wrapper established it (with [`Auth::FromRequest`]).
+    pub identity: Identity<'a>,
 }
 
 impl<'a> Request<'a> {
     /// A request without CORS headers.
     pub fn new(method: &'a str, url: &'a str, content_type: Option<&'a str>, body: Body<'a>) -> Self {
-        Request { method, url, content_type, body, cors: cors::RequestHeaders::default() }
+        Request { method, url, content_type, body, cors: cors::RequestHeaders::default(), identity: Identity::Unknown }
     }
 }
 
@@ -77,15 +84,30 @@ pub struct Options {
     /// in [`Response::trailers`]. Not an option of `handleRequest`: the package's Node listener
     /// says it in the call's flags (`src/wasm/abi.rs`, "An HTTP request").
     pub trailers: bool,
+    /// Who is calling. The default, [`Auth::Nobody`], answers every route with its peer's 401:
+    /// full rights only where the caller says so ([`Options::trusted`]).
+    pub auth: Auth,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { engines: vec!["default".to_owned()], cors: Cors::Peers, max_body: MAX_BODY, trailers: false }
+        Options {
+            engines: vec!["default".to_owned()],
+            cors: Cors::Peers,
+            max_body: MAX_BODY,
+            trailers: false,
+            auth: Auth::Nobody,
+        }
     }
 }
 
 impl Options {
+    /// The defaults with [`Auth::Trusted`]: every request with full rights (or as the context's
+    /// caller), for a handler behind the user's own gateway.
+    pub fn trusted() -> Options {
+        Options { auth: Auth::Trusted, ..Options::default() }
+    }
+
     /// The options of `handleRequest` from their JSON form: `{ engines?: string[], cors?:
     /// "peers" | false | "*" | string[], maxBodyBytes?: number }`.
     ///
@@ -223,6 +245,8 @@ struct Route<'a> {
     id: Option<&'a str>,
     /// A Camunda path naming an engine this handler does not serve (Camunda's 400).
     unknown_engine: bool,
+    /// The engine a Camunda path names (`/engine/{name}/...`), if it names one.
+    engine: Option<&'a str>,
 }
 
 impl Route<'_> {
@@ -255,7 +279,8 @@ fn route<'a>(segments: &'a [Cow<'a, str>], engines: &[String]) -> Option<Route<'
     // after the prefixes first). `at` makes the route (this form is the smallest in wasm).
     let at = |query, transport, id: Option<&'a str>| {
         let unknown_engine = unknown_engine && transport == Transport::CamundaRest;
-        Some(Route { query, transport, id, unknown_engine })
+        let engine = if transport == Transport::CamundaRest { engine } else { None };
+        Some(Route { query, transport, id, unknown_engine, engine })
     };
     match camunda {
         ["task", id, "identity-links"] if !id.is_empty() => {
@@ -290,120 +315,209 @@ fn looks_camunda(url: &str) -> bool {
     ["/engine-rest", "/task/", "/identity/", "/engine/"].iter().any(|p| path.starts_with(p))
 }
 
-/// Answers one request; never fails (every failure is an error response).
-pub fn handle(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>) -> Response {
-    handle_with(snapshot, request, context, &Options::default())
+/// Answers one request with [`Options::trusted`]: full rights, or as the context's caller;
+/// never fails (every failure is an error response).
+pub fn handle_trusted(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>) -> Response {
+    handle_with(snapshot, request, context, &Options::trusted())
 }
 
-/// [`handle`] with options: the engines served and CORS.
+/// What the handler needs before it can answer: the wrapper reads the body, establishes the
+/// caller, or both, and asks again with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// The body ([`Body::Later`] was given).
+    pub body: bool,
+    /// The caller of this peer's route ([`Identity::Unknown`] was given).
+    pub identity: Option<Peer>,
+}
+
+/// An answer, or what it needs first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Served {
+    /// The answer.
+    Answer(Response),
+    /// What the handler needs first.
+    Needs(Needs),
+}
+
+/// [`serve`] for a request whose body and caller are given (or not needed): the answer. A
+/// request that still needs either (with [`Body::Later`], or [`Auth::FromRequest`] and no
+/// identity) is answered 500, naming what it needs: call [`serve`] for those.
 pub fn handle_with(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, options: &Options) -> Response {
+    match serve(snapshot, request, context, options) {
+        Served::Answer(response) => response,
+        Served::Needs(needs) => {
+            let mut body = Vec::new();
+            let message = format!("the handler needs {needs:?} of the request: call http::serve");
+            crate::error::write_exception(&mut body, "RestException", &message, None);
+            Response::json(500, body)
+        }
+    }
+}
+
+/// Serves one request with `options`: its answer, or what it needs first (the body, the
+/// caller). Never fails: every failure is an error response.
+pub fn serve(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>, options: &Options) -> Served {
     // Before a route is matched there is no query: the path's look decides the format.
     let Ok(target) = Target::parse(request.url) else {
         let format = if looks_camunda(request.url) { Format::Camunda } else { Format::Gateway };
-        return Refusal::BadEscape.response(format);
+        return Served::Answer(Refusal::BadEscape.response(format));
     };
     let Some(route) = route(&target.segments, &options.engines) else {
         let camunda = target.segments.first().is_some_and(|s| s == "engine-rest");
-        return Refusal::NotFound.response(if camunda { Format::Camunda } else { Format::Gateway });
+        return Served::Answer(Refusal::NotFound.response(if camunda { Format::Camunda } else { Format::Gateway }));
     };
     let policy = options.cors.for_peer(route.query.peer() == Peer::Camunda);
     if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
-        return preflight;
+        return Served::Answer(preflight);
     }
-    let call = Call { snapshot, request, context, route: &route, target: &target };
-    let mut response = answer(&call, options);
-    cors::decorate(&policy, &request.cors, &mut response);
-    response
+    let access = match options.auth {
+        Auth::Trusted => match CallContext::from_value(context) {
+            Ok(context) => Access::Granted(context),
+            Err(e) => Access::Refused(match e.for_query(route.query) {
+                QueryError::Zitadel(z) => Denied::Zitadel(z),
+                other => Denied::Answer(query_error(route.format(), &other)),
+            }),
+        },
+        auth => auth::access(snapshot, auth, request.identity, route.query.peer(), route.engine.unwrap_or("default")),
+    };
+    let call = Call { snapshot, request, route: &route, target: &target, access };
+    let mut served = answer(&call, options);
+    if let Served::Answer(response) = &mut served {
+        cors::decorate(&policy, &request.cors, response);
+    }
+    served
 }
 
 /// A request matched to a route: what answering it needs.
 struct Call<'a> {
     snapshot: &'a Snapshot,
     request: &'a Request<'a>,
-    context: Option<&'a Value>,
     route: &'a Route<'a>,
     target: &'a Target<'a>,
+    /// Whether, and as whom, the request is answered.
+    access: Access,
 }
 
 /// The answer of a matched route, before CORS.
-fn answer(call: &Call, options: &Options) -> Response {
+fn answer(call: &Call, options: &Options) -> Served {
     let Call { request, route, .. } = *call;
     let (format, method, served) = (route.format(), request.method, route.transport.method());
     let jax_rs = route.transport == Transport::CamundaRest;
+    if jax_rs && options.auth != Auth::Trusted {
+        // Camunda's authentication filter runs before JAX-RS: an unknown engine, then the
+        // caller, before any route's own answer (OPTIONS included).
+        if route.unknown_engine {
+            return Served::Answer(auth::camunda_unknown_engine(route.engine.unwrap_or("default")));
+        }
+        match &call.access {
+            Access::Ask => return Served::Needs(Needs { body: false, identity: Some(Peer::Camunda) }),
+            Access::Refused(Denied::Answer(response)) => return Served::Answer(response.clone()),
+            Access::Refused(Denied::Zitadel(error)) => {
+                return Served::Answer(query_error(format, &error.clone().into()))
+            }
+            Access::Granted(_) => {}
+        }
+    }
     let head = jax_rs && method.eq_ignore_ascii_case("HEAD");
     if jax_rs && method.eq_ignore_ascii_case("OPTIONS") {
         // JAX-RS answers OPTIONS itself: the resource's methods, no body.
-        return Response { allow: Some("GET,HEAD,OPTIONS"), ..Response::new(200, None, Vec::new()) };
+        return Served::Answer(Response { allow: Some("GET,HEAD,OPTIONS"), ..Response::new(200, None, Vec::new()) });
     }
     if !method.eq_ignore_ascii_case(served) && !head {
-        return Refusal::MethodNotAllowed { method: served }.response(format);
+        return Served::Answer(Refusal::MethodNotAllowed { method: served }.response(format));
     }
-    let mut response = match route.transport {
+    let mut served = match route.transport {
         Transport::Connect => connect_route(call, options),
         Transport::CamundaRest | Transport::ZitadelGateway => json_route(call),
     };
-    if head {
+    if let (true, Served::Answer(response)) = (head, &mut served) {
         response.body.clear(); // HEAD: GET's status and headers, no body
     }
-    response
+    served
 }
 
 /// Connect's path: the protocol by content type, then the query in it.
-fn connect_route(call: &Call, options: &Options) -> Response {
-    let Call { snapshot, request, context, route, .. } = *call;
+fn connect_route(call: &Call, options: &Options) -> Served {
+    let Call { snapshot, request, route, .. } = *call;
+    if let Access::Refused(Denied::Answer(response)) = &call.access {
+        return Served::Answer(response.clone());
+    }
     let Some(protocol) = grpc::Protocol::of(request.content_type) else {
         let content_type = request.content_type.unwrap_or("").to_owned();
-        return Refusal::UnsupportedMediaType { content_type }.response(route.format());
+        return Served::Answer(Refusal::UnsupportedMediaType { content_type }.response(route.format()));
     };
     match route.query {
-        Query::ListIdpLinks => grpc::serve(snapshot, request, context, protocol, options.trailers),
+        Query::ListIdpLinks => grpc::serve(snapshot, request, &call.access, protocol, options.trailers),
         // Camunda has no Connect service: `route` gives its queries no Connect path.
-        Query::IdentityLinks | Query::UserGroups => Refusal::NotFound.response(route.format()),
+        Query::IdentityLinks | Query::UserGroups => Served::Answer(Refusal::NotFound.response(route.format())),
     }
 }
 
-/// The routes that answer JSON: Camunda's and the REST gateway's. The context is checked
-/// first, then the request, as the peers' servers do.
-fn json_route(call: &Call) -> Response {
-    let Call { snapshot, request, context, route, target } = *call;
+/// The routes that answer JSON: Camunda's and the REST gateway's. A Zitadel request is read
+/// before its caller is checked (grpc-gateway decodes the body before Zitadel's interceptors).
+fn json_route(call: &Call) -> Served {
+    let Call { snapshot, request, route, target, .. } = *call;
     let format = route.format();
-    let context = match CallContext::from_value(context) {
-        Ok(c) => c,
-        Err(e) => return query_error(format, &e.for_query(route.query)),
+    let context = match &call.access {
+        Access::Granted(context) => Some(context),
+        // A malformed context of a trusted call: refused first, as before any reading.
+        Access::Refused(Denied::Answer(response)) => return Served::Answer(response.clone()),
+        Access::Refused(Denied::Zitadel(ZitadelError::InvalidArgument { message })) => {
+            return Served::Answer(query_error(
+                format,
+                &ZitadelError::InvalidArgument { message: message.clone() }.into(),
+            ))
+        }
+        Access::Ask | Access::Refused(Denied::Zitadel(_)) => None,
     };
     if route.unknown_engine {
         // AbstractRestProcessEngineAware.getProcessEngine (engine-rest): 400 for an engine
         // name that names no engine.
         let error = CamundaError::InvalidRequest { message: "No process engine available".into() };
-        return query_error(format, &error.into());
+        return Served::Answer(query_error(format, &error.into()));
     }
     // Most answers are a few hundred bytes: room for them at once, not by doubling.
     let mut out = Vec::with_capacity(1024);
-    let result = match route.query {
-        Query::IdentityLinks => {
+    let result = match (route.query, context) {
+        (Query::IdentityLinks, Some(context)) => {
             let task_id = route.id.unwrap_or_default().into();
             let request = IdentityLinksRequest { task_id, kind: target.param("type").map(Into::into) };
-            snapshot.identity_links(&request, &context, &mut out).map_err(QueryError::from)
+            snapshot.identity_links(&request, context, &mut out).map_err(QueryError::from)
         }
-        Query::UserGroups => {
+        (Query::UserGroups, Some(context)) => {
             let request = UserGroupsRequest { user_id: target.param("userId").map(Into::into) };
-            snapshot.user_groups(&request, &context, &mut out).map_err(QueryError::from)
+            snapshot.user_groups(&request, context, &mut out).map_err(QueryError::from)
         }
-        Query::ListIdpLinks => match zitadel_request(request, route.id.map(str::to_owned), format) {
-            Ok(r) => snapshot.list_idp_links(&r, &context, &mut out).map_err(QueryError::from),
-            Err(response) => return response,
-        },
+        (Query::ListIdpLinks, _) => {
+            let asked = matches!(call.access, Access::Ask).then_some(Peer::Zitadel);
+            let parsed = match zitadel_request(request, route.id.map(str::to_owned), format) {
+                Ok(Some(parsed)) => parsed,
+                Ok(None) => return Served::Needs(Needs { body: true, identity: asked }),
+                Err(response) => return Served::Answer(response),
+            };
+            match (&call.access, context) {
+                (_, Some(context)) => snapshot.list_idp_links(&parsed, context, &mut out).map_err(QueryError::from),
+                (Access::Refused(Denied::Zitadel(error)), None) => return Served::Answer(auth::gateway_refusal(error)),
+                _ => return Served::Needs(Needs { body: false, identity: asked }),
+            }
+        }
+        // A Camunda query without a context: its caller was asked for or refused above.
+        (Query::IdentityLinks | Query::UserGroups, None) => {
+            return Served::Needs(Needs { body: false, identity: Some(Peer::Camunda) })
+        }
     };
-    match result {
+    Served::Answer(match result {
         Ok(()) => Response::json(200, out),
         Err(e) => query_error(format, &e),
-    }
+    })
 }
 
-/// The request body, or the route's 413.
-fn body_bytes<'a>(request: &Request<'a>, format: Format) -> Result<&'a [u8], Response> {
+/// The request body (`None`: not read yet), or the route's 413.
+fn body_bytes<'a>(request: &Request<'a>, format: Format) -> Result<Option<&'a [u8]>, Response> {
     match request.body {
-        Body::Bytes(b) => Ok(b),
+        Body::Bytes(b) => Ok(Some(b)),
+        Body::Later => Ok(None),
         Body::TooLarge => Err(Refusal::TooLarge.response(format)),
     }
 }
@@ -414,9 +528,9 @@ fn zitadel_request(
     request: &Request<'_>,
     path_user: Option<String>,
     format: Format,
-) -> Result<ListIdpLinksRequest<'static>, Response> {
-    let bytes = body_bytes(request, format)?;
-    zitadel_json(bytes, path_user).map_err(|e| query_error(format, &e.into()))
+) -> Result<Option<ListIdpLinksRequest<'static>>, Response> {
+    let Some(bytes) = body_bytes(request, format)? else { return Ok(None) };
+    zitadel_json(bytes, path_user).map(Some).map_err(|e| query_error(format, &e.into()))
 }
 
 /// A `ListIDPLinksRequest` from protojson text.

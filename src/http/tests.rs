@@ -15,7 +15,7 @@ fn snapshot() -> Snapshot {
 
 fn call(method: &str, url: &str, body: &str, content_type: Option<&str>) -> (u16, String, Option<&'static str>) {
     let request = Request::new(method, url, content_type, Body::Bytes(body.as_bytes()));
-    let r = handle(&snapshot(), &request, None);
+    let r = handle_trusted(&snapshot(), &request, None);
     (r.status, String::from_utf8_lossy(&r.body).into_owned(), r.allow)
 }
 
@@ -118,7 +118,7 @@ fn callers_are_checked_over_http() {
         Some("application/json"),
         Body::Bytes(br#"{"userId":"u 1"}"#),
     );
-    let r = handle(&snapshot(), &request, Some(&context));
+    let r = handle_trusted(&snapshot(), &request, Some(&context));
     assert_eq!(
         (r.status, String::from_utf8_lossy(&r.body).as_ref()),
         (
@@ -127,7 +127,11 @@ fn callers_are_checked_over_http() {
         )
     );
     let bad = Value::parse(br#"{"caller":{"userId":1}}"#).unwrap_or(Value::Null);
-    let r = handle(&snapshot(), &Request::new("GET", "/task/a%2Fb/identity-links", None, Body::Bytes(b"")), Some(&bad));
+    let r = handle_trusted(
+        &snapshot(),
+        &Request::new("GET", "/task/a%2Fb/identity-links", None, Body::Bytes(b"")),
+        Some(&bad),
+    );
     assert_eq!(r.status, 400);
 }
 
@@ -155,7 +159,7 @@ fn unknown_paths_wrong_methods_and_large_bodies() {
     assert_eq!(call("DELETE", "/zitadel.user.v2.UserService/ListIDPLinks", "", None).0, 405);
     assert_eq!(get("/task/%zz/identity-links").0, 400);
     let big = Request::new("POST", "/v2/users/u/links/_search", None, Body::TooLarge);
-    assert_eq!(handle(&snapshot(), &big, None).status, 413);
+    assert_eq!(handle_trusted(&snapshot(), &big, None).status, 413);
     // The limit is the reader's (the wasm facade stops reading past it): bytes it handed over
     // are read, however many.
     let padded = format!("{{}}{}", " ".repeat(MAX_BODY + 1));
@@ -166,7 +170,7 @@ fn unknown_paths_wrong_methods_and_large_bodies() {
 fn binary(content_type: &str, body: &[u8]) -> Response {
     let request =
         Request::new("POST", "/zitadel.user.v2.UserService/ListIDPLinks", Some(content_type), Body::Bytes(body));
-    handle(&snapshot(), &request, None)
+    handle_trusted(&snapshot(), &request, None)
 }
 
 /// `ListIDPLinksRequest { user_id: "u 1", query: { asc: true } }`.
@@ -258,12 +262,16 @@ fn camunda_named_engines_trailing_slashes_head_and_options() {
         get("/engine-rest/engine/other/task/a%2Fb/identity-links"),
         (400, r#"{"type":"InvalidRequestException","message":"No process engine available","code":null}"#.to_owned())
     );
-    let options = Options { engines: vec!["other".to_owned()], ..Options::default() };
+    let options = Options { engines: vec!["other".to_owned()], ..Options::trusted() };
     let request = Request::new("GET", "/engine-rest/engine/other/task/a%2Fb/identity-links", None, Body::Bytes(b""));
     assert_eq!(handle_with(&snapshot(), &request, None, &options).status, 200);
     let head = call("HEAD", "/engine-rest/task/a%2Fb/identity-links", "", None);
     assert_eq!((head.0, head.1.as_str()), (200, ""), "HEAD: GET's status, no body");
-    let r = handle(&snapshot(), &Request::new("OPTIONS", "/engine-rest/identity/groups", None, Body::Bytes(b"")), None);
+    let r = handle_trusted(
+        &snapshot(),
+        &Request::new("OPTIONS", "/engine-rest/identity/groups", None, Body::Bytes(b"")),
+        None,
+    );
     assert_eq!((r.status, r.allow, r.content_type), (200, Some("GET,HEAD,OPTIONS"), None));
     // A bad escape on a Camunda route is Camunda's error.
     let bad = get("/engine-rest/task/%zz/identity-links");
@@ -283,18 +291,18 @@ fn cors_as_the_peers_answer_it() {
     };
     let header = |r: &Response, name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
     // Zitadel allows any origin, with credentials; Camunda has no CORS by default.
-    let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &Options::default());
+    let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &Options::trusted());
     assert_eq!(r.status, 204);
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
     assert_eq!(header(&r, "access-control-allow-headers").as_deref(), Some("content-type,connect-protocol-version"));
     assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"));
-    let r = preflight("/engine-rest/identity/groups", &Options::default());
+    let r = preflight("/engine-rest/identity/groups", &Options::trusted());
     assert_eq!((r.status, header(&r, "access-control-allow-origin")), (200, None));
     // Chosen origins apply to every route; others get no CORS headers.
-    let chosen = Options { cors: Cors::Origins(vec!["https://app.example".to_owned()]), ..Options::default() };
+    let chosen = Options { cors: Cors::Origins(vec!["https://app.example".to_owned()]), ..Options::trusted() };
     let r = preflight("/engine-rest/identity/groups", &chosen);
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
-    let elsewhere = Options { cors: Cors::Origins(vec!["https://other.example".to_owned()]), ..Options::default() };
+    let elsewhere = Options { cors: Cors::Origins(vec!["https://other.example".to_owned()]), ..Options::trusted() };
     assert_eq!(
         header(&preflight("/zitadel.user.v2.UserService/ListIDPLinks", &elsewhere), "access-control-allow-origin"),
         None

@@ -37,30 +37,35 @@
 //!
 //!
 //! # An HTTP request (`handleRequest`)
-//! One call into the module answers a request: `snapshot.__http(lengths…, body, flags, context,
-//! options)`. The wrapper writes the request's texts as UTF-8, one after another, into the HTTP
-//! input area (its address from [`http_input`], which makes it hold at least the bytes asked for
-//! and moves only then), in this order: the method, the URL, and the headers `content-type`,
-//! `content-length`, `origin`, `access-control-request-method` and
-//! `access-control-request-headers` — each length a call argument, [`NULL`] for a header that is
-//! not there (for the method and the URL: not a string, which the module refuses by name) —
-//! then the body. The wrapper may leave out a header the module does not read for the method:
+//! One call into the module answers a request: `snapshot.__http(lengths…, body, flags,
+//! identity, context, options)`. The wrapper writes the request's texts as UTF-8, one after
+//! another, into the HTTP input area (its address from [`http_input`], which makes it hold at
+//! least the bytes asked for and moves only then), in this order: the method, the URL, the
+//! headers `content-type`, `content-length`, `origin`, `access-control-request-method` and
+//! `access-control-request-headers`, and the verified caller's user id — each length a call
+//! argument, [`NULL`] for a text that is not there (for the method and the URL: not a string,
+//! which the module refuses by name) — then the body. The wrapper may leave out a header the module does not read for the method:
 //! `content-type` and `content-length` for `GET` and `HEAD` (no body is read, and the route that
 //! reads a content type answers them 405), and the `access-control-request-*` headers for any
 //! method but `OPTIONS` (only a preflight reads them). The `body` argument is the body's length in bytes after the texts, or:
 //! - [`NULL`]: no body is read (`GET` and `HEAD`);
-//! - [`BODY_LATER`]: the body is not read yet. The answer is either final (413 for a
-//!   `Content-Length` over the limit) or *wants the body*: status word 0 and the limit in bytes.
-//!   The wrapper then reads the body stream up to the limit and calls again with the texts and
-//!   the body (or [`TOO_LARGE`]). With no options the limit is [`MAX_BODY`] and the wrapper may
-//!   call with the body at once;
+//! - [`BODY_LATER`]: the body is not read yet. The answer is final (413 for a `Content-Length`
+//!   over the limit, any answer that does not need the body) or *needs* it (below); the wrapper
+//!   reads the body stream up to the limit and calls again with the texts and the body (or
+//!   [`TOO_LARGE`]);
 //! - [`TOO_LARGE`]: the body went past the limit while it was read (the answer is 413).
 //!
 //! `flags`: [`TRAILERS`] when the server can send HTTP trailers (the package's Node listener
-//! over HTTP/2), so gRPC is served. `context` and `options` are JS values (`undefined`: none).
+//! over HTTP/2), so gRPC is served; the `auth` option: [`TRUSTED`], or [`AUTH_ZITADEL`] and/or
+//! [`AUTH_CAMUNDA`] for the peers whose callers the wrapper can establish (none of the three:
+//! every route answers its peer's 401). `identity`: 0 until the module asks for the caller,
+//! then [`ID_USER`] (the eighth text) or why there is none ([`ID_MISSING`] ...). `context` and
+//! `options` (without `auth`) are JS values (`undefined`: none).
 //!
 //! The answer, `u32` words at the address returned, valid until the next call:
-//! `status` (0: wants the body, then the limit), the body — kind (0: none, [`TEXT`]: UTF-8 JSON
+//! `status` — 0: the module *needs* something first, and the next two words say what: the body
+//! (its limit in bytes, or [`NULL`] when the body is not needed) and the caller (0: not needed;
+//! 1: of a Zitadel route, from its bearer token; 2: of a Camunda route) —, the body — kind (0: none, [`TEXT`]: UTF-8 JSON
 //! text, [`BYTES`]), address, length —, `h` and `h` × (name cell, value cell) for the headers,
 //! `t` and `t` × (name cell, value cell) for the trailers; cells as above: [`RAW`] (text that
 //! never moves, to keep by its address) or [`FRESH`] (this answer's).
@@ -85,7 +90,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 /// The contract's version: the wrapper refuses a module with another.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 /// A cell for `null`; as a string length in a call, an absent string.
 pub const NULL: u32 = u32::MAX;
 /// A cell for a field left out of the answer.
@@ -106,6 +111,24 @@ pub const BODY_LATER: u32 = u32::MAX - 4;
 pub const TOO_LARGE: u32 = u32::MAX - 5;
 /// An HTTP call's flag: the server can send trailers (gRPC over HTTP/2).
 pub const TRAILERS: u32 = 1;
+/// An HTTP call's flag: `auth: "trusted"` (full rights, or the context's caller).
+pub const TRUSTED: u32 = 2;
+/// An HTTP call's flag: the wrapper verifies Zitadel's bearer tokens (`AuthOptions.zitadel`).
+pub const AUTH_ZITADEL: u32 = 4;
+/// An HTTP call's flag: the wrapper identifies Camunda's callers (`AuthOptions.camunda`).
+pub const AUTH_CAMUNDA: u32 = 8;
+/// An HTTP call's identity: the verified caller's user id is the eighth text (0: not
+/// established yet). Then, without one: [`ID_MISSING`] and the following codes.
+pub const ID_USER: u32 = 1;
+/// An HTTP call's identity: no credentials (no `Authorization` header; a Camunda verifier
+/// that found nobody).
+pub const ID_MISSING: u32 = 2;
+/// An HTTP call's identity: an `Authorization` header that is not `Bearer <token>`.
+pub const ID_MALFORMED: u32 = 3;
+/// An HTTP call's identity: a token that does not verify.
+pub const ID_INVALID: u32 = 4;
+/// An HTTP call's identity: the issuer's keys or introspection could not be reached.
+pub const ID_UNAVAILABLE: u32 = 5;
 /// An HTTP answer's body kind: UTF-8 text (JSON).
 pub const TEXT: u32 = 1;
 /// An HTTP answer's body kind: bytes.
@@ -120,25 +143,15 @@ pub const LIST_WORDS: usize = (LIST_HEAD + 2 * TABLES) as usize;
 
 /// Every constant the wrapper must agree with, in this order: [`VERSION`], [`NULL`],
 /// [`ABSENT`], [`FRESH`], [`RAW`], [`REQUEST_BYTES`], [`TABLES`], [`LIST_HEAD`],
-/// [`MAX_BODY`], [`BODY_LATER`], [`TOO_LARGE`], [`TRAILERS`], [`TEXT`], [`BYTES`].
+/// [`MAX_BODY`], [`BODY_LATER`], [`TOO_LARGE`], [`TRAILERS`], [`TEXT`], [`BYTES`], [`TRUSTED`],
+/// [`AUTH_ZITADEL`], [`AUTH_CAMUNDA`], [`ID_USER`], [`ID_MISSING`], [`ID_MALFORMED`],
+/// [`ID_INVALID`], [`ID_UNAVAILABLE`].
 #[wasm_bindgen(js_name = __abi)]
 pub fn constants() -> Vec<u32> {
-    vec![
-        VERSION,
-        NULL,
-        ABSENT,
-        FRESH,
-        RAW,
-        REQUEST_BYTES,
-        TABLES,
-        LIST_HEAD,
-        MAX_BODY,
-        BODY_LATER,
-        TOO_LARGE,
-        TRAILERS,
-        TEXT,
-        BYTES,
-    ]
+    let memory = [VERSION, NULL, ABSENT, FRESH, RAW, REQUEST_BYTES, TABLES, LIST_HEAD];
+    let http = [MAX_BODY, BODY_LATER, TOO_LARGE, TRAILERS, TEXT, BYTES, TRUSTED, AUTH_ZITADEL, AUTH_CAMUNDA];
+    let identity = [ID_USER, ID_MISSING, ID_MALFORMED, ID_INVALID, ID_UNAVAILABLE];
+    [&memory[..], &http, &identity].concat()
 }
 
 /// The table list of `snapshot` (module docs), with the addresses of its own tables.

@@ -5,20 +5,23 @@
 //! (`pkg-template/api.js`) reads the `Request` and its body stream, which are I/O, and builds the
 //! `Response` from the words.
 
-use super::abi::{with_http_input, BODY_LATER, BYTES, FRESH, NULL, RAW, TEXT, TOO_LARGE, TRAILERS};
+use super::abi::{
+    with_http_input, AUTH_CAMUNDA, AUTH_ZITADEL, BODY_LATER, BYTES, FRESH, ID_INVALID, ID_MALFORMED, ID_MISSING,
+    ID_UNAVAILABLE, ID_USER, NULL, RAW, TEXT, TOO_LARGE, TRAILERS, TRUSTED,
+};
 use super::convert::to_value;
 use super::error::identity_error;
 use super::snapshot::JsSnapshot;
 use crate::error::{QueryError, ZitadelError};
 use crate::http::cors::RequestHeaders;
-use crate::http::{handle_with, Body, Options, Request, Response};
+use crate::http::{serve, Auth, Body, Identity, Needs, Options, Request, Response, Served};
 use crate::json::Value;
-use crate::query::{CallContext, ContextError};
+use crate::query::{CallContext, ContextError, Peer};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 /// The request's texts, in the order the wrapper writes them (abi: "An HTTP request").
-const TEXTS: [&str; 7] = [
+const TEXTS: [&str; 8] = [
     "method",
     "url",
     "content-type",
@@ -26,11 +29,16 @@ const TEXTS: [&str; 7] = [
     "origin",
     "access-control-request-method",
     "access-control-request-headers",
+    "caller",
 ];
 
 thread_local! {
-    /// `handleRequest`'s options when none are given.
-    static DEFAULT_OPTIONS: Options = Options::default();
+    /// `handleRequest`'s options when none but `auth` are given, one for each combination of
+    /// the call's four flags.
+    static DEFAULT_OPTIONS: [Options; 16] = std::array::from_fn(|flags| {
+        let flags = flags as u32;
+        Options { trailers: flags & TRAILERS != 0, auth: auth_of(flags), ..Options::default() }
+    });
     /// The last answer: its words, and the `Response` whose texts its cells point into.
     static ANSWER: RefCell<(Vec<u32>, Response)> = RefCell::new((Vec::new(), Response::new(0, None, Vec::new())));
 }
@@ -58,19 +66,21 @@ impl JsSnapshot {
         origin: u32,
         request_method: u32,
         request_headers: u32,
+        caller: u32,
         body: u32,
         flags: u32,
+        identity: u32,
         context: &JsValue,
         options: &JsValue,
     ) -> Result<u32, JsValue> {
-        // The JS values first: reading them may call back into the module. Without options (and
-        // flags) the defaults, made once.
-        let given = match (options.is_undefined(), flags) {
-            (true, 0) => None,
-            _ => {
+        // The JS values first: reading them may call back into the module. Without options the
+        // defaults for the flags, made once.
+        let given = match options.is_undefined() {
+            true => None,
+            false => {
                 let mut options =
                     to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())).map_err(invalid)?;
-                options.trailers = flags & TRAILERS != 0;
+                (options.trailers, options.auth) = (flags & TRAILERS != 0, auth_of(flags));
                 Some(options)
             }
         };
@@ -79,30 +89,63 @@ impl JsSnapshot {
         if let Err(ContextError::NoCaller(message)) = CallContext::from_value(context.as_ref()) {
             return Err(super::error::usage_error(&message));
         }
-        let lengths = [method, url, content_type, content_length, origin, request_method, request_headers];
-        DEFAULT_OPTIONS.with(|default| self.serve(lengths, body, context.as_ref(), given.as_ref().unwrap_or(default)))
+        let lengths = [method, url, content_type, content_length, origin, request_method, request_headers, caller];
+        let call = Call { lengths, body, identity, context: context.as_ref() };
+        DEFAULT_OPTIONS.with(|defaults| {
+            let options = given.as_ref().unwrap_or(&defaults[(flags & 15) as usize]);
+            self.serve(&call, options)
+        })
+    }
+}
+
+/// An HTTP call's arguments, once its JS values are read.
+struct Call<'a> {
+    lengths: [u32; 8],
+    body: u32,
+    identity: u32,
+    context: Option<&'a Value>,
+}
+
+/// The `auth` mode the call's flags say.
+fn auth_of(flags: u32) -> Auth {
+    match (flags & TRUSTED != 0, flags & AUTH_ZITADEL != 0, flags & AUTH_CAMUNDA != 0) {
+        (true, _, _) => Auth::Trusted,
+        (false, false, false) => Auth::Nobody,
+        (false, zitadel, camunda) => Auth::FromRequest { zitadel, camunda },
+    }
+}
+
+/// The caller the wrapper established, from the call's identity code and its user id.
+fn identity_of(code: u32, user: Option<&str>) -> Identity<'_> {
+    match (code, user) {
+        (ID_USER, Some(user)) => Identity::User(user),
+        (ID_MISSING, _) | (ID_USER, None) => Identity::Missing,
+        (ID_MALFORMED, _) => Identity::Malformed,
+        (ID_INVALID, _) => Identity::Invalid,
+        (ID_UNAVAILABLE, _) => Identity::Unavailable,
+        _ => Identity::Unknown,
     }
 }
 
 impl JsSnapshot {
     /// [`JsSnapshot::http`] once its JS values are read.
-    fn serve(&self, lengths: [u32; 7], body: u32, context: Option<&Value>, options: &Options) -> Result<u32, JsValue> {
-        let response = with_http_input(|input| {
-            let texts = texts(input, lengths)?;
-            let [Some(method), Some(url), content_type, content_length, origin, cors_method, cors_headers] = texts
+    fn serve(&self, call: &Call, options: &Options) -> Result<u32, JsValue> {
+        let served = with_http_input(|input| {
+            let texts = texts(input, call.lengths)?;
+            let [Some(method), Some(url), content_type, content_length, origin, cors_method, cors_headers, caller] =
+                texts
             else {
                 let missing = if texts[0].is_none() { TEXTS[0] } else { TEXTS[1] };
                 return Err(invalid(format!("request.{missing}: expected a string (is this a fetch Request?)")));
             };
             let after_texts =
-                lengths.iter().filter(|&&n| n != NULL).fold(0usize, |sum, &n| sum.saturating_add(n as usize));
-            let limit = options.max_body;
+                call.lengths.iter().filter(|&&n| n != NULL).fold(0usize, |sum, &n| sum.saturating_add(n as usize));
             let declared = content_length.and_then(|n| n.trim().parse::<u64>().ok());
-            let body = match body {
+            let body = match call.body {
                 NULL => Body::Bytes(&[]),
                 TOO_LARGE => Body::TooLarge,
-                _ if declared.is_some_and(|n| n > limit as u64) => Body::TooLarge,
-                BODY_LATER => return Ok(None),
+                _ if declared.is_some_and(|n| n > options.max_body as u64) => Body::TooLarge,
+                BODY_LATER => Body::Later,
                 n => Body::Bytes(
                     after_texts
                         .checked_add(n as usize)
@@ -112,12 +155,13 @@ impl JsSnapshot {
             };
             let mut request = Request::new(method, url, content_type, body);
             request.cors = RequestHeaders { origin, method: cors_method, headers: cors_headers };
-            Ok(Some(handle_with(&self.inner, &request, context, options)))
+            request.identity = identity_of(call.identity, caller);
+            Ok(serve(&self.inner, &request, call.context, options))
         })
         .ok_or_else(|| invalid("a re-entrant call".to_owned()))??;
-        let address = match response {
-            Some(response) => answer(response),
-            None => wants_body(options.max_body as u32),
+        let address = match served {
+            Served::Answer(response) => answer(response),
+            Served::Needs(needs) => wants(needs, options.max_body as u32),
         };
         address.ok_or_else(|| invalid("a re-entrant call".to_owned()))
     }
@@ -125,8 +169,8 @@ impl JsSnapshot {
 
 /// The request's texts from the input area, one after another of the byte lengths `lengths`
 /// (`None` for [`NULL`]).
-fn texts(input: &[u8], lengths: [u32; 7]) -> Result<[Option<&str>; 7], JsValue> {
-    let mut texts = [None; 7];
+fn texts(input: &[u8], lengths: [u32; 8]) -> Result<[Option<&str>; 8], JsValue> {
+    let mut texts = [None; 8];
     let mut at = 0usize;
     for ((slot, &n), name) in texts.iter_mut().zip(&lengths).zip(TEXTS) {
         if n == NULL {
@@ -140,12 +184,18 @@ fn texts(input: &[u8], lengths: [u32; 7]) -> Result<[Option<&str>; 7], JsValue> 
     Ok(texts)
 }
 
-/// The answer that asks for the body: status 0, then the limit.
-fn wants_body(limit: u32) -> Option<u32> {
+/// The answer that says what the module needs first: status 0, the body's limit (or [`NULL`]),
+/// the caller's peer (0: none, 1: Zitadel, 2: Camunda).
+fn wants(needs: Needs, limit: u32) -> Option<u32> {
+    let peer = match needs.identity {
+        None => 0,
+        Some(Peer::Zitadel) => 1,
+        Some(Peer::Camunda) => 2,
+    };
     ANSWER.with(|answer| {
         let mut answer = answer.try_borrow_mut().ok()?;
         answer.0.clear();
-        answer.0.extend([0, limit]);
+        answer.0.extend([0, if needs.body { limit } else { NULL }, peer]);
         Some(answer.0.as_ptr() as u32)
     })
 }

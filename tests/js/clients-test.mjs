@@ -26,15 +26,17 @@ const conformanceDir = process.env.IDENTITY_LINKS_CONFORMANCE ?? resolve(root, "
 
 
 /** A `fetch` that answers from `snapshot` through handleRequest, as a worker would. */
-const fetchFrom = (snapshot, context) => (input, init) => handleRequest(snapshot, new Request(input, init), context);
+const fetchFrom = (snapshot, context) => (input, init) => handleRequest(snapshot, new Request(input, init), context, { auth: "trusted" });
 
 // --- Zitadel's official client over every transport -------------------------------------------
 const sample = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json")));
 const baseUrl = "https://zitadel.example.com";
 // gRPC over HTTP/2 needs trailers: @zitadel/client/node's default transport talks to an
 // http2.createServer() on 127.0.0.1 with the package's Node listener. The test's caller context
-// travels in a header, read by the listener's context function.
-const h2 = createHttp2Server(createNodeListener(sample, { context: (req) => JSON.parse(req.headers["x-test-context"] ?? "null") ?? undefined }));
+// travels in a header, read by the listener's context function; without one the caller holds
+// every right (a context function that finds nobody is refused: never full rights).
+const everything = { caller: { userId: "clients-test", permissions: ["user.read"] } };
+const h2 = createHttp2Server(createNodeListener(sample, { options: { auth: "trusted" }, context: (req) => (req.headers["x-test-context"] === undefined ? everything : JSON.parse(req.headers["x-test-context"])) }));
 await new Promise((done) => h2.listen(0, "127.0.0.1", done));
 // The clients keep their HTTP/2 sessions open: closed from the server's side at the end.
 const sessions = new Set();
@@ -112,7 +114,7 @@ for ([transportName, transport] of Object.entries(TRANSPORTS)) {
 
 // --- Connect JSON with protobuf field names, as protojson accepts them ---------------------------
 {
-  const post = (body) => handleRequest(sample, new Request(`${baseUrl}/zitadel.user.v2.UserService/ListIDPLinks`, { method: "POST", body, headers: { "content-type": "application/json" } }));
+  const post = (body) => handleRequest(sample, new Request(`${baseUrl}/zitadel.user.v2.UserService/ListIDPLinks`, { method: "POST", body, headers: { "content-type": "application/json" } }), undefined, { auth: "trusted" });
   const byProtoName = await (await post('{"user_id":"demo","query":{"limit":2}}')).text();
   check("Connect JSON: user_id is userId", byProtoName === sample.listIdpLinksJson({ userId: "demo", query: { limit: 2 } }), byProtoName);
   const both = await post('{"user_id":"demo","userId":"demo"}');

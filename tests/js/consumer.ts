@@ -29,7 +29,13 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   const total: string | undefined = page.details.totalResult;
   const stats: SnapshotStats = snapshot.stats();
   const body: string = snapshot.getIdentityLinksJson({ taskId: "t" }) + getUserGroupsJson(snapshot, { userId: "u" });
-  const response: Response = await handleRequest(snapshot, new Request("https://camunda.example/engine-rest/identity/groups?userId=u"), context);
+  const response: Response = await handleRequest(snapshot, new Request("https://camunda.example/engine-rest/identity/groups?userId=u"), context, { auth: "trusted" });
+  // The caller from the request: Zitadel's tokens, and Camunda's user from a claim or a verifier.
+  await handleRequest(snapshot, new Request("https://zitadel.example/v2/users/u/links/_search"), undefined, {
+    auth: { zitadel: { issuer: "https://acme.zitadel.cloud", audience: ["123"] }, camunda: { identify: async () => null } },
+  });
+  // @ts-expect-error: auth is required
+  await handleRequest(snapshot, new Request("https://camunda.example/"), undefined, {});
   const status200: number = response.status;
   try {
     getUserGroups(snapshot, {});
@@ -49,6 +55,6 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   const seq: number = snapshot.sequence;
   snapshot.free();
   // @ts-expect-error: handleRequest takes a fetch Request, not a URL
-  await handleRequest(snapshot, "https://camunda.example/");
+  await handleRequest(snapshot, "https://camunda.example/", undefined, { auth: "trusted" });
   return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq} ${status200} ${body}`;
 }

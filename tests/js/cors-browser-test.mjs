@@ -28,7 +28,7 @@ function api(options) {
       body: hasBody ? Readable.toWeb(req) : undefined,
       duplex: "half",
     });
-    const response = await handleRequest(sample, request, undefined, options);
+    const response = await handleRequest(sample, request, undefined, { auth: "trusted", ...options });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   });

@@ -16,6 +16,8 @@ const { Snapshot } = api;
 
 const sampleText = readFileSync(join(root, "www/sample-snapshot.json"), "utf8");
 const reference = Snapshot.fromJson(sampleText);
+/** handleRequest's options for full rights (the handler serves no one until `auth` says how). */
+const trusted = { auth: "trusted" };
 
 const probes = [
   ["getIdentityLinks", { taskId: "approve-invoice-1001" }],
@@ -394,9 +396,9 @@ for (const q of ["getIdentityLinksJson", "getUserGroups", "getUserGroupsJson", "
 }
 refused("a getter after free()", () => freed.sequence);
 refused("toBytes after free()", () => freed.toBytes());
-const rejected = await api.handleRequest(freed, new Request("http://x/identity/groups?userId=demo")).then(() => null, (e) => e);
+const rejected = await api.handleRequest(freed, new Request("http://x/identity/groups?userId=demo"), undefined, trusted).then(() => null, (e) => e);
 check("handleRequest after free() rejects with an IdentityError", rejected && rejected.name === "IdentityError");
-const notARequest = await api.handleRequest(reference, { method: 7 }).then(() => null, (e) => e);
+const notARequest = await api.handleRequest(reference, { method: 7 }, undefined, trusted).then(() => null, (e) => e);
 check("handleRequest with a non-Request rejects with an IdentityError", notARequest && notARequest.name === "IdentityError");
 
 // The HTTP crossing (src/wasm/abi.rs, "An HTTP request"), the wrapper's side: texts of any
@@ -413,13 +415,13 @@ check("handleRequest with a non-Request rejects with an IdentityError", notARequ
     }
   })();
   const plain = { method: "GET", url: `http://x/task/${task}/identity-links`, headers: new Headers() };
-  check("a 27 KB URL of multi-byte text crosses whole (a plain object as the request)", (await text(await api.handleRequest(reference, plain))) === want, want.slice(0, 80));
+  check("a 27 KB URL of multi-byte text crosses whole (a plain object as the request)", (await text(await api.handleRequest(reference, plain, undefined, trusted))) === want, want.slice(0, 80));
   // Two POSTs whose bodies arrive interleaved: each answered from its own texts and body.
   const gate = [];
   const body = (json, i) => new ReadableStream({ async pull(c) { await new Promise((r) => gate.push(r)); c.enqueue(new TextEncoder().encode(json)); c.close(); } });
   const post = (user, json, i) => new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body: body(json, i), duplex: "half", headers: { "content-length": String(json.length) } });
-  const a = api.handleRequest(reference, post("demo", '{"query":{"limit":1}}'));
-  const b = api.handleRequest(reference, post("nobody", '{"query":{"limit":2}}'));
+  const a = api.handleRequest(reference, post("demo", '{"query":{"limit":1}}'), undefined, trusted);
+  const b = api.handleRequest(reference, post("nobody", '{"query":{"limit":2}}'), undefined, trusted);
   while (gate.length < 2) await new Promise((r) => setTimeout(r, 1));
   gate.reverse().forEach((open) => open());
   const [ra, rb] = await Promise.all([a, b]);
@@ -429,12 +431,12 @@ check("handleRequest with a non-Request rejects with an IdentityError", notARequ
   // gRPC over HTTP/2 (the Node listener's variant): the status comes as trailers, not headers.
   const withTrailers = api.handleRequest[Symbol.for("identity-links.handleRequestWithTrailers")];
   const grpc = new Request("http://x/zitadel.user.v2.UserService/ListIDPLinks", { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array([0, 0, 0, 0, 0]) });
-  const { response, trailers } = await withTrailers(reference, grpc);
+  const { response, trailers } = await withTrailers(reference, grpc, undefined, trusted);
   check("gRPC's status is a trailer in the Node listener's variant", response.status === 200 && response.headers.get("grpc-status") === null && trailers.some(([n, v]) => n === "grpc-status" && v === "3"), JSON.stringify(trailers));
-  const plainGrpc = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array(5) }));
+  const plainGrpc = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array(5) }), undefined, trusted);
   check("without trailers gRPC is refused in its headers", plainGrpc.headers.get("grpc-status") === "12", String(plainGrpc.headers.get("grpc-status")));
   // A binary answer: the bytes as the module wrote them, not text.
-  const proto = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/proto" }, body: new Uint8Array([10, 4, 100, 101, 109, 111]) }));
+  const proto = await api.handleRequest(reference, new Request(grpc.url, { method: "POST", headers: { "content-type": "application/proto" }, body: new Uint8Array([10, 4, 100, 101, 109, 111]) }), undefined, trusted);
   const bytes = new Uint8Array(await proto.arrayBuffer());
   check("a protobuf answer crosses as bytes", proto.status === 200 && bytes.length > 0 && bytes[0] === 10, `${proto.status} ${bytes.length}`);
 }
@@ -451,7 +453,7 @@ for (const [name, context] of [["{}", {}], ["{ caller: undefined }", { caller: u
     }
     check(`${query} with context ${name} is a UsageError`, api.isIdentityError(error) && error.status === 400 && error.body?.type === "UsageError", String(error?.message ?? "accepted"));
   }
-  const rejection = await api.handleRequest(reference, new Request("http://x/identity/groups?userId=demo"), context).then(() => null, (e) => e);
+  const rejection = await api.handleRequest(reference, new Request("http://x/identity/groups?userId=demo"), context, trusted).then(() => null, (e) => e);
   check(`handleRequest with context ${name} rejects with a UsageError`, rejection?.body?.type === "UsageError", String(rejection?.message ?? "answered"));
 }
 check("the reference snapshot answers correctly after everything", stillAnswers());

@@ -16,6 +16,8 @@ import { connect } from "node:net";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const api = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
 const { Snapshot, handleRequest } = api;
+/** Every request here with full rights: the handler serves no one until `auth` says how. */
+const TRUSTED = { auth: "trusted" };
 const { createNodeListener } = createRequire(import.meta.url)(join(root, "pkg/node/listener.cjs"));
 const snapshot = Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json"), "utf8"));
 
@@ -51,7 +53,7 @@ const outcome = (promise) => promise.then((value) => ({ value }), (error) => ({ 
 // and kills the process).
 for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
   const seen = { bytes: 0, cancelled: false };
-  const response = await handleRequest(snapshot, post(url, endless(64 * 1024, seen)));
+  const response = await handleRequest(snapshot, post(url, endless(64 * 1024, seen)), undefined, TRUSTED);
   const body = await response.json();
   check(`${peer}: an endless chunked body is answered 413`, response.status === 413, `status ${response.status}`);
   check(`${peer}: the 413 body is the peer's`, peer === "Connect" ? body.code === "resource_exhausted" : body.code === 8, JSON.stringify(body));
@@ -63,7 +65,7 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
   const before = process.memoryUsage().rss;
   for (let i = 0; i < 40; i++) {
     const seen = { bytes: 0, cancelled: false };
-    const response = await handleRequest(snapshot, post(CONNECT, endless(256 * 1024, seen)));
+    const response = await handleRequest(snapshot, post(CONNECT, endless(256 * 1024, seen)), undefined, TRUSTED);
     if (response.status !== 413 || !seen.cancelled) check(`endless body ${i}: 413 and the stream cancelled`, false, `status ${response.status}`);
   }
   const grown = (process.memoryUsage().rss - before) / MiB;
@@ -82,9 +84,9 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
       },
     });
   };
-  const exact = await handleRequest(snapshot, post(CONNECT, chunks(padded(MiB))));
+  const exact = await handleRequest(snapshot, post(CONNECT, chunks(padded(MiB))), undefined, TRUSTED);
   check("a chunked body of exactly 1 MiB is answered", exact.status === 200 && (await exact.text()) === expected, `status ${exact.status}`);
-  const over = await handleRequest(snapshot, post(CONNECT, chunks(padded(MiB + 1))));
+  const over = await handleRequest(snapshot, post(CONNECT, chunks(padded(MiB + 1))), undefined, TRUSTED);
   check("a chunked body of 1 MiB + 1 byte is answered 413", over.status === 413, `status ${over.status}`);
 }
 
@@ -100,7 +102,7 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
       at += 7;
     },
   });
-  const response = await handleRequest(snapshot, post(CONNECT, slow));
+  const response = await handleRequest(snapshot, post(CONNECT, slow), undefined, TRUSTED);
   check("a slow body is answered as a whole one", response.status === 200 && (await response.text()) === expected);
 }
 
@@ -109,14 +111,14 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
   const controller = new AbortController();
   let cancelled = false;
   const stalled = new ReadableStream({ pull: () => new Promise(() => {}), cancel: () => void (cancelled = true) });
-  const pending = outcome(handleRequest(snapshot, post(CONNECT, stalled, { signal: controller.signal })));
+  const pending = outcome(handleRequest(snapshot, post(CONNECT, stalled, { signal: controller.signal }), undefined, TRUSTED));
   setTimeout(() => controller.abort(), 30);
   const { error } = await pending;
   check("an abort while reading rejects with an AbortError", error instanceof Error && error.name === "AbortError", String(error));
   check("an abort while reading cancels the body", cancelled);
   const early = new AbortController();
   early.abort();
-  const second = await outcome(handleRequest(snapshot, post(CONNECT, endless(1024, { bytes: 0 }), { signal: early.signal })));
+  const second = await outcome(handleRequest(snapshot, post(CONNECT, endless(1024, { bytes: 0 }), { signal: early.signal }), undefined, TRUSTED));
   check("an already aborted request rejects with an AbortError", second.error instanceof Error && second.error.name === "AbortError", String(second.error));
 }
 
@@ -124,7 +126,7 @@ for (const [url, peer] of [[CONNECT, "Connect"], [REST, "REST gateway"]]) {
 {
   const reason = new RangeError("the client went away");
   const failing = new ReadableStream({ pull: (c) => c.error(reason) });
-  const { error } = await outcome(handleRequest(snapshot, post(CONNECT, failing)));
+  const { error } = await outcome(handleRequest(snapshot, post(CONNECT, failing), undefined, TRUSTED));
   check("a failing body stream rejects with an Error whose cause is its reason", error instanceof Error && error.cause === reason, String(error));
 }
 
@@ -142,13 +144,13 @@ const odd = {
   "null": null,
 };
 for (const [name, request] of Object.entries(odd)) {
-  const result = await outcome(handleRequest(snapshot, request));
+  const result = await outcome(handleRequest(snapshot, request, undefined, TRUSTED));
   check(`${name}: an Response or an Error`, result.error === undefined ? result.value instanceof Response : result.error instanceof Error, String(result.error));
 }
 {
   const used = post(CONNECT, new Blob([message]).stream());
   await used.arrayBuffer();
-  const { error } = await outcome(handleRequest(snapshot, used));
+  const { error } = await outcome(handleRequest(snapshot, used, undefined, TRUSTED));
   check("a Request whose body was already read rejects with an IdentityError", api.isIdentityError(error), String(error));
 }
 
@@ -171,21 +173,21 @@ for (const [name, request] of Object.entries(odd)) {
     context,
   );
   check("the foreign request's chunk is not this realm's Uint8Array", !(vm.runInContext("new Uint8Array(1)", context) instanceof Uint8Array));
-  const response = await outcome(handleRequest(snapshot, foreign));
+  const response = await outcome(handleRequest(snapshot, foreign, undefined, TRUSTED));
   check("a POST made in another realm is answered", response.value?.status === 200 && (await response.value.text()) === expected, String(response.error));
   const buffered = vm.runInContext(
     `({ method: "POST", url, headers: { get: (n) => n === "content-type" ? "application/json" : null },
         arrayBuffer: () => Promise.resolve(new Uint8Array([...message].map((c) => c.charCodeAt(0))).buffer) })`,
     context,
   );
-  const second = await outcome(handleRequest(snapshot, buffered));
+  const second = await outcome(handleRequest(snapshot, buffered, undefined, TRUSTED));
   check("a foreign arrayBuffer() promise is answered", second.value?.status === 200 && (await second.value.text()) === expected, String(second.error));
 }
 
 // The Node listener (identity-links/node) over node:http: the same limit while reading, and an
 // idle timeout for a body that stops sending. Raw sockets, so that the client controls every byte.
 {
-  const server = createServer(createNodeListener(snapshot, { idleTimeoutMs: 150 }));
+  const server = createServer(createNodeListener(snapshot, { idleTimeoutMs: 150, options: TRUSTED }));
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address();
   /** Sends `head`, then `chunks` (written by `write`), and resolves with the answer's status line. */

@@ -8,7 +8,7 @@ import("./conformance.mjs").then(async ({ runConformance, report }) => {
   const result = await runConformance(api, files);
   // identity-links/node from CommonJS.
   const { createNodeListener } = require("identity-links/node");
-  if (typeof createNodeListener(api.Snapshot.fromJson('{"version":1}')) === "function") result.passed++;
+  if (typeof createNodeListener(api.Snapshot.fromJson('{"version":1}'), { options: { auth: "trusted" } }) === "function") result.passed++;
   else result.failures.push("identity-links/node: createNodeListener gives no listener"), result.failed++;
   report("node-cjs", result);
 });

@@ -229,12 +229,12 @@ fn options_are_checked() {
 /// An HTTP request as the wrapper hands it to the module (src/wasm/abi.rs, "An HTTP request"):
 /// the texts (method, URL, the five headers; `None` absent) and the body, one after another in
 /// the HTTP input area; their lengths.
-fn put_http(texts: [Option<&str>; 7], body: &[u8]) -> [u32; 7] {
+fn put_http(texts: [Option<&str>; 8], body: &[u8]) -> [u32; 8] {
     let total = texts.iter().flatten().map(|t| t.len()).sum::<usize>() + body.len();
     let mut at = abi::http_input(total as u32);
     assert_ne!(at, 0, "room is made");
     let memory = js_sys::Uint8Array::new(&get(&wasm_bindgen::memory(), "buffer"));
-    let mut lengths = [abi::NULL; 7];
+    let mut lengths = [abi::NULL; 8];
     for (text, length) in texts.iter().zip(&mut lengths) {
         if let Some(text) = text {
             memory.subarray(at, at + text.len() as u32).copy_from(text.as_bytes());
@@ -246,9 +246,21 @@ fn put_http(texts: [Option<&str>; 7], body: &[u8]) -> [u32; 7] {
 }
 
 /// One `__http` call; the answer's words from `address` (enough for any answer here).
-fn http_call(s: &JsSnapshot, lengths: [u32; 7], body: u32, flags: u32, options: &JsValue) -> Result<Vec<u32>, JsValue> {
-    let [a, b, c, d, e, f, g] = lengths;
-    let address = s.http(a, b, c, d, e, f, g, body, flags, &JsValue::UNDEFINED, options)?;
+fn http_call(s: &JsSnapshot, lengths: [u32; 8], body: u32, flags: u32, options: &JsValue) -> Result<Vec<u32>, JsValue> {
+    http_as(s, lengths, body, flags, 0, options)
+}
+
+/// [`http_call`] with an identity code (the caller's user id is the eighth text).
+fn http_as(
+    s: &JsSnapshot,
+    lengths: [u32; 8],
+    body: u32,
+    flags: u32,
+    identity: u32,
+    options: &JsValue,
+) -> Result<Vec<u32>, JsValue> {
+    let [a, b, c, d, e, f, g, h] = lengths;
+    let address = s.http(a, b, c, d, e, f, g, h, body, flags, identity, &JsValue::UNDEFINED, options)?;
     Ok(words_from(address, 64))
 }
 
@@ -295,9 +307,10 @@ fn read_answer(words: &[u32]) -> Answer {
 /// and `body` (pkg-template/api.js): the texts and body in the input area, one call.
 fn respond(s: &JsSnapshot, method: &str, url: &str, content_type: Option<&str>, body: &str) -> Answer {
     let bodiless = method == "GET" || method == "HEAD";
-    let lengths = put_http([Some(method), Some(url), content_type, None, None, None, None], body.as_bytes());
+    let lengths = put_http([Some(method), Some(url), content_type, None, None, None, None, None], body.as_bytes());
     let length = if bodiless { abi::NULL } else { body.len() as u32 };
-    let words = http_call(s, lengths, length, 0, &JsValue::UNDEFINED).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    let words = http_call(s, lengths, length, abi::TRUSTED, &JsValue::UNDEFINED)
+        .unwrap_or_else(|e| panic!("{}", stringify(&e)));
     read_answer(&words)
 }
 
@@ -332,26 +345,71 @@ fn an_http_call_asks_for_the_body_then_answers_with_it() {
     let rest = "http://x/v2/users/u1/links/_search";
     let options = js(r#"{"maxBodyBytes":64}"#);
     // Not read yet: the module asks for it, with the limit of the options.
-    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], b"");
-    let asked = http_call(&s, lengths, abi::BODY_LATER, 0, &options).unwrap_or_else(|e| panic!("{}", stringify(&e)));
-    assert_eq!(&asked[..2], &[0, 64]);
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None, None], b"");
+    let asked =
+        http_call(&s, lengths, abi::BODY_LATER, abi::TRUSTED, &options).unwrap_or_else(|e| panic!("{}", stringify(&e)));
+    assert_eq!(&asked[..3], &[0, 64, 0], "the body, with its limit; no caller");
     // A Content-Length over the limit: 413 at once, in the route's peer's format.
-    let lengths = put_http([Some("POST"), Some(rest), None, Some("65"), None, None, None], b"");
-    let refused = read_answer(&http_call(&s, lengths, abi::BODY_LATER, 0, &options).unwrap_or_default());
+    let lengths = put_http([Some("POST"), Some(rest), None, Some("65"), None, None, None, None], b"");
+    let refused = read_answer(&http_call(&s, lengths, abi::BODY_LATER, abi::TRUSTED, &options).unwrap_or_default());
     assert_eq!(refused.status, 413);
     // Past the limit while read: 413; within it: the answer.
-    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], b"");
-    assert_eq!(read_answer(&http_call(&s, lengths, abi::TOO_LARGE, 0, &options).unwrap_or_default()).status, 413);
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None, None], b"");
+    assert_eq!(
+        read_answer(&http_call(&s, lengths, abi::TOO_LARGE, abi::TRUSTED, &options).unwrap_or_default()).status,
+        413
+    );
     let body = br#"{"query":{"limit":1}}"#;
-    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None], body);
-    let answered = read_answer(&http_call(&s, lengths, body.len() as u32, 0, &options).unwrap_or_default());
+    let lengths = put_http([Some("POST"), Some(rest), None, None, None, None, None, None], body);
+    let answered = read_answer(&http_call(&s, lengths, body.len() as u32, abi::TRUSTED, &options).unwrap_or_default());
     assert_eq!(answered.status, 200, "{answered:?}");
     // Options and texts the module cannot read are refused by name.
     let bad = http_call(&s, lengths, 0, 0, &js(r#"{"maxBodyBytes":"x"}"#)).err().map(|e| stringify(&e));
     assert!(bad.is_some_and(|e| e.contains("options.maxBodyBytes")));
-    let lengths = put_http([Some("GET"), None, None, None, None, None, None], b"");
+    let lengths = put_http([Some("GET"), None, None, None, None, None, None, None], b"");
     let no_url = http_call(&s, lengths, abi::NULL, 0, &JsValue::UNDEFINED).err().map(|e| stringify(&e));
     assert!(no_url.is_some_and(|e| e.contains("request.url: expected a string")));
+}
+
+#[wasm_bindgen_test]
+fn the_caller_is_asked_for_and_crosses_as_the_eighth_text() {
+    let s = sample();
+    let groups = "http://x/engine-rest/identity/groups?userId=u1";
+    let zitadel = "http://x/v2/users/u1/links/_search";
+    let head = |url: &'static str, caller: Option<&'static str>| {
+        let method = if url == zitadel { "POST" } else { "GET" };
+        put_http([Some(method), Some(url), None, None, None, None, None, caller], b"{}")
+    };
+    // No auth flag: nobody is served; Camunda's filter answers at once.
+    let nobody = read_answer(&http_call(&s, head(groups, None), abi::NULL, 0, &JsValue::UNDEFINED).unwrap_or_default());
+    assert_eq!(
+        (nobody.status, nobody.headers),
+        (401, vec![("www-authenticate".to_owned(), "Basic realm=\"default\"".to_owned())])
+    );
+    // With Camunda's caller established by the wrapper: asked for (peer 2), then answered.
+    let asked =
+        http_call(&s, head(groups, None), abi::NULL, abi::AUTH_CAMUNDA, &JsValue::UNDEFINED).unwrap_or_default();
+    assert_eq!(&asked[..3], &[0, abi::NULL, 2]);
+    let answered =
+        http_as(&s, head(groups, Some("u1")), abi::NULL, abi::AUTH_CAMUNDA, abi::ID_USER, &JsValue::UNDEFINED);
+    assert_eq!(read_answer(&answered.unwrap_or_default()).status, 200);
+    let missing = http_as(&s, head(groups, None), abi::NULL, abi::AUTH_CAMUNDA, abi::ID_MISSING, &JsValue::UNDEFINED);
+    assert_eq!(read_answer(&missing.unwrap_or_default()).status, 401);
+    // Zitadel: the body and the caller asked for together (peer 1); each refusal its own answer.
+    let asked = http_call(&s, head(zitadel, None), abi::BODY_LATER, abi::AUTH_ZITADEL, &JsValue::UNDEFINED);
+    assert_eq!(&asked.unwrap_or_default()[..3], &[0, 1 << 20, 1]);
+    for (code, message) in [
+        (abi::ID_MISSING, "auth header missing"),
+        (abi::ID_MALFORMED, "invalid auth header (AUTH-7fs1e)"),
+        (abi::ID_INVALID, "Errors.Token.Invalid (AUTH-7fs1e)"),
+    ] {
+        let refused = http_as(&s, head(zitadel, None), 2, abi::AUTH_ZITADEL, code, &JsValue::UNDEFINED);
+        let refused = read_answer(&refused.unwrap_or_default());
+        assert_eq!(refused.status, 401);
+        assert!(refused.body.starts_with(&format!(r#"{{"code":16,"message":"{message}""#)), "{}", refused.body);
+    }
+    let own = http_as(&s, head(zitadel, Some("u1")), 2, abi::AUTH_ZITADEL, abi::ID_USER, &JsValue::UNDEFINED);
+    assert_eq!(read_answer(&own.unwrap_or_default()).status, 200, "a user reads their own links");
 }
 
 #[wasm_bindgen_test]
@@ -361,8 +419,11 @@ fn grpc_status_comes_as_trailers_only_when_the_call_says_they_can_be_sent() {
     // A gRPC frame of an empty ListIDPLinksRequest (user id "", which Zitadel refuses).
     let frame = [0u8, 0, 0, 0, 0];
     let send = |flags: u32| {
-        let lengths = put_http([Some("POST"), Some(grpc), Some("application/grpc"), None, None, None, None], &frame);
-        read_answer(&http_call(&s, lengths, frame.len() as u32, flags, &JsValue::UNDEFINED).unwrap_or_default())
+        let lengths =
+            put_http([Some("POST"), Some(grpc), Some("application/grpc"), None, None, None, None, None], &frame);
+        read_answer(
+            &http_call(&s, lengths, frame.len() as u32, flags | abi::TRUSTED, &JsValue::UNDEFINED).unwrap_or_default(),
+        )
     };
     let without = send(0);
     assert!(without.trailers.is_empty(), "{without:?}");
@@ -515,8 +576,10 @@ fn text_of(cell: Cell) -> Option<Option<String>> {
 #[wasm_bindgen_test]
 fn the_abi_is_what_the_wrapper_expects() {
     // pkg-template/api.js's ABI, in order (the JS side checks the same in tests/js/hostile-test.mjs).
-    let http = [1 << 20, u32::MAX - 4, u32::MAX - 5, 1, 1, 2];
-    let constants = [vec![4, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 30, 5], http.to_vec()].concat();
+    let http = [1 << 20, u32::MAX - 4, u32::MAX - 5, 1, 1, 2, 2, 4, 8];
+    let identity = [1, 2, 3, 4, 5];
+    let memory = vec![5, u32::MAX, u32::MAX - 1, u32::MAX - 2, u32::MAX - 3, 4096, 30, 5];
+    let constants = [memory, http.to_vec(), identity.to_vec()].concat();
     assert_eq!(abi::constants(), constants);
     let s = sample();
     let some = |t: &str| Some(Some(t.to_owned()));
