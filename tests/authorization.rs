@@ -45,10 +45,9 @@ fn groups_seen(s: &Snapshot, user: &str) -> (Vec<String>, Vec<String>) {
 const GLOBAL_TASK_READ: &str = r#"{"type":0,"userId":"*","resourceType":7,"resourceId":"*","permissions":2}"#;
 
 fn row(kind: u32, owner: &str, resource_type: u32, id: &str, perms: i64) -> String {
-    let owner = if owner.starts_with("g:") {
-        format!(r#""groupId":"{}""#, &owner[2..])
-    } else {
-        format!(r#""userId":"{owner}""#)
+    let owner = match owner.strip_prefix("g:") {
+        Some(group) => format!(r#""groupId":"{group}""#),
+        None => format!(r#""userId":"{owner}""#),
     };
     format!(r#"{{"type":{kind},{owner},"resourceType":{resource_type},"resourceId":"{id}","permissions":{perms}}}"#)
 }
