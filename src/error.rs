@@ -172,6 +172,14 @@ impl ZitadelError {
         text: "No matching permissions found",
     };
 
+    /// A caller whose `user.read` is only project-scoped (N3; `checkUserResourcePermissions`
+    /// in zitadel/zitadel's `internal/api/authz/permissions.go`).
+    pub const CONTEXT_PERMISSION_DENIED: ZitadelError = ZitadelError::Zitadel {
+        code: GrpcCode::PermissionDenied,
+        id: "AUTH-Swrgg2",
+        text: "No matching permissions found",
+    };
+
     /// The gRPC code.
     pub fn code(&self) -> GrpcCode {
         match self {

@@ -38,11 +38,11 @@ fn version_is_required_and_must_be_1() {
 fn rule1_unknown_fields_are_errors() {
     assert_eq!(
         refusal(&doc(r#""tasks":[{"id":"t","asignee":"u1"}]"#)),
-        "tasks[0].asignee: unknown field (allowed here: id, assignee, owner, identityLinks)"
+        "tasks[0].asignee: unknown field (allowed here: id, assignee, owner, processDefinitionKey, identityLinks)"
     );
     assert_eq!(
         refusal(r#"{"version":1,"extra":true}"#),
-        "extra: unknown field (allowed here: version, sequence, timestamp, users, groups, memberships, tasks, idpLinks)"
+        "extra: unknown field (allowed here: version, sequence, timestamp, users, groups, memberships, tasks, idpLinks, authorizations, authorizationEnabled, zitadelMembers)"
     );
     assert_eq!(
         refusal(&doc(r#""tasks":[{"id":"t","identityLinks":[{"type":"x","userId":"u","role":"r"}]}]"#)),

@@ -26,6 +26,56 @@ pub struct Caller {
     pub permissions: Vec<String>,
     /// Camunda grants, already resolved for this caller.
     pub authorizations: Vec<Grant>,
+    /// Where the caller's rights come from: the two lists above ([`GrantSource::Listed`], what a
+    /// context gives), or the snapshot's authorizations or memberships (what the HTTP layer
+    /// resolves with [`crate::Snapshot::camunda_caller`] / [`crate::Snapshot::zitadel_caller`]).
+    pub source: GrantSource,
+}
+
+/// Where a [`Caller`]'s rights come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum GrantSource {
+    /// `permissions` and `authorizations` as given (a context's caller).
+    #[default]
+    Listed,
+    /// Camunda's authorizations in the snapshot, with Camunda's precedence (revokes included).
+    Camunda(CamundaAccess),
+    /// Zitadel's memberships in the snapshot, mapped to permissions by role.
+    Zitadel(ZitadelAccess),
+}
+
+/// A Camunda caller as the snapshot knows it: what `Snapshot::camunda_caller` resolved once, so
+/// that each check is a few binary searches in the snapshot's authorization rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CamundaAccess {
+    /// `authorizationEnabled`: when false every check passes (Camunda's default).
+    pub enabled: bool,
+    /// The symbol of the caller's user id in the snapshot's strings, if it has one.
+    pub user: Option<u32>,
+    /// The symbols of the caller's groups (its memberships).
+    pub groups: Vec<u32>,
+    /// Whether revokes are checked: Camunda's `authorizationCheckRevokes` "auto" mode, true when
+    /// a revoke row names the user or one of its groups.
+    pub revokes: bool,
+}
+
+/// A Zitadel caller's memberships that matter to `user.read`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZitadelAccess {
+    /// Each membership: its organisation (`None`: the instance), its project (`None`: not
+    /// project-scoped) and whether one of its roles maps to `user.read`.
+    pub memberships: Vec<ZitadelMembership>,
+}
+
+/// One of [`ZitadelAccess::memberships`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZitadelMembership {
+    /// The organisation, or `None` for an instance membership.
+    pub org: Option<String>,
+    /// The project of a project or project-grant membership (its permissions are scoped to it).
+    pub project: Option<String>,
+    /// Whether a role of the membership maps to `user.read`.
+    pub user_read: bool,
 }
 
 /// A Camunda resource type that grants apply to.
@@ -136,7 +186,7 @@ impl Caller {
             }
             Some(other) => return Err(wrong("context.caller.authorizations", "an array", other)),
         };
-        Ok(Caller { user_id, permissions, authorizations })
+        Ok(Caller { user_id, permissions, authorizations, source: GrantSource::Listed })
     }
 
     /// Whether the Camunda grants allow `READ` on `resource` `id` (an exact id or `*`).

@@ -64,7 +64,7 @@ impl Snapshot {
             .and_then(|sym| BySym::row(&self.by_sym.task, sym))
             .ok_or_else(|| CamundaError::TaskNotFound { task_id: request.task_id.to_string() })?;
         if let Some(caller) = &context.caller {
-            if !caller.can_read(Resource::Task, &request.task_id) {
+            if !self.caller_reads_task(caller, task, &request.task_id) {
                 return Err(CamundaError::Unauthorized {
                     user_id: caller.user_id.clone(),
                     permission: "READ",

@@ -1,6 +1,6 @@
 //! `listIdpLinks` — Zitadel `POST /v2/users/{userId}/links/_search` (SEMANTICS.md section 3).
 
-use super::context::CallContext;
+use super::context::{CallContext, GrantSource};
 use super::request::ListIdpLinksRequest;
 use crate::error::ZitadelError;
 use crate::json::writer::u64_digits;
@@ -79,7 +79,10 @@ impl Snapshot {
         }
         if let (Some(caller), Some(user)) = (&context.caller, user) {
             if caller.user_id != request.user_id {
-                self.check_user_read(&caller.permissions, user)?;
+                match &caller.source {
+                    GrantSource::Zitadel(access) => self.check_zitadel_access(access, user)?,
+                    _ => self.check_user_read(&caller.permissions, user)?,
+                }
             }
         }
         let page = if request.asc {

@@ -4,6 +4,7 @@
 //! bytes to a `Response` as they are, and the JavaScript API parses them into objects whose
 //! `JSON.stringify` gives the same bytes back.
 
+pub mod access;
 pub mod context;
 mod identity_links;
 mod idp_links;

@@ -57,14 +57,14 @@ impl Snapshot {
             .ok_or_else(|| CamundaError::InvalidRequest { message: "No user id was supplied".into() })?;
         let user = self.strings.lookup(user_id).and_then(|sym| BySym::row(&self.by_sym.user, sym));
         let caller = context.caller.as_ref();
-        let group_grants = caller.map(|c| c.read_grants(Resource::Group));
-        let user_grants = caller.map(|c| c.read_grants(Resource::User));
+        let group_grants = self.read_check(caller, Resource::Group);
+        let user_grants = self.read_check(caller, Resource::User);
         let (u, g) = (&self.users, &self.groups);
         let mut answer = GroupInfoAnswer::default();
         let mut set = JavaHashSet::new();
         for &group in user.map_or(&[][..], |user| range(&u.groups_at, &u.groups, user)) {
             let Some(&id) = g.id.get(group as usize) else { continue };
-            if group_grants.as_ref().is_some_and(|grants| !grants.allows(self.str(id))) {
+            if !self.allows(&group_grants, self.str(id)) {
                 continue;
             }
             answer.groups.push(group);
@@ -76,7 +76,7 @@ impl Snapshot {
                 else {
                     continue;
                 };
-                if user_grants.as_ref().is_some_and(|grants| !grants.allows(self.str(member_id))) {
+                if !self.allows(&user_grants, self.str(member_id)) {
                     continue;
                 }
                 set.insert(member, hash as i32);

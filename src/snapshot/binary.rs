@@ -8,7 +8,7 @@
 //! | offset | size | content |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `IDLINKS\0` |
-//! | 8 | 4 | format version: 3 (2 is still read: its columns are 3's without [`ADDED_IN_3`](super::layout::ADDED_IN_3), and its header is that much shorter) |
+//! | 8 | 4 | format version: 4 (3 and 2 are still read: 3's columns are 4's without [`ADDED_IN_4`](super::layout::ADDED_IN_4), 2's are 3's without [`ADDED_IN_3`](super::layout::ADDED_IN_3), and their headers are that much shorter) |
 //! | 12 | 4 | number of columns, `C` ([`COLUMNS`]) |
 //! | 16 | 8 | `sequence` |
 //! | 24 | 8 | `timestamp` seconds since the epoch (signed) |

@@ -9,7 +9,7 @@
 
 use super::Snapshot;
 use crate::json::writer::{comma, write_opt_str};
-use identity_links_tables::tables::range;
+use identity_links_tables::tables::{range, AUTH_GROUP_BIT};
 use identity_links_text::escape::write_str;
 
 impl Snapshot {
@@ -24,6 +24,8 @@ impl Snapshot {
         self.write_groups(&mut out);
         self.write_tasks(&mut out);
         self.write_idp_links(&mut out);
+        self.write_authorizations(&mut out);
+        self.write_members(&mut out);
         out.push(b'}');
         String::from_utf8(out).unwrap_or_default()
     }
@@ -95,6 +97,10 @@ impl Snapshot {
             write_opt_str(out, self.opt_str(t.assignee[i]));
             out.extend_from_slice(br#","owner":"#);
             write_opt_str(out, self.opt_str(t.owner[i]));
+            if let Some(key) = t.definition.get(i).and_then(|&d| self.opt_str(d)) {
+                out.extend_from_slice(br#","processDefinitionKey":"#);
+                write_str(out, key);
+            }
             out.extend_from_slice(br#","identityLinks":["#);
             let from = t.links_at.get(i).copied().unwrap_or(0) as usize;
             let to = t.links_at.get(i + 1).copied().unwrap_or(0) as usize;
@@ -109,6 +115,56 @@ impl Snapshot {
                 out.extend_from_slice(br#","type":"#);
                 write_str(out, self.str(kind >> 1));
                 out.push(b'}');
+            }
+            out.extend_from_slice(b"]}");
+        }
+        out.push(b']');
+    }
+
+    /// `authorizations` (in key order) and `authorizationEnabled`, each only where the snapshot
+    /// has them.
+    fn write_authorizations(&self, out: &mut Vec<u8>) {
+        let a = &self.authz;
+        if !a.owner.is_empty() {
+            out.extend_from_slice(br#","authorizations":["#);
+            for i in 0..a.owner.len() {
+                comma(out, i);
+                let kind = a.kind[i];
+                out.extend_from_slice(format!(r#"{{"type":{},"#, kind & 3).as_bytes());
+                out.extend_from_slice(if kind & AUTH_GROUP_BIT != 0 { br#""groupId":"# } else { br#""userId":"# });
+                write_str(out, self.str(a.owner[i]));
+                out.extend_from_slice(format!(r#","resourceType":{},"resourceId":"#, kind >> 3).as_bytes());
+                write_str(out, self.str(a.resource[i]));
+                out.extend_from_slice(format!(r#","permissions":{}}}"#, a.perms[i] as i32).as_bytes());
+            }
+            out.push(b']');
+        }
+        if a.is_enabled() {
+            out.extend_from_slice(br#","authorizationEnabled":true"#);
+        }
+    }
+
+    /// `zitadelMembers`, in snapshot order, where the snapshot has them.
+    fn write_members(&self, out: &mut Vec<u8>) {
+        let m = &self.members;
+        if m.user.is_empty() {
+            return;
+        }
+        out.extend_from_slice(br#","zitadelMembers":["#);
+        for i in 0..m.user.len() {
+            comma(out, i);
+            out.extend_from_slice(br#"{"userId":"#);
+            write_str(out, self.str(m.user[i]));
+            for (key, sym) in [(&br#","org":"#[..], m.org[i]), (&br#","project":"#[..], m.project[i])] {
+                if let Some(text) = self.opt_str(sym) {
+                    out.extend_from_slice(key);
+                    write_str(out, text);
+                }
+            }
+            out.extend_from_slice(br#","roles":["#);
+            for (j, &role) in range(&m.roles_at, &m.roles, i).iter().enumerate() {
+                comma(out, j);
+                write_str(out, self.str(role));
             }
             out.extend_from_slice(b"]}");
         }

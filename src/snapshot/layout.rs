@@ -9,16 +9,38 @@ use identity_links_tables::tables::{range, Limits};
 use identity_links_text::timestamp::Timestamp;
 
 pub(crate) const MAGIC: &[u8; 8] = b"IDLINKS\0";
-/// The format version written: 3 added the source's order ([`ADDED_IN_3`]).
-pub(super) const FORMAT: u32 = 3;
+/// The format version written: 4 added what authorization needs ([`ADDED_IN_4`]), 3 the
+/// source's order ([`ADDED_IN_3`]).
+pub(super) const FORMAT: u32 = 4;
 /// The version before, still read: its columns are this version's but the last
+/// [`ADDED_IN_4`]`.len()`, which it reads as empty (no authorizations, no memberships).
+pub(super) const FORMAT_3: u32 = 3;
+/// The version before that, still read: its columns are version 3's but the last
 /// [`ADDED_IN_3`]`.len()`, which it reads as empty (a snapshot without the source's order).
 pub(super) const FORMAT_2: u32 = 2;
 /// The columns version 3 added, last in the list: the source database's order of groups and
 /// of each group's members (empty when the snapshot carries none).
 pub const ADDED_IN_3: [&str; 2] = ["groups.rank", "groups.member_rank"];
+/// The columns version 4 added, last in the list: each task's process-definition key, Camunda's
+/// authorizations and authorization flag, Zitadel's memberships (each empty when the snapshot
+/// carries none).
+pub const ADDED_IN_4: [&str; 11] = [
+    "tasks.definition",
+    "authz.owner",
+    "authz.kind",
+    "authz.resource",
+    "authz.perms",
+    "authz.enabled",
+    "members.user",
+    "members.org",
+    "members.project",
+    "members.roles_at",
+    "members.roles",
+];
+/// How many columns version 3 has.
+pub(super) const COLUMNS_3: usize = COLUMNS - ADDED_IN_4.len();
 /// How many columns version 2 has.
-pub(super) const COLUMNS_2: usize = COLUMNS - ADDED_IN_3.len();
+pub(super) const COLUMNS_2: usize = COLUMNS_3 - ADDED_IN_3.len();
 /// The header's size for this version (the largest): 40 bytes, then a length per column.
 pub(crate) const HEADER: usize = header_size(COLUMNS);
 /// The bytes that say which version (and so how long the header is): magic, version, columns.
@@ -85,6 +107,9 @@ binary_columns! {
     [groups.by_sym],
     by_sym.task,
     groups.rank, groups.member_rank,
+    tasks.definition,
+    authz.owner, authz.kind, authz.resource, authz.perms, authz.enabled,
+    members.user, members.org, members.project, members.roles_at, members.roles,
 }
 
 /// How many columns the binary form has: the kept ones and the groups' by-symbol one.
@@ -188,7 +213,10 @@ impl Snapshot {
             && rows(&g.members, n_users)
             && offsets(&t.links_at, n_tasks, t.link_ref.len())
             && by_sym(&b.user, n_syms, n_users)
-            && by_sym(&b.task, n_syms, n_tasks);
+            && by_sym(&b.task, n_syms, n_tasks)
+            && (t.definition.is_empty() || (t.definition.len() == n_tasks && syms(&t.definition, true)))
+            && self.authorizations_agree(&syms)
+            && self.members_agree(&syms);
         if ok {
             Ok(())
         } else {
@@ -198,6 +226,33 @@ impl Snapshot {
 }
 
 impl Snapshot {
+    /// Authorization rows: parallel columns, symbols in range, kinds a snapshot can hold, rows
+    /// in key order (the binary search relies on it), the flag empty or `[1]`.
+    fn authorizations_agree(&self, syms: &dyn Fn(&[u32], bool) -> bool) -> bool {
+        let a = &self.authz;
+        let n = a.owner.len();
+        let kind_ok = |&k: &u32| k & 3 <= 2 && identity_links_tables::tables::RESOURCE_TYPES.contains(&(k >> 3));
+        [a.kind.len(), a.resource.len(), a.perms.len()].iter().all(|&l| l == n)
+            && syms(&a.owner, false)
+            && syms(&a.resource, false)
+            && a.kind.iter().all(kind_ok)
+            && (1..n).all(|i| a.key(i - 1) <= a.key(i))
+            && (a.enabled.is_empty() || a.enabled == [1])
+    }
+
+    /// Memberships: parallel columns, symbols in range, the roles' offsets (none without rows).
+    fn members_agree(&self, syms: &dyn Fn(&[u32], bool) -> bool) -> bool {
+        let m = &self.members;
+        let n = m.user.len();
+        m.org.len() == n
+            && m.project.len() == n
+            && syms(&m.user, false)
+            && syms(&m.org, true)
+            && syms(&m.project, true)
+            && syms(&m.roles, false)
+            && if n == 0 { m.roles_at.is_empty() && m.roles.is_empty() } else { offsets(&m.roles_at, n, m.roles.len()) }
+    }
+
     /// The source's order, where carried, is a rank per group and per member, and the indexes
     /// follow it: each group's members and each user's groups in ascending rank.
     fn ranks_agree(&self) -> bool {
@@ -236,7 +291,7 @@ pub(super) struct Layout {
     pub(super) text_len: usize,
     /// Each column's length in elements ([`COLUMNS`] of them; 0 for those the form lacks).
     pub(super) lengths: Vec<usize>,
-    /// How many columns the form has ([`COLUMNS`], or [`COLUMNS_2`] for version 2).
+    /// How many columns the form has ([`COLUMNS`], [`COLUMNS_3`] or [`COLUMNS_2`]).
     pub(super) columns: usize,
     /// Where the columns start (after the padded text).
     pub(super) text_end: usize,
@@ -254,7 +309,7 @@ impl Layout {
         let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
         let columns = Self::columns(header)?;
         let text_len = u32_at(36) as usize;
-        // A version 2 form's added columns are empty.
+        // An older form's added columns are empty.
         let lengths: Vec<usize> =
             (0..COLUMNS).map(|i| if i < columns { u32_at(40 + 4 * i) as usize } else { 0 }).collect();
         let text_end = header_size(columns) + text_len.div_ceil(4) * 4;
@@ -264,8 +319,8 @@ impl Layout {
     }
 
     /// How many columns the form whose header starts with `start` (its first
-    /// [`HEADER_START`] bytes) has: [`COLUMNS`] for this version, [`COLUMNS_2`] for version 2;
-    /// other versions are refused.
+    /// [`HEADER_START`] bytes) has: [`COLUMNS`] for this version, [`COLUMNS_3`] for version 3,
+    /// [`COLUMNS_2`] for version 2; other versions are refused.
     pub(super) fn columns(start: &[u8]) -> Result<usize, SnapshotError> {
         if start.get(..8) != Some(&MAGIC[..]) {
             return Err(refuse(NOT_A_SNAPSHOT));
@@ -273,6 +328,7 @@ impl Layout {
         let u32_at = |at: usize| start.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         match (u32_at(8), u32_at(12) as usize) {
             (FORMAT, COLUMNS) => Ok(COLUMNS),
+            (FORMAT_3, COLUMNS_3) => Ok(COLUMNS_3),
             (FORMAT_2, COLUMNS_2) => Ok(COLUMNS_2),
             _ => Err(refuse("written by another format version")),
         }

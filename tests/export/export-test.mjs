@@ -102,6 +102,52 @@ function answer(snapshot, c) {
   }
 }
 
+// --- 0. What authentication needs: authorizations, the flag, definition keys, memberships -------
+{
+  console.log("export: authorizations, authorizationEnabled, processDefinitionKey, zitadelMembers");
+  const db = database(`
+    insert into ACT_ID_USER (ID_, REV_, FIRST_, LAST_, PWD_) values ('alice', 1, 'A', 'L', '{SHA-512}secret-hash');
+    insert into ACT_ID_GROUP (ID_, REV_, NAME_) values ('sales', 1, 'Sales');
+    insert into ACT_ID_MEMBERSHIP values ('alice', 'sales');
+    insert into ACT_RE_PROCDEF (ID_, KEY_, VERSION_) values ('invoice:2:9', 'invoice', 2);
+    insert into ACT_RU_TASK (ID_, REV_, NAME_, ASSIGNEE_, PROC_DEF_ID_) values ('t1', 1, 'Task', 'alice', 'invoice:2:9');
+    insert into ACT_RU_TASK (ID_, REV_, NAME_, ASSIGNEE_) values ('t2', 1, 'Standalone', 'alice');
+    insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, USER_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('a1', 1, 0, '*', 7, '*', 2);
+    insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, USER_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('a2', 1, 2, 'alice', 7, 't2', 2147483645);
+    insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('a3', 1, 1, 'sales', 6, 'invoice', 64);
+    insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, USER_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('a4', 1, 1, 'alice', 4, '*', 2147483647);
+    insert into projections.users14 (id, creation_date, resource_owner, instance_id, username, type) values ('alice', now(), 'acme', 'inst-1', 'alice', 1);
+    insert into projections.instance_members4 (creation_date, user_id, roles, instance_id, id) values (now(), 'alice', '{IAM_OWNER_VIEWER}', 'inst-1', 'inst-1');
+    insert into projections.instance_members4 (creation_date, user_id, roles, instance_id, id, owner_removed) values (now(), 'gone', '{IAM_OWNER}', 'inst-1', 'inst-1', true);
+    insert into projections.org_members4 (creation_date, user_id, roles, instance_id, org_id) values (now(), 'alice', '{ORG_OWNER,ORG_USER_MANAGER}', 'inst-1', 'acme');
+    insert into projections.org_members4 (creation_date, user_id, roles, instance_id, org_id) values (now(), 'other-inst', '{ORG_OWNER}', 'inst-2', 'acme');
+  `);
+  const out = join(dir, "auth.json");
+  const on = run(["--camunda", url(db), "--zitadel", url(db), "--zitadel-instance", "inst-1", "--camunda-authorization-enabled", "--out", out]);
+  check("the export with authorization data succeeds", on.status === 0, on.stderr);
+  const text = readFileSync(out, "utf8");
+  const s = JSON.parse(text);
+  check("authorizationEnabled comes from the option", s.authorizationEnabled === true, text);
+  // The snapshot keeps authorization rows in its own (lookup) order: compared as a set.
+  const sorted = (rows) => rows.map((r) => JSON.stringify(r)).sort();
+  check("ACT_RU_AUTHORIZATION rows of User, Group, ProcessDefinition and Task, as stored (a resource type 4 row left out)",
+    JSON.stringify(sorted(s.authorizations)) === JSON.stringify(sorted([
+      { type: 0, userId: "*", resourceType: 7, resourceId: "*", permissions: 2 },
+      { type: 2, userId: "alice", resourceType: 7, resourceId: "t2", permissions: 2147483645 },
+      { type: 1, groupId: "sales", resourceType: 6, resourceId: "invoice", permissions: 64 },
+    ])), JSON.stringify(s.authorizations));
+  check("each task's process-definition key (none for a standalone task)",
+    s.tasks.find((t) => t.id === "t1").processDefinitionKey === "invoice" && !("processDefinitionKey" in s.tasks.find((t) => t.id === "t2")), text);
+  check("instance and organisation memberships with their roles, of this instance, removed owners left out",
+    JSON.stringify(s.zitadelMembers) === JSON.stringify([
+      { userId: "alice", roles: ["IAM_OWNER_VIEWER"] },
+      { userId: "alice", org: "acme", roles: ["ORG_OWNER", "ORG_USER_MANAGER"] },
+    ]), JSON.stringify(s.zitadelMembers));
+  check("no password hash leaves the database (N8)", !text.includes("secret-hash") && !/pwd|salt/i.test(text), text);
+  const off = run(["--camunda", url(db), "--out", out]);
+  check("without the option the flag is left out (Camunda's default: off)", off.status === 0 && !("authorizationEnabled" in JSON.parse(readFileSync(out, "utf8"))), off.stderr);
+}
+
 // --- 1. Every conformance snapshot, exported, answers every case as the original --------------
 console.log("export: conformance snapshots through PostgreSQL (an older Zitadel's schema)");
 const conformance = join(root, "../shared/conformance");

@@ -6,17 +6,26 @@ export const CAMUNDA = `
 create table ACT_ID_USER (ID_ varchar(64), REV_ integer, FIRST_ varchar(255), LAST_ varchar(255), EMAIL_ varchar(255), PWD_ varchar(255), primary key (ID_));
 create table ACT_ID_GROUP (ID_ varchar(64), REV_ integer, NAME_ varchar(255), TYPE_ varchar(255), primary key (ID_));
 create table ACT_ID_MEMBERSHIP (USER_ID_ varchar(64), GROUP_ID_ varchar(64), primary key (USER_ID_, GROUP_ID_));
-create table ACT_RU_TASK (ID_ varchar(64), REV_ integer, NAME_ varchar(255), OWNER_ varchar(255), ASSIGNEE_ varchar(255), PRIORITY_ integer, CREATE_TIME_ timestamp, TENANT_ID_ varchar(64), primary key (ID_));
+create table ACT_RU_TASK (ID_ varchar(64), REV_ integer, NAME_ varchar(255), OWNER_ varchar(255), ASSIGNEE_ varchar(255), PRIORITY_ integer, CREATE_TIME_ timestamp, PROC_DEF_ID_ varchar(64), TENANT_ID_ varchar(64), primary key (ID_));
+create table ACT_RE_PROCDEF (ID_ varchar(64) not null, REV_ integer, CATEGORY_ varchar(255), NAME_ varchar(255), KEY_ varchar(255) not null, VERSION_ integer not null, DEPLOYMENT_ID_ varchar(64), TENANT_ID_ varchar(64), primary key (ID_));
+create table ACT_RU_AUTHORIZATION (ID_ varchar(64) not null, REV_ integer not null, TYPE_ integer not null, GROUP_ID_ varchar(255), USER_ID_ varchar(255), RESOURCE_TYPE_ integer not null, RESOURCE_ID_ varchar(255), PERMS_ integer, REMOVAL_TIME_ timestamp, ROOT_PROC_INST_ID_ varchar(64), primary key (ID_));
+alter table ACT_RU_AUTHORIZATION add constraint ACT_UNIQ_AUTH_USER unique (TYPE_,USER_ID_,RESOURCE_TYPE_,RESOURCE_ID_);
+alter table ACT_RU_AUTHORIZATION add constraint ACT_UNIQ_AUTH_GROUP unique (TYPE_,GROUP_ID_,RESOURCE_TYPE_,RESOURCE_ID_);
 create table ACT_RU_IDENTITYLINK (ID_ varchar(64), REV_ integer, GROUP_ID_ varchar(255), TYPE_ varchar(255), USER_ID_ varchar(255), TASK_ID_ varchar(64), PROC_DEF_ID_ varchar(64), TENANT_ID_ varchar(64), primary key (ID_));
 create index ACT_IDX_TSKASS_TASK on ACT_RU_IDENTITYLINK(TASK_ID_);
 `;
-// Zitadel (internal/query/projection/user.go, idp_user_link.go; internal/query/current_state.go),
+// Camunda's ACT_RU_AUTHORIZATION and ACT_RE_PROCDEF as in activiti.postgres.create.engine.sql
+// (with the two unique constraints), ACT_RU_TASK.PROC_DEF_ID_.
+// Zitadel (internal/query/projection/user.go, idp_user_link.go, instance_member.go, org_member.go,
+// member.go's memberColumns; internal/query/current_state.go),
 // with an older users projection that must not be read.
 export const ZITADEL = `
 create schema projections;
 create table projections.users8 (id text, resource_owner text, instance_id text, creation_date timestamptz, primary key (instance_id, id));
 create table projections.users14 (id text, creation_date timestamptz, change_date timestamptz, sequence bigint, state smallint, resource_owner text, instance_id text, username text, type smallint, primary key (instance_id, id));
 create table projections.users14_humans (user_id text, instance_id text, first_name text, last_name text, nick_name text, display_name text, email text, primary key (instance_id, user_id));
+create table projections.instance_members4 (creation_date timestamptz, change_date timestamptz, user_id text, user_resource_owner text, user_owner_removed boolean default false, roles text[], sequence bigint, resource_owner text, instance_id text, owner_removed boolean default false, id text, primary key (instance_id, id, user_id));
+create table projections.org_members4 (creation_date timestamptz, change_date timestamptz, user_id text, user_resource_owner text, user_owner_removed boolean default false, roles text[], sequence bigint, resource_owner text, instance_id text, owner_removed boolean default false, org_id text, primary key (instance_id, org_id, user_id));
 create table projections.idp_user_links3 (idp_id text, user_id text, external_user_id text, creation_date timestamptz, change_date timestamptz, sequence bigint, resource_owner text, instance_id text, display_name text, owner_removed boolean default false, primary key (instance_id, idp_id, external_user_id));
 `;
 // The projections' state as the release reads it (tools/export/src/zitadel.rs): current_states

@@ -4,7 +4,7 @@
 use crate::error::{SnapshotError, SnapshotProblem};
 use crate::intern::Interner;
 use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
-use crate::tables::{range, BySym, Groups, IdpLinks, Tables, Tasks, Users};
+use crate::tables::{range, Authorizations, BySym, Groups, IdpLinks, Members, Tables, Tasks, Users};
 use identity_links_text::timestamp::Timestamp;
 
 /// What the loader (`crate::load`) collected, before references are resolved and indexes built:
@@ -32,6 +32,16 @@ pub(crate) struct Raw {
     pub idp_id: Vec<Sym>,
     pub idp_provided_id: Vec<Sym>,
     pub idp_provided_name: Vec<Sym>,
+    /// `authorizations`: (owner, kind, resourceId, permissions), as [`Authorizations`] keeps them.
+    pub authorizations: Vec<(Sym, u32, Sym, u32)>,
+    /// `authorizationEnabled`.
+    pub authorization_enabled: bool,
+    /// `zitadelMembers`: user, org (or [`NONE`]), project (or [`NONE`]), roles.
+    pub member_user: Vec<Sym>,
+    pub member_org: Vec<Sym>,
+    pub member_project: Vec<Sym>,
+    pub member_roles_at: Vec<u32>,
+    pub member_roles: Vec<Sym>,
     /// Row by id symbol, filled as ids are read (to find duplicates at once).
     pub user_by_sym: Vec<u32>,
     pub group_by_sym: Vec<u32>,
@@ -127,6 +137,10 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
     if tasks.links_at.is_empty() {
         tasks.links_at.push(0);
     }
+    if tasks.definition.iter().all(|&d| d == NONE) {
+        tasks.definition = Vec::new();
+    }
+    let authz = authorizations(&raw.authorizations, raw.authorization_enabled);
     Ok(Tables {
         strings,
         sequence: raw.sequence,
@@ -157,8 +171,33 @@ pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
             provided_id: raw.idp_provided_id,
             provided_name: raw.idp_provided_name,
         },
+        authz,
+        members: Members {
+            user: raw.member_user,
+            org: raw.member_org,
+            project: raw.member_project,
+            roles_at: raw.member_roles_at,
+            roles: raw.member_roles,
+        },
         by_sym,
     })
+}
+
+/// The authorization rows sorted by [`Authorizations::key`], and the flag.
+fn authorizations(rows: &[(Sym, u32, Sym, u32)], enabled: bool) -> Authorizations {
+    let key = |i: usize| {
+        let (owner, kind, resource, _) = rows[i];
+        (owner, kind >> 2, resource, kind & 3)
+    };
+    let order = sorted_rows(rows.len(), &|a, b| key(a).cmp(&key(b)));
+    let column = |f: fn(&(Sym, u32, Sym, u32)) -> u32| order.iter().map(|&i| f(&rows[i as usize])).collect();
+    Authorizations {
+        owner: column(|r| r.0),
+        kind: column(|r| r.1),
+        resource: column(|r| r.2),
+        perms: column(|r| r.3),
+        enabled: if enabled { vec![1] } else { Vec::new() },
+    }
 }
 
 /// Whether every row of `table` has a rank (`ranks`, [`NONE`] for none); an error at the first

@@ -57,6 +57,12 @@ pub enum SnapshotProblem {
     /// A row with a `rank` in a table whose first row has none, or the other way round
     /// (`has` says which): a table carries the source's order for every row or for none.
     PartialRanks { has: bool, first: &'static str },
+    /// A value outside what its field allows (`found` as written, `expected` says what is
+    /// allowed): an authorization's `type`, `resourceType` or `permissions`.
+    NotAllowed { found: String, expected: &'static str },
+    /// An authorization row whose owner does not fit its type (a global row is `userId: "*"`,
+    /// a grant or revoke names exactly one user or group).
+    AuthorizationOwner,
     /// `sequence` is not a uint64 (rule 5).
     Sequence { found: String },
     /// `timestamp` is not RFC 3339 (rule 5).
@@ -122,6 +128,10 @@ impl fmt::Display for SnapshotError {
                 write!(f, "unknown group {} (not in groups)", quote(id))
             }
             SnapshotProblem::LinkIds => f.write_str("exactly one of userId and groupId must be set"),
+            SnapshotProblem::NotAllowed { found, expected } => write!(f, "{found} is not {expected}"),
+            SnapshotProblem::AuthorizationOwner => f.write_str(
+                "a global authorization (type 0) has userId \"*\" and no groupId; a grant or revoke exactly one of userId and groupId",
+            ),
             SnapshotProblem::Rank { found } => {
                 write!(f, "{found} is not a rank (an integer from 0 to {MAX_RANK})")
             }

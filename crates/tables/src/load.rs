@@ -10,7 +10,7 @@ use crate::build::{self, Raw};
 use crate::error::{comma_list, SnapshotError, SnapshotProblem};
 use crate::intern::Interner;
 use crate::strings::{char_count, Sym, NONE};
-use crate::tables::{Limits, Tables, MAX_RANK};
+use crate::tables::{Limits, Tables, AUTH_GLOBAL, AUTH_GRANT, AUTH_GROUP_BIT, AUTH_REVOKE, MAX_RANK, RESOURCE_TYPES};
 use identity_links_text::escape::quote;
 use identity_links_text::number::{parse_decimal, parse_uint};
 use identity_links_text::reader::{Kind, Reader, SyntaxError};
@@ -48,7 +48,19 @@ struct Loader<'a> {
     raw: Raw,
 }
 
-const TOP: &[&str] = &["version", "sequence", "timestamp", "users", "groups", "memberships", "tasks", "idpLinks"];
+const TOP: &[&str] = &[
+    "version",
+    "sequence",
+    "timestamp",
+    "users",
+    "groups",
+    "memberships",
+    "tasks",
+    "idpLinks",
+    "authorizations",
+    "authorizationEnabled",
+    "zitadelMembers",
+];
 
 /// A record's fields: their names, the same quoted as keys (`"id"`), and each key as writers
 /// write it, with what precedes it (`{"id":`, then `,"name":` ...), for [`Loader::compact`].
@@ -72,7 +84,7 @@ struct Fields {
 record!(USER: "id", "firstName", "lastName", "org");
 record!(GROUP: "id", "name", "rank");
 record!(MEMBERSHIP: "userId", "groupId", "rank");
-record!(TASK: "id", "assignee", "owner", "identityLinks");
+record!(TASK: "id", "assignee", "owner", "processDefinitionKey", "identityLinks");
 record!(LINK: "userId", "groupId", "type");
 record!(IDP_LINK: "userId", "idpId", "providedUserId", "providedUserName");
 
@@ -416,7 +428,10 @@ impl Loader<'_> {
                 4 => l.each(Self::group),
                 5 => l.each(Self::membership),
                 6 => l.each(Self::task),
-                _ => l.each(Self::idp_link),
+                7 => l.each(Self::idp_link),
+                8 => l.each(Self::authorization),
+                9 => l.flag(),
+                _ => l.each(Self::member),
             })?;
         }
         if seen & 1 == 0 {
@@ -543,8 +558,8 @@ impl Loader<'_> {
     }
 
     fn task(&mut self, row: usize) -> Result<(), Refused> {
-        let mut v = [NONE; 3];
-        if !self.compact(&TASK, &[ID, REF_OR_NULL, REF_OR_NULL], &mut v) {
+        let mut v = [NONE; 4];
+        if !self.compact(&TASK, &[ID, REF_OR_NULL, REF_OR_NULL, REF_OR_NULL], &mut v) {
             self.task_fields(&mut v)?;
         }
         let id = self.row_id(v[0], row, |raw| &mut raw.task_by_sym)?;
@@ -552,6 +567,7 @@ impl Loader<'_> {
         tasks.id.push(id);
         tasks.assignee.push(v[1]);
         tasks.owner.push(v[2]);
+        tasks.definition.push(v[3]);
         let end = u32::try_from(tasks.link_ref.len())
             .map_err(|_| Box::new(SnapshotError::new("tasks", SnapshotProblem::Capacity)))?;
         if tasks.links_at.is_empty() {
@@ -561,13 +577,14 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// A task's fields read token by token: `id`, `assignee` and `owner` into `v`, its links pushed.
-    fn task_fields(&mut self, v: &mut [Sym; 3]) -> Result<(), Refused> {
-        *v = [NONE; 3];
+    /// A task's fields read token by token: `id`, `assignee`, `owner` and `processDefinitionKey`
+    /// into `v`, its links pushed.
+    fn task_fields(&mut self, v: &mut [Sym; 4]) -> Result<(), Refused> {
+        *v = [NONE; 4];
         self.begin_object()?;
         let mut seen = 0;
         while let Some(f) = self.next_field(TASK.names, &mut seen)? {
-            if f == 3 {
+            if f == 4 {
                 self.field(TASK.names, f, |l| l.each(Self::identity_link))?;
             } else {
                 v[f] = self.field(TASK.names, f, |l| {
@@ -599,6 +616,133 @@ impl Loader<'_> {
         self.raw.idp_id.push(self.required(v[1], "idpId")?);
         self.raw.idp_provided_id.push(self.required(v[2], "providedUserId")?);
         self.raw.idp_provided_name.push(self.required(v[3], "providedUserName")?);
+        Ok(())
+    }
+}
+
+/// `authorizations[]`' fields.
+const AUTHORIZATION: &[&str] = &["type", "userId", "groupId", "resourceType", "resourceId", "permissions"];
+/// `zitadelMembers[]`' fields.
+const MEMBER: &[&str] = &["userId", "org", "project", "roles"];
+
+impl Loader<'_> {
+    /// `authorizationEnabled`: a boolean.
+    fn flag(&mut self) -> Result<(), Refused> {
+        if self.peek()? != Kind::Bool {
+            return Err(self.wrong_type("a boolean"));
+        }
+        self.raw.authorization_enabled = self.r.read_bool().map_err(|e| self.syntax(e))?;
+        Ok(())
+    }
+
+    /// An integer field of an authorization: its value if `allowed` says so, else refused naming it.
+    fn integer(&mut self, expected: &'static str, allowed: fn(i64) -> bool) -> Result<u32, Refused> {
+        if self.peek()? != Kind::Number {
+            return Err(self.wrong_type("an integer"));
+        }
+        let text = self.r.read_number().map_err(|e| self.syntax(e))?;
+        let value = match text.strip_prefix('-') {
+            Some(digits) => parse_uint(digits, 1 << 31).ok().map(|v| -(v as i64)),
+            None => parse_uint(text, u64::from(u32::MAX)).ok().map(|v| v as i64),
+        };
+        match value.filter(|&v| allowed(v)) {
+            // A Java `int` kept as its bits.
+            Some(v) => Ok(v as i32 as u32),
+            None => Err(self.fail(SnapshotProblem::NotAllowed { found: text.to_owned(), expected })),
+        }
+    }
+
+    /// One row of `authorizations`: `{type, userId | groupId, resourceType, resourceId, permissions}`.
+    fn authorization(&mut self, _row: usize) -> Result<(), Refused> {
+        self.begin_object()?;
+        let mut seen = 0;
+        let (mut kind, mut user, mut group, mut resource_type, mut resource, mut perms) =
+            (NONE, NONE, NONE, NONE, NONE, 0);
+        while let Some(f) = self.next_field(AUTHORIZATION, &mut seen)? {
+            self.field(AUTHORIZATION, f, |l| {
+                match f {
+                    0 => {
+                        kind =
+                            l.integer("an authorization type (0 global, 1 grant, 2 revoke)", |v| (0..=2).contains(&v))?
+                    }
+                    1 => user = l.string(true)?,
+                    2 => group = l.string(true)?,
+                    3 => {
+                        resource_type = l.integer(
+                            "a resource type identity-links reads (1 User, 2 Group, 6 ProcessDefinition, 7 Task)",
+                            |v| RESOURCE_TYPES.iter().any(|&t| i64::from(t) == v),
+                        )?
+                    }
+                    4 => resource = l.string(true)?,
+                    _ => {
+                        perms = l.integer("a Java int (permission bits)", |v| {
+                            (i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v)
+                        })?
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        for (i, value) in [(0, kind), (3, resource_type), (4, resource)] {
+            if value == NONE {
+                return Err(self.fail_at(AUTHORIZATION[i], SnapshotProblem::Missing));
+            }
+        }
+        if seen & (1 << 5) == 0 {
+            return Err(self.fail_at("permissions", SnapshotProblem::Missing));
+        }
+        let star = |sym: Sym, raw: &Raw| sym != NONE && raw.strings.strings().get(sym) == "*";
+        let owner = match (kind, user, group) {
+            (AUTH_GLOBAL, user, NONE) if star(user, &self.raw) => (user, 0),
+            (AUTH_GRANT | AUTH_REVOKE, user, NONE) if user != NONE => (user, 0),
+            (AUTH_GRANT | AUTH_REVOKE, NONE, group) if group != NONE => (group, AUTH_GROUP_BIT),
+            _ => return Err(self.fail(SnapshotProblem::AuthorizationOwner)),
+        };
+        self.raw.authorizations.push((owner.0, kind | owner.1 | resource_type << 3, resource, perms));
+        Ok(())
+    }
+
+    /// One row of `zitadelMembers`: `{userId, org?, project?, roles}`.
+    fn member(&mut self, _row: usize) -> Result<(), Refused> {
+        self.begin_object()?;
+        let mut seen = 0;
+        let (mut user, mut org, mut project) = (NONE, NONE, NONE);
+        let roles_from = self.raw.member_roles.len();
+        while let Some(f) = self.next_field(MEMBER, &mut seen)? {
+            self.field(MEMBER, f, |l| {
+                match f {
+                    0 => user = l.string(true)?,
+                    1 => org = l.string(true)?,
+                    2 => project = l.string(true)?,
+                    _ => {
+                        l.raw.member_roles.truncate(roles_from);
+                        l.each(|l, _| {
+                            let role = l.string(true)?;
+                            l.raw.member_roles.push(role);
+                            Ok(())
+                        })?
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        self.required(user, "userId")?;
+        if seen & (1 << 3) == 0 {
+            return Err(self.fail_at("roles", SnapshotProblem::Missing));
+        }
+        if project != NONE && org == NONE {
+            return Err(self.fail_at("org", SnapshotProblem::Missing));
+        }
+        let raw = &mut self.raw;
+        raw.member_user.push(user);
+        raw.member_org.push(org);
+        raw.member_project.push(project);
+        let end = u32::try_from(raw.member_roles.len())
+            .map_err(|_| Box::new(SnapshotError::new("zitadelMembers", SnapshotProblem::Capacity)))?;
+        if raw.member_roles_at.is_empty() {
+            raw.member_roles_at.push(0);
+        }
+        raw.member_roles_at.push(end);
         Ok(())
     }
 }

@@ -131,6 +131,70 @@ pub struct Tasks {
     pub link_ref: Vec<Sym>,
     /// The link's `type` symbol shifted left by one, with bit 0 set for a group link.
     pub link_type: Vec<u32>,
+    /// Each task's `processDefinitionKey` (Camunda's `ACT_RE_PROCDEF.KEY_` of the task's
+    /// definition) or [`NONE`]; empty when no task carries one.
+    pub definition: Vec<Sym>,
+}
+
+/// Camunda's authorization types (`ACT_RU_AUTHORIZATION.TYPE_`): global, grant, revoke.
+pub const AUTH_GLOBAL: u32 = 0;
+/// See [`AUTH_GLOBAL`].
+pub const AUTH_GRANT: u32 = 1;
+/// See [`AUTH_GLOBAL`].
+pub const AUTH_REVOKE: u32 = 2;
+/// The bit of [`Authorizations::kind`] that marks a group's row.
+pub const AUTH_GROUP_BIT: u32 = 4;
+/// The resource types a snapshot carries (`Resources` in Camunda): User, Group,
+/// ProcessDefinition, Task.
+pub const RESOURCE_TYPES: [u32; 4] = [1, 2, 6, 7];
+
+/// `authorizations` (Camunda's `ACT_RU_AUTHORIZATION` rows for the four resource types the
+/// queries check) and `authorizationEnabled`. Rows are sorted by [`Authorizations::key`] (their
+/// order in the snapshot changes no answer), so that the rows of one owner and resource are
+/// found by binary search.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Authorizations {
+    /// `userId` or `groupId` (`"*"` for a global row).
+    pub owner: Vec<Sym>,
+    /// `type` (bits 0-1), [`AUTH_GROUP_BIT`] for a group's row, `resourceType` shifted left by 3.
+    pub kind: Vec<u32>,
+    /// `resourceId` (`"*"` for every id).
+    pub resource: Vec<Sym>,
+    /// `permissions`: the bits of `PERMS_` (a Java `int`).
+    pub perms: Vec<u32>,
+    /// `[1]` when `authorizationEnabled` is true, else empty (Camunda's default: off).
+    pub enabled: Vec<u32>,
+}
+
+impl Authorizations {
+    /// Row `i`'s sort key: owner, group bit and resource type, resource id, type.
+    #[inline]
+    pub fn key(&self, i: usize) -> (u32, u32, u32, u32) {
+        let kind = self.kind.get(i).copied().unwrap_or(0);
+        let at = |c: &[u32]| c.get(i).copied().unwrap_or(NONE);
+        (at(&self.owner), kind >> 2, at(&self.resource), kind & 3)
+    }
+
+    /// Whether authorization checks are on (`authorizationEnabled`).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.first() == Some(&1)
+    }
+}
+
+/// `zitadelMembers`: Zitadel's instance, organisation and project memberships with their roles
+/// (`projections.instance_members*`, `org_members*`), in snapshot order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Members {
+    /// `userId`
+    pub user: Vec<Sym>,
+    /// `org`, or [`NONE`] for an instance membership.
+    pub org: Vec<Sym>,
+    /// `project` (a project or project-grant membership, scoped to it), or [`NONE`].
+    pub project: Vec<Sym>,
+    /// Row `m`'s roles are `roles[roles_at[m]..roles_at[m + 1]]` (empty when there are no rows).
+    pub roles_at: Vec<u32>,
+    /// Role names.
+    pub roles: Vec<Sym>,
 }
 
 /// `idpLinks`, in snapshot (creation) order.
@@ -183,6 +247,10 @@ pub struct Tables {
     pub tasks: Tasks,
     /// IdP links.
     pub idp: IdpLinks,
+    /// Camunda's authorizations and its authorization flag.
+    pub authz: Authorizations,
+    /// Zitadel's memberships.
+    pub members: Members,
     /// Lookup by id.
     pub by_sym: BySym,
 }

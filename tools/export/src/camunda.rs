@@ -37,11 +37,25 @@ use postgres::types::ToSql;
 use std::iter::Peekable;
 
 const WHAT: &str = "Camunda";
-const TABLES: &[&str] = &["act_id_user", "act_id_group", "act_id_membership", "act_ru_task", "act_ru_identitylink"];
+const TABLES: &[&str] = &[
+    "act_id_user",
+    "act_id_group",
+    "act_id_membership",
+    "act_ru_task",
+    "act_ru_identitylink",
+    "act_re_procdef",
+    "act_ru_authorization",
+];
 const HINT: &str = "is this Camunda 7's database, and its schema on the search_path?";
 
 /// Reads Camunda's tables at `url` into `doc`.
-pub fn export(url: &str, tls: &Tls, tenant: Option<&str>, doc: &mut Document) -> Result<(), String> {
+pub fn export(
+    url: &str,
+    tls: &Tls,
+    tenant: Option<&str>,
+    authorization: bool,
+    doc: &mut Document,
+) -> Result<(), String> {
     let mut client = db::connect(WHAT, url, tls)?;
     db::require_tables(&mut client, WHAT, TABLES, HINT)?;
     // Tasks and their links are read side by side, on two connections that see one state.
@@ -73,9 +87,32 @@ pub fn export(url: &str, tls: &Tls, tenant: Option<&str>, doc: &mut Document) ->
 
     doc.section("tasks");
     tasks(&mut client, &mut links_client, tenant, doc)?;
+
+    doc.section("authorizations");
+    db::each_row(&mut client, AUTHORIZATIONS, &[], "ACT_RU_AUTHORIZATION", |row| {
+        const TABLE: &str = "ACT_RU_AUTHORIZATION";
+        let int = |i: usize| -> Result<Option<i32>, String> {
+            row.try_get(i).map_err(|e| format!("reading {TABLE}: {}", db::error_chain(&e)))
+        };
+        // A row without a resource id matches no check (Authorization.xml compares RESOURCE_ID_).
+        let Some(resource) = db::text(row, 4, TABLE)? else { return Ok(()) };
+        let (user, group) = (db::text(row, 1, TABLE)?, db::text(row, 2, TABLE)?);
+        let kind = int(0)?.unwrap_or(-1);
+        let resource_type = int(3)?.unwrap_or(-1);
+        doc.authorization(kind, user.as_deref(), group.as_deref(), resource_type, &resource, int(5)?.unwrap_or(0));
+        Ok(())
+    })?;
+    doc.authorization_enabled(authorization);
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))?;
     links_client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))
 }
+
+/// The authorization rows of the resource types the queries check (`Resources`: USER 1, GROUP 2,
+/// PROCESS_DEFINITION 6, TASK 7), in id order (their order changes no answer). `PERMS_` null is
+/// no permission; the password columns of `ACT_ID_USER` are never read (N8).
+const AUTHORIZATIONS: &str = "SELECT TYPE_, USER_ID_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_ \
+                              FROM ACT_RU_AUTHORIZATION WHERE RESOURCE_TYPE_ IN (1, 2, 6, 7) \
+                              ORDER BY ID_ COLLATE \"C\"";
 
 /// The groups, each with its rank in Camunda's group order (`ORDER BY RES.NAME_ asc`, Group.xml).
 const GROUPS: &str = "SELECT RES.ID_, RES.NAME_, dense_rank() OVER (ORDER BY RES.NAME_ asc) \
@@ -110,8 +147,14 @@ fn tasks(
     tenant: Option<&str>,
     doc: &mut Document,
 ) -> Result<(), String> {
-    let tenant_filter = if tenant.is_some() { " WHERE TENANT_ID_ = $1" } else { "" };
-    let sql = format!("SELECT ID_, ASSIGNEE_, OWNER_ FROM ACT_RU_TASK{tenant_filter} ORDER BY ID_ COLLATE \"C\"");
+    let tenant_filter = if tenant.is_some() { " WHERE T.TENANT_ID_ = $1" } else { "" };
+    // Each task's process definition key (ACT_RU_TASK.PROC_DEF_ID_ -> ACT_RE_PROCDEF.KEY_): the
+    // resource id of READ_TASK (AuthorizationCommandChecker.checkTaskPermission). A standalone
+    // task has none.
+    let sql = format!(
+        "SELECT T.ID_, T.ASSIGNEE_, T.OWNER_, D.KEY_ FROM ACT_RU_TASK T \
+         LEFT JOIN ACT_RE_PROCDEF D ON D.ID_ = T.PROC_DEF_ID_{tenant_filter} ORDER BY T.ID_ COLLATE \"C\""
+    );
     let params: Vec<&dyn ToSql> = tenant.iter().map(|t| t as &dyn ToSql).collect();
     let mut tasks = client.query_raw(sql.as_str(), params).map_err(|e| db::failed("ACT_RU_TASK", &e))?;
     let links_sql = "SELECT TASK_ID_, USER_ID_, GROUP_ID_, TYPE_ FROM ACT_RU_IDENTITYLINK \
@@ -126,7 +169,8 @@ fn tasks(
         links_of(&id, &mut links, &mut task_links)?;
         let assignee = db::text(&row, 1, "ACT_RU_TASK")?;
         let owner = db::text(&row, 2, "ACT_RU_TASK")?;
-        doc.task(&id, assignee.as_deref(), owner.as_deref(), &task_links);
+        let definition = db::text(&row, 3, "ACT_RE_PROCDEF")?;
+        doc.task(&id, assignee.as_deref(), owner.as_deref(), definition.as_deref(), &task_links);
         let before = count;
         count += 1 + task_links.len();
         if before / PROGRESS_EVERY != count / PROGRESS_EVERY {

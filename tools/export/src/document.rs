@@ -30,6 +30,8 @@ pub struct Document {
     user_at: HashMap<String, usize>,
     sequence: u64,
     timestamp: Option<String>,
+    /// `authorizationEnabled` (Camunda's engine configuration, not its database).
+    authorization_enabled: bool,
 }
 
 /// A task's stored identity link.
@@ -48,6 +50,7 @@ impl Document {
             user_at: HashMap::new(),
             sequence: 0,
             timestamp: None,
+            authorization_enabled: false,
         }
     }
 
@@ -137,8 +140,16 @@ impl Document {
         self.text.extend_from_slice(format!(r#","rank":{rank}}}"#).as_bytes());
     }
 
-    /// A task with its stored identity links in order, in the open `tasks` section.
-    pub fn task(&mut self, id: &str, assignee: Option<&str>, owner: Option<&str>, links: &[Link]) {
+    /// A task with its process definition's key (none for a standalone task) and its stored
+    /// identity links in order, in the open `tasks` section.
+    pub fn task(
+        &mut self,
+        id: &str,
+        assignee: Option<&str>,
+        owner: Option<&str>,
+        definition: Option<&str>,
+        links: &[Link],
+    ) {
         self.element();
         self.text.extend_from_slice(br#"{"id":"#);
         write_str(&mut self.text, id);
@@ -146,6 +157,10 @@ impl Document {
         write_opt_str(&mut self.text, assignee);
         self.text.extend_from_slice(br#","owner":"#);
         write_opt_str(&mut self.text, owner);
+        if let Some(key) = definition {
+            self.text.extend_from_slice(br#","processDefinitionKey":"#);
+            write_str(&mut self.text, key);
+        }
         self.text.extend_from_slice(br#","identityLinks":["#);
         for (i, link) in links.iter().enumerate() {
             if i > 0 {
@@ -173,6 +188,55 @@ impl Document {
         self.object(&fields);
     }
 
+    /// A row of `ACT_RU_AUTHORIZATION`, in the open `authorizations` section: `userId` or
+    /// `groupId` as the row has them (the loader refuses a row that fits no type).
+    pub fn authorization(
+        &mut self,
+        kind: i32,
+        user: Option<&str>,
+        group: Option<&str>,
+        resource_type: i32,
+        resource: &str,
+        perms: i32,
+    ) {
+        self.element();
+        self.text.extend_from_slice(format!(r#"{{"type":{kind}"#).as_bytes());
+        for (key, value) in [(&br#","userId":"#[..], user), (&br#","groupId":"#[..], group)] {
+            if let Some(value) = value {
+                self.text.extend_from_slice(key);
+                write_str(&mut self.text, value);
+            }
+        }
+        self.text.extend_from_slice(format!(r#","resourceType":{resource_type},"resourceId":"#).as_bytes());
+        write_str(&mut self.text, resource);
+        self.text.extend_from_slice(format!(r#","permissions":{perms}}}"#).as_bytes());
+    }
+
+    /// Camunda's `authorizationEnabled` (`--camunda-authorization-enabled`).
+    pub fn authorization_enabled(&mut self, enabled: bool) {
+        self.authorization_enabled = enabled;
+    }
+
+    /// A Zitadel membership (`org` none: the instance) with its roles, in the open
+    /// `zitadelMembers` section.
+    pub fn member(&mut self, user: &str, org: Option<&str>, roles: &[String]) {
+        self.element();
+        self.text.extend_from_slice(br#"{"userId":"#);
+        write_str(&mut self.text, user);
+        if let Some(org) = org {
+            self.text.extend_from_slice(br#","org":"#);
+            write_str(&mut self.text, org);
+        }
+        self.text.extend_from_slice(br#","roles":["#);
+        for (i, role) in roles.iter().enumerate() {
+            if i > 0 {
+                self.text.push(b',');
+            }
+            write_str(&mut self.text, role);
+        }
+        self.text.extend_from_slice(b"]}");
+    }
+
     /// Zitadel's projection state: `processedSequence` and the `timestamp` of its last event
     /// (RFC 3339).
     pub fn state(&mut self, sequence: u64, timestamp: Option<String>) {
@@ -196,6 +260,9 @@ impl Document {
             self.object(&fields);
         }
         self.close();
+        if self.authorization_enabled {
+            self.text.extend_from_slice(br#","authorizationEnabled":true"#);
+        }
         let sequence = format!(r#","sequence":"{}""#, self.sequence);
         self.text.extend_from_slice(sequence.as_bytes());
         if let Some(timestamp) = &self.timestamp {

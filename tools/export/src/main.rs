@@ -40,6 +40,13 @@ struct Cli {
     /// schema (current_states with a position column: position; else sequence).
     #[arg(long = "zitadel-details", value_enum, default_value_t = zitadel::Details::Auto)]
     zitadel_details: zitadel::Details,
+    /// Whether Camunda's engine runs with authorization checks on (its `authorizationEnabled`,
+    /// a setting of the engine's configuration, not of its database; Camunda's default is off).
+    /// Written as the snapshot's `authorizationEnabled`: on, the snapshot's authorizations
+    /// decide what a caller resolved from it reads; off, every authenticated caller reads
+    /// everything, as on that engine.
+    #[arg(long = "camunda-authorization-enabled")]
+    camunda_authorization_enabled: bool,
     /// Where to write the snapshot: a file (replaced atomically) or `-` for standard output.
     #[arg(long, short, value_name = "FILE")]
     out: String,
@@ -102,7 +109,7 @@ fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
     let mut doc = Document::new();
     let tls = db::Tls { ca_file: cli.ca_file.clone() };
     if let Some(url) = &cli.camunda {
-        camunda::export(url, &tls, cli.tenant.as_deref(), &mut doc)?;
+        camunda::export(url, &tls, cli.tenant.as_deref(), cli.camunda_authorization_enabled, &mut doc)?;
     }
     if let Some(url) = &cli.zitadel {
         zitadel::export(url, &tls, cli.zitadel_instance.as_deref(), cli.zitadel_details, &mut doc)?;

@@ -17,6 +17,14 @@
 //!     `latestSequence` / `prepareLatestSequence`) select `current_sequence` and `timestamp`
 //!     (the row `ORDER BY current_sequence DESC` gives first): the snapshot gets both.
 //!
+//! - `instance_member.go`, `org_member.go` and `member.go`: `projections.instance_members<N>`
+//!   (`id` the instance, `user_id`, `roles` text[], `instance_id`, `creation_date`,
+//!   `owner_removed` and `user_owner_removed` in newer releases) and
+//!   `projections.org_members<N>` (the same with `org_id`): the memberships whose roles give
+//!   `user.read` (`internal/api/authz/permissions.go`, SEMANTICS.md N3), as `zitadelMembers`
+//!   (an org membership with `org`, an instance one without). Project and project-grant
+//!   memberships, which give only project-scoped permissions, are not exported.
+//!
 //! The projections' names carry a version that changes between releases (`users8`, `users14`,
 //! `idp_user_links3`): the highest one present is read. Rows of removed organisations
 //! (`owner_removed`, where the column exists) are left out, as Zitadel's queries leave them out.
@@ -40,6 +48,8 @@ pub fn export(
     let mut client = db::connect(WHAT, url, tls)?;
     let users = latest(&mut client, "users")?;
     let links = latest(&mut client, "idp_user_links")?;
+    let instance_members = latest(&mut client, "instance_members")?;
+    let org_members = latest(&mut client, "org_members")?;
     let humans = format!("{users}_humans");
     db::require_tables(&mut client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
     let state_source = StateSource::of(&mut client, details)?;
@@ -81,6 +91,28 @@ pub fn export(
         }
         Ok(())
     })?;
+
+    doc.section("zitadelMembers");
+    for (table, org) in [(&instance_members, "NULL::text"), (&org_members, "org_id")] {
+        let mut filter = String::new();
+        for column in ["owner_removed", "user_owner_removed"] {
+            if has_column(&mut client, table, column)? {
+                filter.push_str(&format!(" AND NOT {column}"));
+            }
+        }
+        let sql = format!(
+            "SELECT user_id, {org}, roles FROM {table} WHERE instance_id = $1{filter} \
+             ORDER BY creation_date, {org} COLLATE \"C\", user_id COLLATE \"C\""
+        );
+        db::each_row(&mut client, &sql, &[&instance], table, |row| {
+            let user = db::required(row, 0, table)?;
+            let org = db::text(row, 1, table)?;
+            let roles: Option<Vec<String>> =
+                row.try_get(2).map_err(|e| format!("reading {table}: {}", db::error_chain(&e)))?;
+            doc.member(&user, org.as_deref(), &roles.unwrap_or_default());
+            Ok(())
+        })?;
+    }
 
     state(&mut client, state_source, &links, &instance, doc)?;
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))
