@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCluster } from "../tests/export/cluster.mjs";
-import { CAMUNDA, ZITADEL } from "../tests/export/schema.mjs";
+import { CAMUNDA, ZITADEL, ZITADEL_STATES } from "../tests/export/schema.mjs";
 import { generate } from "./generate.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,7 +19,9 @@ const data = existsSync(cached) ? JSON.parse(readFileSync(cached, "utf8")) : gen
 
 const { dir, port, psql, stop, PASSWORD } = startCluster();
 psql("postgres", "create database bench;");
-psql("bench", CAMUNDA + ZITADEL);
+// A current Zitadel release's schema: its projections' state in current_states (the exporter
+// detects the release from it, docs/export.md).
+psql("bench", CAMUNDA + ZITADEL + ZITADEL_STATES);
 
 /** A COPY ... FROM stdin block of `rows` (arrays of values; null is \N). */
 function copy(table, columns, rows) {
@@ -39,6 +41,7 @@ psql("bench", copy("projections.users14", "id, creation_date, resource_owner, in
 psql("bench", copy("projections.users14_humans", "user_id, instance_id, first_name, last_name", users.map((u) => [u.id, "inst", u.firstName, u.lastName])));
 psql("bench", copy("projections.idp_user_links3", "idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name",
   data.idpLinks.map((l, i) => [l.idpId, l.userId, l.providedUserId, new Date(Date.UTC(2024, 5, 1) + i * 1000).toISOString(), i + 1, "org", "inst", l.providedUserName])));
+psql("bench", "insert into projections.current_states (projection_name, instance_id, sequence, event_date, position) values ('projections.idp_user_links3', 'inst', 1, '2024-06-01T00:00:00Z', 1);");
 psql("bench", "vacuum analyze;");
 console.log(`export bench: ${scale} loaded into PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 

@@ -9,7 +9,7 @@ import { TextDecoder, TextEncoder } from "./text.js"; // the globals, or Node's 
 
 /** The constants of src/wasm/abi.rs, in the order of its `constants()`. */
 export const ABI = Object.freeze({
-  VERSION: 5, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 30, LIST_HEAD: 5,
+  VERSION: 6, NULL: 0xffffffff, ABSENT: 0xfffffffe, FRESH: 0xfffffffd, RAW: 0xfffffffc, REQUEST_BYTES: 4096, TABLES: 41, LIST_HEAD: 5,
   MAX_BODY: 1048576, BODY_LATER: 0xfffffffb, TOO_LARGE: 0xfffffffa, TRAILERS: 1, TEXT: 1, BYTES: 2, TRUSTED: 2, AUTH_ZITADEL: 4, AUTH_CAMUNDA: 8,
   ID_USER: 1, ID_MISSING: 2, ID_MALFORMED: 3, ID_INVALID: 4, ID_UNAVAILABLE: 5,
 });

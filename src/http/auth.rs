@@ -7,7 +7,7 @@
 
 use super::Response;
 use crate::error::ZitadelError;
-use crate::query::{CallContext, Caller, Peer};
+use crate::query::{CallContext, Peer};
 use crate::snapshot::Snapshot;
 
 /// How the handler knows who calls (`handleRequest`'s `auth` option).
@@ -103,15 +103,17 @@ pub(super) fn access(snapshot: &Snapshot, auth: Auth, identity: Identity, peer: 
     }
 }
 
-/// The context of a verified caller of `peer`'s routes. A snapshot without memberships or
-/// authorizations answers as the peers do without them: Zitadel lets a user read their own
-/// links only (Z11); Camunda, whose authorization checks are off by default, lets every
-/// authenticated user read everything (N6).
-fn caller(_snapshot: &Snapshot, peer: Peer, user: &str) -> CallContext {
-    match peer {
-        Peer::Zitadel => CallContext { caller: Some(Caller { user_id: user.to_owned(), ..Caller::default() }) },
-        Peer::Camunda => CallContext::default(),
-    }
+/// The context of a verified caller of `peer`'s routes, its rights from the snapshot
+/// (`src/query/access.rs`): Zitadel's memberships and roles with Zitadel's default mapping
+/// (N3); Camunda's authorization rows, groups and flag (N6, N7). A snapshot without them
+/// answers as the peers do without them: Zitadel lets a user read their own links only;
+/// Camunda, its authorization checks off by default, lets an authenticated user read all.
+fn caller(snapshot: &Snapshot, peer: Peer, user: &str) -> CallContext {
+    let caller = match peer {
+        Peer::Zitadel => snapshot.zitadel_caller(user, None),
+        Peer::Camunda => snapshot.camunda_caller(user),
+    };
+    CallContext { caller: Some(caller) }
 }
 
 /// Zitadel's error for a request without a valid token (N1).

@@ -105,5 +105,27 @@ for (const [name, opts] of [["no options", undefined], ["options without auth", 
   check("Camunda: a verifier that gives no string rejects with a UsageError", odd.error?.body?.type === "UsageError", String(odd.error?.message));
 }
 
+// --- The caller's rights from the snapshot (memberships, authorization rows) ------------------------
+{
+  const rights = Snapshot.fromObject({
+    version: 1,
+    users: [{ id: "u1", org: "o" }, { id: "admin", org: "o" }, { id: "reader" }, { id: "other" }],
+    tasks: [{ id: "t", assignee: "u1", processDefinitionKey: "invoice" }],
+    idpLinks: [{ userId: "u1", idpId: "google", providedUserId: "g1", providedUserName: "u" }],
+    zitadelMembers: [{ userId: "admin", org: "o", roles: ["ORG_USER_MANAGER"] }],
+    authorizationEnabled: true,
+    authorizations: [{ type: 1, userId: "reader", resourceType: 7, resourceId: "t", permissions: 2 }],
+  });
+  const byAdmin = await handleRequest(rights, rest("u1", await bearer({ sub: "admin" })), undefined, options);
+  const byStranger = await handleRequest(rights, rest("u1", await bearer({ sub: "other" })), undefined, options);
+  check("Zitadel: an org member whose role grants user.read reads the org's users' links; a stranger gets 404", byAdmin.status === 200 && byStranger.status === 404, `${byAdmin.status} ${byStranger.status}`);
+  const asUser = (user) => ({ auth: { camunda: { identify: () => user } } });
+  const links = () => new Request("http://x/engine-rest/task/t/identity-links");
+  const granted = await handleRequest(rights, links(), undefined, asUser("reader"));
+  const denied = await handleRequest(rights, links(), undefined, asUser("other"));
+  check("Camunda: READ on the task from the snapshot's rows answers; without it 403 AuthorizationException", granted.status === 200 && denied.status === 403 && (await denied.json()).type === "AuthorizationException", `${granted.status} ${denied.status}`);
+  rights.free();
+}
+
 server.close();
 sample.free();
