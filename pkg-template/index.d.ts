@@ -311,7 +311,8 @@ export interface HandlerOptions {
    * Cross-origin requests: `"peers"` (default: any origin on Zitadel's routes, as Zitadel's
    * CORS interceptor allows, none on Camunda's, as engine-rest without a CORS filter), `false`
    * (none anywhere), `"*"` or a list of origins (those, on every route). Allowed origins are
-   * echoed with credentials allowed; preflights are answered 204.
+   * echoed; credentials (cookies) only for a list of origins, never for `"peers"` or `"*"` (Zitadel
+   * allows them for any origin: a replica behind a cookie gate must not). Preflights are answered 204.
    */
   cors?: "peers" | false | "*" | string[];
   /** The largest request body read, in bytes (default 1 MiB): past it reading stops and the answer is 413. */

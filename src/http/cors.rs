@@ -1,7 +1,13 @@
 //! CORS, as the peers answer it: Zitadel allows every origin on its API (its `CORSInterceptor`,
-//! `internal/api/http/middleware/cors_interceptor.go`: rs/cors with credentials, any origin
-//! echoed, the methods and headers below); Camunda's engine-rest has no CORS unless its
-//! deployment adds a filter. [`Cors`] chooses.
+//! `internal/api/http/middleware/cors_interceptor.go`: rs/cors, any origin echoed, the methods and
+//! headers below); Camunda's engine-rest has no CORS unless its deployment adds a filter.
+//! [`Cors`] chooses.
+//!
+//! One deliberate difference: Zitadel also allows credentials (`AllowCredentials: true`) for any
+//! origin. A replica behind a cookie gate would then be readable by every site its users visit,
+//! so credentials are allowed only for origins the deployment lists (`cors: [origins]`); with
+//! the default and with `"*"`, any origin may call with a bearer token (which needs no
+//! credentials mode), none with cookies.
 
 use super::Response;
 
@@ -31,6 +37,8 @@ pub struct RequestHeaders<'a> {
 /// The CORS policy of one route.
 pub struct Policy<'a> {
     origins: Option<&'a [String]>,
+    /// Whether credentials (cookies) are allowed: only for origins the deployment listed.
+    credentials: bool,
 }
 
 /// Zitadel's allowed methods and headers, and the headers it exposes (rs/cors writes them
@@ -64,7 +72,8 @@ impl Cors {
             Cors::Origins(list) if list.iter().any(|o| o == "*") => Some(ANY),
             Cors::Origins(list) => Some(list.as_slice()),
         };
-        Policy { origins }
+        let credentials = matches!(origins, Some(list) if !list.is_empty());
+        Policy { origins, credentials }
     }
 }
 
@@ -95,7 +104,9 @@ pub fn preflight(policy: &Policy, headers: &RequestHeaders, method: &str) -> Opt
     });
     if let (Some(origin), true, true) = (policy.allowed(headers), method_ok, headers_ok) {
         response.headers.push(("access-control-allow-origin", origin.to_owned()));
-        response.headers.push(("access-control-allow-credentials", "true".to_owned()));
+        if policy.credentials {
+            response.headers.push(("access-control-allow-credentials", "true".to_owned()));
+        }
         response.headers.push(("access-control-allow-methods", requested.trim().to_owned())); // browsers send it upper-case
         if !asked.trim().is_empty() {
             // The requested headers, as asked (all of them are allowed).
@@ -113,7 +124,9 @@ pub fn decorate(policy: &Policy, headers: &RequestHeaders, response: &mut Respon
     response.headers.push(("vary", "Origin".to_owned()));
     if let Some(origin) = policy.allowed(headers) {
         response.headers.push(("access-control-allow-origin", origin.to_owned()));
-        response.headers.push(("access-control-allow-credentials", "true".to_owned()));
+        if policy.credentials {
+            response.headers.push(("access-control-allow-credentials", "true".to_owned()));
+        }
         response.headers.push(("access-control-expose-headers", EXPOSED.to_owned()));
     }
 }

@@ -290,18 +290,23 @@ fn cors_as_the_peers_answer_it() {
         handle_with(&snapshot(), &request, None, options)
     };
     let header = |r: &Response, name: &str| r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
-    // Zitadel allows any origin, with credentials; Camunda has no CORS by default.
+    // Any origin on Zitadel's routes, without credentials (Zitadel allows them; a replica does
+    // only for origins it lists); Camunda has no CORS by default.
     let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &Options::trusted());
     assert_eq!(r.status, 204);
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
     assert_eq!(header(&r, "access-control-allow-headers").as_deref(), Some("content-type,connect-protocol-version"));
-    assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"));
+    assert_eq!(header(&r, "access-control-allow-credentials"), None, "no cookies from any site");
+    let any = Options { cors: Cors::Origins(vec!["*".to_owned()]), ..Options::trusted() };
+    let r = preflight("/zitadel.user.v2.UserService/ListIDPLinks", &any);
+    assert_eq!(header(&r, "access-control-allow-credentials"), None, "nor with \"*\"");
     let r = preflight("/engine-rest/identity/groups", &Options::trusted());
     assert_eq!((r.status, header(&r, "access-control-allow-origin")), (200, None));
     // Chosen origins apply to every route; others get no CORS headers.
     let chosen = Options { cors: Cors::Origins(vec!["https://app.example".to_owned()]), ..Options::trusted() };
     let r = preflight("/engine-rest/identity/groups", &chosen);
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
+    assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"), "listed: credentials");
     let elsewhere = Options { cors: Cors::Origins(vec!["https://other.example".to_owned()]), ..Options::trusted() };
     assert_eq!(
         header(&preflight("/zitadel.user.v2.UserService/ListIDPLinks", &elsewhere), "access-control-allow-origin"),
