@@ -24,6 +24,13 @@ for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; d
 done
 
 cp -R pkg-template/. "$stage/"
+# The .wasm's bytes as base64 in a module, for node/embedded.mjs (Node bundlers that emit no
+# asset for `new URL(..., import.meta.url)`: the bytes travel inside the bundle).
+node -e '
+  const { readFileSync, writeFileSync } = require("node:fs");
+  const [wasm, out] = process.argv.slice(1);
+  writeFileSync(out, `// identity_links_bg.wasm, as base64 (written by scripts/build.sh, for embedded.mjs).\nexport default "${readFileSync(wasm).toString("base64")}";\n`);
+' "$stage/identity_links_bg.wasm" "$stage/node/wasm-base64.mjs"
 # TextEncoder and TextDecoder come from text.js (the globals, or Node's where an environment such
 # as Jest's jsdom lacks them): the glue imports them instead of reading the globals, and the
 # Node glue and api.cjs require a CommonJS copy (node/ is a CommonJS folder, so node/text.js is one).

@@ -16,15 +16,18 @@
 //   - Bun: `bun run` (import and require), a `--target=bun` bundle and a `--compile` binary moved
 //     to another folder with the project's node_modules gone, and `--target=browser
 //     --conditions=bun` in Chromium and Firefox;
-//   - SvelteKit with the package in devDependencies: `vite build`, then `vite preview` answering
-//     from a server load and from the page's client code in Chromium and Firefox.
+//   - SvelteKit with the package in devDependencies and @sveltejs/adapter-node: `vite build`,
+//     `vite preview` answering from a server load, adapter-node's build/ moved out of the
+//     repository answering from a server load and from the page's client code in Chromium and
+//     Firefox; and Vite's SSR build bundling the package (`ssr.noExternal`).
 // Run with `node --test` (tests/js/check.mjs): one test per check, the counts at the end.
 //
 // Usage: node tests/toolchains/run.mjs [name ...]   (default: all)
 import { check } from "../js/check.mjs";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BROWSERS, launch, waitFor } from "../js/browsers.mjs";
@@ -407,13 +410,30 @@ if (wanted("bun")) {
   await bundler("bun-browser", { "app.js": app.replace("INIT_ARG", ""), "dist/index.html": html("app.js") }, (d) => run(bun, ["build", "app.js", "--target=browser", "--conditions=bun", "--outdir=dist"], { cwd: d }), "dist");
 }
 
+/** Starts `args` (a Node server) and waits until `url` answers; `{ fetched, log, stop }`. */
+async function startServer(args, options, url) {
+  const { spawn } = await import("node:child_process");
+  const server = spawn("node", args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  const state = { log: "", stop: () => server.kill() };
+  server.stdout.on("data", (d) => (state.log += d));
+  server.stderr.on("data", (d) => (state.log += d));
+  state.fetched = "";
+  for (let i = 0; i < 100 && !state.fetched && server.exitCode === null; i++) {
+    state.fetched = await fetch(url).then((r) => r.text(), () => "");
+    if (!state.fetched) await new Promise((ok) => setTimeout(ok, 200));
+  }
+  return state;
+}
+
 if (wanted("sveltekit")) {
   console.log("toolchains: SvelteKit");
   // The package in devDependencies, as SvelteKit's docs put everything; no configuration of it.
-  // A server load answers a query, the page's client code answers it again after init().
+  // @sveltejs/adapter-node, the common server adapter: it runs Rollup over the server build and
+  // bundles every devDependency into build/, which then runs with no node_modules. A server load
+  // answers a query, the page's client code answers it again after init().
   const tarballName = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
   const dir = project("sveltekit", {
-    "svelte.config.js": "export default {};\n",
+    "svelte.config.js": 'import adapter from "@sveltejs/adapter-node";\nexport default { kit: { adapter: adapter() } };\n',
     "vite.config.js": 'import { sveltekit } from "@sveltejs/kit/vite";\nexport default { plugins: [sveltekit()], logLevel: "warn" };\n',
     "src/app.html": '<!doctype html>\n<html lang="en"><head><title>loading</title><link rel="icon" href="data:,">%sveltekit.head%</head><body><div>%sveltekit.body%</div></body></html>\n',
     "src/routes/+page.server.js": `import { Snapshot, getIdentityLinks } from "identity-links";\nconst snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');\nexport function load() {\n  return { server: JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" })) };\n}\n`,
@@ -431,30 +451,45 @@ if (wanted("sveltekit")) {
 `,
   }, { dependencies: {}, devDependencies: { "identity-links": `file:../${tarballName}` } });
   const vite = join(root, "node_modules/vite/bin/vite.js");
+  const answered = (page) => page.includes(expected.replace(/"/g, "&quot;")) || page.includes(expected);
   const built = run("node", [vite, "build"], { cwd: dir });
-  check("SvelteKit (package in devDependencies): vite build", built.code === 0, built.out.slice(-3000));
+  check("SvelteKit with adapter-node (package in devDependencies): vite build", built.code === 0, built.out.slice(-3000));
   if (built.code === 0) {
+    // Vite's own server output (the package external, loaded by Node), through `vite preview`.
     const port = 30000 + Math.floor(Math.random() * 20000);
-    const { spawn } = await import("node:child_process");
-    const server = spawn("node", [vite, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    server.stdout.on("data", (d) => (log += d));
-    server.stderr.on("data", (d) => (log += d));
-    const base = `http://127.0.0.1:${port}/`;
+    const preview = await startServer([vite, "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir }, `http://127.0.0.1:${port}/`);
+    preview.stop();
+    check("SvelteKit: vite preview, the server load answers (in the rendered page)", answered(preview.fetched), `${preview.fetched.slice(0, 1500)}\n${preview.log}`);
+    // adapter-node's build/ (the package bundled in it), moved with package.json (as the
+    // adapter's docs deploy it) out of the repository, so that no node_modules is reachable.
+    const away = mkdtempSync(join(tmpdir(), "identity-links-sveltekit-"));
+    cpSync(join(dir, "build"), join(away, "build"), { recursive: true });
+    cpSync(join(dir, "package.json"), join(away, "package.json"));
+    const nodePort = 30000 + Math.floor(Math.random() * 20000);
+    const base = `http://127.0.0.1:${nodePort}/`;
+    const server = await startServer(["build"], { cwd: away, env: { ...process.env, HOST: "127.0.0.1", PORT: String(nodePort) } }, base);
     try {
-      let page = "";
-      for (let i = 0; i < 100 && !page; i++) {
-        page = await fetch(base).then((r) => r.text(), () => "");
-        if (!page) await new Promise((ok) => setTimeout(ok, 200));
-      }
-      check("SvelteKit: the server load answers (in the rendered page)", page.includes(expected.replace(/"/g, "&quot;")) || page.includes(expected), `${page.slice(0, 1500)}\n${log}`);
+      check("SvelteKit: adapter-node's build, moved, the server load answers (in the rendered page)", answered(server.fetched), `${server.fetched.slice(0, 1500)}\n${server.log}`);
       for (const browser of BROWSERS) {
         const title = await titleIn(browser, base);
-        check(`SvelteKit: the page answers in ${browser}`, title === expected, `${title}\n${log}`);
+        check(`SvelteKit: adapter-node's build, moved, the page answers in ${browser}`, title === expected, `${title}\n${server.log}`);
       }
     } finally {
-      server.kill();
+      server.stop();
+      rmSync(away, { recursive: true, force: true });
     }
+    // Vite's SSR build bundling the package itself (`ssr.noExternal`, as Vite does for linked
+    // packages): the server output, loaded at build time by SvelteKit's analysis, then served.
+    writeFileSync(join(dir, "vite.noexternal.config.js"), 'import { sveltekit } from "@sveltejs/kit/vite";\nexport default { plugins: [sveltekit()], logLevel: "warn", ssr: { noExternal: ["identity-links"] } };\n');
+    const inlined = run("node", [vite, "build", "--config", "vite.noexternal.config.js"], { cwd: dir });
+    let page = inlined.out.slice(-3000);
+    if (inlined.code === 0) {
+      const port = 30000 + Math.floor(Math.random() * 20000);
+      const served = await startServer([vite, "preview", "--config", "vite.noexternal.config.js", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: dir }, `http://127.0.0.1:${port}/`);
+      served.stop();
+      page = served.fetched || served.log;
+    }
+    check("SvelteKit, Vite's SSR build bundling the package (ssr.noExternal): builds, and the server load answers", inlined.code === 0 && answered(page), page.slice(0, 3000));
   }
 }
 
