@@ -7,6 +7,8 @@
 //   - @arethetypeswrong/cli over the tarball;
 //   - webpack 5 (`web` and `webworker` targets), Vite, Rollup and esbuild builds, each loaded in
 //     headless Chromium and Firefox, answering a query;
+//   - Node bundles moved out of the repository: webpack's `node` target (the `.wasm` emitted
+//     beside it), esbuild's `cjs` and `esm` (the `.wasm` inside);
 //   - tree-shaking: an unused import leaves no module code in a bundle;
 //   - Next.js, with no configuration: `next build`, then `next start` on 127.0.0.1 answering a
 //     Node.js route, an edge route (GET and POST through handleRequest) and a page whose client
@@ -221,6 +223,20 @@ async function bundler(name, files, build, served, page = "index.html") {
   }
 }
 
+/** A Node program that answers a query, for the Node bundles. */
+const nodeMain = `import { Snapshot } from "identity-links";\nconsole.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);\n`;
+
+/** Copies `files` into a new folder outside the repository (no node_modules above it) and runs `main` there with Node. */
+function runMoved(files, main) {
+  const away = mkdtempSync(join(tmpdir(), "identity-links-bundle-"));
+  try {
+    for (const file of files) cpSync(file, join(away, file.split("/").pop()), { recursive: true });
+    return run("node", [main], { cwd: away });
+  } finally {
+    rmSync(away, { recursive: true, force: true });
+  }
+}
+
 if (wanted("webpack")) {
   console.log("toolchains: webpack 5");
   const config = (target, entry) => `export default { mode: "production", target: "${target}", entry: "./${entry}", experiments: { topLevelAwait: true }, output: { path: new URL("./dist", import.meta.url).pathname, filename: "main.js", publicPath: "" } };\n`;
@@ -228,6 +244,15 @@ if (wanted("webpack")) {
   // A web worker built with target "webworker": the page starts it and shows its message.
   const page = `<!doctype html><title>loading</title><link rel="icon" href="data:,"><script>new Worker("main.js").onmessage = (e) => { document.title = e.data === 1 ? ${JSON.stringify(expected)} : "worker said " + e.data; };</script>`;
   await bundler("webpack-webworker", { "worker.js": worker, "webpack.config.js": config("webworker", "worker.js"), "dist/index.html": page }, (d) => run(bin("webpack"), ["--config", "webpack.config.js"], { cwd: d }), "dist");
+  // A Node bundle (target "node", the `webpack` condition: node/bundled.mjs): webpack emits the
+  // `.wasm` for `new URL(..., import.meta.url)`; the bundle's folder, moved, runs.
+  const dir = project("webpack-node", { "main.js": nodeMain, "webpack.config.js": config("node", "main.js") });
+  const r = run(bin("webpack"), ["--config", "webpack.config.js"], { cwd: dir });
+  const emitted = r.code === 0 ? readdirSync(join(dir, "dist")) : [];
+  const ran = r.code === 0 ? runMoved(emitted.map((f) => join(dir, "dist", f)), "main.js") : r;
+  const size = r.code === 0 ? statSync(join(dir, "dist/main.js")).size : 0;
+  // The bytes are in the emitted .wasm, not also in the bundle as base64 (node/embedded.mjs).
+  check(`webpack, target node: the bundle (${size} bytes) and its .wasm, moved, run (${emitted.join(", ")})`, ran.code === 0 && ran.out.includes("users 1") && emitted.some((f) => f.endsWith(".wasm")) && size < 100_000, ran.out);
 }
 
 if (wanted("vite")) {
@@ -252,12 +277,15 @@ if (wanted("esbuild")) {
   // iife cannot hold top-level await: the same app, wrapped in an async function.
   const iife = `import wasmUrl from "identity-links/identity_links_bg.wasm";\nimport init, { Snapshot, getIdentityLinks } from "identity-links";\n(async () => {\n  await init({ module_or_path: new URL(wasmUrl, location.href) });\n  const snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');\n  document.title = JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" }));\n})();\n`;
   await bundler("esbuild-iife", { "app.js": iife, "dist/index.html": html("app.js", false) }, build("iife"), "dist");
-  // A Node bundle: CommonJS output keeps the package's Node entry working (the .wasm copied beside it).
-  const dir = project("esbuild-node", { "main.js": `import { Snapshot } from "identity-links";\nconsole.log("users", Snapshot.fromJson('{"version":1,"users":[{"id":"u"}]}').stats().users);\n` });
-  const r = run(bin("esbuild"), ["main.js", "--bundle", "--platform=node", "--format=cjs", "--outfile=dist/main.cjs", "--log-level=warning"], { cwd: dir });
-  if (r.code === 0) cpSync(join(dir, "node_modules/identity-links/identity_links_bg.wasm"), join(dir, "dist/identity_links_bg.wasm"));
-  const ran = r.code === 0 ? run("node", ["dist/main.cjs"], { cwd: dir }) : r;
-  check("esbuild --platform=node --format=cjs: the bundle runs", ran.code === 0 && ran.out.includes("users 1"), ran.out);
+  // Node bundles, CommonJS and ES module: the `.wasm` travels inside (node/embedded.mjs), so the
+  // bundle file alone, moved out of the repository, runs with no node_modules reachable.
+  const dir = project("esbuild-node", { "main.js": nodeMain });
+  for (const format of ["cjs", "esm"]) {
+    const file = `main.${format === "cjs" ? "cjs" : "mjs"}`;
+    const r = run(bin("esbuild"), ["main.js", "--bundle", "--platform=node", `--format=${format}`, `--outfile=dist/${file}`, "--log-level=warning"], { cwd: dir });
+    const ran = r.code === 0 ? runMoved([join(dir, "dist", file)], file) : r;
+    check(`esbuild --platform=node --format=${format}: the bundle alone, moved, runs`, ran.code === 0 && ran.out.includes("users 1"), ran.out);
+  }
 }
 
 if (wanted("tree-shaking")) {
