@@ -17,7 +17,8 @@
 //   - Jest with testEnvironment jsdom, CommonJS and ES modules, with no polyfill;
 //   - Bun: `bun run` (import and require), a `--target=bun` bundle and a `--compile` binary moved
 //     to another folder with the project's node_modules gone, and `--target=browser
-//     --conditions=bun` in Chromium and Firefox;
+//     --conditions=bun` in Chromium and Firefox, and `--target=browser` with no flag, the
+//     `.wasm` subpath imported and its URL given to init();
 //   - SvelteKit with the package in devDependencies and @sveltejs/adapter-node: `vite build`,
 //     `vite preview` answering from a server load, adapter-node's build/ moved out of the
 //     repository answering from a server load and from the page's client code in Chromium and
@@ -436,6 +437,10 @@ if (wanted("bun")) {
   }
   // The browser bundler: the bun entry (--conditions=bun) makes Bun emit the .wasm for init().
   await bundler("bun-browser", { "app.js": app.replace("INIT_ARG", ""), "dist/index.html": html("app.js") }, (d) => run(bun, ["build", "app.js", "--target=browser", "--conditions=bun", "--outdir=dist"], { cwd: d }), "dist");
+  // With no flag, the .wasm subpath imported as esbuild's recipe does: Bun's default loader for
+  // it is the file loader (the bundle gets its URL), and init() is given that URL.
+  const recipe = `import wasmUrl from "identity-links/identity_links_bg.wasm";\n${app.replace("INIT_ARG", "{ module_or_path: new URL(wasmUrl, location.href) }")}`;
+  await bundler("bun-browser-recipe", { "app.js": recipe, "dist/index.html": html("app.js") }, (d) => run(bun, ["build", "app.js", "--target=browser", "--outdir=dist"], { cwd: d }), "dist");
 }
 
 /** Starts `args` (a Node server) and waits until `url` answers; `{ fetched, log, stop }`. */
