@@ -47,10 +47,14 @@ export function checkAbi(glue) {
  * Wraps `glue` (wasm-bindgen's module): returns the package's exports. The entry points call
  * `checkAbi(glue)` once the module is instantiated (at once in Node, after `init` elsewhere).
  * `compiledModule()` gives the compiled `WebAssembly.Module` (or null before init), which
- * fromJson instantiates again for its throwaway loads. `createZitadelVerifier` (auth/zitadel-token.js,
- * handed over by the entry, as its own copy for the module format) verifies Zitadel's tokens.
+ * fromJson instantiates again for its throwaway loads. Zitadel's token verifier
+ * (auth/zitadel-token.js) is handed over by the entry, as its own copy for the module format:
+ * `createZitadelVerifier` itself (Node's CommonJS entry, where size does not matter and the Node
+ * listener checks its options when it is made), or `loadZitadelVerifier`, a function that imports
+ * it (`import()`), so that bundlers put it (and jose) in a chunk of its own that only a handler
+ * with `auth.zitadel` loads, and a bundle that only queries a snapshot never fetches it.
  */
-export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
+export function install(glue, compiledModule, { createZitadelVerifier, loadZitadelVerifier } = {}) {
   if (typeof String.prototype.isWellFormed !== "function") {
     throw new Error(`identity-links: this runtime lacks ${REQUIRES}, which the package needs to refuse text with lone surrogates`);
   }
@@ -690,7 +694,11 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
   /** What `auth` says, read once per options object (so the key set's cache lives on). */
   const handlers = new WeakMap();
 
-  /** `options`' auth: flags, the options the module reads (without `auth`), the verifiers. */
+  /**
+   * `options`' auth: flags, the options the module reads (without `auth`), the verifiers; a
+   * promise of them while the token verifier is being loaded (`loadZitadelVerifier`, the first
+   * time `auth.zitadel` is given).
+   */
   function handlerAuth(options) {
     if (options === null || typeof options !== "object") throw usageError(AUTH_REQUIRED);
     const known = handlers.get(options);
@@ -699,23 +707,59 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
     const moduleOptions = Object.keys(rest).length > 0 ? rest : undefined;
     let read;
     if (auth === "trusted") read = { flags: TRUSTED, moduleOptions, zitadel: null, camunda: null };
-    else if (auth !== null && typeof auth === "object" && !Array.isArray(auth)) read = { ...authOptions(auth), moduleOptions };
+    else if (auth !== null && typeof auth === "object" && !Array.isArray(auth)) read = authOptions(auth, rest);
     else if (auth === undefined) throw usageError(AUTH_REQUIRED);
     else throw usageError(`handleRequest: options.auth must be "trusted" or { zitadel?, camunda? }, found ${auth === null ? "null" : typeof auth}`);
+    if (read instanceof Promise) {
+      // Until it settles, concurrent requests share it; a failure is not kept (the next tries again).
+      read = read.then(
+        (done) => (handlers.set(options, done), done),
+        (error) => {
+          handlers.delete(options);
+          throw error;
+        },
+      );
+    }
     handlers.set(options, read);
     return read;
   }
 
-  /** AuthOptions, checked: its verifiers and the module's flags. */
-  function authOptions(auth) {
+  let verifierModule = null;
+  /** `createZitadelVerifier`: at once, or a promise while it is imported (once). */
+  function zitadelVerifierFactory() {
+    if (typeof createZitadelVerifier === "function") return createZitadelVerifier;
+    if (typeof loadZitadelVerifier !== "function") throw usageError("handleRequest: options.auth.zitadel: this entry of the package has no token verifier");
+    verifierModule ??= Promise.resolve()
+      .then(loadZitadelVerifier)
+      .then(
+        (loaded) => (verifierModule = loaded.createZitadelVerifier),
+        (error) => {
+          verifierModule = null;
+          throw new Error(`identity-links: loading the token verifier (auth/zitadel-token.js) failed: ${error?.message ?? error}`, { cause: error });
+        },
+      );
+    return verifierModule;
+  }
+
+  /**
+   * AuthOptions, checked: its verifiers and the module's flags, with `rest` (the options the
+   * module reads); a promise of them while the verifier is loaded.
+   */
+  function authOptions(auth, rest) {
     for (const key of Object.keys(auth)) {
       if (key !== "zitadel" && key !== "camunda") throw usageError(`handleRequest: options.auth.${key}: unknown option (zitadel, camunda)`);
     }
+    if (auth.zitadel === undefined) return withVerifier(auth, rest, null);
+    const factory = zitadelVerifierFactory();
+    return typeof factory === "function" ? withVerifier(auth, rest, factory) : factory.then((loaded) => withVerifier(auth, rest, loaded));
+  }
+
+  /** AuthOptions, checked, with the verifier made by `createVerifier` (null: no `auth.zitadel`). */
+  function withVerifier(auth, rest, createVerifier) {
     let zitadel = null;
-    if (auth.zitadel !== undefined) {
-      if (typeof createZitadelVerifier !== "function") throw usageError("handleRequest: options.auth.zitadel: this entry of the package has no token verifier");
+    if (createVerifier !== null) {
       try {
-        zitadel = createZitadelVerifier(auth.zitadel);
+        zitadel = createVerifier(auth.zitadel);
       } catch (e) {
         throw Object.assign(usageError(`handleRequest: ${e?.message ?? e}`), { cause: e });
       }
@@ -732,7 +776,8 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
       if (c.zitadelClaim !== undefined && zitadel === null) throw bad("zitadelClaim needs options.auth.zitadel, which verifies the token it is read from");
       camunda = { claim: c.zitadelClaim ?? null, identify: c.identify ?? null };
     }
-    return { flags: (zitadel ? AUTH_ZITADEL : 0) | (camunda ? AUTH_CAMUNDA : 0), zitadel, camunda };
+    const moduleOptions = Object.keys(rest).length > 0 ? rest : undefined;
+    return { flags: (zitadel ? AUTH_ZITADEL : 0) | (camunda ? AUTH_CAMUNDA : 0), zitadel, camunda, moduleOptions };
   }
 
   /** The verifier's reasons as the module's identity codes. */
@@ -788,7 +833,8 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
   async function serve(snapshot, request, context, options, extraFlags, trailers) {
     if (!usable(snapshot)) throw glue.__usageError(FREED);
     try {
-      const auth = handlerAuth(options);
+      let auth = handlerAuth(options);
+      if (auth instanceof Promise) auth = await auth; // the verifier, loaded the first time
       if (auth.flags !== TRUSTED && context !== undefined) {
         throw usageError("handleRequest: with AuthOptions the caller comes from the request: pass no context (a context goes with auth: \"trusted\")");
       }
@@ -830,6 +876,7 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
   };
   /** For the Node listener: its options checked when it is made (throws the UsageError). */
   handleRequest[CHECK_OPTIONS] = (options, context) => {
+    // Node's entry hands the verifier over itself, so this is not a promise there.
     if (handlerAuth(options).flags !== TRUSTED && context !== undefined) {
       throw usageError("createNodeListener: with AuthOptions the caller comes from the request: give no context");
     }

@@ -3,7 +3,6 @@
 import { initSync as instantiateSync } from "./identity_links.js";
 import * as glue from "./identity_links.js";
 import { checkAbi, install } from "./api.js";
-import { createZitadelVerifier } from "./auth/zitadel-token.js";
 
 /** The compiled module once initialized: fromJson instantiates it again for throwaway loads. */
 let compiled = null;
@@ -22,7 +21,11 @@ export const {
   listIdpLinksJson,
   handleRequest,
   isIdentityError,
-} = install(glue, () => compiled, { createZitadelVerifier });
+} = install(glue, () => compiled, {
+  // Zitadel's token verifier (and jose) only when a handler is given `auth.zitadel`: bundlers
+  // make it a chunk of its own, which a bundle that only queries a snapshot never loads.
+  loadZitadelVerifier: () => import("./auth/zitadel-token.js"),
+});
 
 /** What `init` and `initSync` were given: `{ module_or_path }` / `{ module }`, or the value itself. */
 const argument = (input, key) => (input !== null && typeof input === "object" && Object.getPrototypeOf(input) === Object.prototype ? input[key] : input);

@@ -127,5 +127,23 @@ for (const [name, opts] of [["no options", undefined], ["options without auth", 
   rights.free();
 }
 
+// --- The browser entry (index.js): the verifier imported with import() on first use ----------------
+{
+  const web = await import(join(root, "pkg/index.js"));
+  await web.default({ module_or_path: readFileSync(join(root, "pkg/identity_links_bg.wasm")) });
+  const snapshot = web.Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json"), "utf8"));
+  const bad = await outcome(web.handleRequest(snapshot, rest("demo"), undefined, { auth: { zitadel: { issuer: 7, audience: "x" } } }));
+  check("browser entry: a bad verifier option (checked once the verifier is loaded): a UsageError naming it", bad.error?.body?.type === "UsageError" && bad.error.message.includes("auth.zitadel.issuer"), String(bad.error?.message));
+  // The first requests with one options object share the verifier being loaded.
+  const once = { auth: { ...ZITADEL } };
+  const [own, none, forged] = await Promise.all([
+    web.handleRequest(snapshot, rest("demo", await bearer({ sub: "demo" })), undefined, once),
+    web.handleRequest(snapshot, rest("demo"), undefined, once),
+    web.handleRequest(snapshot, rest("demo", { authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vIn0." }), undefined, once),
+  ]);
+  check("browser entry: the verifier loaded by import() verifies; no header and alg none are refused", own.status === 200 && none.status === 401 && forged.status === 401 && (await forged.json()).message === "Errors.Token.Invalid (AUTH-7fs1e)", `${own.status} ${none.status} ${forged.status}`);
+  snapshot.free();
+}
+
 server.close();
 sample.free();

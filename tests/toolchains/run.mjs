@@ -33,6 +33,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { BROWSERS, launch, waitFor } from "../js/browsers.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -166,12 +167,21 @@ if (wanted("attw")) {
 }
 
 // --- Bundlers, loaded in headless Chromium ------------------------------------------------------
-/** The page script every bundle runs: init, one query, the answer in the title. */
-const app = `import init, { Snapshot, getIdentityLinks } from "identity-links";
+/**
+ * The page script every bundle runs: init, one query, the answer in the title; and the handler
+ * with AuthOptions, whose token verifier (and jose) the package loads with import() on first use
+ * (a chunk of its own in bundlers that split), refusing a token signed with `alg: none` as
+ * Zitadel does (the title says so otherwise).
+ */
+const app = `import init, { Snapshot, getIdentityLinks, handleRequest } from "identity-links";
 await init(INIT_ARG);
 const snapshot = Snapshot.fromJson('{"version":1,"tasks":[{"id":"t","assignee":"ann"}]}');
 const answer = JSON.stringify(getIdentityLinks(snapshot, { taskId: "t" }));
-document.title = answer;
+const request = new Request("http://x/zitadel.user.v2.UserService/ListIDPLinks", { method: "POST", body: '{"userId":"ann"}',
+  headers: { "content-type": "application/json", authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm4ifQ." } });
+const refused = await handleRequest(snapshot, request, undefined, { auth: { zitadel: { issuer: "https://issuer.invalid", audience: "a" } } });
+const said = (await refused.json()).message;
+document.title = refused.status === 401 && said === "Errors.Token.Invalid (AUTH-7fs1e)" ? answer : \`the handler answered \${refused.status} \${said}\`;
 `;
 const expected = '[{"userId":"ann","groupId":null,"type":"assignee"}]';
 const worker = `import init, { Snapshot } from "identity-links";
@@ -296,6 +306,43 @@ if (wanted("tree-shaking")) {
   const out = r.code === 0 ? readFileSync(join(dir, "dist/app.js"), "utf8") : r.out;
   const emitted = r.code === 0 ? readdirSync(join(dir, "dist")) : [];
   check(`an unused import costs nothing (${out.length} bytes of bundle, no .wasm)`, r.code === 0 && out.length < 200 && !out.includes("Snapshot") && emitted.length === 1, `${emitted} / ${out.slice(0, 400)}`);
+
+  // The token verifier (auth/zitadel-token.js) and jose are imported with import() when a handler
+  // is given auth.zitadel: a browser bundle that only queries a snapshot loads neither. esbuild
+  // with --splitting (webpack, Vite, Rollup and Bun split import() by default) puts them in
+  // chunks of their own; what the page loads at start is the entry and the chunks it imports
+  // statically (the metafile's "import-statement" edges). Markers: the verifier's default key
+  // set path and jose's error codes.
+  const markers = ["/oauth/v2/keys", "ERR_JWS_INVALID"];
+  const queryOnly = `import init, { Snapshot } from "identity-links";\nawait init();\ndocument.title = String(Snapshot.fromJson('{"version":1}').stats().users);\n`;
+  const withAuth = `import init, { Snapshot, handleRequest } from "identity-links";\nawait init();\nconst s = Snapshot.fromJson('{"version":1}');\nexport default (r) => handleRequest(s, r, undefined, { auth: { zitadel: { issuer: "https://i.example", audience: "a" } } });\n`;
+  const split = project("lazy-verifier", { "query.js": queryOnly, "auth.js": withAuth });
+  const gz = (text) => gzipSync(text, { level: 9 }).length;
+  const sizes = {};
+  for (const entry of ["query", "auth"]) {
+    const out = `dist-${entry}`;
+    const b = run(bin("esbuild"), [`${entry}.js`, "--bundle", "--splitting", "--minify", "--format=esm", "--platform=browser", "--loader:.wasm=file", `--outdir=${out}`, `--metafile=${out}.json`, "--log-level=warning"], { cwd: split });
+    if (b.code !== 0) {
+      check(`esbuild --splitting, ${entry}: builds`, false, b.out);
+      continue;
+    }
+    const outputs = JSON.parse(readFileSync(join(split, `${out}.json`), "utf8")).outputs;
+    const loaded = new Set();
+    const visit = (file) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const i of outputs[file].imports) if (i.kind === "import-statement") visit(i.path);
+    };
+    visit(`${out}/${entry}.js`);
+    const text = (files) => files.filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(split, f), "utf8")).join("\n");
+    const atStart = text([...loaded]);
+    const all = text(Object.keys(outputs));
+    sizes[entry] = { atStart: gz(atStart), all: gz(all) };
+    check(`esbuild --splitting, ${entry === "query" ? "queries only" : "handleRequest with auth.zitadel"}: what the page loads at start has no verifier and no jose (${atStart.length} bytes, ${gz(atStart)} gzipped)`, markers.every((m) => !atStart.includes(m)), markers.filter((m) => atStart.includes(m)).join(", "));
+    // The markers are the right ones: the lazy chunks hold them.
+    check(`esbuild --splitting, ${entry}: the lazy chunks hold the verifier and jose (${all.length - atStart.length} bytes, loaded on first use)`, markers.every((m) => all.includes(m)), Object.keys(outputs).join(", "));
+  }
+  console.log(`toolchains: esbuild --splitting --minify, gzipped: ${JSON.stringify(sizes)}`);
 }
 
 if (wanted("nextjs")) {
