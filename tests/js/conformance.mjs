@@ -110,6 +110,69 @@ async function streamChecks(api, files, check) {
   s.free();
 }
 
+/** base64url of bytes or a string. */
+function base64url(input) {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : new Uint8Array(input);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * handleRequest with AuthOptions in this runtime, through the entry it resolves (the browser
+ * entry loads the verifier, and jose, with import() here): an ES256 token signed with
+ * WebCrypto, its key set served by an injected `fetch` (no network: workerd and browsers run it
+ * too). A valid token reads its subject's own links on Zitadel's routes and names the Camunda
+ * user by a claim; no token, a changed payload and an unreachable key set are refused.
+ */
+async function authChecks(api, check) {
+  const { Snapshot, handleRequest } = api;
+  const snapshot = Snapshot.fromObject({ version: 1, users: [{ id: "u1", org: "o" }, { id: "u2", org: "o" }], idpLinks: [{ userId: "u1", idpId: "i", providedUserId: "p", providedUserName: "n" }, { userId: "u2", idpId: "i", providedUserId: "q", providedUserName: "m" }] });
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const jwk = { ...(await crypto.subtle.exportKey("jwk", keys.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+  delete jwk.key_ops;
+  delete jwk.ext;
+  const issuer = "https://issuer.example";
+  const now = Math.floor(Date.now() / 1000);
+  const sign = async (claims) => {
+    const input = `${base64url(JSON.stringify({ alg: "ES256", kid: "k1" }))}.${base64url(JSON.stringify({ iss: issuer, aud: "project", iat: now, exp: now + 300, ...claims }))}`;
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, new TextEncoder().encode(input));
+    return `${input}.${base64url(signature)}`;
+  };
+  let reachable = true;
+  const fetch = async (url) => {
+    if (!reachable || String(url) !== `${issuer}/oauth/v2/keys`) throw new TypeError("fetch failed");
+    return new Response(JSON.stringify({ keys: [jwk] }), { headers: { "content-type": "application/json" } });
+  };
+  const options = { auth: { zitadel: { issuer, audience: "project", fetch }, camunda: { zitadelClaim: "preferred_username" } } };
+  const rest = (user, token) => new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body: "{}", headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const connect = (user, token) => new Request("http://x/zitadel.user.v2.UserService/ListIDPLinks", { method: "POST", body: JSON.stringify({ userId: user }), headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const answer = async (request, opts = options) => {
+    try {
+      const r = await handleRequest(snapshot, request, undefined, opts);
+      return `${r.status} ${await r.text()}`;
+    } catch (e) {
+      return `rejected: ${e?.message ?? e}`;
+    }
+  };
+  const token = await sign({ sub: "u1", preferred_username: "u1" });
+  const own = snapshot.listIdpLinksJson({ userId: "u1" });
+  check("auth: a valid ES256 token reads its own links (REST)", (await answer(rest("u1", token))) === `200 ${own}`);
+  check("auth: a valid ES256 token reads its own links (Connect)", (await answer(connect("u1", token))).startsWith("200 "));
+  const other = await answer(rest("u2", token));
+  check(`auth: another user's links without memberships: 404 AUTHZ-cdgFk (${other.slice(0, 80)})`, other.startsWith("404 ") && other.includes("AUTHZ-cdgFk"));
+  check("auth: no token: 401 auth header missing", (await answer(rest("u1"))) === '401 {"code":16,"message":"auth header missing"}');
+  const [head, , signature] = token.split(".");
+  const changed = `${head}.${base64url(JSON.stringify({ iss: issuer, aud: "project", iat: now, exp: now + 300, sub: "u2" }))}.${signature}`;
+  check("auth: a payload changed after signing: 401 Errors.Token.Invalid", (await answer(rest("u2", changed))).startsWith('401 {"code":16,"message":"Errors.Token.Invalid (AUTH-7fs1e)"'));
+  const groups = await answer(new Request("http://x/engine-rest/identity/groups?userId=u1", { headers: { authorization: `Bearer ${token}` } }));
+  check("auth: Camunda's caller from the token's claim: 200", groups.startsWith("200 "));
+  reachable = false;
+  const fresh = { auth: { zitadel: { issuer, audience: "project", fetch } } };
+  check("auth: the key set unreachable: 503 unavailable, never a 200", (await answer(connect("u1", token), fresh)).startsWith('503 {"code":"unavailable"'));
+  snapshot.free();
+}
+
 /**
  * Runs every case of `files` (`[{ file, cases }]`) and a few checks of the API's shape.
  * Resolves to `{ passed, failed, failures }`.
@@ -149,6 +212,7 @@ export async function runConformance(api, files) {
   check("default export is init", typeof api.default === "function" && typeof api.initSync === "function");
   s.free();
   await streamChecks(api, files, check);
+  await authChecks(api, check);
   return { passed, failed: failures.length, failures };
 }
 
