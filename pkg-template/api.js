@@ -758,8 +758,16 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   function withVerifier(auth, rest, createVerifier) {
     let zitadel = null;
     if (createVerifier !== null) {
+      // Zitadel's role -> permission mapping is the module's to read and apply (it checks it and
+      // names what is wrong); the verifier gets the rest.
+      let verifierOptions = auth.zitadel;
+      if (auth.zitadel !== null && typeof auth.zitadel === "object" && "rolePermissions" in auth.zitadel) {
+        const { rolePermissions, ...others } = auth.zitadel;
+        verifierOptions = others;
+        if (rolePermissions !== undefined) rest = { ...rest, auth: { zitadel: { rolePermissions } } };
+      }
       try {
-        zitadel = createVerifier(auth.zitadel);
+        zitadel = createVerifier(verifierOptions);
       } catch (e) {
         throw Object.assign(usageError(`handleRequest: ${e?.message ?? e}`), { cause: e });
       }

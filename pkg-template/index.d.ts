@@ -351,6 +351,15 @@ export interface AuthOptions {
     introspection?: { clientId: string; clientSecret: string; endpoint?: string };
     /** Leeway for `exp` / `nbf` / `iat`, in seconds (default 0). */
     clockToleranceSeconds?: number;
+    /**
+     * Zitadel's role → permission mapping for the caller's memberships, replacing Zitadel's
+     * default (`InternalAuthZ.RolePermissionMappings` in its `cmd/defaults.yaml`) whole, as
+     * configuring it in Zitadel does: e.g. `{ ORG_OWNER: ["user.read"], ORG_SETTINGS_MANAGER:
+     * ["user.read"] }`. A role it does not name grants nothing; only `user.read` (with or
+     * without a `:context` suffix) matters to these queries. A value that is not an array of
+     * strings rejects the request with an `IdentityError` (400) naming it.
+     */
+    rolePermissions?: Record<string, string[]>;
   };
   /** Camunda's routes: the caller's Camunda user id, from one of these (null: not authenticated, 401). */
   camunda?: { zitadelClaim: string; identify?: never } | { identify: (request: FetchRequest) => string | null | Promise<string | null>; zitadelClaim?: never };

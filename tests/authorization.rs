@@ -428,3 +428,58 @@ fn the_version_3_binary_form_is_still_read() {
     wrong[8] = 4;
     assert!(Snapshot::from_bytes(&wrong, Limits::default()).is_err());
 }
+
+/// `auth.zitadel.rolePermissions` as the wrapper hands it to the module (the options' JSON
+/// form, through `http::serve`): it replaces Zitadel's default mapping whole.
+#[test]
+fn role_permissions_option_replaces_the_default_mapping() {
+    use identity_links::http::{handle_with, Auth, Body, Identity, Options, Request};
+    use identity_links::json::Value;
+    let text = format!(
+        r#"{{"version":1,{BASE},"zitadelMembers":[
+        {{"userId":"bob","org":"acme","roles":["ORG_OWNER"]}},
+        {{"userId":"carol","org":"acme","roles":["ORG_SETTINGS_MANAGER"]}}]}}"#
+    );
+    let s = Snapshot::from_json(text.as_bytes()).expect("loads");
+    let options = |json: &str| {
+        let value = Value::parse(json.as_bytes()).expect("JSON");
+        let mut options = Options::from_value(Some(&value)).expect("options");
+        options.auth = Auth::FromRequest { zitadel: true, camunda: false };
+        options
+    };
+    let status = |options: &Options, caller: &str, user: &str| {
+        let url = format!("/v2/users/{user}/links/_search");
+        let mut request = Request::new("POST", &url, Some("application/json"), Body::Bytes(b"{}"));
+        request.identity = Identity::User(caller);
+        handle_with(&s, &request, None, options).status
+    };
+    let default = options("{}");
+    let custom = options(
+        r#"{"auth":{"zitadel":{"rolePermissions":{"ORG_SETTINGS_MANAGER":["user.read"],"ORG_OWNER":["org.read"]}}}}"#,
+    );
+    // Zitadel's defaults: ORG_OWNER reads the org's users, ORG_SETTINGS_MANAGER does not (403).
+    assert_eq!((status(&default, "bob", "alice"), status(&default, "carol", "alice")), (200, 403));
+    // The replaced mapping: the other way round.
+    assert_eq!((status(&custom, "bob", "alice"), status(&custom, "carol", "alice")), (403, 200));
+    // An empty mapping: nobody reads another user's links; one's own still.
+    let empty = options(r#"{"auth":{"zitadel":{"rolePermissions":{}}}}"#);
+    assert_eq!((status(&empty, "bob", "alice"), status(&empty, "bob", "bob")), (403, 200));
+    // Bad values are refused, naming them.
+    for (json, message) in [
+        (
+            r#"{"auth":{"zitadel":{"rolePermissions":{"ORG_OWNER":"user.read"}}}}"#,
+            "options.auth.zitadel.rolePermissions.ORG_OWNER: expected an array of permission strings",
+        ),
+        (
+            r#"{"auth":{"zitadel":{"rolePermissions":{"ORG_OWNER":[1]}}}}"#,
+            "options.auth.zitadel.rolePermissions.ORG_OWNER: expected an array of permission strings",
+        ),
+        (r#"{"auth":{"zitadel":{"rolePermissions":[]}}}"#, "options.auth.zitadel.rolePermissions: expected an object"),
+        (r#"{"auth":{"zitadel":{"issuer":"x"}}}"#, "options.auth.zitadel.issuer: unknown option here"),
+        (r#"{"auth":{"camunda":{}}}"#, "options.auth.camunda: unknown option here"),
+    ] {
+        let value = Value::parse(json.as_bytes()).expect("JSON");
+        let error = Options::from_value(Some(&value)).expect_err("refused");
+        assert!(error.starts_with(message), "{json}: {error}");
+    }
+}

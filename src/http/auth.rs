@@ -7,6 +7,7 @@
 
 use super::Response;
 use crate::error::ZitadelError;
+use crate::query::access::RoleMapping;
 use crate::query::{CallContext, Peer};
 use crate::snapshot::Snapshot;
 
@@ -80,8 +81,16 @@ pub(super) enum Denied {
 }
 
 /// The access of a request to a route of `peer` (`engine`: the engine named in a Camunda path,
-/// for its realm), when `auth` is not [`Auth::Trusted`].
-pub(super) fn access(snapshot: &Snapshot, auth: Auth, identity: Identity, peer: Peer, engine: &str) -> Access {
+/// for its realm; `mapping`: Zitadel's role → permission mapping, `None` for its defaults), when
+/// `auth` is not [`Auth::Trusted`].
+pub(super) fn access(
+    snapshot: &Snapshot,
+    auth: Auth,
+    identity: Identity,
+    peer: Peer,
+    engine: &str,
+    mapping: Option<&[RoleMapping]>,
+) -> Access {
     let refused = |identity: Identity| match (peer, identity) {
         (Peer::Camunda, Identity::Unavailable) => Access::Refused(Denied::Answer(camunda_unavailable())),
         (Peer::Camunda, _) => Access::Refused(Denied::Answer(camunda_unauthenticated(engine))),
@@ -98,19 +107,19 @@ pub(super) fn access(snapshot: &Snapshot, auth: Auth, identity: Identity, peer: 
     }
     match identity {
         Identity::Unknown => Access::Ask,
-        Identity::User(user) => Access::Granted(caller(snapshot, peer, user)),
+        Identity::User(user) => Access::Granted(caller(snapshot, peer, user, mapping)),
         other => refused(other),
     }
 }
 
 /// The context of a verified caller of `peer`'s routes, its rights from the snapshot
-/// (`src/query/access.rs`): Zitadel's memberships and roles with Zitadel's default mapping
-/// (N3); Camunda's authorization rows, groups and flag (N6, N7). A snapshot without them
-/// answers as the peers do without them: Zitadel lets a user read their own links only;
-/// Camunda, its authorization checks off by default, lets an authenticated user read all.
-fn caller(snapshot: &Snapshot, peer: Peer, user: &str) -> CallContext {
+/// (`src/query/access.rs`): Zitadel's memberships and roles with `mapping` (Zitadel's default
+/// mapping when `None`; N3); Camunda's authorization rows, groups and flag (N6, N7). A snapshot
+/// without them answers as the peers do without them: Zitadel lets a user read their own links
+/// only; Camunda, its authorization checks off by default, lets an authenticated user read all.
+fn caller(snapshot: &Snapshot, peer: Peer, user: &str, mapping: Option<&[RoleMapping]>) -> CallContext {
     let caller = match peer {
-        Peer::Zitadel => snapshot.zitadel_caller(user, None),
+        Peer::Zitadel => snapshot.zitadel_caller(user, mapping),
         Peer::Camunda => snapshot.camunda_caller(user),
     };
     CallContext { caller: Some(caller) }

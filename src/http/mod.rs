@@ -21,6 +21,7 @@ pub mod url;
 
 use crate::error::{CamundaError, QueryError, ZitadelError};
 use crate::json::Value;
+use crate::query::access::RoleMapping;
 use crate::query::request::{IdentityLinksRequest, ListIdpLinksRequest, UserGroupsRequest};
 use crate::query::{CallContext, Peer, Query};
 use crate::snapshot::Snapshot;
@@ -87,6 +88,11 @@ pub struct Options {
     /// Who is calling. The default, [`Auth::Nobody`], answers every route with its peer's 401:
     /// full rights only where the caller says so ([`Options::trusted`]).
     pub auth: Auth,
+    /// Zitadel's role → permission mapping for callers verified from a token
+    /// (`auth.zitadel.rolePermissions`); `None`: Zitadel's defaults
+    /// ([`crate::query::access::USER_READ_ROLES`]). Given, it replaces them whole, as
+    /// `InternalAuthZ.RolePermissionMappings` does in Zitadel's configuration.
+    pub role_permissions: Option<Vec<RoleMapping>>,
 }
 
 impl Default for Options {
@@ -97,6 +103,7 @@ impl Default for Options {
             max_body: MAX_BODY,
             trailers: false,
             auth: Auth::Nobody,
+            role_permissions: None,
         }
     }
 }
@@ -109,7 +116,9 @@ impl Options {
     }
 
     /// The options of `handleRequest` from their JSON form: `{ engines?: string[], cors?:
-    /// "peers" | false | "*" | string[], maxBodyBytes?: number }`.
+    /// "peers" | false | "*" | string[], maxBodyBytes?: number }`, and from the wrapper, which
+    /// takes `auth` apart (its mode travels in the call's flags), `auth: { zitadel: {
+    /// rolePermissions: { [role]: string[] } } }`.
     ///
     /// # Errors
     /// A message naming the option and what it must be.
@@ -157,11 +166,59 @@ impl Options {
                     options.max_body =
                         n.ok_or_else(|| "options.maxBodyBytes: expected a whole number of bytes".to_owned())? as usize;
                 }
+                "auth" => options.role_permissions = role_permissions(v)?,
                 other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
             }
         }
         Ok(options)
     }
+}
+
+/// `auth: { zitadel: { rolePermissions } }` as the wrapper passes it: the mapping, if given.
+fn role_permissions(auth: &Value) -> Result<Option<Vec<RoleMapping>>, String> {
+    const AT: &str = "options.auth.zitadel.rolePermissions";
+    let Value::Object(auth) = auth else {
+        return Err(format!("options.auth: expected an object, found {}", auth.described()));
+    };
+    let mut mapping = None;
+    for (key, zitadel) in auth {
+        let Value::Object(zitadel) = zitadel else {
+            return Err(format!("options.auth.{key}: expected an object, found {}", zitadel.described()));
+        };
+        if key != "zitadel" {
+            return Err(format!("options.auth.{key}: unknown option here (zitadel)"));
+        }
+        for (key, roles) in zitadel {
+            if key != "rolePermissions" {
+                return Err(format!("options.auth.zitadel.{key}: unknown option here (rolePermissions)"));
+            }
+            let Value::Object(roles) = roles else {
+                return Err(format!(
+                    "{AT}: expected an object of roles to arrays of permissions, found {}",
+                    roles.described()
+                ));
+            };
+            let mut list = Vec::with_capacity(roles.len());
+            for (role, permissions) in roles {
+                let strings = match permissions {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|p| match p {
+                            Value::String(p) => Some(p.clone()),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<String>>>(),
+                    _ => None,
+                };
+                let permissions = strings.ok_or_else(|| {
+                    format!("{AT}.{role}: expected an array of permission strings, found {}", permissions.described())
+                })?;
+                list.push(RoleMapping { role: role.clone(), permissions });
+            }
+            mapping = Some(list);
+        }
+    }
+    Ok(mapping)
 }
 
 /// The answer: status, headers and body (and trailers, which only gRPC over HTTP/2 has).
@@ -379,7 +436,14 @@ pub fn serve(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>
                 other => Denied::Answer(query_error(route.format(), &other)),
             }),
         },
-        auth => auth::access(snapshot, auth, request.identity, route.query.peer(), route.engine.unwrap_or("default")),
+        auth => auth::access(
+            snapshot,
+            auth,
+            request.identity,
+            route.query.peer(),
+            route.engine.unwrap_or("default"),
+            options.role_permissions.as_deref(),
+        ),
     };
     let call = Call { snapshot, request, route: &route, target: &target, access };
     let mut served = answer(&call, options);

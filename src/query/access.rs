@@ -45,8 +45,13 @@ pub const PROCESS_DEFINITION: u32 = 6;
 /// See [`USER`].
 pub const TASK: u32 = 7;
 
-/// The roles of Zitadel's default `InternalAuthZ.RolePermissionMappings` (`cmd/defaults.yaml`)
-/// whose permissions include `user.read`.
+/// The roles of Zitadel's default `InternalAuthZ.RolePermissionMappings` (`cmd/defaults.yaml`
+/// in zitadel/zitadel, read at 0011448) whose permissions include `user.read`: e.g. `ORG_OWNER`,
+/// `ORG_USER_MANAGER` and `PROJECT_OWNER` do, `ORG_SETTINGS_MANAGER`, `ORG_PROJECT_CREATOR` and
+/// `PROJECT_OWNER_GLOBAL` (`user.global.read` only) do not. `handleRequest`'s
+/// `auth.zitadel.rolePermissions` replaces the whole mapping, as configuring
+/// `ZITADEL_INTERNALAUTHZ_ROLEPERMISSIONMAPPINGS` does in Zitadel ("all the default
+/// RolePermissionMappings are lost", the same file says).
 pub const USER_READ_ROLES: [&str; 14] = [
     "IAM_OWNER",
     "IAM_OWNER_VIEWER",

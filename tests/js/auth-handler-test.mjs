@@ -127,6 +127,30 @@ for (const [name, opts] of [["no options", undefined], ["options without auth", 
   rights.free();
 }
 
+// --- auth.zitadel.rolePermissions: Zitadel's role -> permission mapping, replaced ---------------
+{
+  const members = Snapshot.fromObject({
+    version: 1,
+    users: [{ id: "u1", org: "o" }, { id: "owner", org: "o" }, { id: "settings", org: "o" }],
+    idpLinks: [{ userId: "u1", idpId: "google", providedUserId: "g1", providedUserName: "u" }],
+    zitadelMembers: [{ userId: "owner", org: "o", roles: ["ORG_OWNER"] }, { userId: "settings", org: "o", roles: ["ORG_SETTINGS_MANAGER"] }],
+  });
+  const byDefault = { auth: { ...ZITADEL } };
+  const replaced = { auth: { zitadel: { ...ZITADEL.zitadel, rolePermissions: { ORG_SETTINGS_MANAGER: ["user.read"], ORG_OWNER: ["org.read"] } } } };
+  const statuses = async (opts) => {
+    const answers = [];
+    for (const caller of ["owner", "settings"]) answers.push((await handleRequest(members, rest("u1", await bearer({ sub: caller })), undefined, opts)).status);
+    return answers.join(" ");
+  };
+  check("rolePermissions absent: Zitadel's defaults (ORG_OWNER reads the org's users, ORG_SETTINGS_MANAGER 403)", (await statuses(byDefault)) === "200 403");
+  check("rolePermissions replaces the mapping whole (ORG_SETTINGS_MANAGER granted, ORG_OWNER no longer)", (await statuses(replaced)) === "403 200", await statuses(replaced));
+  const viaConnect = await handleRequest(members, connect("u1", await bearer({ sub: "settings" })), undefined, replaced);
+  check("rolePermissions over Connect too", viaConnect.status === 200);
+  const bad = await outcome(handleRequest(members, rest("u1", await bearer({ sub: "owner" })), undefined, { auth: { zitadel: { ...ZITADEL.zitadel, rolePermissions: { ORG_OWNER: "user.read" } } } }));
+  check("rolePermissions not an array of strings: rejected naming it", bad.error?.status === 400 && bad.error.message.includes("options.auth.zitadel.rolePermissions.ORG_OWNER"), String(bad.error?.message));
+  members.free();
+}
+
 // --- The browser entry (index.js): the verifier imported with import() on first use ----------------
 {
   const web = await import(join(root, "pkg/index.js"));
