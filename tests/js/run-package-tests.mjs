@@ -194,20 +194,66 @@ async function exampleWorker() {
 // Deno runs with --no-code-cache: a package installed from a tarball gives every file the same
 // fixed mtime, and Deno's V8 code cache then serves the code of an earlier build of the package.
 
-/** examples/deno with Deno.serve on 127.0.0.1, every route over HTTP. */
+/**
+ * examples/deno with Deno.serve on 127.0.0.1: with AUTH=trusted every route over HTTP; by
+ * default it refuses to start until the environment says who may call; with ZITADEL_ISSUER (a
+ * key set served here) it refuses a request without a token and answers a valid one.
+ */
 async function exampleDeno() {
   const dir = join(scratch, "example-deno");
   mkdirSync(dir, { recursive: true });
   cpSync(join(root, "examples/deno/server.js"), join(dir, "server.js"));
-  const port = freePort();
-  const env = { ...process.env, PORT: String(port), SNAPSHOT: join(root, "www/sample-snapshot.json"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
-  const server = await startServer(bin("deno"), ["run", "--quiet", "--no-code-cache", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "server.js"], { cwd: dir, env }, `http://127.0.0.1:${port}/`);
+  const deno = (extra) => {
+    const port = freePort();
+    const env = { ...process.env, PORT: String(port), SNAPSHOT: join(root, "www/sample-snapshot.json"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...extra };
+    for (const name of ["AUTH", "ZITADEL_ISSUER", "ZITADEL_AUDIENCE", "CAMUNDA_USER_CLAIM"]) if (!(name in extra)) delete env[name];
+    return { port, args: ["run", "--quiet", "--no-code-cache", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "server.js"], options: { cwd: dir, env } };
+  };
+  const result = { runtime: "example-deno", passed: 0, failed: 0, failures: [] };
+  const check = (name, ok, detail = "") => (ok ? result.passed++ : (result.failed++, result.failures.push(`${name} ${detail}`)));
+  // No configuration: it does not start, and says why.
+  const bare = deno({});
+  const refused = run(bin("deno"), bare.args, { ...bare.options, timeout: 60_000 });
+  check("without ZITADEL_ISSUER or AUTH=trusted it refuses to start, naming both", refused.code === 1 && refused.out.includes("ZITADEL_ISSUER") && refused.out.includes("AUTH=trusted"), refused.out);
+  // AUTH=trusted: every route, full rights.
+  const trusted = deno({ AUTH: "trusted" });
+  let server = await startServer(bin("deno"), trusted.args, trusted.options, `http://127.0.0.1:${trusted.port}/`);
   try {
     if (!server.ok) return { runtime: "example-deno", passed: 0, failed: 1, failures: [`Deno.serve did not answer:\n${server.log.slice(-3000)}`] };
-    return await checkRoutes("example-deno", `http://127.0.0.1:${port}`, nodeApi, join(root, "www/sample-snapshot.json"));
+    const routes = await checkRoutes("example-deno", `http://127.0.0.1:${trusted.port}`, nodeApi, join(root, "www/sample-snapshot.json"));
+    result.passed += routes.passed;
+    result.failed += routes.failed;
+    result.failures.push(...routes.failures);
   } finally {
     server.proc.kill();
   }
+  // ZITADEL_ISSUER: a key set on 127.0.0.1, a token signed here.
+  const { SignJWT, exportJWK, generateKeyPair } = await import("jose");
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" }] });
+  const keys = createServer((req, res) => res.writeHead(200, { "content-type": "application/json" }).end(jwks));
+  await new Promise((done) => keys.listen(0, "127.0.0.1", done));
+  const issuer = `http://127.0.0.1:${keys.address().port}`;
+  const authed = deno({ ZITADEL_ISSUER: issuer, ZITADEL_AUDIENCE: "other, project", CAMUNDA_USER_CLAIM: "preferred_username" });
+  server = await startServer(bin("deno"), authed.args, authed.options, `http://127.0.0.1:${authed.port}/`);
+  try {
+    if (!server.ok) return { runtime: "example-deno", passed: 0, failed: 1, failures: [`Deno.serve (ZITADEL_ISSUER) did not answer:\n${server.log.slice(-3000)}`] };
+    const base = `http://127.0.0.1:${authed.port}`;
+    const token = await new SignJWT({ sub: "demo", preferred_username: "demo" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(issuer).setAudience("project").setIssuedAt().setExpirationTime("5m").sign(privateKey);
+    const links = (headers) => fetch(`${base}/v2/users/demo/links/_search`, { method: "POST", body: "{}", headers });
+    const none = await links({});
+    check("ZITADEL_ISSUER: no token: 401 auth header missing", none.status === 401 && (await none.text()) === '{"code":16,"message":"auth header missing"}');
+    const own = await links({ authorization: `Bearer ${token}` });
+    check("ZITADEL_ISSUER: a valid token reads its own links", own.status === 200 && (await own.text()) === nodeApi.Snapshot.fromJson(readFileSync(join(root, "www/sample-snapshot.json"), "utf8")).listIdpLinksJson({ userId: "demo" }));
+    const camunda = await fetch(`${base}/engine-rest/identity/groups?userId=demo`);
+    check("ZITADEL_ISSUER: Camunda's routes without a token: 401 Basic", camunda.status === 401 && camunda.headers.get("www-authenticate") === 'Basic realm="default"');
+    const camundaOk = await fetch(`${base}/engine-rest/identity/groups?userId=demo`, { headers: { authorization: `Bearer ${token}` } });
+    check("CAMUNDA_USER_CLAIM: the token's claim names Camunda's caller", camundaOk.status === 200);
+  } finally {
+    server.proc.kill();
+    keys.close();
+  }
+  return result;
 }
 
 function typescript() {
