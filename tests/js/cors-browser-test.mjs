@@ -2,7 +2,8 @@
 // by node:http on another (http://127.0.0.1:B), from headless Chromium. With the default options
 // a Connect POST to Zitadel's route passes the browser's preflight and answers (as Zitadel's CORS
 // interceptor allows any origin), while Camunda's route, without CORS by default, is blocked;
-// with `cors: [origin]` Camunda's answers too. Run with `node --test` (tests/js/check.mjs).
+// with `cors: [origin]` Camunda's answers too. A credentialed read (`credentials: "include"`) is
+// blocked by the browser with the default CORS and allowed for a listed origin. Run with `node --test` (tests/js/check.mjs).
 import { launch } from "./browsers.mjs";
 import { check } from "./check.mjs";
 import { createServer } from "node:http";
@@ -65,11 +66,17 @@ try {
   check("the browser sent a preflight first", peers.seen[0] === "OPTIONS" && peers.seen.includes("POST"), peers.seen.join(","));
   const camunda = await call(`${base}/engine-rest/identity/groups?userId=demo`, { headers: { "x-requested-with": "fetch" } });
   check("Camunda's route is blocked cross-origin by default", typeof camunda.error === "string", JSON.stringify(camunda));
+  // With credentials (cookies, a cookie gate in front): the default grants none to an origin it
+  // was not given, so the browser blocks the read (no Access-Control-Allow-Credentials).
+  const credentialed = await call(`${base}/zitadel.user.v2.UserService/ListIDPLinks`, { ...connect, credentials: "include" });
+  check("a credentialed cross-origin read is blocked by the browser with the default CORS", typeof credentialed.error === "string" && credentialed.text === undefined, JSON.stringify(credentialed));
   peers.server.close();
 
   const chosen = await api({ cors: [new URL(pageUrl).origin] });
   const allowed = await call(`http://127.0.0.1:${chosen.port}/engine-rest/identity/groups?userId=demo`, { headers: { "x-requested-with": "fetch" } });
   check("with cors: [origin], Camunda's route answers that origin", allowed.text === sample.getUserGroupsJson({ userId: "demo" }), JSON.stringify(allowed));
+  const listed = await call(`http://127.0.0.1:${chosen.port}/zitadel.user.v2.UserService/ListIDPLinks`, { ...connect, credentials: "include" });
+  check("with cors: [origin], a credentialed read from that origin is allowed", listed.text === sample.listIdpLinksJson({ userId: "demo" }), JSON.stringify(listed));
   chosen.server.close();
 } finally {
   await browser.close();
