@@ -52,7 +52,7 @@ test-wasm:
 	wasm-pack test --headless --firefox
 
 test-package:
-	node --test tests/js/run-package-tests.mjs
+	node --test tests/js/run-package-tests.mjs tests/js/memory-test.mjs
 
 test-clients:
 	node --test tests/js/clients-test.mjs

@@ -835,6 +835,20 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
     }
   };
 
+  /**
+   * `memoryUsage()` (API.md "Live updates"): the module's linear memory now, in bytes. Wasm
+   * memory grows and never shrinks, so this is also the most the module has needed so far.
+   */
+  function memoryUsage() {
+    let memory;
+    try {
+      memory = glue.__memory();
+    } catch (e) {
+      throw new Error("identity-links: memoryUsage() before the module is initialized: call init() or initSync() first", { cause: e });
+    }
+    return { wasmBytes: memory.buffer.byteLength };
+  }
+
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {
     if (!usable(snapshot)) refuse();
@@ -851,5 +865,6 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
     listIdpLinksJson: query("listIdpLinksJson"),
     handleRequest,
     isIdentityError: glue.isIdentityError,
+    memoryUsage,
   };
 }

@@ -270,6 +270,20 @@ export interface IdentityError extends Error {
 /** Whether `value` is an `IdentityError` thrown by this package. */
 export function isIdentityError(value: unknown): value is IdentityError;
 
+/** What {@link memoryUsage} reports. */
+export interface MemoryUsage {
+  /** The module's linear memory now, in bytes (a multiple of 64 KiB). */
+  wasmBytes: number;
+}
+
+/**
+ * The module's memory now: operators watch it (a Cloudflare isolate has 128 MB in all). Wasm
+ * memory never shrinks, so it is also the most the module has needed so far; a snapshot freed
+ * leaves its room to the next load.
+ * @throws {Error} before the module is initialized (`init()` or `initSync()`, where the entry needs them).
+ */
+export function memoryUsage(): MemoryUsage;
+
 /**
  * Camunda `GET /task/{id}/identity-links?type=`: stored links in creation order, then the
  * assignee, then the owner.

@@ -22,6 +22,7 @@ export const {
   listIdpLinksJson,
   handleRequest,
   isIdentityError,
+  memoryUsage,
 } = install(glue, () => compiled, { createZitadelVerifier });
 
 /** What `init` and `initSync` were given: `{ module_or_path }` / `{ module }`, or the value itself. */
