@@ -331,6 +331,15 @@ export interface HandlerOptions {
   cors?: "peers" | false | "*" | string[];
   /** The largest request body read, in bytes (default 1 MiB): past it reading stops and the answer is 413. */
   maxBodyBytes?: number;
+  /**
+   * When given, every route answers its peer's 503 with this message, before the caller is
+   * checked and without reading the snapshot (any loaded snapshot serves as the carrier, even an
+   * empty one): Camunda's `{"type":"RestException",...}`, Zitadel's code 14 `unavailable` on the
+   * REST gateway and Connect (grpc-gateway's and Connect's 503). For a deployment with no good
+   * snapshot to answer from, such as the worker example on a cold isolate whose base is absent
+   * or damaged. Unknown paths are still 404, preflights still answered.
+   */
+  unavailable?: string;
 }
 
 /**
