@@ -262,7 +262,10 @@ impl BinaryReader {
 
 /// The refusal of a load that the memory cannot hold (as [`Limits::check_input`] words it).
 fn out_of_memory() -> SnapshotError {
-    SnapshotError::new("bytes", identity_links_tables::error::SnapshotProblem::Invalid { why: "not enough memory to load it" })
+    SnapshotError::new(
+        "bytes",
+        identity_links_tables::error::SnapshotProblem::Invalid { why: "not enough memory to load it" },
+    )
 }
 
 #[cfg(test)]
