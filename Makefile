@@ -4,14 +4,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-export test-toolchains test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build lint test-worker test-export test-toolchains test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
 	node scripts/serve-demo.mjs --port $(PORT)
 
 ## test: every test (native, wasm in Node and Chromium, the package in every runtime, the demo page)
-test: setup build lint test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export test-toolchains
+test: setup build lint test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo test-export test-toolchains test-worker
 
 ## build: the npm package in pkg/
 build: setup-build
@@ -52,7 +52,12 @@ test-wasm:
 	wasm-pack test --headless --firefox
 
 test-package:
-	node --test tests/js/run-package-tests.mjs
+	node --test tests/js/run-package-tests.mjs tests/js/memory-test.mjs
+
+## test-worker: examples/worker in workerd with a fake KV on 127.0.0.1: the base in chunks, a cold
+## burst, an absent, damaged or stalled base, re-bases' memory, authentication by default
+test-worker: build
+	node --test tests/js/worker-test.mjs
 
 test-clients:
 	node --test tests/js/clients-test.mjs

@@ -890,6 +890,20 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     }
   };
 
+  /**
+   * `memoryUsage()` (API.md "Live updates"): the module's linear memory now, in bytes. Wasm
+   * memory grows and never shrinks, so this is also the most the module has needed so far.
+   */
+  function memoryUsage() {
+    let memory;
+    try {
+      memory = glue.__memory();
+    } catch (e) {
+      throw new Error("identity-links: memoryUsage() before the module is initialized: call init() or initSync() first", { cause: e });
+    }
+    return { wasmBytes: memory.buffer.byteLength };
+  }
+
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {
     if (!usable(snapshot)) refuse();
@@ -906,5 +920,6 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     listIdpLinksJson: query("listIdpLinksJson"),
     handleRequest,
     isIdentityError: glue.isIdentityError,
+    memoryUsage,
   };
 }

@@ -270,6 +270,20 @@ export interface IdentityError extends Error {
 /** Whether `value` is an `IdentityError` thrown by this package. */
 export function isIdentityError(value: unknown): value is IdentityError;
 
+/** What {@link memoryUsage} reports. */
+export interface MemoryUsage {
+  /** The module's linear memory now, in bytes (a multiple of 64 KiB). */
+  wasmBytes: number;
+}
+
+/**
+ * The module's memory now: operators watch it (a Cloudflare isolate has 128 MB in all). Wasm
+ * memory never shrinks, so it is also the most the module has needed so far; a snapshot freed
+ * leaves its room to the next load.
+ * @throws {Error} before the module is initialized (`init()` or `initSync()`, where the entry needs them).
+ */
+export function memoryUsage(): MemoryUsage;
+
 /**
  * Camunda `GET /task/{id}/identity-links?type=`: stored links in creation order, then the
  * assignee, then the owner.
@@ -317,6 +331,15 @@ export interface HandlerOptions {
   cors?: "peers" | false | "*" | string[];
   /** The largest request body read, in bytes (default 1 MiB): past it reading stops and the answer is 413. */
   maxBodyBytes?: number;
+  /**
+   * When given, every route answers its peer's 503 with this message, before the caller is
+   * checked and without reading the snapshot (any loaded snapshot serves as the carrier, even an
+   * empty one): Camunda's `{"type":"RestException",...}`, Zitadel's code 14 `unavailable` on the
+   * REST gateway and Connect (grpc-gateway's and Connect's 503). For a deployment with no good
+   * snapshot to answer from, such as the worker example on a cold isolate whose base is absent
+   * or damaged. Unknown paths are still 404, preflights still answered.
+   */
+  unavailable?: string;
 }
 
 /**

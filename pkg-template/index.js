@@ -21,6 +21,7 @@ export const {
   listIdpLinksJson,
   handleRequest,
   isIdentityError,
+  memoryUsage,
 } = install(glue, () => compiled, {
   // Zitadel's token verifier (and jose) only when a handler is given `auth.zitadel`: bundlers
   // make it a chunk of its own, which a bundle that only queries a snapshot never loads.

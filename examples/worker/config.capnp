@@ -1,10 +1,10 @@
-# workerd configuration for the example worker. Build first (see package.json):
+# workerd configuration for the example worker, for a local run. Build first (see package.json):
 #   npm run build && npx workerd serve config.capnp
 # The port can be overridden: workerd serve config.capnp --socket-addr http=127.0.0.1:9000
 #
-# The KV namespace SNAPSHOTS is served locally from the folder kv/ (a file per key: put a
-# snapshot at kv/current to serve it instead of the bundled one); on Cloudflare, bind a real
-# namespace in wrangler.toml.
+# The KV namespace SNAPSHOTS is served from the folder kv/ (a file per key): publish a snapshot
+# there with `node publish.mjs snapshot.json --dir kv`. On Cloudflare, bind a real namespace in
+# wrangler.toml. The settings (README.md in this folder) are text bindings here, [vars] there.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -22,5 +22,14 @@ const identityLinks :Workerd.Worker = (
     (name = "identity_links_bg.wasm", wasm = embed "dist/identity_links_bg.wasm"),
   ],
   compatibilityDate = "2025-09-01",
-  bindings = [ (name = "SNAPSHOTS", kvNamespace = "kv") ],
+  bindings = [
+    (name = "SNAPSHOTS", kvNamespace = "kv"),
+    # Full rights for every request: only behind a gateway of yours. Or verify callers:
+    #   (name = "ZITADEL_ISSUER", text = "https://acme.zitadel.cloud"),
+    #   (name = "ZITADEL_AUDIENCE", text = "<project id>"),
+    #   (name = "CAMUNDA_ZITADEL_CLAIM", text = "camunda_user"),
+    (name = "AUTH", text = "trusted"),
+    # The bundled sample data instead of KV (a demo only):
+    # (name = "DEMO", text = "sample"),
+  ],
 );

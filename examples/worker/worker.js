@@ -1,37 +1,281 @@
 // identity-links as a Cloudflare Worker / workerd service: Camunda's and Zitadel's routes,
-// answered from a snapshot in wasm memory.
+// answered from a snapshot in wasm memory, within the platform's limits (README, "Deploying";
+// examples/worker/README.md for the setup; decision 0009 for the storage).
 //
-// The snapshot is the bundled snapshot.json, or — when a KV namespace is bound as SNAPSHOTS —
-// the snapshot stored under the key "current" (the binary form from `Snapshot.toBytes()`, or
-// JSON), reloaded at most once a minute per isolate. It is read from KV as a stream, straight
-// into wasm memory, so a large snapshot is never held whole in the isolate's JS heap as well.
-// See the README, "Deploying".
-import { Snapshot, handleRequest } from "identity-links";
-import bundled from "./snapshot.json";
+// - The base lives in Workers KV as chunks of at most 25 MiB (a KV value's limit) under a
+//   manifest, written last by publish.mjs. An isolate streams the chunks, one after the other,
+//   into Snapshot.fromStream: never held whole in the JS heap.
+// - One load at a time per isolate, whatever the number of requests (single flight). A warm
+//   isolate checks the manifest every REFRESH_MS in the background and keeps answering from the
+//   snapshot it has; the old one is freed once the new one is in place (a re-base needs the two
+//   together at most, and does not grow wasm memory across re-bases: docs/scaling.md).
+// - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
+//   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
+//   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
+// - Every answer says which version it comes from and how old its data is (headers
+//   identity-links-version and identity-links-age); GET /.identity-links/health says it as JSON.
+// - Callers are verified (AuthOptions from the environment) unless AUTH = "trusted" says the
+//   worker sits behind a gateway of yours; with neither, it refuses to serve (500).
+// - The bundled sample is served only when DEMO = "sample" is set.
+import { Snapshot, handleRequest, memoryUsage } from "identity-links";
+import sample from "./snapshot.json";
 
-const REFRESH_MS = 60_000;
-let current = null;
-let checkedAt = 0;
+/** The health route: off the peers' paths (no Camunda or Zitadel route starts with a dot). */
+const HEALTH_PATH = "/.identity-links/health";
+/** What publish.mjs writes: the manifest's format. */
+const MANIFEST_FORMAT = "identity-links-base/1";
+/** A Workers KV value's limit: every chunk must fit. */
+const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-/** The snapshot to answer from: KV's newest when bound (checked once a minute), else bundled. */
-async function snapshotFor(env) {
-  if (env.SNAPSHOTS && (current === null || Date.now() - checkedAt > REFRESH_MS)) {
-    checkedAt = Date.now();
-    const stream = await env.SNAPSHOTS.get("current", "stream");
-    if (stream) {
-      const next = await Snapshot.fromStream(stream);
-      current?.free();
-      current = next;
+const DEFAULTS = { MANIFEST_KEY: "manifest", REFRESH_MS: 60_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+/** The 503's message (the same for every cause: the details are for the health route and logs). */
+const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
+
+/** This isolate's state. */
+const state = {
+  snapshot: null,
+  version: null, // the manifest's version of the snapshot answered from
+  timestamp: null, // the snapshot's own timestamp (when it was exported)
+  loadedAt: null,
+  checkedAt: 0, // when the manifest was last read successfully
+  loading: null, // the load in flight: every request shares it
+  failures: 0,
+  retryAt: 0, // no read before this (backoff after failures)
+  lastError: null,
+  loads: 0, // loads begun (for the health route and the tests)
+};
+/** A snapshot with nothing in it: carries `unavailable` answers (it reads no data). */
+let carrier = null;
+
+/** A number from the environment, or its default. */
+function setting(env, name) {
+  const value = env[name];
+  if (value === undefined || value === "") return DEFAULTS[name];
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of milliseconds, found ${JSON.stringify(value)}`);
+  return n;
+}
+
+class ConfigError extends Error {}
+
+/** handleRequest's options from the environment, `{ normal, unavailable }`; memoized per env object. */
+const optionsByEnv = new WeakMap();
+function handlerOptions(env) {
+  let options = optionsByEnv.get(env);
+  if (options) return options;
+  const list = (v) => String(v).split(",").map((s) => s.trim()).filter(Boolean);
+  if (env.AUTH === "trusted") {
+    options = { auth: "trusted" };
+  } else if (env.AUTH !== undefined && env.AUTH !== "") {
+    throw new ConfigError(`AUTH must be "trusted" or unset, found ${JSON.stringify(env.AUTH)}`);
+  } else {
+    const auth = {};
+    if (env.ZITADEL_ISSUER) {
+      if (!env.ZITADEL_AUDIENCE) throw new ConfigError("ZITADEL_ISSUER needs ZITADEL_AUDIENCE (the project or client ids a token's aud must contain)");
+      auth.zitadel = { issuer: env.ZITADEL_ISSUER, audience: list(env.ZITADEL_AUDIENCE) };
+      if (env.ZITADEL_JWKS_URI) auth.zitadel.jwksUri = env.ZITADEL_JWKS_URI;
+      if (env.ZITADEL_CLIENT_ID && env.ZITADEL_CLIENT_SECRET) {
+        auth.zitadel.introspection = { clientId: env.ZITADEL_CLIENT_ID, clientSecret: env.ZITADEL_CLIENT_SECRET };
+      }
     }
+    if (env.CAMUNDA_ZITADEL_CLAIM) auth.camunda = { zitadelClaim: env.CAMUNDA_ZITADEL_CLAIM };
+    if (Object.keys(auth).length === 0) {
+      throw new ConfigError('no authentication configured: set ZITADEL_ISSUER and ZITADEL_AUDIENCE (and CAMUNDA_ZITADEL_CLAIM for Camunda\'s routes), or AUTH = "trusted" behind a gateway of yours');
+    }
+    options = { auth };
   }
-  current ??= Snapshot.fromObject(bundled);
-  return current;
+  // The same options with `unavailable`, for a cold isolate without a snapshot.
+  options = { normal: options, unavailable: { ...options, unavailable: UNAVAILABLE } };
+  optionsByEnv.set(env, options);
+  return options;
+}
+
+/** The manifest, checked: `{ version, size, checksum, chunks: [{ key, size }], ... }`. */
+function checkManifest(m) {
+  const bad = (why) => new Error(`the manifest ${why}`);
+  if (m === null) throw bad("is absent");
+  if (typeof m !== "object" || m.format !== MANIFEST_FORMAT) throw bad(`is not ${MANIFEST_FORMAT}`);
+  if (typeof m.version !== "string" || m.version === "") throw bad("has no version");
+  if (!/^[0-9a-f]{16}$/.test(m.checksum ?? "")) throw bad("has no checksum");
+  if (!Array.isArray(m.chunks) || m.chunks.length === 0) throw bad("lists no chunks");
+  let total = 0;
+  for (const c of m.chunks) {
+    if (typeof c?.key !== "string" || !Number.isInteger(c.size) || c.size <= 0 || c.size > KV_VALUE_LIMIT) throw bad(`lists a bad chunk: ${JSON.stringify(c)}`);
+    total += c.size;
+  }
+  if (total !== m.size) throw bad(`says ${m.size} bytes, its chunks ${total}`);
+  return m;
+}
+
+/** `promise`, or a rejection after `ms` (then `onTimeout` runs). */
+function within(promise, ms, what, onTimeout) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(`${what} took longer than ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The chunks listed by `manifest`, one after the other, as one byte stream: each chunk is read
+ * from KV as a stream and passed on as it arrives, its size and the form's closing checksum
+ * checked against the manifest. The whole read must end by `deadline`.
+ */
+function chunkStream(kv, manifest, deadline) {
+  let index = 0;
+  let reader = null;
+  let seen = 0;
+  let tail = new Uint8Array(0); // the last bytes seen: the binary form ends with its checksum
+  const left = () => Math.max(0, deadline - Date.now());
+  return new ReadableStream({
+    async pull(controller) {
+      for (;;) {
+        if (reader === null) {
+          if (index === manifest.chunks.length) {
+            const hex = Array.from(tail.slice(-8), (b) => b.toString(16).padStart(2, "0")).reverse().join("");
+            if (hex !== manifest.checksum) throw new Error(`the chunks end with checksum ${hex}, the manifest says ${manifest.checksum}`);
+            controller.close();
+            return;
+          }
+          const { key } = manifest.chunks[index];
+          const body = await within(kv.get(key, "stream"), left(), `reading chunk ${key}`);
+          if (body === null) throw new Error(`chunk ${key} is absent`);
+          reader = body.getReader();
+          seen = 0;
+        }
+        const chunk = manifest.chunks[index];
+        const next = await within(reader.read(), left(), `reading chunk ${chunk.key}`, () => reader.cancel().catch(() => {}));
+        if (next.done) {
+          if (seen !== chunk.size) throw new Error(`chunk ${chunk.key} has ${seen} bytes, the manifest says ${chunk.size}`);
+          reader = null;
+          index++;
+          continue;
+        }
+        const bytes = next.value;
+        seen += bytes.length;
+        if (seen > chunk.size) throw new Error(`chunk ${chunk.key} is longer than the manifest's ${chunk.size} bytes`);
+        // The last 8 bytes so far (the binary form ends with its checksum, little-endian).
+        const keep = Math.min(8, tail.length + bytes.length);
+        const fromBytes = Math.min(bytes.length, keep);
+        const joined = new Uint8Array(keep);
+        joined.set(tail.subarray(tail.length - (keep - fromBytes)), 0);
+        joined.set(bytes.subarray(bytes.length - fromBytes), keep - fromBytes);
+        tail = joined;
+        controller.enqueue(bytes);
+        return;
+      }
+    },
+    cancel() {
+      reader?.cancel().catch(() => {});
+    },
+  });
+}
+
+/** Reads the manifest and, if it names another version, loads that version: the single flight's body. */
+async function refresh(env) {
+  state.loads++;
+  const started = Date.now();
+  const deadline = started + setting(env, "READ_TIMEOUT_MS");
+  const kv = env.SNAPSHOTS;
+  const manifest = checkManifest(await within(kv.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, "json"), deadline - started, "reading the manifest"));
+  if (manifest.version !== state.version) {
+    const next = await Snapshot.fromStream(chunkStream(kv, manifest, deadline));
+    const old = state.snapshot;
+    Object.assign(state, { snapshot: next, version: manifest.version, timestamp: next.timestamp, loadedAt: Date.now() });
+    old?.free(); // after the swap: requests already running finished their synchronous calls
+  }
+  Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null });
+}
+
+/** Starts a refresh unless one is running or a failure's backoff is not over: the load to wait on. */
+function startRefresh(env, ctx) {
+  if (state.loading) return state.loading;
+  if (Date.now() < state.retryAt) return null;
+  state.loading = refresh(env)
+    .catch((e) => {
+      state.failures++;
+      const wait = Math.min(setting(env, "RETRY_MAX_MS"), setting(env, "RETRY_MIN_MS") * 2 ** (state.failures - 1));
+      state.retryAt = Date.now() + wait;
+      state.lastError = String(e?.message ?? e);
+      console.error(`identity-links: loading the snapshot failed (attempt ${state.failures}, next in ${wait} ms): ${state.lastError}`);
+    })
+    .finally(() => {
+      state.loading = null;
+    });
+  ctx?.waitUntil?.(state.loading); // the load outlives the request that started it
+  return state.loading;
+}
+
+/** The snapshot to answer from (null: none), after loading it on a cold isolate. */
+async function snapshotFor(env, ctx) {
+  if (env.DEMO === "sample") {
+    if (state.snapshot === null) Object.assign(state, { snapshot: Snapshot.fromObject(sample), version: "demo-sample", timestamp: sample.timestamp, loadedAt: Date.now() });
+    return state.snapshot;
+  }
+  if (env.DEMO !== undefined && env.DEMO !== "") throw new ConfigError(`DEMO must be "sample" or unset, found ${JSON.stringify(env.DEMO)}`);
+  if (!env.SNAPSHOTS) throw new ConfigError("no KV namespace bound as SNAPSHOTS (or DEMO = \"sample\" for the bundled sample data)");
+  if (state.snapshot === null) {
+    await startRefresh(env, ctx); // a cold isolate waits for the one load in flight
+  } else if (Date.now() - state.checkedAt > setting(env, "REFRESH_MS")) {
+    startRefresh(env, ctx); // a warm one answers now and refreshes in the background
+  }
+  return state.snapshot;
+}
+
+/** Seconds since the snapshot's data was exported, or null. */
+function age() {
+  const at = Date.parse(state.timestamp ?? "");
+  return Number.isNaN(at) ? null : Math.max(0, Math.round((Date.now() - at) / 1000));
+}
+
+function health() {
+  const body = {
+    status: state.snapshot ? (state.lastError ? "stale" : "ok") : "unavailable",
+    version: state.version,
+    age: age(),
+    timestamp: state.timestamp,
+    loadedAt: state.loadedAt && new Date(state.loadedAt).toISOString(),
+    checkedAt: state.checkedAt ? new Date(state.checkedAt).toISOString() : null,
+    loads: state.loads,
+    lastError: state.lastError,
+    wasmBytes: memoryUsage().wasmBytes,
+  };
+  return new Response(JSON.stringify(body), { status: state.snapshot ? 200 : 503, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+}
+
+/** The answer with the staleness headers. */
+function stamped(response) {
+  const out = new Response(response.body, response);
+  if (state.version !== null) out.headers.set("identity-links-version", state.version);
+  const seconds = age();
+  if (seconds !== null) out.headers.set("identity-links-age", String(seconds));
+  return out;
 }
 
 export default {
-  async fetch(request, env) {
-    // No caller context: answers with full rights. Put the worker behind your authentication,
-    // or derive `{ caller }` from a verified identity and pass it as the third argument.
-    return handleRequest(await snapshotFor(env), request, undefined, { auth: "trusted" });
+  async fetch(request, env, ctx) {
+    let options;
+    try {
+      options = handlerOptions(env);
+      if (new URL(request.url).pathname === HEALTH_PATH) {
+        await snapshotFor(env, ctx).catch(() => null);
+        return health();
+      }
+      const snapshot = await snapshotFor(env, ctx);
+      if (snapshot !== null) return stamped(await handleRequest(snapshot, request, undefined, options.normal));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      console.error(`identity-links: configuration: ${e.message}`);
+      return new Response(JSON.stringify({ error: "identity-links is not configured", message: e.message }), { status: 500, headers: { "content-type": "application/json" } });
+    }
+    // Cold, and the base could not be loaded: each peer's 503, in its own format.
+    carrier ??= Snapshot.fromObject({ version: 1 });
+    const response = await handleRequest(carrier, request, undefined, options.unavailable);
+    const out = new Response(response.body, response);
+    if (out.status === 503) out.headers.set("retry-after", String(Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000))));
+    return out;
   },
 };

@@ -100,6 +100,7 @@ pub fn code_for_status(status: u16) -> (u8, &'static str) {
     match status {
         404 | 405 | 415 => (12, "unimplemented"),
         413 => (8, "resource_exhausted"),
+        503 => (14, "unavailable"),
         _ => (3, "invalid_argument"),
     }
 }

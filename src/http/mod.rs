@@ -93,6 +93,11 @@ pub struct Options {
     /// ([`crate::query::access::USER_READ_ROLES`]). Given, it replaces them whole, as
     /// `InternalAuthZ.RolePermissionMappings` does in Zitadel's configuration.
     pub role_permissions: Option<Vec<RoleMapping>>,
+    /// When set, every route answers its peer's 503 with this message, before its caller is
+    /// checked and without reading the snapshot: for a deployment that has no good snapshot to
+    /// answer from (the worker example on a cold isolate whose base is absent or damaged). A
+    /// route-less path is still 404 and a CORS preflight still answered.
+    pub unavailable: Option<String>,
 }
 
 impl Default for Options {
@@ -104,6 +109,7 @@ impl Default for Options {
             trailers: false,
             auth: Auth::Nobody,
             role_permissions: None,
+            unavailable: None,
         }
     }
 }
@@ -116,9 +122,10 @@ impl Options {
     }
 
     /// The options of `handleRequest` from their JSON form: `{ engines?: string[], cors?:
-    /// "peers" | false | "*" | string[], maxBodyBytes?: number }`, and from the wrapper, which
-    /// takes `auth` apart (its mode travels in the call's flags), `auth: { zitadel: {
-    /// rolePermissions: { [role]: string[] } } }`.
+    /// The options of `handleRequest` from their JSON form: `{ engines?: string[], cors?:
+    /// "peers" | false | "*" | string[], maxBodyBytes?: number, unavailable?: string }`, and from
+    /// the wrapper, which takes `auth` apart (its mode travels in the call's flags), `auth: {
+    /// zitadel: { rolePermissions: { [role]: string[] } } }`.
     ///
     /// # Errors
     /// A message naming the option and what it must be.
@@ -167,7 +174,18 @@ impl Options {
                         n.ok_or_else(|| "options.maxBodyBytes: expected a whole number of bytes".to_owned())? as usize;
                 }
                 "auth" => options.role_permissions = role_permissions(v)?,
-                other => return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes)")),
+                "unavailable" => match v {
+                    Value::String(message) if !message.is_empty() => options.unavailable = Some(message.clone()),
+                    other => {
+                        return Err(format!(
+                            "options.unavailable: expected the message of the 503 (a non-empty string), found {}",
+                            other.described()
+                        ))
+                    }
+                },
+                other => {
+                    return Err(format!("options.{other}: unknown option (engines, cors, maxBodyBytes, unavailable)"))
+                }
             }
         }
         Ok(options)
@@ -427,6 +445,11 @@ pub fn serve(snapshot: &Snapshot, request: &Request<'_>, context: Option<&Value>
     let policy = options.cors.for_peer(route.query.peer() == Peer::Camunda);
     if let Some(preflight) = cors::preflight(&policy, &request.cors, request.method) {
         return Served::Answer(preflight);
+    }
+    if let Some(message) = &options.unavailable {
+        let mut response = Refusal::Unavailable { message: message.clone() }.response(route.format());
+        cors::decorate(&policy, &request.cors, &mut response);
+        return Served::Answer(response);
     }
     let access = match options.auth {
         Auth::Trusted => match CallContext::from_value(context) {

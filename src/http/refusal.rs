@@ -19,6 +19,10 @@ pub enum Refusal {
     UnsupportedMediaType { content_type: String },
     /// A body larger than the limit (413).
     TooLarge,
+    /// No snapshot to answer from (503, [`super::Options::unavailable`]): engine-rest's
+    /// `RestException`, as it answers a failure of its own; Zitadel's `unavailable` (code 14),
+    /// its code for a backend it cannot reach (grpc-gateway maps it to 503).
+    Unavailable { message: String },
 }
 
 impl std::fmt::Display for Refusal {
@@ -39,6 +43,7 @@ impl Refusal {
             Refusal::MethodNotAllowed { .. } => 405,
             Refusal::UnsupportedMediaType { .. } => 415,
             Refusal::TooLarge => 413,
+            Refusal::Unavailable { .. } => 503,
         }
     }
 
@@ -55,6 +60,7 @@ impl Refusal {
                 format!("unsupported content-type {}: use Connect or gRPC-web", quote(content_type))
             }
             Refusal::TooLarge => "request body larger than the limit".to_owned(),
+            Refusal::Unavailable { message } => message.clone(),
         }
     }
 
@@ -68,7 +74,7 @@ impl Refusal {
                 let kind = match self {
                     Refusal::NotFound => "NotFoundException",
                     Refusal::MethodNotAllowed { .. } => "NotAllowedException",
-                    Refusal::TooLarge => "RestException",
+                    Refusal::TooLarge | Refusal::Unavailable { .. } => "RestException",
                     _ => "InvalidRequestException",
                 };
                 write_exception(&mut body, kind, &message, None);
@@ -78,6 +84,7 @@ impl Refusal {
                     Refusal::NotFound => 5,
                     Refusal::MethodNotAllowed { .. } => 12,
                     Refusal::TooLarge => 8,
+                    Refusal::Unavailable { .. } => 14,
                     _ => 3,
                 };
                 write_status(&mut body, code, &message);

@@ -319,3 +319,31 @@ fn cors_as_the_peers_answer_it() {
     assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://app.example"));
     assert!(header(&r, "access-control-expose-headers").is_some_and(|h| h.contains("Grpc-Status")));
 }
+
+#[test]
+fn unavailable_answers_each_peers_503_before_its_caller_is_checked() {
+    let message = "no snapshot is loaded";
+    let answer = |method: &str, url: &str, content_type: Option<&str>, auth: Auth| {
+        let options = Options { unavailable: Some(message.to_owned()), auth, ..Options::default() };
+        let request = Request::new(method, url, content_type, Body::Bytes(b"{}"));
+        let r = handle_with(&snapshot(), &request, None, &options);
+        (r.status, String::from_utf8_lossy(&r.body).into_owned())
+    };
+    let camunda = (503, format!(r#"{{"type":"RestException","message":"{message}","code":null}}"#));
+    let gateway = (503, format!(r#"{{"code":14,"message":"{message}"}}"#));
+    let connect = (503, format!(r#"{{"code":"unavailable","message":"{message}"}}"#));
+    for auth in [Auth::Trusted, Auth::Nobody] {
+        assert_eq!(answer("GET", "/engine-rest/task/a%2Fb/identity-links", None, auth), camunda, "{auth:?}");
+        assert_eq!(answer("GET", "/identity/groups?userId=u", None, auth), camunda, "{auth:?}");
+        assert_eq!(answer("POST", "/v2/users/u%201/links/_search", Some("application/json"), auth), gateway);
+        let connect_path = "/zitadel.user.v2.UserService/ListIDPLinks";
+        assert_eq!(answer("POST", connect_path, Some("application/json"), auth), connect, "{auth:?}");
+    }
+    // No route: still 404.
+    assert_eq!(answer("GET", "/elsewhere", None, Auth::Trusted).0, 404);
+    // The option as handleRequest gives it.
+    let value = Value::parse(br#"{"unavailable":"down"}"#).expect("JSON");
+    assert_eq!(Options::from_value(Some(&value)).map(|o| o.unavailable), Ok(Some("down".to_owned())));
+    let empty = Value::parse(br#"{"unavailable":""}"#).expect("JSON");
+    assert!(Options::from_value(Some(&empty)).is_err(), "an empty message is refused");
+}

@@ -79,7 +79,10 @@ impl Snapshot {
     /// As [`Snapshot::from_bytes`].
     pub fn from_source<S: ByteSource + ?Sized>(source: &S, limits: Limits) -> Result<Snapshot, SnapshotError> {
         let total = source.len();
-        limits.check_input(total, "bytes")?;
+        // The size limit only: the reader reserves memory as it fills it, fallibly (a probe of
+        // the whole input's size would grow wasm memory, which never shrinks, by a block no
+        // table reuses: src/snapshot/stream.rs).
+        limits.check_size(total, "bytes")?;
         let mut reader = BinaryReader::new(limits);
         let mut buffer = vec![0u8; CHUNK.min(total)];
         let mut done = 0;

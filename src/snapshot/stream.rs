@@ -3,6 +3,15 @@
 //! input is never held whole. Every column is reserved at its final length from the header, so
 //! memory grows by the tables alone. The checksum is computed on the way and checked at the
 //! end, with every structural check of [`Snapshot::from_bytes`].
+//!
+//! Memory is reserved section by section as the bytes arrive, each reservation fallible (a
+//! refusal, "not enough memory to load it", rather than an abort), and never probed up front:
+//! wasm memory never shrinks, so a probe of the whole input's size grew it by a whole snapshot
+//! even for a load that failed after its first megabyte, and, needing one block as large as the
+//! input, it could not reuse the room a freed snapshot left (its tables are many smaller
+//! blocks): every re-base grew memory by another snapshot (issue 24: 50.7 → 100.1 → 149.6 MiB
+//! for the 1M-link snapshot in Node). Without it a load takes only the blocks it fills, and a
+//! re-base reuses the room of the snapshot freed before it.
 
 use super::layout::{header_size, let_go_groups_by_sym, refuse, Layout, GROUP_BY_SYM, HEADER, HEADER_START};
 use super::Snapshot;
@@ -127,12 +136,13 @@ impl BinaryReader {
         }
         let layout = Layout::parse(&self.header)?;
         let Some(body) = layout.body else { return Err(refuse("section lengths do not add up")) };
-        self.limits.check_input(body + 8, "bytes")?;
+        self.limits.check_size(body + 8, "bytes")?;
         let mut sum = StreamHash::new(body);
         // The header's own bytes, except the part of this chunk that `push` hashes.
         sum.update(&self.header[..self.header_len - used]);
         self.sum = Some(sum);
-        self.text.reserve_exact(layout.text_end - self.header_len); // the text and its padding
+        // The text and its padding.
+        self.text.try_reserve_exact(layout.text_end - self.header_len).map_err(|_| out_of_memory())?;
         self.layout = Some(layout);
         self.section = Section::Text;
         Ok(used)
@@ -200,19 +210,22 @@ impl BinaryReader {
                     i + 1
                 }
             };
-            self.section = self.start_column(next);
+            self.section = self.start_column(next)?;
         }
     }
 
     /// The section of column `i` (its room reserved), or the checksum after the last column.
-    fn start_column(&mut self, i: usize) -> Section {
+    ///
+    /// # Errors
+    /// A `SnapshotError` when the memory cannot hold the column.
+    fn start_column(&mut self, i: usize) -> Result<Section, SnapshotError> {
         let want = self.layout.as_ref().and_then(|l| l.lengths.get(i).copied());
         match (self.snapshot.column_mut(&mut self.group_by_sym, i), want) {
             (Some(column), Some(n)) if self.layout.as_ref().is_some_and(|l| i < l.columns) => {
-                column.reserve_exact(n);
-                Section::Column(i)
+                column.try_reserve_exact(n).map_err(|_| out_of_memory())?;
+                Ok(Section::Column(i))
             }
-            _ => Section::Checksum,
+            _ => Ok(Section::Checksum),
         }
     }
 
@@ -245,6 +258,14 @@ impl BinaryReader {
         self.snapshot.check_structure()?;
         Ok(self.snapshot)
     }
+}
+
+/// The refusal of a load that the memory cannot hold (as [`Limits::check_input`] words it).
+fn out_of_memory() -> SnapshotError {
+    SnapshotError::new(
+        "bytes",
+        identity_links_tables::error::SnapshotProblem::Invalid { why: "not enough memory to load it" },
+    )
 }
 
 #[cfg(test)]

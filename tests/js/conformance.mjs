@@ -209,6 +209,12 @@ export async function runConformance(api, files) {
   } else {
     passed++; // a runtime without Symbol.dispose: nothing to dispose with
   }
+  // memoryUsage(): the module's memory now, whole wasm pages, and at least what a snapshot holds.
+  const usage = api.memoryUsage();
+  check("memoryUsage() reports the module's memory in whole pages", Object.keys(usage).join() === "wasmBytes" && Number.isInteger(usage.wasmBytes) && usage.wasmBytes > 0 && usage.wasmBytes % 65536 === 0);
+  const big = api.Snapshot.fromObject({ version: 1, users: Array.from({ length: 20000 }, (_, i) => ({ id: `memory-check-user-${i}`, firstName: "A", lastName: "B" })) });
+  check("memoryUsage() follows the memory as it grows", api.memoryUsage().wasmBytes >= usage.wasmBytes && api.memoryUsage().wasmBytes >= big.toBytes().length);
+  big.free();
   check("default export is init", typeof api.default === "function" && typeof api.initSync === "function");
   s.free();
   await streamChecks(api, files, check);

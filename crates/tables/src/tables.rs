@@ -56,7 +56,9 @@ impl Limits {
     /// Refuses an input larger than `max_bytes`, or one the memory cannot hold: the probe
     /// reserves as much as the input (the tables need less) and frees it at once, so a load
     /// that would run out of memory part-way is refused up front instead (where the allocator
-    /// cannot grow memory at all, Rust aborts: a trap, documented in the README).
+    /// cannot grow memory at all, Rust aborts: a trap, documented in the README). For the JSON
+    /// loader, which needs its whole input; the binary form's reader reserves each table fallibly
+    /// instead (a probe grows wasm memory, which never shrinks, by the input's size).
     pub fn check_input(&self, bytes: usize, path: &str) -> Result<(), SnapshotError> {
         self.check_size(bytes, path)?;
         if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {

@@ -1,0 +1,60 @@
+// One scenario of tests/js/memory-test.mjs in a process of its own (wasm memory never shrinks, so
+// each scenario needs a fresh module): prints one line, `MEMORY <json>`, with memoryUsage()'s
+// figures in bytes.
+//
+// Usage: node tests/js/memory-child.mjs rebase|failed <big snapshot> <small snapshot> (binary forms)
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const { Snapshot, memoryUsage } = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
+
+/** A stream of `bytes` in 64 KiB chunks that fails after `limit` bytes when `limit` is short. */
+function streamOf(bytes, limit = bytes.length) {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= limit) return limit < bytes.length ? controller.error(new Error("the read failed")) : controller.close();
+      const n = Math.min(65536, limit - at);
+      controller.enqueue(bytes.slice(at, at + n));
+      at += n;
+    },
+  });
+}
+
+const wasm = () => memoryUsage().wasmBytes;
+const [scenario, bigFile, smallFile] = process.argv.slice(2);
+const big = readFileSync(bigFile);
+const small = readFileSync(smallFile);
+const out = { big: big.length, small: small.length, start: wasm() };
+if (scenario === "rebase") {
+  // Re-bases as the worker makes them: the new snapshot loads while the old one answers, and
+  // the old one is freed once the new one is in place. Two sizes alternating.
+  let current = await Snapshot.fromStream(streamOf(big));
+  out.after = [wasm()];
+  for (let i = 0; i < 5; i++) {
+    for (const bytes of [small, big]) {
+      const next = await Snapshot.fromStream(streamOf(bytes));
+      current.free();
+      current = next;
+      out.after.push(wasm());
+    }
+  }
+  current.free();
+} else if (scenario === "failed") {
+  // Loads whose stream fails after its first 64 KiB, then a whole load.
+  out.failed = [];
+  for (let i = 0; i < 3; i++) {
+    const error = await Snapshot.fromStream(streamOf(big, 65536)).then(() => null, (e) => e);
+    if (error === null) throw new Error("a load that failed part-way resolved");
+    out.failed.push(wasm());
+  }
+  const whole = await Snapshot.fromStream(streamOf(big));
+  out.loaded = wasm();
+  whole.free();
+} else {
+  throw new Error(`unknown scenario ${scenario}: rebase or failed`);
+}
+console.log(`MEMORY ${JSON.stringify(out)}`);
