@@ -92,6 +92,13 @@ export function install(glue, compiledModule, { createZitadelVerifier } = {}) {
     this.__quoted = undefined;
   };
   if (typeof Symbol.dispose === "symbol") proto[Symbol.dispose] = proto.free;
+  // A delta renumbers the snapshot's texts: the ones kept by key go with it.
+  const applyDelta = proto.applyDelta;
+  proto.applyDelta = function applyDelta_(delta) {
+    applyDelta.call(this, delta);
+    this.__texts = undefined;
+    this.__quoted = undefined;
+  };
   const validating = {};
   for (const name of ["getIdentityLinks", "getUserGroups", "listIdpLinks", "getIdentityLinksJson", "getUserGroupsJson", "listIdpLinksJson"]) validating[name] = proto[name];
 

@@ -106,8 +106,9 @@ impl std::error::Error for DeltaError {}
 const MAGIC: &[u8; 8] = b"IDLDELTA";
 /// The delta format this release writes and reads.
 const FORMAT: u32 = 1;
-/// The header's size: magic, format, flags, base and new versions, sequence, timestamp.
-const HEADER: usize = 52;
+/// The header's size: magic, format, flags, base and new versions, sequence, timestamp (the fuzz
+/// target writes its own edits after a real one).
+pub(crate) const HEADER: usize = 52;
 /// An edit's kinds (the low two bits of its word; the count is the rest).
 const KEEP: u32 = 0;
 const DROP: u32 = 1;
@@ -228,7 +229,16 @@ impl Snapshot {
     /// of order, applied already), or does not make the version it names; the snapshot is then
     /// unchanged, and what the attempt allocated is given back.
     pub fn apply_delta(&mut self, delta: &[u8]) -> Result<(), DeltaError> {
-        let found = self.version();
+        self.apply_delta_at(self.version(), delta).map(|_| ())
+    }
+
+    /// [`Snapshot::apply_delta`] for a caller that knows the snapshot's version (`found`, which
+    /// must be [`Snapshot::version`]'s answer: the wasm facade keeps it), saving one pass over
+    /// the snapshot; gives the new version.
+    ///
+    /// # Errors
+    /// As [`Snapshot::apply_delta`].
+    pub fn apply_delta_at(&mut self, found: Version, delta: &[u8]) -> Result<Version, DeltaError> {
         let damaged = |why| DeltaError::Damaged { why, found };
         if delta.len() < HEADER + 8 || delta.get(..8) != Some(&MAGIC[..]) {
             return Err(damaged("it is not a delta (too short, or no IDLDELTA header)"));
@@ -261,7 +271,7 @@ impl Snapshot {
             return Err(DeltaError::Mismatch { expected: new, found: made });
         }
         *self = next;
-        Ok(())
+        Ok(made)
     }
 
     /// The snapshot this one and the delta's edits (`words`) make, not yet checked against the
