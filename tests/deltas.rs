@@ -566,3 +566,23 @@ fn a_delta_with_a_right_checksum_but_wrong_rows_is_refused() {
     }
     assert!(refused > 10);
 }
+
+#[test]
+fn a_delta_grows_with_what_changed_not_with_the_snapshot() {
+    // 2000 users share a first name; renaming the first moves that name's first appearance (and
+    // so its place in the string table) 2000 strings later.
+    let doc = |first: &str| {
+        let users: Vec<String> = (0..2000)
+            .map(|u| {
+                format!(r#"{{"id":"u{u}","firstName":"{}","lastName":"L{u}"}}"#, if u == 0 { first } else { "Name" })
+            })
+            .collect();
+        Snapshot::from_json(format!(r#"{{"version":1,"users":[{}]}}"#, users.join(",")).as_bytes()).expect("loads")
+    };
+    let (a, b) = (doc("Name"), doc("Renamed"));
+    let delta = a.delta_to(&b);
+    assert!(delta.len() < 200, "{} bytes for one renamed user", delta.len());
+    let mut s = a.clone();
+    s.apply_delta(&delta).expect("applies");
+    assert!(s.to_bytes() == b.to_bytes());
+}

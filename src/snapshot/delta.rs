@@ -114,6 +114,9 @@ const KEEP: u32 = 0;
 const DROP: u32 = 1;
 const INSERT: u32 = 2;
 const END: u32 = 3;
+/// The bit of an inserted string's length word that makes it a reference to one of the base's
+/// strings (a string that moves), by its symbol there.
+const MOVED: u32 = 1 << 31;
 /// The largest count one edit word holds.
 const MAX_RUN: u32 = (1 << 30) - 1;
 
@@ -161,9 +164,10 @@ impl Snapshot {
         let targets: Vec<u32> =
             (0..self.strings.len() as Sym).map(|a| newer.strings.lookup(self.str(a)).unwrap_or(NONE)).collect();
         let kept = increasing(&targets);
+        // Those kept in place, and those that move (written as a reference to the base's).
         let mut map = vec![NONE; self.strings.len()];
-        for &(a, b) in &kept {
-            map[a as usize] = b;
+        for (a, &b) in targets.iter().enumerate() {
+            map[a] = b;
         }
         let map = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
         let id = |s: Sym| s;
@@ -280,7 +284,9 @@ impl Snapshot {
         let mut delta = Words { words, at: 0 };
         // The strings, and the new symbol of each of the base's that stays.
         let mut map = vec![NONE; self.strings.len()];
-        let (mut text, mut ends) = (String::new(), Vec::<u32>::new());
+        // Sized as the base's (memory is not left with doubled vectors, nor freed pieces of them).
+        let mut text = String::with_capacity(self.strings.text.len());
+        let mut ends = Vec::<u32>::with_capacity(self.strings.len());
         let mut push = |text: &mut String, s: &str| -> Result<u32, String> {
             text.push_str(s);
             ends.push(u32::try_from(text.len()).map_err(|_| "the string table is full")?);
@@ -288,9 +294,20 @@ impl Snapshot {
         };
         edit(&mut delta, self.strings.len(), |edit, delta| {
             match edit {
-                Edit::Keep(a) => map[a] = push(&mut text, self.str(a as Sym))?,
+                Edit::Keep(a) if map[a] == NONE => map[a] = push(&mut text, self.str(a as Sym))?,
+                Edit::Keep(_) => return Err("a string is there twice".into()),
                 Edit::Insert => {
-                    let len = delta.word()? as usize;
+                    let len = delta.word()?;
+                    if len & MOVED != 0 {
+                        // One of the base's strings, moved here.
+                        let a = (len & !MOVED) as usize;
+                        match map.get(a) {
+                            Some(&NONE) => map[a] = push(&mut text, self.str(a as Sym))?,
+                            _ => return Err("a moved string is not the base's, or there twice".into()),
+                        }
+                        return Ok(());
+                    }
+                    let len = len as usize;
                     let bytes: Vec<u8> = delta.take(len.div_ceil(4))?.iter().flat_map(|w| w.to_le_bytes()).collect();
                     let s = std::str::from_utf8(&bytes[..len]).map_err(|_| "a string is not UTF-8")?;
                     push(&mut text, s)?;
@@ -304,24 +321,21 @@ impl Snapshot {
         let strings = Strings::indexed(text, ends);
         let n_syms = strings.len() as u32;
         // The rows: the base's that stay, their symbols renumbered, and the delta's.
-        let mut raw = Raw {
-            sequence: header.sequence,
-            timestamp: header.timestamp,
-            authorization_enabled: header.enabled,
-            ..Raw::default()
-        };
-        let map = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
+        let mut raw = self.raw_sized();
+        (raw.sequence, raw.timestamp, raw.authorization_enabled) = (header.sequence, header.timestamp, header.enabled);
+        let renumber = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
         let mut scratch = Vec::new();
         for table in TABLES[1..].iter().copied() {
             edit(&mut delta, self.rows(table), |edit, delta| match edit {
                 Edit::Keep(row) => {
                     scratch.clear();
-                    self.record(table, row, &map, &mut scratch);
+                    self.record(table, row, &renumber, &mut scratch);
                     push_row(table, &mut Words { words: &scratch, at: 0 }, &mut raw, n_syms)
                 }
                 Edit::Insert => push_row(table, delta, &mut raw, n_syms),
             })?;
         }
+        drop(map);
         if delta.at != words.len() {
             return Err("it has words after its last table".into());
         }
@@ -329,9 +343,58 @@ impl Snapshot {
         raw.group_by_sym = by_sym(&raw.group_id, n_syms, "group")?;
         raw.task_by_sym = by_sym(&raw.tasks.id, n_syms, "task")?;
         let tables = build::index(raw, strings).map_err(|e| format!("its rows are not a snapshot ({e})"))?;
-        let next = Snapshot { tables, limits: self.limits };
+        let mut next = Snapshot { tables, limits: self.limits };
+        // Rows added past the base's sizes left room to spare: given back (in place).
+        for i in 0..super::layout::KEPT {
+            next.kept_column_mut(i).map(Vec::shrink_to_fit);
+        }
         next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))?;
         Ok(next)
+    }
+
+    /// An empty [`Raw`] with room for as many rows as this snapshot has.
+    fn raw_sized(&self) -> Raw {
+        let (u, g, t, l, m) = (
+            self.users.id.len(),
+            self.groups.id.len(),
+            self.tasks.id.len(),
+            self.idp.user.len(),
+            self.members.user.len(),
+        );
+        let (members, links) = (self.groups.members.len(), self.tasks.link_ref.len());
+        let mut raw = Raw::default();
+        raw.memberships.reserve_exact(members);
+        raw.authorizations.reserve_exact(self.authz.owner.len());
+        let columns = [
+            (&mut raw.user_id, u),
+            (&mut raw.user_first, u),
+            (&mut raw.user_last, u),
+            (&mut raw.user_org, u),
+            (&mut raw.group_id, g),
+            (&mut raw.group_name, g),
+            (&mut raw.group_rank, g),
+            (&mut raw.membership_rank, members),
+            (&mut raw.tasks.id, t),
+            (&mut raw.tasks.assignee, t),
+            (&mut raw.tasks.owner, t),
+            (&mut raw.tasks.definition, t),
+            (&mut raw.tasks.links_at, t + 1),
+            (&mut raw.tasks.link_ref, links),
+            (&mut raw.tasks.link_type, links),
+            (&mut raw.idp_user, l),
+            (&mut raw.idp_id, l),
+            (&mut raw.idp_provided_id, l),
+            (&mut raw.idp_provided_name, l),
+            (&mut raw.member_user, m),
+            (&mut raw.member_org, m),
+            (&mut raw.member_project, m),
+            (&mut raw.member_roles_at, m + 1),
+            (&mut raw.member_roles, self.members.roles.len()),
+        ];
+        for (column, n) in columns {
+            column.reserve_exact(n);
+        }
+        raw
     }
 
     /// How many rows `table` has.
@@ -640,7 +703,12 @@ fn edits(
         runs.add(DROP, ka - a, &[]);
         for row in b..kb {
             rb.clear();
-            newer.record(table, row as usize, &|s| s, &mut rb);
+            // A string the base has elsewhere moves: named by its symbol there.
+            let moved = if table == Table::Strings { base.strings.lookup(newer.str(row)) } else { None };
+            match moved {
+                Some(a) => rb.push(a | MOVED),
+                None => newer.record(table, row as usize, &|s| s, &mut rb),
+            }
             runs.add(INSERT, 1, &rb);
         }
         if (ka, kb) == end {
