@@ -148,6 +148,9 @@ function deltaChecks(api, files, check) {
   const damaged = outcome(api, () => b.applyDelta(back));
   check("a damaged delta is a DeltaError (400), the snapshot unchanged", damaged.startsWith("400 DeltaError ") && b.version === bVersion && answers(b) === answers(a), damaged);
   check("a delta that is not bytes is a DeltaError", outcome(api, () => b.applyDelta("delta")).startsWith("400 DeltaError "));
+  const gone = Snapshot.fromJson(JSON.stringify(base));
+  gone.free();
+  check("deltaTo of a freed snapshot or of something else is a UsageError", [gone, {}, undefined].every((x) => outcome(api, () => a.deltaTo(x)).startsWith("400 UsageError ")));
   for (const s of [a, b, again]) s.free();
 }
 
