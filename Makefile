@@ -87,7 +87,7 @@ test-cors-browser:
 FUZZ_SECONDS ?= 60
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-	cd fuzz && for t in load_json load_binary query http; do \
+	cd fuzz && for t in load_json load_binary query http apply_delta; do \
 	  cargo +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
 	  cargo +nightly fuzz cmin -O $$t corpus/$$t; \
 	done

@@ -96,6 +96,19 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     this.__quoted = undefined;
   };
   if (typeof Symbol.dispose === "symbol") proto[Symbol.dispose] = proto.free;
+  // deltaTo's argument must be a usable Snapshot too (not wasm-bindgen's null-pointer error).
+  const deltaTo = proto.deltaTo;
+  proto.deltaTo = function deltaTo_(newer) {
+    if (!usable(newer)) refuse();
+    return deltaTo.call(this, newer);
+  };
+  // A delta renumbers the snapshot's texts: the ones kept by key go with it.
+  const applyDelta = proto.applyDelta;
+  proto.applyDelta = function applyDelta_(delta) {
+    applyDelta.call(this, delta);
+    this.__texts = undefined;
+    this.__quoted = undefined;
+  };
   const validating = {};
   for (const name of ["getIdentityLinks", "getUserGroups", "listIdpLinks", "getIdentityLinksJson", "getUserGroupsJson", "listIdpLinksJson"]) validating[name] = proto[name];
 

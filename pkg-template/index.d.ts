@@ -135,6 +135,26 @@ export class Snapshot {
   readonly timestamp: string;
   /** Row counts. */
   stats(): SnapshotStats;
+  /**
+   * The version of the snapshot's data: 16 hexadecimal digits (the checksum of `toBytes()`).
+   * Equal versions answer every query identically; a fresh load of the same data has the same
+   * version, on any runtime and in the exporter.
+   */
+  readonly version: string;
+  /**
+   * The changes that turn this snapshot into `newer`, as bytes for `applyDelta` on a snapshot
+   * of this version (docs/deltas.md). Its size grows with what changed.
+   */
+  deltaTo(newer: Snapshot): Uint8Array;
+  /**
+   * Applies a delta made by `deltaTo` (or the exporter) in place: afterwards every query answers
+   * as the newer snapshot does, `toBytes()` equals its binary form and `version` its version.
+   * For the moment of the change, memory holds the old tables and the new ones.
+   * @throws {IdentityError} status 400, body type `"DeltaError"`, for a delta of another base,
+   *   out of order, applied already, or damaged (the message names the versions expected and
+   *   found); the snapshot is then unchanged and usable.
+   */
+  applyDelta(delta: Uint8Array): void;
   /** Releases the wasm memory; the snapshot cannot be used afterwards. */
   free(): void;
   /** Same as `free()`, for `using` declarations. */
@@ -250,6 +270,15 @@ export interface SnapshotErrorBody {
   path: string;
 }
 
+/**
+ * A refused delta (`applyDelta`): another base, out of order, applied already, or damaged. The
+ * message names the version the delta expects and the one found; the snapshot is unchanged.
+ */
+export interface DeltaErrorBody {
+  type: "DeltaError";
+  message: string;
+}
+
 /** Misuse of the API itself: a freed snapshot, or a value that is not a Snapshot. */
 export interface UsageErrorBody {
   type: "UsageError";
@@ -262,7 +291,7 @@ export interface IdentityError extends Error {
   /** The HTTP status the peer answers with. */
   status: number;
   /** The peer's error body. */
-  body: CamundaExceptionBody | CamundaAuthorizationBody | ZitadelErrorBody | SnapshotErrorBody | UsageErrorBody;
+  body: CamundaExceptionBody | CamundaAuthorizationBody | ZitadelErrorBody | SnapshotErrorBody | DeltaErrorBody | UsageErrorBody;
   /** Same as `body.message`. */
   message: string;
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::snapshot::delta::DeltaError;
 use identity_links_tables::error::SnapshotError;
 use identity_links_text::escape::write_str;
 
@@ -253,6 +254,8 @@ pub enum QueryError {
     /// A misuse of the API itself, not a peer's answer (status 400, `{"type":"UsageError",
     /// "message":...}`): a context without a caller, a handler without `auth`, ...
     Usage(UsageError),
+    /// A refused delta (`applyDelta`; status 400, `{"type":"DeltaError","message":...}`).
+    Delta(DeltaError),
 }
 
 /// A misuse of the API: the message says what was wrong and how to call it instead.
@@ -288,7 +291,7 @@ impl QueryError {
         match self {
             QueryError::Camunda(e) => e.status(),
             QueryError::Zitadel(e) => e.code().http_status(),
-            QueryError::Snapshot(_) | QueryError::Usage(_) => 400,
+            QueryError::Snapshot(_) | QueryError::Usage(_) | QueryError::Delta(_) => 400,
         }
     }
 
@@ -299,6 +302,7 @@ impl QueryError {
             QueryError::Zitadel(e) => e.message(),
             QueryError::Snapshot(e) => e.to_string(),
             QueryError::Usage(e) => e.0.clone(),
+            QueryError::Delta(e) => e.to_string(),
         }
     }
 
@@ -309,6 +313,11 @@ impl QueryError {
             QueryError::Zitadel(e) => e.write_body(out),
             QueryError::Snapshot(e) => e.write_body(out),
             QueryError::Usage(e) => e.write_body(out),
+            QueryError::Delta(e) => {
+                out.extend_from_slice(br#"{"type":"DeltaError","message":"#);
+                write_str(out, &e.to_string());
+                out.push(b'}');
+            }
         }
     }
 
@@ -353,6 +362,12 @@ impl From<CamundaError> for QueryError {
 impl From<ZitadelError> for QueryError {
     fn from(e: ZitadelError) -> Self {
         QueryError::Zitadel(e)
+    }
+}
+
+impl From<DeltaError> for QueryError {
+    fn from(e: DeltaError) -> Self {
+        QueryError::Delta(e)
     }
 }
 

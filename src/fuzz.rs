@@ -139,3 +139,36 @@ pub fn http(data: &[u8]) {
         assert!(Value::parse(&response.body).is_ok(), "every JSON response body must be JSON");
     }
 }
+
+/// Applies `data` as a delta to [`SAMPLE`]: as it is when the first byte is even; else the rest
+/// as the edits after a real header (from the sample to itself) under a right checksum, so that
+/// the edits' reader is reached. A refusal must leave the snapshot unchanged; a delta that
+/// applies must leave a snapshot that checks and answers.
+pub fn apply_delta(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let base = sample();
+    let delta = if mode & 1 == 0 {
+        rest.to_vec()
+    } else {
+        let mut delta = base.delta_to(base);
+        delta.truncate(crate::snapshot::delta::HEADER);
+        delta.extend_from_slice(rest);
+        let sum = identity_links_tables::words::hash(&delta);
+        delta.extend_from_slice(&sum.to_le_bytes());
+        delta
+    };
+    let mut s = base.clone();
+    match s.apply_delta(&delta) {
+        Ok(()) => {
+            assert!(s.check_structure().is_ok(), "an applied delta leaves a snapshot that checks");
+            let mut out = Vec::new();
+            for (query, request) in
+                [(Query::IdentityLinks, r#"{"taskId":"t1"}"#), (Query::UserGroups, r#"{"userId":"demo"}"#)]
+            {
+                let request = Value::parse(request.as_bytes()).unwrap_or(Value::Null);
+                let _ = s.run(query, &request, None, &mut out);
+            }
+        }
+        Err(_) => assert!(s == *base, "a refused delta leaves the snapshot unchanged"),
+    }
+}

@@ -27,6 +27,7 @@ fn fuzz_corpus_and_regressions_replay_without_panics() {
         ("load_binary", replay("load_binary", fuzz::load_binary)),
         ("query", replay("query", fuzz::query)),
         ("http", replay("http", fuzz::http)),
+        ("apply_delta", replay("apply_delta", fuzz::apply_delta)),
     ];
     println!("replayed {counts:?}");
     for (target, n) in counts {

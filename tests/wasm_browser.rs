@@ -6,3 +6,6 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "wasm/api.rs"]
 mod api;
+
+#[path = "wasm/deltas.rs"]
+mod deltas;

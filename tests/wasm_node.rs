@@ -3,3 +3,6 @@
 
 #[path = "wasm/api.rs"]
 mod api;
+
+#[path = "wasm/deltas.rs"]
+mod deltas;

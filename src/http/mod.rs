@@ -378,7 +378,10 @@ fn query_error(format: Format, error: &QueryError) -> Response {
     let mut body = Vec::new();
     match (format, error) {
         (Format::Connect, QueryError::Zitadel(z)) => grpc::write_connect_error(z, &mut body),
-        (Format::Connect, QueryError::Camunda(_) | QueryError::Snapshot(_) | QueryError::Usage(_))
+        (
+            Format::Connect,
+            QueryError::Camunda(_) | QueryError::Snapshot(_) | QueryError::Usage(_) | QueryError::Delta(_),
+        )
         | (Format::Camunda | Format::Gateway, _) => error.write_body(&mut body),
     }
     Response::json(error.status(), body)

@@ -4,9 +4,11 @@ use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
+use crate::snapshot::delta::{DeltaError, Version};
 use crate::snapshot::Snapshot;
+use crate::QueryError;
 use identity_links_tables::error::{SnapshotError, SnapshotProblem};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -25,12 +27,15 @@ pub struct JsSnapshot {
     pub(crate) fixed: [String; 2],
     /// `__text`'s answer: a made text, and the address and length of the text asked for.
     pub(crate) spot: RefCell<(Vec<u8>, [u32; 2])>,
+    /// The snapshot's version once computed (a pass over the snapshot), kept until a delta
+    /// changes it.
+    pub(crate) version: Cell<Option<Version>>,
 }
 
 pub(super) fn wrap(inner: Snapshot) -> JsSnapshot {
     let (out, codes) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
     let fixed = [inner.sequence_text(), inner.timestamp_text()];
-    JsSnapshot { inner, out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])) }
+    JsSnapshot { inner, out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])), version: Cell::new(None) }
 }
 
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
@@ -143,6 +148,39 @@ impl JsSnapshot {
         self.inner.to_json()
     }
 
+    /// The version of the snapshot's data (16 hexadecimal digits: the checksum of its binary
+    /// form): equal versions answer identically; a delta names the version it applies to and
+    /// the one it makes.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> String {
+        self.known_version().to_string()
+    }
+
+    /// The changes that turn this snapshot into `newer`, for `applyDelta` on a snapshot of this
+    /// version.
+    #[wasm_bindgen(js_name = deltaTo)]
+    pub fn delta_to(&self, newer: &JsSnapshot) -> Vec<u8> {
+        self.inner.delta_to(&newer.inner)
+    }
+
+    /// Applies a delta made by `deltaTo` from this snapshot's version, in place.
+    ///
+    /// # Errors
+    /// `IdentityError` (400, `DeltaError`) for a delta of another base, out of order, applied
+    /// already or damaged, naming the versions expected and found; the snapshot is unchanged.
+    #[wasm_bindgen(js_name = applyDelta)]
+    pub fn apply_delta(&mut self, delta: &JsValue) -> Result<(), JsValue> {
+        let found = self.known_version();
+        let refused = |e: DeltaError| identity_error(&QueryError::Delta(e));
+        let Some(bytes) = delta.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(refused(DeltaError::Damaged { why: "it is not a Uint8Array", found }));
+        };
+        let made = self.inner.apply_delta_at(found, &bytes.to_vec()).map_err(refused)?;
+        self.version.set(Some(made));
+        self.fixed = [self.inner.sequence_text(), self.inner.timestamp_text()];
+        Ok(())
+    }
+
     /// The snapshot's `sequence`, a decimal uint64.
     #[wasm_bindgen(getter)]
     pub fn sequence(&self) -> String {
@@ -216,6 +254,13 @@ impl JsSnapshot {
 }
 
 impl JsSnapshot {
+    /// The snapshot's version, computed once.
+    fn known_version(&self) -> Version {
+        let version = self.version.get().unwrap_or_else(|| self.inner.version());
+        self.version.set(Some(version));
+        version
+    }
+
     /// Runs a query and returns the answer's JSON text.
     fn query_text(&self, query: Query, request: &JsValue, context: &JsValue) -> Result<String, JsValue> {
         let keys = query.request_keys();

@@ -173,6 +173,50 @@ async function authChecks(api, check) {
   snapshot.free();
 }
 
+/** The outcome of `f`: "ok", or the IdentityError's status, body type and message. */
+function outcome(api, f) {
+  try {
+    f();
+    return "ok";
+  } catch (e) {
+    return api.isIdentityError(e) ? `${e.status} ${e.body.type} ${e.message}` : `not an IdentityError: ${e}`;
+  }
+}
+
+/** `version`, `deltaTo` and `applyDelta` (API.md, "Live updates"). */
+function deltaChecks(api, files, check) {
+  const { Snapshot } = api;
+  const base = files[0].cases[0].snapshot;
+  const changed = JSON.parse(JSON.stringify(base));
+  changed.users = [...(changed.users ?? []), { id: "delta-user", firstName: "Dee", lastName: "Elta" }];
+  changed.sequence = "987654321";
+  const [a, b] = [Snapshot.fromJson(JSON.stringify(base)), Snapshot.fromJson(JSON.stringify(changed))];
+  const again = Snapshot.fromJson(JSON.stringify(base));
+  check("version is 16 hexadecimal digits", typeof a.version === "string" && /^[0-9a-f]{16}$/.test(a.version));
+  check("version is equal across fresh loads of the same data (JSON and binary)", a.version === again.version && Snapshot.fromBytes(a.toBytes()).version === a.version);
+  check("versions of different data differ", a.version !== b.version);
+  const ids = [...(base.users ?? []).map((u) => u.id), "delta-user"];
+  const answers = (s) => ids.map((userId) => s.getUserGroupsJson({ userId }) + JSON.stringify(s.getUserGroups({ userId })) + JSON.stringify(s.listIdpLinks({ userId })) + s.listIdpLinksJson({ userId })).join("\n");
+  const before = answers(a); // texts decoded and kept by the wrapper before the delta
+  const delta = a.deltaTo(b);
+  check("deltaTo gives a Uint8Array", delta instanceof Uint8Array && delta.length > 0);
+  const [aVersion, bVersion] = [a.version, b.version];
+  check("applyDelta applies", outcome(api, () => a.applyDelta(delta)) === "ok");
+  const bytes = (s) => Array.from(s.toBytes()).join();
+  check("after applyDelta: the newer version, binary form and answers", a.version === bVersion && bytes(a) === bytes(b) && answers(a) === answers(b) && answers(a) !== before);
+  const twice = outcome(api, () => a.applyDelta(delta));
+  check("the same delta twice is a DeltaError (400) naming both versions", twice.startsWith("400 DeltaError ") && twice.includes(aVersion) && twice.includes(bVersion), twice);
+  const back = b.deltaTo(again);
+  back[back.length - 20] ^= 4;
+  const damaged = outcome(api, () => b.applyDelta(back));
+  check("a damaged delta is a DeltaError (400), the snapshot unchanged", damaged.startsWith("400 DeltaError ") && b.version === bVersion && answers(b) === answers(a), damaged);
+  check("a delta that is not bytes is a DeltaError", outcome(api, () => b.applyDelta("delta")).startsWith("400 DeltaError "));
+  const gone = Snapshot.fromJson(JSON.stringify(base));
+  gone.free();
+  check("deltaTo of a freed snapshot or of something else is a UsageError", [gone, {}, undefined].every((x) => outcome(api, () => a.deltaTo(x)).startsWith("400 UsageError ")));
+  for (const s of [a, b, again]) s.free();
+}
+
 /**
  * Runs every case of `files` (`[{ file, cases }]`) and a few checks of the API's shape.
  * Resolves to `{ passed, failed, failures }`.
@@ -217,6 +261,7 @@ export async function runConformance(api, files) {
   big.free();
   check("default export is init", typeof api.default === "function" && typeof api.initSync === "function");
   s.free();
+  deltaChecks(api, files, check);
   await streamChecks(api, files, check);
   await authChecks(api, check);
   return { passed, failed: failures.length, failures };
