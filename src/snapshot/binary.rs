@@ -34,32 +34,49 @@ use identity_links_tables::words::hash;
 impl Snapshot {
     /// The binary form of the snapshot (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let group_by_sym = self.group_by_sym();
-        let columns = self.columns(&group_by_sym);
-        let text = self.strings.text.as_bytes();
-        let padded = text.len().div_ceil(4) * 4;
-        let size = HEADER + padded + columns.iter().map(|c| c.len() * 4).sum::<usize>() + 8;
-        let mut out = Vec::with_capacity(size);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT.to_le_bytes());
-        out.extend_from_slice(&(COLUMNS as u32).to_le_bytes());
-        out.extend_from_slice(&self.sequence.to_le_bytes());
-        out.extend_from_slice(&self.timestamp.seconds.to_le_bytes());
-        out.extend_from_slice(&self.timestamp.nanos.to_le_bytes());
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        for c in &columns {
-            out.extend_from_slice(&(c.len() as u32).to_le_bytes());
-        }
-        out.extend_from_slice(text);
-        out.resize(HEADER + padded, 0);
-        for c in &columns {
-            for v in c.iter() {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
+        let mut out = Vec::with_capacity(self.binary_body_len() + 8);
+        self.write_binary(&mut |piece| out.extend_from_slice(piece));
         let sum = hash(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
+    }
+
+    /// How many bytes of the binary form come before its checksum.
+    pub(super) fn binary_body_len(&self) -> usize {
+        let words: usize = self.kept_columns().map(Vec::len).sum::<usize>() + self.strings.len();
+        HEADER + self.strings.text.len().div_ceil(4) * 4 + 4 * words
+    }
+
+    /// Gives the binary form but its checksum to `sink`, piece by piece: what
+    /// [`Snapshot::to_bytes`] writes and [`Snapshot::version`](super::delta) hashes, without a
+    /// copy of the whole (the columns go through a small buffer).
+    pub(super) fn write_binary(&self, sink: &mut dyn FnMut(&[u8])) {
+        let group_by_sym = self.group_by_sym();
+        let columns = self.columns(&group_by_sym);
+        let text = self.strings.text.as_bytes();
+        let mut header = Vec::with_capacity(HEADER);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT.to_le_bytes());
+        header.extend_from_slice(&(COLUMNS as u32).to_le_bytes());
+        header.extend_from_slice(&self.sequence.to_le_bytes());
+        header.extend_from_slice(&self.timestamp.seconds.to_le_bytes());
+        header.extend_from_slice(&self.timestamp.nanos.to_le_bytes());
+        header.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        for c in &columns {
+            header.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        }
+        sink(&header);
+        sink(text);
+        sink(&[0; 3][..text.len().div_ceil(4) * 4 - text.len()]);
+        let mut buffer = [0u8; 4096];
+        for c in &columns {
+            for words in c.chunks(buffer.len() / 4) {
+                for (bytes, word) in buffer.chunks_exact_mut(4).zip(words) {
+                    bytes.copy_from_slice(&word.to_le_bytes());
+                }
+                sink(&buffer[..words.len() * 4]);
+            }
+        }
     }
 
     /// Reads the binary form back, with the given paging options.

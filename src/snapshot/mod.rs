@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod canonical;
+pub mod delta;
 pub mod layout;
 pub mod stream;
 

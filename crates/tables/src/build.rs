@@ -9,16 +9,28 @@ use identity_links_text::timestamp::Timestamp;
 
 /// What the loader (`crate::load`) collected, before references are resolved and indexes built:
 /// the input of [`build`], so that the loader depends on this module and not the other way round.
+/// A snapshot's delta (the root crate's `snapshot::delta`) fills one too, from the snapshot it
+/// applies to and its own rows, and indexes it with [`index`]: so a delta's result is indexed by
+/// the very code a fresh load is.
 #[derive(Default)]
-pub(crate) struct Raw {
+pub struct Raw {
+    /// The strings as they are interned (unused by [`index`], which is given them finished).
     pub strings: Interner,
+    /// `sequence`.
     pub sequence: u64,
+    /// `timestamp`.
     pub timestamp: Timestamp,
+    /// Users' columns, in row order (as [`Users`]).
     pub user_id: Vec<Sym>,
+    /// See `user_id`.
     pub user_first: Vec<Sym>,
+    /// See `user_id`.
     pub user_last: Vec<Sym>,
+    /// See `user_id`.
     pub user_org: Vec<Sym>,
+    /// Groups' columns, in row order (as [`Groups`]).
     pub group_id: Vec<Sym>,
+    /// See `group_id`.
     pub group_name: Vec<Sym>,
     /// Each group's `rank`, or [`NONE`] where it has none.
     pub group_rank: Vec<u32>,
@@ -26,11 +38,15 @@ pub(crate) struct Raw {
     pub memberships: Vec<(Sym, Sym)>,
     /// Each membership's `rank`, or [`NONE`] where it has none.
     pub membership_rank: Vec<u32>,
+    /// Tasks and their links, as they are kept.
     pub tasks: Tasks,
     /// The owning `userId` symbol of each IdP link.
     pub idp_user: Vec<Sym>,
+    /// IdP links' columns, in row order (as [`IdpLinks`]).
     pub idp_id: Vec<Sym>,
+    /// See `idp_id`.
     pub idp_provided_id: Vec<Sym>,
+    /// See `idp_id`.
     pub idp_provided_name: Vec<Sym>,
     /// `authorizations`: (owner, kind, resourceId, permissions), as [`Authorizations`] keeps them.
     pub authorizations: Vec<(Sym, u32, Sym, u32)>,
@@ -38,29 +54,43 @@ pub(crate) struct Raw {
     pub authorization_enabled: bool,
     /// `zitadelMembers`: user, org (or [`NONE`]), project (or [`NONE`]), roles.
     pub member_user: Vec<Sym>,
+    /// See `member_user`.
     pub member_org: Vec<Sym>,
+    /// See `member_user`.
     pub member_project: Vec<Sym>,
+    /// See `member_user` (as [`Members`]: empty without rows).
     pub member_roles_at: Vec<u32>,
+    /// See `member_user`.
     pub member_roles: Vec<Sym>,
     /// Row by id symbol, filled as ids are read (to find duplicates at once).
     pub user_by_sym: Vec<u32>,
+    /// See `user_by_sym`.
     pub group_by_sym: Vec<u32>,
+    /// See `user_by_sym`.
     pub task_by_sym: Vec<u32>,
 }
 
 /// Resolves, checks and indexes what the loader read.
-pub(crate) fn build(raw: Raw) -> Result<Tables, SnapshotError> {
+pub(crate) fn build(mut raw: Raw) -> Result<Tables, SnapshotError> {
+    let strings = std::mem::take(&mut raw.strings).finish();
+    index(raw, strings)
+}
+
+/// Resolves, checks and indexes `raw`'s rows over the finished string table `strings` (`raw`'s
+/// own interner is not read): what [`build`] does once the loader's strings are finished. Its
+/// by-symbol columns must hold each id's row (filled as the loader fills them: a duplicate id
+/// is the caller's to refuse).
+pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
     // Whether each table carries the source's order: for every row or for none.
     let groups_ranked = ranked(&raw.group_rank, "groups")?;
     let memberships_ranked = ranked(&raw.membership_rank, "memberships")?;
-    let n_syms = raw.strings.strings().len();
+    let n_syms = strings.len();
     let column = |mut v: Vec<u32>| {
         v.resize(n_syms, NONE);
         v
     };
     let by_sym = BySym { user: column(raw.user_by_sym), task: column(raw.task_by_sym) };
     let group_by_sym = column(raw.group_by_sym);
-    let strings = raw.strings.finish();
 
     let pairs = resolve_memberships(&raw.memberships, &by_sym, &group_by_sym, &strings)?;
     drop(group_by_sym);

@@ -91,7 +91,7 @@ impl Strings {
     /// The table of the strings concatenated in `text`, symbol `s` ending at `ends[s]`, with its
     /// index built at the size lookups do well with: at most three quarters full (a table that
     /// is still filled would want more room; this one is complete).
-    pub(crate) fn indexed(text: String, ends: Vec<u32>) -> Strings {
+    pub fn indexed(text: String, ends: Vec<u32>) -> Strings {
         let mut strings = Strings { text, ends, slots: Vec::new() };
         if !strings.ends.is_empty() {
             let n = strings.ends.len();
