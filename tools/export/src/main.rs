@@ -84,16 +84,32 @@ struct Cli {
     /// With --follow: stop after this many steps (for tests).
     #[arg(long = "follow-steps", value_name = "N", requires = "follow", hide = true)]
     follow_steps: Option<u64>,
+    /// Write the snapshot that a --follow directory publishes (its base with every delta after
+    /// it applied) to --out, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["follow", "watch"])]
+    materialize: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.camunda.is_none() && cli.zitadel.is_none() {
+    if cli.camunda.is_none() && cli.zitadel.is_none() && cli.materialize.is_none() {
         eprintln!("identity-links-export: give --camunda, --zitadel or both (see --help)");
         return ExitCode::from(2);
     }
     if cli.follow {
         return follow(&cli);
+    }
+    if let Some(dir) = &cli.materialize {
+        let written = Output::new(&cli.out, cli.format)
+            .and_then(|output| follow::materialize(dir).map(|s| (output.encode(&s), output)))
+            .and_then(|(bytes, output)| output.write_if_changed(&bytes));
+        return match written {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("identity-links-export: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let output = match Output::new(&cli.out, cli.format) {
         Ok(output) => output,

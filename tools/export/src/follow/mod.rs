@@ -16,11 +16,11 @@ pub mod zitadel;
 
 use crate::db::Tls;
 use crate::output;
-use identity_links::Snapshot;
+use identity_links::{Limits, Snapshot};
 use identity_links_text::timestamp::Timestamp;
 use model::Model;
 use sink::{Kind, Sink};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What `--follow` needs from the command line.
@@ -99,14 +99,9 @@ fn build(m: &Model) -> Result<Snapshot, String> {
     m.document().finish()
 }
 
-/// The identifier written beside each file: FNV-1a (64 bits) of the binary form, until the core
-/// gives snapshots a version of their own.
-fn version(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+/// The version written beside each file (the core's `Snapshot::version`, which a delta names).
+fn version(snapshot: &Snapshot) -> String {
+    snapshot.version().to_string()
 }
 
 /// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.
@@ -127,7 +122,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut current = build(&model)?;
     let mut bytes = current.to_bytes();
     let mut sequence = sink.next_sequence();
-    sink.publish(sequence, Kind::Snapshot, &bytes, &version(&bytes))?;
+    sink.publish(sequence, Kind::Snapshot, &bytes, &version(&current))?;
     eprintln!(
         "{} follow seq={sequence} kind=snapshot bytes={} ms={:.0}",
         output::now(),
@@ -197,8 +192,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                         if reconcile { "reconciled-agrees".to_owned() } else { "unchanged".to_owned() }
                     } else {
                         sequence += 1;
-                        let v = version(&next_bytes);
-                        let published = publish_step(&mut sink, sequence, &current, &next, &next_bytes, &v);
+                        let published = publish_step(&mut sink, sequence, &current, &next);
                         current = next;
                         bytes = next_bytes;
                         match published {
@@ -223,7 +217,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         eprintln!("{line}");
         let status = format!(
             "{{\"sequence\":{sequence},\"version\":\"{}\",\"checkedAt\":\"{}\",\"cursor\":{},\"newestEvent\":{},\"lagMs\":{},\"stepMs\":{:.1}}}\n",
-            version(&bytes),
+            version(&current),
             output::now(),
             found.cursor.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
             found.newest_event.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
@@ -236,16 +230,40 @@ pub fn run(o: &Options) -> Result<(), String> {
     }
 }
 
-/// Publishes the step from `previous` to `next`: as a whole snapshot until the core can write
-/// deltas. The kind published.
-fn publish_step(
-    sink: &mut Sink,
-    sequence: u64,
-    _previous: &Snapshot,
-    _next: &Snapshot,
-    next_bytes: &[u8],
-    version: &str,
-) -> Result<&'static str, String> {
-    sink.publish(sequence, Kind::Snapshot, next_bytes, version)?;
-    Ok("snapshot")
+/// Publishes the step from `previous` to `next` as the core's delta (`Snapshot::delta_to`); the
+/// kind published.
+fn publish_step(sink: &mut Sink, sequence: u64, previous: &Snapshot, next: &Snapshot) -> Result<&'static str, String> {
+    let delta = previous.delta_to(next);
+    sink.publish(sequence, Kind::Delta, &delta, &version(next))?;
+    Ok("delta")
+}
+
+/// The snapshot the directory `dir` publishes: its manifest's base, then every file after it up
+/// to the manifest's latest (a delta applied, or a whole snapshot taken as the new base).
+pub fn materialize(dir: &Path) -> Result<Snapshot, String> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let field = |key: &str| -> Option<String> {
+        let at = manifest.find(&format!("\"{key}\":"))? + key.len() + 3;
+        let rest = manifest[at..].trim_start_matches('"');
+        Some(rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect())
+    };
+    let bad = || format!("{}: not a manifest this exporter writes", manifest_path.display());
+    let base = field("base").ok_or_else(bad)?;
+    let latest: u64 = field("latest").and_then(|l| l.parse().ok()).ok_or_else(bad)?;
+    let first: u64 = base.get(..8).and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+    let load = |name: &str| -> Result<Snapshot, String> {
+        Snapshot::from_bytes(&read(name)?, Limits::default()).map_err(|e| format!("{name}: {e}"))
+    };
+    let mut snapshot = load(&base)?;
+    for sequence in first + 1..=latest {
+        let delta = format!("{sequence:08}.delta");
+        if dir.join(&delta).exists() {
+            snapshot.apply_delta(&read(&delta)?).map_err(|e| format!("{delta}: {e}"))?;
+        } else {
+            snapshot = load(&format!("{sequence:08}.idl"))?;
+        }
+    }
+    Ok(snapshot)
 }
