@@ -139,7 +139,12 @@ pub(crate) fn has_column(client: &mut Client, table: &str, column: &str) -> Resu
 }
 
 /// The instance to export: the one asked for, or the only one there is.
-pub(crate) fn choose_instance(client: &mut Client, users: &str, links: &str, asked: Option<&str>) -> Result<String, String> {
+pub(crate) fn choose_instance(
+    client: &mut Client,
+    users: &str,
+    links: &str,
+    asked: Option<&str>,
+) -> Result<String, String> {
     let sql = format!("SELECT instance_id FROM {users} UNION SELECT instance_id FROM {links} ORDER BY 1");
     let rows = client.query(sql.as_str(), &[]).map_err(|e| db::failed(users, &e))?;
     let instances: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();

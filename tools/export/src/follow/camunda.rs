@@ -73,7 +73,8 @@ impl Source {
         let sql = "SELECT ID_, FIRST_, LAST_ FROM ACT_ID_USER WHERE ID_ = ANY($1)";
         for row in c.query(sql, &[&users]).map_err(|e| db::failed("ACT_ID_USER", &e))? {
             let id = db::required(&row, 0, "ACT_ID_USER")?;
-            let user = CamundaUser { first: db::text(&row, 1, "ACT_ID_USER")?, last: db::text(&row, 2, "ACT_ID_USER")? };
+            let user =
+                CamundaUser { first: db::text(&row, 1, "ACT_ID_USER")?, last: db::text(&row, 2, "ACT_ID_USER")? };
             m.users.insert(id, user);
         }
         m.user_revs = revs;
@@ -210,7 +211,8 @@ fn read_tasks(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), Str
     const TABLE: &str = "ACT_RU_IDENTITYLINK";
     db::each_row(c, sql, &[&ids], TABLE, |row| {
         let task = db::required(row, 0, TABLE)?;
-        let link = Link { user: db::text(row, 1, TABLE)?, group: db::text(row, 2, TABLE)?, kind: db::text(row, 3, TABLE)? };
+        let link =
+            Link { user: db::text(row, 1, TABLE)?, group: db::text(row, 2, TABLE)?, kind: db::text(row, 3, TABLE)? };
         if let Some(t) = m.tasks.get_mut(&task) {
             t.links.push(link);
         }

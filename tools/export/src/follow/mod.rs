@@ -189,7 +189,11 @@ pub fn run(o: &Options) -> Result<(), String> {
                 Ok(next) => {
                     let next_bytes = next.to_bytes();
                     if next_bytes == bytes {
-                        if reconcile { "reconciled-agrees".to_owned() } else { "unchanged".to_owned() }
+                        if reconcile {
+                            "reconciled-agrees".to_owned()
+                        } else {
+                            "unchanged".to_owned()
+                        }
                     } else {
                         sequence += 1;
                         let published = publish_step(&mut sink, sequence, &current, &next);

@@ -137,7 +137,9 @@ impl Model {
             }
             doc.section("idpLinks");
             let mut links: Vec<_> = z.links.iter().collect();
-            links.sort_by(|a, b| (a.1.created, a.1.sequence, &a.0 .0, &a.0 .1).cmp(&(b.1.created, b.1.sequence, &b.0 .0, &b.0 .1)));
+            links.sort_by(|a, b| {
+                (a.1.created, a.1.sequence, &a.0 .0, &a.0 .1).cmp(&(b.1.created, b.1.sequence, &b.0 .0, &b.0 .1))
+            });
             for ((idp, external), link) in links {
                 doc.idp_link(&link.user, idp, external, &link.name);
             }

@@ -71,7 +71,8 @@ impl Sink {
             kind.name()
         );
         let manifest_path = self.dir.join("manifest.json");
-        replace(&manifest_path, manifest.as_bytes()).map_err(|e| format!("writing {}: {e}", manifest_path.display()))?;
+        replace(&manifest_path, manifest.as_bytes())
+            .map_err(|e| format!("writing {}: {e}", manifest_path.display()))?;
         if let Some(command) = &self.command {
             run(command, &path, sequence, kind, version)?;
         }

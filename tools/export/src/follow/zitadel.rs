@@ -88,7 +88,11 @@ impl Source {
         let state_source = StateSource::of(&mut client, details)?;
         let instance = choose_instance(&mut client, &users, &links, instance)?;
         let removed = |client: &mut Client, table: &str, alias: &str| -> Result<String, String> {
-            Ok(if has_column(client, table, "owner_removed")? { format!(" AND NOT {alias}owner_removed") } else { String::new() })
+            Ok(if has_column(client, table, "owner_removed")? {
+                format!(" AND NOT {alias}owner_removed")
+            } else {
+                String::new()
+            })
         };
         let user_filter = removed(&mut client, &users, "u.")?;
         let link_filter = removed(&mut client, &links, "")?;
@@ -212,13 +216,14 @@ impl Source {
 
     /// The lowest position of the projections read, for the instance (none before any).
     fn progress(&mut self) -> Result<Option<String>, String> {
-        let names: Vec<&str> = [&self.users, &self.links, &self.instance_members, &self.org_members]
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
+        let names: Vec<&str> =
+            [&self.users, &self.links, &self.instance_members, &self.org_members].iter().map(|s| s.as_str()).collect();
         let sql = "SELECT min(position)::text FROM projections.current_states \
                    WHERE instance_id = $1 AND projection_name = ANY($2)";
-        let row = self.client.query_one(sql, &[&self.instance, &names]).map_err(|e| db::failed("projections.current_states", &e))?;
+        let row = self
+            .client
+            .query_one(sql, &[&self.instance, &names])
+            .map_err(|e| db::failed("projections.current_states", &e))?;
         Ok(row.get(0))
     }
 
@@ -233,7 +238,11 @@ impl Source {
                 m.links.retain(|_, l| !ids.contains(&l.user));
                 m.instance_members.retain(|user, _| !ids.contains(user));
                 m.org_members.retain(|(_, user), _| !ids.contains(user));
-                (" AND u.id = ANY($2)".to_owned(), " AND user_id = ANY($2)".to_owned(), " AND user_id = ANY($2)".to_owned())
+                (
+                    " AND u.id = ANY($2)".to_owned(),
+                    " AND user_id = ANY($2)".to_owned(),
+                    " AND user_id = ANY($2)".to_owned(),
+                )
             }
         };
         let ids: Vec<String> = match keys {
