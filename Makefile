@@ -45,6 +45,7 @@ test-export: build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export
 	node --test tests/export/export-test.mjs
+	node --test tests/export/follow-test.mjs
 
 test-wasm:
 	wasm-pack test --node

@@ -38,3 +38,10 @@ export const ZITADEL_SEQUENCES = `
 create table projections.current_sequences (projection_name text, aggregate_type text, current_sequence bigint, instance_id text, timestamp timestamptz, primary key (projection_name, aggregate_type, instance_id));
 `;
 
+// Zitadel's event store (cmd/initialise/sql/postgres/08_events_table.sql), which --follow reads
+// for the aggregates whose projections' rows changed.
+export const ZITADEL_EVENTS = `
+create schema if not exists eventstore;
+create table eventstore.events2 (instance_id text not null, aggregate_type text not null, aggregate_id text not null, event_type text not null, "sequence" bigint not null, revision smallint not null, created_at timestamptz not null, payload jsonb, creator text not null, "owner" text not null, "position" decimal not null, in_tx_order integer not null, primary key (instance_id, aggregate_type, aggregate_id, "sequence"));
+create index es_projection on eventstore.events2 (instance_id, aggregate_type, event_type, "position");
+`;

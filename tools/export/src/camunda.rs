@@ -37,7 +37,7 @@ use postgres::types::ToSql;
 use std::iter::Peekable;
 
 const WHAT: &str = "Camunda";
-const TABLES: &[&str] = &[
+pub(crate) const TABLES: &[&str] = &[
     "act_id_user",
     "act_id_group",
     "act_id_membership",
@@ -46,7 +46,7 @@ const TABLES: &[&str] = &[
     "act_re_procdef",
     "act_ru_authorization",
 ];
-const HINT: &str = "is this Camunda 7's database, and its schema on the search_path?";
+pub(crate) const HINT: &str = "is this Camunda 7's database, and its schema on the search_path?";
 
 /// Reads Camunda's tables at `url` into `doc`.
 pub fn export(
@@ -110,24 +110,24 @@ pub fn export(
 /// The authorization rows of the resource types the queries check (`Resources`: USER 1, GROUP 2,
 /// PROCESS_DEFINITION 6, TASK 7), in id order (their order changes no answer). `PERMS_` null is
 /// no permission; the password columns of `ACT_ID_USER` are never read (N8).
-const AUTHORIZATIONS: &str = "SELECT TYPE_, USER_ID_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_ \
+pub(crate) const AUTHORIZATIONS: &str = "SELECT TYPE_, USER_ID_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_ \
                               FROM ACT_RU_AUTHORIZATION WHERE RESOURCE_TYPE_ IN (1, 2, 6, 7) \
                               ORDER BY ID_ COLLATE \"C\"";
 
 /// The groups, each with its rank in Camunda's group order (`ORDER BY RES.NAME_ asc`, Group.xml).
-const GROUPS: &str = "SELECT RES.ID_, RES.NAME_, dense_rank() OVER (ORDER BY RES.NAME_ asc) \
+pub(crate) const GROUPS: &str = "SELECT RES.ID_, RES.NAME_, dense_rank() OVER (ORDER BY RES.NAME_ asc) \
                       FROM ACT_ID_GROUP RES ORDER BY RES.ID_ COLLATE \"C\"";
 
 /// The memberships, each with its member's rank in Camunda's member order for that group
 /// (`ORDER BY RES.ID_ asc`, User.xml with Commons.xml's default). A membership whose user is
 /// missing (no row to rank) still reaches the loader, which refuses it by name.
-const MEMBERSHIPS: &str = "SELECT M.USER_ID_, M.GROUP_ID_, \
+pub(crate) const MEMBERSHIPS: &str = "SELECT M.USER_ID_, M.GROUP_ID_, \
                            dense_rank() OVER (PARTITION BY M.GROUP_ID_ ORDER BY RES.ID_ asc) \
                            FROM ACT_ID_MEMBERSHIP M LEFT JOIN ACT_ID_USER RES ON RES.ID_ = M.USER_ID_ \
                            ORDER BY M.USER_ID_ COLLATE \"C\", M.GROUP_ID_ COLLATE \"C\"";
 
 /// Column `i` of `row`, a `dense_rank()`, as a snapshot's rank.
-fn rank(row: &postgres::Row, i: usize, what: &str) -> Result<u32, String> {
+pub(crate) fn rank(row: &postgres::Row, i: usize, what: &str) -> Result<u32, String> {
     let rank: i64 = row.try_get(i).map_err(|e| format!("reading {what}: {}", db::error_chain(&e)))?;
     u32::try_from(rank)
         .ok()

@@ -8,6 +8,7 @@
 mod camunda;
 mod db;
 mod document;
+mod follow;
 mod output;
 mod zitadel;
 
@@ -61,13 +62,54 @@ struct Cli {
     /// Export again every SECONDS, replacing the file only when the snapshot changed.
     #[arg(long, value_name = "SECONDS")]
     watch: Option<u64>,
+    /// Follow the databases: `--out` is a directory that receives a base snapshot, then one
+    /// sequenced file per change (docs/export.md, "Following the databases").
+    #[arg(long, conflicts_with = "watch")]
+    follow: bool,
+    /// With --follow: milliseconds between two steps.
+    #[arg(long = "poll-ms", value_name = "MS", default_value_t = 250, requires = "follow")]
+    poll_ms: u64,
+    /// With --follow: how far behind the newest Zitadel event seen each step reads again, for
+    /// transactions that commit after a later one was seen.
+    #[arg(long = "overlap-seconds", value_name = "SECONDS", default_value_t = 10.0, requires = "follow")]
+    overlap_seconds: f64,
+    /// With --follow: read everything afresh every SECONDS and publish any difference from the
+    /// followed state as a corrective delta (0: never).
+    #[arg(long = "reconcile-every", value_name = "SECONDS", default_value_t = 600.0, requires = "follow")]
+    reconcile_every: f64,
+    /// With --follow: a command run (through `sh -c`) with each published file's path as its
+    /// last argument; IL_SEQUENCE, IL_KIND (snapshot or delta) and IL_VERSION in its environment.
+    #[arg(long = "sink-command", value_name = "COMMAND", requires = "follow")]
+    sink_command: Option<String>,
+    /// With --follow: stop after this many steps (for tests).
+    #[arg(long = "follow-steps", value_name = "N", requires = "follow", hide = true)]
+    follow_steps: Option<u64>,
+    /// Write the snapshot that a --follow directory publishes (its base with every delta after
+    /// it applied) to --out, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["follow", "watch"])]
+    materialize: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.camunda.is_none() && cli.zitadel.is_none() {
+    if cli.camunda.is_none() && cli.zitadel.is_none() && cli.materialize.is_none() {
         eprintln!("identity-links-export: give --camunda, --zitadel or both (see --help)");
         return ExitCode::from(2);
+    }
+    if cli.follow {
+        return follow(&cli);
+    }
+    if let Some(dir) = &cli.materialize {
+        let written = Output::new(&cli.out, cli.format)
+            .and_then(|output| follow::materialize(dir).map(|s| (output.encode(&s), output)))
+            .and_then(|(bytes, output)| output.write_if_changed(&bytes));
+        return match written {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("identity-links-export: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let output = match Output::new(&cli.out, cli.format) {
         Ok(output) => output,
@@ -134,4 +176,46 @@ fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
         seconds * 1e3,
         rows as f64 / seconds.max(1e-9),
     ))
+}
+
+/// `--follow`: the options checked, then [`follow::run`].
+fn follow(cli: &Cli) -> ExitCode {
+    let seconds = |name: &str, value: f64| -> Result<Duration, String> {
+        Duration::try_from_secs_f64(value).map_err(|_| format!("{name} {value}: not a number of seconds"))
+    };
+    let options = (|| -> Result<follow::Options, String> {
+        if cli.out == "-" {
+            return Err("--follow needs a directory (--out DIR), not -".to_owned());
+        }
+        let reconcile = seconds("--reconcile-every", cli.reconcile_every)?;
+        Ok(follow::Options {
+            camunda: cli.camunda.clone(),
+            zitadel: cli.zitadel.clone(),
+            tls: db::Tls { ca_file: cli.ca_file.clone() },
+            tenant: cli.tenant.clone(),
+            zitadel_instance: cli.zitadel_instance.clone(),
+            zitadel_details: cli.zitadel_details,
+            authorization_enabled: cli.camunda_authorization_enabled,
+            dir: std::path::PathBuf::from(&cli.out),
+            command: cli.sink_command.clone(),
+            poll: Duration::from_millis(cli.poll_ms.max(1)),
+            overlap: seconds("--overlap-seconds", cli.overlap_seconds)?,
+            reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
+            steps: cli.follow_steps,
+        })
+    })();
+    let options = match options {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("identity-links-export: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match follow::run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("identity-links-export: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -119,7 +119,7 @@ pub fn export(
 }
 
 /// `projections.<prefix><N>` with the highest `N` (or none) present.
-fn latest(client: &mut Client, prefix: &str) -> Result<String, String> {
+pub(crate) fn latest(client: &mut Client, prefix: &str) -> Result<String, String> {
     let sql = "SELECT table_name::text FROM information_schema.tables \
                WHERE table_schema = 'projections' AND table_name ~ ('^' || $1 || '[0-9]*$')";
     let rows = client.query(sql, &[&prefix]).map_err(|e| db::failed(WHAT, &e))?;
@@ -130,7 +130,7 @@ fn latest(client: &mut Client, prefix: &str) -> Result<String, String> {
     })
 }
 
-fn has_column(client: &mut Client, table: &str, column: &str) -> Result<bool, String> {
+pub(crate) fn has_column(client: &mut Client, table: &str, column: &str) -> Result<bool, String> {
     let name = table.trim_start_matches("projections.");
     let sql = "SELECT count(*) FROM information_schema.columns \
                WHERE table_schema = 'projections' AND table_name = $1 AND column_name = $2";
@@ -139,7 +139,12 @@ fn has_column(client: &mut Client, table: &str, column: &str) -> Result<bool, St
 }
 
 /// The instance to export: the one asked for, or the only one there is.
-fn choose_instance(client: &mut Client, users: &str, links: &str, asked: Option<&str>) -> Result<String, String> {
+pub(crate) fn choose_instance(
+    client: &mut Client,
+    users: &str,
+    links: &str,
+    asked: Option<&str>,
+) -> Result<String, String> {
     let sql = format!("SELECT instance_id FROM {users} UNION SELECT instance_id FROM {links} ORDER BY 1");
     let rows = client.query(sql.as_str(), &[]).map_err(|e| db::failed(users, &e))?;
     let instances: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
@@ -179,7 +184,7 @@ pub enum Details {
 
 /// Where the state is read, and whether its sequence is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StateSource {
+pub(crate) enum StateSource {
     /// `projections.current_states`: `event_date`; the sequence only if `sequence`.
     CurrentStates { sequence: bool },
     /// `projections.current_sequences`: `current_sequence` and `timestamp`.
@@ -188,7 +193,7 @@ enum StateSource {
 
 impl StateSource {
     /// The source `details` asks for, as the schema has it.
-    fn of(client: &mut Client, details: Details) -> Result<StateSource, String> {
+    pub(crate) fn of(client: &mut Client, details: Details) -> Result<StateSource, String> {
         let states = has_table(client, "current_states")?;
         let sequences = has_table(client, "current_sequences")?;
         let by_position = states && has_column(client, "projections.current_states", "position")?;
@@ -209,7 +214,7 @@ impl StateSource {
     }
 }
 
-fn has_table(client: &mut Client, name: &str) -> Result<bool, String> {
+pub(crate) fn has_table(client: &mut Client, name: &str) -> Result<bool, String> {
     let sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'projections' AND table_name = $1";
     let row = client.query_one(sql, &[&name]).map_err(|e| db::failed(WHAT, &e))?;
     Ok(row.get::<_, i64>(0) > 0)
@@ -226,6 +231,18 @@ fn state(
     instance: &str,
     doc: &mut Document,
 ) -> Result<(), String> {
+    let (sequence, timestamp) = read_state(client, source, links, instance)?;
+    doc.state(sequence, timestamp);
+    Ok(())
+}
+
+/// The IdP-link projection's state as [`state`] reads it: `(sequence, timestamp)`.
+pub(crate) fn read_state(
+    client: &mut Client,
+    source: StateSource,
+    links: &str,
+    instance: &str,
+) -> Result<(u64, Option<String>), String> {
     const UTC: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
     let (table, sql) = match source {
         StateSource::CurrentStates { sequence } => (
@@ -246,12 +263,8 @@ fn state(
         ),
     };
     let rows = client.query(sql.as_str(), &[&instance, &links]).map_err(|e| db::failed(table, &e))?;
-    let Some(row) = rows.first() else {
-        doc.state(0, None);
-        return Ok(());
-    };
+    let Some(row) = rows.first() else { return Ok((0, None)) };
     let sequence: Option<i64> = row.try_get(0).map_err(|e| db::failed(table, &e))?;
     let sequence = u64::try_from(sequence.unwrap_or(0)).map_err(|_| format!("reading {table}: a negative sequence"))?;
-    doc.state(sequence, db::text(row, 1, table)?);
-    Ok(())
+    Ok((sequence, db::text(row, 1, table)?))
 }

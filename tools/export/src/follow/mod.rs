@@ -1,0 +1,273 @@
+//! `--follow`: the databases followed, each change published within a step of its commit.
+//!
+//! The exporter keeps the followed state in memory ([`model::Model`]: every row by its key), and
+//! each step re-reads into it only the keys that changed ([`camunda`], [`zitadel`] say how each
+//! source names them), renders the whole state into the document the one-shot export writes and
+//! loads it with the core's loader. The new snapshot is published as a delta from the previous
+//! one ([`sink`]); a step that changed nothing publishes nothing. Every `--reconcile-every`
+//! seconds the state is read afresh, whole: if it differs from the followed one (a change that
+//! no fingerprint or event named), the difference is published as a corrective delta and the
+//! fresh state followed from then on; if they agree, nothing is published.
+
+pub mod camunda;
+pub mod model;
+pub mod sink;
+pub mod zitadel;
+
+use crate::db::Tls;
+use crate::output;
+use identity_links::{Limits, Snapshot};
+use identity_links_text::timestamp::Timestamp;
+use model::Model;
+use sink::{Kind, Sink};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What `--follow` needs from the command line.
+pub struct Options {
+    pub camunda: Option<String>,
+    pub zitadel: Option<String>,
+    pub tls: Tls,
+    pub tenant: Option<String>,
+    pub zitadel_instance: Option<String>,
+    pub zitadel_details: crate::zitadel::Details,
+    pub authorization_enabled: bool,
+    pub dir: PathBuf,
+    pub command: Option<String>,
+    pub poll: Duration,
+    pub overlap: Duration,
+    pub reconcile_every: Option<Duration>,
+    /// Stop after this many steps (tests); none: run until killed.
+    pub steps: Option<u64>,
+}
+
+/// The sources being followed.
+struct Sources {
+    camunda: Option<camunda::Source>,
+    zitadel: Option<zitadel::Source>,
+}
+
+impl Sources {
+    fn connect(o: &Options) -> Result<Sources, String> {
+        let camunda = match &o.camunda {
+            Some(url) => Some(camunda::Source::connect(url, &o.tls, o.tenant.as_deref())?),
+            None => None,
+        };
+        let zitadel = match &o.zitadel {
+            Some(url) => Some(zitadel::Source::connect(
+                url,
+                &o.tls,
+                o.zitadel_instance.as_deref(),
+                o.zitadel_details,
+                o.overlap,
+            )?),
+            None => None,
+        };
+        Ok(Sources { camunda, zitadel })
+    }
+
+    /// One step of every source into `m` (`full`: every key); what it found.
+    fn step(&mut self, m: &mut Model, full: bool) -> Result<Found, String> {
+        let mut found = Found::default();
+        if let Some(source) = &mut self.camunda {
+            let state = m.camunda.get_or_insert_with(Default::default);
+            if full {
+                *state = Default::default();
+            }
+            found.changed += source.step(state)?;
+        }
+        if let Some(source) = &mut self.zitadel {
+            let state = m.zitadel.get_or_insert_with(Default::default);
+            let step = source.step(state, full)?;
+            found.changed += step.changed;
+            found.newest_event = step.newest_event;
+            found.cursor = source.cursor.position.clone();
+        }
+        Ok(found)
+    }
+}
+
+#[derive(Default)]
+struct Found {
+    changed: usize,
+    newest_event: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The snapshot of `m`, or the loader's refusal.
+fn build(m: &Model) -> Result<Snapshot, String> {
+    m.document().finish()
+}
+
+/// The version written beside each file (the core's `Snapshot::version`, which a delta names).
+fn version(snapshot: &Snapshot) -> String {
+    snapshot.version().to_string()
+}
+
+/// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.
+fn age_ms(timestamp: &str) -> Option<i64> {
+    let t = Timestamp::parse(timestamp).ok()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    let then_ms = t.seconds * 1000 + i64::from(t.nanos / 1_000_000);
+    Some(now.as_millis() as i64 - then_ms)
+}
+
+/// Runs `--follow` until killed (or `steps` steps); an error only when it cannot start.
+pub fn run(o: &Options) -> Result<(), String> {
+    let mut sink = Sink::new(&o.dir, o.command.clone())?;
+    let mut sources = Sources::connect(o)?;
+    let mut model = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
+    let started = Instant::now();
+    sources.step(&mut model, true)?;
+    let mut current = build(&model)?;
+    let mut bytes = current.to_bytes();
+    let mut sequence = sink.next_sequence();
+    sink.publish(sequence, Kind::Snapshot, &bytes, &version(&current))?;
+    eprintln!(
+        "{} follow seq={sequence} kind=snapshot bytes={} ms={:.0}",
+        output::now(),
+        bytes.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let mut last_reconcile = Instant::now();
+    let mut steps = 0u64;
+    let mut broken = false;
+    loop {
+        if o.steps.is_some_and(|n| steps >= n) {
+            return Ok(());
+        }
+        std::thread::sleep(o.poll);
+        steps += 1;
+        let step_started = Instant::now();
+        if broken {
+            match Sources::connect(o) {
+                Ok(s) => {
+                    let cursor = sources.zitadel.as_ref().map(|z| z.cursor.clone());
+                    sources = s;
+                    if let (Some(z), Some(cursor)) = (&mut sources.zitadel, cursor) {
+                        z.cursor = cursor;
+                    }
+                    broken = false;
+                }
+                Err(e) => {
+                    eprintln!("{} follow error: {e}", output::now());
+                    continue;
+                }
+            }
+        }
+        let reconcile = o.reconcile_every.is_some_and(|every| last_reconcile.elapsed() >= every);
+        let (found, next_model) = if reconcile {
+            last_reconcile = Instant::now();
+            let mut fresh = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
+            match sources.step(&mut fresh, true) {
+                Ok(found) => (found, Some(fresh)),
+                Err(e) => {
+                    eprintln!("{} follow error: {e}", output::now());
+                    broken = true;
+                    continue;
+                }
+            }
+        } else {
+            match sources.step(&mut model, false) {
+                Ok(found) => (found, None),
+                Err(e) => {
+                    eprintln!("{} follow error: {e}", output::now());
+                    broken = true;
+                    continue;
+                }
+            }
+        };
+        let read_ms = step_started.elapsed().as_secs_f64() * 1e3;
+        if let Some(fresh) = next_model {
+            model = fresh;
+        }
+        let outcome = if found.changed == 0 && !reconcile {
+            "unchanged".to_owned()
+        } else {
+            match build(&model) {
+                Err(e) => format!("refused ({e})"),
+                Ok(next) => {
+                    let next_bytes = next.to_bytes();
+                    if next_bytes == bytes {
+                        if reconcile {
+                            "reconciled-agrees".to_owned()
+                        } else {
+                            "unchanged".to_owned()
+                        }
+                    } else {
+                        sequence += 1;
+                        let published = publish_step(&mut sink, sequence, &current, &next);
+                        current = next;
+                        bytes = next_bytes;
+                        match published {
+                            Ok(kind) if reconcile => format!("{kind} (reconcile corrected the followed state)"),
+                            Ok(kind) => kind.to_owned(),
+                            Err(e) => format!("publish failed ({e})"),
+                        }
+                    }
+                }
+            }
+        };
+        let lag = found.newest_event.as_deref().and_then(age_ms);
+        let line = format!(
+            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} ms={:.1}",
+            output::now(),
+            found.changed,
+            found.cursor.as_deref().unwrap_or("-"),
+            found.newest_event.as_deref().unwrap_or("-"),
+            lag.map_or("-".to_owned(), |l| l.to_string()),
+            step_started.elapsed().as_secs_f64() * 1e3,
+        );
+        eprintln!("{line}");
+        let status = format!(
+            "{{\"sequence\":{sequence},\"version\":\"{}\",\"checkedAt\":\"{}\",\"cursor\":{},\"newestEvent\":{},\"lagMs\":{},\"stepMs\":{:.1}}}\n",
+            version(&current),
+            output::now(),
+            found.cursor.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
+            found.newest_event.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
+            lag.map_or("null".to_owned(), |l| l.to_string()),
+            step_started.elapsed().as_secs_f64() * 1e3,
+        );
+        if let Err(e) = sink.status(&status) {
+            eprintln!("{} follow error: {e}", output::now());
+        }
+    }
+}
+
+/// Publishes the step from `previous` to `next` as the core's delta (`Snapshot::delta_to`); the
+/// kind published.
+fn publish_step(sink: &mut Sink, sequence: u64, previous: &Snapshot, next: &Snapshot) -> Result<&'static str, String> {
+    let delta = previous.delta_to(next);
+    sink.publish(sequence, Kind::Delta, &delta, &version(next))?;
+    Ok("delta")
+}
+
+/// The snapshot the directory `dir` publishes: its manifest's base, then every file after it up
+/// to the manifest's latest (a delta applied, or a whole snapshot taken as the new base).
+pub fn materialize(dir: &Path) -> Result<Snapshot, String> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let field = |key: &str| -> Option<String> {
+        let at = manifest.find(&format!("\"{key}\":"))? + key.len() + 3;
+        let rest = manifest[at..].trim_start_matches('"');
+        Some(rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect())
+    };
+    let bad = || format!("{}: not a manifest this exporter writes", manifest_path.display());
+    let base = field("base").ok_or_else(bad)?;
+    let latest: u64 = field("latest").and_then(|l| l.parse().ok()).ok_or_else(bad)?;
+    let first: u64 = base.get(..8).and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+    let load = |name: &str| -> Result<Snapshot, String> {
+        Snapshot::from_bytes(&read(name)?, Limits::default()).map_err(|e| format!("{name}: {e}"))
+    };
+    let mut snapshot = load(&base)?;
+    for sequence in first + 1..=latest {
+        let delta = format!("{sequence:08}.delta");
+        if dir.join(&delta).exists() {
+            snapshot.apply_delta(&read(&delta)?).map_err(|e| format!("{delta}: {e}"))?;
+        } else {
+            snapshot = load(&format!("{sequence:08}.idl"))?;
+        }
+    }
+    Ok(snapshot)
+}
