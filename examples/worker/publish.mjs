@@ -1,33 +1,54 @@
 #!/usr/bin/env node
-// Publishes a snapshot for the worker (worker.js): its binary form split into chunks of at most
-// 25 MiB (a Workers KV value's limit), each under a key named by the version, then the manifest,
-// written last, which names the version, the chunks with their sizes, and the form's checksum.
-// An isolate that reads the manifest finds every chunk it lists already there; the chunks of the
-// version it replaces are left in place for isolates still reading them (delete them later, or
-// give them an expiration with wrangler's --expiration-ttl).
+// Publishes snapshots and deltas for the worker (worker.js) into Workers KV (decision 0010).
+//
+// The base: its binary form split into chunks of at most 25 MiB (a Workers KV value's limit),
+// each under a key named by the version (`base.<version>.<i>`). A delta: under a key named by the
+// versions it turns one into the other (`delta.<from>.<to>`): its bytes are a function of the two
+// versions (`deltaTo` of two equal states is the same bytes), so no key is ever written with
+// other contents, and a location's cached copy of it is never stale. Then the manifest — the one
+// key that changes — written last: the base (version, chunks, sizes, the form's checksum) and the
+// chain of deltas after it, in order. An isolate that reads the manifest finds every key it lists
+// already there. Keys that a new manifest no longer lists (the old base's chunks, the deltas
+// before the new base) are listed in it as `retired` and deleted by a later publication once
+// `--grace-seconds` (default 300) have passed, after every isolate's cached manifest has expired.
 //
 // Usage:
 //   node publish.mjs <snapshot.json | snapshot.idl> --dir kv            (workerd's local KV folder)
 //   node publish.mjs <snapshot> --wrangler [--binding SNAPSHOTS] [--local]   (Cloudflare, via wrangler)
+//   node publish.mjs <file.delta> --dir kv | --wrangler ...            (append one delta to the chain)
+//   node publish.mjs --sink --dir kv | --wrangler ...                  (the exporter's --sink-command:
+//       IL_KIND says snapshot or delta; the file is the last argument)
 // Options: --chunk-bytes N (default 25 MiB), --manifest-key K (default "manifest"), --version V
-// (default: the binary form's checksum, 16 hex digits), --dry-run (print, write nothing).
-// The snapshot is loaded with the package first, so a damaged one is refused here, not at the edge.
+// (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
+// (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
+// the base), --grace-seconds S, --dry-run (print, write nothing).
+// A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
+// a delta must apply to the chain's newest version (its header says which), else the sink
+// publishes a new base instead: the exporter's follow directory, materialized (its base and the
+// deltas after it applied with the package).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Snapshot } from "identity-links";
 
 export const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 export const MANIFEST_FORMAT = "identity-links-base/1";
+/** Past this many deltas in the chain, the sink publishes a new base instead (a cold isolate applies the whole chain). */
+export const REBASE_AFTER = 50;
+/** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */
+export const GRACE_SECONDS = 300;
+
+/** The hexadecimal form of a little-endian u64 at `at`: how a version is written (`Snapshot.version`). */
+const hex64 = (bytes, at) => Array.from(bytes.subarray(at, at + 8), (b) => b.toString(16).padStart(2, "0")).reverse().join("");
 
 /** The manifest and the chunks (`[{ key, bytes }]`) of `binary`, the snapshot's binary form. */
 export function split(binary, { chunkBytes = KV_VALUE_LIMIT, version, sequence, timestamp } = {}) {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > KV_VALUE_LIMIT) {
     throw new Error(`--chunk-bytes must be a whole number from 1 to ${KV_VALUE_LIMIT} (a KV value's limit), found ${chunkBytes}`);
   }
-  // The binary form ends with its checksum, a little-endian u64: written here as 16 hex digits.
-  const checksum = Array.from(binary.subarray(binary.length - 8), (b) => b.toString(16).padStart(2, "0")).reverse().join("");
+  // The binary form ends with its checksum, a little-endian u64: the snapshot's version.
+  const checksum = hex64(binary, binary.length - 8);
   version ??= checksum;
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(version)) throw new Error(`--version: letters, digits, '.', '_' and '-' only, found ${JSON.stringify(version)}`);
   const chunks = [];
@@ -43,8 +64,43 @@ export function split(binary, { chunkBytes = KV_VALUE_LIMIT, version, sequence, 
     sequence,
     timestamp,
     publishedAt: new Date().toISOString(),
+    deltas: [],
+    retired: [],
   };
   return { manifest, chunks };
+}
+
+/** The version the manifest leads to: its last delta's, or its base's (the form's checksum). */
+export function newest(manifest) {
+  return manifest.deltas?.at(-1)?.to ?? manifest.checksum;
+}
+
+/**
+ * What a delta's header says (docs/deltas.md, "The format"): `{ from, to, sequence, timestamp }`.
+ * Only the header is read, to name the key and check the chain; the module checks the rest
+ * (checksum, edits, result) when an isolate applies it.
+ */
+export function deltaHeader(bytes) {
+  if (bytes.length < 60 || Buffer.from(bytes.subarray(0, 8)).toString("latin1") !== "IDLDELTA") throw new Error(`not a delta (no IDLDELTA header, ${bytes.length} bytes)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const seconds = view.getBigInt64(40, true);
+  const nanos = view.getUint32(48, true);
+  const ms = Number(seconds) * 1000 + Math.floor(nanos / 1e6);
+  return { from: hex64(bytes, 16), to: hex64(bytes, 24), sequence: Number(view.getBigUint64(32, true)), timestamp: Number.isFinite(ms) ? new Date(ms).toISOString() : null };
+}
+
+/** A delta that does not continue the chain (another base, a gap, out of order). */
+export class GapError extends Error {}
+
+/** The manifest with `bytes` (a delta) appended to its chain, and the delta's key. */
+export function appendDelta(manifest, bytes) {
+  if (bytes.length > KV_VALUE_LIMIT) throw new Error(`the delta is ${bytes.length} bytes, more than a KV value's ${KV_VALUE_LIMIT}: publish a base instead`);
+  const h = deltaHeader(bytes);
+  const at = newest(manifest);
+  if (h.from !== at) throw new GapError(`the delta applies to version ${h.from}, the chain is at ${at}`);
+  const key = `delta.${h.from}.${h.to}`;
+  const entry = { key, from: h.from, to: h.to, size: bytes.length, sequence: h.sequence, timestamp: h.timestamp };
+  return { key, manifest: { ...manifest, deltas: [...(manifest.deltas ?? []), entry], publishedAt: new Date().toISOString() } };
 }
 
 /** The snapshot file's binary form, checked by loading it: `{ binary, sequence, timestamp }`. */
@@ -65,53 +121,216 @@ export async function publish({ manifest, chunks }, put, manifestKey = "manifest
   await put(manifestKey, Buffer.from(JSON.stringify(manifest)));
 }
 
+/** Every key a manifest reads. */
+const keysOf = (m) => [...(m?.chunks ?? []).map((c) => c.key), ...(m?.deltas ?? []).map((d) => d.key)];
+
+/**
+ * `next` (a manifest) with `retired` carried over from `previous`: the keys `previous` read that
+ * `next` does not, stamped now, and the older ones not yet past the grace; `expired`: the keys to
+ * delete once `next` is written.
+ */
+export function retire(previous, next, graceSeconds = GRACE_SECONDS, now = Date.now()) {
+  const live = new Set(keysOf(next));
+  const retired = [...(previous?.retired ?? [])];
+  for (const key of keysOf(previous)) if (!live.has(key) && !retired.some((r) => r.key === key)) retired.push({ key, at: new Date(now).toISOString() });
+  const keep = [];
+  const expired = [];
+  for (const r of retired) {
+    if (live.has(r.key)) continue; // listed again (a state came back): not retired any more
+    (now - Date.parse(r.at) >= graceSeconds * 1000 ? expired : keep).push(r);
+  }
+  return { manifest: { ...next, retired: keep }, expired: expired.map((r) => r.key) };
+}
+
+/** A KV store: `{ get(key) → Buffer | null, put(key, bytes), delete(key) }`. */
+export function dirStore(dir) {
+  mkdirSync(dir, { recursive: true });
+  return {
+    get: async (key) => (existsSync(join(dir, key)) ? readFileSync(join(dir, key)) : null),
+    put: async (key, bytes) => {
+      // Beside the name, then renamed: a reader never sees part of a value.
+      const tmp = join(dir, `.${key}.tmp`);
+      writeFileSync(tmp, bytes);
+      (await import("node:fs")).renameSync(tmp, join(dir, key));
+    },
+    delete: async (key) => rmSync(join(dir, key), { force: true }),
+  };
+}
+
+/** Workers KV through wrangler (`npx wrangler kv key get|put|delete`); not tested here (no account). */
+export function wranglerStore(binding, local) {
+  const where = local ? "--local" : "--remote";
+  const scratch = mkdtempSync(join(tmpdir(), "identity-links-publish-"));
+  process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+  const wrangler = (args, options = {}) => spawnSync("npx", ["wrangler", "kv", "key", ...args, "--binding", binding, where], options);
+  return {
+    get: async (key) => {
+      const r = wrangler(["get", key], { maxBuffer: 1 << 26 });
+      if (r.status !== 0) return null;
+      const out = r.stdout;
+      return out.length === 0 || out.toString("latin1").startsWith("Value not found") ? null : out;
+    },
+    put: async (key, bytes) => {
+      const path = join(scratch, key);
+      writeFileSync(path, bytes);
+      const r = wrangler(["put", key, "--path", path], { stdio: "inherit" });
+      if (r.status !== 0) throw new Error(`wrangler kv key put ${key} failed (exit ${r.status})`);
+    },
+    delete: async (key) => {
+      const r = wrangler(["delete", key], { stdio: "inherit" });
+      if (r.status !== 0) console.error(`publish.mjs: wrangler kv key delete ${key} failed (exit ${r.status}); it stays`);
+    },
+  };
+}
+
+/** The manifest in `store`, or null. */
+export async function readManifest(store, manifestKey = "manifest") {
+  const bytes = await store.get(manifestKey);
+  if (bytes === null) return null;
+  try {
+    const m = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return m?.format === MANIFEST_FORMAT ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Publishes a base into `store`: the chunks, the manifest, then deletes what expired. The manifest. */
+export async function publishBase(store, binary, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS, ...options } = {}) {
+  const previous = await readManifest(store, manifestKey);
+  const parts = split(binary, options);
+  const { manifest, expired } = retire(previous, parts.manifest, graceSeconds);
+  await publish({ manifest, chunks: parts.chunks }, store.put, manifestKey);
+  for (const key of expired) await store.delete(key);
+  return manifest;
+}
+
+/**
+ * Appends the delta `bytes` to the chain in `store`: the delta's key, then the manifest. Throws
+ * GapError when the delta does not continue the chain (or there is no manifest). The manifest.
+ */
+export async function publishDelta(store, bytes, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS } = {}) {
+  const previous = await readManifest(store, manifestKey);
+  if (previous === null) throw new GapError("there is no manifest to append the delta to");
+  const { key, manifest: appended } = appendDelta(previous, bytes);
+  const { manifest, expired } = retire(previous, appended, graceSeconds);
+  await store.put(key, bytes);
+  await store.put(manifestKey, Buffer.from(JSON.stringify(manifest)));
+  for (const k of expired) await store.delete(k);
+  return manifest;
+}
+
+/**
+ * The snapshot the exporter's follow directory publishes up to `file` (its base, then each delta
+ * after it, applied with the package): its binary form.
+ */
+export function materialize(file) {
+  const dir = dirname(file);
+  const upTo = Number(basename(file).slice(0, 8));
+  const followed = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+  let base = Number(String(followed.base).slice(0, 8));
+  if (!(base <= upTo)) base = upTo; // a file older than the directory's base: itself must be a base
+  // The newest base at or before `upTo`.
+  while (base > 0 && !existsSync(join(dir, `${String(base).padStart(8, "0")}.idl`))) base--;
+  if (base === 0) throw new Error(`no base at or before ${basename(file)} in ${dir}`);
+  const snapshot = Snapshot.fromBytes(readFileSync(join(dir, `${String(base).padStart(8, "0")}.idl`)));
+  try {
+    for (let s = base + 1; s <= upTo; s++) {
+      const name = String(s).padStart(8, "0");
+      if (existsSync(join(dir, `${name}.delta`))) snapshot.applyDelta(readFileSync(join(dir, `${name}.delta`)));
+      else throw new Error(`${name}.delta is missing from ${dir}`);
+    }
+    return snapshot.toBytes();
+  } finally {
+    snapshot.free();
+  }
+}
+
+/**
+ * The exporter's sink: publishes `file` (IL_KIND `snapshot` or `delta`). A delta that does not
+ * continue the chain, or a chain past `rebaseAfter` deltas or half the base's size, is published
+ * as a new base instead (the follow directory materialized up to `file`). What was done.
+ */
+export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, ...options } = {}) {
+  if (kind === "snapshot") {
+    const { binary, sequence, timestamp } = readSnapshot(file);
+    const m = await publishBase(store, binary, { ...options, sequence, timestamp });
+    return `base ${m.checksum}`;
+  }
+  if (kind !== "delta") throw new Error(`IL_KIND must be snapshot or delta, found ${JSON.stringify(kind)}`);
+  const bytes = readFileSync(file);
+  const previous = await readManifest(store, options.manifestKey);
+  const chain = previous?.deltas ?? [];
+  const long = chain.length + 1 > rebaseAfter || chain.reduce((n, d) => n + d.size, bytes.length) > (previous?.size ?? 0) / 2;
+  if (!long) {
+    try {
+      const m = await publishDelta(store, bytes, options);
+      return `delta ${m.deltas.at(-1).key} (chain of ${m.deltas.length})`;
+    } catch (e) {
+      if (!(e instanceof GapError)) throw e;
+      console.error(`publish.mjs: ${e.message}: publishing a new base instead`);
+    }
+  }
+  const binary = materialize(file);
+  const h = deltaHeader(bytes);
+  if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
+  const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
+  return `base ${m.checksum} (re-base: ${long ? `the chain had ${chain.length} deltas` : "the delta did not continue the chain"})`;
+}
+
 function args(argv) {
-  const out = { file: null, dir: null, wrangler: false, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, dryRun: false };
+  const out = { file: null, sink: false, dir: null, wrangler: false, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, rebaseAfter: REBASE_AFTER, graceSeconds: GRACE_SECONDS, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
     };
+    const number = () => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${a} needs a whole number, found ${JSON.stringify(v)}`);
+      return n;
+    };
     if (a === "--dir") out.dir = value();
+    else if (a === "--sink") out.sink = true;
     else if (a === "--wrangler") out.wrangler = true;
     else if (a === "--binding") out.binding = value();
     else if (a === "--local") out.local = true;
     else if (a === "--chunk-bytes") out.chunkBytes = Number(value());
     else if (a === "--manifest-key") out.manifestKey = value();
     else if (a === "--version") out.version = value();
+    else if (a === "--rebase-after") out.rebaseAfter = number();
+    else if (a === "--grace-seconds") out.graceSeconds = number();
     else if (a === "--dry-run") out.dryRun = true;
     else if (a.startsWith("--")) throw new Error(`unknown option ${a}`);
     else if (out.file === null) out.file = a;
-    else throw new Error(`one snapshot file, found ${a} too`);
+    else throw new Error(`one file, found ${a} too`);
   }
-  if (out.file === null || (out.dir === null) === !out.wrangler) throw new Error("usage: node publish.mjs <snapshot> (--dir <folder> | --wrangler) [--chunk-bytes N] [--manifest-key K] [--version V] [--dry-run]");
+  if (out.file === null || (out.dir === null) === !out.wrangler) {
+    throw new Error("usage: node publish.mjs [--sink] <snapshot | delta> (--dir <folder> | --wrangler) [--chunk-bytes N] [--manifest-key K] [--version V] [--rebase-after N] [--grace-seconds S] [--dry-run]");
+  }
   return out;
 }
 
 async function main() {
   const o = args(process.argv.slice(2));
-  const { binary, sequence, timestamp } = readSnapshot(o.file);
-  const parts = split(binary, { chunkBytes: o.chunkBytes, version: o.version, sequence, timestamp });
-  let put;
+  let store;
   if (o.dryRun) {
-    put = async (key, bytes) => console.log(`would put ${key} (${bytes.length} bytes)`);
-  } else if (o.dir !== null) {
-    mkdirSync(o.dir, { recursive: true });
-    put = async (key, bytes) => writeFileSync(join(o.dir, key), bytes);
+    const real = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
+    store = { get: real.get, put: async (key, bytes) => console.log(`would put ${key} (${bytes.length} bytes)`), delete: async (key) => console.log(`would delete ${key}`) };
   } else {
-    const scratch = mkdtempSync(join(tmpdir(), "identity-links-publish-"));
-    process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
-    put = async (key, bytes) => {
-      const path = join(scratch, key);
-      writeFileSync(path, bytes);
-      const r = spawnSync("npx", ["wrangler", "kv", "key", "put", key, "--path", path, "--binding", o.binding, o.local ? "--local" : "--remote"], { stdio: "inherit" });
-      if (r.status !== 0) throw new Error(`wrangler kv key put ${key} failed (exit ${r.status})`);
-    };
+    store = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
   }
-  await publish(parts, put, o.manifestKey);
-  const { manifest } = parts;
-  console.log(`published version ${manifest.version}: ${manifest.size} bytes in ${manifest.chunks.length} chunk(s) of at most ${o.chunkBytes} bytes, manifest "${o.manifestKey}" last`);
+  const options = { chunkBytes: o.chunkBytes, manifestKey: o.manifestKey, version: o.version, rebaseAfter: o.rebaseAfter, graceSeconds: o.graceSeconds };
+  const kind = o.sink ? process.env.IL_KIND : o.file.endsWith(".delta") ? "delta" : "snapshot";
+  if (!o.sink && kind === "delta") {
+    const m = await publishDelta(store, readFileSync(o.file), options);
+    console.log(`published delta ${m.deltas.at(-1).key}: chain of ${m.deltas.length} after base ${m.checksum}, manifest "${o.manifestKey}" last`);
+    return;
+  }
+  const done = await sink(store, o.file, kind, options);
+  console.log(`published ${done}, manifest "${o.manifestKey}" last`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("publish.mjs")) {

@@ -5,10 +5,17 @@
 // - The base lives in Workers KV as chunks of at most 25 MiB (a KV value's limit) under a
 //   manifest, written last by publish.mjs. An isolate streams the chunks, one after the other,
 //   into Snapshot.fromStream: never held whole in the JS heap.
-// - One load at a time per isolate, whatever the number of requests (single flight). A warm
-//   isolate checks the manifest every REFRESH_MS in the background and keeps answering from the
-//   snapshot it has; the old one is freed once the new one is in place (a re-base needs the two
-//   together at most, and does not grow wasm memory across re-bases: docs/scaling.md).
+// - Deltas (decision 0010): the manifest also lists the chain of deltas after its base, each under
+//   a key named by the versions it joins. A warm isolate re-reads the manifest every
+//   DELTA_POLL_MS (in the background of a request) and applies the deltas from its snapshot's
+//   version to the newest, in order, in place (applyDelta). A refused delta (DeltaError: another
+//   base, damaged) keeps the last good state, is reported on the health route, and the next
+//   attempt (after the backoff) re-bases from the manifest's base; so does a manifest whose chain
+//   does not start from the isolate's version (a gap, or a new base).
+// - One load or apply at a time per isolate, whatever the number of requests (single flight); the
+//   isolate keeps answering from the snapshot it has; on a re-base the old one is freed once the
+//   new one is in place (a re-base needs the two together at most, and does not grow wasm memory
+//   across re-bases: docs/scaling.md).
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
 //   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
@@ -27,22 +34,28 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", REFRESH_MS: 60_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 5_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
 /** This isolate's state. */
 const state = {
   snapshot: null,
-  version: null, // the manifest's version of the snapshot answered from
-  timestamp: null, // the snapshot's own timestamp (when it was exported)
-  loadedAt: null,
+  version: null, // snapshot.version: the version answered from
+  timestamp: null, // the snapshot's own timestamp (when the newest applied change was exported)
+  base: null, // the version of the base loaded last
+  loadedAt: null, // when the base was loaded
+  changedAt: null, // when the newest delta was applied (or the base loaded)
   checkedAt: 0, // when the manifest was last read successfully
-  loading: null, // the load in flight: every request shares it
+  loading: null, // the load or apply in flight: every request shares it
   failures: 0,
   retryAt: 0, // no read before this (backoff after failures)
   lastError: null,
-  loads: 0, // loads begun (for the health route and the tests)
+  rebase: false, // a delta was refused: the next attempt loads the manifest's base
+  refused: null, // the last refused delta: { key, message, at }
+  loads: 0, // base loads begun (for the health route and the tests)
+  applied: 0, // deltas applied
+  polls: 0, // manifest reads
 };
 /** A snapshot with nothing in it: carries `unavailable` answers (it reads no data). */
 let carrier = null;
@@ -104,6 +117,16 @@ function checkManifest(m) {
     total += c.size;
   }
   if (total !== m.size) throw bad(`says ${m.size} bytes, its chunks ${total}`);
+  const deltas = m.deltas ?? [];
+  if (!Array.isArray(deltas)) throw bad("has deltas that are not a list");
+  let at = m.checksum;
+  for (const d of deltas) {
+    if (typeof d?.key !== "string" || !Number.isInteger(d.size) || d.size <= 0 || d.size > KV_VALUE_LIMIT || !/^[0-9a-f]{16}$/.test(d.to ?? "")) throw bad(`lists a bad delta: ${JSON.stringify(d)}`);
+    // A chain with a gap is not refused here: the isolate re-bases past it (see `refresh`).
+    at = d.to;
+  }
+  m.deltas = deltas;
+  m.newest = at;
   return m;
 }
 
@@ -174,17 +197,73 @@ function chunkStream(kv, manifest, deadline) {
   });
 }
 
-/** Reads the manifest and, if it names another version, loads that version: the single flight's body. */
+/** The deltas of `manifest` that lead from `version` to its newest, in order; null when none do. */
+function chainFrom(manifest, version) {
+  const first = manifest.deltas.findLastIndex((d) => d.from === version);
+  if (first < 0) return null;
+  const path = manifest.deltas.slice(first);
+  for (let i = 1; i < path.length; i++) if (path[i].from !== path[i - 1].to) return null; // a gap
+  return path;
+}
+
+/** A delta's bytes from KV (whole: applyDelta takes them at once), its size checked. */
+async function readDelta(kv, entry, deadline) {
+  const bytes = await within(kv.get(entry.key, "arrayBuffer"), Math.max(0, deadline - Date.now()), `reading delta ${entry.key}`);
+  if (bytes === null) throw new Error(`delta ${entry.key} is absent`);
+  if (bytes.byteLength !== entry.size) throw new Error(`delta ${entry.key} has ${bytes.byteLength} bytes, the manifest says ${entry.size}`);
+  return new Uint8Array(bytes);
+}
+
+/** Applies `path` to `snapshot` in place, one delta after the other; `onApplied` after each. */
+async function applyChain(kv, snapshot, path, deadline, onApplied) {
+  for (const entry of path) {
+    const bytes = await readDelta(kv, entry, deadline);
+    try {
+      snapshot.applyDelta(bytes); // synchronous: no request sees half of it
+    } catch (e) {
+      if (e?.name !== "IdentityError" || e.body?.type !== "DeltaError") throw e;
+      // The snapshot is unchanged (applyDelta's contract); the next attempt re-bases.
+      state.rebase = true;
+      state.refused = { key: entry.key, message: e.message, at: new Date().toISOString() };
+      throw new Error(`delta ${entry.key} refused: ${e.message}`);
+    }
+    onApplied();
+  }
+}
+
+/**
+ * Reads the manifest and brings the isolate to its newest version: the deltas from the
+ * snapshot's version when the chain has them, else (a gap, a new base, a refused delta before)
+ * its base and then its whole chain. The single flight's body.
+ */
 async function refresh(env) {
-  state.loads++;
   const started = Date.now();
   const deadline = started + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
+  state.polls++;
   const manifest = checkManifest(await within(kv.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, "json"), deadline - started, "reading the manifest"));
-  if (manifest.version !== state.version) {
+  const settle = (snapshot) => Object.assign(state, { version: snapshot.version, timestamp: snapshot.timestamp, changedAt: Date.now() });
+  if (state.snapshot !== null && state.version === manifest.newest) {
+    state.rebase = false; // up to date
+  } else if (state.snapshot !== null && !state.rebase && chainFrom(manifest, state.version) !== null) {
+    await applyChain(kv, state.snapshot, chainFrom(manifest, state.version), deadline, () => {
+      state.applied++;
+      settle(state.snapshot);
+    });
+  } else {
+    state.loads++;
     const next = await Snapshot.fromStream(chunkStream(kv, manifest, deadline));
+    try {
+      if (next.version !== manifest.checksum) throw new Error(`the base loaded as version ${next.version}, the manifest says ${manifest.checksum}`);
+      await applyChain(kv, next, manifest.deltas, deadline, () => state.applied++);
+    } catch (e) {
+      next.free(); // the last good state stays
+      throw e;
+    }
     const old = state.snapshot;
-    Object.assign(state, { snapshot: next, version: manifest.version, timestamp: next.timestamp, loadedAt: Date.now() });
+    state.snapshot = next;
+    settle(next);
+    Object.assign(state, { base: manifest.checksum, loadedAt: Date.now(), rebase: false });
     old?.free(); // after the swap: requests already running finished their synchronous calls
   }
   Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null });
@@ -219,7 +298,7 @@ async function snapshotFor(env, ctx) {
   if (!env.SNAPSHOTS) throw new ConfigError("no KV namespace bound as SNAPSHOTS (or DEMO = \"sample\" for the bundled sample data)");
   if (state.snapshot === null) {
     await startRefresh(env, ctx); // a cold isolate waits for the one load in flight
-  } else if (Date.now() - state.checkedAt > setting(env, "REFRESH_MS")) {
+  } else if (Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS")) {
     startRefresh(env, ctx); // a warm one answers now and refreshes in the background
   }
   return state.snapshot;
@@ -231,16 +310,23 @@ function age() {
   return Number.isNaN(at) ? null : Math.max(0, Math.round((Date.now() - at) / 1000));
 }
 
+const iso = (ms) => (ms ? new Date(ms).toISOString() : null);
+
 function health() {
   const body = {
     status: state.snapshot ? (state.lastError ? "stale" : "ok") : "unavailable",
     version: state.version,
     age: age(),
     timestamp: state.timestamp,
-    loadedAt: state.loadedAt && new Date(state.loadedAt).toISOString(),
-    checkedAt: state.checkedAt ? new Date(state.checkedAt).toISOString() : null,
+    base: state.base,
+    loadedAt: iso(state.loadedAt),
+    changedAt: iso(state.changedAt),
+    checkedAt: iso(state.checkedAt),
     loads: state.loads,
+    applied: state.applied,
+    polls: state.polls,
     lastError: state.lastError,
+    refused: state.refused,
     wasmBytes: memoryUsage().wasmBytes,
   };
   return new Response(JSON.stringify(body), { status: state.snapshot ? 200 : 503, headers: { "content-type": "application/json", "cache-control": "no-store" } });

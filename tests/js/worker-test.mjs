@@ -200,7 +200,7 @@ test("a damaged base: cold, 503 and no read storm; warm, the last good state kep
   });
   rmSync(kvDir, { recursive: true, force: true });
   const good = await publishBase("XS");
-  await withWorker({ ...TRUSTED, REFRESH_MS: 0, RETRY_MIN_MS: 0 }, async (base) => {
+  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0, RETRY_MIN_MS: 0 }, async (base) => {
     assert.equal((await fetch(`${base}${taskPath(firstTask("XS"))}`)).status, 200);
     await publishBase("S", { damage: true }); // a new manifest whose second chunk is damaged
     for (let i = 0; i < 10 && (await health(base)).lastError === null; i++) await sleep(200);
@@ -232,7 +232,7 @@ test("a stalled read times out: a cold isolate answers 503 instead of hanging", 
 
 test("re-bases in workerd, two sizes alternating: wasm memory within 2× the snapshot and not growing", async () => {
   rmSync(kvDir, { recursive: true, force: true });
-  await withWorker({ ...TRUSTED, REFRESH_MS: 0 }, async (base) => {
+  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0 }, async (base) => {
     const figures = [];
     for (const scale of ["S", "XS", "S", "XS", "S", "XS", "S", "XS", "S", "XS", "S"]) {
       const { manifest } = await publishBase(scale);
