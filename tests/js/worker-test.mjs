@@ -5,7 +5,12 @@
 // burst loads once; an absent or damaged base answers the peers' 503 (not sample data) with no
 // read storm; a warm isolate keeps its last good state; a stalled read times out; re-bases with
 // two sizes alternating keep wasm memory within 2× and do not grow it; authentication by default
-// (a key set on 127.0.0.1: a signed token 200, none 401; nothing configured 500).
+// (a key set on 127.0.0.1: a signed token 200, none 401; nothing configured 500). Deltas
+// (decision 0010): published after the base they reach the isolate and are applied in place (the
+// answers and the version header, and the latency from publication to answer, reported); a
+// damaged one keeps the last good state, is reported, backs off, and a new base recovers; a gap
+// (the sink's base for a delta that does not continue the chain) re-bases; wasm memory is flat
+// over 20 applies.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -273,4 +278,171 @@ test("authentication by default: nothing configured is a 500; a verified token 2
     assert.equal(signed.status, 200, await signed.clone().text());
     assert.ok((await signed.json()).details, "Zitadel's answer");
   });
+});
+
+// --- Deltas (issue 24, decision 0010) ---------------------------------------------------------
+
+/** XS with task 0 assigned to user `i`: state `i` of a chain (i = 0: as generated). */
+function stateOf(i) {
+  const data = generate("XS");
+  if (i > 0) {
+    data.tasks[0].assignee = data.users[i].id;
+    data.sequence = (data.sequence ?? 0) + i;
+    data.timestamp = new Date(Date.now() - 1000).toISOString();
+  }
+  return nodeApi.Snapshot.fromObject(data);
+}
+/** States 0..n with the deltas between them: `{ states, deltas }` (deltas[i] turns i into i + 1). */
+function chainOf(n) {
+  const states = Array.from({ length: n + 1 }, (_, i) => stateOf(i));
+  return { states, deltas: states.slice(1).map((s, i) => states[i].deltaTo(s)) };
+}
+const kvStore = () => publish.dirStore(kvDir);
+const TASK0 = () => firstTask("XS");
+/** The worker's answer for task 0: `{ body, version }`. */
+async function answer(base) {
+  const r = await fetch(`${base}${taskPath(TASK0())}`, { signal: AbortSignal.timeout(15_000) });
+  assert.equal(r.status, 200);
+  return { body: await r.text(), version: r.headers.get("identity-links-version"), age: r.headers.get("identity-links-age") };
+}
+/** Asks until the answer comes from `version` (or `limit` ms pass): the answer and the ms it took. */
+async function until(base, version, limit = 10_000) {
+  const started = performance.now();
+  let a;
+  while (performance.now() - started < limit) {
+    a = await answer(base);
+    if (a.version === version) break;
+    await sleep(20);
+  }
+  return { ...a, ms: performance.now() - started };
+}
+const POLL = { ...TRUSTED, DELTA_POLL_MS: 200, RETRY_MIN_MS: 300, RETRY_MAX_MS: 1000 };
+
+test("deltas published after the base reach the isolate: newer answers and version, applied in place (no re-base)", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(3);
+  await publish.publishBase(kvStore(), states[0].toBytes(), { chunkBytes: CHUNK });
+  await withWorker(POLL, async (base) => {
+    const first = await answer(base);
+    assert.equal(first.version, states[0].version);
+    assert.equal(first.body, states[0].getIdentityLinksJson({ taskId: TASK0() }));
+    const latencies = [];
+    for (let i = 1; i <= 3; i++) {
+      const m = await publish.publishDelta(kvStore(), deltas[i - 1]);
+      assert.equal(m.deltas.length, i);
+      assert.equal(m.deltas.at(-1).key, `delta.${states[i - 1].version}.${states[i].version}`);
+      const a = await until(base, states[i].version);
+      assert.equal(a.version, states[i].version, `not at state ${i}`);
+      assert.equal(a.body, states[i].getIdentityLinksJson({ taskId: TASK0() }), `the answer of state ${i}`);
+      assert.notEqual(a.body, states[i - 1].getIdentityLinksJson({ taskId: TASK0() }), "the change shows in the answer");
+      assert.match(a.age ?? "", /^\d+$/);
+      latencies.push(Math.round(a.ms));
+    }
+    const h = await health(base);
+    assert.equal(h.loads, 1, `one base load, the rest applied: ${JSON.stringify(h)}`);
+    assert.equal(h.applied, 3);
+    assert.equal(h.version, states[3].version);
+    assert.equal(h.timestamp, states[3].timestamp, "the newest applied change's timestamp");
+    assert.equal(h.status, "ok");
+    console.log(`# from a delta's publication to the first answer reflecting it (DELTA_POLL_MS 200, workerd, fake KV): ${latencies.join(", ")} ms`);
+  });
+  for (const s of states) s.free();
+});
+
+test("a damaged delta: the last good state kept and reported, no read storm, then a new base recovers", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(2);
+  await publish.publishBase(kvStore(), states[0].toBytes(), { chunkBytes: CHUNK });
+  await withWorker({ ...POLL, RETRY_MIN_MS: 500, RETRY_MAX_MS: 2000 }, async (base) => {
+    assert.equal((await answer(base)).version, states[0].version);
+    const m = await publish.publishDelta(kvStore(), deltas[0]);
+    const damaged = Buffer.from(deltas[0]);
+    damaged[60] ^= 0x10; // an edit word flipped: the checksum no longer matches
+    writeFileSync(join(kvDir, m.deltas[0].key), damaged);
+    let h;
+    for (let i = 0; i < 100 && (h = await health(base)).refused === null; i++) await sleep(50);
+    assert.equal(h.refused?.key, m.deltas[0].key, JSON.stringify(h));
+    assert.match(h.refused.message, /DeltaError|damaged|checksum/i);
+    assert.equal(h.status, "stale");
+    assert.match(h.lastError, /refused/);
+    const kept = await answer(base);
+    assert.equal(kept.version, states[0].version, "the last good version");
+    assert.equal(kept.body, states[0].getIdentityLinksJson({ taskId: TASK0() }));
+    // Keep asking for 3 s: the re-bases back off (500 ms doubling to 2 s), they do not storm
+    // (without the backoff: a re-base after every one, 12 in 3 s here).
+    const before = count("manifest");
+    for (const end = Date.now() + 3000; Date.now() < end; ) {
+      assert.equal((await answer(base)).version, states[0].version);
+      await sleep(20);
+    }
+    assert.ok(count("manifest") - before <= 5, `the manifest was read ${count("manifest") - before} times in 3 s`);
+    // The publisher publishes a new base (state 2): the isolate re-bases to it.
+    await publish.publishBase(kvStore(), states[2].toBytes(), { chunkBytes: CHUNK });
+    const a = await until(base, states[2].version);
+    assert.equal(a.version, states[2].version);
+    assert.equal(a.body, states[2].getIdentityLinksJson({ taskId: TASK0() }));
+    h = await health(base);
+    assert.equal(h.status, "ok");
+    assert.equal(h.base, states[2].version);
+  });
+  for (const s of states) s.free();
+});
+
+test("a gap: a new base the chain cannot reach re-bases; the sink publishes a base for a delta that does not continue the chain", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(4);
+  // The exporter's follow directory: 1 the base, 2..4 deltas.
+  const follow = join(dir, "follow");
+  rmSync(follow, { recursive: true, force: true });
+  mkdirSync(follow, { recursive: true });
+  const file = (n, ext) => join(follow, `${String(n).padStart(8, "0")}.${ext}`);
+  writeFileSync(file(1, "idl"), states[0].toBytes());
+  deltas.forEach((d, i) => writeFileSync(file(i + 2, "delta"), d));
+  writeFileSync(join(follow, "manifest.json"), JSON.stringify({ base: "00000001.idl", latest: 4, file: "00000004.delta", kind: "delta", version: states[3].version }));
+  const sinkRun = (n, kind) => {
+    const r = spawnSync(process.execPath, [join(dir, "publish.mjs"), "--sink", "--dir", kvDir, "--chunk-bytes", String(CHUNK), file(n, kind === "delta" ? "delta" : "idl")], { cwd: dir, encoding: "utf8", env: { ...process.env, IL_KIND: kind, IL_SEQUENCE: String(n) } });
+    assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  sinkRun(1, "snapshot");
+  await withWorker(POLL, async (base) => {
+    assert.equal((await answer(base)).version, states[0].version);
+    sinkRun(2, "delta");
+    assert.equal((await until(base, states[1].version)).version, states[1].version);
+    // Delta 3 is lost (its sink failed); delta 4 does not continue the chain: a base instead.
+    const r = sinkRun(4, "delta");
+    assert.match(r.stdout, /re-base: the delta did not continue the chain/);
+    const m = JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+    assert.equal(m.checksum, states[3].version);
+    assert.deepEqual(m.deltas, []);
+    const a = await until(base, states[3].version);
+    assert.equal(a.version, states[3].version);
+    assert.equal(a.body, states[3].getIdentityLinksJson({ taskId: TASK0() }));
+    const h = await health(base);
+    assert.equal(h.loads, 2, "re-based once");
+    assert.equal(h.base, states[3].version);
+  });
+  for (const s of states) s.free();
+});
+
+test("memory stays flat over 20 applied deltas (workerd, memoryUsage through the health route)", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(20);
+  await publish.publishBase(kvStore(), states[0].toBytes(), { chunkBytes: CHUNK });
+  await withWorker({ ...POLL, DELTA_POLL_MS: 0 }, async (base) => {
+    assert.equal((await answer(base)).version, states[0].version);
+    const figures = [(await health(base)).wasmBytes];
+    for (let i = 1; i <= 20; i++) {
+      await publish.publishDelta(kvStore(), deltas[i - 1], { graceSeconds: 0 });
+      assert.equal((await until(base, states[i].version)).version, states[i].version);
+      figures.push((await health(base)).wasmBytes);
+    }
+    const h = await health(base);
+    assert.equal(h.applied, 20);
+    assert.equal(h.loads, 1);
+    const text = figures.map(MiB).join(" → ");
+    console.log(`# workerd wasm memory over 20 applied deltas (XS ${MiB(states[0].toBytes().length)}): ${text}`);
+    for (let i = 3; i < figures.length; i++) assert.equal(figures[i], figures[2], `memory grew at delta ${i}: ${text}`);
+  });
+  for (const s of states) s.free();
 });
