@@ -65,6 +65,10 @@ function setting(env, name) {
   const value = env[name];
   if (value === undefined || value === "") return DEFAULTS[name];
   const n = Number(value);
+  if (name === "MANIFEST_CACHE_TTL") {
+    if (!Number.isInteger(n) || n < 30) throw new ConfigError(`${name} must be a whole number of seconds, at least 30 (Workers KV's minimum cacheTtl), found ${JSON.stringify(value)}`);
+    return n;
+  }
   if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of milliseconds, found ${JSON.stringify(value)}`);
   return n;
 }
@@ -241,7 +245,11 @@ async function refresh(env) {
   const deadline = started + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
   state.polls++;
-  const manifest = checkManifest(await within(kv.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, "json"), deadline - started, "reading the manifest"));
+  // KV caches a read in the location for cacheTtl seconds (60 by default, 30 at least): how
+  // late a new manifest may be seen where it was read before (decision 0010).
+  const cacheTtl = setting(env, "MANIFEST_CACHE_TTL");
+  const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
+  const manifest = checkManifest(await within(kv.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options), deadline - started, "reading the manifest"));
   const settle = (snapshot) => Object.assign(state, { version: snapshot.version, timestamp: snapshot.timestamp, changedAt: Date.now() });
   if (state.snapshot !== null && state.version === manifest.newest) {
     state.rebase = false; // up to date

@@ -316,7 +316,7 @@ async function until(base, version, limit = 10_000) {
   }
   return { ...a, ms: performance.now() - started };
 }
-const POLL = { ...TRUSTED, DELTA_POLL_MS: 200, RETRY_MIN_MS: 300, RETRY_MAX_MS: 1000 };
+const POLL = { ...TRUSTED, DELTA_POLL_MS: 200, RETRY_MIN_MS: 300, RETRY_MAX_MS: 1000, MANIFEST_CACHE_TTL: 30 };
 
 test("deltas published after the base reach the isolate: newer answers and version, applied in place (no re-base)", async () => {
   rmSync(kvDir, { recursive: true, force: true });
