@@ -56,7 +56,8 @@ test-package:
 	node --test tests/js/run-package-tests.mjs tests/js/memory-test.mjs
 
 ## test-worker: examples/worker in workerd with a fake KV on 127.0.0.1: the base in chunks, a cold
-## burst, an absent, damaged or stalled base, re-bases' memory, authentication by default
+## burst, an absent, damaged or stalled base, re-bases' memory, authentication by default; deltas
+## applied in place, a damaged one or a gap re-based, memory over 20 applies, publish.mjs --sink
 test-worker: build
 	node --test tests/js/worker-test.mjs
 
