@@ -65,3 +65,39 @@ if (what === "memory-baseline") {
   const ms = performance.now() - t0;
   console.log(JSON.stringify({ ms, users: s.stats().users }));
 }
+else if (what === "deltas") {
+  // applyDelta against fromBytes on one snapshot, and what applies and re-bases do to the
+  // module's memory (issue 24's targets):
+  //   node bench/child.mjs deltas BASE.idl FORWARD.delta BACK.delta APPLIES REBASES
+  const [forwardFile, backFile, applies, rebases] = process.argv.slice(4);
+  const glue = await import(join(root, "pkg/index.js"));
+  const exports = glue.initSync({ module: new WebAssembly.Module(readFileSync(wasmPath)) });
+  const memory = () => exports.memory.buffer.byteLength;
+  const base = new Uint8Array(readFileSync(file));
+  const [forward, back] = [forwardFile, backFile].map((f) => new Uint8Array(readFileSync(f)));
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const start = memory();
+  let s = glue.Snapshot.fromBytes(base);
+  const loaded = memory();
+  const applyMs = [];
+  const loadMs = [];
+  const at = [];
+  for (let i = 0; i < Number(applies); i++) {
+    const t = performance.now();
+    s.applyDelta(i % 2 === 0 ? forward : back);
+    applyMs.push(performance.now() - t);
+    at.push(memory());
+  }
+  // Re-bases as the worker does them: the next snapshot loaded beside the current one, then the
+  // current one freed.
+  const rebaseAt = [];
+  for (let i = 0; i < Number(rebases); i++) {
+    const t = performance.now();
+    const next = glue.Snapshot.fromBytes(base);
+    loadMs.push(performance.now() - t);
+    s.free();
+    s = next;
+    rebaseAt.push(memory());
+  }
+  console.log(JSON.stringify({ start, loaded, at, rebaseAt, applyMs: median(applyMs), firstApplyMs: applyMs[0], loadMs: median(loadMs) }));
+}

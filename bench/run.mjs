@@ -409,6 +409,47 @@ async function benchScale(scale) {
 
 for (const scale of scales) await benchScale(scale);
 
+// Live updates (issue 24): a 1,000-key delta (500 tasks reassigned, 500 users renamed) applied
+// to the largest snapshot of the run, against a whole fromBytes of it; the module's memory over
+// applies and over re-bases, in a fresh process.
+const deltaScale = smoke ? "S" : ["edge", "L", "M", "S"].find((s) => scales.includes(s));
+if (deltaScale) benchDeltas(deltaScale);
+
+function benchDeltas(scale) {
+  const data = JSON.parse(readFileSync(snapshotFile(scale), "utf8"));
+  const baseFile = join(cache, `${scale}.idl`);
+  if (!existsSync(baseFile)) writeFileSync(baseFile, Snapshot.fromObject(data).toBytes());
+  const a = Snapshot.fromBytes(new Uint8Array(readFileSync(baseFile)));
+  const [tasks, users] = [data.tasks ?? [], data.users ?? []];
+  for (let i = 0; i < 500 && i < tasks.length; i++) tasks[i].assignee = users[(i * 7 + 3) % users.length].id;
+  for (let i = 0; i < 500 && i < users.length; i++) users[i].firstName = `Renamed ${i}`;
+  const b = Snapshot.fromObject(data);
+  const [forward, back] = [a.deltaTo(b), b.deltaTo(a)];
+  writeFileSync(join(cache, "forward.delta"), forward);
+  writeFileSync(join(cache, "back.delta"), back);
+  const binaryBytes = a.toBytes().length;
+  a.free();
+  b.free();
+  const applies = smoke ? 6 : 100;
+  const rebases = smoke ? 4 : 100;
+  const m = child(["deltas", baseFile, join(cache, "forward.delta"), join(cache, "back.delta"), String(applies), String(rebases)]);
+  checks++;
+  const MB = 1e6;
+  console.log(`deltas (${scale}): ${forward.length} and ${back.length} bytes; memory after applies ${m.at.map((x) => (x / MB).toFixed(1)).join(" ")}; after re-bases ${m.rebaseAt.map((x) => (x / MB).toFixed(1)).join(" ")} MB`);
+  const keys = "a 1,000-key delta (500 tasks, 500 users)";
+  row(`applyDelta of ${keys} vs fromBytes of the whole snapshot (${(binaryBytes / MB).toFixed(1)} MB)`, scale, m.loadMs, m.applyMs, "ms", { max: 0.1 });
+  rows.push({ measure: `applyDelta of ${keys} (target ≤ 20 ms at 1M links)`, scale, ours: m.applyMs, unit: "ms", ok: m.applyMs <= 20, info: true });
+  rows.push({ measure: `applyDelta: the delta's size (${keys})`, scale, ours: forward.length / 1000, unit: "KB", info: true });
+  const firstGrowth = (m.at[0] - m.loaded) / MB;
+  rows.push({ measure: `memory: wasm growth at the first applyDelta of ${keys} (target ≤ 10 MB)`, scale, ours: firstGrowth, unit: "MB", ok: firstGrowth <= 10, info: true });
+  const later = (m.at.at(-1) - m.at[Math.min(3, m.at.length - 1)]) / MB;
+  rows.push({ measure: `memory: wasm growth from the 4th to the ${applies}th applyDelta (target 0)`, scale, ours: later, unit: "MB", ok: later === 0, info: true });
+  const rebase = (m.rebaseAt.at(-1) - m.start) / binaryBytes;
+  rows.push({ measure: `memory: wasm after ${rebases} re-bases (load beside, then free) over the binary form (target ≤ 2×)`, scale, ours: rebase, unit: "×", ok: rebase <= 2, info: true });
+  const rebaseGrowth = (m.rebaseAt.at(-1) - m.rebaseAt[Math.min(1, m.rebaseAt.length - 1)]) / MB;
+  rows.push({ measure: `memory: wasm growth from the 2nd to the ${rebases}th re-base (target 0)`, scale, ours: rebaseGrowth, unit: "MB", ok: rebaseGrowth === 0, info: true });
+}
+
 // Scaling: per-query time at the largest scale over the smallest (the "baseline" column holds
 // the smallest scale's time). The baseline's own scaling and the machine's are shown beside them.
 if (scales.length > 1) {
