@@ -40,6 +40,8 @@ let keyFetches = 0;
 const INTROSPECTION_CLIENT = { clientId: "matrix", clientSecret: "s3cret" };
 const OPAQUE_ACTIVE = "opaque-active-token";
 const OPAQUE_INACTIVE = "opaque-inactive-token";
+/** Inactive, but with a `sub` (RFC 7662 section 2.2 requires only `active`; an endpoint may say more). */
+const OPAQUE_INACTIVE_WITH_SUB = "opaque-inactive-token-with-sub";
 const issuerServer = createServer((req, res) => {
   let body = "";
   req.on("data", (chunk) => (body += chunk));
@@ -55,6 +57,7 @@ const issuerServer = createServer((req, res) => {
       if (req.headers.authorization !== basic) return json(401, { error: "invalid_client" });
       const token = new URLSearchParams(body).get("token");
       if (token === OPAQUE_ACTIVE) return json(200, { active: true, sub: "demo", exp: Math.floor(Date.now() / 1000) + 300 });
+      if (token === OPAQUE_INACTIVE_WITH_SUB) return json(200, { active: false, sub: "demo" });
       return json(200, { active: false });
     }
     res.writeHead(404).end();
@@ -284,7 +287,9 @@ for (const [protocol, p] of Object.entries(PROTOCOLS)) {
   // --- every invalid token: one answer, Zitadel's AUTH-7fs1e -------------------------------------
   const answers = [];
   for (const [name, authorization] of Object.entries(invalid)) answers.push([name, await p.send(ctx, "demo", authorization)]);
-  const [, first] = answers[0];
+  // The reference is the plainest refusal (not a JWT, no introspection): a break that lets any
+  // other case through fails that case's check alone.
+  const first = answers.find(([name]) => name === "garbage")[1];
   check(
     `${protocol}: an invalid token is code 16 "${INVALID_MESSAGE}" (HTTP ${p.status(16)})`,
     p.code(first) === 16 && p.message(first) === INVALID_MESSAGE && first.status === p.status(16),
@@ -352,6 +357,8 @@ for (const [protocol, p] of Object.entries(PROTOCOLS)) {
     check(`${protocol}: introspection: an active opaque token reads its own links`, same(active, full), show(active));
     const inactive = await p.send(introspecting, "demo", bearer(OPAQUE_INACTIVE));
     check(`${protocol}: introspection: an inactive opaque token is refused with the invalid token's answer`, same(inactive, first), show(inactive));
+    const inactiveWithSub = await p.send(introspecting, "demo", bearer(OPAQUE_INACTIVE_WITH_SUB));
+    check(`${protocol}: introspection: active false with a sub is refused too`, same(inactiveWithSub, first), show(inactiveWithSub));
     const withoutIntrospection = await p.send(ctx, "demo", bearer(OPAQUE_ACTIVE));
     check(`${protocol}: an opaque token without introspection configured: the invalid token's answer`, same(withoutIntrospection, first), show(withoutIntrospection));
     const unreachable = await p.send(ctxOf(sample, { ...ZITADEL, introspection: { ...INTROSPECTION_CLIENT, endpoint: `${issuer}/down` } }), "demo", bearer(OPAQUE_ACTIVE));
@@ -421,7 +428,7 @@ for (const [protocol, p] of Object.entries(PROTOCOLS)) {
     },
   };
   const byClaim = { ...ctxOf(camundaSnapshot), options: { auth: { zitadel: { ...ZITADEL }, camunda: { zitadelClaim: "preferred_username" } } } };
-  const byVerifier = { snapshot: camundaSnapshot, options: { auth: { camunda: { identify: (request) => request.headers.get("x-user") || null } } } };
+  const byVerifier = { snapshot: camundaSnapshot, options: { auth: { camunda: { identify: (request) => request.headers.get("x-user") } } } };
   const groupsPath = "/engine-rest/identity/groups?userId=alice";
   const linksPath = (task) => `/engine-rest/engine/default/task/${task}/identity-links`;
   for (const [protocol, send] of Object.entries(CAMUNDA_PROTOCOLS)) {
@@ -429,8 +436,9 @@ for (const [protocol, p] of Object.entries(PROTOCOLS)) {
     const refusals = {
       "no Authorization": [byClaim, {}],
       "bearer x": [byClaim, { authorization: "bearer x" }],
-      "an expired token": [byClaim, { authorization: invalid.expired }],
-      "alg: none": [byClaim, { authorization: invalid["alg: none"] }],
+      // These two carry the claim: only the verifier stands between them and an answer.
+      "an expired token": [byClaim, { authorization: bearer(await jwt({ claims: { preferred_username: "alice" }, exp: now() - 60 })) }],
+      "alg: none": [byClaim, { authorization: bearer(`${b64url({ alg: "none", kid: "ec1" })}.${b64url({ sub: "s", preferred_username: "alice", iss: issuer, aud: AUDIENCE, exp: now() + 300 })}.`) }],
       "a valid token without the claim": [byClaim, { authorization: bearer(await jwt({ claims: { sub: "s" } })) }],
       "identify gives null": [byVerifier, {}],
       "identify gives an empty string": [byVerifier, { "x-user": "" }],
