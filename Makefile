@@ -72,9 +72,10 @@ bench: setup build
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
 
 ## test-auth: the Zitadel token verifier (pkg/auth/zitadel-token.js) against a key set and an
-## introspection endpoint on 127.0.0.1
+## introspection endpoint on 127.0.0.1; the handler's auth; issue 23's matrix (every token case over
+## REST, Connect JSON and binary, gRPC-web, and gRPC through the Node listener; Camunda's routes)
 test-auth:
-	node --test tests/js/auth-verifier-test.mjs tests/js/auth-handler-test.mjs
+	node --test tests/js/auth-verifier-test.mjs tests/js/auth-handler-test.mjs tests/js/auth-matrix-test.mjs
 
 test-hostile:
 	node --expose-gc --test tests/js/hostile-test.mjs

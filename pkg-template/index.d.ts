@@ -404,6 +404,21 @@ export interface AuthOptions {
     /** Leeway for `exp` / `nbf` / `iat`, in seconds (default 0). */
     clockToleranceSeconds?: number;
     /**
+     * The `fetch` the verifier calls (default `globalThis.fetch`; required where a runtime has
+     * none): a GET of the key set (`jwksUri`), or a POST of `token=...` to the introspection
+     * endpoint with HTTP Basic client authentication, each with an `AbortSignal` that gives up
+     * after 10 s. A rejection, a status other than 200 or a body that is not the expected JSON
+     * is Zitadel's `unavailable` (503 / code 14), never an accepted token. For tests, or to
+     * route the verifier's requests through a runtime's own binding.
+     */
+    fetch?(input: string, init: { method?: string; headers: Record<string, string>; body?: string; signal?: GlobalInstance<"AbortSignal", unknown> }): Promise<FetchResponse>;
+    /**
+     * The verifier's clock, milliseconds since the epoch (default `Date.now`): tokens' `exp`,
+     * `nbf` and `iat` are checked against it, and the key set's and introspection's cache
+     * lifetimes and cooldowns run on it. For tests.
+     */
+    now?(): number;
+    /**
      * Zitadel's role → permission mapping for the caller's memberships, replacing Zitadel's
      * default (`InternalAuthZ.RolePermissionMappings` in its `cmd/defaults.yaml`) whole, as
      * configuring it in Zitadel does: e.g. `{ ORG_OWNER: ["user.read"], ORG_SETTINGS_MANAGER:
@@ -443,7 +458,7 @@ export interface ByteStream {
  * `Fallback`: so that the typings compile with the `dom` lib, with only `@types/node`, or with
  * neither.
  */
-type GlobalInstance<Name extends "Request" | "Response" | "URL", Fallback> = typeof globalThis extends {
+type GlobalInstance<Name extends "Request" | "Response" | "URL" | "AbortSignal", Fallback> = typeof globalThis extends {
   [K in Name]: abstract new (...args: never[]) => infer T;
 }
   ? T

@@ -184,6 +184,109 @@ fn camunda_precedence_table() {
     }
 }
 
+/// Camunda's own authorization tests as a table (camunda/camunda-bpm-platform, engine/src/test/
+/// java/org/camunda/bpm/engine/test/api/...): each row names the test it follows, its rows and
+/// who may READ which task afterwards. Users: alice (sales, ops), bob (sales), carol (ops), dave
+/// (camunda-admin); t1 is in process definition "invoice", t2 is standalone. The precedence is
+/// `authCheck` in `Authorization.xml`: the user's rows (on the id, then on `*`; a grant before
+/// a revoke), else its groups' (likewise), else the global rows.
+#[test]
+fn camunda_precedence_from_camundas_own_tests() {
+    const ALL: i64 = i32::MAX as i64;
+    let global = |id: &str, perms: i64| row(0, "*", 7, id, perms);
+    // (test, rows, [(user, task, may read)])
+    type Case<'a> = (&'a str, Vec<String>, Vec<(&'a str, &'a str, bool)>);
+    let cases: Vec<Case> = vec![
+        // identity/AuthorizationServiceTest
+        ("testAuthorizationCheckEmptyDb", vec![], vec![("alice", "t2", false), ("dave", "t2", false)]),
+        (
+            "testGlobalGrantAuthorizationCheck",
+            vec![global("*", ALL)],
+            vec![("alice", "t2", true), ("carol", "t1", true), ("dave", "t2", true)],
+        ),
+        (
+            "testUserOverrideGlobalGrantAuthorizationCheck: a user revoke beats a global grant",
+            vec![global("*", ALL), row(2, "alice", 7, "*", NOT_READ)],
+            vec![("alice", "t2", false), ("carol", "t2", true)],
+        ),
+        (
+            "testGroupOverrideGlobalGrantAuthorizationCheck: a group revoke beats a global grant",
+            vec![global("*", ALL), row(2, "g:sales", 7, "*", NOT_READ)],
+            vec![("alice", "t2", false), ("bob", "t2", false), ("carol", "t2", true)],
+        ),
+        (
+            "testUserOverrideGroupOverrideGlobalAuthorizationCheck: user grant > group revoke > global grant",
+            vec![global("*", ALL), row(2, "g:sales", 7, "*", NOT_READ), row(1, "alice", 7, "*", 2)],
+            vec![("alice", "t2", true), ("bob", "t2", false), ("carol", "t2", true)],
+        ),
+        (
+            "testUserOverrideGlobalRevokeAuthorizationCheck: a user grant beats a global revoke",
+            vec![global("*", 0), row(1, "alice", 7, "*", 2)],
+            vec![("alice", "t2", true), ("carol", "t2", false)],
+        ),
+        // Authorization.xml's order, beyond those tests: the user's level whatever the id, then
+        // the specific id before `*` within a level.
+        (
+            "authCheck: a user revoke on * beats a group grant on the id",
+            vec![row(1, "g:sales", 7, "t2", 2), row(2, "alice", 7, "*", NOT_READ)],
+            vec![("alice", "t2", false), ("bob", "t2", true)],
+        ),
+        (
+            "authCheck: a group grant on the id beats a group revoke on *",
+            vec![row(2, "g:sales", 7, "*", NOT_READ), row(1, "g:sales", 7, "t2", 2)],
+            vec![("alice", "t2", true), ("bob", "t2", true), ("bob", "t1", false)],
+        ),
+        (
+            "authCheck: a global grant on the id beats a global row on * without READ (revokes checked)",
+            vec![global("*", 0), global("t2", 2), row(2, "alice", 1, "x", 0)],
+            vec![("alice", "t2", true), ("alice", "t1", false), ("carol", "t2", true)],
+        ),
+        // authorization/TaskAuthorizationTest, "get identity links"
+        (
+            "testStandaloneTaskGetIdentityLinksWithoutAuthorization / testProcessTaskGetIdentityLinksWithoutAuthorization",
+            vec![],
+            vec![("alice", "t2", false), ("alice", "t1", false)],
+        ),
+        ("testStandaloneTaskGetIdentityLinks", vec![row(1, "alice", 7, "t2", 2)], vec![("alice", "t2", true)]),
+        (
+            "testProcessTaskGetIdentityLinksWithReadPersmissionOnTask",
+            vec![row(1, "alice", 7, "t1", 2)],
+            vec![("alice", "t1", true), ("alice", "t2", false)],
+        ),
+        (
+            "testProcessTaskGetIdentityLinksWithReadPersmissionOnAnyTask",
+            vec![row(1, "alice", 7, "*", 2)],
+            vec![("alice", "t1", true), ("alice", "t2", true)],
+        ),
+        (
+            "testProcessTaskGetIdentityLinksWithReadTasksPersmissionOnProcessDefinition",
+            vec![row(1, "alice", 6, "invoice", 64)],
+            vec![("alice", "t1", true), ("alice", "t2", false), ("bob", "t1", false)],
+        ),
+        (
+            "testProcessTaskGetIdentityLinks (READ on the task and READ_TASK on the definition)",
+            vec![row(1, "alice", 7, "t1", 2), row(1, "alice", 6, "invoice", 64)],
+            vec![("alice", "t1", true)],
+        ),
+        (
+            "READ_TASK on the definition through a group",
+            vec![row(1, "g:sales", 6, "invoice", 64)],
+            vec![("alice", "t1", true), ("bob", "t1", true), ("carol", "t1", false)],
+        ),
+        // camunda-admin: AuthorizationManager.isAuthorized(userId, groupIds, permissionCheck)
+        // runs the authCheck query and never reads adminGroups (isCamundaAdmin guards only
+        // admin-only commands), so the group reads what its rows grant, like any other.
+        ("camunda-admin has no bypass", vec![row(1, "g:sales", 7, "*", 2)], vec![("dave", "t2", false)]),
+        ("camunda-admin's rows count as a group's", vec![row(1, "g:camunda-admin", 7, "t2", 2)], vec![("dave", "t2", true)]),
+    ];
+    for (test, rows, expectations) in cases {
+        let s = with(&rows.join(","));
+        for (user, task, allowed) in expectations {
+            assert_eq!(reads_task(&s, user, task), allowed, "{test}: {user} reads {task}? rows {rows:?}");
+        }
+    }
+}
+
 #[test]
 fn authorization_disabled_reads_everything() {
     let text = format!(r#"{{"version":1,{BASE},"authorizations":[{}]}}"#, row(2, "alice", 7, "t2", NOT_READ));

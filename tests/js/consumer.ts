@@ -37,6 +37,14 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   await handleRequest(snapshot, new Request("https://zitadel.example/v2/users/u/links/_search"), undefined, {
     auth: { zitadel: { issuer: "https://acme.zitadel.cloud", audience: ["123"] }, camunda: { identify: async () => null } },
   });
+  // The verifier's fetch and clock (tests inject theirs): the global fetch and Date.now fit.
+  await handleRequest(snapshot, new Request("https://zitadel.example/v2/users/u/links/_search"), undefined, {
+    auth: { zitadel: { issuer: "https://acme.zitadel.cloud", audience: "123", fetch: globalThis.fetch, now: Date.now } },
+  });
+  await handleRequest(snapshot, new Request("https://zitadel.example/v2/users/u/links/_search"), undefined, {
+    // @ts-expect-error: now answers milliseconds, not a Date
+    auth: { zitadel: { issuer: "https://acme.zitadel.cloud", audience: "123", now: () => new Date() } },
+  });
   // @ts-expect-error: auth is required
   await handleRequest(snapshot, new Request("https://camunda.example/"), undefined, {});
   const status200: number = response.status;
