@@ -75,8 +75,16 @@ export function listenerFor({ handleRequest }) {
       }
       const out = {};
       response.headers.forEach((value, name) => (out[name] = value));
-      res.writeHead(response.status, out);
       const bytes = new Uint8Array(await response.arrayBuffer());
+      if (trailers.length > 0 && bytes.length === 0 && res.stream) {
+        // A gRPC answer with no message (every refusal) is "Trailers-Only": one HEADERS frame
+        // that carries grpc-status and ends the stream, as grpc-go writes it (http2_server.go,
+        // writeStatus before any header was sent) — the compatibility API would send the headers,
+        // then an empty frame with the trailers.
+        res.stream.respond({ ":status": response.status, ...out, ...Object.fromEntries(trailers) }, { endStream: true });
+        return;
+      }
+      res.writeHead(response.status, out);
       // gRPC's status after the body (HTTP/2 only: the module writes trailers only then).
       if (trailers.length > 0) res.addTrailers(Object.fromEntries(trailers));
       res.end(bytes);

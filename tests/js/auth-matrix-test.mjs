@@ -169,15 +169,16 @@ function rawGrpc(ctx, user, authorization) {
     const stream = h2Client.request(withAuth(authorization, headers));
     let head = {};
     let trailers = {};
+    let trailersOnly = false;
     const chunks = [];
-    stream.on("response", (h) => (head = h));
+    stream.on("response", (h, flags) => ((head = h), (trailersOnly = (flags & 1) === 1))); // END_STREAM on the HEADERS frame
     stream.on("trailers", (t) => (trailers = t));
     stream.on("data", (c) => chunks.push(c));
     stream.on("error", fail);
     stream.on("end", () => {
       const body = Buffer.concat(chunks);
       const wanted = ["grpc-status", "grpc-message", "grpc-status-details-bin"];
-      done({ status: head[":status"], headers: kept((n) => head[n]), trailers: Object.fromEntries(wanted.filter((n) => trailers[n] !== undefined).map((n) => [n, trailers[n]])), body: body.toString("hex"), bytes: body });
+      done({ status: head[":status"], headers: kept((n) => head[n]), trailers: Object.fromEntries(wanted.filter((n) => trailers[n] !== undefined).map((n) => [n, trailers[n]])), body: body.toString("hex"), bytes: body, trailersOnly });
     });
     stream.end(frame(protoRequest(user)));
   });
@@ -296,6 +297,11 @@ for (const [protocol, p] of Object.entries(PROTOCOLS)) {
     show(first),
   );
   for (const [name, answer] of answers) check(`${protocol}: ${name}: refused, byte-equal to every other invalid token`, same(answer, first), `${show(answer)}\nexpected ${show(first)}`);
+  if (protocol.includes("raw frames")) {
+    // grpc-go writes a status with no message before it as Trailers-Only: one HEADERS frame with
+    // grpc-status that ends the stream (http2_server.go, writeStatus); an answer ends with trailers.
+    check(`${protocol}: a refusal is Trailers-Only (one HEADERS frame, END_STREAM), an answer is not`, first.trailersOnly === true && full.trailersOnly === false, show(first));
+  }
   if (protocol === "REST gateway") check(`${protocol}: the 401 carries grpc-gateway's Www-Authenticate`, first.headers["www-authenticate"] === INVALID_MESSAGE, show(first));
 
   // --- no header and a malformed one: their own answers, not the invalid token's -----------------
