@@ -40,12 +40,14 @@ test-native:
 test-toolchains: build
 	node --test tests/toolchains/run.mjs
 
-## test-export: identity-links-export (tools/export) against a private PostgreSQL cluster (installed if missing)
+## test-export: identity-links-export (tools/export) against a private PostgreSQL cluster (installed if missing);
+## the pipeline end to end: --follow publishing through publish.mjs --sink into the worker's KV in workerd
 test-export: build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export
 	node --test tests/export/export-test.mjs
 	node --test tests/export/follow-test.mjs
+	node --test tests/export/pipeline-test.mjs
 
 test-wasm:
 	wasm-pack test --node

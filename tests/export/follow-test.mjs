@@ -1,6 +1,6 @@
 // identity-links-export --follow against a real PostgreSQL (make test-export): a private cluster,
-// the peers' tables (tests/export/schema.mjs) with Zitadel's event store, the exporter following
-// them into a directory (and a command sink copying each file), and random changes made the way
+// the peers' tables (tests/export/schema.mjs) with Zitadel's event store (followed.mjs), the
+// exporter following them into a directory (and a command sink copying each file), and random changes made the way
 // the peers make them: Camunda's rows with their REV_ raised, links inserted and deleted (a
 // VACUUM's freed place taken by a new link), tasks completed; Zitadel's events pushed and then
 // projected (the projection's rows and its current_states position in one transaction). After
@@ -14,7 +14,7 @@ import { check } from "../js/check.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { serverBin, startCluster } from "./cluster.mjs";
-import { CAMUNDA, ZITADEL, ZITADEL_EVENTS, ZITADEL_STATES } from "./schema.mjs";
+import { exporter, followed, INSTANCE, q } from "./followed.mjs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,11 +22,10 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
 const { Snapshot } = require(join(root, "pkg/node/index.cjs"));
-const exporter = join(root, "target/native/identity-links-export");
 
-const { dir, port, psql, PASSWORD } = startCluster();
-const url = (db) => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${db}`;
-const q = (v) => (v === null || v === undefined ? "NULL" : `'${String(v).replace(/'/g, "''")}'`);
+const cluster = startCluster();
+const { dir, port, psql } = cluster;
+const { database, push, project, zitadel, reference, follow } = followed(cluster);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A seeded generator, so that a failure can be replayed (SEED=… node …).
@@ -35,68 +34,11 @@ const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 214748
 const pick = (items) => items[Math.floor(random() * items.length)];
 console.log(`follow: seed ${process.env.SEED ?? 24}`);
 
-const PROJECTIONS = ["projections.users14", "projections.idp_user_links3", "projections.instance_members4", "projections.org_members4"];
-const INSTANCE = "inst-1";
-
-/** A database with both peers' tables and a starting population; its name. */
-function database(name) {
-  psql("postgres", `create database ${name};`);
-  // users14 with owner_removed (releases that mark a removed organisation's rows).
-  const sql = [CAMUNDA, ZITADEL, ZITADEL_STATES, ZITADEL_EVENTS, "alter table projections.users14 add column owner_removed boolean default false;"];
-  for (let i = 0; i < 12; i++) sql.push(`insert into ACT_ID_USER (ID_, REV_, FIRST_, LAST_) values ('u${i}', 1, 'First${i}', 'Last${i}');`);
-  for (let i = 0; i < 5; i++) sql.push(`insert into ACT_ID_GROUP (ID_, REV_, NAME_, TYPE_) values ('g${i}', 1, 'Group ${"edcba"[i]}', 'WORKFLOW');`);
-  for (let i = 0; i < 15; i++) sql.push(`insert into ACT_ID_MEMBERSHIP values ('u${i % 12}', 'g${i % 5}') on conflict do nothing;`);
-  sql.push(`insert into ACT_RE_PROCDEF (ID_, KEY_, VERSION_) values ('invoice:1:1', 'invoice', 1);`);
-  for (let i = 0; i < 10; i++) {
-    sql.push(`insert into ACT_RU_TASK (ID_, REV_, NAME_, ASSIGNEE_, OWNER_, PROC_DEF_ID_, CREATE_TIME_) values ('t${i}', 1, 'Task', ${i % 3 ? `'u${i}'` : "NULL"}, NULL, ${i % 2 ? "'invoice:1:1'" : "NULL"}, now());`);
-    for (let j = 0; j < 3; j++) sql.push(`insert into ACT_RU_IDENTITYLINK (ID_, REV_, GROUP_ID_, TYPE_, USER_ID_, TASK_ID_) values ('l${i}-${j}', 1, ${j % 2 ? `'g${j}'` : "NULL"}, 'candidate', ${j % 2 ? "NULL" : `'u${(i + j) % 12}'`}, 't${i}');`);
-  }
-  sql.push(`insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, USER_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('a0', 1, 1, 'u1', 7, '*', 2);`);
-  for (let i = 0; i < 8; i++) {
-    const org = i < 4 ? "acme" : "globex";
-    sql.push(`insert into projections.users14 (id, creation_date, resource_owner, instance_id, username, type) values ('z${i}', timestamptz '2024-01-01' + interval '${i} seconds', '${org}', '${INSTANCE}', 'z${i}', 1);`);
-    sql.push(`insert into projections.users14_humans (user_id, instance_id, first_name, last_name) values ('z${i}', '${INSTANCE}', 'Z${i}', 'Zed');`);
-    sql.push(`insert into projections.idp_user_links3 (idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name) values ('google', 'z${i}', 'ext-${i}', timestamptz '2024-06-01' + interval '${i} seconds', ${i + 1}, '${org}', '${INSTANCE}', 'z${i}@example.com');`);
-  }
-  sql.push(`insert into projections.org_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, org_id) values (now(), 'z1', 'acme', '{ORG_OWNER}', 'acme', '${INSTANCE}', 'acme');`);
-  sql.push(`insert into projections.instance_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, id) values (now(), 'z2', 'acme', '{IAM_OWNER}', '${INSTANCE}', '${INSTANCE}', '${INSTANCE}');`);
-  for (const p of PROJECTIONS) sql.push(`insert into projections.current_states (projection_name, instance_id, last_updated, sequence, event_date, position) values ('${p}', '${INSTANCE}', now(), 0, timestamptz '2024-06-01', extract(epoch from clock_timestamp()));`);
-  psql(name, sql.join("\n"));
-  return name;
-}
-
-// --- Zitadel's way: an event pushed, then projected -------------------------------------------------
-let eventSeq = 0;
-/** SQL pushing one event of aggregate `type`/`id` (its position the clock, as Zitadel's push). */
-const push = (type, id, event) =>
-  `insert into eventstore.events2 (instance_id, aggregate_type, aggregate_id, event_type, "sequence", revision, created_at, creator, "owner", "position", in_tx_order) values ('${INSTANCE}', '${type}', ${q(id)}, '${event}', ${++eventSeq}, 1, clock_timestamp(), 'test', 'org', extract(epoch from clock_timestamp()), 0);`;
-/** SQL projecting: `rows` (the projections' changes) and every projection's state moved to the newest event. */
-const project = (rows) => `begin; ${rows}
-  update projections.current_states s set position = greatest(s.position, e.position), event_date = e.created_at, last_updated = now()
-    from (select max(position) as position, max(created_at) as created_at from eventstore.events2 where instance_id = '${INSTANCE}') e
-    where s.instance_id = '${INSTANCE}'; commit;`;
-/** A Zitadel change: the event pushed (one transaction), then projected (another). */
-function zitadel(db, type, id, event, rows) {
-  psql(db, push(type, id, event));
-  psql(db, project(rows));
-}
-
-// --- The exporter, following ----------------------------------------------------------------------
+// --- The exporter, following (a command sink copying each file) -----------------------------------
 function startFollowing(db, out, extra = []) {
   const sinkDir = `${out}-sink`;
   mkdirSync(sinkDir, { recursive: true });
-  const args = ["--camunda", url(db), "--zitadel", url(db), "--follow", "--out", out, "--poll-ms", "50", "--sink-command", `cp -t ${sinkDir}`, ...extra];
-  const child = spawn(exporter, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (d) => (log += d));
-  return { child, sinkDir, log: () => log, stop: () => child.kill() };
-}
-
-/** The binary form a fresh one-shot export gives. */
-function reference(db) {
-  const r = spawnSync(exporter, ["--camunda", url(db), "--zitadel", url(db), "--out", "-", "--format", "binary"], { maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`the one-shot export failed: ${r.stderr}`);
-  return r.stdout;
+  return { ...follow(db, out, `cp -t ${sinkDir}`, ["--poll-ms", "50", ...extra]), sinkDir };
 }
 
 /**

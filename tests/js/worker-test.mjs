@@ -12,8 +12,8 @@
 // (the sink's base for a delta that does not continue the chain) re-bases; wasm memory is flat
 // over 20 applies.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -21,12 +21,12 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { generate } from "../../bench/generate.mjs";
+import { prepareWorker, startWorker } from "./worker-example.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const dir = join(root, "target/worker-test");
 const kvDir = join(dir, "kv");
-const bin = (name) => join(root, "node_modules/.bin", name);
 const nodeApi = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
 const CHUNK = 300_000; // lowered from 25 MiB so that the small snapshots here span several chunks
 const MiB = (n) => `${(n / 1048576).toFixed(2)} MiB`;
@@ -54,12 +54,7 @@ let publish; // examples/worker/publish.mjs, as copied
 const inputs = {};
 
 before(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, "node_modules"), { recursive: true });
-  for (const f of ["worker.js", "snapshot.json", "publish.mjs"]) cpSync(join(root, "examples/worker", f), join(dir, f));
-  symlinkSync(join(root, "pkg"), join(dir, "node_modules/identity-links"));
-  const built = spawnSync(bin("esbuild"), ["worker.js", "--bundle", "--format=esm", "--platform=neutral", "--conditions=workerd,worker", "--loader:.wasm=copy", "--asset-names=[name]", "--outdir=dist", "--log-level=warning"], { cwd: dir, encoding: "utf8" });
-  assert.equal(built.status, 0, built.stderr);
+  prepareWorker(dir);
   publish = await import(join(dir, "publish.mjs"));
   for (const scale of ["XS", "S"]) {
     const s = nodeApi.Snapshot.fromObject(generate(scale));
@@ -93,48 +88,12 @@ async function publishBase(scale, { damage = false } = {}) {
 let port = 21000 + Math.floor(Math.random() * 8000);
 /** Runs workerd over the bundled worker with `vars` as text bindings; `fn(base)`, then stops it. */
 async function withWorker(vars, fn) {
-  const p = port++;
-  const bindings = [
-    '(name = "SNAPSHOTS", kvNamespace = "kv")',
-    ...Object.entries(vars).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(String(v))})`),
-  ];
-  writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .w),
-    (name = "kv", external = (address = "127.0.0.1:${kv.address().port}", http = ())),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${p}", http = (), service = "main") ],
-);
-const w :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "dist/worker.js"),
-    (name = "identity_links_bg.wasm", wasm = embed "dist/identity_links_bg.wasm"),
-  ],
-  compatibilityDate = "2025-09-01",
-  globalOutbound = "internet",
-  bindings = [ ${bindings.join(", ")} ],
-);
-`);
-  const proc = spawn(bin("workerd"), ["serve", "config.capnp"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  proc.stdout.on("data", (d) => (log += d));
-  proc.stderr.on("data", (d) => (log += d));
-  // Wait for the socket (a TCP connect, not a request: requests would start a load).
-  const { connect } = await import("node:net");
-  for (let i = 0; ; i++) {
-    const up = await new Promise((ok) => connect(p, "127.0.0.1").on("connect", function () { this.destroy(); ok(true); }).on("error", () => ok(false)));
-    if (up) break;
-    assert.ok(i < 100 && proc.exitCode === null, `workerd did not start:\n${log}`);
-    await sleep(100);
-  }
+  const worker = await startWorker(dir, { port: port++, kv: { address: `127.0.0.1:${kv.address().port}` }, vars });
   reads.clear();
   try {
-    return await fn(`http://127.0.0.1:${p}`, () => log);
+    return await fn(worker.base, worker.log);
   } finally {
-    proc.kill();
-    await new Promise((ok) => (proc.exitCode !== null ? ok() : proc.on("exit", ok)));
+    await worker.stop();
   }
 }
 
