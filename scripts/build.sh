@@ -65,8 +65,15 @@ cp pkg-template/index.d.ts "$stage/index.d.cts"
 # CommonJS, where .d.ts means CommonJS).
 cp pkg-template/node/listener.d.ts "$stage/node/listener.d.mts"
 cp LICENSE "$stage/LICENSE"
+# The size budget (README, docs/performance.md): a module over it fails the build and leaves
+# $out as it was, so that no change goes over it unnoticed. WASM_GZIP_BUDGET: to check this check.
+raw=$(wc -c < "$stage/identity_links_bg.wasm")
+gz=$(gzip -9 -c "$stage/identity_links_bg.wasm" | wc -c)
+budget=${WASM_GZIP_BUDGET:-100000}
+if [ "$gz" -gt "$budget" ]; then
+  echo "build.sh: identity_links_bg.wasm is $gz bytes gzipped (gzip -9, $raw raw), over the budget of $budget bytes;" >&2
+  echo "  $out/ is left as it was. Find what grew with twiggy (docs/performance.md, \"Module size\")." >&2
+  exit 1
+fi
 rm -rf "$out.old" && { [ ! -e "$out" ] || mv "$out" "$out.old"; } && mv "$stage" "$out" && rm -rf "$out.old"
-
-raw=$(wc -c < "$out/identity_links_bg.wasm")
-gz=$(gzip -9 -c "$out/identity_links_bg.wasm" | wc -c)
-echo "built $out/: identity_links_bg.wasm $raw bytes, $gz gzipped"
+echo "built $out/: identity_links_bg.wasm $raw bytes, $gz gzipped (budget $budget)"

@@ -34,7 +34,7 @@ if (scenario === "rebase") {
   // the old one is freed once the new one is in place. Two sizes alternating.
   let current = await Snapshot.fromStream(streamOf(big));
   out.after = [wasm()];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 8; i++) {
     for (const bytes of [small, big]) {
       const next = await Snapshot.fromStream(streamOf(bytes));
       current.free();
