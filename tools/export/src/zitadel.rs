@@ -46,13 +46,8 @@ pub fn export(
     doc: &mut Document,
 ) -> Result<(), String> {
     let mut client = db::connect(WHAT, url, tls)?;
-    let users = latest(&mut client, "users")?;
-    let links = latest(&mut client, "idp_user_links")?;
-    let instance_members = latest(&mut client, "instance_members")?;
-    let org_members = latest(&mut client, "org_members")?;
-    let humans = format!("{users}_humans");
-    db::require_tables(&mut client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
-    let state_source = StateSource::of(&mut client, details)?;
+    let Projections { users, humans, links, instance_members, org_members, state_source } =
+        Projections::find(&mut client, details)?;
     db::begin_consistent(&mut client, WHAT)?;
     let instance = choose_instance(&mut client, &users, &links, instance)?;
     let removed = |table: &str, client: &mut Client| -> Result<&'static str, String> {
@@ -119,6 +114,32 @@ pub fn export(
 }
 
 /// `projections.<prefix><N>` with the highest `N` (or none) present.
+/// The projections an export reads, named as this release names them (the highest version
+/// present), and how the release reports `details`: found once per connection, by the one-shot
+/// export and by `--follow` alike.
+pub(crate) struct Projections {
+    pub users: String,
+    pub humans: String,
+    pub links: String,
+    pub instance_members: String,
+    pub org_members: String,
+    pub state_source: StateSource,
+}
+
+impl Projections {
+    /// Finds them in the database `client` is connected to.
+    pub(crate) fn find(client: &mut Client, details: Details) -> Result<Projections, String> {
+        let users = latest(client, "users")?;
+        let links = latest(client, "idp_user_links")?;
+        let instance_members = latest(client, "instance_members")?;
+        let org_members = latest(client, "org_members")?;
+        let humans = format!("{users}_humans");
+        db::require_tables(client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
+        let state_source = StateSource::of(client, details)?;
+        Ok(Projections { users, humans, links, instance_members, org_members, state_source })
+    }
+}
+
 pub(crate) fn latest(client: &mut Client, prefix: &str) -> Result<String, String> {
     let sql = "SELECT table_name::text FROM information_schema.tables \
                WHERE table_schema = 'projections' AND table_name ~ ('^' || $1 || '[0-9]*$')";

@@ -23,7 +23,7 @@
 
 use super::model::{micros, IdpLink, Member, Zitadel, ZitadelUser};
 use crate::db::{self, Tls};
-use crate::zitadel::{choose_instance, has_column, has_table, latest, read_state, Details, StateSource};
+use crate::zitadel::{choose_instance, has_column, has_table, read_state, Details, Projections, StateSource};
 use postgres::types::ToSql;
 use postgres::Client;
 use std::collections::BTreeSet;
@@ -79,13 +79,8 @@ impl Source {
         overlap: Duration,
     ) -> Result<Source, String> {
         let mut client = db::connect(WHAT, url, tls)?;
-        let users = latest(&mut client, "users")?;
-        let links = latest(&mut client, "idp_user_links")?;
-        let instance_members = latest(&mut client, "instance_members")?;
-        let org_members = latest(&mut client, "org_members")?;
-        let humans = format!("{users}_humans");
-        db::require_tables(&mut client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
-        let state_source = StateSource::of(&mut client, details)?;
+        let Projections { users, humans, links, instance_members, org_members, state_source } =
+            Projections::find(&mut client, details)?;
         let instance = choose_instance(&mut client, &users, &links, instance)?;
         let removed = |client: &mut Client, table: &str, alias: &str| -> Result<String, String> {
             Ok(if has_column(client, table, "owner_removed")? {
