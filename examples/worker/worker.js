@@ -373,11 +373,11 @@ function health() {
 
 /** The answer with the staleness headers. */
 function stamped(response) {
-  const out = new Response(response.body, response);
-  if (state.version !== null) out.headers.set("identity-links-version", state.version);
+  // handleRequest's Response is built by the package, its headers mutable: no copy of it.
+  if (state.version !== null) response.headers.set("identity-links-version", state.version);
   const seconds = age();
-  if (seconds !== null) out.headers.set("identity-links-age", String(seconds));
-  return out;
+  if (seconds !== null) response.headers.set("identity-links-age", String(seconds));
+  return response;
 }
 
 export default {
