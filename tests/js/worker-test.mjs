@@ -212,7 +212,13 @@ test("re-bases in workerd, two sizes alternating: wasm memory within 2× the sna
     }
     const text = figures.map(MiB).join(" → ");
     console.log(`# workerd wasm memory over re-bases (S ${MiB(inputs.S.bytes.length)}, XS ${MiB(inputs.XS.bytes.length)}): ${text}`);
-    for (let i = 2; i < figures.length; i++) assert.equal(figures[i], figures[2], `memory grew at re-base ${i}: ${text}`);
+    // After the first re-bases, memory stays put: a re-base that kept a snapshot (the bug this
+    // guards: each re-base grew memory by the snapshot it replaced) grows it by 1.14–2.70 MiB at
+    // once. The allocator's free lists are not compacted, and requests run while the isolate
+    // re-bases, so a step of one page run (seen: 0.5 MiB once in 9 re-bases, with Talc) is
+    // allowed — less than the smaller snapshot, over all nine re-bases together.
+    const drift = figures.at(-1) - figures[2];
+    assert.ok(drift < inputs.XS.bytes.length, `memory grew by ${MiB(drift)} after the second re-base (a snapshot kept?): ${text}`);
     assert.ok(figures.at(-1) - figures[0] <= inputs.S.bytes.length + (1 << 20), `a re-base took more than a second snapshot: ${text}`);
   });
 });
