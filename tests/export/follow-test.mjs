@@ -76,6 +76,16 @@ async function caughtUp(out, expected, limit = 5000) {
   return null;
 }
 
+/** Waits until `condition()` holds: true, or false after `limit` ms. */
+async function within(condition, limit = 5000) {
+  const started = performance.now();
+  while (performance.now() - started < limit) {
+    if (condition()) return true;
+    await sleep(10);
+  }
+  return condition();
+}
+
 // --- 1. Replay equivalence ------------------------------------------------------------------------
 const db = database("follow1");
 const out = join(dir, "follow1");
@@ -163,12 +173,18 @@ const STEPS = Number(process.env.STEPS ?? 45);
     update projections.instance_members4 set user_owner_removed = true where user_resource_owner = 'acme';`);
   const after = reference(db);
   check("an organisation removed: followed exactly", (await caughtUp(out, after)) !== null, follower.log().split("\n").slice(-4).join("\n"));
-  const sinkFiles = readdirSync(follower.sinkDir).sort();
-  const dirFiles = readdirSync(out).filter((f) => /^\d{8}\.(idl|delta)$/.test(f)).sort();
-  check(`the command sink received every published file (${sinkFiles.length})`, JSON.stringify(sinkFiles) === JSON.stringify(dirFiles), `${sinkFiles} vs ${dirFiles}`);
-  check("one base, then deltas", dirFiles.filter((f) => f.endsWith(".idl")).length === 1 && dirFiles.length > 40, `${dirFiles}`);
-  const status = JSON.parse(readFileSync(join(out, "status.json"), "utf8"));
-  check("status.json reports the sequence and the lag", status.sequence === published(out).manifest.latest && "lagMs" in status, JSON.stringify(status));
+  // The follower writes a file, then the manifest naming it, then runs the sink command, then
+  // replaces status.json: the published state can be caught up before the command and the status
+  // of that step have run (a CI run read status.json one step behind the manifest). So both are
+  // awaited, with a limit, before they are compared.
+  const dirFiles = () => readdirSync(out).filter((f) => /^\d{8}\.(idl|delta)$/.test(f)).sort();
+  const sinkFiles = () => readdirSync(follower.sinkDir).sort();
+  const sinkDone = await within(() => JSON.stringify(sinkFiles()) === JSON.stringify(dirFiles()));
+  check(`the command sink received every published file (${sinkFiles().length})`, sinkDone, `${sinkFiles()} vs ${dirFiles()}`);
+  check("one base, then deltas", dirFiles().filter((f) => f.endsWith(".idl")).length === 1 && dirFiles().length > 40, `${dirFiles()}`);
+  const status = () => JSON.parse(readFileSync(join(out, "status.json"), "utf8"));
+  const statusDone = await within(() => status().sequence === published(out).manifest.latest && "lagMs" in status());
+  check("status.json reports the sequence and the lag", statusDone, `${JSON.stringify(status())} (manifest: latest ${published(out).manifest.latest})`);
 }
 follower.stop();
 latencies.sort((a, b) => a - b);
