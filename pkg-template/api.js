@@ -70,6 +70,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   const refuse = () => {
     throw glue.__usageError(FREED);
   };
+  const rawFree = proto.free; // wasm-bindgen's, before the check below wraps it
   for (const name of Object.getOwnPropertyNames(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, name);
     if (name === "constructor" || name.startsWith("__")) continue;
@@ -87,13 +88,34 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
       } });
     }
   }
-  // free() lets the snapshot's decoded texts go too, even if the object is kept.
-  const free = proto.free;
+  // free() lets the snapshot's decoded texts go too, even if the object is kept. A snapshot that
+  // handleRequest is still answering from (a request waiting for its body or its caller between
+  // two calls into the module) is refused to new calls at once and freed when the last of those
+  // requests ends: a re-base that frees the replaced snapshot never breaks a request under way.
+  const answering = new WeakMap(); // snapshot → the handleRequest calls under way on it
+  const release = (snapshot) => {
+    rawFree.call(snapshot);
+    snapshot.__texts = undefined;
+    snapshot.__quoted = undefined;
+  };
   proto.free = function () {
-    free.call(this);
-    if (this instanceof Snapshot) freed.add(this);
-    this.__texts = undefined;
-    this.__quoted = undefined;
+    if (!usable(this)) refuse();
+    freed.add(this);
+    if (!answering.has(this)) release(this);
+  };
+  /** Runs `serve` on `snapshot` with the snapshot kept until it settles (free() deferred). */
+  const keeping = async (snapshot, serve) => {
+    answering.set(snapshot, (answering.get(snapshot) ?? 0) + 1);
+    try {
+      return await serve();
+    } finally {
+      const left = answering.get(snapshot) - 1;
+      if (left > 0) answering.set(snapshot, left);
+      else {
+        answering.delete(snapshot);
+        if (freed.has(snapshot)) release(snapshot);
+      }
+    }
   };
   if (typeof Symbol.dispose === "symbol") proto[Symbol.dispose] = proto.free;
   // deltaTo's argument must be a usable Snapshot too (not wasm-bindgen's null-pointer error).
@@ -853,6 +875,11 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
    */
   async function serve(snapshot, request, context, options, extraFlags, trailers) {
     if (!usable(snapshot)) throw glue.__usageError(FREED);
+    return keeping(snapshot, () => serveKept(snapshot, request, context, options, extraFlags, trailers));
+  }
+
+  /** `serve` on a snapshot that stays allocated until this settles. */
+  async function serveKept(snapshot, request, context, options, extraFlags, trailers) {
     try {
       let auth = handlerAuth(options);
       if (auth instanceof Promise) auth = await auth; // the verifier, loaded the first time

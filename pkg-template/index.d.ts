@@ -155,7 +155,13 @@ export class Snapshot {
    *   found); the snapshot is then unchanged and usable.
    */
   applyDelta(delta: Uint8Array): void;
-  /** Releases the wasm memory; the snapshot cannot be used afterwards. */
+  /**
+   * Releases the wasm memory; the snapshot cannot be used afterwards (every call on it is then a
+   * `UsageError`). Requests that `handleRequest` is still answering from it (waiting for a body
+   * or a caller's key set) finish from it first: the memory is released when the last one ends,
+   * so a re-base may free the snapshot it replaces at once.
+   * @throws {IdentityError} status 400 `UsageError` when the snapshot was freed already.
+   */
   free(): void;
   /** Same as `free()`, for `using` declarations. */
   [Symbol.dispose](): void;

@@ -14,7 +14,7 @@
 //   does not start from the isolate's version (a gap, or a new base).
 // - One load or apply at a time per isolate, whatever the number of requests (single flight); the
 //   isolate keeps answering from the snapshot it has; on a re-base the old one is freed once the
-//   new one is in place (a re-base needs the two together at most, and does not grow wasm memory
+//   new one is in place (after the requests still answering from it: the package defers free()) (a re-base needs the two together at most, and does not grow wasm memory
 //   across re-bases: docs/scaling.md).
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
@@ -272,40 +272,11 @@ async function refresh(env) {
     state.snapshot = next;
     settle(next);
     Object.assign(state, { base: manifest.checksum, loadedAt: Date.now(), rebase: false });
-    retire(old); // freed once the requests still answering from it are done
+    // Requests still answering from the old snapshot (waiting for a body or a key set) keep it:
+    // the package releases it when the last of them ends (free() is deferred until then).
+    old?.free();
   }
   Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null });
-}
-
-/**
- * The requests answering from each snapshot now. handleRequest calls into the module more than
- * once for a request that waits (for its body, for the key set): a re-base in between must not
- * free the snapshot under it, so a replaced snapshot is freed when its last request is done.
- */
-const answering = new Map();
-/** Snapshots replaced while requests were answering from them: freed by the last of those. */
-const retired = new Set();
-
-/** handleRequest on `snapshot`, which stays alive until the answer is built. */
-async function answerFrom(snapshot, request, options) {
-  answering.set(snapshot, (answering.get(snapshot) ?? 0) + 1);
-  try {
-    return await handleRequest(snapshot, request, undefined, options);
-  } finally {
-    const left = answering.get(snapshot) - 1;
-    if (left > 0) answering.set(snapshot, left);
-    else {
-      answering.delete(snapshot);
-      if (retired.delete(snapshot)) snapshot.free();
-    }
-  }
-}
-
-/** Frees a replaced snapshot now, or after the requests still answering from it. */
-function retire(snapshot) {
-  if (snapshot == null) return;
-  if (answering.has(snapshot)) retired.add(snapshot);
-  else snapshot.free();
 }
 
 /** Starts a refresh unless one is running or a failure's backoff is not over: the load to wait on. */
@@ -390,7 +361,7 @@ export default {
         return health();
       }
       const snapshot = await snapshotFor(env, ctx);
-      if (snapshot !== null) return stamped(await answerFrom(snapshot, request, options.normal));
+      if (snapshot !== null) return stamped(await handleRequest(snapshot, request, undefined, options.normal));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       console.error(`identity-links: configuration: ${e.message}`);

@@ -428,6 +428,23 @@ check("handleRequest with a non-Request rejects with an IdentityError", notARequ
   const wantA = reference.listIdpLinksJson({ userId: "demo", query: { limit: 1 } });
   const wantB = reference.listIdpLinksJson({ userId: "nobody", query: { limit: 2 } });
   check("interleaved request bodies each get their own answer", (await ra.text()) === wantA && (await rb.text()) === wantB);
+  // free() while requests wait for their bodies (a re-base freeing the snapshot it replaced):
+  // they still answer from it; a new call is refused at once; the memory goes after the last one.
+  {
+    const doomed = Snapshot.fromJson(sampleText);
+    const pending = [api.handleRequest(doomed, post("demo", '{"query":{"limit":1}}'), undefined, trusted), api.handleRequest(doomed, post("nobody", '{"query":{"limit":2}}'), undefined, trusted)];
+    while (gate.length < 2) await new Promise((r) => setTimeout(r, 1));
+    doomed.free();
+    const refusedNow = await api.handleRequest(doomed, new Request("http://x/identity/groups?userId=demo"), undefined, trusted).then(() => null, (e) => e);
+    check("after free() a new request on the snapshot is refused at once (an IdentityError)", refusedNow?.name === "IdentityError" && refusedNow.status === 400, String(refusedNow?.message ?? "answered"));
+    refused("free() twice while requests are under way", () => doomed.free());
+    refused("a query after free() while requests are under way", () => doomed.getUserGroups({ userId: "demo" }));
+    gate.splice(0).forEach((open) => open());
+    const [first, second] = await Promise.allSettled(pending);
+    const bodies = await Promise.all([first, second].map((r) => (r.status === "fulfilled" ? r.value.text() : String(r.reason))));
+    check("requests under way when their snapshot is freed answer from it", bodies[0] === wantA && bodies[1] === wantB, bodies.join(" | ").slice(0, 300));
+    refused("the snapshot is unusable after its last request", () => doomed.toBytes());
+  }
   // gRPC over HTTP/2 (the Node listener's variant): the status comes as trailers, not headers.
   const withTrailers = api.handleRequest[Symbol.for("identity-links.handleRequestWithTrailers")];
   const grpc = new Request("http://x/zitadel.user.v2.UserService/ListIDPLinks", { method: "POST", headers: { "content-type": "application/grpc" }, body: new Uint8Array([0, 0, 0, 0, 0]) });

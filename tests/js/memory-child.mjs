@@ -2,14 +2,14 @@
 // each scenario needs a fresh module): prints one line, `MEMORY <json>`, with memoryUsage()'s
 // figures in bytes.
 //
-// Usage: node tests/js/memory-child.mjs rebase|failed <big snapshot> <small snapshot> (binary forms)
+// Usage: node tests/js/memory-child.mjs rebase|rebase-answering|failed <big snapshot> <small snapshot> (binary forms)
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const { Snapshot, memoryUsage } = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
+const { Snapshot, handleRequest, memoryUsage } = createRequire(import.meta.url)(join(root, "pkg/node/index.cjs"));
 
 /** A stream of `bytes` in 64 KiB chunks that fails after `limit` bytes when `limit` is short. */
 function streamOf(bytes, limit = bytes.length) {
@@ -39,6 +39,41 @@ if (scenario === "rebase") {
       const next = await Snapshot.fromStream(streamOf(bytes));
       current.free();
       current = next;
+      out.after.push(wasm());
+    }
+  }
+  current.free();
+} else if (scenario === "rebase-answering") {
+  // The same re-bases, each while a request waits for its body on the snapshot being replaced:
+  // free() on it is deferred until that request ends (pkg-template/api.js), which must still
+  // answer from it, and then released. The objects stay reachable, so only free() releases them.
+  const kept = [];
+  out.wrong = [];
+  let current = await Snapshot.fromStream(streamOf(big));
+  kept.push(current);
+  out.after = [wasm()];
+  for (let i = 0; i < 8; i++) {
+    for (const bytes of [small, big]) {
+      const user = "idp-heavy"; // bench/generate.mjs's user with 10,000 IdP links
+      const want = current.listIdpLinksJson({ userId: user, query: { limit: 2 } });
+      let open;
+      const body = new ReadableStream({
+        async pull(c) {
+          await new Promise((r) => (open = r));
+          c.enqueue(new TextEncoder().encode('{"query":{"limit":2}}'));
+          c.close();
+        },
+      });
+      const request = new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body, duplex: "half" });
+      const answer = handleRequest(current, request, undefined, { auth: "trusted" });
+      while (open === undefined) await new Promise((r) => setTimeout(r, 1));
+      const next = await Snapshot.fromStream(streamOf(bytes));
+      kept.push(next);
+      current.free();
+      current = next;
+      open();
+      const got = await (await answer).text();
+      if (got !== want) out.wrong.push(`re-base ${out.after.length}: ${got.slice(0, 100)} (want ${want.slice(0, 100)})`);
       out.after.push(wasm());
     }
   }

@@ -1,6 +1,7 @@
 // The module's memory over re-bases and failed loads (issue 24), read with memoryUsage(): a
 // re-base needs at most the old and the new snapshot together and does not grow memory across
-// re-bases; a load that fails part-way takes less than a snapshot and gives it back to the next
+// re-bases (also when the snapshot freed is still answering a request: its release waits for it);
+// a load that fails part-way takes less than a snapshot and gives it back to the next
 // load. Each scenario runs in a process of its own (tests/js/memory-child.mjs); sizes are
 // bench/generate.mjs's S (about 2.8 MB binary) and XS (about 1 MB).
 import assert from "node:assert/strict";
@@ -52,6 +53,20 @@ test("re-bases with two sizes alternating: at most 2× the snapshot, and no grow
   // Peak: both snapshots at once, never more (memory never shrinks, so the last figure is the peak).
   const peak = m.after.at(-1) - m.start;
   assert.ok(peak <= 2 * m.big + (1 << 20), `peak growth ${MiB(peak)} over 2 × ${MiB(m.big)}: ${figures}`);
+});
+
+test("re-bases, each freeing a snapshot a request is still answering from: the request answers, the snapshot is released after it", () => {
+  const m = run("rebase-answering");
+  const figures = m.after.map(MiB).join(" → ");
+  assert.deepEqual(m.wrong, [], "every request under way answered from the snapshot it started on");
+  // As above: were free() not deferred the requests would fail; were the deferred snapshots never
+  // released, every re-base would add one (each is kept reachable, so only free() releases it).
+  const WARM = 4;
+  assert.ok(m.after.length >= WARM + 12, `16 re-bases measured: ${figures}`);
+  const settled = m.after[WARM];
+  for (const [i, bytes] of m.after.entries()) {
+    if (i >= WARM) assert.ok(bytes - settled <= m.small / 2, `memory grew at re-base ${i}: ${figures}`);
+  }
 });
 
 test("a load that fails part-way takes less than a snapshot, and the next attempts reuse it", () => {
