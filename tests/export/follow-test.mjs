@@ -12,6 +12,7 @@
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries.
 import { check } from "../js/check.mjs";
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { serverBin, startCluster } from "./cluster.mjs";
 import { exporter, followed, INSTANCE, q } from "./followed.mjs";
@@ -86,10 +87,33 @@ async function within(condition, limit = 5000) {
   return condition();
 }
 
+// --- An HTTP server taking the PUTs of --sink-url: it refuses the first two (503), then takes
+// each file and manifest; what it took, in order. -----------------------------------------------
+const received = { files: [], manifests: [], refused: 0, headers: [] };
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    received.headers.push({ authorization: req.headers.authorization, test: req.headers["x-test"], kind: req.headers["x-identity-links-kind"], sequence: req.headers["x-identity-links-sequence"] });
+    if (req.method !== "PUT" || !req.url.startsWith("/sink/")) return res.writeHead(405).end();
+    if (received.refused < 2) {
+      received.refused++;
+      return res.writeHead(503).end();
+    }
+    const name = req.url.slice("/sink/".length);
+    if (name === "manifest.json") received.manifests.push(Buffer.concat(chunks).toString());
+    else received.files.push({ name, bytes: Buffer.concat(chunks) });
+    res.writeHead(204).end();
+  });
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const sinkUrl = `http://127.0.0.1:${server.address().port}/sink/`;
+process.env.IL_SINK_AUTHORIZATION = "Bearer sink-secret"; // the followers inherit it
+
 // --- 1. Replay equivalence ------------------------------------------------------------------------
 const db = database("follow1");
 const out = join(dir, "follow1");
-const follower = startFollowing(db, out, ["--reconcile-every", "0"]);
+const follower = startFollowing(db, out, ["--reconcile-every", "0", "--sink-url", sinkUrl, "--sink-header", "X-Test: yes"]);
 const latencies = [];
 const STEPS = Number(process.env.STEPS ?? 45);
 {
@@ -185,6 +209,22 @@ const STEPS = Number(process.env.STEPS ?? 45);
   const status = () => JSON.parse(readFileSync(join(out, "status.json"), "utf8"));
   const statusDone = await within(() => status().sequence === published(out).manifest.latest && "lagMs" in status());
   check("status.json reports the sequence and the lag", statusDone, `${JSON.stringify(status())} (manifest: latest ${published(out).manifest.latest})`);
+  // --sink-url: the server refused the first two PUTs; the follower retried (backoff 1 s, 2 s)
+  // from the file it missed, and the server has every file once, in order, byte for byte.
+  const putDone = await within(() => received.files.length >= dirFiles().length && status().undelivered === 0, 20_000);
+  const put = received.files.map((f) => f.name);
+  check(`--sink-url: every published file PUT once, in order, after two refusals (${put.length} files)`, putDone && received.refused === 2 && JSON.stringify(put) === JSON.stringify(dirFiles()), `${put} vs ${dirFiles()} (${JSON.stringify(status())})`);
+  const same = received.files.every((f) => Buffer.compare(f.bytes, readFileSync(join(out, f.name))) === 0);
+  check("--sink-url: the files' bytes are the directory's", same);
+  check("--sink-url: the last manifest PUT is the directory's", received.manifests.at(-1) === readFileSync(join(out, "manifest.json"), "utf8"), received.manifests.at(-1));
+  const h = received.headers.at(-2) ?? {};
+  check("--sink-url: the Authorization from IL_SINK_AUTHORIZATION and --sink-header sent with every PUT", received.headers.every((x) => x.authorization === "Bearer sink-secret" && x.test === "yes") && h.kind === "delta" && h.sequence === String(dirFiles().length), JSON.stringify(received.headers.slice(-2)));
+}
+server.close();
+// A bad --sink-url or --sink-header: refused at start, naming it.
+for (const [args, says] of [[["--sink-url", "ftp://x/"], "ftp://x/: not an http:// or https:// URL"], [["--sink-url", "http://x/a?b"], "cannot have a query"], [["--sink-url", "http://x/", "--sink-header", "nocolon"], '"nocolon": not `Name: value`']]) {
+  const r = spawnSync(exporter, ["--camunda", "postgres://127.0.0.1:1/none", "--follow", "--out", join(dir, "refused"), ...args], { encoding: "utf8" });
+  check(`${args.join(" ")} is refused at start`, r.status === 2 && r.stderr.includes(says), `${r.status} ${r.stderr}`);
 }
 follower.stop();
 latencies.sort((a, b) => a - b);

@@ -81,6 +81,14 @@ struct Cli {
     /// last argument; IL_SEQUENCE, IL_KIND (snapshot or delta) and IL_VERSION in its environment.
     #[arg(long = "sink-command", value_name = "COMMAND", requires = "follow")]
     sink_command: Option<String>,
+    /// With --follow: PUT each published file to URL/<file name>, then its manifest to
+    /// URL/manifest.json (a failing server is retried from the file it missed). The value of
+    /// IL_SINK_AUTHORIZATION, when set, is sent as the Authorization header.
+    #[arg(long = "sink-url", value_name = "URL", requires = "follow")]
+    sink_url: Option<String>,
+    /// With --sink-url: a header sent with every PUT, as `Name: value` (repeatable).
+    #[arg(long = "sink-header", value_name = "HEADER", requires = "sink_url")]
+    sink_header: Vec<String>,
     /// With --follow: stop after this many steps (for tests).
     #[arg(long = "follow-steps", value_name = "N", requires = "follow", hide = true)]
     follow_steps: Option<u64>,
@@ -188,7 +196,7 @@ fn follow(cli: &Cli) -> ExitCode {
             return Err("--follow needs a directory (--out DIR), not -".to_owned());
         }
         let reconcile = seconds("--reconcile-every", cli.reconcile_every)?;
-        Ok(follow::Options {
+        let options = follow::Options {
             camunda: cli.camunda.clone(),
             zitadel: cli.zitadel.clone(),
             tls: db::Tls { ca_file: cli.ca_file.clone() },
@@ -198,11 +206,15 @@ fn follow(cli: &Cli) -> ExitCode {
             authorization_enabled: cli.camunda_authorization_enabled,
             dir: std::path::PathBuf::from(&cli.out),
             command: cli.sink_command.clone(),
+            url: cli.sink_url.clone(),
+            headers: cli.sink_header.clone(),
             poll: Duration::from_millis(cli.poll_ms.max(1)),
             overlap: seconds("--overlap-seconds", cli.overlap_seconds)?,
             reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
             steps: cli.follow_steps,
-        })
+        };
+        follow::destinations(&options)?; // a bad --sink-url or --sink-header: a usage error
+        Ok(options)
     })();
     let options = match options {
         Ok(options) => options,

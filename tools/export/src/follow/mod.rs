@@ -10,6 +10,7 @@
 //! fresh state followed from then on; if they agree, nothing is published.
 
 pub mod camunda;
+pub mod delivery;
 pub mod model;
 pub mod sink;
 pub mod zitadel;
@@ -33,7 +34,11 @@ pub struct Options {
     pub zitadel_details: crate::zitadel::Details,
     pub authorization_enabled: bool,
     pub dir: PathBuf,
+    /// `--sink-command`.
     pub command: Option<String>,
+    /// `--sink-url` and its `--sink-header` lines.
+    pub url: Option<String>,
+    pub headers: Vec<String>,
     pub poll: Duration,
     pub overlap: Duration,
     pub reconcile_every: Option<Duration>,
@@ -112,9 +117,29 @@ fn age_ms(timestamp: &str) -> Option<i64> {
     Some(now.as_millis() as i64 - then_ms)
 }
 
+/// The destinations `o` names (the command first), or the error naming a bad URL or header.
+pub fn destinations(o: &Options) -> Result<Vec<delivery::Destination>, String> {
+    let mut out = Vec::new();
+    if let Some(command) = &o.command {
+        out.push(delivery::Destination::command(command.clone()));
+    }
+    if let Some(url) = &o.url {
+        let authorization = std::env::var(delivery::AUTHORIZATION_ENV).ok().filter(|v| !v.is_empty());
+        out.push(delivery::Destination::put(url, &o.headers, authorization)?);
+    }
+    Ok(out)
+}
+
+/// Sends the destinations what they have not taken yet; logs each failure.
+fn deliver(sink: &mut Sink) {
+    for e in sink.deliver() {
+        eprintln!("{} follow error: {e}", output::now());
+    }
+}
+
 /// Runs `--follow` until killed (or `steps` steps); an error only when it cannot start.
 pub fn run(o: &Options) -> Result<(), String> {
-    let mut sink = Sink::new(&o.dir, o.command.clone())?;
+    let mut sink = Sink::new(&o.dir, destinations(o)?)?;
     let mut sources = Sources::connect(o)?;
     let mut model = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
     let started = Instant::now();
@@ -129,9 +154,12 @@ pub fn run(o: &Options) -> Result<(), String> {
         bytes.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
+    deliver(&mut sink);
     let mut last_reconcile = Instant::now();
     let mut steps = 0u64;
     let mut broken = false;
+    // A change whose file could not be written to the directory: built and published again.
+    let mut unpublished = false;
     loop {
         if o.steps.is_some_and(|n| steps >= n) {
             return Ok(());
@@ -181,7 +209,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         if let Some(fresh) = next_model {
             model = fresh;
         }
-        let outcome = if found.changed == 0 && !reconcile {
+        let outcome = if found.changed == 0 && !reconcile && !unpublished {
             "unchanged".to_owned()
         } else {
             match build(&model) {
@@ -195,19 +223,27 @@ pub fn run(o: &Options) -> Result<(), String> {
                             "unchanged".to_owned()
                         }
                     } else {
-                        sequence += 1;
-                        let published = publish_step(&mut sink, sequence, &current, &next);
-                        current = next;
-                        bytes = next_bytes;
-                        match published {
-                            Ok(kind) if reconcile => format!("{kind} (reconcile corrected the followed state)"),
-                            Ok(kind) => kind.to_owned(),
-                            Err(e) => format!("publish failed ({e})"),
+                        // Written to the directory, the step is the new state; not written (a
+                        // full disk), the next step builds it again and publishes it then.
+                        match publish_step(&mut sink, sequence + 1, &current, &next) {
+                            Ok(kind) => {
+                                (sequence, current, bytes, unpublished) = (sequence + 1, next, next_bytes, false);
+                                if reconcile {
+                                    format!("{kind} (reconcile corrected the followed state)")
+                                } else {
+                                    kind.to_owned()
+                                }
+                            }
+                            Err(e) => {
+                                unpublished = true;
+                                format!("publish failed, retried next step ({e})")
+                            }
                         }
                     }
                 }
             }
         };
+        deliver(&mut sink);
         let lag = found.newest_event.as_deref().and_then(age_ms);
         let line = format!(
             "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} ms={:.1}",
@@ -220,13 +256,14 @@ pub fn run(o: &Options) -> Result<(), String> {
         );
         eprintln!("{line}");
         let status = format!(
-            "{{\"sequence\":{sequence},\"version\":\"{}\",\"checkedAt\":\"{}\",\"cursor\":{},\"newestEvent\":{},\"lagMs\":{},\"stepMs\":{:.1}}}\n",
+            "{{\"sequence\":{sequence},\"version\":\"{}\",\"checkedAt\":\"{}\",\"cursor\":{},\"newestEvent\":{},\"lagMs\":{},\"stepMs\":{:.1},\"undelivered\":{}}}\n",
             version(&current),
             output::now(),
             found.cursor.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
             found.newest_event.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
             lag.map_or("null".to_owned(), |l| l.to_string()),
             step_started.elapsed().as_secs_f64() * 1e3,
+            sink.undelivered(),
         );
         if let Err(e) = sink.status(&status) {
             eprintln!("{} follow error: {e}", output::now());

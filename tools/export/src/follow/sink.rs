@@ -1,5 +1,5 @@
-//! Where the followed changes go: a directory of sequenced files, and optionally a command run
-//! with each file.
+//! Where the followed changes go: a directory of sequenced files, and from it to the
+//! destinations of [`super::delivery`] (a command, an HTTP PUT).
 //!
 //! The directory holds `NNNNNNNN.idl` (a whole snapshot: the base, and every corrective
 //! re-base), `NNNNNNNN.delta` (the changes from the file before it), `manifest.json` (the base
@@ -7,9 +7,9 @@
 //! `status.json` (the lag, replaced every step). Every file is written beside its name and
 //! renamed, so a reader never sees part of one.
 
+use super::delivery::{Destination, Item};
 use crate::output::replace;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What a published file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,8 @@ impl Kind {
             Kind::Delta => "delta",
         }
     }
-    fn name(self) -> &'static str {
+    /// How the manifest, the command's `IL_KIND` and the PUT's header name it.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Snapshot => "snapshot",
             Kind::Delta => "delta",
@@ -35,17 +36,17 @@ impl Kind {
     }
 }
 
-/// The directory and the command.
+/// The directory and the destinations each file goes to besides it.
 pub struct Sink {
     dir: PathBuf,
-    command: Option<String>,
+    destinations: Vec<Destination>,
     base: Option<String>,
 }
 
 impl Sink {
-    pub fn new(dir: &Path, command: Option<String>) -> Result<Sink, String> {
+    pub fn new(dir: &Path, destinations: Vec<Destination>) -> Result<Sink, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
-        Ok(Sink { dir: dir.to_owned(), command, base: None })
+        Ok(Sink { dir: dir.to_owned(), destinations, base: None })
     }
 
     /// The sequence number to continue from: one after the manifest's latest (1 without one).
@@ -56,8 +57,9 @@ impl Sink {
         digits.parse::<u64>().map_or(1, |n| n + 1)
     }
 
-    /// Writes file `sequence` of `kind`, then the manifest naming it, then runs the command with
-    /// it; the file's path.
+    /// Writes file `sequence` of `kind`, then the manifest naming it, and queues it for every
+    /// destination; the file's path. Only the directory's errors are returned: the destinations
+    /// are sent to by [`Sink::deliver`].
     pub fn publish(&mut self, sequence: u64, kind: Kind, bytes: &[u8], version: &str) -> Result<PathBuf, String> {
         let name = format!("{sequence:08}.{}", kind.extension());
         let path = self.dir.join(&name);
@@ -73,36 +75,27 @@ impl Sink {
         let manifest_path = self.dir.join("manifest.json");
         replace(&manifest_path, manifest.as_bytes())
             .map_err(|e| format!("writing {}: {e}", manifest_path.display()))?;
-        if let Some(command) = &self.command {
-            run(command, &path, sequence, kind, version)?;
+        let item = Item { sequence, kind, path: path.clone(), name, version: version.to_owned(), manifest };
+        for destination in &mut self.destinations {
+            destination.push(item.clone());
         }
         Ok(path)
+    }
+
+    /// Sends every destination the files it has not taken yet, in order; the failures (each
+    /// destination is retried from its first missing file at a later call, after a backoff).
+    pub fn deliver(&mut self) -> Vec<String> {
+        self.destinations.iter_mut().filter_map(|d| d.deliver().err()).collect()
+    }
+
+    /// How many files the destinations have still to take, in all.
+    pub fn undelivered(&self) -> usize {
+        self.destinations.iter().map(Destination::pending).sum()
     }
 
     /// Replaces `status.json` with `text`.
     pub fn status(&self, text: &str) -> Result<(), String> {
         let path = self.dir.join("status.json");
         replace(&path, text.as_bytes()).map_err(|e| format!("writing {}: {e}", path.display()))
-    }
-}
-
-/// Runs `command` through `sh -c` with the file's path as its last argument (`"$1"` inside it is
-/// the path too) and `IL_SEQUENCE`, `IL_KIND`, `IL_VERSION` in its environment; a non-zero exit
-/// is an error naming the status.
-fn run(command: &str, path: &Path, sequence: u64, kind: Kind, version: &str) -> Result<(), String> {
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{command} \"$1\""))
-        .arg("identity-links-export")
-        .arg(path)
-        .env("IL_SEQUENCE", sequence.to_string())
-        .env("IL_KIND", kind.name())
-        .env("IL_VERSION", version)
-        .status()
-        .map_err(|e| format!("--sink-command: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("--sink-command failed for {} ({status})", path.display()))
     }
 }

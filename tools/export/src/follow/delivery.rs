@@ -1,0 +1,195 @@
+//! Where each published file goes besides the directory: a command (`--sink-command`) and/or an
+//! HTTP PUT (`--sink-url`). Each destination keeps its own queue of the files it has not taken
+//! yet, in sequence order: a destination that fails (the command exits non-zero, the server is
+//! down or answers other than 2xx) is retried from the file it missed, with a backoff (1 s
+//! doubling to 60 s), and receives every later file after it, so nothing is lost or reordered
+//! while the follower runs. A file taken once is not sent to that destination again.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::sink::Kind;
+
+/// The longest wait between two attempts at a failing destination.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long one HTTP request may take, the whole base included.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(120);
+/// The environment variable whose value, when set, is sent as the PUTs' `Authorization` header
+/// (so that a secret need not be on the command line, where `ps` shows it).
+pub const AUTHORIZATION_ENV: &str = "IL_SINK_AUTHORIZATION";
+
+/// A file written to the directory, as a destination receives it.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub sequence: u64,
+    pub kind: Kind,
+    /// The file in the directory.
+    pub path: PathBuf,
+    /// Its name (`NNNNNNNN.idl` or `NNNNNNNN.delta`).
+    pub name: String,
+    pub version: String,
+    /// The manifest that names it (as the directory's `manifest.json` was after it).
+    pub manifest: String,
+}
+
+/// What a destination is.
+enum Target {
+    /// `sh -c COMMAND` with the file's path as its last argument.
+    Command(String),
+    /// `PUT URL/NAME` with the file, then `PUT URL/manifest.json`.
+    Put(Put),
+}
+
+/// An HTTP destination.
+struct Put {
+    agent: ureq::Agent,
+    /// The URL the names are appended to (without a trailing slash).
+    url: String,
+    /// Headers sent with every request (`--sink-header`, the `Authorization` from the env).
+    headers: Vec<(String, String)>,
+}
+
+/// One destination with the files it has still to take.
+pub struct Destination {
+    target: Target,
+    unsent: VecDeque<Item>,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+impl Destination {
+    /// `--sink-command COMMAND`.
+    pub fn command(command: String) -> Destination {
+        Destination::new(Target::Command(command))
+    }
+
+    /// `--sink-url URL` with `--sink-header` lines (`Name: value`) and the `Authorization` of
+    /// [`AUTHORIZATION_ENV`] when set; an error naming a bad URL or header.
+    pub fn put(url: &str, headers: &[String], authorization: Option<String>) -> Result<Destination, String> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("--sink-url {url}: not an http:// or https:// URL"));
+        }
+        if url.contains('?') || url.contains('#') {
+            return Err(format!(
+                "--sink-url {url}: the file's name is appended to it, so it cannot have a query or fragment"
+            ));
+        }
+        let mut parsed = Vec::new();
+        for line in headers {
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(format!("--sink-header {line:?}: not `Name: value`"));
+            };
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+                return Err(format!("--sink-header {line:?}: {name:?} is not a header name"));
+            }
+            parsed.push((name.to_owned(), value.trim().to_owned()));
+        }
+        if let Some(value) = authorization {
+            parsed.push(("authorization".to_owned(), value));
+        }
+        let config = ureq::Agent::config_builder().timeout_global(Some(HTTP_TIMEOUT)).http_status_as_error(false);
+        #[cfg(feature = "tls")]
+        let config =
+            config.tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
+        let agent = ureq::Agent::new_with_config(config.build());
+        Ok(Destination::new(Target::Put(Put { agent, url: url.trim_end_matches('/').to_owned(), headers: parsed })))
+    }
+
+    fn new(target: Target) -> Destination {
+        Destination { target, unsent: VecDeque::new(), failures: 0, retry_at: None }
+    }
+
+    /// Queues `item` behind the files this destination has not taken yet.
+    pub fn push(&mut self, item: Item) {
+        self.unsent.push_back(item);
+    }
+
+    /// How many files this destination has not taken yet.
+    pub fn pending(&self) -> usize {
+        self.unsent.len()
+    }
+
+    /// Sends the queued files in order, up to the first that fails (unless a failure's backoff
+    /// is not over): that failure, naming the file and the destination.
+    pub fn deliver(&mut self) -> Result<(), String> {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return Ok(());
+        }
+        while let Some(item) = self.unsent.front() {
+            let sent = match &self.target {
+                Target::Command(command) => run(command, item),
+                Target::Put(put) => put.send(item),
+            };
+            if let Err(e) = sent {
+                self.failures += 1;
+                let wait = Duration::from_secs(1u64 << (self.failures - 1).min(6)).min(MAX_BACKOFF);
+                self.retry_at = Some(Instant::now() + wait);
+                return Err(format!(
+                    "{e}; {} file(s) waiting, next attempt in {} s",
+                    self.unsent.len(),
+                    wait.as_secs()
+                ));
+            }
+            self.unsent.pop_front();
+            self.failures = 0;
+            self.retry_at = None;
+        }
+        Ok(())
+    }
+}
+
+impl Put {
+    /// The file, then the manifest naming it.
+    fn send(&self, item: &Item) -> Result<(), String> {
+        let bytes =
+            std::fs::read(&item.path).map_err(|e| format!("--sink-url: reading {}: {e}", item.path.display()))?;
+        let file_url = format!("{}/{}", self.url, item.name);
+        let extra = [
+            ("content-type", "application/octet-stream"),
+            ("x-identity-links-sequence", &item.sequence.to_string()),
+            ("x-identity-links-kind", item.kind.name()),
+            ("x-identity-links-version", &item.version),
+        ]
+        .map(|(n, v)| (n.to_owned(), v.to_owned()));
+        self.put(&file_url, &bytes, &extra)?;
+        let manifest_url = format!("{}/manifest.json", self.url);
+        self.put(&manifest_url, item.manifest.as_bytes(), &[("content-type".to_owned(), "application/json".to_owned())])
+    }
+
+    fn put(&self, url: &str, body: &[u8], extra: &[(String, String)]) -> Result<(), String> {
+        let mut request = self.agent.put(url);
+        for (name, value) in extra.iter().chain(&self.headers) {
+            request = request.header(name, value);
+        }
+        match request.send(body) {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("--sink-url: PUT {url} answered {}", response.status())),
+            Err(e) => Err(format!("--sink-url: PUT {url}: {e}")),
+        }
+    }
+}
+
+/// Runs `command` through `sh -c` with the file's path as its last argument (`"$1"` inside it is
+/// the path too) and `IL_SEQUENCE`, `IL_KIND`, `IL_VERSION` in its environment; a non-zero exit
+/// is an error naming the status.
+fn run(command: &str, item: &Item) -> Result<(), String> {
+    let path: &Path = &item.path;
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} \"$1\""))
+        .arg("identity-links-export")
+        .arg(path)
+        .env("IL_SEQUENCE", item.sequence.to_string())
+        .env("IL_KIND", item.kind.name())
+        .env("IL_VERSION", &item.version)
+        .status()
+        .map_err(|e| format!("--sink-command: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("--sink-command failed for {} ({status})", path.display()))
+    }
+}
