@@ -944,6 +944,9 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     return { wasmBytes: memory.buffer.byteLength };
   }
 
+  /** `deltaInfo(delta)` (API.md "Live updates"): the module reads the header; errors as thrown. */
+  const deltaInfo = (delta) => glue.deltaInfo(delta);
+
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {
     if (!usable(snapshot)) refuse();
@@ -961,5 +964,6 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     handleRequest,
     isIdentityError: glue.isIdentityError,
     memoryUsage,
+    deltaInfo,
   };
 }

@@ -305,6 +305,27 @@ export interface IdentityError extends Error {
 /** Whether `value` is an `IdentityError` thrown by this package. */
 export function isIdentityError(value: unknown): value is IdentityError;
 
+/** What {@link deltaInfo} reads from a delta's header. */
+export interface DeltaInfo {
+  /** The version the delta applies to (as {@link Snapshot.version} writes it). */
+  from: string;
+  /** The version it makes. */
+  to: string;
+  /** The new state's `sequence`, a decimal uint64. */
+  sequence: string;
+  /** The new state's `timestamp`, RFC 3339 in UTC. */
+  timestamp: string;
+}
+
+/**
+ * What a delta's header says, read without a snapshot after its checksum is checked: for a
+ * publisher that names and chains deltas (`delta.<from>.<to>`) without reading the format itself.
+ * The edits are checked when the delta is applied.
+ * @throws {IdentityError} status 400, body type `"DeltaError"`, for anything that is not a whole
+ *   delta of this format (truncated, altered, another format, not a `Uint8Array`).
+ */
+export function deltaInfo(delta: Uint8Array): DeltaInfo;
+
 /** What {@link memoryUsage} reports. */
 export interface MemoryUsage {
   /** The module's linear memory now, in bytes (a multiple of 64 KiB). */

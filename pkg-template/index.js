@@ -22,6 +22,7 @@ export const {
   handleRequest,
   isIdentityError,
   memoryUsage,
+  deltaInfo,
 } = install(glue, () => compiled, {
   // Zitadel's token verifier (and jose) only when a handler is given `auth.zitadel`: bundlers
   // make it a chunk of its own, which a bundle that only queries a snapshot never loads.

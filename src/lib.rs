@@ -17,7 +17,7 @@ pub mod snapshot;
 
 pub use error::{CamundaError, QueryError, ZitadelError};
 pub use query::{CallContext, Query};
-pub use snapshot::delta::{DeltaError, Version};
+pub use snapshot::delta::{DeltaError, DeltaHeader, Version};
 pub use snapshot::{Snapshot, Stats};
 // What a load refuses and the paging options are the data model's (`identity-links-tables`);
 // the API names them here, beside the snapshot they belong to.

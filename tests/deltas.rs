@@ -7,7 +7,7 @@
 mod support;
 
 use identity_links::json::Value;
-use identity_links::{DeltaError, Query, Snapshot};
+use identity_links::{DeltaError, DeltaHeader, Query, Snapshot};
 use support::gen::Rng;
 
 /// A task: id, assignee, owner, processDefinitionKey, links (is a group, id, type).
@@ -523,6 +523,33 @@ fn wrong_bases_gaps_reorders_and_repeats_are_refused_naming_both_versions() {
     assert_eq!(a.version(), v[3]);
     let message = wrong_base(v[2], v[3]).to_string();
     assert!(message.contains(&v[2].to_string()) && message.contains(&v[3].to_string()), "{message}");
+}
+
+#[test]
+fn a_delta_header_is_read_without_a_snapshot_and_names_both_states() {
+    let (states, deltas, _) = chain();
+    for (i, delta) in deltas.iter().enumerate() {
+        let (h, edits) = DeltaHeader::read(delta).expect("a delta deltaTo made");
+        let newer = &states[i + 1];
+        assert_eq!((h.from, h.to), (states[i].version(), newer.version()), "delta {i}: the versions");
+        assert_eq!(h.sequence.to_string(), newer.sequence_text(), "delta {i}: the sequence");
+        assert_eq!(h.timestamp.render(), newer.timestamp_text(), "delta {i}: the timestamp");
+        assert!(!edits.is_empty() && edits.len() % 4 == 0, "delta {i}: the edits are words");
+    }
+    // Whatever apply_delta calls damaged, the header read refuses, for the same reason.
+    let delta = &deltas[0];
+    let mut a = states[0].clone();
+    for len in (0..delta.len()).step_by(7) {
+        let why = DeltaHeader::read(&delta[..len]).expect_err("a truncated delta");
+        assert_eq!(a.apply_delta(&delta[..len]), Err(DeltaError::Damaged { why, found: states[0].version() }));
+    }
+    let mut flipped = delta.clone();
+    flipped[20] ^= 1;
+    assert_eq!(
+        DeltaHeader::read(&flipped).expect_err("a flipped version"),
+        "its checksum does not match (truncated or altered)"
+    );
+    assert_eq!(DeltaError::Unreadable { why: "x" }.to_string(), "the delta is damaged: x");
 }
 
 #[test]

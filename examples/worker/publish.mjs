@@ -23,14 +23,15 @@
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
 // the base), --grace-seconds S, --dry-run (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
-// a delta must apply to the chain's newest version (its header says which), else the sink
+// a delta must apply to the chain's newest version (its header says which: the package's
+// deltaInfo reads it, checksum checked), else the sink
 // publishes a new base instead: the exporter's follow directory, materialized (its base and the
 // deltas after it applied with the package).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { Snapshot } from "identity-links";
+import { Snapshot, deltaInfo } from "identity-links";
 
 export const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 export const MANIFEST_FORMAT = "identity-links-base/1";
@@ -75,27 +76,13 @@ export function newest(manifest) {
   return manifest.deltas?.at(-1)?.to ?? manifest.checksum;
 }
 
-/**
- * What a delta's header says (docs/deltas.md, "The format"): `{ from, to, sequence, timestamp }`.
- * Only the header is read, to name the key and check the chain; the module checks the rest
- * (checksum, edits, result) when an isolate applies it.
- */
-export function deltaHeader(bytes) {
-  if (bytes.length < 60 || Buffer.from(bytes.subarray(0, 8)).toString("latin1") !== "IDLDELTA") throw new Error(`not a delta (no IDLDELTA header, ${bytes.length} bytes)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const seconds = view.getBigInt64(40, true);
-  const nanos = view.getUint32(48, true);
-  const ms = Number(seconds) * 1000 + Math.floor(nanos / 1e6);
-  return { from: hex64(bytes, 16), to: hex64(bytes, 24), sequence: Number(view.getBigUint64(32, true)), timestamp: Number.isFinite(ms) ? new Date(ms).toISOString() : null };
-}
-
 /** A delta that does not continue the chain (another base, a gap, out of order). */
 export class GapError extends Error {}
 
 /** The manifest with `bytes` (a delta) appended to its chain, and the delta's key. */
 export function appendDelta(manifest, bytes) {
   if (bytes.length > KV_VALUE_LIMIT) throw new Error(`the delta is ${bytes.length} bytes, more than a KV value's ${KV_VALUE_LIMIT}: publish a base instead`);
-  const h = deltaHeader(bytes);
+  const h = deltaInfo(bytes); // the package reads the header (and checks the checksum)
   const at = newest(manifest);
   if (h.from !== at) throw new GapError(`the delta applies to version ${h.from}, the chain is at ${at}`);
   const key = `delta.${h.from}.${h.to}`;
@@ -272,7 +259,7 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, ...o
     }
   }
   const binary = materialize(file);
-  const h = deltaHeader(bytes);
+  const h = deltaInfo(bytes);
   if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
   const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
   return `base ${m.checksum} (re-base: ${long ? `the chain had ${chain.length} deltas` : "the delta did not continue the chain"})`;

@@ -54,6 +54,12 @@ pub enum DeltaError {
         /// The snapshot's version.
         found: Version,
     },
+    /// Not a delta, truncated, or altered, read without a snapshot ([`DeltaHeader::read`]
+    /// through the package's `deltaInfo`).
+    Unreadable {
+        /// What is wrong.
+        why: &'static str,
+    },
     /// The delta applies to another version than the snapshot's: another base, a delta out of
     /// order (or one skipped), or one applied already.
     WrongBase {
@@ -84,6 +90,7 @@ impl fmt::Display for DeltaError {
             DeltaError::Damaged { why, found } => {
                 write!(f, "the delta is damaged: {why}; the snapshot is unchanged (version {found})")
             }
+            DeltaError::Unreadable { why } => write!(f, "the delta is damaged: {why}"),
             DeltaError::WrongBase { expected, found } => write!(
                 f,
                 "the delta applies to version {expected}, this snapshot is version {found} (another base, a delta \
@@ -243,32 +250,13 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::apply_delta`].
     pub fn apply_delta_at(&mut self, found: Version, delta: &[u8]) -> Result<Version, DeltaError> {
-        let damaged = |why| DeltaError::Damaged { why, found };
-        if delta.len() < HEADER + 8 || delta.get(..8) != Some(&MAGIC[..]) {
-            return Err(damaged("it is not a delta (too short, or no IDLDELTA header)"));
-        }
-        let body = delta.len() - 8;
-        if hash(&delta[..body]).to_le_bytes()[..] != delta[body..] {
-            return Err(damaged("its checksum does not match (truncated or altered)"));
-        }
-        let u32_at = |at: usize| u32::from_le_bytes([delta[at], delta[at + 1], delta[at + 2], delta[at + 3]]);
-        let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
-        if u32_at(8) != FORMAT {
-            return Err(damaged("it is written in another delta format"));
-        }
-        if (body - HEADER) % 4 != 0 || u32_at(12) > 1 {
-            return Err(damaged("its header is inconsistent"));
-        }
-        let (base, new) = (Version(u64_at(16)), Version(u64_at(24)));
+        let (header, edits) = DeltaHeader::read(delta).map_err(|why| DeltaError::Damaged { why, found })?;
+        let (base, new) = (header.from, header.to);
         if base != found {
             return Err(DeltaError::WrongBase { expected: base, found });
         }
-        let header = Header {
-            enabled: u32_at(12) == 1,
-            sequence: u64_at(32),
-            timestamp: Timestamp { seconds: u64_at(40) as i64, nanos: u32_at(48) },
-        };
-        let words: Vec<u32> = (HEADER..body).step_by(4).map(u32_at).collect();
+        let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
+        let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
         let next = self.applied(&header, &words).map_err(|why| DeltaError::Invalid { why, base })?;
         let made = next.version();
         if made != new {
@@ -280,7 +268,7 @@ impl Snapshot {
 
     /// The snapshot this one and the delta's edits (`words`) make, not yet checked against the
     /// version the delta names; why not, if they do not make one.
-    fn applied(&self, header: &Header, words: &[u32]) -> Result<Snapshot, String> {
+    fn applied(&self, header: &DeltaHeader, words: &[u32]) -> Result<Snapshot, String> {
         let mut delta = Words { words, at: 0 };
         // The strings, and the new symbol of each of the base's that stays.
         let mut map = vec![NONE; self.strings.len()];
@@ -470,11 +458,55 @@ impl Snapshot {
     }
 }
 
-/// What a delta's header says of the new state besides its tables.
-struct Header {
-    enabled: bool,
-    sequence: u64,
-    timestamp: Timestamp,
+/// What a delta's header says: the version it applies to and the one it makes, and the new
+/// state's values besides its tables. Read without a snapshot, so that a publisher can name and
+/// chain deltas (`deltaInfo` in the package) without a second reader of the format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeltaHeader {
+    /// The version the delta applies to.
+    pub from: Version,
+    /// The version it makes.
+    pub to: Version,
+    /// The new state's `authorizationEnabled`.
+    pub enabled: bool,
+    /// The new state's `sequence`.
+    pub sequence: u64,
+    /// The new state's `timestamp`.
+    pub timestamp: Timestamp,
+}
+
+impl DeltaHeader {
+    /// Reads a delta's header after checking its magic, format, checksum and shape; its edits
+    /// (the words between the header and the checksum). Why not, for anything that is not a
+    /// whole delta of this format. The edits themselves are checked when the delta is applied.
+    ///
+    /// # Errors
+    /// What is wrong, as [`DeltaError::Damaged`] says it.
+    pub fn read(delta: &[u8]) -> Result<(DeltaHeader, &[u8]), &'static str> {
+        if delta.len() < HEADER + 8 || delta.get(..8) != Some(&MAGIC[..]) {
+            return Err("it is not a delta (too short, or no IDLDELTA header)");
+        }
+        let body = delta.len() - 8;
+        if hash(&delta[..body]).to_le_bytes()[..] != delta[body..] {
+            return Err("its checksum does not match (truncated or altered)");
+        }
+        let u32_at = |at: usize| u32::from_le_bytes([delta[at], delta[at + 1], delta[at + 2], delta[at + 3]]);
+        let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
+        if u32_at(8) != FORMAT {
+            return Err("it is written in another delta format");
+        }
+        if (body - HEADER) % 4 != 0 || u32_at(12) > 1 {
+            return Err("its header is inconsistent");
+        }
+        let header = DeltaHeader {
+            from: Version(u64_at(16)),
+            to: Version(u64_at(24)),
+            enabled: u32_at(12) == 1,
+            sequence: u64_at(32),
+            timestamp: Timestamp { seconds: u64_at(40) as i64, nanos: u32_at(48) },
+        };
+        Ok((header, &delta[HEADER..body]))
+    }
 }
 
 /// A delta's words, read in order.

@@ -4,7 +4,7 @@ use super::convert::{js_string, limits, request_value, to_value};
 use super::error::{identity_error, snapshot_error};
 use crate::query::Query;
 use crate::snapshot::binary::ByteSource;
-use crate::snapshot::delta::{DeltaError, Version};
+use crate::snapshot::delta::{DeltaError, DeltaHeader, Version};
 use crate::snapshot::Snapshot;
 use crate::QueryError;
 use identity_links_tables::error::{SnapshotError, SnapshotProblem};
@@ -308,4 +308,28 @@ pub fn get_user_groups(snapshot: &JsSnapshot, request: &JsValue, context: &JsVal
 #[wasm_bindgen(js_name = listIdpLinks)]
 pub fn list_idp_links(snapshot: &JsSnapshot, request: &JsValue, context: &JsValue) -> Result<JsValue, JsValue> {
     snapshot.query(Query::ListIdpLinks, request, context)
+}
+
+/// What a delta's header says, read without a snapshot: `{ from, to, sequence, timestamp }` (the
+/// versions as `Snapshot.version` writes them), after its checksum is checked. A publisher names
+/// and chains deltas with it instead of reading the format itself.
+///
+/// # Errors
+/// `IdentityError` (400, `DeltaError`) for anything that is not a whole delta of this format.
+#[wasm_bindgen(js_name = deltaInfo)]
+pub fn delta_info(delta: &JsValue) -> Result<JsValue, JsValue> {
+    let refused = |why| identity_error(&QueryError::Delta(DeltaError::Unreadable { why }));
+    let Some(bytes) = delta.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(refused("it is not a Uint8Array"));
+    };
+    let bytes = bytes.to_vec();
+    let (h, _) = DeltaHeader::read(&bytes).map_err(refused)?;
+    let text = format!(
+        r#"{{"from":"{}","to":"{}","sequence":"{}","timestamp":"{}"}}"#,
+        h.from,
+        h.to,
+        h.sequence,
+        h.timestamp.render()
+    );
+    js_sys::JSON::parse(&text)
 }

@@ -204,6 +204,10 @@ function deltaChecks(api, files, check) {
   check("applyDelta applies", outcome(api, () => a.applyDelta(delta)) === "ok");
   const bytes = (s) => Array.from(s.toBytes()).join();
   check("after applyDelta: the newer version, binary form and answers", a.version === bVersion && bytes(a) === bytes(b) && answers(a) === answers(b) && answers(a) !== before);
+  const info = api.deltaInfo(delta);
+  check("deltaInfo reads the delta's versions, sequence and timestamp without a snapshot", JSON.stringify(info) === JSON.stringify({ from: aVersion, to: bVersion, sequence: b.sequence, timestamp: b.timestamp }), JSON.stringify(info));
+  const cut = outcome(api, () => api.deltaInfo(delta.subarray(0, delta.length - 1)));
+  check("deltaInfo of a truncated delta, or of something else, is a DeltaError (400)", cut.startsWith("400 DeltaError ") && outcome(api, () => api.deltaInfo("delta")).startsWith("400 DeltaError "), cut);
   const twice = outcome(api, () => a.applyDelta(delta));
   check("the same delta twice is a DeltaError (400) naming both versions", twice.startsWith("400 DeltaError ") && twice.includes(aVersion) && twice.includes(bVersion), twice);
   const back = b.deltaTo(again);

@@ -1,6 +1,6 @@
 // A small TypeScript consumer, checked with `tsc --noEmit --strict` against the package's
 // typings. The @ts-expect-error lines fail the check if a type is too loose (e.g. `any`).
-import init, { Snapshot, getIdentityLinks, getUserGroups, getUserGroupsJson, handleRequest, listIdpLinks, isIdentityError, initSync, memoryUsage } from "identity-links";
+import init, { Snapshot, getIdentityLinks, getUserGroups, getUserGroupsJson, handleRequest, listIdpLinks, isIdentityError, initSync, memoryUsage, deltaInfo } from "identity-links";
 import type { CallContext, GroupInfo, IdentityLink, ListIdpLinksResponse, SnapshotData, SnapshotStats } from "identity-links";
 
 export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promise<string> {
@@ -31,6 +31,9 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   const wasmBytes: number = memoryUsage().wasmBytes;
   // @ts-expect-error: memoryUsage answers an object, not a number
   const notAnObject: number = memoryUsage();
+  const { from, to, sequence: deltaSequence }: { from: string; to: string; sequence: string } = deltaInfo(snapshot.deltaTo(again));
+  // @ts-expect-error: deltaInfo reads bytes, not a Snapshot
+  deltaInfo(snapshot);
   const body: string = snapshot.getIdentityLinksJson({ taskId: "t" }) + getUserGroupsJson(snapshot, { userId: "u" });
   const response: Response = await handleRequest(snapshot, new Request("https://camunda.example/engine-rest/identity/groups?userId=u"), context, { auth: "trusted" });
   // The caller from the request: Zitadel's tokens, and Camunda's user from a claim or a verifier.
@@ -67,5 +70,5 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
   snapshot.free();
   // @ts-expect-error: handleRequest takes a fetch Request, not a URL
   await handleRequest(snapshot, "https://camunda.example/", undefined, { auth: "trusted" });
-  return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq} ${status200} ${body} ${wasmBytes} ${notAnObject}`;
+  return `${first} ${names.length} ${total} ${stats.users} ${snapshot.timestamp} ${String(wrong)} ${notANumber} ${seq} ${status200} ${body} ${wasmBytes} ${notAnObject} ${from} ${to} ${deltaSequence}`;
 }
