@@ -21,7 +21,9 @@
 // Options: --chunk-bytes N (default 25 MiB), --manifest-key K (default "manifest"), --version V
 // (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
-// the base), --grace-seconds S, --dry-run (print, write nothing).
+// the base), --apply-max-bytes N (publish a base instead of a delta once the base is over N bytes,
+// default 16 MiB: an isolate applying a delta needs ~5.7× the base), --grace-seconds S, --dry-run
+// (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
 // deltaInfo reads it, checksum checked), else the sink
@@ -37,6 +39,14 @@ export const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 export const MANIFEST_FORMAT = "identity-links-base/1";
 /** Past this many deltas in the chain, the sink publishes a new base instead (a cold isolate applies the whole chain). */
 export const REBASE_AFTER = 50;
+/**
+ * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying a delta
+ * holds the old tables, the rebuilt ones and the rows in between: measured (bench/child.mjs
+ * deltas) at about 5.7× the binary form in wasm memory, so past this a delta would take an isolate
+ * over its 128 MB. Above it every change is published as a base (a re-base needs 2×: the 1M-link
+ * base of 52 MB fits). docs/scaling.md.
+ */
+export const APPLY_MAX_BYTES = 16 * 1024 * 1024;
 /** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */
 export const GRACE_SECONDS = 300;
 
@@ -194,11 +204,15 @@ export async function publishBase(store, binary, { manifestKey = "manifest", gra
 
 /**
  * Appends the delta `bytes` to the chain in `store`: the delta's key, then the manifest. Throws
- * GapError when the delta does not continue the chain (or there is no manifest). The manifest.
+ * GapError when the delta does not continue the chain (or there is no manifest), and an Error
+ * when the base is over `applyMaxBytes`. The manifest.
  */
-export async function publishDelta(store, bytes, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS } = {}) {
+export async function publishDelta(store, bytes, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS, applyMaxBytes = APPLY_MAX_BYTES } = {}) {
   const previous = await readManifest(store, manifestKey);
   if (previous === null) throw new GapError("there is no manifest to append the delta to");
+  if (previous.size > applyMaxBytes) {
+    throw new Error(`the base is ${previous.size} bytes, over --apply-max-bytes ${applyMaxBytes}: an isolate could not apply a delta to it within its memory; publish the newer snapshot as a base`);
+  }
   const { key, manifest: appended } = appendDelta(previous, bytes);
   const { manifest, expired } = retire(previous, appended, graceSeconds);
   await store.put(key, bytes);
@@ -235,10 +249,11 @@ export function materialize(file) {
 
 /**
  * The exporter's sink: publishes `file` (IL_KIND `snapshot` or `delta`). A delta that does not
- * continue the chain, or a chain past `rebaseAfter` deltas or half the base's size, is published
- * as a new base instead (the follow directory materialized up to `file`). What was done.
+ * continue the chain, a chain past `rebaseAfter` deltas or half the base's size, or a base over
+ * `applyMaxBytes` (which an isolate could not apply a delta to within its memory) is published as
+ * a new base instead (the follow directory materialized up to `file`). What was done.
  */
-export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, ...options } = {}) {
+export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, applyMaxBytes = APPLY_MAX_BYTES, ...options } = {}) {
   if (kind === "snapshot") {
     const { binary, sequence, timestamp } = readSnapshot(file);
     const m = await publishBase(store, binary, { ...options, sequence, timestamp });
@@ -249,9 +264,10 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, ...o
   const previous = await readManifest(store, options.manifestKey);
   const chain = previous?.deltas ?? [];
   const long = chain.length + 1 > rebaseAfter || chain.reduce((n, d) => n + d.size, bytes.length) > (previous?.size ?? 0) / 2;
-  if (!long) {
+  const large = (previous?.size ?? 0) > applyMaxBytes;
+  if (!long && !large) {
     try {
-      const m = await publishDelta(store, bytes, options);
+      const m = await publishDelta(store, bytes, { ...options, applyMaxBytes });
       return `delta ${m.deltas.at(-1).key} (chain of ${m.deltas.length})`;
     } catch (e) {
       if (!(e instanceof GapError)) throw e;
@@ -262,11 +278,16 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, ...o
   const h = deltaInfo(bytes);
   if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
   const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
-  return `base ${m.checksum} (re-base: ${long ? `the chain had ${chain.length} deltas` : "the delta did not continue the chain"})`;
+  const why = large
+    ? `the base is ${previous.size} bytes, over --apply-max-bytes ${applyMaxBytes}: an isolate could not apply a delta to it`
+    : long
+      ? `the chain had ${chain.length} deltas`
+      : "the delta did not continue the chain";
+  return `base ${m.checksum} (re-base: ${why})`;
 }
 
 function args(argv) {
-  const out = { file: null, sink: false, dir: null, wrangler: false, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, rebaseAfter: REBASE_AFTER, graceSeconds: GRACE_SECONDS, dryRun: false };
+  const out = { file: null, sink: false, dir: null, wrangler: false, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, rebaseAfter: REBASE_AFTER, applyMaxBytes: APPLY_MAX_BYTES, graceSeconds: GRACE_SECONDS, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -288,6 +309,7 @@ function args(argv) {
     else if (a === "--manifest-key") out.manifestKey = value();
     else if (a === "--version") out.version = value();
     else if (a === "--rebase-after") out.rebaseAfter = number();
+    else if (a === "--apply-max-bytes") out.applyMaxBytes = number();
     else if (a === "--grace-seconds") out.graceSeconds = number();
     else if (a === "--dry-run") out.dryRun = true;
     else if (a.startsWith("--")) throw new Error(`unknown option ${a}`);
@@ -295,7 +317,7 @@ function args(argv) {
     else throw new Error(`one file, found ${a} too`);
   }
   if (out.file === null || (out.dir === null) === !out.wrangler) {
-    throw new Error("usage: node publish.mjs [--sink] <snapshot | delta> (--dir <folder> | --wrangler) [--chunk-bytes N] [--manifest-key K] [--version V] [--rebase-after N] [--grace-seconds S] [--dry-run]");
+    throw new Error("usage: node publish.mjs [--sink] <snapshot | delta> (--dir <folder> | --wrangler) [--chunk-bytes N] [--manifest-key K] [--version V] [--rebase-after N] [--apply-max-bytes N] [--grace-seconds S] [--dry-run]");
   }
   return out;
 }
@@ -309,7 +331,7 @@ async function main() {
   } else {
     store = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
   }
-  const options = { chunkBytes: o.chunkBytes, manifestKey: o.manifestKey, version: o.version, rebaseAfter: o.rebaseAfter, graceSeconds: o.graceSeconds };
+  const options = { chunkBytes: o.chunkBytes, manifestKey: o.manifestKey, version: o.version, rebaseAfter: o.rebaseAfter, applyMaxBytes: o.applyMaxBytes, graceSeconds: o.graceSeconds };
   const kind = o.sink ? process.env.IL_KIND : o.file.endsWith(".delta") ? "delta" : "snapshot";
   if (!o.sink && kind === "delta") {
     const m = await publishDelta(store, readFileSync(o.file), options);

@@ -435,6 +435,41 @@ test("a gap: a new base the chain cannot reach re-bases; the sink publishes a ba
   for (const s of states) s.free();
 });
 
+test("a base over --apply-max-bytes gets no deltas: the sink publishes each change as a base, a delta by hand is refused", () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(2);
+  const follow = join(dir, "follow-large");
+  rmSync(follow, { recursive: true, force: true });
+  mkdirSync(follow, { recursive: true });
+  const file = (n, ext) => join(follow, `${String(n).padStart(8, "0")}.${ext}`);
+  writeFileSync(file(1, "idl"), states[0].toBytes());
+  deltas.forEach((d, i) => writeFileSync(file(i + 2, "delta"), d));
+  writeFileSync(join(follow, "manifest.json"), JSON.stringify({ base: "00000001.idl", latest: 3, file: "00000003.delta", kind: "delta", version: states[2].version }));
+  const size = states[0].toBytes().length;
+  const run = (args, env = {}) => spawnSync(process.execPath, [join(dir, "publish.mjs"), "--dir", kvDir, "--chunk-bytes", String(CHUNK), ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+  const sinkRun = (n, kind, max) => run(["--sink", "--apply-max-bytes", String(max), file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
+  assert.equal(sinkRun(1, "snapshot", size - 1).status, 0);
+  // The base is one byte over the limit: delta 2 is published as a base.
+  const r = sinkRun(2, "delta", size - 1);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`re-base: the base is ${size} bytes, over --apply-max-bytes ${size - 1}`));
+  const m = JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+  assert.equal(m.checksum, states[1].version);
+  assert.deepEqual(m.deltas, []);
+  // By hand, the same: refused, naming the sizes; the manifest unchanged.
+  const large = m.size;
+  const hand = run(["--apply-max-bytes", String(large - 1), file(3, "delta")]);
+  assert.equal(hand.status, 1);
+  assert.match(hand.stderr, new RegExp(`the base is ${large} bytes, over --apply-max-bytes ${large - 1}`));
+  assert.deepEqual(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")), m);
+  // At the limit, a delta is appended.
+  const fits = sinkRun(3, "delta", large);
+  assert.equal(fits.status, 0, fits.stderr);
+  assert.match(fits.stdout, /^published delta /);
+  assert.equal(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")).deltas.at(-1).to, states[2].version);
+  for (const s of states) s.free();
+});
+
 test("memory stays flat over 20 applied deltas (workerd, memoryUsage through the health route)", async () => {
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(20);
