@@ -78,8 +78,10 @@ impl JsSnapshot {
         let given = match options.is_undefined() {
             true => None,
             false => {
-                let mut options =
-                    to_value(options, "options").and_then(|o| Options::from_value(o.as_ref())).map_err(invalid)?;
+                // A bad option is the caller's mistake, not the request's: a UsageError.
+                let mut options = to_value(options, "options")
+                    .and_then(|o| Options::from_value(o.as_ref()))
+                    .map_err(|m| super::error::usage_error(&format!("handleRequest: {m}")))?;
                 (options.trailers, options.auth) = (flags & TRAILERS != 0, auth_of(flags));
                 Some(options)
             }

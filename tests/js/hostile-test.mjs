@@ -473,5 +473,20 @@ for (const [name, context] of [["{}", {}], ["{ caller: undefined }", { caller: u
   const rejection = await api.handleRequest(reference, new Request("http://x/identity/groups?userId=demo"), context, trusted).then(() => null, (e) => e);
   check(`handleRequest with context ${name} rejects with a UsageError`, rejection?.body?.type === "UsageError", String(rejection?.message ?? "answered"));
 }
+// A bad handler option is the caller's mistake: a UsageError naming the option, on every route.
+for (const [name, options, says] of [
+  ["maxBodyBytes", { maxBodyBytes: "1 MB" }, "options.maxBodyBytes: expected a whole number of bytes"],
+  ["cors", { cors: true }, "options.cors: expected"],
+  ["engines", { engines: "default" }, "options.engines: expected an array of strings"],
+  ["an unknown option", { maxBody: 1 }, "options.maxBody: unknown option"],
+  ["unavailable", { unavailable: "" }, "options.unavailable: expected"],
+]) {
+  for (const url of ["http://x/identity/groups?userId=demo", "http://x/v2/users/demo/links/_search"]) {
+    const method = url.includes("/v2/") ? "POST" : "GET";
+    const e = await api.handleRequest(reference, new Request(url, { method, body: method === "POST" ? "{}" : undefined }), undefined, { auth: "trusted", ...options }).then(() => null, (x) => x);
+    check(`a bad option (${name}) is a UsageError naming it (${method})`, e?.status === 400 && e.body?.type === "UsageError" && e.message.includes(says), String(e?.message ?? "answered"));
+  }
+}
+
 check("the reference snapshot answers correctly after everything", stillAnswers());
 
