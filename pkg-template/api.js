@@ -925,9 +925,11 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   /** For the Node listener: its options checked when it is made (throws the UsageError). */
   handleRequest[CHECK_OPTIONS] = (options, context) => {
     // Node's entry hands the verifier over itself, so this is not a promise there.
-    if (handlerAuth(options).flags !== TRUSTED && context !== undefined) {
+    const auth = handlerAuth(options);
+    if (auth.flags !== TRUSTED && context !== undefined) {
       throw usageError("createNodeListener: with AuthOptions the caller comes from the request: give no context");
     }
+    if (auth.moduleOptions !== undefined) glue.__checkOptions(auth.moduleOptions); // a UsageError naming a bad one
   };
 
   /**

@@ -78,10 +78,7 @@ impl JsSnapshot {
         let given = match options.is_undefined() {
             true => None,
             false => {
-                // A bad option is the caller's mistake, not the request's: a UsageError.
-                let mut options = to_value(options, "options")
-                    .and_then(|o| Options::from_value(o.as_ref()))
-                    .map_err(|m| super::error::usage_error(&format!("handleRequest: {m}")))?;
+                let mut options = module_options(options)?;
                 (options.trailers, options.auth) = (flags & TRAILERS != 0, auth_of(flags));
                 Some(options)
             }
@@ -242,6 +239,24 @@ fn answer(response: Response) -> Option<u32> {
 
 /// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the wrapper cannot read
 /// (its body stream), with `cause` when there is one.
+/// The options the module reads (`handleRequest`'s, `auth` taken apart by the wrapper); a bad
+/// one is the caller's mistake, not the request's: a `UsageError` naming it.
+fn module_options(options: &JsValue) -> Result<Options, JsValue> {
+    to_value(options, "options")
+        .and_then(|o| Options::from_value(o.as_ref()))
+        .map_err(|m| super::error::usage_error(&format!("handleRequest: {m}")))
+}
+
+/// Checks the options the module reads without a request: the Node listener refuses bad ones
+/// when it is made, not at every request.
+///
+/// # Errors
+/// `IdentityError` (400, `UsageError`) naming the bad option.
+#[wasm_bindgen(js_name = __checkOptions)]
+pub fn check_options(options: &JsValue) -> Result<(), JsValue> {
+    module_options(options).map(drop)
+}
+
 #[wasm_bindgen(js_name = __invalidRequest)]
 pub fn invalid_request(message: String, cause: &JsValue) -> JsValue {
     let error = invalid(message);

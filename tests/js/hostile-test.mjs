@@ -488,5 +488,20 @@ for (const [name, options, says] of [
   }
 }
 
+// The Node listener checks them when it is made, not at every request (which would answer 500).
+{
+  const { createNodeListener } = createRequire(import.meta.url)(join(root, "pkg/node/listener.cjs"));
+  for (const [options, says] of [[{ auth: "trusted", maxBodyBytes: -1 }, "options.maxBodyBytes"], [{ auth: "trusted", cors: 1 }, "options.cors"], [{ auth: "trusted", engine: ["default"] }, "options.engine: unknown option"]]) {
+    let error = null;
+    try {
+      createNodeListener(reference, { options });
+    } catch (e) {
+      error = e;
+    }
+    check(`createNodeListener with ${JSON.stringify(options)} throws a UsageError naming it`, error?.body?.type === "UsageError" && error.message.includes(says), String(error?.message ?? "made"));
+  }
+  check("createNodeListener with good options is made", typeof createNodeListener(reference, { options: { auth: "trusted", maxBodyBytes: 1024, cors: false, engines: ["default"] } }) === "function");
+}
+
 check("the reference snapshot answers correctly after everything", stillAnswers());
 
