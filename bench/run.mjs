@@ -718,9 +718,12 @@ for (const f of failures) console.log(`FAIL ${f}`);
 
 if (!smoke) {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  // Issue 24's end-to-end latency (bench/pipeline.mjs, run before this by `make bench`).
+  const pipelineFile = join(cache, "pipeline.md");
+  const pipeline = existsSync(pipelineFile) ? `\n## End to end: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n` : "";
   writeFileSync(
     join(here, "RESULTS.md"),
-    `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n`,
+    `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n${pipeline}`,
   );
   writeFileSync(join(here, "results.svg"), chart(rows.filter((r) => !r.info && r.target)));
   console.log("wrote bench/RESULTS.md and bench/results.svg");

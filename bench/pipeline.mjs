@@ -1,0 +1,154 @@
+// Issue 24's end-to-end latency: "a change committed in either database is answered by the local
+// worker within 5 s at p95". The pipeline of tests/export/pipeline-test.mjs, measured: a private
+// PostgreSQL with both peers' tables, identity-links-export --follow (default --poll-ms 250,
+// --reconcile-every 0) with examples/worker/publish.mjs --sink --dir as its sink, and the worker
+// example in workerd reading that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS
+// setting. Each change alternates the peers (Camunda: a link added, an assignee changed, a
+// membership toggled; Zitadel: an IdP link's event pushed then projected, added or removed); its
+// latency is commit → the first worker answer that differs, polled every 10 ms, and commit → the
+// KV manifest written (publish.mjs's part). Before each commit, a random pause in [0, DELTA_POLL_MS)
+// with the same 10 ms traffic, so commits fall at random points of the worker's poll cycle (as real
+// changes do) instead of just after its last refresh. Numbers only; a change not seen within 30 s
+// fails the run (exit 1). Prints a markdown table and writes it to target/bench/pipeline.md, which
+// bench/run.mjs puts in bench/RESULTS.md.
+//
+// Usage: node bench/pipeline.mjs   (PIPELINE_CHANGES=N changes per setting, default 40)
+// Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries
+// (scripts/setup.sh test), workerd and esbuild (the root's node_modules).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startCluster } from "../tests/export/cluster.mjs";
+import { followed } from "../tests/export/followed.mjs";
+import { prepareWorker, startWorker } from "../tests/js/worker-example.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const CHANGES = Number(process.env.PIPELINE_CHANGES ?? 40);
+const SETTINGS = [5000, 1000]; // the worker's DELTA_POLL_MS (5000: its default)
+const WAIT_MS = 30_000; // a change not seen by then: the pipeline is broken
+const TARGET_MS = 5000;
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+const cluster = startCluster();
+const { database, zitadel, follow } = followed(cluster);
+const db = database("pipeline");
+const dir = join(root, "target/bench/pipeline");
+prepareWorker(dir);
+const kvDir = join(dir, "kv");
+mkdirSync(kvDir, { recursive: true });
+const exporter = follow(db, join(dir, "follow"), `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}`, ["--reconcile-every", "0"]);
+process.on("exit", () => exporter.stop());
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1)); // the exit hooks stop the cluster
+for (let i = 0; i < 400 && !existsSync(join(kvDir, "manifest")); i++) await sleep(50);
+if (!existsSync(join(kvDir, "manifest"))) throw new Error(`the exporter published nothing:\n${exporter.log()}`);
+
+// --- The changes: the i-th, its peer, kind, the request whose answer it changes, its commit ---
+let camunda = 0;
+let zitadels = 0;
+function nextChange(i) {
+  if (i % 2 === 0) {
+    const c = camunda++;
+    const [t, u, g] = [`t${c % 10}`, `u${c % 12}`, `g${c % 5}`];
+    const sql = (s) => () => cluster.psql(db, s);
+    if (c % 3 === 0) return { peer: "Camunda", kind: "a link added", request: ["GET", `/engine-rest/task/${t}/identity-links`],
+      commit: sql(`insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('bench-${c}', 1, 'candidate', '${u}', '${t}');`) };
+    if (c % 3 === 1) return { peer: "Camunda", kind: "an assignee changed", request: ["GET", `/engine-rest/task/${t}/identity-links`],
+      commit: sql(`update ACT_RU_TASK set ASSIGNEE_ = case when ASSIGNEE_ = 'u7' then 'u8' else 'u7' end, REV_ = REV_ + 1 where ID_ = '${t}';`) };
+    return { peer: "Camunda", kind: "a membership toggled", request: ["GET", `/engine-rest/identity/groups?userId=${u}`],
+      commit: sql(`with gone as (delete from ACT_ID_MEMBERSHIP where USER_ID_ = '${u}' and GROUP_ID_ = '${g}' returning 1)
+        insert into ACT_ID_MEMBERSHIP (USER_ID_, GROUP_ID_) select '${u}', '${g}' where not exists (select from gone);`) };
+  }
+  // Zitadel: an IdP link added to a user, then removed (event pushed; projected: the commit measured).
+  const z = zitadels++;
+  const [user, added] = [`z${Math.floor(z / 2) % 8}`, `gh-bench-${z - (z % 2)}`];
+  const request = ["POST", `/v2/users/${user}/links/_search`, "{}"];
+  if (z % 2 === 0) return { peer: "Zitadel", kind: "an IdP link added", request,
+    commit: () => zitadel(db, "user", user, "user.human.externalidp.added",
+      `insert into projections.idp_user_links3 (idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name)
+         select 'github', id, '${added}', now(), ${1000 + z}, resource_owner, instance_id, '${added}' from projections.users14 where id = '${user}';`) };
+  return { peer: "Zitadel", kind: "an IdP link removed", request,
+    commit: () => zitadel(db, "user", user, "user.human.externalidp.removed", `delete from projections.idp_user_links3 where external_user_id = '${added}';`) };
+}
+
+/** The worker's answer to `request` (status and body). */
+async function ask(worker, [method, path, body]) {
+  const r = await fetch(`${worker.base}${path}`, { method, body, headers: body ? { "content-type": "application/json" } : {}, signal: AbortSignal.timeout(15_000) });
+  return `${r.status} ${await r.text()}`;
+}
+
+/** One change through `worker`: `{ answer, manifest }` in ms from the commit (answer null: not seen within WAIT_MS). */
+async function measure(worker, pollMs, change) {
+  for (const end = performance.now() + Math.random() * pollMs; performance.now() < end; await sleep(10)) await ask(worker, change.request);
+  const before = await ask(worker, change.request);
+  change.commit(); // psql returns once the transaction is committed
+  const committed = performance.now();
+  const committedAt = Date.now();
+  for (; performance.now() - committed < WAIT_MS; await sleep(10)) {
+    if ((await ask(worker, change.request)) !== before) {
+      const answer = performance.now() - committed;
+      const written = statSync(join(kvDir, "manifest")).mtimeMs - committedAt;
+      return { answer, manifest: written >= 0 ? written : null };
+    }
+  }
+  return { answer: null };
+}
+
+// --- The run: every setting, CHANGES changes each ---------------------------------------------------
+const results = []; // { pollMs, peer, kind, answer, manifest }
+const notes = [];
+let failed = null;
+let i = 0;
+for (const pollMs of SETTINGS) {
+  const worker = await startWorker(dir, { port: 21000 + Math.floor(Math.random() * 8000), kv: { folder: kvDir }, vars: { AUTH: "trusted", DELTA_POLL_MS: pollMs } });
+  try {
+    if (!(await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) throw new Error(`the worker does not answer:\n${worker.log()}`);
+    for (let n = 0; n < CHANGES && !failed; n++, i++) {
+      const change = nextChange(i);
+      const r = await measure(worker, pollMs, change);
+      if (r.answer === null) failed = `DELTA_POLL_MS ${pollMs}: change ${n + 1} (${change.peer}: ${change.kind}, ${change.request.slice(0, 2).join(" ")}) not answered within ${WAIT_MS / 1000} s`;
+      else results.push({ pollMs, peer: change.peer, kind: change.kind, ...r });
+    }
+    const health = await (await fetch(`${worker.base}/.identity-links/health`)).json();
+    notes.push(`DELTA_POLL_MS ${pollMs}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads`);
+  } finally {
+    if (failed) console.error(`${failed}\nexporter:\n${exporter.log().split("\n").slice(-8).join("\n")}\nworker:\n${worker.log().slice(-1000)}`);
+    await worker.stop();
+  }
+  if (failed) break;
+}
+exporter.stop();
+
+// --- The report -------------------------------------------------------------------------------------
+/** The p-th percentile (nearest rank) of `xs`. */
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
+const ms = (x) => (x === undefined ? "-" : `${Math.round(x)} ms`);
+const lines = [
+  "| worker DELTA_POLL_MS | peer | changes | p50 | p95 | max | under 5 s | KV manifest written p50 / p95 |",
+  "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+];
+for (const pollMs of SETTINGS) {
+  for (const peer of ["Camunda", "Zitadel", "both"]) {
+    const rows = results.filter((r) => r.pollMs === pollMs && (peer === "both" || r.peer === peer));
+    if (rows.length === 0) continue;
+    const a = rows.map((r) => r.answer);
+    const m = rows.map((r) => r.manifest).filter((x) => x !== null);
+    const under = a.filter((x) => x < TARGET_MS).length;
+    lines.push(`| ${pollMs} | ${peer} | ${rows.length} | ${ms(pct(a, 50))} | ${ms(pct(a, 95))} | ${ms(Math.max(...a))} | ${((100 * under) / a.length).toFixed(0)}% | ${ms(pct(m, 50))} / ${ms(pct(m, 95))} |`);
+  }
+}
+if (failed) lines.push(`\n**Failed**: ${failed}.`);
+let commit = "an unknown commit";
+try {
+  commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+} catch {
+  // not a git checkout
+}
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0):`;
+const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
+console.log(`\n${table}\n`);
+// A failed run leaves no figures for bench/run.mjs to report.
+mkdirSync(join(root, "target/bench"), { recursive: true });
+if (failed) rmSync(join(root, "target/bench/pipeline.md"), { force: true });
+else writeFileSync(join(root, "target/bench/pipeline.md"), table);
+process.exitCode = failed ? 1 : 0;
