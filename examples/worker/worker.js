@@ -34,7 +34,7 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 5_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
