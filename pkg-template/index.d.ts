@@ -410,7 +410,8 @@ export interface HandlerOptions {
  * content type and exact body; unknown paths are 404, other methods 405, bodies over the limit
  * 413 (read as a stream; reading stops at the limit, whether or not `Content-Length` is sent).
  * Rejects only with an `Error`: an `IdentityError` when `request` is not a `Request`, its body
- * was already read, or `context` or `options` cannot be read; an `AbortError` when
+ * was already read, or `context` cannot be read; a `UsageError` (an `IdentityError` of status
+ * 400) for a bad or missing option, a context without a caller, or a freed snapshot; an `AbortError` when
  * `request.signal` aborts while the body is read; an `Error` whose `cause` is the stream's
  * reason when the body fails.
  */

@@ -21,7 +21,8 @@ export function listenerFor({ handleRequest }) {
    */
   return function createNodeListener(source, settings = {}) {
     const { context, options, idleTimeoutMs = 30_000 } = settings;
-    // Refused now, not at the first request: no `options.auth`, or AuthOptions with a context.
+    // Refused now, not at the first request: no `options.auth`, AuthOptions with a context, a
+    // bad option (the module's own check).
     handleRequest[CHECK_OPTIONS](options, context);
     const current = typeof source === "function" ? source : () => source;
     return (req, res) => {

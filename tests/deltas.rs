@@ -550,6 +550,14 @@ fn a_delta_header_is_read_without_a_snapshot_and_names_both_states() {
         "its checksum does not match (truncated or altered)"
     );
     assert_eq!(DeltaError::Unreadable { why: "x" }.to_string(), "the delta is damaged: x");
+    // A timestamp out of range (nanoseconds ≥ 1e9) under a right checksum: refused, as a
+    // snapshot's would be at load.
+    let mut odd = delta.clone();
+    odd[48..52].copy_from_slice(&2_000_000_000u32.to_le_bytes());
+    let body = odd.len() - 8;
+    let sum = identity_links_tables::words::hash(&odd[..body]).to_le_bytes();
+    odd[body..].copy_from_slice(&sum);
+    assert_eq!(DeltaHeader::read(&odd).expect_err("an invalid timestamp"), "its header is inconsistent");
 }
 
 #[test]

@@ -14,8 +14,9 @@
 //   does not start from the isolate's version (a gap, or a new base).
 // - One load or apply at a time per isolate, whatever the number of requests (single flight); the
 //   isolate keeps answering from the snapshot it has; on a re-base the old one is freed once the
-//   new one is in place (after the requests still answering from it: the package defers free()) (a re-base needs the two together at most, and does not grow wasm memory
-//   across re-bases: docs/scaling.md).
+//   new one is in place, after the requests still answering from it (the package defers free()).
+//   A re-base needs the two together at most, and does not grow wasm memory across re-bases
+//   (docs/scaling.md).
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
 //   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.

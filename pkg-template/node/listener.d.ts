@@ -10,7 +10,7 @@ export interface NodeListenerSettings {
    * request returning it (one that returns nothing is refused, never full rights).
    */
   context?: CallContext | ((req: IncomingMessage | Http2ServerRequest) => CallContext | null | undefined | Promise<CallContext | null | undefined>);
-  /** handleRequest's options: `auth` (required; checked when the listener is made), engines, CORS, the body limit. */
+  /** handleRequest's options: `auth` (required), engines, CORS, the body limit; all checked when the listener is made (a `UsageError` naming a bad one). */
   options: HandlerOptions;
   /** How long a request body may send nothing before the request is answered 408 (default 30,000 ms). */
   idleTimeoutMs?: number;

@@ -505,6 +505,10 @@ impl DeltaHeader {
             sequence: u64_at(32),
             timestamp: Timestamp { seconds: u64_at(40) as i64, nanos: u32_at(48) },
         };
+        // A snapshot's timestamp is checked when it is loaded: a delta's must be one too.
+        if !header.timestamp.is_valid() {
+            return Err("its header is inconsistent");
+        }
         Ok((header, &delta[HEADER..body]))
     }
 }

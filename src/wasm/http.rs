@@ -257,6 +257,8 @@ pub fn check_options(options: &JsValue) -> Result<(), JsValue> {
     module_options(options).map(drop)
 }
 
+/// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the wrapper cannot read
+/// (its body stream), with `cause` when there is one.
 #[wasm_bindgen(js_name = __invalidRequest)]
 pub fn invalid_request(message: String, cause: &JsValue) -> JsValue {
     let error = invalid(message);

@@ -39,7 +39,8 @@ console.log(`follow: seed ${process.env.SEED ?? 24}`);
 function startFollowing(db, out, extra = []) {
   const sinkDir = `${out}-sink`;
   mkdirSync(sinkDir, { recursive: true });
-  return { ...follow(db, out, `cp -t ${sinkDir}`, ["--poll-ms", "50", ...extra]), sinkDir };
+  // The command fails (and is retried) if the PUT's secret reached its environment.
+  return { ...follow(db, out, `test -z "$IL_SINK_AUTHORIZATION" && cp -t ${sinkDir}`, ["--poll-ms", "50", ...extra]), sinkDir };
 }
 
 /**
@@ -87,18 +88,20 @@ async function within(condition, limit = 5000) {
   return condition();
 }
 
-// --- An HTTP server taking the PUTs of --sink-url: it refuses the first two (503), then takes
-// each file and manifest; what it took, in order. -----------------------------------------------
+// --- An HTTP server taking the PUTs of --sink-url: it refuses the first (503), redirects the
+// second (302 to a page a GET would read: followed, the PUT would become that GET and count as
+// delivered), then takes each file and manifest; what it took, in order. -------------------------
 const received = { files: [], manifests: [], refused: 0, headers: [] };
 const server = createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     received.headers.push({ authorization: req.headers.authorization, test: req.headers["x-test"], kind: req.headers["x-identity-links-kind"], sequence: req.headers["x-identity-links-sequence"] });
+    if (req.method === "GET" && req.url === "/elsewhere") return res.writeHead(200).end("not the sink");
     if (req.method !== "PUT" || !req.url.startsWith("/sink/")) return res.writeHead(405).end();
     if (received.refused < 2) {
       received.refused++;
-      return res.writeHead(503).end();
+      return received.refused === 1 ? res.writeHead(503).end() : res.writeHead(302, { location: "/elsewhere" }).end();
     }
     const name = req.url.slice("/sink/".length);
     if (name === "manifest.json") received.manifests.push(Buffer.concat(chunks).toString());
@@ -213,7 +216,7 @@ const STEPS = Number(process.env.STEPS ?? 45);
   // from the file it missed, and the server has every file once, in order, byte for byte.
   const putDone = await within(() => received.files.length >= dirFiles().length && status().undelivered === 0, 20_000);
   const put = received.files.map((f) => f.name);
-  check(`--sink-url: every published file PUT once, in order, after two refusals (${put.length} files)`, putDone && received.refused === 2 && JSON.stringify(put) === JSON.stringify(dirFiles()), `${put} vs ${dirFiles()} (${JSON.stringify(status())})`);
+  check(`--sink-url: every published file PUT once, in order, after a 503 and a 302 (${put.length} files)`, putDone && received.refused === 2 && JSON.stringify(put) === JSON.stringify(dirFiles()), `${put} vs ${dirFiles()} (${JSON.stringify(status())})`);
   const same = received.files.every((f) => Buffer.compare(f.bytes, readFileSync(join(out, f.name))) === 0);
   check("--sink-url: the files' bytes are the directory's", same);
   check("--sink-url: the last manifest PUT is the directory's", received.manifests.at(-1) === readFileSync(join(out, "manifest.json"), "utf8"), received.manifests.at(-1));
@@ -222,9 +225,18 @@ const STEPS = Number(process.env.STEPS ?? 45);
 }
 server.close();
 // A bad --sink-url or --sink-header: refused at start, naming it.
-for (const [args, says] of [[["--sink-url", "ftp://x/"], "ftp://x/: not an http:// or https:// URL"], [["--sink-url", "http://x/a?b"], "cannot have a query"], [["--sink-url", "http://x/", "--sink-header", "nocolon"], '"nocolon": not `Name: value`']]) {
+// Secrets are never printed: a password in the URL is refused without echoing it, and a header
+// line without a colon is named by its first word only.
+for (const [args, says] of [
+  [["--sink-url", "ftp://x/"], "ftp://x/: not an http:// or https:// URL"],
+  [["--sink-url", "http://x/a?b"], "cannot have a query"],
+  [["--sink-url", "http://x/", "--sink-header", "nocolon"], '"nocolon"...: not `Name: value`'],
+  [["--sink-url", "http://user:s3cret@x/"], "give the credentials in IL_SINK_AUTHORIZATION"],
+  [["--sink-url", "http://x/", "--sink-header", "Authorization Bearer s3cret"], '"Authorization"...: not `Name: value`'],
+  [["--sink-url", "http://x/", "--sink-header", "X-Token: s3cret\r\nX-Other: 1"], '"X-Token": its value is not printable ASCII on one line'],
+]) {
   const r = spawnSync(exporter, ["--camunda", "postgres://127.0.0.1:1/none", "--follow", "--out", join(dir, "refused"), ...args], { encoding: "utf8" });
-  check(`${args.join(" ")} is refused at start`, r.status === 2 && r.stderr.includes(says), `${r.status} ${r.stderr}`);
+  check(`${JSON.stringify(args.join(" "))} is refused at start, no secret printed`, r.status === 2 && r.stderr.includes(says) && !r.stderr.includes("s3cret"), `${r.status} ${r.stderr}`);
 }
 follower.stop();
 latencies.sort((a, b) => a - b);

@@ -3,7 +3,9 @@
 //! yet, in sequence order: a destination that fails (the command exits non-zero, the server is
 //! down or answers other than 2xx) is retried from the file it missed, with a backoff (1 s
 //! doubling to 60 s), and receives every later file after it, so nothing is lost or reordered
-//! while the follower runs. A file taken once is not sent to that destination again.
+//! while the follower runs: delivery is at least once (a file whose manifest PUT failed is sent
+//! again), and a destination that keeps failing holds back every file after it (counted as
+//! `undelivered` in `status.json`) rather than skip one.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,10 @@ use super::sink::Kind;
 
 /// The longest wait between two attempts at a failing destination.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// How long one HTTP request may take, the whole base included.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long connecting may take, and waiting for the answer once the body is sent (sending a
+/// large base has no limit of its own: it takes what the link takes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 /// The environment variable whose value, when set, is sent as the PUTs' `Authorization` header
 /// (so that a secret need not be on the command line, where `ps` shows it).
 pub const AUTHORIZATION_ENV: &str = "IL_SINK_AUTHORIZATION";
@@ -23,12 +27,15 @@ pub const AUTHORIZATION_ENV: &str = "IL_SINK_AUTHORIZATION";
 /// A file written to the directory, as a destination receives it.
 #[derive(Clone, Debug)]
 pub struct Item {
+    /// Its number in the directory.
     pub sequence: u64,
+    /// A whole snapshot or a delta.
     pub kind: Kind,
     /// The file in the directory.
     pub path: PathBuf,
     /// Its name (`NNNNNNNN.idl` or `NNNNNNNN.delta`).
     pub name: String,
+    /// The version the snapshot has after it.
     pub version: String,
     /// The manifest that names it (as the directory's `manifest.json` was after it).
     pub manifest: String,
@@ -66,34 +73,65 @@ impl Destination {
     }
 
     /// `--sink-url URL` with `--sink-header` lines (`Name: value`) and the `Authorization` of
-    /// [`AUTHORIZATION_ENV`] when set; an error naming a bad URL or header.
+    /// [`AUTHORIZATION_ENV`] when set; an error naming a bad URL or header (never a header's
+    /// value, which may be a secret).
     pub fn put(url: &str, headers: &[String], authorization: Option<String>) -> Result<Destination, String> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        let https = url.starts_with("https://");
+        if !(url.starts_with("http://") || https) {
             return Err(format!("--sink-url {url}: not an http:// or https:// URL"));
+        }
+        if !cfg!(feature = "tls") && https {
+            return Err(format!("--sink-url {url}: this build has no TLS (the `tls` feature)"));
         }
         if url.contains('?') || url.contains('#') {
             return Err(format!(
                 "--sink-url {url}: the file's name is appended to it, so it cannot have a query or fragment"
             ));
         }
+        let authority = url.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        if authority.contains('@') {
+            return Err(format!(
+                "--sink-url: a user or password in the URL would be printed with every failure: give the \
+                 credentials in {AUTHORIZATION_ENV} (the Authorization header) instead"
+            ));
+        }
         let mut parsed = Vec::new();
         for line in headers {
             let Some((name, value)) = line.split_once(':') else {
-                return Err(format!("--sink-header {line:?}: not `Name: value`"));
+                let shown = line.split([' ', '=']).next().unwrap_or("");
+                return Err(format!("--sink-header {shown:?}...: not `Name: value`"));
             };
             let name = name.trim();
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-                return Err(format!("--sink-header {line:?}: {name:?} is not a header name"));
+                return Err(format!("--sink-header {name:?}: not a header name"));
             }
             parsed.push((name.to_owned(), value.trim().to_owned()));
         }
         if let Some(value) = authorization {
             parsed.push(("authorization".to_owned(), value));
         }
-        let config = ureq::Agent::config_builder().timeout_global(Some(HTTP_TIMEOUT)).http_status_as_error(false);
+        // A value must be visible ASCII (or spaces and tabs inside): no line breaks.
+        for (name, value) in &parsed {
+            if !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+                return Err(format!("--sink-header {name:?}: its value is not printable ASCII on one line"));
+            }
+        }
+        // No redirects: a 301/302 would turn the PUT into a GET that answers 2xx, and the
+        // headers would follow it elsewhere; a 3xx is a failure like any other non-2xx.
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_recv_response(Some(ANSWER_TIMEOUT))
+            .max_redirects(0)
+            .http_status_as_error(false);
+        // The system's trust store (OpenSSL's, as libpq's): a sink behind a company CA works as
+        // the databases do.
         #[cfg(feature = "tls")]
-        let config =
-            config.tls_config(ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::NativeTls).build());
+        let config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build(),
+        );
         let agent = ureq::Agent::new_with_config(config.build());
         Ok(Destination::new(Target::Put(Put { agent, url: url.trim_end_matches('/').to_owned(), headers: parsed })))
     }
@@ -185,6 +223,7 @@ fn run(command: &str, item: &Item) -> Result<(), String> {
         .env("IL_SEQUENCE", item.sequence.to_string())
         .env("IL_KIND", item.kind.name())
         .env("IL_VERSION", &item.version)
+        .env_remove(AUTHORIZATION_ENV) // the PUT's secret is not the command's
         .status()
         .map_err(|e| format!("--sink-command: {e}"))?;
     if status.success() {

@@ -36,8 +36,9 @@ pub struct Options {
     pub dir: PathBuf,
     /// `--sink-command`.
     pub command: Option<String>,
-    /// `--sink-url` and its `--sink-header` lines.
+    /// `--sink-url`.
     pub url: Option<String>,
+    /// `--sink-header` lines (`Name: value`).
     pub headers: Vec<String>,
     pub poll: Duration,
     pub overlap: Duration,
@@ -217,6 +218,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                 Ok(next) => {
                     let next_bytes = next.to_bytes();
                     if next_bytes == bytes {
+                        unpublished = false; // back to the published state: nothing to publish
                         if reconcile {
                             "reconciled-agrees".to_owned()
                         } else {
