@@ -77,6 +77,14 @@ struct Cli {
     /// followed state as a corrective delta (0: never).
     #[arg(long = "reconcile-every", value_name = "SECONDS", default_value_t = 600.0, requires = "follow")]
     reconcile_every: f64,
+    /// With --follow: after N deltas since the last base, publish the next change as a base
+    /// (a whole snapshot), so that the directory can be pruned (0: never).
+    #[arg(long = "rebase-after", value_name = "N", default_value_t = 1000, requires = "follow")]
+    rebase_after: u64,
+    /// With --follow: keep the files of the K newest bases (each base and the deltas after it),
+    /// removing older ones once every sink has taken them (0: keep every file).
+    #[arg(long = "keep-bases", value_name = "K", default_value_t = 2, requires = "follow")]
+    keep_bases: usize,
     /// With --follow: a command run (through `sh -c`) with each published file's path as its
     /// last argument; IL_SEQUENCE, IL_KIND (snapshot or delta) and IL_VERSION in its environment.
     #[arg(long = "sink-command", value_name = "COMMAND", requires = "follow")]
@@ -212,6 +220,8 @@ fn follow(cli: &Cli) -> ExitCode {
             overlap: seconds("--overlap-seconds", cli.overlap_seconds)?,
             reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
             steps: cli.follow_steps,
+            rebase_after: cli.rebase_after,
+            keep_bases: cli.keep_bases,
         };
         follow::destinations(&options)?; // a bad --sink-url or --sink-header: a usage error
         Ok(options)

@@ -145,6 +145,11 @@ impl Destination {
         self.unsent.push_back(item);
     }
 
+    /// The number of the first file this destination has not taken yet, if any.
+    pub fn first_pending(&self) -> Option<u64> {
+        self.unsent.front().map(|item| item.sequence)
+    }
+
     /// How many files this destination has not taken yet.
     pub fn pending(&self) -> usize {
         self.unsent.len()

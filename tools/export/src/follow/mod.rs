@@ -43,6 +43,12 @@ pub struct Options {
     pub poll: Duration,
     pub overlap: Duration,
     pub reconcile_every: Option<Duration>,
+    /// After this many deltas since the last base, the next change is published as a base
+    /// (`--rebase-after`; 0: never).
+    pub rebase_after: u64,
+    /// How many bases (each with the deltas after it) the directory keeps (`--keep-bases`; 0:
+    /// every file).
+    pub keep_bases: usize,
     /// Stop after this many steps (tests); none: run until killed.
     pub steps: Option<u64>,
 }
@@ -156,6 +162,8 @@ pub fn run(o: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64() * 1e3
     );
     deliver(&mut sink);
+    prune(&mut sink, o.keep_bases);
+    let mut deltas_since_base = 0u64;
     let mut last_reconcile = Instant::now();
     let mut steps = 0u64;
     let mut broken = false;
@@ -227,9 +235,14 @@ pub fn run(o: &Options) -> Result<(), String> {
                     } else {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
-                        match publish_step(&mut sink, sequence + 1, &current, &next) {
+                        let rebase = o.rebase_after > 0 && deltas_since_base >= o.rebase_after;
+                        match publish_step(&mut sink, sequence + 1, &current, &next, rebase.then_some(&next_bytes)) {
                             Ok(kind) => {
+                                deltas_since_base = if rebase { 0 } else { deltas_since_base + 1 };
                                 (sequence, current, bytes, unpublished) = (sequence + 1, next, next_bytes, false);
+                                if rebase {
+                                    prune(&mut sink, o.keep_bases);
+                                }
                                 if reconcile {
                                     format!("{kind} (reconcile corrected the followed state)")
                                 } else {
@@ -273,12 +286,31 @@ pub fn run(o: &Options) -> Result<(), String> {
     }
 }
 
-/// Publishes the step from `previous` to `next` as the core's delta (`Snapshot::delta_to`); the
-/// kind published.
-fn publish_step(sink: &mut Sink, sequence: u64, previous: &Snapshot, next: &Snapshot) -> Result<&'static str, String> {
+/// Publishes the step from `previous` to `next` as the core's delta (`Snapshot::delta_to`), or as
+/// a whole snapshot (`as_base`, its binary form); the kind published.
+fn publish_step(
+    sink: &mut Sink,
+    sequence: u64,
+    previous: &Snapshot,
+    next: &Snapshot,
+    as_base: Option<&Vec<u8>>,
+) -> Result<&'static str, String> {
+    if let Some(bytes) = as_base {
+        sink.publish(sequence, Kind::Snapshot, bytes, &version(next))?;
+        return Ok("snapshot (--rebase-after)");
+    }
     let delta = previous.delta_to(next);
     sink.publish(sequence, Kind::Delta, &delta, &version(next))?;
     Ok("delta")
+}
+
+/// Removes the files before the `keep`-th newest base that every sink has taken; logs how many.
+fn prune(sink: &mut Sink, keep: usize) {
+    match sink.prune(keep) {
+        Ok(0) => {}
+        Ok(n) => eprintln!("{} follow pruned {n} file(s) before the {keep} newest base(s)", output::now()),
+        Err(e) => eprintln!("{} follow error: {e}", output::now()),
+    }
 }
 
 /// The snapshot the directory `dir` publishes: its manifest's base, then every file after it up

@@ -88,6 +88,42 @@ impl Sink {
         self.destinations.iter_mut().filter_map(|d| d.deliver().err()).collect()
     }
 
+    /// Removes the files numbered before the `keep`-th newest base (`keep` 0: none), except those
+    /// a destination has still to take and the base before them; how many it removed. A reader of the directory starts
+    /// from the manifest's base, so nothing it reads goes.
+    pub fn prune(&mut self, keep: usize) -> Result<usize, String> {
+        if keep == 0 {
+            return Ok(0);
+        }
+        let listed = std::fs::read_dir(&self.dir).map_err(|e| format!("listing {}: {e}", self.dir.display()))?;
+        let mut files: Vec<(u64, bool, PathBuf)> = Vec::new();
+        for entry in listed.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((number, extension)) = name.split_once('.') else { continue };
+            let (Ok(sequence), true) = (number.parse::<u64>(), number.len() == 8) else { continue };
+            match extension {
+                "idl" | "delta" => files.push((sequence, extension == "idl", entry.path())),
+                _ => {}
+            }
+        }
+        let mut bases: Vec<u64> = files.iter().filter(|f| f.1).map(|f| f.0).collect();
+        bases.sort_unstable_by(|a, b| b.cmp(a));
+        let Some(&oldest_kept) = bases.get(keep - 1) else { return Ok(0) };
+        // A file a destination has still to take stays, with the base before it (a sink may
+        // need the base to make sense of a delta: publish.mjs materializes from it).
+        let waiting = self.destinations.iter().filter_map(Destination::first_pending).min();
+        let base_of = |w: u64| bases.iter().copied().find(|&b| b <= w).unwrap_or(0);
+        let before = waiting.map_or(oldest_kept, |w| base_of(w).min(oldest_kept));
+        let mut removed = 0;
+        for (sequence, _, path) in files {
+            if sequence < before {
+                std::fs::remove_file(&path).map_err(|e| format!("removing {}: {e}", path.display()))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// How many files the destinations have still to take, in all.
     pub fn undelivered(&self) -> usize {
         self.destinations.iter().map(Destination::pending).sum()
