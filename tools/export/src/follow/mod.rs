@@ -318,11 +318,7 @@ fn prune(sink: &mut Sink, keep: usize) {
 pub fn materialize(dir: &Path) -> Result<Snapshot, String> {
     let manifest_path = dir.join("manifest.json");
     let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let field = |key: &str| -> Option<String> {
-        let at = manifest.find(&format!("\"{key}\":"))? + key.len() + 3;
-        let rest = manifest[at..].trim_start_matches('"');
-        Some(rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect())
-    };
+    let field = |key: &str| sink::manifest_field(&manifest, key);
     let bad = || format!("{}: not a manifest this exporter writes", manifest_path.display());
     let base = field("base").ok_or_else(bad)?;
     let latest: u64 = field("latest").and_then(|l| l.parse().ok()).ok_or_else(bad)?;
@@ -333,11 +329,11 @@ pub fn materialize(dir: &Path) -> Result<Snapshot, String> {
     };
     let mut snapshot = load(&base)?;
     for sequence in first + 1..=latest {
-        let delta = format!("{sequence:08}.delta");
+        let delta = sink::file_name(sequence, Kind::Delta);
         if dir.join(&delta).exists() {
             snapshot.apply_delta(&read(&delta)?).map_err(|e| format!("{delta}: {e}"))?;
         } else {
-            snapshot = load(&format!("{sequence:08}.idl"))?;
+            snapshot = load(&sink::file_name(sequence, Kind::Snapshot))?;
         }
     }
     Ok(snapshot)

@@ -20,6 +20,28 @@ pub enum Kind {
     Delta,
 }
 
+/// The name of file `sequence` of `kind` in the directory (`NNNNNNNN.idl`, `NNNNNNNN.delta`).
+pub fn file_name(sequence: u64, kind: Kind) -> String {
+    format!("{sequence:08}.{}", kind.extension())
+}
+
+/// The number and kind a directory entry's name says, if it is one of the sequenced files.
+fn parse_file_name(name: &str) -> Option<(u64, Kind)> {
+    let (number, extension) = name.split_once('.')?;
+    let kind = [Kind::Snapshot, Kind::Delta].into_iter().find(|k| k.extension() == extension)?;
+    if number.len() != 8 {
+        return None;
+    }
+    Some((number.parse().ok()?, kind))
+}
+
+/// The text of `key` in a manifest this exporter wrote (a string's or a number's characters).
+pub fn manifest_field(manifest: &str, key: &str) -> Option<String> {
+    let at = manifest.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = manifest[at..].trim_start_matches('"');
+    Some(rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect())
+}
+
 impl Kind {
     fn extension(self) -> &'static str {
         match self {
@@ -52,16 +74,14 @@ impl Sink {
     /// The sequence number to continue from: one after the manifest's latest (1 without one).
     pub fn next_sequence(&self) -> u64 {
         let Ok(text) = std::fs::read_to_string(self.dir.join("manifest.json")) else { return 1 };
-        let Some(at) = text.find("\"latest\":") else { return 1 };
-        let digits: String = text[at + 9..].chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<u64>().map_or(1, |n| n + 1)
+        manifest_field(&text, "latest").and_then(|l| l.parse::<u64>().ok()).map_or(1, |n| n + 1)
     }
 
     /// Writes file `sequence` of `kind`, then the manifest naming it, and queues it for every
     /// destination; the file's path. Only the directory's errors are returned: the destinations
     /// are sent to by [`Sink::deliver`].
     pub fn publish(&mut self, sequence: u64, kind: Kind, bytes: &[u8], version: &str) -> Result<PathBuf, String> {
-        let name = format!("{sequence:08}.{}", kind.extension());
+        let name = file_name(sequence, kind);
         let path = self.dir.join(&name);
         replace(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
         if kind == Kind::Snapshot {
@@ -96,17 +116,13 @@ impl Sink {
             return Ok(0);
         }
         let listed = std::fs::read_dir(&self.dir).map_err(|e| format!("listing {}: {e}", self.dir.display()))?;
-        let mut files: Vec<(u64, bool, PathBuf)> = Vec::new();
-        for entry in listed.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((number, extension)) = name.split_once('.') else { continue };
-            let (Ok(sequence), true) = (number.parse::<u64>(), number.len() == 8) else { continue };
-            match extension {
-                "idl" | "delta" => files.push((sequence, extension == "idl", entry.path())),
-                _ => {}
-            }
-        }
-        let mut bases: Vec<u64> = files.iter().filter(|f| f.1).map(|f| f.0).collect();
+        let files: Vec<(u64, Kind, PathBuf)> = listed
+            .flatten()
+            .filter_map(|entry| {
+                parse_file_name(&entry.file_name().to_string_lossy()).map(|(n, k)| (n, k, entry.path()))
+            })
+            .collect();
+        let mut bases: Vec<u64> = files.iter().filter(|f| f.1 == Kind::Snapshot).map(|f| f.0).collect();
         bases.sort_unstable_by(|a, b| b.cmp(a));
         let Some(&oldest_kept) = bases.get(keep - 1) else { return Ok(0) };
         // A file a destination has still to take stays, with the base before it (a sink may
