@@ -89,6 +89,9 @@ export function newest(manifest) {
 /** A delta that does not continue the chain (another base, a gap, out of order). */
 export class GapError extends Error {}
 
+/** A base an isolate could not apply a delta to within its memory (over `applyMaxBytes`). */
+export class TooLargeError extends Error {}
+
 /** The manifest with `bytes` (a delta) appended to its chain, and the delta's key. */
 export function appendDelta(manifest, bytes) {
   if (bytes.length > KV_VALUE_LIMIT) throw new Error(`the delta is ${bytes.length} bytes, more than a KV value's ${KV_VALUE_LIMIT}: publish a base instead`);
@@ -204,14 +207,14 @@ export async function publishBase(store, binary, { manifestKey = "manifest", gra
 
 /**
  * Appends the delta `bytes` to the chain in `store`: the delta's key, then the manifest. Throws
- * GapError when the delta does not continue the chain (or there is no manifest), and an Error
- * when the base is over `applyMaxBytes`. The manifest.
+ * GapError when the delta does not continue the chain (or there is no manifest), and
+ * TooLargeError when the base is over `applyMaxBytes`. The manifest.
  */
 export async function publishDelta(store, bytes, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS, applyMaxBytes = APPLY_MAX_BYTES } = {}) {
   const previous = await readManifest(store, manifestKey);
   if (previous === null) throw new GapError("there is no manifest to append the delta to");
   if (previous.size > applyMaxBytes) {
-    throw new Error(`the base is ${previous.size} bytes, over --apply-max-bytes ${applyMaxBytes}: an isolate could not apply a delta to it within its memory; publish the newer snapshot as a base`);
+    throw new TooLargeError(`the base is ${previous.size} bytes, over --apply-max-bytes ${applyMaxBytes}: an isolate could not apply a delta to it within its memory`);
   }
   const { key, manifest: appended } = appendDelta(previous, bytes);
   const { manifest, expired } = retire(previous, appended, graceSeconds);
@@ -264,25 +267,23 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
   const previous = await readManifest(store, options.manifestKey);
   const chain = previous?.deltas ?? [];
   const long = chain.length + 1 > rebaseAfter || chain.reduce((n, d) => n + d.size, bytes.length) > (previous?.size ?? 0) / 2;
-  const large = (previous?.size ?? 0) > applyMaxBytes;
-  if (!long && !large) {
+  let why = `the chain had ${chain.length} deltas`;
+  if (!long) {
     try {
       const m = await publishDelta(store, bytes, { ...options, applyMaxBytes });
       return `delta ${m.deltas.at(-1).key} (chain of ${m.deltas.length})`;
     } catch (e) {
-      if (!(e instanceof GapError)) throw e;
-      console.error(`publish.mjs: ${e.message}: publishing a new base instead`);
+      if (e instanceof TooLargeError) why = e.message;
+      else if (e instanceof GapError) {
+        console.error(`publish.mjs: ${e.message}: publishing a new base instead`);
+        why = "the delta did not continue the chain";
+      } else throw e;
     }
   }
   const binary = materialize(file);
   const h = deltaInfo(bytes);
   if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
   const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
-  const why = large
-    ? `the base is ${previous.size} bytes, over --apply-max-bytes ${applyMaxBytes}: an isolate could not apply a delta to it`
-    : long
-      ? `the chain had ${chain.length} deltas`
-      : "the delta did not continue the chain";
   return `base ${m.checksum} (re-base: ${why})`;
 }
 

@@ -67,17 +67,6 @@ function published(out) {
   return { bytes: Buffer.from(snapshot.toBytes()), manifest };
 }
 
-/** Waits until the published state is `expected`; the milliseconds it took, or null after `limit`. */
-async function caughtUp(out, expected, limit = 5000) {
-  const started = performance.now();
-  while (performance.now() - started < limit) {
-    const p = published(out);
-    if (p && Buffer.compare(p.bytes, expected) === 0) return performance.now() - started;
-    await sleep(10);
-  }
-  return null;
-}
-
 /** Waits until `condition()` holds: true, or false after `limit` ms. */
 async function within(condition, limit = 5000) {
   const started = performance.now();
@@ -86,6 +75,16 @@ async function within(condition, limit = 5000) {
     await sleep(10);
   }
   return condition();
+}
+
+/** Waits until the published state is `expected`; the milliseconds it took, or null after `limit`. */
+async function caughtUp(out, expected, limit = 5000) {
+  const started = performance.now();
+  const equal = () => {
+    const p = published(out);
+    return p !== null && Buffer.compare(p.bytes, expected) === 0;
+  };
+  return (await within(equal, limit)) ? performance.now() - started : null;
 }
 
 // --- An HTTP server taking the PUTs of --sink-url: it refuses the first (503), redirects the

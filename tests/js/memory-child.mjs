@@ -29,51 +29,51 @@ const [scenario, bigFile, smallFile] = process.argv.slice(2);
 const big = readFileSync(bigFile);
 const small = readFileSync(smallFile);
 const out = { big: big.length, small: small.length, start: wasm() };
-if (scenario === "rebase") {
+/**
+ * A request on `snapshot` whose body waits until `open()` is called: `{ open, answer, want }`
+ * (`answer`, the promise of its text; `want`, what the snapshot answers it directly).
+ */
+async function waitingRequest(snapshot) {
+  const user = "idp-heavy"; // bench/generate.mjs's user with 10,000 IdP links
+  const want = snapshot.listIdpLinksJson({ userId: user, query: { limit: 2 } });
+  let open;
+  const body = new ReadableStream({
+    async pull(c) {
+      await new Promise((r) => (open = r));
+      c.enqueue(new TextEncoder().encode('{"query":{"limit":2}}'));
+      c.close();
+    },
+  });
+  const request = new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body, duplex: "half" });
+  const answer = handleRequest(snapshot, request, undefined, { auth: "trusted" }).then((r) => r.text());
+  while (open === undefined) await new Promise((r) => setTimeout(r, 1));
+  return { open, answer, want };
+}
+
+if (scenario === "rebase" || scenario === "rebase-answering") {
   // Re-bases as the worker makes them: the new snapshot loads while the old one answers, and
-  // the old one is freed once the new one is in place. Two sizes alternating.
-  let current = await Snapshot.fromStream(streamOf(big));
-  out.after = [wasm()];
-  for (let i = 0; i < 8; i++) {
-    for (const bytes of [small, big]) {
-      const next = await Snapshot.fromStream(streamOf(bytes));
-      current.free();
-      current = next;
-      out.after.push(wasm());
-    }
-  }
-  current.free();
-} else if (scenario === "rebase-answering") {
-  // The same re-bases, each while a request waits for its body on the snapshot being replaced:
+  // the old one is freed once the new one is in place. Two sizes alternating. With
+  // "rebase-answering", each while a request waits for its body on the snapshot being replaced:
   // free() on it is deferred until that request ends (pkg-template/api.js), which must still
-  // answer from it, and then released. The objects stay reachable, so only free() releases them.
+  // answer from it, and then released; the objects stay reachable, so only free() releases them.
+  const answering = scenario === "rebase-answering";
   const kept = [];
   out.wrong = [];
   let current = await Snapshot.fromStream(streamOf(big));
-  kept.push(current);
+  if (answering) kept.push(current);
   out.after = [wasm()];
   for (let i = 0; i < 8; i++) {
     for (const bytes of [small, big]) {
-      const user = "idp-heavy"; // bench/generate.mjs's user with 10,000 IdP links
-      const want = current.listIdpLinksJson({ userId: user, query: { limit: 2 } });
-      let open;
-      const body = new ReadableStream({
-        async pull(c) {
-          await new Promise((r) => (open = r));
-          c.enqueue(new TextEncoder().encode('{"query":{"limit":2}}'));
-          c.close();
-        },
-      });
-      const request = new Request(`http://x/v2/users/${user}/links/_search`, { method: "POST", body, duplex: "half" });
-      const answer = handleRequest(current, request, undefined, { auth: "trusted" });
-      while (open === undefined) await new Promise((r) => setTimeout(r, 1));
+      const waiting = answering ? await waitingRequest(current) : null;
       const next = await Snapshot.fromStream(streamOf(bytes));
-      kept.push(next);
+      if (answering) kept.push(next);
       current.free();
       current = next;
-      open();
-      const got = await (await answer).text();
-      if (got !== want) out.wrong.push(`re-base ${out.after.length}: ${got.slice(0, 100)} (want ${want.slice(0, 100)})`);
+      if (waiting !== null) {
+        waiting.open();
+        const got = await waiting.answer;
+        if (got !== waiting.want) out.wrong.push(`re-base ${out.after.length}: ${got.slice(0, 100)} (want ${waiting.want.slice(0, 100)})`);
+      }
       out.after.push(wasm());
     }
   }

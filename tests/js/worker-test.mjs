@@ -398,19 +398,32 @@ test("a damaged delta: the last good state kept and reported, no read storm, the
   for (const s of states) s.free();
 });
 
-test("a gap: a new base the chain cannot reach re-bases; the sink publishes a base for a delta that does not continue the chain", async () => {
-  rmSync(kvDir, { recursive: true, force: true });
-  const { states, deltas } = chainOf(4);
-  // The exporter's follow directory: 1 the base, 2..4 deltas.
-  const follow = join(dir, "follow");
+/**
+ * The exporter's follow directory `name` for `states` and the deltas between them (1 the base,
+ * then one delta each), with its manifest; `file(n, ext)`, the path of file `n`.
+ */
+function followDirectory(name, states, deltas) {
+  const follow = join(dir, name);
   rmSync(follow, { recursive: true, force: true });
   mkdirSync(follow, { recursive: true });
   const file = (n, ext) => join(follow, `${String(n).padStart(8, "0")}.${ext}`);
   writeFileSync(file(1, "idl"), states[0].toBytes());
   deltas.forEach((d, i) => writeFileSync(file(i + 2, "delta"), d));
-  writeFileSync(join(follow, "manifest.json"), JSON.stringify({ base: "00000001.idl", latest: 4, file: "00000004.delta", kind: "delta", version: states[3].version }));
+  const latest = deltas.length + 1;
+  writeFileSync(join(follow, "manifest.json"), JSON.stringify({ base: "00000001.idl", latest, file: `${String(latest).padStart(8, "0")}.delta`, kind: "delta", version: states.at(-1).version }));
+  return file;
+}
+
+/** publish.mjs run with `args` (after --dir kvDir and the chunk size) and `env` added. */
+const runPublish = (args, env = {}) => spawnSync(process.execPath, [join(dir, "publish.mjs"), "--dir", kvDir, "--chunk-bytes", String(CHUNK), ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+
+test("a gap: a new base the chain cannot reach re-bases; the sink publishes a base for a delta that does not continue the chain", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(4);
+  // The exporter's follow directory: 1 the base, 2..4 deltas.
+  const file = followDirectory("follow", states, deltas);
   const sinkRun = (n, kind) => {
-    const r = spawnSync(process.execPath, [join(dir, "publish.mjs"), "--sink", "--dir", kvDir, "--chunk-bytes", String(CHUNK), file(n, kind === "delta" ? "delta" : "idl")], { cwd: dir, encoding: "utf8", env: { ...process.env, IL_KIND: kind, IL_SEQUENCE: String(n) } });
+    const r = runPublish(["--sink", file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
     assert.equal(r.status, 0, r.stderr);
     return r;
   };
@@ -438,16 +451,9 @@ test("a gap: a new base the chain cannot reach re-bases; the sink publishes a ba
 test("a base over --apply-max-bytes gets no deltas: the sink publishes each change as a base, a delta by hand is refused", () => {
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(2);
-  const follow = join(dir, "follow-large");
-  rmSync(follow, { recursive: true, force: true });
-  mkdirSync(follow, { recursive: true });
-  const file = (n, ext) => join(follow, `${String(n).padStart(8, "0")}.${ext}`);
-  writeFileSync(file(1, "idl"), states[0].toBytes());
-  deltas.forEach((d, i) => writeFileSync(file(i + 2, "delta"), d));
-  writeFileSync(join(follow, "manifest.json"), JSON.stringify({ base: "00000001.idl", latest: 3, file: "00000003.delta", kind: "delta", version: states[2].version }));
+  const file = followDirectory("follow-large", states, deltas);
   const size = states[0].toBytes().length;
-  const run = (args, env = {}) => spawnSync(process.execPath, [join(dir, "publish.mjs"), "--dir", kvDir, "--chunk-bytes", String(CHUNK), ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
-  const sinkRun = (n, kind, max) => run(["--sink", "--apply-max-bytes", String(max), file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
+  const sinkRun = (n, kind, max) => runPublish(["--sink", "--apply-max-bytes", String(max), file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
   assert.equal(sinkRun(1, "snapshot", size - 1).status, 0);
   // The base is one byte over the limit: delta 2 is published as a base.
   const r = sinkRun(2, "delta", size - 1);
@@ -458,7 +464,7 @@ test("a base over --apply-max-bytes gets no deltas: the sink publishes each chan
   assert.deepEqual(m.deltas, []);
   // By hand, the same: refused, naming the sizes; the manifest unchanged.
   const large = m.size;
-  const hand = run(["--apply-max-bytes", String(large - 1), file(3, "delta")]);
+  const hand = runPublish(["--apply-max-bytes", String(large - 1), file(3, "delta")]);
   assert.equal(hand.status, 1);
   assert.match(hand.stderr, new RegExp(`the base is ${large} bytes, over --apply-max-bytes ${large - 1}`));
   assert.deepEqual(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")), m);
