@@ -11,6 +11,8 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .identityLinks),
     (name = "kv", disk = (path = "kv", writable = false)),
+    # The manifest's head (below): its Durable Object's storage, in the folder head/.
+    # (name = "head", disk = (path = "head", writable = true)),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:8787", http = (), service = "main") ],
 );
@@ -31,5 +33,12 @@ const identityLinks :Workerd.Worker = (
     (name = "AUTH", text = "trusted"),
     # The bundled sample data instead of KV (a demo only):
     # (name = "DEMO", text = "sample"),
+    # The manifest read from a Durable Object instead of KV (docs/decisions/0012): publish with
+    #   IL_PUBLISH_TOKEN=<the token> node publish.mjs snapshot.idl --dir kv --head http://127.0.0.1:8787
+    # (name = "MANIFEST_HEAD", durableObjectNamespace = (className = "ManifestHead")),
+    # (name = "PUBLISH_TOKEN", text = "<at least 32 characters>"),
   ],
+  # With MANIFEST_HEAD, and the "head" service above:
+  # durableObjectNamespaces = [ (className = "ManifestHead", uniqueKey = "identity-links-manifest-head", enableSql = true) ],
+  # durableObjectStorage = (localDisk = "head"),
 );

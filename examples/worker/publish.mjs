@@ -18,6 +18,8 @@
 //   node publish.mjs <file.delta> --dir kv | --wrangler ...            (append one delta to the chain)
 //   node publish.mjs --sink --dir kv | --wrangler ...                  (the exporter's --sink-command:
 //       IL_KIND says snapshot or delta; the file is the last argument)
+//   ... --head https://worker.example   (the manifest in the worker's Durable Object head, through
+//       its publishing route with IL_PUBLISH_TOKEN; chunks and deltas still in KV: decision 0012)
 // Options: --chunk-bytes N (default 25 MiB), --manifest-key K (default "manifest"), --version V
 // (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
@@ -183,6 +185,51 @@ export function wranglerStore(binding, local) {
   };
 }
 
+/** The head refused a manifest written over one it was not read from (another publisher wrote since). */
+export class HeadConflictError extends Error {}
+
+/** The publishing route of the worker's manifest head (worker.js). */
+export const HEAD_PATH = "/.identity-links/manifest";
+
+/**
+ * `store` with its manifest in the worker's Durable Object head (decision 0012): the manifest
+ * key read and written through the worker's publishing route at `url` (the worker's address)
+ * with `token` (its PUBLISH_TOKEN); every other key (chunks, deltas) in `store`, as before. A
+ * write names the manifest read before it (If-Match its ETag; If-None-Match: * when there was
+ * none): if another publisher wrote in between, the head refuses it (HeadConflictError) rather
+ * than lose that publisher's chain.
+ */
+export function headStore(store, url, token, { manifestKey = "manifest", timeoutMs = 30_000 } = {}) {
+  const route = new URL(HEAD_PATH, url);
+  let etag = null; // the ETag of the manifest read last; null: there was none
+  const call = async (method, body, headers = {}) => {
+    let r;
+    try {
+      r = await fetch(route, { method, body, headers: { authorization: `Bearer ${token}`, ...headers }, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw new Error(`the manifest head at ${route.origin}: ${e.cause?.message ?? e.message}`);
+    }
+    if (r.status === 412) throw new HeadConflictError(`the manifest head refused the manifest: it changed since it was read (another publisher?); nothing was replaced`);
+    if (!r.ok) throw new Error(`the manifest head at ${route.origin} answered ${method} with ${r.status}: ${(await r.text()).slice(0, 300)}`);
+    return r;
+  };
+  return {
+    get: async (key) => {
+      if (key !== manifestKey) return store.get(key);
+      const r = await call("GET");
+      const text = await r.text();
+      etag = r.headers.get("etag");
+      return text === "null" ? null : Buffer.from(text);
+    },
+    put: async (key, bytes) => {
+      if (key !== manifestKey) return store.put(key, bytes);
+      const r = await call("PUT", bytes, { "content-type": "application/json", ...(etag === null ? { "if-none-match": "*" } : { "if-match": etag }) });
+      etag = r.headers.get("etag");
+    },
+    delete: store.delete,
+  };
+}
+
 /** The manifest in `store`, or null. */
 export async function readManifest(store, manifestKey = "manifest") {
   const bytes = await store.get(manifestKey);
@@ -288,7 +335,7 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
 }
 
 function args(argv) {
-  const out = { file: null, sink: false, dir: null, wrangler: false, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, rebaseAfter: REBASE_AFTER, applyMaxBytes: APPLY_MAX_BYTES, graceSeconds: GRACE_SECONDS, dryRun: false };
+  const out = { file: null, sink: false, dir: null, wrangler: false, head: null, binding: "SNAPSHOTS", local: false, chunkBytes: KV_VALUE_LIMIT, manifestKey: "manifest", version: undefined, rebaseAfter: REBASE_AFTER, applyMaxBytes: APPLY_MAX_BYTES, graceSeconds: GRACE_SECONDS, dryRun: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -304,6 +351,7 @@ function args(argv) {
     if (a === "--dir") out.dir = value();
     else if (a === "--sink") out.sink = true;
     else if (a === "--wrangler") out.wrangler = true;
+    else if (a === "--head") out.head = value();
     else if (a === "--binding") out.binding = value();
     else if (a === "--local") out.local = true;
     else if (a === "--chunk-bytes") out.chunkBytes = Number(value());
@@ -318,29 +366,42 @@ function args(argv) {
     else throw new Error(`one file, found ${a} too`);
   }
   if (out.file === null || (out.dir === null) === !out.wrangler) {
-    throw new Error("usage: node publish.mjs [--sink] <snapshot | delta> (--dir <folder> | --wrangler) [--chunk-bytes N] [--manifest-key K] [--version V] [--rebase-after N] [--apply-max-bytes N] [--grace-seconds S] [--dry-run]");
+    throw new Error("usage: node publish.mjs [--sink] <snapshot | delta> (--dir <folder> | --wrangler) [--head <worker URL>] [--chunk-bytes N] [--manifest-key K] [--version V] [--rebase-after N] [--apply-max-bytes N] [--grace-seconds S] [--dry-run]");
+  }
+  if (out.head !== null) {
+    let url;
+    try {
+      url = new URL(out.head);
+    } catch {
+      throw new Error(`--head needs the worker's URL (https://…), found ${JSON.stringify(out.head)}`);
+    }
+    if (url.protocol !== "https:" && !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error(`--head must be https:// (the token travels with it), found ${url.protocol}`);
+    if (url.username || url.password) throw new Error("--head: no user or password in the URL; the token comes from IL_PUBLISH_TOKEN");
+    const token = process.env.IL_PUBLISH_TOKEN ?? "";
+    if (token.length < 32) throw new Error("--head needs the worker's PUBLISH_TOKEN in the environment variable IL_PUBLISH_TOKEN (at least 32 characters)");
+    out.head = { url, token };
   }
   return out;
 }
 
 async function main() {
   const o = args(process.argv.slice(2));
-  let store;
+  let store = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
+  if (o.head !== null) store = headStore(store, o.head.url, o.head.token, { manifestKey: o.manifestKey });
   if (o.dryRun) {
-    const real = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
+    const real = store;
     store = { get: real.get, put: async (key, bytes) => console.log(`would put ${key} (${bytes.length} bytes)`), delete: async (key) => console.log(`would delete ${key}`) };
-  } else {
-    store = o.dir !== null ? dirStore(o.dir) : wranglerStore(o.binding, o.local);
   }
   const options = { chunkBytes: o.chunkBytes, manifestKey: o.manifestKey, version: o.version, rebaseAfter: o.rebaseAfter, applyMaxBytes: o.applyMaxBytes, graceSeconds: o.graceSeconds };
+  const where = o.head !== null ? `the manifest in the head at ${o.head.url.origin}` : `manifest "${o.manifestKey}"`;
   const kind = o.sink ? process.env.IL_KIND : o.file.endsWith(".delta") ? "delta" : "snapshot";
   if (!o.sink && kind === "delta") {
     const m = await publishDelta(store, readFileSync(o.file), options);
-    console.log(`published delta ${m.deltas.at(-1).key}: chain of ${m.deltas.length} after base ${m.checksum}, manifest "${o.manifestKey}" last`);
+    console.log(`published delta ${m.deltas.at(-1).key}: chain of ${m.deltas.length} after base ${m.checksum}, ${where} last`);
     return;
   }
   const done = await sink(store, o.file, kind, options);
-  console.log(`published ${done}, manifest "${o.manifestKey}" last`);
+  console.log(`published ${done}, ${where} last`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("publish.mjs")) {

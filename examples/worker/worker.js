@@ -20,6 +20,11 @@
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
 //   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
+// - The manifest's head (decision 0012): with a Durable Object bound as MANIFEST_HEAD (the class
+//   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
+//   new manifest is seen at the next poll in every location instead of after KV's cacheTtl
+//   (30-60 s). publish.mjs --head writes it through PUT /.identity-links/manifest with the
+//   PUBLISH_TOKEN secret; the base's chunks and the deltas stay in KV under the same keys.
 // - Every answer says which version it comes from and how old its data is (headers
 //   identity-links-version and identity-links-age); GET /.identity-links/health says it as JSON.
 // - Callers are verified (AuthOptions from the environment) unless AUTH = "trusted" says the
@@ -30,6 +35,12 @@ import sample from "./snapshot.json";
 
 /** The health route: off the peers' paths (no Camunda or Zitadel route starts with a dot). */
 const HEALTH_PATH = "/.identity-links/health";
+/** The publishing route of the manifest's head (MANIFEST_HEAD and PUBLISH_TOKEN): GET and PUT. */
+const HEAD_PATH = "/.identity-links/manifest";
+/** The largest manifest the head keeps: a Durable Object's stored value is at most 128 KiB. */
+const MANIFEST_MAX_BYTES = 128 * 1024;
+/** The shortest PUBLISH_TOKEN accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
+const TOKEN_MIN_LENGTH = 32;
 /** What publish.mjs writes: the manifest's format. */
 const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
@@ -133,6 +144,26 @@ function checkManifest(m) {
   m.deltas = deltas;
   m.newest = at;
   return m;
+}
+
+/** The Durable Object holding the manifest: one per manifest key. */
+function headOf(env) {
+  return env.MANIFEST_HEAD.get(env.MANIFEST_HEAD.idFromName(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY));
+}
+
+/** The manifest's JSON, or null when none is published: from the head when bound, else from KV. */
+async function readManifest(env, cacheTtl) {
+  if (env.MANIFEST_HEAD) {
+    const r = await headOf(env).fetch("https://head" + HEAD_PATH);
+    if (!r.ok) throw new Error(`the manifest head answered ${r.status}: ${await r.text()}`);
+    const manifest = await r.json();
+    if (manifest === null) throw new Error("the manifest head holds no manifest yet: publish with publish.mjs --head (KV's manifest key is not read while MANIFEST_HEAD is bound)");
+    return manifest;
+  }
+  // KV caches a read in the location for cacheTtl seconds (60 by default, 30 at least): how
+  // late a new manifest may be seen where it was read before (decision 0010).
+  const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
+  return env.SNAPSHOTS.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options);
 }
 
 /** `promise`, or a rejection after `ms` (then `onTimeout` runs). */
@@ -246,11 +277,7 @@ async function refresh(env) {
   const deadline = started + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
   state.polls++;
-  // KV caches a read in the location for cacheTtl seconds (60 by default, 30 at least): how
-  // late a new manifest may be seen where it was read before (decision 0010).
-  const cacheTtl = setting(env, "MANIFEST_CACHE_TTL");
-  const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
-  const manifest = checkManifest(await within(kv.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options), deadline - started, "reading the manifest"));
+  const manifest = checkManifest(await within(readManifest(env, setting(env, "MANIFEST_CACHE_TTL")), deadline - started, "reading the manifest"));
   const settle = (snapshot) => Object.assign(state, { version: snapshot.version, timestamp: snapshot.timestamp, changedAt: Date.now() });
   if (state.snapshot !== null && state.version === manifest.newest) {
     state.rebase = false; // up to date
@@ -323,9 +350,10 @@ function age() {
 
 const iso = (ms) => (ms ? new Date(ms).toISOString() : null);
 
-function health() {
+function health(env) {
   const body = {
     status: state.snapshot ? (state.lastError ? "stale" : "ok") : "unavailable",
+    head: env.MANIFEST_HEAD ? "durable-object" : "kv", // where the manifest is read
     version: state.version,
     age: age(),
     timestamp: state.timestamp,
@@ -352,14 +380,96 @@ function stamped(response) {
   return response;
 }
 
+/** A JSON answer of the publishing route. */
+const json = (status, body, headers = {}) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+
+/** SHA-256 of `text`, in hexadecimal. */
+async function sha256(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Whether `authorization` is `Bearer <token>`, compared in constant time (over the digests). */
+async function bearerMatches(authorization, token) {
+  const given = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
+  if (given === undefined) return false;
+  const [a, b] = await Promise.all([sha256(given), sha256(token)]);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * The publishing route: the manifest read (GET) or replaced (PUT) in the head, for publish.mjs
+ * --head. Only with MANIFEST_HEAD bound and PUBLISH_TOKEN set (else 404), and only with that token.
+ */
+async function headRoute(request, env) {
+  if (!env.MANIFEST_HEAD || !env.PUBLISH_TOKEN) return json(404, { error: "no manifest head here: bind a Durable Object as MANIFEST_HEAD and set the secret PUBLISH_TOKEN" });
+  if (env.PUBLISH_TOKEN.length < TOKEN_MIN_LENGTH) throw new ConfigError(`PUBLISH_TOKEN must have at least ${TOKEN_MIN_LENGTH} characters`);
+  if (!(await bearerMatches(request.headers.get("authorization"), env.PUBLISH_TOKEN))) {
+    return json(401, { error: "the publishing route needs the PUBLISH_TOKEN as a bearer token" }, { "www-authenticate": 'Bearer realm="identity-links"' });
+  }
+  if (request.method !== "GET" && request.method !== "PUT") return json(405, { error: `${request.method} is not GET or PUT` }, { allow: "GET, PUT" });
+  return headOf(env).fetch(request);
+}
+
+/**
+ * The manifest's head: a Durable Object holding the one mutable value, the manifest, strongly
+ * consistent wherever it is read (decision 0012). GET answers it (JSON; `null` before the first
+ * publication) with its ETag; PUT replaces it, checked as the worker checks it, and only when it
+ * names the manifest it replaces (`If-Match: <etag>`, or `If-None-Match: *` for the first):
+ * a publisher that read an older manifest gets 412 instead of overwriting a chain unseen.
+ */
+export class ManifestHead {
+  constructor(ctx) {
+    this.storage = ctx.storage;
+    this.current = null; // { text, etag }: the stored manifest
+    // Read before any request is delivered: every request then checks against the same value.
+    ctx.blockConcurrencyWhile(async () => {
+      this.current = (await this.storage.get("manifest")) ?? null;
+    });
+  }
+
+  async fetch(request) {
+    if (request.method === "GET") {
+      const current = this.current;
+      return new Response(current?.text ?? "null", { headers: { "content-type": "application/json", "cache-control": "no-store", ...(current ? { etag: current.etag } : {}) } });
+    }
+    if (request.method !== "PUT") return json(405, { error: `${request.method} is not GET or PUT` }, { allow: "GET, PUT" });
+    const ifMatch = request.headers.get("if-match");
+    const ifNoneMatch = request.headers.get("if-none-match");
+    if (ifMatch === null && ifNoneMatch !== "*") return json(428, { error: "a PUT names the manifest it replaces: If-Match with its ETag, or If-None-Match: * for the first" });
+    const text = await request.text();
+    if (text.length > MANIFEST_MAX_BYTES) return json(413, { error: `the manifest has ${text.length} characters, over the head's ${MANIFEST_MAX_BYTES}` });
+    try {
+      checkManifest(JSON.parse(text));
+    } catch (e) {
+      return json(400, { error: e instanceof SyntaxError ? `the manifest is not JSON: ${e.message}` : e.message });
+    }
+    const etag = `"${(await sha256(text)).slice(0, 32)}"`;
+    // No await between the check and the new value: two publishers cannot both pass the same
+    // precondition (the second sees the first's value), and the write is durable before the 204
+    // (the object's output gate).
+    const current = this.current;
+    if (ifNoneMatch === "*" ? current !== null : current?.etag !== ifMatch) {
+      return json(412, { error: "the manifest changed since it was read (another publisher?): read it again", etag: current?.etag ?? null });
+    }
+    this.current = { text, etag };
+    await this.storage.put("manifest", this.current);
+    return new Response(null, { status: 204, headers: { etag } });
+  }
+}
+
 export default {
   async fetch(request, env, ctx) {
     let options;
     try {
       options = handlerOptions(env);
-      if (new URL(request.url).pathname === HEALTH_PATH) {
+      const path = new URL(request.url).pathname;
+      if (path === HEAD_PATH) return await headRoute(request, env);
+      if (path === HEALTH_PATH) {
         await snapshotFor(env, ctx).catch(() => null);
-        return health();
+        return health(env);
       }
       const snapshot = await snapshotFor(env, ctx);
       if (snapshot !== null) return stamped(await handleRequest(snapshot, request, undefined, options.normal));

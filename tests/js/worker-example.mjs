@@ -29,21 +29,33 @@ export function prepareWorker(dir) {
 /**
  * Serves the worker bundled in `dir` (prepareWorker) on 127.0.0.1:`port` with `vars` as text
  * bindings and SNAPSHOTS from `kv`: `{ folder }` (a path) or `{ address }` (host:port of an HTTP
- * service). Resolves when the socket accepts connections (no request is sent: a request would
+ * service); with `head` (a folder), the manifest's head too, a Durable Object stored there.
+ * Resolves when the socket accepts connections (no request is sent: a request would
  * start a load): `{ base, log(), stop() }`; `stop` resolves when workerd has exited.
  */
-export async function startWorker(dir, { port, kv, vars = {} }) {
+export async function startWorker(dir, { port, kv, vars = {}, head = null }) {
   const kvService = kv.folder !== undefined ? `disk = (path = ${JSON.stringify(kv.folder)}, writable = false)` : `external = (address = ${JSON.stringify(kv.address)}, http = ())`;
   const bindings = [
     '(name = "SNAPSHOTS", kvNamespace = "kv")',
     ...Object.entries(vars).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(String(v))})`),
   ];
+  // `head`: a folder for the Durable Object's storage; the worker's ManifestHead bound as MANIFEST_HEAD.
+  let headService = "";
+  let headWorker = "";
+  if (head !== null) {
+    mkdirSync(head, { recursive: true });
+    headService = `(name = "head-storage", disk = (path = ${JSON.stringify(resolve(head))}, writable = true)),`;
+    headWorker = `durableObjectNamespaces = [ (className = "ManifestHead", uniqueKey = "identity-links-manifest-head", enableSql = true) ],
+  durableObjectStorage = (localDisk = "head-storage"),`;
+    bindings.push('(name = "MANIFEST_HEAD", durableObjectNamespace = (className = "ManifestHead"))');
+  }
   const config = `config-${port}.capnp`;
   writeFileSync(join(dir, config), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .w),
     (name = "kv", ${kvService}),
+    ${headService}
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
@@ -55,6 +67,7 @@ const w :Workerd.Worker = (
   ],
   compatibilityDate = "2025-09-01",
   globalOutbound = "internet",
+  ${headWorker}
   bindings = [ ${bindings.join(", ")} ],
 );
 `);

@@ -10,10 +10,13 @@
 // answers and the version header, and the latency from publication to answer, reported); a
 // damaged one keeps the last good state, is reported, backs off, and a new base recovers; a gap
 // (the sink's base for a delta that does not continue the chain) re-bases; wasm memory is flat
-// over 20 applies.
+// over 20 applies. The manifest's head in a Durable Object (decision 0012): publish.mjs --head
+// writes it through the worker's publishing route (its token, If-Match), the worker reads it
+// there and never KV's, deltas follow, a second publisher is refused, and it survives a restart.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -86,9 +89,12 @@ async function publishBase(scale, { damage = false } = {}) {
 }
 
 let port = 21000 + Math.floor(Math.random() * 8000);
-/** Runs workerd over the bundled worker with `vars` as text bindings; `fn(base)`, then stops it. */
-async function withWorker(vars, fn) {
-  const worker = await startWorker(dir, { port: port++, kv: { address: `127.0.0.1:${kv.address().port}` }, vars });
+/**
+ * Runs workerd over the bundled worker with `vars` as text bindings (and the manifest's head
+ * stored in the folder `head`, if given); `fn(base)`, then stops it.
+ */
+async function withWorker(vars, fn, { head = null } = {}) {
+  const worker = await startWorker(dir, { port: port++, kv: { address: `127.0.0.1:${kv.address().port}` }, vars, head });
   reads.clear();
   try {
     return await fn(worker.base, worker.log);
@@ -496,4 +502,97 @@ test("memory stays flat over 20 applied deltas (workerd, memoryUsage through the
     for (let i = 3; i < figures.length; i++) assert.equal(figures[i], figures[2], `memory grew at delta ${i}: ${text}`);
   });
   for (const s of states) s.free();
+});
+
+// --- The manifest's head in a Durable Object (decision 0012) ----------------------------------
+
+test("a Durable Object head: publish.mjs --head writes the manifest through the worker's route, the worker follows it and not KV's", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const headDir = join(dir, "head");
+  rmSync(headDir, { recursive: true, force: true });
+  const TOKEN = randomBytes(24).toString("hex");
+  const { states, deltas } = chainOf(3);
+  const files = states.map((st, i) => join(dir, `head-${i}.idl`));
+  states.forEach((st, i) => writeFileSync(files[i], st.toBytes()));
+  const deltaFiles = deltas.map((d, i) => join(dir, `head-${i + 1}.delta`));
+  deltas.forEach((d, i) => writeFileSync(deltaFiles[i], d));
+  // A manifest in KV, of another base (S): with a head bound the worker never reads it.
+  await publish.publishBase(kvStore(), inputs.S.bytes, { chunkBytes: CHUNK });
+  const kvManifest = readFileSync(join(kvDir, "manifest"));
+  const vars = { ...POLL, PUBLISH_TOKEN: TOKEN };
+  await withWorker(vars, async (base) => {
+    const route = `${base}/.identity-links/manifest`;
+    // Nothing published in the head yet: a cold isolate's 503, not KV's manifest.
+    assert.equal((await fetch(`${base}${taskPath(firstTask("S"))}`)).status, 503);
+    let h = await health(base);
+    assert.equal(h.head, "durable-object");
+    assert.match(h.lastError, /the manifest head holds no manifest yet: publish with publish.mjs --head/);
+    // The route: the token only, GET and PUT only.
+    assert.equal((await fetch(route)).status, 401);
+    assert.equal((await fetch(route, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401);
+    assert.equal((await fetch(route, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } })).status, 405);
+    const refused = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: "short" });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /IL_PUBLISH_TOKEN \(at least 32 characters\)/);
+    assert.doesNotMatch(refused.stderr, /short/, "the token is not printed");
+    for (const [url, why] of [["http://example.com", /must be https:\/\//], ["https://user:pw@example.com", /no user or password/], ["example.com", /needs the worker's URL/]]) {
+      const r = runPublish(["--head", url, files[0]], { IL_PUBLISH_TOKEN: TOKEN });
+      assert.equal(r.status, 1, url);
+      assert.match(r.stderr, why);
+    }
+    // The base through the head: its chunks in KV, the manifest in the head only.
+    const r = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: TOKEN });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /the manifest in the head at http:\/\/127\.0\.0\.1/);
+    assert.deepEqual(readFileSync(join(kvDir, "manifest")), kvManifest, "KV's manifest untouched");
+    const first = await until(base, states[0].version);
+    assert.equal(first.version, states[0].version);
+    assert.equal(first.body, states[0].getIdentityLinksJson({ taskId: TASK0() }));
+    // Deltas appended through the head reach the isolate, applied in place.
+    const latencies = [];
+    for (let i = 1; i <= 2; i++) {
+      const d = runPublish(["--head", base, deltaFiles[i - 1]], { IL_PUBLISH_TOKEN: TOKEN });
+      assert.equal(d.status, 0, d.stderr);
+      const started = performance.now();
+      const a = await until(base, states[i].version);
+      latencies.push(Math.round(performance.now() - started));
+      assert.equal(a.version, states[i].version, `not at state ${i}`);
+      assert.equal(a.body, states[i].getIdentityLinksJson({ taskId: TASK0() }));
+    }
+    h = await health(base);
+    assert.equal(h.loads, 1, JSON.stringify(h));
+    assert.equal(h.applied, 2);
+    assert.equal(reads.get("manifest"), undefined, "KV's manifest was never read");
+    console.log(`# from a delta's publication through the Durable Object head to the first answer reflecting it (DELTA_POLL_MS 200, workerd): ${latencies.join(", ")} ms`);
+    // Two publishers: the one that read before the other wrote is refused, nothing replaced.
+    const first_ = publish.headStore(kvStore(), base, TOKEN);
+    const second = publish.headStore(kvStore(), base, TOKEN);
+    const read = await publish.readManifest(first_);
+    await publish.publishDelta(second, deltas[2]);
+    await assert.rejects(first_.put("manifest", Buffer.from(JSON.stringify(read))), publish.HeadConflictError);
+    const held = await (await fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    assert.equal(held.deltas.at(-1).to, states[3].version, "the second publisher's chain stands");
+    // A PUT that names no manifest, and one that is not a manifest: refused, nothing replaced.
+    const put = (body, headers) => fetch(route, { method: "PUT", body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
+    assert.equal((await put(JSON.stringify(held), {})).status, 428);
+    const etag = (await fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get("etag");
+    const bad = await put(JSON.stringify({ ...held, chunks: [] }), { "if-match": etag });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /lists no chunks/);
+    assert.equal((await put("{", { "if-match": etag })).status, 400);
+    assert.equal((await put(" ".repeat(200_000), { "if-match": etag })).status, 413);
+    assert.equal((await until(base, states[3].version)).version, states[3].version);
+  }, { head: headDir });
+  // workerd restarted: the head kept the manifest (its storage on disk); a cold isolate loads it.
+  await withWorker(vars, async (base) => {
+    const a = await answer(base);
+    assert.equal(a.version, states[3].version);
+    assert.equal(a.body, states[3].getIdentityLinksJson({ taskId: TASK0() }));
+  }, { head: headDir });
+  // Without the head bound, the route is not there, and KV's manifest is read again.
+  await withWorker(vars, async (base) => {
+    assert.equal((await fetch(`${base}/.identity-links/manifest`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 404);
+    assert.equal((await health(base)).head, "kv");
+  });
+  for (const st of states) st.free();
 });
