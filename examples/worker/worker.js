@@ -11,7 +11,9 @@
 //   version to the newest, in order, in place (applyDelta). A refused delta (DeltaError: another
 //   base, damaged) keeps the last good state, is reported on the health route, and the next
 //   attempt (after the backoff) re-bases from the manifest's base; so does a manifest whose chain
-//   does not start from the isolate's version (a gap, or a new base).
+//   does not start from the isolate's version (a gap, or a new base). A request after an idle
+//   spell (no read for STALE_AFTER_MS) waits for the refresh, up to STALE_WAIT_MS, instead of
+//   answering from the old state.
 // - One load or apply at a time per isolate, whatever the number of requests (single flight); the
 //   isolate keeps answering from the snapshot it has; on a re-base the old one is freed once the
 //   new one is in place, after the requests still answering from it (the package defers free()).
@@ -46,7 +48,7 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
@@ -164,6 +166,12 @@ async function readManifest(env, cacheTtl) {
   // late a new manifest may be seen where it was read before (decision 0010).
   const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
   return env.SNAPSHOTS.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options);
+}
+
+/** Waits for `promise` (which never rejects), or `ms`, whichever comes first. */
+function atMost(promise, ms) {
+  let timer;
+  return Promise.race([promise, new Promise((ok) => (timer = setTimeout(ok, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** `promise`, or a rejection after `ms` (then `onTimeout` runs). */
@@ -337,7 +345,11 @@ async function snapshotFor(env, ctx) {
   if (state.snapshot === null) {
     await startRefresh(env, ctx); // a cold isolate waits for the one load in flight
   } else if (Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS")) {
-    startRefresh(env, ctx); // a warm one answers now and refreshes in the background
+    // A warm one answers now and refreshes in the background; but after an idle spell (nothing
+    // read for STALE_AFTER_MS: no requests came), its state may be minutes old, so the request
+    // waits for the refresh, up to STALE_WAIT_MS, then answers from whatever state there is.
+    const refreshing = startRefresh(env, ctx);
+    if (refreshing !== null && Date.now() - state.checkedAt > setting(env, "STALE_AFTER_MS")) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
   }
   return state.snapshot;
 }

@@ -365,6 +365,26 @@ test("deltas published after the base reach the isolate: newer answers and versi
   for (const s of states) s.free();
 });
 
+test("after an idle spell the first request waits for the refresh (STALE_AFTER_MS): it answers the newest state, not the old one", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(2);
+  await publish.publishBase(kvStore(), states[0].toBytes(), { chunkBytes: CHUNK });
+  // The same idle spell with the wait (STALE_AFTER_MS 1000) and without it (a day).
+  const firstAfterIdle = (staleAfter, i) =>
+    withWorker({ ...POLL, STALE_AFTER_MS: staleAfter }, async (base) => {
+      assert.equal((await answer(base)).version, states[i - 1].version);
+      await publish.publishDelta(kvStore(), deltas[i - 1]);
+      await sleep(1500); // no request: nothing read
+      return answer(base);
+    });
+  const waited = await firstAfterIdle(1000, 1);
+  assert.equal(waited.version, states[1].version, "the first request after the idle spell answers the newest state");
+  assert.equal(waited.body, states[1].getIdentityLinksJson({ taskId: TASK0() }));
+  const unwaited = await firstAfterIdle(86_400_000, 2);
+  assert.equal(unwaited.version, states[1].version, "without the wait, the old state (the refresh runs behind the answer)");
+  for (const s of states) s.free();
+});
+
 test("a damaged delta: the last good state kept and reported, no read storm, then a new base recovers", async () => {
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(2);
