@@ -194,7 +194,8 @@ export const HEAD_PATH = "/.identity-links/manifest";
 /**
  * `store` with its manifest in the worker's Durable Object head (decision 0012): the manifest
  * key read and written through the worker's publishing route at `url` (the worker's address)
- * with `token` (its PUBLISH_TOKEN); every other key (chunks, deltas) in `store`, as before. A
+ * with `token` (its PUBLISH_TOKEN), then copied into `store` (the worker's fallback while the
+ * head fails); every other key (chunks, deltas) in `store`, as before. A
  * write names the manifest read before it (If-Match its ETag; If-None-Match: * when there was
  * none): if another publisher wrote in between, the head refuses it (HeadConflictError) rather
  * than lose that publisher's chain.
@@ -225,6 +226,13 @@ export function headStore(store, url, token, { manifestKey = "manifest", timeout
       if (key !== manifestKey) return store.put(key, bytes);
       const r = await call("PUT", bytes, { "content-type": "application/json", ...(etag === null ? { "if-none-match": "*" } : { "if-match": etag }) });
       etag = r.headers.get("etag");
+      // KV's copy, which the worker reads while the head fails. The head holds the publication
+      // already: a failed copy is reported, not thrown (a retry would publish the delta again).
+      try {
+        await store.put(key, bytes);
+      } catch (e) {
+        console.error(`publish.mjs: the manifest is in the head, but its copy in KV failed (the isolates' fallback is older until the next publication): ${e.message}`);
+      }
     },
     delete: store.delete,
   };

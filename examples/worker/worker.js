@@ -26,7 +26,8 @@
 //   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
 //   new manifest is seen at the next poll in every location instead of after KV's cacheTtl
 //   (30-60 s). publish.mjs --head writes it through PUT /.identity-links/manifest with the
-//   PUBLISH_TOKEN secret; the base's chunks and the deltas stay in KV under the same keys.
+//   PUBLISH_TOKEN secret, then copies it to KV's manifest key, which the worker reads while the
+//   object fails; the base's chunks and the deltas stay in KV under the same keys.
 // - Every answer says which version it comes from and how old its data is (headers
 //   identity-links-version and identity-links-age); GET /.identity-links/health says it as JSON.
 // - Callers are verified (AuthOptions from the environment) unless AUTH = "trusted" says the
@@ -39,6 +40,8 @@ import sample from "./snapshot.json";
 const HEALTH_PATH = "/.identity-links/health";
 /** The publishing route of the manifest's head (MANIFEST_HEAD and PUBLISH_TOKEN): GET and PUT. */
 const HEAD_PATH = "/.identity-links/manifest";
+/** How long a read of the head may take before KV's copy of the manifest is read instead. */
+const HEAD_READ_TIMEOUT_MS = 5_000;
 /** The largest manifest the head keeps: a Durable Object's stored value is at most 128 KiB. */
 const MANIFEST_MAX_BYTES = 128 * 1024;
 /** The shortest PUBLISH_TOKEN accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
@@ -70,6 +73,8 @@ const state = {
   loads: 0, // base loads begun (for the health route and the tests)
   applied: 0, // deltas applied
   polls: 0, // manifest reads
+  manifestFrom: null, // where the manifest was read last: "durable-object" or "kv"
+  headError: null, // the head's last failure ({ message, at }), null once it answers again
 };
 /** A snapshot with nothing in it: carries `unavailable` answers (it reads no data). */
 let carrier = null;
@@ -153,19 +158,42 @@ function headOf(env) {
   return env.MANIFEST_HEAD.get(env.MANIFEST_HEAD.idFromName(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY));
 }
 
-/** The manifest's JSON, or null when none is published: from the head when bound, else from KV. */
-async function readManifest(env, cacheTtl) {
+/** The head is reachable and holds nothing: nothing was published through it (no fallback then). */
+class EmptyHeadError extends Error {}
+
+/** The manifest in the head: its JSON. */
+async function readHead(env) {
+  const r = await headOf(env).fetch("https://head" + HEAD_PATH);
+  if (!r.ok) throw new Error(`the manifest head answered ${r.status}: ${await r.text()}`);
+  const manifest = await r.json();
+  if (manifest === null) throw new EmptyHeadError("the manifest head holds no manifest yet: publish with publish.mjs --head");
+  return manifest;
+}
+
+/**
+ * The manifest's JSON (null when absent) and where it was read, `{ manifest, from }`, by
+ * `deadline`: from the head when bound; from KV's manifest key otherwise, or when the head fails
+ * (unreachable, erroring, slower than HEAD_READ_TIMEOUT_MS): publish.mjs --head writes KV's copy
+ * after the head's, so the isolates keep loading and following, KV's freshness instead of the
+ * head's, until the head answers again (`headError` on the health route meanwhile).
+ */
+async function readManifest(env, cacheTtl, deadline) {
   if (env.MANIFEST_HEAD) {
-    const r = await headOf(env).fetch("https://head" + HEAD_PATH);
-    if (!r.ok) throw new Error(`the manifest head answered ${r.status}: ${await r.text()}`);
-    const manifest = await r.json();
-    if (manifest === null) throw new Error("the manifest head holds no manifest yet: publish with publish.mjs --head (KV's manifest key is not read while MANIFEST_HEAD is bound)");
-    return manifest;
+    try {
+      const manifest = await within(readHead(env), Math.min(HEAD_READ_TIMEOUT_MS, deadline - Date.now()), "reading the manifest head");
+      state.headError = null;
+      return { manifest, from: "durable-object" };
+    } catch (e) {
+      if (e instanceof EmptyHeadError) throw e; // KV's key may hold a manifest from before the head
+      state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
+      console.error(`identity-links: the manifest head failed, reading KV's copy: ${state.headError.message}`);
+    }
   }
   // KV caches a read in the location for cacheTtl seconds (60 by default, 30 at least): how
   // late a new manifest may be seen where it was read before (decision 0010).
   const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
-  return env.SNAPSHOTS.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options);
+  const manifest = await within(env.SNAPSHOTS.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options), deadline - Date.now(), "reading the manifest");
+  return { manifest, from: "kv" };
 }
 
 /** Waits for `promise` (which never rejects), or `ms`, whichever comes first. */
@@ -281,11 +309,12 @@ async function applyChain(kv, snapshot, path, deadline, onApplied) {
  * its base and then its whole chain. The single flight's body.
  */
 async function refresh(env) {
-  const started = Date.now();
-  const deadline = started + setting(env, "READ_TIMEOUT_MS");
+  const deadline = Date.now() + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
   state.polls++;
-  const manifest = checkManifest(await within(readManifest(env, setting(env, "MANIFEST_CACHE_TTL")), deadline - started, "reading the manifest"));
+  const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline);
+  const manifest = checkManifest(read.manifest);
+  state.manifestFrom = read.from;
   const settle = (snapshot) => Object.assign(state, { version: snapshot.version, timestamp: snapshot.timestamp, changedAt: Date.now() });
   if (state.snapshot !== null && state.version === manifest.newest) {
     state.rebase = false; // up to date
@@ -366,6 +395,8 @@ function health(env) {
   const body = {
     status: state.snapshot ? (state.lastError ? "stale" : "ok") : "unavailable",
     head: env.MANIFEST_HEAD ? "durable-object" : "kv", // where the manifest is read
+    manifestFrom: state.manifestFrom, // where it was read last (KV's copy while the head fails)
+    headError: state.headError,
     version: state.version,
     age: age(),
     timestamp: state.timestamp,

@@ -560,11 +560,13 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
       assert.equal(r.status, 1, url);
       assert.match(r.stderr, why);
     }
-    // The base through the head: its chunks in KV, the manifest in the head only.
+    // The base through the head: its chunks in KV, the manifest in the head, then copied to KV.
     const r = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: TOKEN });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /the manifest in the head at http:\/\/127\.0\.0\.1/);
-    assert.deepEqual(readFileSync(join(kvDir, "manifest")), kvManifest, "KV's manifest untouched");
+    const headManifest = () => fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text());
+    assert.notDeepEqual(readFileSync(join(kvDir, "manifest")), kvManifest);
+    assert.equal(readFileSync(join(kvDir, "manifest"), "utf8"), await headManifest(), "KV's copy is the head's manifest");
     const first = await until(base, states[0].version);
     assert.equal(first.version, states[0].version);
     assert.equal(first.body, states[0].getIdentityLinksJson({ taskId: TASK0() }));
@@ -608,6 +610,19 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     const a = await answer(base);
     assert.equal(a.version, states[3].version);
     assert.equal(a.body, states[3].getIdentityLinksJson({ taskId: TASK0() }));
+  }, { head: headDir });
+  // The head fails (the object's database damaged; workerd's own metadata kept): a cold isolate
+  // loads from KV's copy of the manifest and says so; the head's failure is on the health route.
+  const objects = readdirSync(headDir, { recursive: true }).filter((f) => f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite"));
+  assert.equal(objects.length, 1, `the head's object: ${objects}`);
+  writeFileSync(join(headDir, objects[0]), "not a database");
+  await withWorker(vars, async (base) => {
+    const a = await answer(base);
+    assert.equal(a.version, states[3].version, "answered from KV's copy");
+    const h = await health(base);
+    assert.equal(h.manifestFrom, "kv");
+    assert.ok(h.headError?.message, JSON.stringify(h));
+    assert.equal(h.status, "ok");
   }, { head: headDir });
   // Without the head bound, the route is not there, and KV's manifest is read again.
   await withWorker(vars, async (base) => {
