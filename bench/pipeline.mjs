@@ -10,12 +10,14 @@
 // with the same 10 ms traffic, so commits fall at random points of the worker's poll cycle (as real
 // changes do) instead of just after its last refresh. Numbers only; a change not seen within 30 s
 // fails the run (exit 1). Prints a markdown table and writes it to target/bench/pipeline.md, which
-// bench/run.mjs puts in bench/RESULTS.md.
+// bench/run.mjs puts in bench/RESULTS.md. Each setting runs its own exporter and worker; the last
+// reads the manifest from the worker's Durable Object head (publish.mjs --head, decision 0012).
 //
 // Usage: node bench/pipeline.mjs   (PIPELINE_CHANGES=N changes per setting, default 40)
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries
 // (scripts/setup.sh test), workerd and esbuild (the root's node_modules).
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +27,10 @@ import { prepareWorker, startWorker } from "../tests/js/worker-example.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CHANGES = Number(process.env.PIPELINE_CHANGES ?? 40);
-const SETTINGS = [2000, 5000]; // the worker's DELTA_POLL_MS (2000: its default; 5000: its default before, a third of the reads)
+// The worker's DELTA_POLL_MS (2000: its default; 5000: its default before, a third of the reads),
+// and where it reads the manifest (KV, or the Durable Object head).
+const SETTINGS = [{ pollMs: 2000, head: false }, { pollMs: 5000, head: false }, { pollMs: 2000, head: true }];
+const label = ({ pollMs, head }) => `${pollMs}${head ? ", head" : ""}`;
 const WAIT_MS = 30_000; // a change not seen by then: the pipeline is broken
 const TARGET_MS = 5000;
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
@@ -35,13 +40,36 @@ const { database, zitadel, follow } = followed(cluster);
 const db = database("pipeline");
 const dir = join(root, "target/bench/pipeline");
 prepareWorker(dir);
-const kvDir = join(dir, "kv");
-mkdirSync(kvDir, { recursive: true });
-const exporter = follow(db, join(dir, "follow"), `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}`, ["--reconcile-every", "0"]);
-process.on("exit", () => exporter.stop());
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(1)); // the exit hooks stop the cluster
-for (let i = 0; i < 400 && !existsSync(join(kvDir, "manifest")); i++) await sleep(50);
-if (!existsSync(join(kvDir, "manifest"))) throw new Error(`the exporter published nothing:\n${exporter.log()}`);
+process.env.IL_PUBLISH_TOKEN = randomBytes(24).toString("hex"); // the head's token: publish.mjs --head reads it
+
+/**
+ * The worker (in workerd) and the exporter following `db` into it, for one setting: `{ worker,
+ * exporter, kvDir }`, once the worker answers from the exporter's first file.
+ */
+async function start(setting, n) {
+  const kvDir = join(dir, `kv-${n}`);
+  rmSync(kvDir, { recursive: true, force: true });
+  mkdirSync(kvDir, { recursive: true });
+  const headDir = join(dir, `head-${n}`);
+  rmSync(headDir, { recursive: true, force: true });
+  const worker = await startWorker(dir, {
+    port: 21000 + Math.floor(Math.random() * 8000),
+    kv: { folder: kvDir },
+    vars: { AUTH: "trusted", DELTA_POLL_MS: setting.pollMs, RETRY_MIN_MS: 200, RETRY_MAX_MS: 1000, ...(setting.head ? { PUBLISH_TOKEN: process.env.IL_PUBLISH_TOKEN } : {}) },
+    head: setting.head ? headDir : null,
+  });
+  const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${setting.head ? ` --head ${worker.base}` : ""}`;
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0"]);
+  process.on("exit", () => exporter.stop());
+  for (let i = 0; i < 400; i++) {
+    if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
+    await sleep(50);
+  }
+  exporter.stop();
+  await worker.stop();
+  throw new Error(`the worker does not answer from the exporter's files (${label(setting)}):\n${exporter.log()}\n${worker.log().slice(-1000)}`);
+}
 
 // --- The changes: the i-th, its peer, kind, the request whose answer it changes, its commit ---
 let camunda = 0;
@@ -77,8 +105,11 @@ async function ask(worker, [method, path, body]) {
   return `${r.status} ${await r.text()}`;
 }
 
-/** One change through `worker`: `{ answer, manifest }` in ms from the commit (answer null: not seen within WAIT_MS). */
-async function measure(worker, pollMs, change) {
+/**
+ * One change through `worker`: `{ answer, manifest }` in ms from the commit (answer null: not
+ * seen within WAIT_MS; manifest null: not in KV).
+ */
+async function measure(worker, kvDir, pollMs, change) {
   for (const end = performance.now() + Math.random() * pollMs; performance.now() < end; await sleep(10)) await ask(worker, change.request);
   const before = await ask(worker, change.request);
   change.commit(); // psql returns once the transaction is committed
@@ -87,7 +118,7 @@ async function measure(worker, pollMs, change) {
   for (; performance.now() - committed < WAIT_MS; await sleep(10)) {
     if ((await ask(worker, change.request)) !== before) {
       const answer = performance.now() - committed;
-      const written = statSync(join(kvDir, "manifest")).mtimeMs - committedAt;
+      const written = existsSync(join(kvDir, "manifest")) ? statSync(join(kvDir, "manifest")).mtimeMs - committedAt : -1;
       return { answer, manifest: written >= 0 ? written : null };
     }
   }
@@ -95,46 +126,45 @@ async function measure(worker, pollMs, change) {
 }
 
 // --- The run: every setting, CHANGES changes each ---------------------------------------------------
-const results = []; // { pollMs, peer, kind, answer, manifest }
+const results = []; // { setting, peer, kind, answer, manifest }
 const notes = [];
 let failed = null;
 let i = 0;
-for (const pollMs of SETTINGS) {
-  const worker = await startWorker(dir, { port: 21000 + Math.floor(Math.random() * 8000), kv: { folder: kvDir }, vars: { AUTH: "trusted", DELTA_POLL_MS: pollMs } });
+for (const [s, setting] of SETTINGS.entries()) {
+  const { worker, exporter, kvDir } = await start(setting, s);
   try {
-    if (!(await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) throw new Error(`the worker does not answer:\n${worker.log()}`);
     for (let n = 0; n < CHANGES && !failed; n++, i++) {
       const change = nextChange(i);
-      const r = await measure(worker, pollMs, change);
-      if (r.answer === null) failed = `DELTA_POLL_MS ${pollMs}: change ${n + 1} (${change.peer}: ${change.kind}, ${change.request.slice(0, 2).join(" ")}) not answered within ${WAIT_MS / 1000} s`;
-      else results.push({ pollMs, peer: change.peer, kind: change.kind, ...r });
+      const r = await measure(worker, kvDir, setting.pollMs, change);
+      if (r.answer === null) failed = `DELTA_POLL_MS ${label(setting)}: change ${n + 1} (${change.peer}: ${change.kind}, ${change.request.slice(0, 2).join(" ")}) not answered within ${WAIT_MS / 1000} s`;
+      else results.push({ setting, peer: change.peer, kind: change.kind, ...r });
     }
     const health = await (await fetch(`${worker.base}/.identity-links/health`)).json();
-    notes.push(`DELTA_POLL_MS ${pollMs}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads`);
+    notes.push(`DELTA_POLL_MS ${label(setting)}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads`);
   } finally {
     if (failed) console.error(`${failed}\nexporter:\n${exporter.log().split("\n").slice(-8).join("\n")}\nworker:\n${worker.log().slice(-1000)}`);
+    exporter.stop();
     await worker.stop();
   }
   if (failed) break;
 }
-exporter.stop();
 
 // --- The report -------------------------------------------------------------------------------------
 /** The p-th percentile (nearest rank) of `xs`. */
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 const ms = (x) => (x === undefined ? "-" : `${Math.round(x)} ms`);
 const lines = [
-  "| worker DELTA_POLL_MS | peer | changes | p50 | p95 | max | under 5 s | KV manifest written p50 / p95 |",
+  "| worker DELTA_POLL_MS | peer | changes | p50 | p95 | max | under 5 s | manifest written to KV (with the head: its copy, after the head) p50 / p95 |",
   "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
 ];
-for (const pollMs of SETTINGS) {
+for (const setting of SETTINGS) {
   for (const peer of ["Camunda", "Zitadel", "both"]) {
-    const rows = results.filter((r) => r.pollMs === pollMs && (peer === "both" || r.peer === peer));
+    const rows = results.filter((r) => r.setting === setting && (peer === "both" || r.peer === peer));
     if (rows.length === 0) continue;
     const a = rows.map((r) => r.answer);
     const m = rows.map((r) => r.manifest).filter((x) => x !== null);
     const under = a.filter((x) => x < TARGET_MS).length;
-    lines.push(`| ${pollMs} | ${peer} | ${rows.length} | ${ms(pct(a, 50))} | ${ms(pct(a, 95))} | ${ms(Math.max(...a))} | ${((100 * under) / a.length).toFixed(0)}% | ${ms(pct(m, 50))} / ${ms(pct(m, 95))} |`);
+    lines.push(`| ${label(setting)} | ${peer} | ${rows.length} | ${ms(pct(a, 50))} | ${ms(pct(a, 95))} | ${ms(Math.max(...a))} | ${((100 * under) / a.length).toFixed(0)}% | ${ms(pct(m, 50))} / ${ms(pct(m, 95))} |`);
   }
 }
 if (failed) lines.push(`\n**Failed**: ${failed}.`);
