@@ -1,8 +1,10 @@
 // identity-links-export's rate and peak memory on the edge data set (1,000,000 identity links):
 // the data loaded into the peers' tables of a private PostgreSQL cluster (tests/export/), then
-// exported to the binary form and to JSON. Writes target/bench/export.json, which bench/run.mjs
-// reports in bench/RESULTS.md. Run by `make bench` (needs target/native/identity-links-export).
-import { execFileSync } from "node:child_process";
+// exported to the binary form and to JSON; then followed (--follow): the first base, the cost of
+// a step with nothing changed and of one with a task reassigned, commit → the delta's file, and
+// the follower's peak memory. Writes target/bench/export.json, which bench/run.mjs reports in
+// bench/RESULTS.md. Run by `make bench` (needs target/native/identity-links-export).
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,5 +65,55 @@ for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir,
   results[format] = { seconds: best.seconds, rowsPerSecond: rows / best.seconds, peakMB: Math.max(...runs.map((r) => r.peak_kb)) / 1024, bytes: best.bytes };
   console.log(`export bench: ${format}: ${rows} rows in ${best.seconds.toFixed(2)} s = ${(rows / best.seconds).toFixed(0)} rows/s, peak ${(results[format].peakMB).toFixed(0)} MB, ${(best.bytes / 1e6).toFixed(1)} MB written`);
 }
+results.follow = await follow();
 stop();
 writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links: links.length, ...results }));
+
+/**
+ * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
+ * latencyMs, stepMs, readMs }], peakMB }` — the first base's time, the median step with nothing
+ * changed, and for each of FOLLOW_CHANGES reassignments of a task the time from its commit to the
+ * follow directory's manifest naming the delta and that step's own cost (its `ms=`, and
+ * `read_ms=` the part reading the databases), and the peak resident memory of the follower (VmHWM).
+ */
+async function follow() {
+  const out = join(dir, "follow");
+  const child = spawn(exporter, ["--camunda", url, "--zitadel", url, "--follow", "--out", out, "--reconcile-every", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  const steps = () => [...log.matchAll(/ follow seq=(\d+) (\S+).* read_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => ({ sequence: Number(m[1]), outcome: m[2], readMs: Number(m[3]), ms: Number(m[4]) }));
+  const latest = () => (existsSync(join(out, "manifest.json")) ? JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).latest : 0);
+  const peakMB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+  /** Waits until `done()` or `seconds` pass (then throws with the log). */
+  const until = async (done, seconds, what) => {
+    for (const end = performance.now() + seconds * 1000; performance.now() < end; await sleep(20)) if (done()) return;
+    throw new Error(`export bench: --follow: ${what} not within ${seconds} s:\n${log.slice(-2000)}`);
+  };
+  try {
+    const started = performance.now();
+    await until(() => latest() >= 1, 600, "the first base");
+    const baseSeconds = (performance.now() - started) / 1000;
+    await until(() => steps().filter((s) => s.outcome === "unchanged").length >= 5, 600, "five steps with nothing changed");
+    const idleSteps = steps().filter((s) => s.outcome === "unchanged").sort((a, b) => a.ms - b.ms);
+    const idle = idleSteps.map((s) => s.ms);
+    const changes = [];
+    const task = data.tasks[0].id;
+    for (let i = 0; i < Number(process.env.FOLLOW_CHANGES ?? 3); i++) {
+      const before = latest();
+      psql("bench", `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`);
+      const committed = performance.now();
+      await until(() => latest() > before, 600, `change ${i + 1}`);
+      const latencyMs = performance.now() - committed;
+      await until(() => steps().some((s) => s.sequence > before), 60, `change ${i + 1}'s step line`);
+      const step = steps().find((s) => s.sequence > before);
+      changes.push({ latencyMs, stepMs: step.ms, readMs: step.readMs });
+    }
+    const middle = idleSteps[Math.floor(idleSteps.length / 2)];
+    const result = { baseSeconds, idleStepMs: middle.ms, idleReadMs: middle.readMs, changes, peakMB: peakMB() };
+    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); a task reassigned: commit → delta ${changes.map((c) => `${(c.latencyMs / 1000).toFixed(2)} s (step ${(c.stepMs / 1000).toFixed(2)} s, reading ${(c.readMs / 1000).toFixed(2)} s)`).join(", ")}; peak ${result.peakMB.toFixed(0)} MB`);
+    return result;
+  } finally {
+    child.kill();
+  }
+}

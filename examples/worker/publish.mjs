@@ -195,10 +195,10 @@ export const HEAD_PATH = "/.identity-links/manifest";
  * `store` with its manifest in the worker's Durable Object head (decision 0012): the manifest
  * key read and written through the worker's publishing route at `url` (the worker's address)
  * with `token` (its PUBLISH_TOKEN), then copied into `store` (the worker's fallback while the
- * head fails); every other key (chunks, deltas) in `store`, as before. A
- * write names the manifest read before it (If-Match its ETag; If-None-Match: * when there was
- * none): if another publisher wrote in between, the head refuses it (HeadConflictError) rather
- * than lose that publisher's chain.
+ * head fails); every other key (chunks, deltas) in `store`, as before. A write names the
+ * manifest read before it (If-Match its ETag; If-None-Match: * when there was none): if another
+ * publisher wrote in between, the head refuses it (HeadConflictError) rather than lose that
+ * publisher's chain.
  */
 export function headStore(store, url, token, { manifestKey = "manifest", timeoutMs = 30_000 } = {}) {
   const route = new URL(HEAD_PATH, url);

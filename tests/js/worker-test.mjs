@@ -587,11 +587,11 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     assert.equal(reads.get("manifest"), undefined, "KV's manifest was never read");
     console.log(`# from a delta's publication through the Durable Object head to the first answer reflecting it (DELTA_POLL_MS 200, workerd): ${latencies.join(", ")} ms`);
     // Two publishers: the one that read before the other wrote is refused, nothing replaced.
-    const first_ = publish.headStore(kvStore(), base, TOKEN);
-    const second = publish.headStore(kvStore(), base, TOKEN);
-    const read = await publish.readManifest(first_);
-    await publish.publishDelta(second, deltas[2]);
-    await assert.rejects(first_.put("manifest", Buffer.from(JSON.stringify(read))), publish.HeadConflictError);
+    const late = publish.headStore(kvStore(), base, TOKEN);
+    const other = publish.headStore(kvStore(), base, TOKEN);
+    const read = await publish.readManifest(late);
+    await publish.publishDelta(other, deltas[2]);
+    await assert.rejects(late.put("manifest", Buffer.from(JSON.stringify(read))), publish.HeadConflictError);
     const held = await (await fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
     assert.equal(held.deltas.at(-1).to, states[3].version, "the second publisher's chain stands");
     // A PUT that names no manifest, and one that is not a manifest: refused, nothing replaced.
