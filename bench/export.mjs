@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCluster } from "../tests/export/cluster.mjs";
-import { CAMUNDA, ZITADEL, ZITADEL_STATES } from "../tests/export/schema.mjs";
+import { CAMUNDA, ZITADEL, ZITADEL_EVENTS, ZITADEL_STATES } from "../tests/export/schema.mjs";
 import { generate } from "./generate.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,8 +22,9 @@ const data = existsSync(cached) ? JSON.parse(readFileSync(cached, "utf8")) : gen
 const { dir, port, psql, stop, PASSWORD } = startCluster();
 psql("postgres", "create database bench;");
 // A current Zitadel release's schema: its projections' state in current_states (the exporter
-// detects the release from it, docs/export.md).
-psql("bench", CAMUNDA + ZITADEL + ZITADEL_STATES);
+// detects the release from it, docs/export.md), and its event store, which --follow reads for
+// the aggregates that changed (without it, a release is re-read whole every step).
+psql("bench", CAMUNDA + ZITADEL + ZITADEL_STATES + ZITADEL_EVENTS);
 
 /** A COPY ... FROM stdin block of `rows` (arrays of values; null is \N). */
 function copy(table, columns, rows) {
