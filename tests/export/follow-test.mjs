@@ -191,6 +191,19 @@ const STEPS = Number(process.env.STEPS ?? 45);
     }
   }
   check(`every kind of change followed exactly (${seen.size} kinds, ${STEPS} steps)`, failures === 0 && seen.size === names.length);
+  // A link replaced at its very place: the table's count and the set of row places (ctid) as
+  // they were, only the row's writer (xmin) differs; the follower's gate must still see it.
+  // VACUUM first, so that the first link takes the lowest free place and its replacement, after
+  // the second VACUUM, that same one.
+  psql(db, "vacuum ACT_RU_IDENTITYLINK;");
+  psql(db, `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, GROUP_ID_, TASK_ID_) values ('w1', 1, 'candidate', 'g1', ${q(tasks()[0])});`);
+  const place = psql(db, "select ctid from ACT_RU_IDENTITYLINK where ID_ = 'w1'", ["-At"]).trim();
+  const placed = await caughtUp(out, reference(db));
+  psql(db, "delete from ACT_RU_IDENTITYLINK where ID_ = 'w1';");
+  psql(db, "vacuum ACT_RU_IDENTITYLINK;");
+  psql(db, `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('w2', 1, 'candidate', 'u1', ${q(tasks()[1])});`);
+  const replaced = psql(db, "select ctid from ACT_RU_IDENTITYLINK where ID_ = 'w2'", ["-At"]).trim();
+  check(`a link replaced at its very place (${place}, then ${replaced}) is followed exactly`, placed !== null && replaced === place && (await caughtUp(out, reference(db))) !== null, follower.log().split("\n").slice(-4).join("\n"));
   // Last: an organisation removed (its users, links and members leave with it).
   zitadel(db, "org", "acme", "org.removed", `update projections.users14 set owner_removed = true where resource_owner = 'acme';
     update projections.idp_user_links3 set owner_removed = true where resource_owner = 'acme';

@@ -19,12 +19,21 @@
 //!   groups with a membership added or removed have their members re-read with their ranks.
 //! - `ACT_RU_AUTHORIZATION` `ID_`, `REV_` (resource types 1, 2, 6, 7): the changed rows re-read.
 //!
+//! The fingerprints of the three large tables (tasks, links, memberships) are read only when the
+//! table's gate changed: a count and a sum of hashes of every row version's `ctid` and `xmin`,
+//! one scan without grouping or sorting. An insert, update or delete changes a row version's
+//! place or writer, so an equal gate means the table is as it was at the last read; a rewrite of
+//! the table (VACUUM FULL, CLUSTER) changes the gate without a change: a false alarm, and the
+//! fingerprint is read as before. At 1M links this skips ~2 s of PostgreSQL's work on a step
+//! whose links did not change (bench/RESULTS.md). Before PostgreSQL 11 (no
+//! `hashtextextended`) every step reads every fingerprint.
+//!
 //! `LAST_UPDATED_` (7.19+) and `CREATE_TIME_` of `ACT_RU_TASK` would name the tasks updated or
 //! created since a time, but not the tasks completed (deleted) nor the tasks whose links changed
 //! (a link insert does not touch the task's row), so they cannot replace the diff; `REV_` names
 //! every update exactly without depending on clocks.
 
-use super::model::{diff, Authorization, Camunda, CamundaUser, Task, TaskPrint};
+use super::model::{diff, Authorization, Camunda, CamundaUser, Gate, Task};
 use crate::camunda::{rank, HINT, TABLES};
 use crate::db::{self, Tls};
 use crate::document::Link;
@@ -38,13 +47,34 @@ const WHAT: &str = "Camunda";
 pub struct Source {
     client: Client,
     tenant: Option<String>,
+    /// Whether the server has `hashtextextended` (PostgreSQL 11+), which the gates use.
+    gates: bool,
 }
 
 impl Source {
     pub fn connect(url: &str, tls: &Tls, tenant: Option<&str>) -> Result<Source, String> {
         let mut client = db::connect(WHAT, url, tls)?;
         db::require_tables(&mut client, WHAT, TABLES, HINT)?;
-        Ok(Source { client, tenant: tenant.map(str::to_owned) })
+        let gates = client
+            .query_one("SELECT to_regprocedure('hashtextextended(text,bigint)') IS NOT NULL", &[])
+            .map_err(|e| db::failed(WHAT, &e))?
+            .get::<_, bool>(0);
+        Ok(Source { client, tenant: tenant.map(str::to_owned), gates })
+    }
+
+    /// `table`'s gate now, and whether it differs from the one its fingerprint was last read at
+    /// (always, without gates). The gate goes into `m.gates` once the fingerprint is read.
+    fn gate(&mut self, m: &Camunda, table: &'static str) -> Result<(Option<Gate>, bool), String> {
+        if !self.gates {
+            return Ok((None, true));
+        }
+        let sql = format!(
+            "SELECT count(*), coalesce(sum(hashtextextended(ctid::text || ':' || xmin::text, 0)), 0)::text FROM {table}"
+        );
+        let row = self.client.query_one(&sql, &[]).map_err(|e| db::failed(table, &e))?;
+        let gate: Gate = (row.get(0), row.get(1));
+        let changed = m.gates.get(table) != Some(&gate);
+        Ok((Some(gate), changed))
     }
 
     /// One step: the fingerprints of one consistent state diffed against `m`'s, the changed keys
@@ -95,23 +125,35 @@ impl Source {
         }
         m.group_revs = revs;
 
-        // Memberships: the set diffed; the groups touched re-read with their members' ranks.
-        let mut now = BTreeSet::new();
-        db::each_row(c, "SELECT USER_ID_, GROUP_ID_ FROM ACT_ID_MEMBERSHIP", &[], "ACT_ID_MEMBERSHIP", |row| {
-            now.insert((db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?));
-            Ok(())
-        })?;
+        // Memberships: the set diffed (when the table's gate changed); the groups touched, and
+        // those of the users touched, re-read with their members' ranks.
+        let (gate, changed) = self.gate(m, "ACT_ID_MEMBERSHIP")?;
+        let c = &mut self.client;
         let mut touched: BTreeSet<String> = BTreeSet::new();
-        for key in m.memberships.keys().filter(|k| !now.contains(*k)) {
-            touched.insert(key.1.clone());
-        }
-        for key in now.iter().filter(|k| !m.memberships.contains_key(*k)) {
-            touched.insert(key.1.clone());
-        }
-        count += touched.len();
-        for (user, group) in &now {
-            if touched_users.contains(user) {
-                touched.insert(group.clone());
+        if changed {
+            let mut now = BTreeSet::new();
+            db::each_row(c, "SELECT USER_ID_, GROUP_ID_ FROM ACT_ID_MEMBERSHIP", &[], "ACT_ID_MEMBERSHIP", |row| {
+                now.insert((db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?));
+                Ok(())
+            })?;
+            for key in m.memberships.keys().filter(|k| !now.contains(*k)) {
+                touched.insert(key.1.clone());
+            }
+            for key in now.iter().filter(|k| !m.memberships.contains_key(*k)) {
+                touched.insert(key.1.clone());
+            }
+            count += touched.len();
+            for (user, group) in &now {
+                if touched_users.contains(user) {
+                    touched.insert(group.clone());
+                }
+            }
+        } else if !touched_users.is_empty() {
+            // The set is the one `m` holds.
+            for (user, group) in m.memberships.keys() {
+                if touched_users.contains(user) {
+                    touched.insert(group.clone());
+                }
             }
         }
         if !touched.is_empty() {
@@ -128,18 +170,50 @@ impl Source {
                 Ok(())
             })?;
         }
+        if let Some(gate) = gate {
+            m.gates.insert("ACT_ID_MEMBERSHIP", gate);
+        }
 
-        // Tasks with their links' digests.
-        let prints = task_prints(c, self.tenant.as_deref())?;
-        let (tasks, gone) = diff(&m.task_prints, &prints);
+        // Tasks: their revisions and their links' digests, each read when its table's gate
+        // changed; a task is re-read when either changed.
+        let (task_gate, tasks_changed) = self.gate(m, "ACT_RU_TASK")?;
+        let (link_gate, links_changed) = self.gate(m, "ACT_RU_IDENTITYLINK")?;
+        let c = &mut self.client;
+        let revs = if tasks_changed { Some(task_revisions(c, self.tenant.as_deref())?) } else { None };
+        let digests = if links_changed { Some(link_digests(c)?) } else { None };
+        let mut tasks: BTreeSet<String> = BTreeSet::new();
+        let mut gone = Vec::new();
+        if let Some(revs) = &revs {
+            let (changed, removed) = diff(&m.task_revs, revs);
+            tasks.extend(changed);
+            gone = removed;
+        }
+        if let Some(digests) = &digests {
+            let (changed, removed) = diff(&m.link_digests, digests);
+            tasks.extend(changed.into_iter().chain(removed));
+        }
+        // Only tasks there are (of the tenant): a completed task's links went with it.
+        let current = revs.as_ref().unwrap_or(&m.task_revs);
+        tasks.retain(|id| current.contains_key(id));
         count += tasks.len() + gone.len();
         for id in &gone {
             m.tasks.remove(id);
         }
         if !tasks.is_empty() {
+            let tasks: Vec<String> = tasks.into_iter().collect();
             read_tasks(c, &tasks, m)?;
         }
-        m.task_prints = prints;
+        if let Some(revs) = revs {
+            m.task_revs = revs;
+        }
+        if let Some(digests) = digests {
+            m.link_digests = digests;
+        }
+        for (table, gate) in [("ACT_RU_TASK", task_gate), ("ACT_RU_IDENTITYLINK", link_gate)] {
+            if let Some(gate) = gate {
+                m.gates.insert(table, gate);
+            }
+        }
 
         // Authorizations.
         let sql = "SELECT ID_, REV_ FROM ACT_RU_AUTHORIZATION WHERE RESOURCE_TYPE_ IN (1, 2, 6, 7)";
@@ -173,20 +247,23 @@ fn revisions(
     Ok(out)
 }
 
-/// Every task's `REV_` and the digest of its links' ids in physical order (each id with its
-/// length, so that no two lists have one text).
-fn task_prints(c: &mut Client, tenant: Option<&str>) -> Result<HashMap<String, TaskPrint>, String> {
-    let filter = if tenant.is_some() { " WHERE T.TENANT_ID_ = $1" } else { "" };
-    let sql = format!(
-        "SELECT T.ID_, T.REV_, L.LINKS FROM ACT_RU_TASK T LEFT JOIN \
-         (SELECT TASK_ID_, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)) AS LINKS \
-          FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL GROUP BY TASK_ID_) L ON L.TASK_ID_ = T.ID_{filter}"
-    );
+/// Every task's `REV_` (of `tenant`'s tasks, if one is named).
+fn task_revisions(c: &mut Client, tenant: Option<&str>) -> Result<HashMap<String, Option<i32>>, String> {
+    match tenant {
+        Some(t) => revisions(c, "SELECT ID_, REV_ FROM ACT_RU_TASK WHERE TENANT_ID_ = $1", &[&t], "ACT_RU_TASK"),
+        None => revisions(c, "SELECT ID_, REV_ FROM ACT_RU_TASK", &[], "ACT_RU_TASK"),
+    }
+}
+
+/// The digest of each task's links' ids in physical order (each id with its length, so that no
+/// two lists have one text), for the tasks that have links.
+fn link_digests(c: &mut Client) -> Result<HashMap<String, String>, String> {
+    const TABLE: &str = "ACT_RU_IDENTITYLINK";
+    let sql = "SELECT TASK_ID_, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)) \
+               FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL GROUP BY TASK_ID_";
     let mut out = HashMap::new();
-    let params: Vec<&(dyn ToSql + Sync)> = tenant.iter().map(|t| t as &(dyn ToSql + Sync)).collect();
-    db::each_row(c, &sql, &params, "ACT_RU_TASK", |row| {
-        let rev: Option<i32> = row.try_get(1).map_err(|e| format!("reading ACT_RU_TASK: {}", db::error_chain(&e)))?;
-        out.insert(db::required(row, 0, "ACT_RU_TASK")?, (rev, db::text(row, 2, "ACT_RU_IDENTITYLINK")?));
+    db::each_row(c, sql, &[], TABLE, |row| {
+        out.insert(db::required(row, 0, TABLE)?, db::required(row, 1, TABLE)?);
         Ok(())
     })?;
     Ok(out)

@@ -31,8 +31,9 @@ pub struct Authorization {
     pub perms: i32,
 }
 
-/// What a task's fingerprint holds: its `REV_` and the digest of its links' ids in `ctid` order.
-pub type TaskPrint = (Option<i32>, Option<String>);
+/// A table's gate (`follow::camunda::gate`): its row count and the sum of a hash of every row
+/// version's place and writer. Equal in two steps: the table is unchanged.
+pub type Gate = (i64, String);
 
 /// Camunda's rows, keyed as its tables are (the `BTreeMap`s iterate in byte order, the order
 /// the one-shot export writes with `COLLATE "C"`).
@@ -46,7 +47,12 @@ pub struct Camunda {
     /// (user, group) → the member's rank in the group.
     pub memberships: BTreeMap<(String, String), u32>,
     pub tasks: BTreeMap<String, Task>,
-    pub task_prints: HashMap<String, TaskPrint>,
+    /// Task id → `REV_`.
+    pub task_revs: HashMap<String, Option<i32>>,
+    /// Task id → the digest of its links' ids in `ctid` order (tasks with links only).
+    pub link_digests: HashMap<String, String>,
+    /// Table → its gate when its fingerprint was last read; a table absent has none yet.
+    pub gates: HashMap<&'static str, Gate>,
     /// By `ID_`; rows without a resource id have a revision but no row.
     pub authorizations: BTreeMap<String, Authorization>,
     pub authorization_revs: HashMap<String, Option<i32>>,
