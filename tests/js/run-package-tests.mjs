@@ -57,7 +57,9 @@ function prepare() {
     join(scratch, "package.json"),
     JSON.stringify({ name: "package-test", private: true, type: "module", dependencies: { "identity-links": `file:./${tarball}` } }, null, 2),
   );
-  must("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent"]);
+  // --prefer-offline, not --offline: the package's dependency (jose) is resolved from its registry
+  // metadata, which the root's lockfile install never caches; on a new machine it is fetched once.
+  must("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--silent"]);
   for (const f of readdirSync(here)) {
     if (/\.(mjs|cjs|ts|json)$/.test(f) && !["run-package-tests.mjs", "routes.mjs", "demo-test.mjs", "clients-test.mjs"].includes(f)) cpSync(join(here, f), join(scratch, f));
   }

@@ -60,7 +60,8 @@ function project(name, files, extraPackageJson = {}) {
   const tarball = readdirSync(scratch).find((f) => f.endsWith(".tgz"));
   const pkg = { name, private: true, type: "module", dependencies: { "identity-links": `file:../${tarball}` }, ...extraPackageJson };
   writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2));
-  const install = run("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent"], { cwd: dir });
+  // --prefer-offline: the cache first, the registry for what a new machine has not cached yet.
+  const install = run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--silent"], { cwd: dir });
   if (install.code !== 0) throw new Error(`npm install in ${name} failed:\n${install.out}`);
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
