@@ -72,10 +72,11 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links: l
 
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
- * latencyMs, stepMs, readMs }], peakMB }` — the first base's time, the median step with nothing
- * changed, and for each of FOLLOW_CHANGES reassignments of a task the time from its commit to the
- * follow directory's manifest naming the delta and that step's own cost (its `ms=`, and
- * `read_ms=` the part reading the databases), and the peak resident memory of the follower (VmHWM).
+ * kind, latencyMs, stepMs, readMs }], peakMB }` — the first base's time, the median step with
+ * nothing changed, and for FOLLOW_CHANGES reassignments of a task and as many links added, the
+ * time from each commit to the follow directory's manifest naming the delta and that step's own
+ * cost (its `ms=`, and `read_ms=` the part reading the databases), and the peak resident memory
+ * of the follower (VmHWM).
  */
 async function follow() {
   const out = join(dir, "follow");
@@ -100,19 +101,27 @@ async function follow() {
     const idle = idleSteps.map((s) => s.ms);
     const changes = [];
     const task = data.tasks[0].id;
-    for (let i = 0; i < Number(process.env.FOLLOW_CHANGES ?? 3); i++) {
-      const before = latest();
-      psql("bench", `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`);
-      const committed = performance.now();
-      await until(() => latest() > before, 600, `change ${i + 1}`);
-      const latencyMs = performance.now() - committed;
-      await until(() => steps().some((s) => s.sequence > before), 60, `change ${i + 1}'s step line`);
-      const step = steps().find((s) => s.sequence > before);
-      changes.push({ latencyMs, stepMs: step.ms, readMs: step.readMs });
+    // Reassignments (the tasks' table changes), then links added (the links' table changes).
+    const kinds = {
+      reassigned: (i) => `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`,
+      linked: (i) => `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('follow-bench-${i}', 1, 'candidate', '${data.users[i].id}', '${data.tasks[i + 1].id}');`,
+    };
+    for (const [kind, sql] of Object.entries(kinds)) {
+      for (let i = 0; i < Number(process.env.FOLLOW_CHANGES ?? 3); i++) {
+        const before = latest();
+        psql("bench", sql(i));
+        const committed = performance.now();
+        await until(() => latest() > before, 600, `change ${i + 1} (${kind})`);
+        const latencyMs = performance.now() - committed;
+        await until(() => steps().some((s) => s.sequence > before), 60, `change ${i + 1}'s step line`);
+        const step = steps().find((s) => s.sequence > before);
+        changes.push({ kind, latencyMs, stepMs: step.ms, readMs: step.readMs });
+      }
     }
     const middle = idleSteps[Math.floor(idleSteps.length / 2)];
     const result = { baseSeconds, idleStepMs: middle.ms, idleReadMs: middle.readMs, changes, peakMB: peakMB() };
-    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); a task reassigned: commit → delta ${changes.map((c) => `${(c.latencyMs / 1000).toFixed(2)} s (step ${(c.stepMs / 1000).toFixed(2)} s, reading ${(c.readMs / 1000).toFixed(2)} s)`).join(", ")}; peak ${result.peakMB.toFixed(0)} MB`);
+    const figures = (kind) => changes.filter((c) => c.kind === kind).map((c) => `${(c.latencyMs / 1000).toFixed(2)} s (step ${(c.stepMs / 1000).toFixed(2)} s, reading ${(c.readMs / 1000).toFixed(2)} s)`).join(", ");
+    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;
   } finally {
     child.kill();

@@ -73,9 +73,9 @@ export function followed({ psql, port, PASSWORD }) {
     psql(db, project(rows));
   }
 
-  /** The binary form a fresh one-shot export of `db` gives. */
-  function reference(db) {
-    const r = spawnSync(exporter, ["--camunda", url(db), "--zitadel", url(db), "--out", "-", "--format", "binary"], { maxBuffer: 1 << 26 });
+  /** The binary form a fresh one-shot export of `db` gives (with `extra` arguments). */
+  function reference(db, extra = []) {
+    const r = spawnSync(exporter, ["--camunda", url(db), "--zitadel", url(db), "--out", "-", "--format", "binary", ...extra], { maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`the one-shot export failed: ${r.stderr}`);
     return r.stdout;
   }

@@ -24,9 +24,11 @@
 //! one scan without grouping or sorting. An insert, update or delete changes a row version's
 //! place or writer, so an equal gate means the table is as it was at the last read; a rewrite of
 //! the table (VACUUM FULL, CLUSTER) changes the gate without a change: a false alarm, and the
-//! fingerprint is read as before. At 1M links this skips ~2 s of PostgreSQL's work on a step
-//! whose links did not change (bench/RESULTS.md). Before PostgreSQL 11 (no
-//! `hashtextextended`) every step reads every fingerprint.
+//! fingerprint is read as before. Tasks and links go further: when the table's gate changed, a
+//! gate per bucket (1,024 by the hash of the task's id: a task and its links share a bucket)
+//! names the buckets whose fingerprints are read again, so one task changed re-reads about a
+//! thousandth of them (bench/RESULTS.md, at 1M links). Before PostgreSQL 11 (no
+//! `hashtextextended`) every step reads every fingerprint, all in one bucket.
 //!
 //! `LAST_UPDATED_` (7.19+) and `CREATE_TIME_` of `ACT_RU_TASK` would name the tasks updated or
 //! created since a time, but not the tasks completed (deleted) nor the tasks whose links changed
@@ -42,6 +44,16 @@ use postgres::Client;
 use std::collections::{BTreeSet, HashMap};
 
 const WHAT: &str = "Camunda";
+
+/// How many buckets the tasks' and links' gates are split into once a table's gate changed.
+const BUCKETS: i32 = 1024;
+
+/// A row version's hash in a gate: its place and its writer.
+const ROW_VERSION: &str = "hashtextextended(ctid::text || ':' || xmin::text, 0)";
+
+/// Buckets whose fingerprints are to be read again, and the gates to store once they are: the
+/// table's, and each bucket's (none without gates on the server).
+type Changed = (BTreeSet<i32>, Option<(Gate, HashMap<i32, Gate>)>);
 
 /// A connection to Camunda's database that follows it.
 pub struct Source {
@@ -62,19 +74,121 @@ impl Source {
         Ok(Source { client, tenant: tenant.map(str::to_owned), gates })
     }
 
-    /// `table`'s gate now, and whether it differs from the one its fingerprint was last read at
-    /// (always, without gates). The gate goes into `m.gates` once the fingerprint is read.
-    fn gate(&mut self, m: &Camunda, table: &'static str) -> Result<(Option<Gate>, bool), String> {
+    /// `table`'s gate now (over the rows `filter`, a WHERE clause or nothing, keeps), and whether
+    /// it differs from the one its fingerprint was last read at (always, without gates). The
+    /// gate goes into `m.gates` once the fingerprint is read.
+    fn gate(
+        &mut self,
+        m: &Camunda,
+        table: &'static str,
+        filter: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<(Option<Gate>, bool), String> {
         if !self.gates {
             return Ok((None, true));
         }
-        let sql = format!(
-            "SELECT count(*), coalesce(sum(hashtextextended(ctid::text || ':' || xmin::text, 0)), 0)::text FROM {table}"
-        );
-        let row = self.client.query_one(&sql, &[]).map_err(|e| db::failed(table, &e))?;
+        let sql = format!("SELECT count(*), coalesce(sum({ROW_VERSION}), 0)::text FROM {table}{filter}");
+        let row = self.client.query_one(&sql, params).map_err(|e| db::failed(table, &e))?;
         let gate: Gate = (row.get(0), row.get(1));
         let changed = m.gates.get(table) != Some(&gate);
         Ok((Some(gate), changed))
+    }
+
+    /// The bucket of `column`'s value, as SQL: its hash's low bits (0 for every row without gates).
+    fn bucket(&self, column: &str) -> String {
+        if self.gates {
+            format!("(hashtextextended({column}, 0) & {})::int", BUCKETS - 1)
+        } else {
+            "0".to_owned()
+        }
+    }
+
+    /// The buckets of `table`'s rows (by the hash of `key`; those `filter` keeps, `$1` its
+    /// parameter) changed since `m` read them: none when the table's gate is as it was; else
+    /// those whose gate differs (one grouped scan). Without gates: bucket 0, every row, always.
+    fn changed_buckets(
+        &mut self,
+        m: &Camunda,
+        table: &'static str,
+        key: &str,
+        filter: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Changed, String> {
+        let rows = format!(" WHERE {key} IS NOT NULL{filter}");
+        let (whole, changed) = self.gate(m, table, &rows, params)?;
+        let Some(whole) = whole else { return Ok(([0].into(), None)) };
+        if !changed {
+            return Ok((BTreeSet::new(), None));
+        }
+        let sql =
+            format!("SELECT {}, count(*), sum({ROW_VERSION})::text FROM {table}{rows} GROUP BY 1", self.bucket(key));
+        let mut gates: HashMap<i32, Gate> = HashMap::new();
+        db::each_row(&mut self.client, &sql, params, table, |row| {
+            let read = |e: postgres::Error| format!("reading {table}: {}", db::error_chain(&e));
+            gates.insert(row.try_get(0).map_err(read)?, (row.try_get(1).map_err(read)?, row.try_get(2).map_err(read)?));
+            Ok(())
+        })?;
+        let empty = HashMap::new();
+        let old = m.buckets.get(table).unwrap_or(&empty);
+        let mut buckets: BTreeSet<i32> =
+            gates.iter().filter(|(b, g)| old.get(*b) != Some(*g)).map(|(b, _)| *b).collect();
+        buckets.extend(old.keys().filter(|b| !gates.contains_key(*b)));
+        Ok((buckets, Some((whole, gates))))
+    }
+
+    /// The `REV_` of the tasks in `buckets` (of the tenant, if one is named), by bucket: every
+    /// bucket asked for is there, empty when it holds no task now.
+    fn task_revisions(
+        &mut self,
+        buckets: &BTreeSet<i32>,
+    ) -> Result<HashMap<i32, HashMap<String, Option<i32>>>, String> {
+        let mut out: HashMap<i32, HashMap<String, Option<i32>>> =
+            buckets.iter().map(|b| (*b, HashMap::new())).collect();
+        if buckets.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<i32> = buckets.iter().copied().collect();
+        let bucket = self.bucket("ID_");
+        let (filter, tenant) = match &self.tenant {
+            Some(t) => (" AND TENANT_ID_ = $2", Some(t.clone())),
+            None => ("", None),
+        };
+        let sql = format!("SELECT ID_, REV_, {bucket} FROM ACT_RU_TASK WHERE {bucket} = ANY($1){filter}");
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&list];
+        if let Some(t) = &tenant {
+            params.push(t);
+        }
+        const TABLE: &str = "ACT_RU_TASK";
+        db::each_row(&mut self.client, &sql, &params, TABLE, |row| {
+            let read = |e: postgres::Error| format!("reading {TABLE}: {}", db::error_chain(&e));
+            let (rev, b): (Option<i32>, i32) = (row.try_get(1).map_err(read)?, row.try_get(2).map_err(read)?);
+            out.entry(b).or_default().insert(db::required(row, 0, TABLE)?, rev);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The digest of each task's links' ids in physical order (each id with its length, so that
+    /// no two lists have one text), for the tasks with links in `buckets`, by bucket: every
+    /// bucket asked for is there.
+    fn link_digests(&mut self, buckets: &BTreeSet<i32>) -> Result<HashMap<i32, HashMap<String, String>>, String> {
+        let mut out: HashMap<i32, HashMap<String, String>> = buckets.iter().map(|b| (*b, HashMap::new())).collect();
+        if buckets.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<i32> = buckets.iter().copied().collect();
+        let bucket = self.bucket("TASK_ID_");
+        const TABLE: &str = "ACT_RU_IDENTITYLINK";
+        let sql = format!(
+            "SELECT TASK_ID_, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)), {bucket} \
+             FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL AND {bucket} = ANY($1) GROUP BY TASK_ID_"
+        );
+        db::each_row(&mut self.client, &sql, &[&list], TABLE, |row| {
+            let b: i32 = row.try_get(2).map_err(|e| format!("reading {TABLE}: {}", db::error_chain(&e)))?;
+            out.entry(b).or_default().insert(db::required(row, 0, TABLE)?, db::required(row, 1, TABLE)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// One step: the fingerprints of one consistent state diffed against `m`'s, the changed keys
@@ -127,7 +241,7 @@ impl Source {
 
         // Memberships: the set diffed (when the table's gate changed); the groups touched, and
         // those of the users touched, re-read with their members' ranks.
-        let (gate, changed) = self.gate(m, "ACT_ID_MEMBERSHIP")?;
+        let (gate, changed) = self.gate(m, "ACT_ID_MEMBERSHIP", "", &[])?;
         let c = &mut self.client;
         let mut touched: BTreeSet<String> = BTreeSet::new();
         if changed {
@@ -174,44 +288,59 @@ impl Source {
             m.gates.insert("ACT_ID_MEMBERSHIP", gate);
         }
 
-        // Tasks: their revisions and their links' digests, each read when its table's gate
+        // Tasks: their revisions and their links' digests, read for the buckets whose gates
         // changed; a task is re-read when either changed.
-        let (task_gate, tasks_changed) = self.gate(m, "ACT_RU_TASK")?;
-        let (link_gate, links_changed) = self.gate(m, "ACT_RU_IDENTITYLINK")?;
-        let c = &mut self.client;
-        let revs = if tasks_changed { Some(task_revisions(c, self.tenant.as_deref())?) } else { None };
-        let digests = if links_changed { Some(link_digests(c)?) } else { None };
+        let tenant = self.tenant.clone();
+        let (filter, params): (&str, Vec<&(dyn ToSql + Sync)>) = match &tenant {
+            Some(t) => (" AND TENANT_ID_ = $1", vec![t]),
+            None => ("", Vec::new()),
+        };
+        let (task_buckets, task_gates) = self.changed_buckets(m, "ACT_RU_TASK", "ID_", filter, &params)?;
+        let (link_buckets, link_gates) = self.changed_buckets(m, "ACT_RU_IDENTITYLINK", "TASK_ID_", "", &[])?;
+        let revs = self.task_revisions(&task_buckets)?;
+        let digests = self.link_digests(&link_buckets)?;
+        let (no_revs, no_digests) = (HashMap::new(), HashMap::new());
         let mut tasks: BTreeSet<String> = BTreeSet::new();
         let mut gone = Vec::new();
-        if let Some(revs) = &revs {
-            let (changed, removed) = diff(&m.task_revs, revs);
+        for (b, now) in &revs {
+            let (changed, removed) = diff(m.task_revs.get(b).unwrap_or(&no_revs), now);
             tasks.extend(changed);
-            gone = removed;
+            gone.extend(removed);
         }
-        if let Some(digests) = &digests {
-            let (changed, removed) = diff(&m.link_digests, digests);
-            tasks.extend(changed.into_iter().chain(removed));
+        for (b, now) in &digests {
+            let (changed, removed) = diff(m.link_digests.get(b).unwrap_or(&no_digests), now);
+            // Only tasks there are (of the tenant), found in the same bucket: a completed task's
+            // links went with it.
+            let there = revs.get(b).or(m.task_revs.get(b));
+            tasks.extend(changed.into_iter().chain(removed).filter(|id| there.is_some_and(|r| r.contains_key(id))));
         }
-        // Only tasks there are (of the tenant): a completed task's links went with it.
-        let current = revs.as_ref().unwrap_or(&m.task_revs);
-        tasks.retain(|id| current.contains_key(id));
         count += tasks.len() + gone.len();
         for id in &gone {
             m.tasks.remove(id);
         }
+        let c = &mut self.client;
         if !tasks.is_empty() {
             let tasks: Vec<String> = tasks.into_iter().collect();
             read_tasks(c, &tasks, m)?;
         }
-        if let Some(revs) = revs {
-            m.task_revs = revs;
+        for (b, now) in revs {
+            if now.is_empty() {
+                m.task_revs.remove(&b);
+            } else {
+                m.task_revs.insert(b, now);
+            }
         }
-        if let Some(digests) = digests {
-            m.link_digests = digests;
+        for (b, now) in digests {
+            if now.is_empty() {
+                m.link_digests.remove(&b);
+            } else {
+                m.link_digests.insert(b, now);
+            }
         }
-        for (table, gate) in [("ACT_RU_TASK", task_gate), ("ACT_RU_IDENTITYLINK", link_gate)] {
-            if let Some(gate) = gate {
-                m.gates.insert(table, gate);
+        for (table, gates) in [("ACT_RU_TASK", task_gates), ("ACT_RU_IDENTITYLINK", link_gates)] {
+            if let Some((whole, buckets)) = gates {
+                m.gates.insert(table, whole);
+                m.buckets.insert(table, buckets);
             }
         }
 
@@ -242,28 +371,6 @@ fn revisions(
     db::each_row(c, sql, params, what, |row| {
         let rev: Option<i32> = row.try_get(1).map_err(|e| format!("reading {what}: {}", db::error_chain(&e)))?;
         out.insert(db::required(row, 0, what)?, rev);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// Every task's `REV_` (of `tenant`'s tasks, if one is named).
-fn task_revisions(c: &mut Client, tenant: Option<&str>) -> Result<HashMap<String, Option<i32>>, String> {
-    match tenant {
-        Some(t) => revisions(c, "SELECT ID_, REV_ FROM ACT_RU_TASK WHERE TENANT_ID_ = $1", &[&t], "ACT_RU_TASK"),
-        None => revisions(c, "SELECT ID_, REV_ FROM ACT_RU_TASK", &[], "ACT_RU_TASK"),
-    }
-}
-
-/// The digest of each task's links' ids in physical order (each id with its length, so that no
-/// two lists have one text), for the tasks that have links.
-fn link_digests(c: &mut Client) -> Result<HashMap<String, String>, String> {
-    const TABLE: &str = "ACT_RU_IDENTITYLINK";
-    let sql = "SELECT TASK_ID_, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)) \
-               FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL GROUP BY TASK_ID_";
-    let mut out = HashMap::new();
-    db::each_row(c, sql, &[], TABLE, |row| {
-        out.insert(db::required(row, 0, TABLE)?, db::required(row, 1, TABLE)?);
         Ok(())
     })?;
     Ok(out)

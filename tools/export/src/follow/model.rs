@@ -47,12 +47,15 @@ pub struct Camunda {
     /// (user, group) → the member's rank in the group.
     pub memberships: BTreeMap<(String, String), u32>,
     pub tasks: BTreeMap<String, Task>,
-    /// Task id → `REV_`.
-    pub task_revs: HashMap<String, Option<i32>>,
-    /// Task id → the digest of its links' ids in `ctid` order (tasks with links only).
-    pub link_digests: HashMap<String, String>,
+    /// Bucket → task id → `REV_` (a task's bucket: the hash of its id, `follow::camunda`).
+    pub task_revs: HashMap<i32, HashMap<String, Option<i32>>>,
+    /// Bucket → task id → the digest of its links' ids in `ctid` order (tasks with links only;
+    /// a task's links are in its own bucket).
+    pub link_digests: HashMap<i32, HashMap<String, String>>,
     /// Table → its gate when its fingerprint was last read; a table absent has none yet.
     pub gates: HashMap<&'static str, Gate>,
+    /// Table → bucket → the bucket's gate, for the tables gated by bucket.
+    pub buckets: HashMap<&'static str, HashMap<i32, Gate>>,
     /// By `ID_`; rows without a resource id have a revision but no row.
     pub authorizations: BTreeMap<String, Authorization>,
     pub authorization_revs: HashMap<String, Option<i32>>,
