@@ -6,8 +6,10 @@
 // projected (the projection's rows and its current_states position in one transaction). After
 // every change, the base and the files after it, applied through the built package, must give
 // the binary form a fresh one-shot export gives, byte for byte. Also: a transaction committing
-// after a later one was seen (caught by the overlap window), the periodic reconcile, and the
-// latency from commit to published file (reported, not asserted).
+// after a later one was seen (caught by the overlap window), the periodic reconcile, a link
+// replaced at its very ctid after a VACUUM (what the tables' gates must see), re-bases and
+// pruning, a followed tenant (--tenant), and the latency from commit to published file
+// (reported, not asserted).
 //
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries.
 import { check } from "../js/check.mjs";
