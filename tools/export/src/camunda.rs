@@ -91,9 +91,7 @@ pub fn export(
     doc.section("authorizations");
     db::each_row(&mut client, AUTHORIZATIONS, &[], "ACT_RU_AUTHORIZATION", |row| {
         const TABLE: &str = "ACT_RU_AUTHORIZATION";
-        let int = |i: usize| -> Result<Option<i32>, String> {
-            row.try_get(i).map_err(|e| format!("reading {TABLE}: {}", db::error_chain(&e)))
-        };
+        let int = |i: usize| -> Result<Option<i32>, String> { db::value(row, i, TABLE) };
         // A row without a resource id matches no check (Authorization.xml compares RESOURCE_ID_).
         let Some(resource) = db::text(row, 4, TABLE)? else { return Ok(()) };
         let (user, group) = (db::text(row, 1, TABLE)?, db::text(row, 2, TABLE)?);
@@ -128,7 +126,7 @@ pub(crate) const MEMBERSHIPS: &str = "SELECT M.USER_ID_, M.GROUP_ID_, \
 
 /// Column `i` of `row`, a `dense_rank()`, as a snapshot's rank.
 pub(crate) fn rank(row: &postgres::Row, i: usize, what: &str) -> Result<u32, String> {
-    let rank: i64 = row.try_get(i).map_err(|e| format!("reading {what}: {}", db::error_chain(&e)))?;
+    let rank: i64 = db::value(row, i, what)?;
     u32::try_from(rank)
         .ok()
         .filter(|&r| r <= MAX_RANK)

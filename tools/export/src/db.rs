@@ -2,7 +2,7 @@
 //! credentials, the tables it expects. Errors name the database without its password.
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Row};
 use std::path::PathBuf;
 
@@ -135,9 +135,14 @@ pub fn each_row(
     Ok(())
 }
 
+/// Column `i` of `row` as a `T`, or the error naming `what` was being read.
+pub fn value<'a, T: FromSql<'a>>(row: &'a Row, i: usize, what: &str) -> Result<T, String> {
+    row.try_get(i).map_err(|e| format!("reading {what}: {}", error_chain(&e)))
+}
+
 /// Column `i` of `row` as an optional string.
 pub fn text(row: &Row, i: usize, what: &str) -> Result<Option<String>, String> {
-    row.try_get::<_, Option<String>>(i).map_err(|e| format!("reading {what}: {}", error_chain(&e)))
+    value(row, i, what)
 }
 
 /// Column `i` of `row` as a string that must be there.

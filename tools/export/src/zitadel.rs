@@ -102,8 +102,7 @@ pub fn export(
         db::each_row(&mut client, &sql, &[&instance], table, |row| {
             let user = db::required(row, 0, table)?;
             let org = db::text(row, 1, table)?;
-            let roles: Option<Vec<String>> =
-                row.try_get(2).map_err(|e| format!("reading {table}: {}", db::error_chain(&e)))?;
+            let roles: Option<Vec<String>> = db::value(row, 2, table)?;
             doc.member(&user, org.as_deref(), &roles.unwrap_or_default());
             Ok(())
         })?;

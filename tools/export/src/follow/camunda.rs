@@ -40,7 +40,7 @@ use crate::camunda::{rank, HINT, TABLES};
 use crate::db::{self, Tls};
 use crate::document::Link;
 use postgres::types::ToSql;
-use postgres::Client;
+use postgres::{Client, Row};
 use std::collections::{BTreeSet, HashMap};
 
 const WHAT: &str = "Camunda";
@@ -54,6 +54,9 @@ const ROW_VERSION: &str = "hashtextextended(ctid::text || ':' || xmin::text, 0)"
 /// Buckets whose fingerprints are to be read again, and the gates to store once they are: the
 /// table's, and each bucket's (none without gates on the server).
 type Changed = (BTreeSet<i32>, Option<(Gate, HashMap<i32, Gate>)>);
+
+/// Bucket → key → value: what a step read of the buckets it re-read.
+type ByBucket<V> = HashMap<i32, HashMap<String, V>>;
 
 /// A connection to Camunda's database that follows it.
 pub struct Source {
@@ -124,8 +127,7 @@ impl Source {
             format!("SELECT {}, count(*), sum({ROW_VERSION})::text FROM {table}{rows} GROUP BY 1", self.bucket(key));
         let mut gates: HashMap<i32, Gate> = HashMap::new();
         db::each_row(&mut self.client, &sql, params, table, |row| {
-            let read = |e: postgres::Error| format!("reading {table}: {}", db::error_chain(&e));
-            gates.insert(row.try_get(0).map_err(read)?, (row.try_get(1).map_err(read)?, row.try_get(2).map_err(read)?));
+            gates.insert(db::value(row, 0, table)?, (db::value(row, 1, table)?, db::value(row, 2, table)?));
             Ok(())
         })?;
         let empty = HashMap::new();
@@ -136,56 +138,51 @@ impl Source {
         Ok((buckets, Some((whole, gates))))
     }
 
-    /// The `REV_` of the tasks in `buckets` (of the tenant, if one is named), by bucket: every
-    /// bucket asked for is there, empty when it holds no task now.
-    fn task_revisions(
-        &mut self,
-        buckets: &BTreeSet<i32>,
-    ) -> Result<HashMap<i32, HashMap<String, Option<i32>>>, String> {
-        let mut out: HashMap<i32, HashMap<String, Option<i32>>> =
-            buckets.iter().map(|b| (*b, HashMap::new())).collect();
-        if buckets.is_empty() {
-            return Ok(out);
-        }
-        let list: Vec<i32> = buckets.iter().copied().collect();
+    /// The `REV_` of the tasks in `buckets` (of the tenant, if one is named), by bucket.
+    fn task_revisions(&mut self, buckets: &BTreeSet<i32>) -> Result<ByBucket<Option<i32>>, String> {
         let bucket = self.bucket("ID_");
-        let (filter, tenant) = match &self.tenant {
-            Some(t) => (" AND TENANT_ID_ = $2", Some(t.clone())),
-            None => ("", None),
+        let tenant = self.tenant.clone();
+        let (filter, params): (&str, Vec<&(dyn ToSql + Sync)>) = match &tenant {
+            Some(t) => (" AND TENANT_ID_ = $2", vec![t]),
+            None => ("", Vec::new()),
         };
-        let sql = format!("SELECT ID_, REV_, {bucket} FROM ACT_RU_TASK WHERE {bucket} = ANY($1){filter}");
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&list];
-        if let Some(t) = &tenant {
-            params.push(t);
-        }
-        const TABLE: &str = "ACT_RU_TASK";
-        db::each_row(&mut self.client, &sql, &params, TABLE, |row| {
-            let read = |e: postgres::Error| format!("reading {TABLE}: {}", db::error_chain(&e));
-            let (rev, b): (Option<i32>, i32) = (row.try_get(1).map_err(read)?, row.try_get(2).map_err(read)?);
-            out.entry(b).or_default().insert(db::required(row, 0, TABLE)?, rev);
-            Ok(())
-        })?;
-        Ok(out)
+        let sql = format!("SELECT ID_, {bucket}, REV_ FROM ACT_RU_TASK WHERE {bucket} = ANY($1){filter}");
+        self.by_bucket(buckets, &sql, &params, "ACT_RU_TASK", |row| db::value(row, 2, "ACT_RU_TASK"))
     }
 
     /// The digest of each task's links' ids in physical order (each id with its length, so that
-    /// no two lists have one text), for the tasks with links in `buckets`, by bucket: every
-    /// bucket asked for is there.
-    fn link_digests(&mut self, buckets: &BTreeSet<i32>) -> Result<HashMap<i32, HashMap<String, String>>, String> {
-        let mut out: HashMap<i32, HashMap<String, String>> = buckets.iter().map(|b| (*b, HashMap::new())).collect();
+    /// no two lists have one text), for the tasks with links in `buckets`, by bucket.
+    fn link_digests(&mut self, buckets: &BTreeSet<i32>) -> Result<ByBucket<String>, String> {
+        let bucket = self.bucket("TASK_ID_");
+        const TABLE: &str = "ACT_RU_IDENTITYLINK";
+        let sql = format!(
+            "SELECT TASK_ID_, {bucket}, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)) \
+             FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL AND {bucket} = ANY($1) GROUP BY TASK_ID_"
+        );
+        self.by_bucket(buckets, &sql, &[], TABLE, |row| db::required(row, 2, TABLE))
+    }
+
+    /// The rows `sql` selects for `buckets` (its `$1`; `params` after it) as key (column 0) →
+    /// `value(row)`, by bucket (column 1): every bucket asked for is there, empty when it holds
+    /// no row now.
+    fn by_bucket<V>(
+        &mut self,
+        buckets: &BTreeSet<i32>,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        table: &str,
+        mut value: impl FnMut(&Row) -> Result<V, String>,
+    ) -> Result<ByBucket<V>, String> {
+        let mut out: ByBucket<V> = buckets.iter().map(|b| (*b, HashMap::new())).collect();
         if buckets.is_empty() {
             return Ok(out);
         }
         let list: Vec<i32> = buckets.iter().copied().collect();
-        let bucket = self.bucket("TASK_ID_");
-        const TABLE: &str = "ACT_RU_IDENTITYLINK";
-        let sql = format!(
-            "SELECT TASK_ID_, md5(string_agg(length(ID_) || ':' || ID_, ',' ORDER BY ctid)), {bucket} \
-             FROM ACT_RU_IDENTITYLINK WHERE TASK_ID_ IS NOT NULL AND {bucket} = ANY($1) GROUP BY TASK_ID_"
-        );
-        db::each_row(&mut self.client, &sql, &[&list], TABLE, |row| {
-            let b: i32 = row.try_get(2).map_err(|e| format!("reading {TABLE}: {}", db::error_chain(&e)))?;
-            out.entry(b).or_default().insert(db::required(row, 0, TABLE)?, db::required(row, 1, TABLE)?);
+        let all: Vec<&(dyn ToSql + Sync)> =
+            std::iter::once(&list as &(dyn ToSql + Sync)).chain(params.iter().copied()).collect();
+        db::each_row(&mut self.client, sql, &all, table, |row| {
+            let b: i32 = db::value(row, 1, table)?;
+            out.entry(b).or_default().insert(db::required(row, 0, table)?, value(row)?);
             Ok(())
         })?;
         Ok(out)
@@ -323,20 +320,8 @@ impl Source {
             let tasks: Vec<String> = tasks.into_iter().collect();
             read_tasks(c, &tasks, m)?;
         }
-        for (b, now) in revs {
-            if now.is_empty() {
-                m.task_revs.remove(&b);
-            } else {
-                m.task_revs.insert(b, now);
-            }
-        }
-        for (b, now) in digests {
-            if now.is_empty() {
-                m.link_digests.remove(&b);
-            } else {
-                m.link_digests.insert(b, now);
-            }
-        }
+        replace_buckets(&mut m.task_revs, revs);
+        replace_buckets(&mut m.link_digests, digests);
         for (table, gates) in [("ACT_RU_TASK", task_gates), ("ACT_RU_IDENTITYLINK", link_gates)] {
             if let Some((whole, buckets)) = gates {
                 m.gates.insert(table, whole);
@@ -360,6 +345,17 @@ impl Source {
     }
 }
 
+/// `held` with the buckets of `read` replaced (a bucket read empty: removed).
+fn replace_buckets<V>(held: &mut ByBucket<V>, read: ByBucket<V>) {
+    for (b, now) in read {
+        if now.is_empty() {
+            held.remove(&b);
+        } else {
+            held.insert(b, now);
+        }
+    }
+}
+
 /// `id → REV_` of every row `sql` selects.
 fn revisions(
     c: &mut Client,
@@ -369,8 +365,7 @@ fn revisions(
 ) -> Result<HashMap<String, Option<i32>>, String> {
     let mut out = HashMap::new();
     db::each_row(c, sql, params, what, |row| {
-        let rev: Option<i32> = row.try_get(1).map_err(|e| format!("reading {what}: {}", db::error_chain(&e)))?;
-        out.insert(db::required(row, 0, what)?, rev);
+        out.insert(db::required(row, 0, what)?, db::value(row, 1, what)?);
         Ok(())
     })?;
     Ok(out)
@@ -411,9 +406,7 @@ fn read_authorizations(c: &mut Client, ids: &[String], m: &mut Camunda) -> Resul
     let sql = "SELECT ID_, TYPE_, USER_ID_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_ \
                FROM ACT_RU_AUTHORIZATION WHERE ID_ = ANY($1) AND RESOURCE_TYPE_ IN (1, 2, 6, 7)";
     db::each_row(c, sql, &[&ids], TABLE, |row| {
-        let int = |i: usize| -> Result<Option<i32>, String> {
-            row.try_get(i).map_err(|e| format!("reading {TABLE}: {}", db::error_chain(&e)))
-        };
+        let int = |i: usize| -> Result<Option<i32>, String> { db::value(row, i, TABLE) };
         let Some(resource) = db::text(row, 5, TABLE)? else { return Ok(()) };
         let a = Authorization {
             kind: int(1)?.unwrap_or(-1),
