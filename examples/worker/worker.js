@@ -383,6 +383,9 @@ async function snapshotFor(env, ctx) {
   return state.snapshot;
 }
 
+/** A JSON answer of the health and publishing routes (never cached). */
+const json = (status, body, headers = {}) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
+
 /** Seconds since the snapshot's data was exported, or null. */
 function age() {
   const at = Date.parse(state.timestamp ?? "");
@@ -411,7 +414,7 @@ function health(env) {
     refused: state.refused,
     wasmBytes: memoryUsage().wasmBytes,
   };
-  return new Response(JSON.stringify(body), { status: state.snapshot ? 200 : 503, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  return json(state.snapshot ? 200 : 503, body);
 }
 
 /** The answer with the staleness headers. */
@@ -422,9 +425,6 @@ function stamped(response) {
   if (seconds !== null) response.headers.set("identity-links-age", String(seconds));
   return response;
 }
-
-/** A JSON answer of the publishing route. */
-const json = (status, body, headers = {}) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
 
 /** SHA-256 of `text`, in hexadecimal. */
 async function sha256(text) {
@@ -452,8 +452,7 @@ async function headRoute(request, env) {
   if (!(await bearerMatches(request.headers.get("authorization"), env.PUBLISH_TOKEN))) {
     return json(401, { error: "the publishing route needs the PUBLISH_TOKEN as a bearer token" }, { "www-authenticate": 'Bearer realm="identity-links"' });
   }
-  if (request.method !== "GET" && request.method !== "PUT") return json(405, { error: `${request.method} is not GET or PUT` }, { allow: "GET, PUT" });
-  return headOf(env).fetch(request);
+  return headOf(env).fetch(request); // which answers 405 to methods other than GET and PUT
 }
 
 /**

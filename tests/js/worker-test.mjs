@@ -542,6 +542,8 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
   const vars = { ...POLL, PUBLISH_TOKEN: TOKEN };
   await withWorker(vars, async (base) => {
     const route = `${base}/.identity-links/manifest`;
+    /** The publishing route with the token: `method`, `body`, more `headers`. */
+    const call = (method = "GET", body = undefined, headers = {}) => fetch(route, { method, body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
     // Nothing published in the head yet: a cold isolate's 503, not KV's manifest.
     assert.equal((await fetch(`${base}${taskPath(firstTask("S"))}`)).status, 503);
     let h = await health(base);
@@ -550,7 +552,7 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     // The route: the token only, GET and PUT only.
     assert.equal((await fetch(route)).status, 401);
     assert.equal((await fetch(route, { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401);
-    assert.equal((await fetch(route, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } })).status, 405);
+    assert.equal((await call("POST")).status, 405);
     const refused = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: "short" });
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /IL_PUBLISH_TOKEN \(at least 32 characters\)/);
@@ -564,9 +566,8 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     const r = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: TOKEN });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /the manifest in the head at http:\/\/127\.0\.0\.1/);
-    const headManifest = () => fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text());
     assert.notDeepEqual(readFileSync(join(kvDir, "manifest")), kvManifest);
-    assert.equal(readFileSync(join(kvDir, "manifest"), "utf8"), await headManifest(), "KV's copy is the head's manifest");
+    assert.equal(readFileSync(join(kvDir, "manifest"), "utf8"), await (await call()).text(), "KV's copy is the head's manifest");
     const first = await until(base, states[0].version);
     assert.equal(first.version, states[0].version);
     assert.equal(first.body, states[0].getIdentityLinksJson({ taskId: TASK0() }));
@@ -592,12 +593,12 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     const read = await publish.readManifest(late);
     await publish.publishDelta(other, deltas[2]);
     await assert.rejects(late.put("manifest", Buffer.from(JSON.stringify(read))), publish.HeadConflictError);
-    const held = await (await fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    const held = await (await call()).json();
     assert.equal(held.deltas.at(-1).to, states[3].version, "the second publisher's chain stands");
     // A PUT that names no manifest, and one that is not a manifest: refused, nothing replaced.
-    const put = (body, headers) => fetch(route, { method: "PUT", body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
+    const put = (body, headers) => call("PUT", body, headers);
     assert.equal((await put(JSON.stringify(held), {})).status, 428);
-    const etag = (await fetch(route, { headers: { authorization: `Bearer ${TOKEN}` } })).headers.get("etag");
+    const etag = (await call()).headers.get("etag");
     const bad = await put(JSON.stringify({ ...held, chunks: [] }), { "if-match": etag });
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /lists no chunks/);
