@@ -61,6 +61,20 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   const { Snapshot } = glue;
   const proto = Snapshot.prototype;
 
+  /**
+   * The module's memory once it is initialized; before (the default, web and workerd entries
+   * until `init()` or `initSync()`; Node's entries initialize as they are imported) an Error
+   * saying so, rather than wasm-bindgen's TypeError about an undefined export.
+   */
+  let memory = null; // the module's memory (its views below), once initialized
+  const initialized = (what) => {
+    try {
+      return (memory ??= glue.__memory());
+    } catch (e) {
+      throw new Error(`identity-links: ${what} before the module is initialized: call init() or initSync() first`, { cause: e });
+    }
+  };
+
   // A freed snapshot (or a foreign `this`) is a clear IdentityError, not wasm-bindgen's
   // "null pointer passed to rust": every method and getter checks first. The wrapper keeps the
   // freed ones itself (free() below) rather than read wasm-bindgen's internals.
@@ -136,7 +150,6 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
 
   // Views of wasm memory. When memory grows its buffer is replaced and these views detached
   // (length 0): `view()` makes new ones.
-  let memory = null;
   let words = new Uint32Array(0);
   let bytes = new Uint8Array(0);
   const view = () => (words.length === 0 ? renewViews() : words);
@@ -420,6 +433,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   }
 
   Snapshot.fromJson = function fromJson(text, options) {
+    initialized("Snapshot.fromJson()");
     if (!wellFormed(text) && !(text instanceof Uint8Array)) return direct(text, options);
     // Options are read by the module on either path (__adopted, or the direct load after a
     // refusal), so they are refused exactly as the direct path refuses them; a maxBytes that is
@@ -434,6 +448,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   // to the direct path, which refuses it with its exact IdentityError.
   const directObject = Snapshot.fromObject;
   Snapshot.fromObject = function fromObject(data, options) {
+    initialized("Snapshot.fromObject()");
     let text;
     try {
       text = JSON.stringify(data);
@@ -461,6 +476,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
 
 
   Snapshot.fromStream = async function fromStream(stream, options) {
+    initialized("Snapshot.fromStream()");
     if (stream === null || typeof stream !== "object" || typeof stream.getReader !== "function") {
       throw usage("expected a ReadableStream of bytes (a fetch body, KV.get(key, \"stream\"), Blob.stream())");
     }
@@ -874,6 +890,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
    * trailers). Rejects only with `Error`s.
    */
   async function serve(snapshot, request, context, options, extraFlags, trailers) {
+    initialized("handleRequest()");
     if (!usable(snapshot)) throw glue.__usageError(FREED);
     return keeping(snapshot, () => serveKept(snapshot, request, context, options, extraFlags, trailers));
   }
@@ -937,22 +954,27 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
    * memory grows and never shrinks, so this is also the most the module has needed so far.
    */
   function memoryUsage() {
-    let memory;
-    try {
-      memory = glue.__memory();
-    } catch (e) {
-      throw new Error("identity-links: memoryUsage() before the module is initialized: call init() or initSync() first", { cause: e });
-    }
-    return { wasmBytes: memory.buffer.byteLength };
+    return { wasmBytes: initialized("memoryUsage()").buffer.byteLength };
   }
 
   /** `deltaInfo(delta)` (API.md "Live updates"): the module reads the header; errors as thrown. */
-  const deltaInfo = (delta) => glue.deltaInfo(delta);
+  const deltaInfo = (delta) => {
+    initialized("deltaInfo()");
+    return glue.deltaInfo(delta);
+  };
 
   /** A top-level query: the method, on a usable Snapshot. */
   const query = (name) => (snapshot, request, context) => {
+    initialized(`${name}()`);
     if (!usable(snapshot)) refuse();
     return snapshot[name](request, context);
+  };
+
+  // fromBytes is wasm-bindgen's own: the same clear Error before init as the other loaders.
+  const directBytes = Snapshot.fromBytes;
+  Snapshot.fromBytes = function fromBytes(bytes, options) {
+    initialized("Snapshot.fromBytes()");
+    return directBytes.call(this, bytes, options);
   };
 
   return {

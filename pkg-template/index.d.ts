@@ -524,7 +524,9 @@ export type InitInput = string | GlobalInstance<"URL", { readonly href: string }
 /**
  * Instantiates the module (browsers, Deno, Bun: fetches the `.wasm` next to the JS file when
  * called without arguments). Resolves at once where the module is already instantiated (Node,
- * workerd). Safe to call more than once.
+ * workerd). Safe to call more than once. Before it, in the entries that need it, every loader,
+ * query, `handleRequest`, `deltaInfo` and `memoryUsage` throws (the promises reject) an `Error`
+ * saying "… before the module is initialized: call init() or initSync() first".
  */
 export default function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<unknown>;
 

@@ -2,11 +2,13 @@
 // headless Chromium; the .wasm is served next to the bundle.
 import init, * as api from "identity-links";
 import files from "./cases.json";
-import { runConformance } from "./conformance.mjs";
+import { beforeInitChecks, runConformance } from "./conformance.mjs";
 
 try {
+  const before = await beforeInitChecks(api);
   await init();
-  window.__result = { runtime: "browser", ...(await runConformance({ ...api, default: init }, files)) };
+  const after = await runConformance({ ...api, default: init }, files);
+  window.__result = { runtime: "browser", passed: before.passed + after.passed, failed: before.failed + after.failed, failures: [...before.failures, ...after.failures] };
 } catch (e) {
   window.__result = { runtime: "browser", passed: 0, failed: 1, failures: [String(e && e.stack || e)] };
 }

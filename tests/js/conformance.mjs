@@ -271,6 +271,38 @@ export async function runConformance(api, files) {
   return { passed, failed: failures.length, failures };
 }
 
+/**
+ * Before `init()`: every entry point throws (fromStream and handleRequest reject) an Error that
+ * says to call init() first, not wasm-bindgen's TypeError about an undefined export. For the
+ * entries that wait for init (web, browsers); returns what `runConformance` returns.
+ */
+export async function beforeInitChecks(api) {
+  let passed = 0;
+  const failures = [];
+  const calls = {
+    "Snapshot.fromJson()": () => api.Snapshot.fromJson('{"version":1}'),
+    "Snapshot.fromObject()": () => api.Snapshot.fromObject({ version: 1 }),
+    "Snapshot.fromBytes()": () => api.Snapshot.fromBytes(new Uint8Array(16)),
+    "Snapshot.fromStream()": () => api.Snapshot.fromStream(new Blob(['{"version":1}']).stream()),
+    "getIdentityLinks()": () => api.getIdentityLinks({}, { taskId: "t" }),
+    "handleRequest()": () => api.handleRequest({}, new Request("http://localhost/engine-rest/identity/groups?userId=u")),
+    "deltaInfo()": () => api.deltaInfo(new Uint8Array(64)),
+    "memoryUsage()": () => api.memoryUsage(),
+  };
+  for (const [what, call] of Object.entries(calls)) {
+    let error;
+    try {
+      await call();
+    } catch (e) {
+      error = e;
+    }
+    const said = `identity-links: ${what} before the module is initialized: call init() or initSync() first`;
+    if (error instanceof Error && error.message === said) passed++;
+    else failures.push(`before init, ${what}: ${error ? `${error.name}: ${error.message}` : "no error"}`);
+  }
+  return { passed, failed: failures.length, failures };
+}
+
 /** Prints the result as one line the orchestrator reads. */
 export function report(runtime, result) {
   console.log(`RESULT ${JSON.stringify({ runtime, ...result })}`);
