@@ -72,10 +72,11 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links: l
 
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
- * kind, latencyMs, stepMs, readMs }], peakMB }` — the first base's time, the median step with
+ * kind, latencyMs, stepMs, readMs, buildMs, publishMs }], peakMB }` — the first base's time, the median step with
  * nothing changed, and for FOLLOW_CHANGES reassignments of a task and as many links added, the
  * time from each commit to the follow directory's manifest naming the delta and that step's own
- * cost (its `ms=`, and `read_ms=` the part reading the databases), and the peak resident memory
+ * cost (its `ms=`; `read_ms=` reading the databases, `build_ms=` rendering and loading the state,
+ * `publish_ms=` the delta made and written), and the peak resident memory
  * of the follower (VmHWM).
  */
 async function follow() {
@@ -83,7 +84,10 @@ async function follow() {
   const child = spawn(exporter, ["--camunda", url, "--zitadel", url, "--follow", "--out", out, "--reconcile-every", "0"], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
-  const steps = () => [...log.matchAll(/ follow seq=(\d+) (\S+).* read_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => ({ sequence: Number(m[1]), outcome: m[2], readMs: Number(m[3]), ms: Number(m[4]) }));
+  const steps = () =>
+    [...log.matchAll(/ follow seq=(\d+) (\S+).* read_ms=([\d.]+) build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => ({
+      sequence: Number(m[1]), outcome: m[2], readMs: Number(m[3]), buildMs: Number(m[4]), publishMs: Number(m[5]), ms: Number(m[6]),
+    }));
   const latest = () => (existsSync(join(out, "manifest.json")) ? JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).latest : 0);
   const peakMB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
   const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
@@ -115,12 +119,17 @@ async function follow() {
         const latencyMs = performance.now() - committed;
         await until(() => steps().some((s) => s.sequence > before), 60, `change ${i + 1}'s step line`);
         const step = steps().find((s) => s.sequence > before);
-        changes.push({ kind, latencyMs, stepMs: step.ms, readMs: step.readMs });
+        changes.push({ kind, latencyMs, stepMs: step.ms, readMs: step.readMs, buildMs: step.buildMs, publishMs: step.publishMs });
       }
     }
     const middle = idleSteps[Math.floor(idleSteps.length / 2)];
     const result = { baseSeconds, idleStepMs: middle.ms, idleReadMs: middle.readMs, changes, peakMB: peakMB() };
-    const figures = (kind) => changes.filter((c) => c.kind === kind).map((c) => `${(c.latencyMs / 1000).toFixed(2)} s (step ${(c.stepMs / 1000).toFixed(2)} s, reading ${(c.readMs / 1000).toFixed(2)} s)`).join(", ");
+    const seconds = (ms) => (ms / 1000).toFixed(2);
+    const figures = (kind) =>
+      changes
+        .filter((c) => c.kind === kind)
+        .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)}, publishing ${seconds(c.publishMs)})`)
+        .join(", ");
     console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;
   } finally {

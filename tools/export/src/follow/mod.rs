@@ -17,7 +17,7 @@ pub mod zitadel;
 
 use crate::db::Tls;
 use crate::output;
-use identity_links::{Limits, Snapshot};
+use identity_links::{Limits, Snapshot, Version};
 use identity_links_text::timestamp::Timestamp;
 use model::Model;
 use sink::{Kind, Sink};
@@ -111,11 +111,6 @@ fn build(m: &Model) -> Result<Snapshot, String> {
     m.document().finish()
 }
 
-/// The version written beside each file (the core's `Snapshot::version`, which a delta names).
-fn version(snapshot: &Snapshot) -> String {
-    snapshot.version().to_string()
-}
-
 /// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.
 fn age_ms(timestamp: &str) -> Option<i64> {
     let t = Timestamp::parse(timestamp).ok()?;
@@ -152,15 +147,19 @@ pub fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
     sources.step(&mut model, true)?;
     let mut current = build(&model)?;
-    let mut bytes = current.to_bytes();
+    // The published state's version (equal versions, equal binary forms: docs/deltas.md), so a
+    // step compares versions rather than holding the binary form beside the snapshot.
+    let mut current_version = current.version();
+    let bytes = current.to_bytes();
     let mut sequence = sink.next_sequence();
-    sink.publish(sequence, Kind::Snapshot, &bytes, &version(&current))?;
+    sink.publish(sequence, Kind::Snapshot, &bytes, &current_version.to_string())?;
     eprintln!(
         "{} follow seq={sequence} kind=snapshot bytes={} ms={:.0}",
         output::now(),
         bytes.len(),
         started.elapsed().as_secs_f64() * 1e3
     );
+    drop(bytes);
     deliver(&mut sink);
     prune(&mut sink, o.keep_bases);
     let mut deltas_since_base = 0u64;
@@ -218,14 +217,21 @@ pub fn run(o: &Options) -> Result<(), String> {
         if let Some(fresh) = next_model {
             model = fresh;
         }
+        // Where a step's time goes after reading: rendering and loading the state, and making
+        // and writing what is published (the log line's build_ms and publish_ms).
+        let (mut build_ms, mut publish_ms) = (0.0, 0.0);
         let outcome = if found.changed == 0 && !reconcile && !unpublished {
             "unchanged".to_owned()
         } else {
-            match build(&model) {
+            let build_started = Instant::now();
+            let built = build(&model);
+            build_ms = build_started.elapsed().as_secs_f64() * 1e3;
+            let publish_started = Instant::now();
+            let outcome = match built {
                 Err(e) => format!("refused ({e})"),
                 Ok(next) => {
-                    let next_bytes = next.to_bytes();
-                    if next_bytes == bytes {
+                    let next_version = next.version();
+                    if next_version == current_version {
                         unpublished = false; // back to the published state: nothing to publish
                         if reconcile {
                             "reconciled-agrees".to_owned()
@@ -236,10 +242,10 @@ pub fn run(o: &Options) -> Result<(), String> {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
                         let rebase = o.rebase_after > 0 && deltas_since_base >= o.rebase_after;
-                        match publish_step(&mut sink, sequence + 1, &current, &next, rebase.then_some(&next_bytes)) {
+                        match publish_step(&mut sink, sequence + 1, &current, &next, next_version, rebase) {
                             Ok(kind) => {
                                 deltas_since_base = if rebase { 0 } else { deltas_since_base + 1 };
-                                (sequence, current, bytes, unpublished) = (sequence + 1, next, next_bytes, false);
+                                (sequence, current, current_version, unpublished) = (sequence + 1, next, next_version, false);
                                 if rebase {
                                     prune(&mut sink, o.keep_bases);
                                 }
@@ -256,12 +262,14 @@ pub fn run(o: &Options) -> Result<(), String> {
                         }
                     }
                 }
-            }
+            };
+            publish_ms = publish_started.elapsed().as_secs_f64() * 1e3;
+            outcome
         };
         deliver(&mut sink);
         let lag = found.newest_event.as_deref().and_then(age_ms);
         let line = format!(
-            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} ms={:.1}",
+            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
             output::now(),
             found.changed,
             found.cursor.as_deref().unwrap_or("-"),
@@ -272,7 +280,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         eprintln!("{line}");
         let status = format!(
             "{{\"sequence\":{sequence},\"version\":\"{}\",\"checkedAt\":\"{}\",\"cursor\":{},\"newestEvent\":{},\"lagMs\":{},\"stepMs\":{:.1},\"undelivered\":{}}}\n",
-            version(&current),
+            current_version,
             output::now(),
             found.cursor.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
             found.newest_event.as_deref().map_or("null".to_owned(), |c| format!("\"{c}\"")),
@@ -286,21 +294,23 @@ pub fn run(o: &Options) -> Result<(), String> {
     }
 }
 
-/// Publishes the step from `previous` to `next` as the core's delta (`Snapshot::delta_to`), or as
-/// a whole snapshot (`as_base`, its binary form); the kind published.
+/// Publishes the step from `previous` to `next` (of version `next_version`) as the core's delta
+/// (`Snapshot::delta_to`), or as a whole snapshot (`as_base`: its binary form); the kind
+/// published.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
     previous: &Snapshot,
     next: &Snapshot,
-    as_base: Option<&Vec<u8>>,
+    next_version: Version,
+    as_base: bool,
 ) -> Result<&'static str, String> {
-    if let Some(bytes) = as_base {
-        sink.publish(sequence, Kind::Snapshot, bytes, &version(next))?;
+    if as_base {
+        sink.publish(sequence, Kind::Snapshot, &next.to_bytes(), &next_version.to_string())?;
         return Ok("snapshot (--rebase-after)");
     }
     let delta = previous.delta_to(next);
-    sink.publish(sequence, Kind::Delta, &delta, &version(next))?;
+    sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string())?;
     Ok("delta")
 }
 
