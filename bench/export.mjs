@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startCluster } from "../tests/export/cluster.mjs";
 import { CAMUNDA, ZITADEL, ZITADEL_EVENTS, ZITADEL_STATES } from "../tests/export/schema.mjs";
 import { generate } from "./generate.mjs";
+import { loadData } from "./load-data.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const cache = join(root, "target/bench");
@@ -26,26 +27,9 @@ psql("postgres", "create database bench;");
 // the aggregates that changed (without it, a release is re-read whole every step).
 psql("bench", CAMUNDA + ZITADEL + ZITADEL_STATES + ZITADEL_EVENTS);
 
-/** A COPY ... FROM stdin block of `rows` (arrays of values; null is \N). */
-function copy(table, columns, rows) {
-  const cell = (v) => (v === null || v === undefined ? "\\N" : String(v).replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"));
-  return `COPY ${table} (${columns}) FROM stdin;\n${rows.map((r) => r.map(cell).join("\t")).join("\n")}\n\\.\n`;
-}
 const t0 = performance.now();
-psql("bench", copy("ACT_ID_USER", "ID_, REV_, FIRST_, LAST_", data.users.map((u) => [u.id, 1, u.firstName, u.lastName])));
-psql("bench", copy("ACT_ID_GROUP", "ID_, REV_, NAME_", data.groups.map((g) => [g.id, 1, g.name])));
-psql("bench", copy("ACT_ID_MEMBERSHIP", "USER_ID_, GROUP_ID_", data.memberships.map((m) => [m.userId, m.groupId])));
-psql("bench", copy("ACT_RU_TASK", "ID_, REV_, ASSIGNEE_, OWNER_", data.tasks.map((t) => [t.id, 1, t.assignee, t.owner])));
-let link = 0;
-const links = data.tasks.flatMap((t) => (t.identityLinks ?? []).map((l) => [`l${link++}`, 1, l.groupId, l.type, l.userId, t.id]));
-psql("bench", copy("ACT_RU_IDENTITYLINK", "ID_, REV_, GROUP_ID_, TYPE_, USER_ID_, TASK_ID_", links));
-const users = data.users.filter((u) => u.org !== undefined);
-psql("bench", copy("projections.users14", "id, creation_date, resource_owner, instance_id, type", users.map((u, i) => [u.id, new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), u.org, "inst", 1])));
-psql("bench", copy("projections.users14_humans", "user_id, instance_id, first_name, last_name", users.map((u) => [u.id, "inst", u.firstName, u.lastName])));
-psql("bench", copy("projections.idp_user_links3", "idp_id, user_id, external_user_id, creation_date, sequence, resource_owner, instance_id, display_name",
-  data.idpLinks.map((l, i) => [l.idpId, l.userId, l.providedUserId, new Date(Date.UTC(2024, 5, 1) + i * 1000).toISOString(), i + 1, "org", "inst", l.providedUserName])));
+const { rows, links } = loadData(psql, "bench", data, "inst");
 psql("bench", "insert into projections.current_states (projection_name, instance_id, sequence, event_date, position) values ('projections.idp_user_links3', 'inst', 1, '2024-06-01T00:00:00Z', 1);");
-psql("bench", "vacuum analyze;");
 console.log(`export bench: ${scale} loaded into PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const exporter = join(root, "target/native/identity-links-export");
@@ -58,7 +42,6 @@ function measure(out) {
   if (result.status !== 0) throw new Error(`the exporter failed: ${result.stderr}`);
   return { ...result, bytes: statSync(out).size };
 }
-const rows = data.users.length + data.groups.length + data.memberships.length + data.tasks.length + links.length + data.idpLinks.length;
 const results = {};
 for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir, "s.json")]]) {
   const runs = [measure(file), measure(file), measure(file)].sort((a, b) => a.seconds - b.seconds);
@@ -68,7 +51,7 @@ for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir,
 }
 results.follow = await follow();
 stop();
-writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links: links.length, ...results }));
+writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, ...results }));
 
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{

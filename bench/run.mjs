@@ -414,8 +414,15 @@ for (const scale of scales) await benchScale(scale);
 // applies and over re-bases, in a fresh process.
 const deltaScale = smoke ? "S" : ["edge", "L", "M", "S"].find((s) => scales.includes(s));
 if (deltaScale) benchDeltas(deltaScale);
+// The target's "not at all over 10,000 applies", at S (10,000 applies at the largest scale would
+// take the bench hours).
+if (!smoke && scales.includes("S")) benchManyApplies("S", 10_000);
 
-function benchDeltas(scale) {
+/**
+ * The base and the two 1,000-key deltas (500 tasks reassigned, 500 users renamed; and back) of
+ * `scale`, as files: `{ baseFile, forwardFile, backFile, binaryBytes, forward, back }`.
+ */
+function deltaFiles(scale) {
   const data = JSON.parse(readFileSync(snapshotFile(scale), "utf8"));
   const baseFile = join(cache, `${scale}.idl`);
   if (!existsSync(baseFile)) writeFileSync(baseFile, Snapshot.fromObject(data).toBytes());
@@ -425,16 +432,31 @@ function benchDeltas(scale) {
   for (let i = 0; i < 500 && i < users.length; i++) users[i].firstName = `Renamed ${i}`;
   const b = Snapshot.fromObject(data);
   const [forward, back] = [a.deltaTo(b), b.deltaTo(a)];
-  writeFileSync(join(cache, "forward.delta"), forward);
-  writeFileSync(join(cache, "back.delta"), back);
+  const [forwardFile, backFile] = [join(cache, `${scale}.forward.delta`), join(cache, `${scale}.back.delta`)];
+  writeFileSync(forwardFile, forward);
+  writeFileSync(backFile, back);
   const binaryBytes = a.toBytes().length;
   a.free();
   b.free();
+  return { baseFile, forwardFile, backFile, binaryBytes, forward, back };
+}
+
+function benchManyApplies(scale, applies) {
+  const { baseFile, forwardFile, backFile } = deltaFiles(scale);
+  const m = child(["deltas", baseFile, forwardFile, backFile, String(applies), "0"]);
+  checks++;
+  const growth = (m.at.at(-1) - m.at[3]) / 1e6;
+  console.log(`deltas (${scale}): ${applies} applies, memory after the 4th ${(m.at[3] / 1e6).toFixed(1)} MB, after the last ${(m.at.at(-1) / 1e6).toFixed(1)} MB`);
+  rows.push({ measure: `memory: wasm growth from the 4th to the ${applies.toLocaleString("en-US")}th applyDelta (target 0)`, scale, ours: growth, unit: "MB", ok: growth === 0, info: true });
+}
+
+function benchDeltas(scale) {
+  const { baseFile, forwardFile, backFile, binaryBytes, forward, back } = deltaFiles(scale);
   const applies = smoke ? 6 : 100;
   const rebases = smoke ? 4 : 100;
   // Applies and re-bases each in a process of its own: memory never shrinks, so one would hide the other.
-  const m = child(["deltas", baseFile, join(cache, "forward.delta"), join(cache, "back.delta"), String(applies), "0"]);
-  const r = child(["deltas", baseFile, join(cache, "forward.delta"), join(cache, "back.delta"), "0", String(rebases)]);
+  const m = child(["deltas", baseFile, forwardFile, backFile, String(applies), "0"]);
+  const r = child(["deltas", baseFile, forwardFile, backFile, "0", String(rebases)]);
   m.rebaseAt = r.rebaseAt;
   m.loadMs = r.loadMs;
   checks++;
@@ -734,7 +756,9 @@ if (!smoke) {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
   // Issue 24's end-to-end latency (bench/pipeline.mjs, run before this by `make bench`).
   const pipelineFile = join(cache, "pipeline.md");
-  const pipeline = existsSync(pipelineFile) ? `\n## End to end: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n` : "";
+  const pipelineEdgeFile = join(cache, "pipeline-edge.md");
+  const pipelineEdge = existsSync(pipelineEdgeFile) ? `\nAt 1M links (the edge data set in the same database):\n\n${readFileSync(pipelineEdgeFile, "utf8")}\n` : "";
+  const pipeline = existsSync(pipelineFile) ? `\n## End to end: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n${pipelineEdge}` : "";
   writeFileSync(
     join(here, "RESULTS.md"),
     `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n${pipeline}`,

@@ -28,9 +28,10 @@
 // (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
-// deltaInfo reads it, checksum checked), else the sink
-// publishes a new base instead: the exporter's follow directory, materialized (its base and the
-// deltas after it applied with the package).
+// deltaInfo reads it, checksum checked), else the sink publishes a new base instead: the state
+// the store publishes with the delta applied when it continues it (one apply), otherwise the
+// exporter's follow directory, materialized (its base and the deltas after it applied with the
+// package).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -306,10 +307,49 @@ export function materialize(file) {
 }
 
 /**
+ * The state `previous` (the store's manifest) publishes with the delta `bytes` applied: its base
+ * read from `store` (the chunks), its chain and the delta applied with the package; the binary
+ * form. Null when the delta does not continue `previous`'s chain, or a key it lists is missing.
+ * One delta more than the store holds, where the follow directory's base may lie a thousand
+ * deltas back (the exporter's --rebase-after): a re-base above --apply-max-bytes, which every
+ * change of a large snapshot is, applies one delta instead of the directory's whole chain.
+ */
+export async function materializePublished(store, previous, bytes) {
+  if (previous === null || newest(previous) !== deltaInfo(bytes).from) return null;
+  const missing = (key) => {
+    console.error(`publish.mjs: ${key} is missing from the store: materializing the follow directory instead`);
+    return null;
+  };
+  const parts = [];
+  for (const { key } of previous.chunks ?? []) {
+    const chunk = await store.get(key);
+    if (chunk === null) return missing(key);
+    parts.push(chunk);
+  }
+  let snapshot;
+  try {
+    snapshot = Snapshot.fromBytes(Buffer.concat(parts));
+    for (const { key } of previous.deltas ?? []) {
+      const delta = await store.get(key);
+      if (delta === null) return missing(key);
+      snapshot.applyDelta(delta);
+    }
+    snapshot.applyDelta(bytes);
+    return snapshot.toBytes();
+  } catch (e) {
+    console.error(`publish.mjs: the store's published state did not load or apply (${e.message}): materializing the follow directory instead`);
+    return null;
+  } finally {
+    snapshot?.free();
+  }
+}
+
+/**
  * The exporter's sink: publishes `file` (IL_KIND `snapshot` or `delta`). A delta that does not
  * continue the chain, a chain past `rebaseAfter` deltas or half the base's size, or a base over
  * `applyMaxBytes` (which an isolate could not apply a delta to within its memory) is published as
- * a new base instead (the follow directory materialized up to `file`). What was done.
+ * a new base instead: the store's published state with the delta applied when the delta continues
+ * it, else the follow directory materialized up to `file`. What was done.
  */
 export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, applyMaxBytes = APPLY_MAX_BYTES, ...options } = {}) {
   if (kind === "snapshot") {
@@ -335,7 +375,7 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
       } else throw e;
     }
   }
-  const binary = materialize(file);
+  const binary = (await materializePublished(store, previous, bytes)) ?? materialize(file);
   const h = deltaInfo(bytes);
   if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
   const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });

@@ -9,7 +9,9 @@
 // (decision 0010): published after the base they reach the isolate and are applied in place (the
 // answers and the version header, and the latency from publication to answer, reported); a
 // damaged one keeps the last good state, is reported, backs off, and a new base recovers; a gap
-// (the sink's base for a delta that does not continue the chain) re-bases; wasm memory is flat
+// (the sink's base for a delta that does not continue the chain) re-bases; the sink's re-base of
+// a large base applies the delta to the store's published state (the directory's chain is not
+// replayed), falling back to the directory when the store misses a key; wasm memory is flat
 // over 20 applies. The manifest's head in a Durable Object (decision 0012): publish.mjs --head
 // writes it through the worker's publishing route (its token, If-Match), the worker reads it
 // there and never KV's, deltas follow, a second publisher is refused, and it survives a restart.
@@ -499,6 +501,39 @@ test("a base over --apply-max-bytes gets no deltas: the sink publishes each chan
   assert.equal(fits.status, 0, fits.stderr);
   assert.match(fits.stdout, /^published delta /);
   assert.equal(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")).deltas.at(-1).to, states[2].version);
+  for (const s of states) s.free();
+});
+
+test("a re-base applies the delta to the state the store publishes, not the follow directory's whole chain; a store missing a key falls back to the directory", () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(4);
+  const file = followDirectory("follow-store", states, deltas);
+  const size = states[0].toBytes().length;
+  const sinkRun = (n) => {
+    const r = runPublish(["--sink", "--apply-max-bytes", String(size - 1), file(n, n === 1 ? "idl" : "delta")], { IL_KIND: n === 1 ? "snapshot" : "delta", IL_SEQUENCE: String(n) });
+    assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  const manifest = () => JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+  sinkRun(1);
+  assert.match(sinkRun(2).stdout, /re-base: the base is/);
+  assert.equal(manifest().checksum, states[1].version);
+  // The directory's base gone, it cannot be materialized: the store's state and delta 3 are enough.
+  const directoryBase = readFileSync(file(1, "idl"));
+  rmSync(file(1, "idl"));
+  const r = sinkRun(3);
+  assert.match(r.stdout, /re-base: the base is/);
+  assert.doesNotMatch(r.stderr, /follow directory/);
+  assert.equal(manifest().checksum, states[2].version);
+  assert.deepEqual(manifest().deltas, []);
+  // A chunk of the store's base missing: the directory (its base back) materializes the state.
+  writeFileSync(file(1, "idl"), directoryBase);
+  rmSync(join(kvDir, manifest().chunks[0].key));
+  const fallback = sinkRun(4);
+  assert.match(fallback.stderr, /is missing from the store: materializing the follow directory instead/);
+  assert.equal(manifest().checksum, states[3].version);
+  const published = Buffer.concat(manifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
+  assert.deepEqual(new Uint8Array(published), states[3].toBytes());
   for (const s of states) s.free();
 });
 
