@@ -8,7 +8,8 @@
 // the binary form a fresh one-shot export gives, byte for byte. Also: a transaction committing
 // after a later one was seen (caught by the overlap window), the periodic reconcile, a link
 // replaced at its very ctid after a VACUUM (what the tables' gates must see), re-bases and
-// pruning, a followed tenant (--tenant), and the latency from commit to published file
+// pruning, bases only over --rebase-above-bytes, a followed tenant (--tenant), and the latency
+// from commit to published file
 // (reported, not asserted).
 //
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries.
@@ -324,6 +325,34 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
   const logged = await within(() => (follower.log().match(/pruned 4 file\(s\) before the 1 newest base/g) ?? []).length === 2);
   check("each pruning is logged (4 files at the base 5, 4 at the base 9)", logged, follower.log().split("\n").filter((l) => /pruned|seq=(5|9) /.test(l)).join("\n"));
   follower.stop();
+}
+
+// --- 4b. A base over --rebase-above-bytes: every change published as a base -------------------
+{
+  console.log("follow: --rebase-above-bytes");
+  const db = database("follow4b");
+  const out = join(dir, "follow4b");
+  const size = reference(db).length;
+  // Well over the limit: bases only; at the limit: deltas (the limit is the largest base that
+  // still gets them).
+  const over = startFollowing(db, out, ["--reconcile-every", "0", "--rebase-above-bytes", String(Math.floor(size / 2))]);
+  check("--rebase-above-bytes: the base is published", (await caughtUp(out, reference(db))) !== null, over.log());
+  let followed = true;
+  for (let i = 0; i < 3 && followed; i++) {
+    psql(db, `update ACT_ID_USER set LAST_ = 'Big${i}', REV_ = REV_ + 1 where ID_ = 'u${i}';`);
+    followed = (await caughtUp(out, reference(db))) !== null;
+  }
+  const files = () => readdirSync(out).filter((f) => /^\d{8}\.(idl|delta)$/.test(f)).sort();
+  const logged = await within(() => (over.log().match(/snapshot \(--rebase-above-bytes\)/g) ?? []).length === 3);
+  check("--rebase-above-bytes: a base over the limit makes every change a base, followed exactly", followed && logged && files().every((f) => f.endsWith(".idl")), `${files()}\n${over.log().split("\n").slice(-3).join("\n")}`);
+  over.stop();
+  const at = join(dir, "follow4b-at");
+  const atLimit = startFollowing(db, at, ["--reconcile-every", "0", "--rebase-above-bytes", String(reference(db).length)]);
+  check("--rebase-above-bytes: the base published at the limit", (await caughtUp(at, reference(db))) !== null, atLimit.log());
+  psql(db, "update ACT_ID_USER set LAST_ = 'Small', REV_ = REV_ + 1 where ID_ = 'u5';");
+  const delta = await caughtUp(at, reference(db));
+  check("--rebase-above-bytes: a base at the limit still gets deltas", delta !== null && readdirSync(at).some((f) => f.endsWith(".delta")), `${readdirSync(at)}`);
+  atLimit.stop();
 }
 
 // --- 5. A tenant followed (--tenant): only its tasks, as the one-shot export with --tenant ------

@@ -81,6 +81,12 @@ struct Cli {
     /// (a whole snapshot), so that the directory can be pruned (0: never).
     #[arg(long = "rebase-after", value_name = "N", default_value_t = 1000, requires = "follow")]
     rebase_after: u64,
+    /// With --follow: while the last base's binary form is over BYTES, publish every change as a
+    /// base: for consumers that would not apply a delta to so large a base (the worker example's
+    /// isolates above 16 MiB: publish.mjs --apply-max-bytes), which then take the base as it is
+    /// instead of making it from the delta (0: never).
+    #[arg(long = "rebase-above-bytes", value_name = "BYTES", default_value_t = 0, requires = "follow")]
+    rebase_above_bytes: u64,
     /// With --follow: keep the files of the K newest bases (each base and the deltas after it),
     /// removing older ones once every sink has taken them (0: keep every file).
     #[arg(long = "keep-bases", value_name = "K", default_value_t = 2, requires = "follow")]
@@ -221,6 +227,7 @@ fn follow(cli: &Cli) -> ExitCode {
             reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
             steps: cli.follow_steps,
             rebase_after: cli.rebase_after,
+            rebase_above_bytes: cli.rebase_above_bytes,
             keep_bases: cli.keep_bases,
         };
         follow::destinations(&options)?; // a bad --sink-url or --sink-header: a usage error

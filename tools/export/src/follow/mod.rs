@@ -46,6 +46,9 @@ pub struct Options {
     /// After this many deltas since the last base, the next change is published as a base
     /// (`--rebase-after`; 0: never).
     pub rebase_after: u64,
+    /// While the last base's binary form is over this many bytes, every change is published as
+    /// a base (`--rebase-above-bytes`; 0: never).
+    pub rebase_above_bytes: u64,
     /// How many bases (each with the deltas after it) the directory keeps (`--keep-bases`; 0:
     /// every file).
     pub keep_bases: usize,
@@ -151,6 +154,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     // step compares versions rather than holding the binary form beside the snapshot.
     let mut current_version = current.version();
     let bytes = current.to_bytes();
+    let mut base_size = bytes.len() as u64;
     let mut sequence = sink.next_sequence();
     sink.publish(sequence, Kind::Snapshot, &bytes, &current_version.to_string())?;
     eprintln!(
@@ -241,18 +245,25 @@ pub fn run(o: &Options) -> Result<(), String> {
                     } else {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
-                        let rebase = o.rebase_after > 0 && deltas_since_base >= o.rebase_after;
+                        let rebase = if o.rebase_above_bytes > 0 && base_size > o.rebase_above_bytes {
+                            Some("--rebase-above-bytes")
+                        } else if o.rebase_after > 0 && deltas_since_base >= o.rebase_after {
+                            Some("--rebase-after")
+                        } else {
+                            None
+                        };
                         match publish_step(&mut sink, sequence + 1, &current, &next, next_version, rebase) {
-                            Ok(kind) => {
-                                deltas_since_base = if rebase { 0 } else { deltas_since_base + 1 };
+                            Ok((kind, size)) => {
+                                deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
+                                base_size = size.unwrap_or(base_size);
                                 (sequence, current, current_version, unpublished) = (sequence + 1, next, next_version, false);
-                                if rebase {
+                                if rebase.is_some() {
                                     prune(&mut sink, o.keep_bases);
                                 }
                                 if reconcile {
                                     format!("{kind} (reconcile corrected the followed state)")
                                 } else {
-                                    kind.to_owned()
+                                    kind
                                 }
                             }
                             Err(e) => {
@@ -295,23 +306,24 @@ pub fn run(o: &Options) -> Result<(), String> {
 }
 
 /// Publishes the step from `previous` to `next` (of version `next_version`) as the core's delta
-/// (`Snapshot::delta_to`), or as a whole snapshot (`as_base`: its binary form); the kind
-/// published.
+/// (`Snapshot::delta_to`), or as a whole snapshot (`as_base`: its binary form, for the option
+/// named); what was published, and a base's size.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
     previous: &Snapshot,
     next: &Snapshot,
     next_version: Version,
-    as_base: bool,
-) -> Result<&'static str, String> {
-    if as_base {
-        sink.publish(sequence, Kind::Snapshot, &next.to_bytes(), &next_version.to_string())?;
-        return Ok("snapshot (--rebase-after)");
+    as_base: Option<&str>,
+) -> Result<(String, Option<u64>), String> {
+    if let Some(option) = as_base {
+        let bytes = next.to_bytes();
+        sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string())?;
+        return Ok((format!("snapshot ({option})"), Some(bytes.len() as u64)));
     }
     let delta = previous.delta_to(next);
     sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string())?;
-    Ok("delta")
+    Ok(("delta".to_owned(), None))
 }
 
 /// Removes the files before the `keep`-th newest base that every sink has taken; logs how many.
