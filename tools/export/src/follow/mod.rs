@@ -245,13 +245,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                     } else {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
-                        let rebase = if o.rebase_above_bytes > 0 && base_size > o.rebase_above_bytes {
-                            Some("--rebase-above-bytes")
-                        } else if o.rebase_after > 0 && deltas_since_base >= o.rebase_after {
-                            Some("--rebase-after")
-                        } else {
-                            None
-                        };
+                        let rebase = rebase_reason(o, base_size, deltas_since_base);
                         match publish_step(&mut sink, sequence + 1, &current, &next, next_version, rebase) {
                             Ok((kind, size)) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
@@ -302,6 +296,18 @@ pub fn run(o: &Options) -> Result<(), String> {
         if let Err(e) = sink.status(&status) {
             eprintln!("{} follow error: {e}", output::now());
         }
+    }
+}
+
+/// The option that makes the next change a base (the last base being `base_size` bytes, with
+/// `deltas_since_base` deltas after it), if one does.
+fn rebase_reason(o: &Options, base_size: u64, deltas_since_base: u64) -> Option<&'static str> {
+    if o.rebase_above_bytes > 0 && base_size > o.rebase_above_bytes {
+        Some("--rebase-above-bytes")
+    } else if o.rebase_after > 0 && deltas_since_base >= o.rebase_after {
+        Some("--rebase-after")
+    } else {
+        None
     }
 }
 
