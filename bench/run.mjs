@@ -21,6 +21,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
+/** Where bench/RESULTS.md's sections written by hand begin; run.mjs rewrites only what is above. */
+const HAND_WRITTEN = "<!-- Written by hand from here on: bench/run.mjs keeps it as it is. -->";
 const scales = args.filter((a) => /^(XS|S|M|L|edge|dense)$/.test(a));
 if (scales.length === 0) scales.push(...(smoke ? ["S"] : ["dense", "S", "M", "L", "edge"]));
 const api = await import(join(root, "pkg/node/index.mjs"));
@@ -758,10 +760,15 @@ if (!smoke) {
   const pipelineFile = join(cache, "pipeline.md");
   const pipelineEdgeFile = join(cache, "pipeline-edge.md");
   const pipelineEdge = existsSync(pipelineEdgeFile) ? `\nAt 1M links (the edge data set in the same database):\n\n${readFileSync(pipelineEdgeFile, "utf8")}\n` : "";
-  const pipeline = existsSync(pipelineFile) ? `\n## End to end: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n${pipelineEdge}` : "";
+  const pipeline = existsSync(pipelineFile) ? `\n## End to end, this run: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n${pipelineEdge}` : "";
+  // The sections written by hand (what the figures mean, earlier runs) follow the marker in the
+  // file, and are kept as they are.
+  const results = join(here, "RESULTS.md");
+  const previous = existsSync(results) ? readFileSync(results, "utf8") : "";
+  const kept = previous.includes(HAND_WRITTEN) ? previous.slice(previous.indexOf(HAND_WRITTEN)) : `${HAND_WRITTEN}\n`;
   writeFileSync(
-    join(here, "RESULTS.md"),
-    `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n${pipeline}`,
+    results,
+    `# Benchmark results\n\n${machine}. Medians; ratios are identity-links over the baseline measured in the same run on the same data (\`make bench\`; generator \`bench/generate.mjs\`, baseline \`bench/baseline.mjs\`). Answers were checked identical before timing.\n\n${table}\n\n![ratios](results.svg)\n${pipeline}\n${kept}`,
   );
   writeFileSync(join(here, "results.svg"), chart(rows.filter((r) => !r.info && r.target)));
   console.log("wrote bench/RESULTS.md and bench/results.svg");
