@@ -62,14 +62,16 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   const proto = Snapshot.prototype;
 
   /**
-   * The module's memory once it is initialized; before (the default, web and workerd entries
-   * until `init()` or `initSync()`; Node's entries initialize as they are imported) an Error
-   * saying so, rather than wasm-bindgen's TypeError about an undefined export.
+   * The module's memory once it is initialized. Before (the default entry for browsers and
+   * bundlers, and the web entry, until `init()` or `initSync()`; the Node, workerd, edge-light
+   * and Bun entries initialize as they are imported): an Error saying so, naming `what` was
+   * called, rather than wasm-bindgen's TypeError about an undefined export.
    */
   let memory = null; // the module's memory (its views below), once initialized
   const initialized = (what) => {
+    if (memory !== null) return memory;
     try {
-      return (memory ??= glue.__memory());
+      return (memory = glue.__memory());
     } catch (e) {
       throw new Error(`identity-links: ${what} before the module is initialized: call init() or initSync() first`, { cause: e });
     }
@@ -964,17 +966,32 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   };
 
   /** A top-level query: the method, on a usable Snapshot. */
-  const query = (name) => (snapshot, request, context) => {
-    initialized(`${name}()`);
-    if (!usable(snapshot)) refuse();
-    return snapshot[name](request, context);
+  const query = (name) => {
+    const what = `${name}()`;
+    return (snapshot, request, context) => {
+      if (memory === null) initialized(what);
+      if (!usable(snapshot)) refuse();
+      return snapshot[name](request, context);
+    };
+  };
+
+  /** `isIdentityError`: false for anything before init (no IdentityError exists yet). */
+  const isIdentityError = (value) => {
+    if (memory === null) {
+      try {
+        initialized("isIdentityError()");
+      } catch {
+        return false;
+      }
+    }
+    return glue.isIdentityError(value);
   };
 
   // fromBytes is wasm-bindgen's own: the same clear Error before init as the other loaders.
   const directBytes = Snapshot.fromBytes;
-  Snapshot.fromBytes = function fromBytes(bytes, options) {
+  Snapshot.fromBytes = function fromBytes(data, options) {
     initialized("Snapshot.fromBytes()");
-    return directBytes.call(this, bytes, options);
+    return directBytes.call(this, data, options);
   };
 
   return {
@@ -986,7 +1003,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
     getUserGroupsJson: query("getUserGroupsJson"),
     listIdpLinksJson: query("listIdpLinksJson"),
     handleRequest,
-    isIdentityError: glue.isIdentityError,
+    isIdentityError,
     memoryUsage,
     deltaInfo,
   };

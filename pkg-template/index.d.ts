@@ -526,7 +526,8 @@ export type InitInput = string | GlobalInstance<"URL", { readonly href: string }
  * called without arguments). Resolves at once where the module is already instantiated (Node,
  * workerd). Safe to call more than once. Before it, in the entries that need it, every loader,
  * query, `handleRequest`, `deltaInfo` and `memoryUsage` throws (the promises reject) an `Error`
- * saying "… before the module is initialized: call init() or initSync() first".
+ * saying "… before the module is initialized: call init() or initSync() first", and
+ * `isIdentityError` answers false.
  */
 export default function init(input?: { module_or_path?: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<unknown>;
 

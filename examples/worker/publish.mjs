@@ -375,9 +375,11 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
       } else throw e;
     }
   }
-  const binary = (await materializePublished(store, previous, bytes)) ?? materialize(file);
+  const published = await materializePublished(store, previous, bytes);
+  const binary = published ?? materialize(file);
   const h = deltaInfo(bytes);
-  if (hex64(binary, binary.length - 8) !== h.to) throw new Error(`the follow directory materializes ${hex64(binary, binary.length - 8)}, the delta makes ${h.to}`);
+  const made = hex64(binary, binary.length - 8);
+  if (made !== h.to) throw new Error(`${published ? "the store's state with the delta applied" : "the follow directory"} materializes ${made}, the delta makes ${h.to}`);
   const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
   return `base ${m.checksum} (re-base: ${why})`;
 }

@@ -273,8 +273,9 @@ export async function runConformance(api, files) {
 
 /**
  * Before `init()`: every entry point throws (fromStream and handleRequest reject) an Error that
- * says to call init() first, not wasm-bindgen's TypeError about an undefined export. For the
- * entries that wait for init (web, browsers); returns what `runConformance` returns.
+ * says to call init() first, not wasm-bindgen's TypeError about an undefined export, and
+ * isIdentityError answers false. For the entries that wait for init (web, browsers); returns
+ * what `runConformance` returns.
  */
 export async function beforeInitChecks(api) {
   let passed = 0;
@@ -299,6 +300,13 @@ export async function beforeInitChecks(api) {
     const said = `identity-links: ${what} before the module is initialized: call init() or initSync() first`;
     if (error instanceof Error && error.message === said) passed++;
     else failures.push(`before init, ${what}: ${error ? `${error.name}: ${error.message}` : "no error"}`);
+  }
+  // isIdentityError, as the catch block of a load calls it: false, not a TypeError.
+  try {
+    if (api.isIdentityError(new Error("x")) === false) passed++;
+    else failures.push("before init, isIdentityError() is not false");
+  } catch (e) {
+    failures.push(`before init, isIdentityError() threw ${e.name}: ${e.message}`);
   }
   return { passed, failed: failures.length, failures };
 }
