@@ -55,12 +55,12 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, .
 
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
- * kind, latencyMs, stepMs, readMs, buildMs, publishMs }], peakMB }` — the first base's time, the median step with
- * nothing changed, and for FOLLOW_CHANGES reassignments of a task and as many links added, the
- * time from each commit to the follow directory's manifest naming the delta and that step's own
- * cost (its `ms=`; `read_ms=` reading the databases, `build_ms=` rendering and loading the state,
- * `publish_ms=` the delta made and written), and the peak resident memory
- * of the follower (VmHWM).
+ * kind, latencyMs, stepMs, readMs, buildMs, publishMs }], peakMB }` — the first base's time, the
+ * median step with nothing changed, and for FOLLOW_CHANGES reassignments of a task and as many
+ * links added, the time from each commit to the follow directory's manifest naming the delta and
+ * that step's own cost (its `ms=`; `read_ms=` reading the databases, `build_ms=` rendering and
+ * loading the state, `publish_ms=` the delta made and written), and the peak resident memory of
+ * the follower (VmHWM).
  */
 async function follow() {
   const out = join(dir, "follow");

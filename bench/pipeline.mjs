@@ -1,24 +1,26 @@
 // Issue 24's end-to-end latency: "a change committed in either database is answered by the local
 // worker within 5 s at p95". The pipeline of tests/export/pipeline-test.mjs, measured: a private
 // PostgreSQL with both peers' tables, identity-links-export --follow (default --poll-ms 250,
-// --reconcile-every 0, --rebase-above-bytes 16777216 as docs/deploying.md runs it) with examples/worker/publish.mjs --sink --dir as its sink, and the worker
-// example in workerd reading that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS
-// setting. Each change alternates the peers (Camunda: a link added, an assignee changed, a
-// membership toggled; Zitadel: an IdP link's event pushed then projected, added or removed); its
-// latency is commit → the first worker answer that differs, polled every 10 ms, and commit → the
-// KV manifest written (publish.mjs's part). Before each commit, a random pause in [0, DELTA_POLL_MS)
-// with the same 10 ms traffic, so commits fall at random points of the worker's poll cycle (as real
-// changes do) instead of just after its last refresh. Numbers only; a change not seen within 30 s
-// fails the run (exit 1). Prints a markdown table and writes it to target/bench/pipeline.md, which
-// bench/run.mjs puts in bench/RESULTS.md. Each setting runs its own exporter and worker; the last
-// reads the manifest from the worker's Durable Object head (publish.mjs --head, decision 0012).
+// --reconcile-every 0, --rebase-above-bytes 16777216 as docs/deploying.md runs it) with
+// examples/worker/publish.mjs --sink --dir as its sink, and the worker example in workerd reading
+// that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS setting. Each change alternates
+// the peers (Camunda: a link added, an assignee changed, a membership toggled; Zitadel: an IdP
+// link's event pushed then projected, added or removed); its latency is commit → the first worker
+// answer that differs, polled every 10 ms, and commit → the KV manifest written (publish.mjs's
+// part). Before each commit, a random pause in [0, DELTA_POLL_MS) with the same 10 ms traffic, so
+// commits fall at random points of the worker's poll cycle (as real changes do) instead of just
+// after its last refresh. Numbers only; a change not seen within 30 s fails the run (exit 1).
+// Prints a markdown table and writes it to target/bench/pipeline.md, which bench/run.mjs puts in
+// bench/RESULTS.md. Each setting runs its own exporter and worker; the last reads the manifest from
+// the worker's Durable Object head (publish.mjs --head, decision 0012).
 //
 // With `edge`, the same changes in a database that also holds the edge data set (1,000,000
 // identity links: bench/generate.mjs), at the worker's default poll only: the binary form is then
-// 54 MB, so publish.mjs publishes every change as a new base (its --apply-max-bytes) and the
+// 54 MB, over --rebase-above-bytes, so the exporter publishes every change as a base and the
 // worker loads each; written to target/bench/pipeline-edge.md.
 //
-// Usage: node bench/pipeline.mjs [edge]   (PIPELINE_CHANGES=N changes per setting, default 40; 20 at edge)
+// Usage: node bench/pipeline.mjs [edge]
+//   (PIPELINE_CHANGES=N changes per setting, default 40; 20 at edge)
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries
 // (scripts/setup.sh test), workerd and esbuild (the root's node_modules).
 import { execFileSync } from "node:child_process";

@@ -29,9 +29,8 @@
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
 // deltaInfo reads it, checksum checked), else the sink publishes a new base instead: the state
-// the store publishes with the delta applied when it continues it (one apply), otherwise the
-// exporter's follow directory, materialized (its base and the deltas after it applied with the
-// package).
+// the store publishes with the delta applied, or the exporter's follow directory materialized
+// (its base and the deltas after it), whichever applies fewer deltas (with the package).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -281,17 +280,25 @@ export async function publishDelta(store, bytes, { manifestKey = "manifest", gra
 }
 
 /**
- * The snapshot the exporter's follow directory publishes up to `file` (its base, then each delta
- * after it, applied with the package): its binary form.
+ * Where the follow directory of `file` (one of its files) starts for it: `{ dir, base, upTo }`,
+ * `base` the number of its newest base at or before `file`'s (0: none), `upTo` `file`'s.
  */
-export function materialize(file) {
+function directoryBase(file) {
   const dir = dirname(file);
   const upTo = Number(basename(file).slice(0, 8));
   const followed = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   let base = Number(String(followed.base).slice(0, 8));
   if (!(base <= upTo)) base = upTo; // a file older than the directory's base: itself must be a base
-  // The newest base at or before `upTo`.
   while (base > 0 && !existsSync(join(dir, `${String(base).padStart(8, "0")}.idl`))) base--;
+  return { dir, base, upTo };
+}
+
+/**
+ * The snapshot the exporter's follow directory publishes up to `file` (its base, then each delta
+ * after it, applied with the package): its binary form.
+ */
+export function materialize(file) {
+  const { dir, base, upTo } = directoryBase(file);
   if (base === 0) throw new Error(`no base at or before ${basename(file)} in ${dir}`);
   const snapshot = Snapshot.fromBytes(readFileSync(join(dir, `${String(base).padStart(8, "0")}.idl`)));
   try {
@@ -307,15 +314,18 @@ export function materialize(file) {
 }
 
 /**
- * The state `previous` (the store's manifest) publishes with the delta `bytes` applied: its base
- * read from `store` (the chunks), its chain and the delta applied with the package; the binary
- * form. Null when the delta does not continue `previous`'s chain, or a key it lists is missing.
- * One delta more than the store holds, where the follow directory's base may lie a thousand
- * deltas back (the exporter's --rebase-after): a re-base above --apply-max-bytes, which every
- * change of a large snapshot is, applies one delta instead of the directory's whole chain.
+ * The state `previous` (the store's manifest) publishes with the delta `bytes` (the follow
+ * directory's `file`) applied: its base read from `store` (the chunks), its chain and the delta
+ * applied with the package; the binary form. Null when the delta does not continue `previous`'s
+ * chain, when the follow directory reaches `file` in as few deltas (its base may lie a thousand
+ * deltas back, the exporter's --rebase-after; the store's, at most --rebase-after here), or when
+ * a key is missing or the state does not load. So a re-base over --apply-max-bytes, which every
+ * change of a large snapshot is, applies one delta, not the directory's whole chain.
  */
-export async function materializePublished(store, previous, bytes) {
+export async function materializePublished(store, previous, bytes, file) {
   if (previous === null || newest(previous) !== deltaInfo(bytes).from) return null;
+  const { base, upTo } = directoryBase(file);
+  if (base > 0 && upTo - base <= (previous.deltas?.length ?? 0) + 1) return null;
   const missing = (key) => {
     console.error(`publish.mjs: ${key} is missing from the store: materializing the follow directory instead`);
     return null;
@@ -348,8 +358,8 @@ export async function materializePublished(store, previous, bytes) {
  * The exporter's sink: publishes `file` (IL_KIND `snapshot` or `delta`). A delta that does not
  * continue the chain, a chain past `rebaseAfter` deltas or half the base's size, or a base over
  * `applyMaxBytes` (which an isolate could not apply a delta to within its memory) is published as
- * a new base instead: the store's published state with the delta applied when the delta continues
- * it, else the follow directory materialized up to `file`. What was done.
+ * a new base instead: the store's published state with the delta applied
+ * ([materializePublished]), else the follow directory materialized up to `file`. What was done.
  */
 export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, applyMaxBytes = APPLY_MAX_BYTES, ...options } = {}) {
   if (kind === "snapshot") {
@@ -375,7 +385,7 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
       } else throw e;
     }
   }
-  const published = await materializePublished(store, previous, bytes);
+  const published = await materializePublished(store, previous, bytes, file);
   const binary = published ?? materialize(file);
   const h = deltaInfo(bytes);
   const made = hex64(binary, binary.length - 8);

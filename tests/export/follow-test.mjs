@@ -9,8 +9,7 @@
 // after a later one was seen (caught by the overlap window), the periodic reconcile, a link
 // replaced at its very ctid after a VACUUM (what the tables' gates must see), re-bases and
 // pruning, bases only over --rebase-above-bytes, a followed tenant (--tenant), and the latency
-// from commit to published file
-// (reported, not asserted).
+// from commit to published file (reported, not asserted).
 //
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries.
 import { check } from "../js/check.mjs";

@@ -9,10 +9,10 @@
 // (decision 0010): published after the base they reach the isolate and are applied in place (the
 // answers and the version header, and the latency from publication to answer, reported); a
 // damaged one keeps the last good state, is reported, backs off, and a new base recovers; a gap
-// (the sink's base for a delta that does not continue the chain) re-bases; the sink's re-base of
-// a large base applies the delta to the store's published state (the directory's chain is not
-// replayed), falling back to the directory when the store misses a key; wasm memory is flat
-// over 20 applies. The manifest's head in a Durable Object (decision 0012): publish.mjs --head
+// (the sink's base for a delta that does not continue the chain) re-bases; the sink's re-base
+// applies the delta to the store's published state when that takes fewer deltas than the follow
+// directory's chain (its own chain too), falling back to the directory when the store misses a
+// key; wasm memory is flat over 20 applies. The manifest's head in a Durable Object (decision 0012): publish.mjs --head
 // writes it through the worker's publishing route (its token, If-Match), the worker reads it
 // there and never KV's, deltas follow, a second publisher is refused, and it survives a restart.
 import assert from "node:assert/strict";
@@ -534,6 +534,36 @@ test("a re-base applies the delta to the state the store publishes, not the foll
   assert.equal(manifest().checksum, states[3].version);
   const published = Buffer.concat(manifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
   assert.deepEqual(new Uint8Array(published), states[3].toBytes());
+  for (const s of states) s.free();
+});
+
+test("a re-base from the store applies the store's chain and the delta when that is shorter than the directory's chain", () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(6);
+  const file = followDirectory("follow-store-chain", states, deltas);
+  const sinkRun = (n) => {
+    const r = runPublish(["--sink", "--rebase-after", "2", file(n, n === 1 ? "idl" : "delta")], { IL_KIND: n === 1 ? "snapshot" : "delta", IL_SEQUENCE: String(n) });
+    assert.equal(r.status, 0, r.stderr);
+    return r;
+  };
+  const manifest = () => JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+  sinkRun(1);
+  // File 2 lost: file 3 does not continue the store's chain, a base from the directory (2 deltas).
+  assert.match(sinkRun(3).stdout, /re-base: the delta did not continue the chain/);
+  assert.equal(manifest().checksum, states[2].version);
+  sinkRun(4);
+  sinkRun(5);
+  assert.equal(manifest().deltas.length, 2);
+  // File 6 passes --rebase-after 2: the store's base, its 2 deltas and file 6 (3 applies) against
+  // the directory's 5; the directory's base removed, so only the store can make it.
+  rmSync(file(1, "idl"));
+  const r = sinkRun(6);
+  assert.match(r.stdout, /re-base: the chain had 2 deltas/);
+  assert.equal(r.stderr, "");
+  assert.equal(manifest().checksum, states[5].version);
+  assert.deepEqual(manifest().deltas, []);
+  const published = Buffer.concat(manifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
+  assert.deepEqual(new Uint8Array(published), states[5].toBytes());
   for (const s of states) s.free();
 });
 
