@@ -250,7 +250,8 @@ pub fn run(o: &Options) -> Result<(), String> {
                             Ok((kind, size)) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
                                 base_size = size.unwrap_or(base_size);
-                                (sequence, current, current_version, unpublished) = (sequence + 1, next, next_version, false);
+                                (sequence, current, current_version, unpublished) =
+                                    (sequence + 1, next, next_version, false);
                                 if rebase.is_some() {
                                     prune(&mut sink, o.keep_bases);
                                 }
