@@ -445,25 +445,33 @@ function followDirectory(name, states, deltas) {
 /** publish.mjs run with `args` (after --dir kvDir and the chunk size) and `env` added. */
 const runPublish = (args, env = {}) => spawnSync(process.execPath, [join(dir, "publish.mjs"), "--dir", kvDir, "--chunk-bytes", String(CHUNK), ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
 
+/**
+ * publish.mjs as the exporter's sink for file `n` of a follow directory (`file`, from
+ * followDirectory: 1 the base, then deltas), with `args` before the file; it must succeed.
+ */
+function sinkRun(file, n, args = []) {
+  const r = runPublish(["--sink", ...args, file(n, n === 1 ? "idl" : "delta")], { IL_KIND: n === 1 ? "snapshot" : "delta", IL_SEQUENCE: String(n) });
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+/** The manifest in kvDir. */
+const kvManifest = () => JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+
 test("a gap: a new base the chain cannot reach re-bases; the sink publishes a base for a delta that does not continue the chain", async () => {
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(4);
   // The exporter's follow directory: 1 the base, 2..4 deltas.
   const file = followDirectory("follow", states, deltas);
-  const sinkRun = (n, kind) => {
-    const r = runPublish(["--sink", file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
-    assert.equal(r.status, 0, r.stderr);
-    return r;
-  };
-  sinkRun(1, "snapshot");
+  sinkRun(file, 1);
   await withWorker(POLL, async (base) => {
     assert.equal((await answer(base)).version, states[0].version);
-    sinkRun(2, "delta");
+    sinkRun(file, 2);
     assert.equal((await until(base, states[1].version)).version, states[1].version);
     // Delta 3 is lost (its sink failed); delta 4 does not continue the chain: a base instead.
-    const r = sinkRun(4, "delta");
+    const r = sinkRun(file, 4);
     assert.match(r.stdout, /re-base: the delta did not continue the chain/);
-    const m = JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+    const m = kvManifest();
     assert.equal(m.checksum, states[3].version);
     assert.deepEqual(m.deltas, []);
     const a = await until(base, states[3].version);
@@ -481,13 +489,12 @@ test("a base over --apply-max-bytes gets no deltas: the sink publishes each chan
   const { states, deltas } = chainOf(2);
   const file = followDirectory("follow-large", states, deltas);
   const size = states[0].toBytes().length;
-  const sinkRun = (n, kind, max) => runPublish(["--sink", "--apply-max-bytes", String(max), file(n, kind === "delta" ? "delta" : "idl")], { IL_KIND: kind, IL_SEQUENCE: String(n) });
-  assert.equal(sinkRun(1, "snapshot", size - 1).status, 0);
+  const max = (bytes) => ["--apply-max-bytes", String(bytes)];
+  sinkRun(file, 1, max(size - 1));
   // The base is one byte over the limit: delta 2 is published as a base.
-  const r = sinkRun(2, "delta", size - 1);
-  assert.equal(r.status, 0, r.stderr);
+  const r = sinkRun(file, 2, max(size - 1));
   assert.match(r.stdout, new RegExp(`re-base: the base is ${size} bytes, over --apply-max-bytes ${size - 1}`));
-  const m = JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
+  const m = kvManifest();
   assert.equal(m.checksum, states[1].version);
   assert.deepEqual(m.deltas, []);
   // By hand, the same: refused, naming the sizes; the manifest unchanged.
@@ -495,12 +502,11 @@ test("a base over --apply-max-bytes gets no deltas: the sink publishes each chan
   const hand = runPublish(["--apply-max-bytes", String(large - 1), file(3, "delta")]);
   assert.equal(hand.status, 1);
   assert.match(hand.stderr, new RegExp(`the base is ${large} bytes, over --apply-max-bytes ${large - 1}`));
-  assert.deepEqual(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")), m);
+  assert.deepEqual(kvManifest(), m);
   // At the limit, a delta is appended.
-  const fits = sinkRun(3, "delta", large);
-  assert.equal(fits.status, 0, fits.stderr);
+  const fits = sinkRun(file, 3, max(large));
   assert.match(fits.stdout, /^published delta /);
-  assert.equal(JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8")).deltas.at(-1).to, states[2].version);
+  assert.equal(kvManifest().deltas.at(-1).to, states[2].version);
   for (const s of states) s.free();
 });
 
@@ -509,30 +515,25 @@ test("a re-base applies the delta to the state the store publishes, not the foll
   const { states, deltas } = chainOf(4);
   const file = followDirectory("follow-store", states, deltas);
   const size = states[0].toBytes().length;
-  const sinkRun = (n) => {
-    const r = runPublish(["--sink", "--apply-max-bytes", String(size - 1), file(n, n === 1 ? "idl" : "delta")], { IL_KIND: n === 1 ? "snapshot" : "delta", IL_SEQUENCE: String(n) });
-    assert.equal(r.status, 0, r.stderr);
-    return r;
-  };
-  const manifest = () => JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
-  sinkRun(1);
-  assert.match(sinkRun(2).stdout, /re-base: the base is/);
-  assert.equal(manifest().checksum, states[1].version);
+  const sink = (n) => sinkRun(file, n, ["--apply-max-bytes", String(size - 1)]);
+  sink(1);
+  assert.match(sink(2).stdout, /re-base: the base is/);
+  assert.equal(kvManifest().checksum, states[1].version);
   // The directory's base gone, it cannot be materialized: the store's state and delta 3 are enough.
   const directoryBase = readFileSync(file(1, "idl"));
   rmSync(file(1, "idl"));
-  const r = sinkRun(3);
+  const r = sink(3);
   assert.match(r.stdout, /re-base: the base is/);
   assert.doesNotMatch(r.stderr, /follow directory/);
-  assert.equal(manifest().checksum, states[2].version);
-  assert.deepEqual(manifest().deltas, []);
+  assert.equal(kvManifest().checksum, states[2].version);
+  assert.deepEqual(kvManifest().deltas, []);
   // A chunk of the store's base missing: the directory (its base back) materializes the state.
   writeFileSync(file(1, "idl"), directoryBase);
-  rmSync(join(kvDir, manifest().chunks[0].key));
-  const fallback = sinkRun(4);
+  rmSync(join(kvDir, kvManifest().chunks[0].key));
+  const fallback = sink(4);
   assert.match(fallback.stderr, /is missing from the store: materializing the follow directory instead/);
-  assert.equal(manifest().checksum, states[3].version);
-  const published = Buffer.concat(manifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
+  assert.equal(kvManifest().checksum, states[3].version);
+  const published = Buffer.concat(kvManifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
   assert.deepEqual(new Uint8Array(published), states[3].toBytes());
   for (const s of states) s.free();
 });
@@ -541,28 +542,23 @@ test("a re-base from the store applies the store's chain and the delta when that
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(6);
   const file = followDirectory("follow-store-chain", states, deltas);
-  const sinkRun = (n) => {
-    const r = runPublish(["--sink", "--rebase-after", "2", file(n, n === 1 ? "idl" : "delta")], { IL_KIND: n === 1 ? "snapshot" : "delta", IL_SEQUENCE: String(n) });
-    assert.equal(r.status, 0, r.stderr);
-    return r;
-  };
-  const manifest = () => JSON.parse(readFileSync(join(kvDir, "manifest"), "utf8"));
-  sinkRun(1);
+  const sink = (n) => sinkRun(file, n, ["--rebase-after", "2"]);
+  sink(1);
   // File 2 lost: file 3 does not continue the store's chain, a base from the directory (2 deltas).
-  assert.match(sinkRun(3).stdout, /re-base: the delta did not continue the chain/);
-  assert.equal(manifest().checksum, states[2].version);
-  sinkRun(4);
-  sinkRun(5);
-  assert.equal(manifest().deltas.length, 2);
+  assert.match(sink(3).stdout, /re-base: the delta did not continue the chain/);
+  assert.equal(kvManifest().checksum, states[2].version);
+  sink(4);
+  sink(5);
+  assert.equal(kvManifest().deltas.length, 2);
   // File 6 passes --rebase-after 2: the store's base, its 2 deltas and file 6 (3 applies) against
   // the directory's 5; the directory's base removed, so only the store can make it.
   rmSync(file(1, "idl"));
-  const r = sinkRun(6);
+  const r = sink(6);
   assert.match(r.stdout, /re-base: the chain had 2 deltas/);
   assert.equal(r.stderr, "");
-  assert.equal(manifest().checksum, states[5].version);
-  assert.deepEqual(manifest().deltas, []);
-  const published = Buffer.concat(manifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
+  assert.equal(kvManifest().checksum, states[5].version);
+  assert.deepEqual(kvManifest().deltas, []);
+  const published = Buffer.concat(kvManifest().chunks.map(({ key }) => readFileSync(join(kvDir, key))));
   assert.deepEqual(new Uint8Array(published), states[5].toBytes());
   for (const s of states) s.free();
 });
@@ -603,7 +599,7 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
   deltas.forEach((d, i) => writeFileSync(deltaFiles[i], d));
   // A manifest in KV, of another base (S): with a head bound the worker never reads it.
   await publish.publishBase(kvStore(), inputs.S.bytes, { chunkBytes: CHUNK });
-  const kvManifest = readFileSync(join(kvDir, "manifest"));
+  const kvBefore = readFileSync(join(kvDir, "manifest"));
   const vars = { ...POLL, PUBLISH_TOKEN: TOKEN };
   await withWorker(vars, async (base) => {
     const route = `${base}/.identity-links/manifest`;
@@ -631,7 +627,7 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     const r = runPublish(["--head", base, files[0]], { IL_PUBLISH_TOKEN: TOKEN });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /the manifest in the head at http:\/\/127\.0\.0\.1/);
-    assert.notDeepEqual(readFileSync(join(kvDir, "manifest")), kvManifest);
+    assert.notDeepEqual(readFileSync(join(kvDir, "manifest")), kvBefore);
     assert.equal(readFileSync(join(kvDir, "manifest"), "utf8"), await (await call()).text(), "KV's copy is the head's manifest");
     const first = await until(base, states[0].version);
     assert.equal(first.version, states[0].version);
