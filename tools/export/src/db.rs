@@ -101,6 +101,13 @@ pub fn require_tables(client: &mut Client, what: &str, tables: &[&str], hint: &s
     Ok(())
 }
 
+/// Whether the database has the function `signature` (`name(argument types)`, a constant of
+/// ours: written into the query, as `to_regprocedure` took a `cstring` before PostgreSQL 9.6).
+pub fn has_function(client: &mut Client, what: &str, signature: &str) -> Result<bool, String> {
+    let sql = format!("SELECT to_regprocedure('{signature}') IS NOT NULL");
+    Ok(client.query_one(&sql, &[]).map_err(|e| failed(what, &e))?.get::<_, bool>(0))
+}
+
 /// Starts a read-only transaction that sees one consistent state of the database, and returns
 /// its snapshot's id, so that a second connection can read the same state.
 pub fn begin_consistent(client: &mut Client, what: &str) -> Result<String, String> {

@@ -78,14 +78,12 @@ impl Source {
     pub fn connect(url: &str, tls: &Tls, tenant: Option<&str>) -> Result<Source, String> {
         let mut client = db::connect(WHAT, url, tls)?;
         db::require_tables(&mut client, WHAT, TABLES, HINT)?;
-        // A function the server has (`name(argument types)`).
-        let has = |client: &mut Client, function: &str| -> Result<bool, String> {
-            let sql = format!("SELECT to_regprocedure('{function}') IS NOT NULL");
-            Ok(client.query_one(&sql, &[]).map_err(|e| db::failed(WHAT, &e))?.get::<_, bool>(0))
+        let gates = db::has_function(&mut client, WHAT, "hashtextextended(text,bigint)")?;
+        let row_version = if db::has_function(&mut client, WHAT, "hashtidextended(tid,bigint)")? {
+            ROW_VERSION
+        } else {
+            ROW_VERSION_AS_TEXT
         };
-        let gates = has(&mut client, "hashtextextended(text,bigint)")?;
-        let row_version =
-            if has(&mut client, "hashtidextended(tid,bigint)")? { ROW_VERSION } else { ROW_VERSION_AS_TEXT };
         Ok(Source { client, tenant: tenant.map(str::to_owned), gates, row_version })
     }
 
