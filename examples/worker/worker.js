@@ -27,7 +27,10 @@
 //   new manifest is seen at the next poll in every location instead of after KV's cacheTtl
 //   (30-60 s). publish.mjs --head writes it through PUT /.identity-links/manifest with the
 //   PUBLISH_TOKEN secret, then copies it to KV's manifest key, which the worker reads while the
-//   object fails; the base's chunks and the deltas stay in KV under the same keys.
+//   object fails; the base's chunks and the deltas stay in KV under the same keys. A warm isolate
+//   watches the head instead of polling it (decision 0013): one request held by the object until
+//   a new manifest is put or HEAD_WATCH_MS pass, so a publication reaches it in a round trip
+//   rather than at its next poll.
 // - Every answer says which version it comes from and how old its data is (headers
 //   identity-links-version and identity-links-age); GET /.identity-links/health says it as JSON.
 // - Callers are verified (AuthOptions from the environment) unless AUTH = "trusted" says the
@@ -42,6 +45,9 @@ const HEALTH_PATH = "/.identity-links/health";
 const HEAD_PATH = "/.identity-links/manifest";
 /** How long a read of the head may take before KV's copy of the manifest is read instead. */
 const HEAD_READ_TIMEOUT_MS = 5_000;
+/** The longest a watch of the head may be held (HEAD_WATCH_MS at most): the request that starts
+ * it must outlive it, and Workers end a request's waitUntil work 30 s after its response. */
+const HEAD_WATCH_MAX_MS = 25_000;
 /** The largest manifest the head keeps: a Durable Object's stored value is at most 128 KiB. */
 const MANIFEST_MAX_BYTES = 128 * 1024;
 /** The shortest PUBLISH_TOKEN accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
@@ -51,7 +57,7 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 20_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
@@ -63,7 +69,7 @@ const state = {
   base: null, // the version of the base loaded last
   loadedAt: null, // when the base was loaded
   changedAt: null, // when the newest delta was applied (or the base loaded)
-  checkedAt: 0, // when the manifest was last read successfully
+  checkedAt: 0, // when the manifest was last read successfully (or a watch of the head found it unchanged)
   loading: null, // the load or apply in flight: every request shares it
   failures: 0,
   retryAt: 0, // no read before this (backoff after failures)
@@ -75,6 +81,9 @@ const state = {
   polls: 0, // manifest reads
   manifestFrom: null, // where the manifest was read last: "durable-object" or "kv"
   headError: null, // the head's last failure ({ message, at }), null once it answers again
+  headEtag: null, // the head's ETag of the manifest the isolate is at (null: not read from the head)
+  watch: null, // the watch of the head in flight (decision 0013)
+  watches: 0, // watches begun
 };
 /** A snapshot with nothing in it: carries `unavailable` answers (it reads no data). */
 let carrier = null;
@@ -89,6 +98,7 @@ function setting(env, name) {
     return n;
   }
   if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of milliseconds, found ${JSON.stringify(value)}`);
+  if (name === "HEAD_WATCH_MS" && n > HEAD_WATCH_MAX_MS) throw new ConfigError(`${name} must be at most ${HEAD_WATCH_MAX_MS} (a watch is held within a request's lifetime), found ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -99,6 +109,8 @@ const optionsByEnv = new WeakMap();
 function handlerOptions(env) {
   let options = optionsByEnv.get(env);
   if (options) return options;
+  // Every number checked at the first request, not at the first use of each.
+  for (const name of [...Object.keys(DEFAULTS), "MANIFEST_CACHE_TTL"]) if (name !== "MANIFEST_KEY") setting(env, name);
   const list = (v) => String(v).split(",").map((s) => s.trim()).filter(Boolean);
   if (env.AUTH === "trusted") {
     options = { auth: "trusted" };
@@ -161,13 +173,59 @@ function headOf(env) {
 /** The head is reachable and holds nothing: nothing was published through it (no fallback then). */
 class EmptyHeadError extends Error {}
 
-/** The manifest in the head: its JSON. */
+/** The manifest in the head: `{ manifest, etag }` (its JSON and the head's ETag of it). */
 async function readHead(env) {
   const r = await headOf(env).fetch("https://head" + HEAD_PATH);
   if (!r.ok) throw new Error(`the manifest head answered ${r.status}: ${await r.text()}`);
   const manifest = await r.json();
   if (manifest === null) throw new EmptyHeadError("the manifest head holds no manifest yet: publish with publish.mjs --head");
-  return manifest;
+  return { manifest, etag: r.headers.get("etag") };
+}
+
+/**
+ * Whether the head's manifest is another than `etag`'s: asked with `If-None-Match` and
+ * `Prefer: wait=`, which the head holds until a new manifest is put or `ms` pass (then 304).
+ */
+async function headChanged(env, etag, ms) {
+  const headers = { "if-none-match": etag, prefer: `wait=${Math.ceil(ms / 1000)}` };
+  const r = await within(headOf(env).fetch("https://head" + HEAD_PATH, { headers }), ms + HEAD_READ_TIMEOUT_MS, "watching the manifest head");
+  await r.body?.cancel();
+  if (r.status === 304) return false;
+  if (!r.ok) throw new Error(`the manifest head answered ${r.status} to a watch`);
+  return true;
+}
+
+/**
+ * Keeps one watch of the head in flight on a warm isolate that is at the head's manifest (read
+ * from the head by the last refresh, which succeeded): when the head answers that the manifest
+ * changed, the refresh starts at once; when it answers that nothing changed, the isolate counts
+ * as checked now. A failed watch is reported as the head's error and the isolate polls again
+ * (DELTA_POLL_MS) until a refresh reads the head. The watch is the request's `waitUntil` work.
+ */
+function startWatch(env, ctx) {
+  const ms = setting(env, "HEAD_WATCH_MS");
+  if (state.watch || state.loading || !env.MANIFEST_HEAD || state.headEtag === null || ms === 0) return;
+  const etag = state.headEtag;
+  state.watches++;
+  state.watch = headChanged(env, etag, ms)
+    .then((changed) => {
+      if (state.headEtag !== etag) return; // a refresh moved on meanwhile
+      if (!changed) {
+        state.checkedAt = Date.now();
+        return;
+      }
+      state.headEtag = null; // no watch until a refresh reads the new manifest
+      return startRefresh(env, ctx);
+    })
+    .catch((e) => {
+      state.headEtag = null;
+      state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
+      console.error(`identity-links: watching the manifest head failed, polling instead: ${state.headError.message}`);
+    })
+    .finally(() => {
+      state.watch = null;
+    });
+  ctx?.waitUntil?.(state.watch);
 }
 
 /**
@@ -180,9 +238,9 @@ async function readHead(env) {
 async function readManifest(env, cacheTtl, deadline) {
   if (env.MANIFEST_HEAD) {
     try {
-      const manifest = await within(readHead(env), Math.min(HEAD_READ_TIMEOUT_MS, deadline - Date.now()), "reading the manifest head");
+      const { manifest, etag } = await within(readHead(env), Math.min(HEAD_READ_TIMEOUT_MS, deadline - Date.now()), "reading the manifest head");
       state.headError = null;
-      return { manifest, from: "durable-object" };
+      return { manifest, etag, from: "durable-object" };
     } catch (e) {
       if (e instanceof EmptyHeadError) throw e; // KV's key may hold a manifest from before the head
       state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
@@ -193,7 +251,7 @@ async function readManifest(env, cacheTtl, deadline) {
   // late a new manifest may be seen where it was read before (decision 0010).
   const options = cacheTtl === undefined ? { type: "json" } : { type: "json", cacheTtl };
   const manifest = await within(env.SNAPSHOTS.get(env.MANIFEST_KEY || DEFAULTS.MANIFEST_KEY, options), deadline - Date.now(), "reading the manifest");
-  return { manifest, from: "kv" };
+  return { manifest, etag: null, from: "kv" };
 }
 
 /** Waits for `promise` (which never rejects), or `ms`, whichever comes first. */
@@ -312,6 +370,7 @@ async function refresh(env) {
   const deadline = Date.now() + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
   state.polls++;
+  state.headEtag = null; // watched again only once this refresh has succeeded
   const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline);
   const manifest = checkManifest(read.manifest);
   state.manifestFrom = read.from;
@@ -341,7 +400,7 @@ async function refresh(env) {
     // the package releases it when the last of them ends (free() is deferred until then).
     old?.free();
   }
-  Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null });
+  Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null, headEtag: read.etag });
 }
 
 /** Starts a refresh unless one is running or a failure's backoff is not over: the load to wait on. */
@@ -373,12 +432,18 @@ async function snapshotFor(env, ctx) {
   if (!env.SNAPSHOTS) throw new ConfigError("no KV namespace bound as SNAPSHOTS (or DEMO = \"sample\" for the bundled sample data)");
   if (state.snapshot === null) {
     await startRefresh(env, ctx); // a cold isolate waits for the one load in flight
-  } else if (Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS")) {
-    // A warm one answers now and refreshes in the background; but after an idle spell (nothing
-    // read for STALE_AFTER_MS: no requests came), its state may be minutes old, so the request
-    // waits for the refresh, up to STALE_WAIT_MS, then answers from whatever state there is.
-    const refreshing = startRefresh(env, ctx);
-    if (refreshing !== null && Date.now() - state.checkedAt > setting(env, "STALE_AFTER_MS")) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
+  } else {
+    // A warm one answers now. It follows the head's watch when it can; otherwise it re-reads the
+    // manifest in the background every DELTA_POLL_MS. After an idle spell (nothing read for
+    // STALE_AFTER_MS: no requests came), its state may be minutes old, so the request re-reads
+    // the manifest and waits for that, up to STALE_WAIT_MS, then answers from whatever state
+    // there is (the watch starts again with the next request).
+    const idle = Date.now() - state.checkedAt > setting(env, "STALE_AFTER_MS");
+    if (!idle) startWatch(env, ctx);
+    if (state.watch === null && Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS")) {
+      const refreshing = startRefresh(env, ctx);
+      if (refreshing !== null && idle) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
+    }
   }
   return state.snapshot;
 }
@@ -410,6 +475,8 @@ function health(env) {
     loads: state.loads,
     applied: state.applied,
     polls: state.polls,
+    watching: state.watch !== null, // a watch of the head is in flight: the state is the head's
+    watches: state.watches,
     lastError: state.lastError,
     refused: state.refused,
     wasmBytes: memoryUsage().wasmBytes,
@@ -458,7 +525,9 @@ async function headRoute(request, env) {
 /**
  * The manifest's head: a Durable Object holding the one mutable value, the manifest, strongly
  * consistent wherever it is read (decision 0012). GET answers it (JSON; `null` before the first
- * publication) with its ETag; PUT replaces it, checked as the worker checks it, and only when it
+ * publication) with its ETag; a GET with `If-None-Match: <its ETag>` is a watch (decision 0013):
+ * held, with `Prefer: wait=<seconds>` (at most HEAD_WATCH_MAX_MS), until a PUT replaces the
+ * manifest (then 200 with the new one) or the wait ends (304); PUT replaces it, checked as the worker checks it, and only when it
  * names the manifest it replaces (`If-Match: <etag>`, or `If-None-Match: *` for the first):
  * a publisher that read an older manifest gets 412 instead of overwriting a chain unseen.
  */
@@ -466,6 +535,7 @@ export class ManifestHead {
   constructor(ctx) {
     this.storage = ctx.storage;
     this.current = null; // { text, etag }: the stored manifest
+    this.watchers = new Set(); // the held watches' wake-ups, called when a PUT replaces it
     // Read before any request is delivered: every request then checks against the same value.
     ctx.blockConcurrencyWhile(async () => {
       this.current = (await this.storage.get("manifest")) ?? null;
@@ -474,8 +544,12 @@ export class ManifestHead {
 
   async fetch(request) {
     if (request.method === "GET") {
+      const known = request.headers.get("if-none-match");
+      if (known !== null && known === this.current?.etag) await this.changed(watchWait(request.headers.get("prefer")));
       const current = this.current;
-      return new Response(current?.text ?? "null", { headers: { "content-type": "application/json", "cache-control": "no-store", ...(current ? { etag: current.etag } : {}) } });
+      const headers = { "content-type": "application/json", "cache-control": "no-store", ...(current ? { etag: current.etag } : {}) };
+      if (known !== null && known === current?.etag) return new Response(null, { status: 304, headers });
+      return new Response(current?.text ?? "null", { headers });
     }
     if (request.method !== "PUT") return json(405, { error: `${request.method} is not GET or PUT` }, { allow: "GET, PUT" });
     const ifMatch = request.headers.get("if-match");
@@ -498,8 +572,28 @@ export class ManifestHead {
     }
     this.current = { text, etag };
     await this.storage.put("manifest", this.current);
+    for (const wake of this.watchers) wake();
     return new Response(null, { status: 204, headers: { etag } });
   }
+
+  /** Resolves when a PUT replaces the manifest, or after `ms`. */
+  changed(ms) {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.watchers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.watchers.add(wake);
+    });
+  }
+}
+
+/** A watch's wait from its `Prefer` header (RFC 7240 `wait=<seconds>`), in ms: 0 without one. */
+function watchWait(prefer) {
+  const seconds = Number(/(?:^|[,;\s])wait=(\d+)/i.exec(prefer ?? "")?.[1] ?? 0);
+  return Math.min(seconds * 1000, HEAD_WATCH_MAX_MS);
 }
 
 export default {

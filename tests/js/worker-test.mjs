@@ -693,3 +693,66 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
   });
   for (const st of states) st.free();
 });
+
+test("a watch of the head (decision 0013): held until a PUT replaces the manifest, and a warm isolate follows a publication before its next poll", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const headDir = join(dir, "head-watch");
+  rmSync(headDir, { recursive: true, force: true });
+  const TOKEN = randomBytes(24).toString("hex");
+  const { states, deltas } = chainOf(3);
+  // Polls a minute apart: what brings the isolate a publication within seconds is the watch.
+  const vars = { ...TRUSTED, DELTA_POLL_MS: 60_000, STALE_AFTER_MS: 120_000, PUBLISH_TOKEN: TOKEN };
+  const store = (base) => publish.headStore(kvStore(), base, TOKEN);
+  await withWorker(vars, async (base) => {
+    const route = `${base}/.identity-links/manifest`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    await publish.publishBase(store(base), states[0].toBytes(), { chunkBytes: CHUNK });
+    assert.equal((await answer(base)).version, states[0].version);
+    // The head: a watch of its manifest is held for its wait, then 304; a PUT ends one with 200.
+    const etag = (await fetch(route, { headers: auth })).headers.get("etag");
+    let started = performance.now();
+    const unchanged = await fetch(route, { headers: { ...auth, "if-none-match": etag, prefer: "wait=1" } });
+    assert.equal(unchanged.status, 304);
+    assert.equal(unchanged.headers.get("etag"), etag);
+    assert.ok(performance.now() - started >= 900, `held for its wait: ${Math.round(performance.now() - started)} ms`);
+    const watch = fetch(route, { headers: { ...auth, "if-none-match": etag, prefer: "wait=20" } });
+    await sleep(300);
+    started = performance.now();
+    await publish.publishDelta(store(base), deltas[0]);
+    const woken = await watch;
+    const wokenMs = performance.now() - started;
+    assert.equal(woken.status, 200);
+    assert.notEqual(woken.headers.get("etag"), etag);
+    assert.equal((await woken.json()).deltas.at(-1).to, states[1].version, "the new manifest");
+    assert.ok(wokenMs < 5_000, `woken by the PUT, not its 20 s wait: ${Math.round(wokenMs)} ms`);
+    // The isolate, whose next poll is a minute away, follows each publication through its watch.
+    const latencies = [];
+    for (let i = 1; i <= 2; i++) {
+      if (i > 1) await publish.publishDelta(store(base), deltas[i - 1]);
+      const a = await until(base, states[i].version, 5_000);
+      assert.equal(a.version, states[i].version, `not at state ${i}: ${JSON.stringify(await health(base))}`);
+      assert.equal(a.body, states[i].getIdentityLinksJson({ taskId: TASK0() }));
+      latencies.push(Math.round(a.ms));
+    }
+    const h = await health(base);
+    assert.ok(h.watches >= 2, JSON.stringify(h));
+    assert.equal(h.loads, 1, JSON.stringify(h));
+    assert.equal(h.applied, 2);
+    console.log(`# from a delta's publication through the head to the first answer reflecting it, watched (DELTA_POLL_MS 60000, workerd): ${latencies.join(", ")} ms`);
+  }, { head: headDir });
+  // Without the watch (HEAD_WATCH_MS 0) the isolate waits for its poll: 3 s later, still behind.
+  await withWorker({ ...vars, HEAD_WATCH_MS: "0" }, async (base) => {
+    assert.equal((await answer(base)).version, states[2].version);
+    await publish.publishDelta(store(base), deltas[2]);
+    const a = await until(base, states[3].version, 3_000);
+    assert.equal(a.version, states[2].version, "no watch: the poll is a minute away");
+    assert.equal((await health(base)).watches, 0);
+  }, { head: headDir });
+  // A watch longer than a request may be kept is refused at the first request.
+  await withWorker({ ...vars, HEAD_WATCH_MS: "60000" }, async (base) => {
+    const r = await fetch(`${base}${taskPath(TASK0())}`);
+    assert.equal(r.status, 500);
+    assert.match(await r.text(), /HEAD_WATCH_MS must be at most 25000/);
+  }, { head: headDir });
+  for (const st of states) st.free();
+});
