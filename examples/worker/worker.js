@@ -45,9 +45,10 @@ const HEALTH_PATH = "/.identity-links/health";
 const HEAD_PATH = "/.identity-links/manifest";
 /** How long a read of the head may take before KV's copy of the manifest is read instead. */
 const HEAD_READ_TIMEOUT_MS = 5_000;
-/** The longest a watch of the head may be held (HEAD_WATCH_MS at most): the request that starts
- * it must outlive it, and Workers end a request's waitUntil work 30 s after its response. */
-const HEAD_WATCH_MAX_MS = 25_000;
+/** The longest a watch of the head may be held (HEAD_WATCH_MS at most): the watch, with
+ * HEAD_READ_TIMEOUT_MS for the head's answer, must end within the 30 s after its request's
+ * response that Workers give `waitUntil` work. */
+const HEAD_WATCH_MAX_MS = 20_000;
 /** The largest manifest the head keeps: a Durable Object's stored value is at most 128 KiB. */
 const MANIFEST_MAX_BYTES = 128 * 1024;
 /** The shortest PUBLISH_TOKEN accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
@@ -57,7 +58,7 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 20_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 15_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
@@ -82,8 +83,9 @@ const state = {
   manifestFrom: null, // where the manifest was read last: "durable-object" or "kv"
   headError: null, // the head's last failure ({ message, at }), null once it answers again
   headEtag: null, // the head's ETag of the manifest the isolate is at (null: not read from the head)
-  watch: null, // the watch of the head in flight (decision 0013)
+  watch: null, // the watch of the head in flight, { id, startedAt } (decision 0013)
   watches: 0, // watches begun
+  headChanged: false, // a watch found a new manifest: the next request refreshes
 };
 /** A snapshot with nothing in it: carries `unavailable` answers (it reads no data). */
 let carrier = null;
@@ -186,7 +188,7 @@ async function readHead(env) {
  * Whether the head's manifest is another than `etag`'s: asked with `If-None-Match` and
  * `Prefer: wait=`, which the head holds until a new manifest is put or `ms` pass (then 304).
  */
-async function headChanged(env, etag, ms) {
+async function watchHead(env, etag, ms) {
   const headers = { "if-none-match": etag, prefer: `wait=${Math.ceil(ms / 1000)}` };
   const r = await within(headOf(env).fetch("https://head" + HEAD_PATH, { headers }), ms + HEAD_READ_TIMEOUT_MS, "watching the manifest head");
   await r.body?.cancel();
@@ -197,35 +199,43 @@ async function headChanged(env, etag, ms) {
 
 /**
  * Keeps one watch of the head in flight on a warm isolate that is at the head's manifest (read
- * from the head by the last refresh, which succeeded): when the head answers that the manifest
- * changed, the refresh starts at once; when it answers that nothing changed, the isolate counts
- * as checked now. A failed watch is reported as the head's error and the isolate polls again
- * (DELTA_POLL_MS) until a refresh reads the head. The watch is the request's `waitUntil` work.
+ * from the head by the last refresh, which succeeded). When the head answers that the manifest
+ * changed, the next request starts the refresh (in its own request's lifetime: a refresh begun
+ * at the end of the watch's could be cut off by Workers' 30 s limit on `waitUntil` work); when
+ * it answers that nothing changed, the isolate counts as checked now. A failed watch is reported
+ * as the head's error, and the isolate polls (DELTA_POLL_MS) until a refresh reads the head
+ * again. The watch is the request's `waitUntil` work, and ends within HEAD_WATCH_MS plus
+ * HEAD_READ_TIMEOUT_MS; one that has not ended by then (its request's work cut off) no longer
+ * counts.
  */
 function startWatch(env, ctx) {
   const ms = setting(env, "HEAD_WATCH_MS");
-  if (state.watch || state.loading || !env.MANIFEST_HEAD || state.headEtag === null || ms === 0) return;
+  if (watching(env) || state.loading || !env.MANIFEST_HEAD || state.headEtag === null || ms === 0) return;
   const etag = state.headEtag;
-  state.watches++;
-  state.watch = headChanged(env, etag, ms)
+  const id = ++state.watches;
+  const current = () => state.watch?.id === id;
+  const promise = watchHead(env, etag, ms)
     .then((changed) => {
-      if (state.headEtag !== etag) return; // a refresh moved on meanwhile
-      if (!changed) {
-        state.checkedAt = Date.now();
-        return;
-      }
-      state.headEtag = null; // no watch until a refresh reads the new manifest
-      return startRefresh(env, ctx);
+      if (!current() || state.headEtag !== etag) return; // a refresh moved on meanwhile
+      if (changed) Object.assign(state, { headEtag: null, headChanged: true });
+      else state.checkedAt = Date.now();
     })
     .catch((e) => {
+      if (!current()) return;
       state.headEtag = null;
       state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
       console.error(`identity-links: watching the manifest head failed, polling instead: ${state.headError.message}`);
     })
     .finally(() => {
-      state.watch = null;
+      if (current()) state.watch = null;
     });
-  ctx?.waitUntil?.(state.watch);
+  state.watch = { id, startedAt: Date.now() };
+  ctx?.waitUntil?.(promise);
+}
+
+/** Whether a watch of the head is in flight and within its time. */
+function watching(env) {
+  return state.watch !== null && Date.now() - state.watch.startedAt < setting(env, "HEAD_WATCH_MS") + HEAD_READ_TIMEOUT_MS;
 }
 
 /**
@@ -371,6 +381,7 @@ async function refresh(env) {
   const kv = env.SNAPSHOTS;
   state.polls++;
   state.headEtag = null; // watched again only once this refresh has succeeded
+  state.headChanged = false;
   const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline);
   const manifest = checkManifest(read.manifest);
   state.manifestFrom = read.from;
@@ -440,7 +451,7 @@ async function snapshotFor(env, ctx) {
     // there is (the watch starts again with the next request).
     const idle = Date.now() - state.checkedAt > setting(env, "STALE_AFTER_MS");
     if (!idle) startWatch(env, ctx);
-    if (state.watch === null && Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS")) {
+    if (state.headChanged || (!watching(env) && Date.now() - state.checkedAt > setting(env, "DELTA_POLL_MS"))) {
       const refreshing = startRefresh(env, ctx);
       if (refreshing !== null && idle) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
     }
@@ -475,7 +486,7 @@ function health(env) {
     loads: state.loads,
     applied: state.applied,
     polls: state.polls,
-    watching: state.watch !== null, // a watch of the head is in flight: the state is the head's
+    watching: watching(env), // a watch of the head is in flight: the state is the head's
     watches: state.watches,
     lastError: state.lastError,
     refused: state.refused,

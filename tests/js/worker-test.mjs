@@ -752,7 +752,7 @@ test("a watch of the head (decision 0013): held until a PUT replaces the manifes
   await withWorker({ ...vars, HEAD_WATCH_MS: "60000" }, async (base) => {
     const r = await fetch(`${base}${taskPath(TASK0())}`);
     assert.equal(r.status, 500);
-    assert.match(await r.text(), /HEAD_WATCH_MS must be at most 25000/);
+    assert.match(await r.text(), /HEAD_WATCH_MS must be at most 20000/);
   }, { head: headDir });
   for (const st of states) st.free();
 });
