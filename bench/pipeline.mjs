@@ -52,6 +52,8 @@ const label = ({ pollMs, head }) => `${pollMs}${head ? ", head watched" : ""}`;
 const WAIT_MS = 30_000; // a change not seen by then: the pipeline is broken
 const TARGET_MS = 5000;
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+/** The p-th percentile (nearest rank) of `xs`. */
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 
 const cluster = startCluster();
 const { database, zitadel, follow } = followed(cluster);
@@ -164,7 +166,7 @@ for (const [s, setting] of SETTINGS.entries()) {
       else results.push({ setting, peer: change.peer, kind: change.kind, ...r });
     }
     const health = await (await fetch(`${worker.base}/.identity-links/health`)).json();
-    notes.push(`DELTA_POLL_MS ${label(setting)}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads`);
+    notes.push(`DELTA_POLL_MS ${label(setting)}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads, ${health.watches ?? 0} watches; ${exporterSteps(exporter.log())}`);
   } finally {
     if (failed) console.error(`${failed}\nexporter:\n${exporter.log().split("\n").slice(-8).join("\n")}\nworker:\n${worker.log().slice(-1000)}`);
     exporter.stop();
@@ -173,9 +175,19 @@ for (const [s, setting] of SETTINGS.entries()) {
   if (failed) break;
 }
 
+/**
+ * The exporter's steps that published (a delta or a base, not the first base): how many, and their
+ * cost from its log lines (`ms=`, `read_ms=`, `build_ms=`, `publish_ms=`; the sink's run is in
+ * `ms=`), p50 / p95.
+ */
+function exporterSteps(log) {
+  const steps = [...log.matchAll(/ follow seq=\d+ (?:delta|snapshot \().* read_ms=([\d.]+) build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => m.slice(1).map(Number));
+  if (steps.length === 0) return "no exporter step published";
+  const both = (i) => `${Math.round(pct(steps.map((s) => s[i]), 50))} / ${Math.round(pct(steps.map((s) => s[i]), 95))} ms`;
+  return `the exporter's ${steps.length} publishing steps, p50 / p95: ${both(3)} (reading ${both(0)}, building ${both(1)}, publishing ${both(2)}; the sink's run is the rest)`;
+}
+
 // --- The report -------------------------------------------------------------------------------------
-/** The p-th percentile (nearest rank) of `xs`. */
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 const ms = (x) => (x === undefined ? "-" : `${Math.round(x)} ms`);
 const lines = [
   "| worker DELTA_POLL_MS | peer | changes | p50 | p95 | max | under 5 s | manifest written to KV (with the head: its copy, after the head) p50 / p95 |",
