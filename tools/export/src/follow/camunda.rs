@@ -15,8 +15,9 @@
 //!   have their member ranks re-read (a user row appearing or going changes them).
 //! - `ACT_ID_GROUP` `ID_`, `REV_`: any change re-reads every group, because a group's rank is
 //!   its place among all the names (a renamed group moves the others).
-//! - `ACT_ID_MEMBERSHIP` (`USER_ID_`, `GROUP_ID_`), which has no revision: the set is diffed; the
-//!   groups with a membership added or removed have their members re-read with their ranks.
+//! - `ACT_ID_MEMBERSHIP` (`USER_ID_`, `GROUP_ID_`), which has no revision: the set is diffed,
+//!   bucket by bucket (by the hash of the group's id); the groups with a membership added or
+//!   removed have their members re-read with their ranks.
 //! - `ACT_RU_AUTHORIZATION` `ID_`, `REV_` (resource types 1, 2, 6, 7): the changed rows re-read.
 //!
 //! The fingerprints of the three large tables (tasks, links, memberships) are read only when the
@@ -24,11 +25,12 @@
 //! one scan without grouping or sorting. An insert, update or delete changes a row version's
 //! place or writer, so an equal gate means the table is as it was at the last read; a rewrite of
 //! the table (VACUUM FULL, CLUSTER) changes the gate without a change: a false alarm, and the
-//! fingerprint is read as before. Tasks and links go further: when the table's gate changed, a
-//! gate per bucket (1,024 by the hash of the task's id: a task and its links share a bucket)
-//! names the buckets whose fingerprints are read again, so one task changed re-reads about a
-//! thousandth of them (bench/RESULTS.md, at 1M links). Before PostgreSQL 11 (no
-//! `hashtextextended`) every step reads every fingerprint, all in one bucket.
+//! fingerprint is read as before. Each goes further: when the table's gate changed, a gate per
+//! bucket (1,024, by the hash of the task's id for tasks and links, so that a task and its links
+//! share a bucket, and of the group's id for memberships) names the buckets whose fingerprints
+//! are read again, so one task or membership changed re-reads about a thousandth of them
+//! (bench/RESULTS.md, at 1M links). Before PostgreSQL 11 (no `hashtextextended`) every step reads
+//! every fingerprint, all in one bucket.
 //!
 //! `LAST_UPDATED_` (7.19+) and `CREATE_TIME_` of `ACT_RU_TASK` would name the tasks updated or
 //! created since a time, but not the tasks completed (deleted) nor the tasks whose links changed
@@ -175,6 +177,25 @@ impl Source {
         self.by_bucket(buckets, &sql, &[], TABLE, |row| db::required(row, 2, TABLE))
     }
 
+    /// The memberships of the groups in `buckets` (by the hash of the group's id), each with its
+    /// group's bucket.
+    fn memberships_in(&mut self, buckets: &BTreeSet<i32>) -> Result<HashMap<(String, String), i32>, String> {
+        const TABLE: &str = "ACT_ID_MEMBERSHIP";
+        let mut out = HashMap::new();
+        if buckets.is_empty() {
+            return Ok(out);
+        }
+        let bucket = self.bucket("GROUP_ID_");
+        let sql = format!("SELECT USER_ID_, GROUP_ID_, {bucket} FROM ACT_ID_MEMBERSHIP WHERE {bucket} = ANY($1)");
+        let list: Vec<i32> = buckets.iter().copied().collect();
+        db::each_row(&mut self.client, &sql, &[&list], TABLE, |row| {
+            let key = (db::required(row, 0, TABLE)?, db::required(row, 1, TABLE)?);
+            out.insert(key, db::value(row, 2, TABLE)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
     /// The rows `sql` selects for `buckets` (its `$1`; `params` after it) as key (column 0) →
     /// `value(row)`, by bucket (column 1): every bucket asked for is there, empty when it holds
     /// no row now.
@@ -249,37 +270,32 @@ impl Source {
         }
         m.group_revs = revs;
 
-        // Memberships: the set diffed (when the table's gate changed); the groups touched, and
-        // those of the users touched, re-read with their members' ranks.
-        let (gate, changed) = self.gate(m, "ACT_ID_MEMBERSHIP", "", &[])?;
-        let c = &mut self.client;
+        // Memberships: the pairs of the buckets (by group) whose gates changed, diffed against
+        // those `m` holds there; the groups touched, and those of the users touched, re-read
+        // with their members' ranks.
+        let (buckets, gates) = self.changed_buckets(m, "ACT_ID_MEMBERSHIP", "GROUP_ID_", "", &[])?;
+        let now = self.memberships_in(&buckets)?;
         let mut touched: BTreeSet<String> = BTreeSet::new();
-        if changed {
-            let mut now = BTreeSet::new();
-            db::each_row(c, "SELECT USER_ID_, GROUP_ID_ FROM ACT_ID_MEMBERSHIP", &[], "ACT_ID_MEMBERSHIP", |row| {
-                now.insert((db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?));
-                Ok(())
-            })?;
-            for key in m.memberships.keys().filter(|k| !now.contains(*k)) {
+        if !buckets.is_empty() {
+            let in_buckets = |group: &String| m.group_buckets.get(group).is_some_and(|b| buckets.contains(b));
+            for key in m.memberships.keys().filter(|k| in_buckets(&k.1) && !now.contains_key(*k)) {
                 touched.insert(key.1.clone());
             }
-            for key in now.iter().filter(|k| !m.memberships.contains_key(*k)) {
+            for key in now.keys().filter(|k| !m.memberships.contains_key(*k)) {
                 touched.insert(key.1.clone());
             }
             count += touched.len();
-            for (user, group) in &now {
-                if touched_users.contains(user) {
-                    touched.insert(group.clone());
-                }
-            }
-        } else if !touched_users.is_empty() {
-            // The set is the one `m` holds.
-            for (user, group) in m.memberships.keys() {
+            m.group_buckets.retain(|_, b| !buckets.contains(b));
+            m.group_buckets.extend(now.iter().map(|((_, group), b)| (group.clone(), *b)));
+        }
+        if !touched_users.is_empty() {
+            for (user, group) in m.memberships.keys().chain(now.keys()) {
                 if touched_users.contains(user) {
                     touched.insert(group.clone());
                 }
             }
         }
+        let c = &mut self.client;
         if !touched.is_empty() {
             m.memberships.retain(|(_, group), _| !touched.contains(group));
             let groups: Vec<String> = touched.into_iter().collect();
@@ -294,8 +310,9 @@ impl Source {
                 Ok(())
             })?;
         }
-        if let Some(gate) = gate {
-            m.gates.insert("ACT_ID_MEMBERSHIP", gate);
+        if let Some((whole, gates)) = gates {
+            m.gates.insert("ACT_ID_MEMBERSHIP", whole);
+            m.buckets.insert("ACT_ID_MEMBERSHIP", gates);
         }
 
         // Tasks: their revisions and their links' digests, read for the buckets whose gates

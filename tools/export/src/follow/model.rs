@@ -46,6 +46,8 @@ pub struct Camunda {
     pub group_revs: HashMap<String, Option<i32>>,
     /// (user, group) → the member's rank in the group.
     pub memberships: BTreeMap<(String, String), u32>,
+    /// Group → the bucket of its memberships (`follow::camunda`), for the groups with members.
+    pub group_buckets: HashMap<String, i32>,
     pub tasks: BTreeMap<String, Task>,
     /// Bucket → task id → `REV_` (a task's bucket: the hash of its id, `follow::camunda`).
     pub task_revs: HashMap<i32, HashMap<String, Option<i32>>>,
