@@ -536,11 +536,12 @@ async function headRoute(request, env) {
 /**
  * The manifest's head: a Durable Object holding the one mutable value, the manifest, strongly
  * consistent wherever it is read (decision 0012). GET answers it (JSON; `null` before the first
- * publication) with its ETag; a GET with `If-None-Match: <its ETag>` is a watch (decision 0013):
- * held, with `Prefer: wait=<seconds>` (at most HEAD_WATCH_MAX_MS), until a PUT replaces the
- * manifest (then 200 with the new one) or the wait ends (304); PUT replaces it, checked as the worker checks it, and only when it
- * names the manifest it replaces (`If-Match: <etag>`, or `If-None-Match: *` for the first):
- * a publisher that read an older manifest gets 412 instead of overwriting a chain unseen.
+ * publication) with its ETag. A GET with `If-None-Match: <its ETag>` is a watch (decision 0013):
+ * held, for `Prefer: wait=<seconds>` (at most HEAD_WATCH_MAX_MS), until a PUT replaces the
+ * manifest (then 200 with the new one) or the wait ends (304). PUT replaces it, checked as the
+ * worker checks it, and only when it names the manifest it replaces (`If-Match: <etag>`, or
+ * `If-None-Match: *` for the first): a publisher that read an older manifest gets 412 instead of
+ * overwriting a chain unseen.
  */
 export class ManifestHead {
   constructor(ctx) {
