@@ -56,11 +56,11 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, .
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
  * kind, latencyMs, stepMs, readMs, buildMs, publishMs }], peakMB }` — the first base's time, the
- * median step with nothing changed, and for FOLLOW_CHANGES reassignments of a task and as many
- * links added, the time from each commit to the follow directory's manifest naming the delta and
- * that step's own cost (its `ms=`; `read_ms=` reading the databases, `build_ms=` rendering and
- * loading the state, `publish_ms=` the delta made and written), and the peak resident memory of
- * the follower (VmHWM).
+ * median step with nothing changed, and for FOLLOW_CHANGES reassignments of a task, as many
+ * links added and as many memberships toggled, the time from each commit to the follow
+ * directory's manifest naming the delta and that step's own cost (its `ms=`; `read_ms=` reading
+ * the databases, `build_ms=` rendering and loading the state, `publish_ms=` the delta made and
+ * written), and the peak resident memory of the follower (VmHWM).
  */
 async function follow() {
   const out = join(dir, "follow");
@@ -88,10 +88,14 @@ async function follow() {
     const idle = idleSteps.map((s) => s.ms);
     const changes = [];
     const task = data.tasks[0].id;
-    // Reassignments (the tasks' table changes), then links added (the links' table changes).
+    // Reassignments (the tasks' table changes), links added (the links' table changes), then a
+    // membership removed and added back, in turn (the memberships' table changes).
+    const { userId, groupId } = data.memberships[0];
     const kinds = {
       reassigned: (i) => `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`,
       linked: (i) => `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('follow-bench-${i}', 1, 'candidate', '${data.users[i].id}', '${data.tasks[i + 1].id}');`,
+      membership: () => `with gone as (delete from ACT_ID_MEMBERSHIP where USER_ID_ = '${userId}' and GROUP_ID_ = '${groupId}' returning 1)
+        insert into ACT_ID_MEMBERSHIP (USER_ID_, GROUP_ID_) select '${userId}', '${groupId}' where not exists (select from gone);`,
     };
     for (const [kind, sql] of Object.entries(kinds)) {
       for (let i = 0; i < Number(process.env.FOLLOW_CHANGES ?? 3); i++) {
@@ -113,7 +117,7 @@ async function follow() {
         .filter((c) => c.kind === kind)
         .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)}, publishing ${seconds(c.publishMs)})`)
         .join(", ");
-    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; peak ${result.peakMB.toFixed(0)} MB`);
+    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; a membership toggled: ${figures("membership")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;
   } finally {
     child.kill();

@@ -526,7 +526,7 @@ if (!smoke && existsSync(exportFile)) {
   if (f) {
     rows.push({ measure: "identity-links-export --follow: the first base", scale: e.scale, ours: f.baseSeconds, unit: "s", info: true });
     rows.push({ measure: `--follow: a step with nothing changed (median; ${Math.round(f.idleReadMs)} ms of it reading the databases)`, scale: e.scale, ours: f.idleStepMs, unit: "ms", info: true });
-    for (const [kind, what] of [["reassigned", "a task reassigned"], ["linked", "a link added"]]) {
+    for (const [kind, what] of [["reassigned", "a task reassigned"], ["linked", "a link added"], ["membership", "a membership toggled"]]) {
       const changes = f.changes.filter((c) => (c.kind ?? "reassigned") === kind);
       if (changes.length === 0) continue;
       const latency = median(changes.map((c) => c.latencyMs));
