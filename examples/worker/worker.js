@@ -24,13 +24,13 @@
 //   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
 // - The manifest's head (decision 0012): with a Durable Object bound as MANIFEST_HEAD (the class
 //   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
-//   new manifest is seen at the next poll in every location instead of after KV's cacheTtl
-//   (30-60 s). publish.mjs --head writes it through PUT /.identity-links/manifest with the
-//   PUBLISH_TOKEN secret, then copies it to KV's manifest key, which the worker reads while the
-//   object fails; the base's chunks and the deltas stay in KV under the same keys. A warm isolate
-//   watches the head instead of polling it (decision 0013): one request held by the object until
-//   a new manifest is put or HEAD_WATCH_MS pass, so a publication reaches it in a round trip
-//   rather than at its next poll.
+//   new manifest is seen in every location at once (watched, below) instead of after KV's
+//   cacheTtl (30-60 s). publish.mjs --head writes it through PUT /.identity-links/manifest with
+//   the PUBLISH_TOKEN secret, then copies it to KV's manifest key, which the worker reads while
+//   the object fails; the base's chunks and the deltas stay in KV under the same keys. A warm
+//   isolate watches the head instead of polling it (decision 0013): one request held by the
+//   object until a new manifest is put or HEAD_WATCH_MS pass, so a publication reaches an isolate
+//   that has requests within a round trip rather than at its next poll.
 // - Every answer says which version it comes from and how old its data is (headers
 //   identity-links-version and identity-links-age); GET /.identity-links/health says it as JSON.
 // - Callers are verified (AuthOptions from the environment) unless AUTH = "trusted" says the
@@ -200,36 +200,45 @@ async function watchHead(env, etag, ms) {
 /**
  * Keeps one watch of the head in flight on a warm isolate that is at the head's manifest (read
  * from the head by the last refresh, which succeeded). When the head answers that the manifest
- * changed, the next request starts the refresh (in its own request's lifetime: a refresh begun
- * at the end of the watch's could be cut off by Workers' 30 s limit on `waitUntil` work); when
- * it answers that nothing changed, the isolate counts as checked now. A failed watch is reported
- * as the head's error, and the isolate polls (DELTA_POLL_MS) until a refresh reads the head
- * again. The watch is the request's `waitUntil` work, and ends within HEAD_WATCH_MS plus
- * HEAD_READ_TIMEOUT_MS; one that has not ended by then (its request's work cut off) no longer
- * counts.
+ * changed, the refresh starts at once if the watch began less than HEAD_READ_TIMEOUT_MS before
+ * (a manifest published while no watch was held: the request that started the watch has its
+ * time ahead of it, as a poll's would), else with the next request (in that request's own
+ * lifetime: a refresh begun at the end of a long watch could be cut off by Workers' 30 s limit
+ * on `waitUntil` work). When it answers that nothing changed, the isolate counts as checked now.
+ * A failed watch is reported as the head's error, and the isolate polls (DELTA_POLL_MS) until a
+ * refresh reads the head again. The watch is the request's `waitUntil` work, and ends within
+ * HEAD_WATCH_MS plus HEAD_READ_TIMEOUT_MS; one that has not ended by then (its request's work cut
+ * off) no longer counts.
  */
 function startWatch(env, ctx) {
   const ms = setting(env, "HEAD_WATCH_MS");
   if (watching(env) || state.loading || !env.MANIFEST_HEAD || state.headEtag === null || ms === 0) return;
   const etag = state.headEtag;
   const id = ++state.watches;
-  const current = () => state.watch?.id === id;
+  const startedAt = Date.now();
+  // Not this watch's to act on: another has started, or a refresh moved on meanwhile.
+  const stale = () => state.watch?.id !== id || state.headEtag !== etag;
   const promise = watchHead(env, etag, ms)
     .then((changed) => {
-      if (!current() || state.headEtag !== etag) return; // a refresh moved on meanwhile
-      if (changed) Object.assign(state, { headEtag: null, headChanged: true });
-      else state.checkedAt = Date.now();
+      if (stale()) return;
+      if (!changed) {
+        state.checkedAt = Date.now();
+        return;
+      }
+      state.headEtag = null;
+      if (Date.now() - startedAt < HEAD_READ_TIMEOUT_MS) return startRefresh(env, ctx);
+      state.headChanged = true;
     })
     .catch((e) => {
-      if (!current()) return;
+      if (stale()) return;
       state.headEtag = null;
       state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
       console.error(`identity-links: watching the manifest head failed, polling instead: ${state.headError.message}`);
     })
     .finally(() => {
-      if (current()) state.watch = null;
+      if (state.watch?.id === id) state.watch = null;
     });
-  state.watch = { id, startedAt: Date.now() };
+  state.watch = { id, startedAt };
   ctx?.waitUntil?.(promise);
 }
 

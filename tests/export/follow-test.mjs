@@ -147,8 +147,13 @@ const STEPS = Number(process.env.STEPS ?? 45);
     "a group renamed": () => psql(db, `update ACT_ID_GROUP set NAME_ = 'Group ${String.fromCharCode(97 + Math.floor(random() * 26))}', REV_ = REV_ + 1 where ID_ = 'g${Math.floor(random() * 5)}';`),
     "a membership added": () => psql(db, `insert into ACT_ID_MEMBERSHIP values ('u${Math.floor(random() * 12)}', 'g${Math.floor(random() * 5)}') on conflict do nothing;`),
     "a membership removed": () => psql(db, `delete from ACT_ID_MEMBERSHIP where (USER_ID_, GROUP_ID_) = (select USER_ID_, GROUP_ID_ from ACT_ID_MEMBERSHIP order by random() limit 1);`),
+    "a group's members all removed": () => psql(db, `delete from ACT_ID_MEMBERSHIP where GROUP_ID_ = 'g${Math.floor(random() * 5)}';`),
     "a user renamed": () => psql(db, `update ACT_ID_USER set LAST_ = 'Renamed${++n}', REV_ = REV_ + 1 where ID_ = 'u${n % 12}';`),
     "a user added and made a member": () => psql(db, `begin; insert into ACT_ID_USER (ID_, REV_, FIRST_, LAST_) values ('nu${++n}', 1, 'New', 'User'); insert into ACT_ID_MEMBERSHIP values ('nu${n}', 'g${n % 5}'); commit;`),
+    "a user deleted with their memberships": () => {
+      const user = psql(db, "select ID_ from ACT_ID_USER where ID_ like 'nu%' order by random() limit 1", ["-At"]).trim();
+      if (user) psql(db, `begin; delete from ACT_ID_MEMBERSHIP where USER_ID_ = ${q(user)}; delete from ACT_ID_USER where ID_ = ${q(user)}; commit;`);
+    },
     "an authorization granted": () => psql(db, `insert into ACT_RU_AUTHORIZATION (ID_, REV_, TYPE_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_) values ('na${++n}', 1, 1, 'g${n % 5}', 7, 'nt${n}', 2);`),
     "an authorization changed": () => psql(db, `update ACT_RU_AUTHORIZATION set PERMS_ = PERMS_ + 4, REV_ = REV_ + 1 where ID_ = 'a0';`),
     "an IdP link added": () => {

@@ -699,7 +699,7 @@ test("a watch of the head (decision 0013): held until a PUT replaces the manifes
   const headDir = join(dir, "head-watch");
   rmSync(headDir, { recursive: true, force: true });
   const TOKEN = randomBytes(24).toString("hex");
-  const { states, deltas } = chainOf(3);
+  const { states, deltas } = chainOf(4);
   // Polls a minute apart: what brings the isolate a publication within seconds is the watch.
   const vars = { ...TRUSTED, DELTA_POLL_MS: 60_000, STALE_AFTER_MS: 120_000, PUBLISH_TOKEN: TOKEN };
   const store = (base) => publish.headStore(kvStore(), base, TOKEN);
@@ -734,10 +734,13 @@ test("a watch of the head (decision 0013): held until a PUT replaces the manifes
       assert.equal(a.body, states[i].getIdentityLinksJson({ taskId: TASK0() }));
       latencies.push(Math.round(a.ms));
     }
+    await answer(base);
     const h = await health(base);
+    assert.equal(h.watching, true, `a watch held between publications: ${JSON.stringify(h)}`);
     assert.ok(h.watches >= 2, JSON.stringify(h));
     assert.equal(h.loads, 1, JSON.stringify(h));
     assert.equal(h.applied, 2);
+    assert.ok(h.polls <= 3, `one manifest read per publication, no more (the load and two deltas): ${h.polls}`);
     console.log(`# from a delta's publication through the head to the first answer reflecting it, watched (DELTA_POLL_MS 60000, workerd): ${latencies.join(", ")} ms`);
   }, { head: headDir });
   // Without the watch (HEAD_WATCH_MS 0) the isolate waits for its poll: 3 s later, still behind.
@@ -747,6 +750,23 @@ test("a watch of the head (decision 0013): held until a PUT replaces the manifes
     const a = await until(base, states[3].version, 3_000);
     assert.equal(a.version, states[2].version, "no watch: the poll is a minute away");
     assert.equal((await health(base)).watches, 0);
+  }, { head: headDir });
+  // Watched, the isolate does not poll (DELTA_POLL_MS 200 here); and a manifest published while
+  // no watch is held (sparse requests: the last watch ended) is refreshed by the watch the next
+  // request starts, at once, not by the request after it.
+  await withWorker({ ...vars, DELTA_POLL_MS: 200, HEAD_WATCH_MS: 1000 }, async (base) => {
+    assert.equal((await answer(base)).version, states[3].version);
+    for (const end = performance.now() + 2000; performance.now() < end; await sleep(20)) await answer(base);
+    let h = await health(base);
+    assert.ok(h.polls <= 2, `no polls while watched (requests for 2 s at DELTA_POLL_MS 200): ${h.polls} manifest reads`);
+    await sleep(1500); // the last watch ends (304): none is held (any request would start one)
+    await publish.publishDelta(store(base), deltas[3]);
+    assert.equal((await answer(base)).version, states[3].version, "this request answers before the refresh");
+    await sleep(500);
+    const applied = h.applied;
+    h = await health(base);
+    assert.equal(h.version, states[4].version, `refreshed by the watch this request started: ${JSON.stringify(h)}`);
+    assert.equal(h.applied, applied + 1);
   }, { head: headDir });
   // A watch longer than a request may be kept is refused at the first request.
   await withWorker({ ...vars, HEAD_WATCH_MS: "60000" }, async (base) => {
