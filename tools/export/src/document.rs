@@ -151,30 +151,14 @@ impl Document {
         links: &[Link],
     ) {
         self.element();
-        self.text.extend_from_slice(br#"{"id":"#);
-        write_str(&mut self.text, id);
-        self.text.extend_from_slice(br#","assignee":"#);
-        write_opt_str(&mut self.text, assignee);
-        self.text.extend_from_slice(br#","owner":"#);
-        write_opt_str(&mut self.text, owner);
-        if let Some(key) = definition {
-            self.text.extend_from_slice(br#","processDefinitionKey":"#);
-            write_str(&mut self.text, key);
-        }
-        self.text.extend_from_slice(br#","identityLinks":["#);
-        for (i, link) in links.iter().enumerate() {
-            if i > 0 {
-                self.text.push(b',');
-            }
-            self.text.extend_from_slice(br#"{"userId":"#);
-            write_opt_str(&mut self.text, link.user.as_deref());
-            self.text.extend_from_slice(br#","groupId":"#);
-            write_opt_str(&mut self.text, link.group.as_deref());
-            self.text.extend_from_slice(br#","type":"#);
-            write_opt_str(&mut self.text, link.kind.as_deref());
-            self.text.push(b'}');
-        }
-        self.text.extend_from_slice(b"]}");
+        write_task(&mut self.text, id, assignee, owner, definition, links);
+    }
+
+    /// An element written before by [`write_task`], in the open `tasks` section: what the
+    /// follower keeps of a task, so that a step copies the tasks it did not re-read.
+    pub fn task_written(&mut self, element: &[u8]) {
+        self.element();
+        self.text.extend_from_slice(element);
     }
 
     /// An IdP link, in the open `idpLinks` section.
@@ -279,4 +263,40 @@ impl Document {
         let text = self.text();
         Snapshot::from_json(&text).map_err(|e| format!("the databases' data is not a valid snapshot: {e}"))
     }
+}
+
+/// Appends a task's element of the `tasks` section (the one-shot export writes it in place, the
+/// follower keeps it per task: the same bytes either way).
+pub fn write_task(
+    out: &mut Vec<u8>,
+    id: &str,
+    assignee: Option<&str>,
+    owner: Option<&str>,
+    definition: Option<&str>,
+    links: &[Link],
+) {
+    out.extend_from_slice(br#"{"id":"#);
+    write_str(out, id);
+    out.extend_from_slice(br#","assignee":"#);
+    write_opt_str(out, assignee);
+    out.extend_from_slice(br#","owner":"#);
+    write_opt_str(out, owner);
+    if let Some(key) = definition {
+        out.extend_from_slice(br#","processDefinitionKey":"#);
+        write_str(out, key);
+    }
+    out.extend_from_slice(br#","identityLinks":["#);
+    for (i, link) in links.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"userId":"#);
+        write_opt_str(out, link.user.as_deref());
+        out.extend_from_slice(br#","groupId":"#);
+        write_opt_str(out, link.group.as_deref());
+        out.extend_from_slice(br#","type":"#);
+        write_opt_str(out, link.kind.as_deref());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
 }

@@ -40,7 +40,7 @@
 use super::model::{diff, Authorization, Camunda, CamundaUser, Gate, Task};
 use crate::camunda::{rank, HINT, TABLES};
 use crate::db::{self, Tls};
-use crate::document::Link;
+use crate::document::{write_task, Link};
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 use std::collections::{BTreeSet, HashMap};
@@ -401,32 +401,42 @@ fn revisions(
     Ok(out)
 }
 
-/// Re-reads tasks `ids` (their rows, definitions' keys and links in physical order) into `m`.
+/// Re-reads tasks `ids` (their rows, definitions' keys and links in physical order) into `m`,
+/// each as its element of the document.
 fn read_tasks(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), String> {
+    /// A task's row (assignee, owner, definition's key) and links, as they are read.
+    type Read = (Option<String>, Option<String>, Option<String>, Vec<Link>);
+    let mut read: HashMap<String, Read> = HashMap::with_capacity(ids.len());
     let sql = "SELECT T.ID_, T.ASSIGNEE_, T.OWNER_, D.KEY_ FROM ACT_RU_TASK T \
                LEFT JOIN ACT_RE_PROCDEF D ON D.ID_ = T.PROC_DEF_ID_ WHERE T.ID_ = ANY($1)";
     db::each_row(c, sql, &[&ids], "ACT_RU_TASK", |row| {
-        let task = Task {
-            assignee: db::text(row, 1, "ACT_RU_TASK")?,
-            owner: db::text(row, 2, "ACT_RU_TASK")?,
-            definition: db::text(row, 3, "ACT_RE_PROCDEF")?,
-            links: Vec::new(),
-        };
-        m.tasks.insert(db::required(row, 0, "ACT_RU_TASK")?, task);
+        let fields = (
+            db::text(row, 1, "ACT_RU_TASK")?,
+            db::text(row, 2, "ACT_RU_TASK")?,
+            db::text(row, 3, "ACT_RE_PROCDEF")?,
+            Vec::new(),
+        );
+        read.insert(db::required(row, 0, "ACT_RU_TASK")?, fields);
         Ok(())
     })?;
     let sql = "SELECT TASK_ID_, USER_ID_, GROUP_ID_, TYPE_ FROM ACT_RU_IDENTITYLINK \
                WHERE TASK_ID_ = ANY($1) ORDER BY TASK_ID_, ctid";
     const TABLE: &str = "ACT_RU_IDENTITYLINK";
     db::each_row(c, sql, &[&ids], TABLE, |row| {
-        let task = db::required(row, 0, TABLE)?;
+        let task: String = db::required(row, 0, TABLE)?;
         let link =
             Link { user: db::text(row, 1, TABLE)?, group: db::text(row, 2, TABLE)?, kind: db::text(row, 3, TABLE)? };
-        if let Some(t) = m.tasks.get_mut(&task) {
-            t.links.push(link);
+        if let Some(t) = read.get_mut(&task) {
+            t.3.push(link);
         }
         Ok(())
-    })
+    })?;
+    for (id, (assignee, owner, definition, links)) in read {
+        let mut element = Vec::new();
+        write_task(&mut element, &id, assignee.as_deref(), owner.as_deref(), definition.as_deref(), &links);
+        m.tasks.insert(id, Task { element });
+    }
+    Ok(())
 }
 
 /// Re-reads the authorization rows `ids` into `m` (a row without a resource id matches no check
