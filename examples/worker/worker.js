@@ -225,9 +225,8 @@ function startWatch(env, ctx) {
         state.checkedAt = Date.now();
         return;
       }
-      state.headEtag = null;
+      Object.assign(state, { headEtag: null, headChanged: true }); // a refresh clears the flag
       if (Date.now() - startedAt < HEAD_READ_TIMEOUT_MS) return startRefresh(env, ctx);
-      state.headChanged = true;
     })
     .catch((e) => {
       if (stale()) return;
