@@ -969,7 +969,7 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   const query = (name) => {
     const what = `${name}()`;
     return (snapshot, request, context) => {
-      if (memory === null) initialized(what);
+      initialized(what);
       if (!usable(snapshot)) refuse();
       return snapshot[name](request, context);
     };
@@ -977,12 +977,10 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
 
   /** `isIdentityError`: false for anything before init (no IdentityError exists yet). */
   const isIdentityError = (value) => {
-    if (memory === null) {
-      try {
-        initialized("isIdentityError()");
-      } catch {
-        return false;
-      }
+    try {
+      initialized("isIdentityError()");
+    } catch {
+      return false;
     }
     return glue.isIdentityError(value);
   };
