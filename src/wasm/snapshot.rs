@@ -160,7 +160,7 @@ impl JsSnapshot {
     /// version.
     #[wasm_bindgen(js_name = deltaTo)]
     pub fn delta_to(&self, newer: &JsSnapshot) -> Vec<u8> {
-        self.inner.delta_to(&newer.inner)
+        self.inner.delta_to_at(self.known_version(), &newer.inner, newer.known_version())
     }
 
     /// Applies a delta made by `deltaTo` from this snapshot's version, in place.

@@ -246,7 +246,8 @@ pub fn run(o: &Options) -> Result<(), String> {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
                         let rebase = rebase_reason(o, base_size, deltas_since_base);
-                        match publish_step(&mut sink, sequence + 1, &current, &next, next_version, rebase) {
+                        let (from, to) = ((&current, current_version), (&next, next_version));
+                        match publish_step(&mut sink, sequence + 1, from, to, rebase) {
                             Ok((kind, size)) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
                                 base_size = size.unwrap_or(base_size);
@@ -312,15 +313,14 @@ fn rebase_reason(o: &Options, base_size: u64, deltas_since_base: u64) -> Option<
     }
 }
 
-/// Publishes the step from `previous` to `next` (of version `next_version`) as the core's delta
-/// (`Snapshot::delta_to`), or as a whole snapshot (`as_base`: its binary form, for the option
+/// Publishes the step from `previous` to `next` (with their versions) as the core's delta
+/// (`Snapshot::delta_to_at`), or as a whole snapshot (`as_base`: its binary form, for the option
 /// named); what was published, and a base's size.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
-    previous: &Snapshot,
-    next: &Snapshot,
-    next_version: Version,
+    (previous, previous_version): (&Snapshot, Version),
+    (next, next_version): (&Snapshot, Version),
     as_base: Option<&str>,
 ) -> Result<(String, Option<u64>), String> {
     if let Some(option) = as_base {
@@ -328,7 +328,7 @@ fn publish_step(
         sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string())?;
         return Ok((format!("snapshot ({option})"), Some(bytes.len() as u64)));
     }
-    let delta = previous.delta_to(next);
+    let delta = previous.delta_to_at(previous_version, next, next_version);
     sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string())?;
     Ok(("delta".to_owned(), None))
 }
