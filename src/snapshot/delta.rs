@@ -17,16 +17,15 @@
 //! base's version, the version the delta makes, and a checksum. docs/deltas.md has the layout
 //! byte by byte.
 //!
-//! Applying a delta rebuilds the tables from the base's rows and the delta's ([`Raw`] then the
-//! loader's own [`build::index`]), checks the result as the binary form is checked, and takes
-//! it only if its version is the one the delta names: a delta for another base, out of order,
-//! applied twice, or damaged is refused with a [`DeltaError`] and the snapshot is unchanged.
+//! Applying a delta ([`super::apply`]) makes the new tables from the base's columns and the
+//! delta's rows, checks the result as the binary form is checked, and takes it only if its
+//! version is the one the delta names: a delta for another base, out of order, applied twice,
+//! or damaged is refused with a [`DeltaError`] and the snapshot is unchanged.
 //! The paging options (`Limits`) are not part of a snapshot's data: a delta keeps the
 //! snapshot's own.
 
 use super::Snapshot;
-use identity_links_tables::build::{self, Raw};
-use identity_links_tables::strings::{Strings, Sym, NONE};
+use identity_links_tables::strings::{Sym, NONE};
 use identity_links_tables::tables::range;
 use identity_links_tables::words::{hash, StreamHash};
 use identity_links_text::timestamp::Timestamp;
@@ -123,13 +122,13 @@ const INSERT: u32 = 2;
 const END: u32 = 3;
 /// The bit of an inserted string's length word that makes it a reference to one of the base's
 /// strings (a string that moves), by its symbol there.
-const MOVED: u32 = 1 << 31;
+pub(super) const MOVED: u32 = 1 << 31;
 /// The largest count one edit word holds.
 const MAX_RUN: u32 = (1 << 30) - 1;
 
 /// The tables a delta edits, in its order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Table {
+pub(super) enum Table {
     Strings,
     Users,
     Groups,
@@ -139,7 +138,7 @@ enum Table {
     Members,
 }
 
-const TABLES: [Table; 7] =
+pub(super) const TABLES: [Table; 7] =
     [Table::Strings, Table::Users, Table::Groups, Table::Tasks, Table::Idp, Table::Authz, Table::Members];
 
 impl Snapshot {
@@ -234,166 +233,8 @@ impl Snapshot {
         out
     }
 
-    /// Applies `delta` (made by [`Snapshot::delta_to`] from a snapshot of this version) in
-    /// place: afterwards the snapshot's binary form, version and answers are those of the
-    /// snapshot the delta was made to.
-    ///
-    /// The tables are rebuilt from this snapshot's rows and the delta's, then the old ones are
-    /// let go: the work is linear in the snapshot, and memory holds the old tables and the new
-    /// ones at once for a moment.
-    ///
-    /// # Errors
-    /// A [`DeltaError`] when the delta is damaged, applies to another version (another base, out
-    /// of order, applied already), or does not make the version it names; the snapshot is then
-    /// unchanged, and what the attempt allocated is given back.
-    pub fn apply_delta(&mut self, delta: &[u8]) -> Result<(), DeltaError> {
-        self.apply_delta_at(self.version(), delta).map(|_| ())
-    }
-
-    /// [`Snapshot::apply_delta`] for a caller that knows the snapshot's version (`found`, which
-    /// must be [`Snapshot::version`]'s answer: the wasm facade keeps it), saving one pass over
-    /// the snapshot; gives the new version.
-    ///
-    /// # Errors
-    /// As [`Snapshot::apply_delta`].
-    pub fn apply_delta_at(&mut self, found: Version, delta: &[u8]) -> Result<Version, DeltaError> {
-        let (header, edits) = DeltaHeader::read(delta).map_err(|why| DeltaError::Damaged { why, found })?;
-        let (base, new) = (header.from, header.to);
-        if base != found {
-            return Err(DeltaError::WrongBase { expected: base, found });
-        }
-        let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
-        let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
-        let next = self.applied(&header, &words).map_err(|why| DeltaError::Invalid { why, base })?;
-        let made = next.version();
-        if made != new {
-            return Err(DeltaError::Mismatch { expected: new, found: made });
-        }
-        *self = next;
-        Ok(made)
-    }
-
-    /// The snapshot this one and the delta's edits (`words`) make, not yet checked against the
-    /// version the delta names; why not, if they do not make one.
-    fn applied(&self, header: &DeltaHeader, words: &[u32]) -> Result<Snapshot, String> {
-        let mut delta = Words { words, at: 0 };
-        // The strings, and the new symbol of each of the base's that stays.
-        let mut map = vec![NONE; self.strings.len()];
-        // Sized as the base's (memory is not left with doubled vectors, nor freed pieces of them).
-        let mut text = String::with_capacity(self.strings.text.len());
-        let mut ends = Vec::<u32>::with_capacity(self.strings.len());
-        let mut push = |text: &mut String, s: &str| -> Result<u32, String> {
-            text.push_str(s);
-            ends.push(u32::try_from(text.len()).map_err(|_| "the string table is full")?);
-            Ok(ends.len() as u32 - 1)
-        };
-        edit(&mut delta, self.strings.len(), |edit, delta| {
-            match edit {
-                Edit::Keep(a) if map[a] == NONE => map[a] = push(&mut text, self.str(a as Sym))?,
-                Edit::Keep(_) => return Err("a string is there twice".into()),
-                Edit::Insert => {
-                    let len = delta.word()?;
-                    if len & MOVED != 0 {
-                        // One of the base's strings, moved here.
-                        let a = (len & !MOVED) as usize;
-                        match map.get(a) {
-                            Some(&NONE) => map[a] = push(&mut text, self.str(a as Sym))?,
-                            _ => return Err("a moved string is not the base's, or there twice".into()),
-                        }
-                        return Ok(());
-                    }
-                    let len = len as usize;
-                    let bytes: Vec<u8> = delta.take(len.div_ceil(4))?.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let s = std::str::from_utf8(&bytes[..len]).map_err(|_| "a string is not UTF-8")?;
-                    push(&mut text, s)?;
-                }
-            }
-            Ok(())
-        })?;
-        if ends.len() >= 1 << 31 {
-            return Err("the string table is full".into());
-        }
-        let strings = Strings::indexed(text, ends);
-        let n_syms = strings.len() as u32;
-        // The rows: the base's that stay, their symbols renumbered, and the delta's.
-        let mut raw = self.raw_sized();
-        (raw.sequence, raw.timestamp, raw.authorization_enabled) = (header.sequence, header.timestamp, header.enabled);
-        let renumber = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
-        let mut scratch = Vec::new();
-        for table in TABLES[1..].iter().copied() {
-            edit(&mut delta, self.rows(table), |edit, delta| match edit {
-                Edit::Keep(row) => {
-                    scratch.clear();
-                    self.record(table, row, &renumber, &mut scratch);
-                    push_row(table, &mut Words { words: &scratch, at: 0 }, &mut raw, n_syms)
-                }
-                Edit::Insert => push_row(table, delta, &mut raw, n_syms),
-            })?;
-        }
-        drop(map);
-        if delta.at != words.len() {
-            return Err("it has words after its last table".into());
-        }
-        raw.user_by_sym = by_sym(&raw.user_id, n_syms, "user")?;
-        raw.group_by_sym = by_sym(&raw.group_id, n_syms, "group")?;
-        raw.task_by_sym = by_sym(&raw.tasks.id, n_syms, "task")?;
-        let tables = build::index(raw, strings).map_err(|e| format!("its rows are not a snapshot ({e})"))?;
-        let mut next = Snapshot { tables, limits: self.limits };
-        // Rows added past the base's sizes left room to spare: given back (in place).
-        for i in 0..super::layout::KEPT {
-            next.kept_column_mut(i).map(Vec::shrink_to_fit);
-        }
-        next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))?;
-        Ok(next)
-    }
-
-    /// An empty [`Raw`] with room for as many rows as this snapshot has.
-    fn raw_sized(&self) -> Raw {
-        let (u, g, t, l, m) = (
-            self.users.id.len(),
-            self.groups.id.len(),
-            self.tasks.id.len(),
-            self.idp.user.len(),
-            self.members.user.len(),
-        );
-        let (members, links) = (self.groups.members.len(), self.tasks.link_ref.len());
-        let mut raw = Raw::default();
-        raw.memberships.reserve_exact(members);
-        raw.authorizations.reserve_exact(self.authz.owner.len());
-        let columns = [
-            (&mut raw.user_id, u),
-            (&mut raw.user_first, u),
-            (&mut raw.user_last, u),
-            (&mut raw.user_org, u),
-            (&mut raw.group_id, g),
-            (&mut raw.group_name, g),
-            (&mut raw.group_rank, g),
-            (&mut raw.membership_rank, members),
-            (&mut raw.tasks.id, t),
-            (&mut raw.tasks.assignee, t),
-            (&mut raw.tasks.owner, t),
-            (&mut raw.tasks.definition, t),
-            (&mut raw.tasks.links_at, t + 1),
-            (&mut raw.tasks.link_ref, links),
-            (&mut raw.tasks.link_type, links),
-            (&mut raw.idp_user, l),
-            (&mut raw.idp_id, l),
-            (&mut raw.idp_provided_id, l),
-            (&mut raw.idp_provided_name, l),
-            (&mut raw.member_user, m),
-            (&mut raw.member_org, m),
-            (&mut raw.member_project, m),
-            (&mut raw.member_roles_at, m + 1),
-            (&mut raw.member_roles, self.members.roles.len()),
-        ];
-        for (column, n) in columns {
-            column.reserve_exact(n);
-        }
-        raw
-    }
-
     /// How many rows `table` has.
-    fn rows(&self, table: Table) -> usize {
+    pub(super) fn rows(&self, table: Table) -> usize {
         match table {
             Table::Strings => self.strings.len(),
             Table::Users => self.users.id.len(),
@@ -407,7 +248,7 @@ impl Snapshot {
 
     /// Appends row `row` of `table` to `out` as a delta writes it, its symbols through `map`
     /// (docs/deltas.md: each table's row). Users are named by their id's symbol, not their row.
-    fn record(&self, table: Table, row: usize, map: &dyn Fn(Sym) -> Sym, out: &mut Vec<u32>) {
+    pub(super) fn record(&self, table: Table, row: usize, map: &dyn Fn(Sym) -> Sym, out: &mut Vec<u32>) {
         let m = |s: Option<&Sym>| s.copied().filter(|&s| s != NONE).map_or(NONE, map);
         let user = |r: Option<&u32>| m(r.and_then(|&r| self.users.id.get(r as usize)));
         match table {
@@ -521,20 +362,20 @@ impl DeltaHeader {
 }
 
 /// A delta's words, read in order.
-struct Words<'a> {
-    words: &'a [u32],
-    at: usize,
+pub(super) struct Words<'a> {
+    pub(super) words: &'a [u32],
+    pub(super) at: usize,
 }
 
 impl<'a> Words<'a> {
-    fn word(&mut self) -> Result<u32, String> {
+    pub(super) fn word(&mut self) -> Result<u32, String> {
         let w = self.words.get(self.at).copied().ok_or("it ends inside a table")?;
         self.at += 1;
         Ok(w)
     }
 
     /// The next word as a symbol below `n_syms` ([`NONE`] too if `optional`).
-    fn sym(&mut self, n_syms: u32, optional: bool) -> Result<Sym, String> {
+    pub(super) fn sym(&mut self, n_syms: u32, optional: bool) -> Result<Sym, String> {
         let s = self.word()?;
         if s < n_syms || (optional && s == NONE) {
             Ok(s)
@@ -543,7 +384,7 @@ impl<'a> Words<'a> {
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u32], String> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u32], String> {
         let taken = self.words.get(self.at..self.at.saturating_add(n)).ok_or("it ends inside a table")?;
         self.at += n;
         Ok(taken)
@@ -552,7 +393,7 @@ impl<'a> Words<'a> {
 
 /// One row of a table's edit, for [`edit`]'s caller: the base's row `n` stays, or the delta
 /// holds the next row.
-enum Edit {
+pub(super) enum Edit {
     Keep(usize),
     Insert,
 }
@@ -560,10 +401,10 @@ enum Edit {
 /// Reads one table's edits (up to its end word) over a base of `rows` rows, calling `row` for
 /// each row of the result in order; refuses a count past the base's rows, and an end before
 /// them.
-fn edit(
+pub(super) fn edit(
     delta: &mut Words,
     rows: usize,
-    mut row: impl FnMut(Edit, &mut Words) -> Result<(), String>,
+    row: &mut dyn FnMut(Edit, &mut Words) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut at = 0;
     loop {
@@ -587,107 +428,6 @@ fn edit(
             _ => return Ok(()),
         }
     }
-}
-
-/// Appends a row of `table` read from `words` to `raw`, checking its symbols (below `n_syms`,
-/// or [`NONE`] where a field is optional).
-fn push_row(table: Table, words: &mut Words, raw: &mut Raw, n_syms: u32) -> Result<(), String> {
-    match table {
-        Table::Strings => {}
-        Table::Users => {
-            let fields = [
-                words.sym(n_syms, false)?,
-                words.sym(n_syms, true)?,
-                words.sym(n_syms, true)?,
-                words.sym(n_syms, true)?,
-            ];
-            raw.user_id.push(fields[0]);
-            raw.user_first.push(fields[1]);
-            raw.user_last.push(fields[2]);
-            raw.user_org.push(fields[3]);
-        }
-        Table::Groups => {
-            let (id, name) = (words.sym(n_syms, false)?, words.sym(n_syms, true)?);
-            raw.group_id.push(id);
-            raw.group_name.push(name);
-            raw.group_rank.push(words.word()?);
-            for _ in 0..words.word()? {
-                let user = words.sym(n_syms, false)?;
-                raw.memberships.push((user, id));
-                raw.membership_rank.push(words.word()?);
-            }
-        }
-        Table::Tasks => {
-            let t = &mut raw.tasks;
-            let fields = [
-                words.sym(n_syms, false)?,
-                words.sym(n_syms, true)?,
-                words.sym(n_syms, true)?,
-                words.sym(n_syms, true)?,
-            ];
-            t.id.push(fields[0]);
-            t.assignee.push(fields[1]);
-            t.owner.push(fields[2]);
-            t.definition.push(fields[3]);
-            for _ in 0..words.word()? {
-                let (reference, kind, group) = (words.sym(n_syms, false)?, words.sym(n_syms, false)?, words.word()?);
-                if group > 1 {
-                    return Err("a link's group flag is neither 0 nor 1".into());
-                }
-                t.link_ref.push(reference);
-                t.link_type.push(kind << 1 | group);
-            }
-            if t.links_at.is_empty() {
-                t.links_at.push(0);
-            }
-            t.links_at.push(t.link_ref.len() as u32);
-        }
-        Table::Idp => {
-            let fields = [
-                words.sym(n_syms, false)?,
-                words.sym(n_syms, false)?,
-                words.sym(n_syms, false)?,
-                words.sym(n_syms, false)?,
-            ];
-            raw.idp_user.push(fields[0]);
-            raw.idp_id.push(fields[1]);
-            raw.idp_provided_id.push(fields[2]);
-            raw.idp_provided_name.push(fields[3]);
-        }
-        Table::Authz => {
-            let owner = words.sym(n_syms, false)?;
-            let kind = words.word()?;
-            let resource = words.sym(n_syms, false)?;
-            raw.authorizations.push((owner, kind, resource, words.word()?));
-        }
-        Table::Members => {
-            let fields = [words.sym(n_syms, false)?, words.sym(n_syms, true)?, words.sym(n_syms, true)?];
-            raw.member_user.push(fields[0]);
-            raw.member_org.push(fields[1]);
-            raw.member_project.push(fields[2]);
-            for _ in 0..words.word()? {
-                let role = words.sym(n_syms, false)?;
-                raw.member_roles.push(role);
-            }
-            if raw.member_roles_at.is_empty() {
-                raw.member_roles_at.push(0);
-            }
-            raw.member_roles_at.push(raw.member_roles.len() as u32);
-        }
-    }
-    Ok(())
-}
-
-/// The row of each id symbol (of `n_syms`), or [`NONE`]; refuses an id twice.
-fn by_sym(ids: &[Sym], n_syms: u32, what: &str) -> Result<Vec<u32>, String> {
-    let mut column = vec![NONE; n_syms as usize];
-    for (row, &id) in ids.iter().enumerate() {
-        match column.get_mut(id as usize) {
-            Some(slot) if *slot == NONE => *slot = row as u32,
-            _ => return Err(format!("a {what} id is there twice")),
-        }
-    }
-    Ok(column)
 }
 
 /// For each of the base's rows with an id in `ids`, the newer snapshot's row with the same id

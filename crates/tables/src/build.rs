@@ -3,15 +3,12 @@
 
 use crate::error::{SnapshotError, SnapshotProblem};
 use crate::intern::Interner;
-use crate::strings::{cmp_utf16, java_hash, Strings, Sym, NONE};
+use crate::strings::{cmp_utf16, Strings, Sym, NONE};
 use crate::tables::{range, Authorizations, BySym, Groups, IdpLinks, Members, Tables, Tasks, Users};
 use identity_links_text::timestamp::Timestamp;
 
 /// What the loader (`crate::load`) collected, before references are resolved and indexes built:
 /// the input of [`build`], so that the loader depends on this module and not the other way round.
-/// A snapshot's delta (the root crate's `snapshot::delta`) fills one too, from the snapshot it
-/// applies to and its own rows, and indexes it with [`index`]: so a delta's result is indexed by
-/// the very code a fresh load is.
 #[derive(Default)]
 pub struct Raw {
     /// The strings as they are interned (unused by [`index`], which is given them finished).
@@ -79,7 +76,9 @@ pub(crate) fn build(mut raw: Raw) -> Result<Tables, SnapshotError> {
 /// Resolves, checks and indexes `raw`'s rows over the finished string table `strings` (`raw`'s
 /// own interner is not read): what [`build`] does once the loader's strings are finished. Its
 /// by-symbol columns must hold each id's row (filled as the loader fills them: a duplicate id
-/// is the caller's to refuse).
+/// is the caller's to refuse). The users' derived columns are left empty ([`load`]).
+///
+/// [`load`]: crate::load::load
 pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
     // Whether each table carries the source's order: for every row or for none.
     let groups_ranked = ranked(&raw.group_rank, "groups")?;
@@ -106,23 +105,8 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
     let n_users = raw.user_id.len();
     let n_groups = raw.group_id.len();
     let user_order = sorted_rows(n_users, &|a, b| cmp_utf16(strings.get(raw.user_id[a]), strings.get(raw.user_id[b])));
-    let by_id = |a: usize, b: usize| cmp_utf16(strings.get(raw.group_id[a]), strings.get(raw.group_id[b]));
-    let group_order = if groups_ranked {
-        // The source's order; equal ranks (equal names there) by id, as G3 breaks ties.
-        sorted_rows(n_groups, &|a, b| raw.group_rank[a].cmp(&raw.group_rank[b]).then_with(|| by_id(a, b)))
-    } else {
-        sorted_rows(n_groups, &|a, b| {
-            let name = |g: usize| strings.get_opt(raw.group_name[g]);
-            // NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
-            match (name(a), name(b)) {
-                (None, Some(_)) => std::cmp::Ordering::Less,
-                (Some(_), None) => std::cmp::Ordering::Greater,
-                (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or("")).then_with(|| by_id(a, b)),
-            }
-        })
-    };
 
-    // group -> members (in id order, or the source's), then user -> groups in the groups' order.
+    // group -> members (in id order, or the source's).
     let (members_at, members, member_rank) = if memberships_ranked {
         // Memberships by rank, equal ranks by the user's place in id order.
         let mut place = vec![0u32; n_users];
@@ -147,21 +131,6 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
         );
         (members_at, members, Vec::new())
     };
-    let (groups_at, groups) = csr(
-        n_users,
-        group_order
-            .iter()
-            .flat_map(|&g| range(&members_at, &members, g as usize).iter().map(move |&u| (u as usize, g))),
-    );
-    let (idp_at, idp) = csr(n_users, idp_user.iter().enumerate().map(|(link, &u)| (u as usize, link as u32)));
-
-    let java = (0..n_users)
-        .map(|u| {
-            let h = |s: Sym| java_hash(strings.get_opt(s));
-            let hash = 31i32.wrapping_mul(31i32.wrapping_mul(h(raw.user_first[u])).wrapping_add(h(raw.user_last[u])));
-            hash.wrapping_add(h(raw.user_id[u])) as u32
-        })
-        .collect();
 
     let mut tasks = raw.tasks;
     if tasks.links_at.is_empty() {
@@ -171,7 +140,7 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
         tasks.definition = Vec::new();
     }
     let authz = authorizations(&raw.authorizations, raw.authorization_enabled);
-    Ok(Tables {
+    let tables = Tables {
         strings,
         sequence: raw.sequence,
         timestamp: raw.timestamp,
@@ -180,11 +149,7 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
             first: raw.user_first,
             last: raw.user_last,
             org: raw.user_org,
-            java_hash: java,
-            groups_at,
-            groups,
-            idp_at,
-            idp,
+            ..Users::default()
         },
         groups: Groups {
             id: raw.group_id,
@@ -210,11 +175,30 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
             roles: raw.member_roles,
         },
         by_sym,
+    };
+    Ok(tables)
+}
+
+/// The groups' order (the rows of `ids`, `names` and `ranks`), in which each user's groups are
+/// listed: by rank when the snapshot carries ranks (`ranks` not empty), equal ranks by id, as
+/// G3 breaks ties; else NULL names first (H2), then by name, then by id (SEMANTICS.md G3).
+pub fn group_order(strings: &Strings, ids: &[Sym], names: &[Sym], ranks: &[u32]) -> Vec<u32> {
+    let by_id = |a: usize, b: usize| cmp_utf16(strings.get(ids[a]), strings.get(ids[b]));
+    if !ranks.is_empty() {
+        return sorted_rows(ids.len(), &|a, b| ranks[a].cmp(&ranks[b]).then_with(|| by_id(a, b)));
+    }
+    sorted_rows(ids.len(), &|a, b| {
+        let name = |g: usize| strings.get_opt(names[g]);
+        match (name(a), name(b)) {
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (x, y) => cmp_utf16(x.unwrap_or(""), y.unwrap_or("")).then_with(|| by_id(a, b)),
+        }
     })
 }
 
 /// The authorization rows sorted by [`Authorizations::key`], and the flag.
-fn authorizations(rows: &[(Sym, u32, Sym, u32)], enabled: bool) -> Authorizations {
+pub fn authorizations(rows: &[(Sym, u32, Sym, u32)], enabled: bool) -> Authorizations {
     let key = |i: usize| {
         let (owner, kind, resource, _) = rows[i];
         (owner, kind >> 2, resource, kind & 3)
@@ -232,7 +216,7 @@ fn authorizations(rows: &[(Sym, u32, Sym, u32)], enabled: bool) -> Authorization
 
 /// Whether every row of `table` has a rank (`ranks`, [`NONE`] for none); an error at the first
 /// row that differs from the first row.
-fn ranked(ranks: &[u32], table: &'static str) -> Result<bool, SnapshotError> {
+pub fn ranked(ranks: &[u32], table: &'static str) -> Result<bool, SnapshotError> {
     let Some(&first) = ranks.first() else { return Ok(false) };
     let has = first != NONE;
     match ranks.iter().position(|&r| (r != NONE) != has) {
@@ -343,7 +327,7 @@ fn sorted_rows(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Ve
 }
 
 /// A compressed sparse row index: for each of `n` keys, its values in the order given.
-fn csr(n: usize, entries: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+pub fn csr(n: usize, entries: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
     let mut at = vec![0u32; n + 1];
     for (k, _) in entries.clone() {
         at[k + 1] += 1;

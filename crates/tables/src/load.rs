@@ -31,7 +31,9 @@ enum Seg {
 }
 
 /// Loads and validates a snapshot, refusing input over `limits.max_bytes`; see the module
-/// documentation.
+/// documentation. The columns derived from the rows alone (each user's Java hash, groups and
+/// IdP links) are left empty: the core's `Snapshot` fills them (`Snapshot::derive`, compiled
+/// for size), for a load as for a delta's result.
 pub fn load(text: &[u8], limits: Limits) -> Result<Tables, SnapshotError> {
     limits.check_input(text.len(), "$")?;
     // Snapshots hold one distinct string per 150-270 bytes of JSON (bench/generate.mjs's data

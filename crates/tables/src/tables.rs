@@ -231,8 +231,9 @@ impl BySym {
     }
 }
 
-/// Every table of a loaded snapshot: what [`crate::load::load`] builds and the core's
-/// `Snapshot` holds, with the load options beside it.
+/// Every table of a loaded snapshot: what [`crate::load::load`] builds (but for the columns the
+/// core derives, which it leaves empty) and the core's `Snapshot` holds, with the load options
+/// beside it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tables {
     /// Every string.

@@ -1,0 +1,328 @@
+//! Applying a delta ([`Snapshot::apply_delta`]): the base's columns and the delta's rows make the
+//! new snapshot's columns directly, table by table in the delta's order, and only what is
+//! derived from the rows (each user's groups and IdP links, the lookups by id, the strings'
+//! hash index) is computed again.
+//!
+//! A row the base keeps is written as the delta would write it, its symbols renumbered, and read
+//! back by the reader of the delta's own rows: one reader checks both. Nothing
+//! is sorted but the groups (for the users' lists) and the authorizations (a small table): the
+//! rows come in the newer snapshot's order, and each list a row holds (a task's links, a group's
+//! members, a membership's roles) is copied whole, in its order. The result is checked as the
+//! binary form is ([`Snapshot::check_structure`]) and taken only if its version is the one the
+//! delta names, so a delta whose rows would make another snapshot (for instance a list in
+//! another order) is refused, and the snapshot is unchanged.
+//!
+//! The new columns are built beside the old ones, each with room for all it can receive, and
+//! the old ones are let go once the new snapshot is taken: for a moment memory holds both
+//! (docs/deltas.md, "Memory and time").
+
+use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, MOVED, TABLES};
+use super::Snapshot;
+use identity_links_tables::build;
+use identity_links_tables::strings::{Strings, Sym, NONE};
+use identity_links_tables::tables::{Groups, IdpLinks, Members, Tables, Tasks, Users};
+
+impl Snapshot {
+    /// Applies `delta` (made by [`Snapshot::delta_to`] from a snapshot of this version) in
+    /// place: afterwards the snapshot's binary form, version and answers are those of the
+    /// snapshot the delta was made to.
+    ///
+    /// The new tables are made from this snapshot's columns and the delta's rows (module docs),
+    /// then the old ones are let go: the work is linear in the snapshot, and memory holds the old
+    /// tables and the new ones at once for a moment.
+    ///
+    /// # Errors
+    /// A [`DeltaError`] when the delta is damaged, applies to another version (another base, out
+    /// of order, applied already), or does not make the version it names; the snapshot is then
+    /// unchanged, and what the attempt allocated is given back.
+    pub fn apply_delta(&mut self, delta: &[u8]) -> Result<(), DeltaError> {
+        self.apply_delta_at(self.version(), delta).map(|_| ())
+    }
+
+    /// [`Snapshot::apply_delta`] for a caller that knows the snapshot's version (`found`, which
+    /// must be [`Snapshot::version`]'s answer: the wasm facade keeps it), saving one pass over
+    /// the snapshot; gives the new version.
+    ///
+    /// # Errors
+    /// As [`Snapshot::apply_delta`].
+    pub fn apply_delta_at(&mut self, found: Version, delta: &[u8]) -> Result<Version, DeltaError> {
+        let (header, edits) = DeltaHeader::read(delta).map_err(|why| DeltaError::Damaged { why, found })?;
+        let (base, new) = (header.from, header.to);
+        if base != found {
+            return Err(DeltaError::WrongBase { expected: base, found });
+        }
+        let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
+        let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
+        let next = self.applied(&header, &words).map_err(|why| DeltaError::Invalid { why, base })?;
+        let made = next.version();
+        if made != new {
+            return Err(DeltaError::Mismatch { expected: new, found: made });
+        }
+        *self = next;
+        Ok(made)
+    }
+
+    /// The snapshot this one and the delta's edits (`words`) make, not yet checked against the
+    /// version the delta names; why not, if they do not make one.
+    fn applied(&self, header: &DeltaHeader, words: &[u32]) -> Result<Snapshot, String> {
+        let mut delta = Words { words, at: 0 };
+        let (strings, map) = self.applied_strings(&mut delta)?;
+        let n_syms = strings.len() as u32;
+        let mut next = self.sized(strings, words.len());
+        (next.sequence, next.timestamp) = (header.sequence, header.timestamp);
+        next.groups.members_at.push(0);
+        next.tasks.links_at.push(0);
+        let mut authorizations = Vec::with_capacity(self.authz.owner.len());
+        let renumber = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
+        let mut kept = Vec::new();
+        for table in TABLES[1..].iter().copied() {
+            let mut rows = Rows { next: &mut next, authorizations: &mut authorizations, n_syms };
+            edit(&mut delta, self.rows(table), &mut |edit, delta| match edit {
+                Edit::Keep(row) => {
+                    // The base's row as the delta would write it, read as the delta's own are.
+                    kept.clear();
+                    self.record(table, row, &renumber, &mut kept);
+                    rows.read(table, &mut Words { words: &kept, at: 0 })
+                }
+                Edit::Insert => rows.read(table, delta),
+            })?;
+            if table == Table::Users {
+                next.by_sym.user = by_sym(&next.users.id, n_syms, "user")?;
+            }
+        }
+        drop(map);
+        if delta.at != words.len() {
+            return Err("it has words after its last table".into());
+        }
+        next.authz = build::authorizations(&authorizations, header.enabled);
+        drop(authorizations);
+        next.by_sym.task = by_sym(&next.tasks.id, n_syms, "task")?;
+        by_sym(&next.groups.id, n_syms, "group")?;
+        // The source's order: carried by every row or by none.
+        let g = &mut next.groups;
+        for (ranks, table) in [(&mut g.rank, "groups"), (&mut g.member_rank, "memberships")] {
+            match build::ranked(ranks, table) {
+                Ok(true) => {}
+                Ok(false) => *ranks = Vec::new(),
+                Err(_) => return Err("some rows have a rank and others not".into()),
+            }
+        }
+        if next.tasks.definition.iter().all(|&d| d == NONE) {
+            next.tasks.definition = Vec::new();
+        }
+        let mut next = Snapshot { tables: next, limits: self.limits };
+        next.derive();
+        // Rows added past the base's sizes left room to spare: given back (in place).
+        for i in 0..super::layout::KEPT {
+            next.kept_column_mut(i).map(Vec::shrink_to_fit);
+        }
+        next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))?;
+        Ok(next)
+    }
+
+    /// Empty tables over `strings` with room for as many rows as this snapshot's and as many
+    /// as a delta of `more` words can add (a row takes 4 words at least; a member 2, a link 3,
+    /// a role 1): no vector is doubled while it is filled, which would hold its table twice
+    /// for a moment (tests/apply_memory.rs).
+    fn sized(&self, strings: Strings, more: usize) -> Tables {
+        let (u, g, t, l, z) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.members);
+        let items = |n: usize, words: usize| Vec::with_capacity(room(n + more / words));
+        let room = |n: usize| items(n, 4);
+        let (n_users, n_groups, n_tasks, n_idp, n_members) =
+            (u.id.len(), g.id.len(), t.id.len(), l.user.len(), z.user.len());
+        Tables {
+            strings,
+            users: Users {
+                id: room(n_users),
+                first: room(n_users),
+                last: room(n_users),
+                org: room(n_users),
+                ..Users::default()
+            },
+            groups: Groups {
+                id: room(n_groups),
+                name: room(n_groups),
+                rank: room(n_groups),
+                members_at: room(n_groups + 1),
+                members: items(g.members.len(), 2),
+                member_rank: items(g.members.len(), 2),
+            },
+            tasks: Tasks {
+                id: room(n_tasks),
+                assignee: room(n_tasks),
+                owner: room(n_tasks),
+                definition: room(n_tasks),
+                links_at: room(n_tasks + 1),
+                link_ref: items(t.link_ref.len(), 3),
+                link_type: items(t.link_ref.len(), 3),
+            },
+            idp: IdpLinks {
+                user: room(n_idp),
+                idp_id: room(n_idp),
+                provided_id: room(n_idp),
+                provided_name: room(n_idp),
+            },
+            members: Members {
+                user: room(n_members),
+                org: room(n_members),
+                project: room(n_members),
+                roles_at: room(n_members + 1),
+                roles: items(z.roles.len(), 1),
+            },
+            ..Tables::default()
+        }
+    }
+
+    /// The strings' edit read from `delta`: the new string table, and the new symbol of each of
+    /// the base's strings (or [`NONE`] for those dropped).
+    fn applied_strings(&self, delta: &mut Words) -> Result<(Strings, Vec<Sym>), String> {
+        let mut map = vec![NONE; self.strings.len()];
+        // Room for the base's and all the delta's (see `sized`): a string takes a word at least,
+        // and a word holds 4 bytes of text.
+        let more = delta.words.len();
+        let mut text = String::with_capacity(room(self.strings.text.len() + 4 * more));
+        let mut ends = Vec::<u32>::with_capacity(room(self.strings.len() + more));
+        let mut push = |text: &mut String, s: &str| -> Result<u32, String> {
+            text.push_str(s);
+            ends.push(u32::try_from(text.len()).map_err(|_| "the string table is full")?);
+            Ok(ends.len() as u32 - 1)
+        };
+        edit(delta, self.strings.len(), &mut |edit, delta| {
+            match edit {
+                Edit::Keep(a) if map[a] == NONE => map[a] = push(&mut text, self.str(a as Sym))?,
+                Edit::Keep(_) => return Err("a string is there twice".into()),
+                Edit::Insert => {
+                    let len = delta.word()?;
+                    if len & MOVED != 0 {
+                        // One of the base's strings, moved here.
+                        let a = (len & !MOVED) as usize;
+                        match map.get(a) {
+                            Some(&NONE) => map[a] = push(&mut text, self.str(a as Sym))?,
+                            _ => return Err("a moved string is not the base's, or there twice".into()),
+                        }
+                        return Ok(());
+                    }
+                    let len = len as usize;
+                    let bytes: Vec<u8> = delta.take(len.div_ceil(4))?.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let s = std::str::from_utf8(&bytes[..len]).map_err(|_| "a string is not UTF-8")?;
+                    push(&mut text, s)?;
+                }
+            }
+            Ok(())
+        })?;
+        if ends.len() >= 1 << 31 {
+            return Err("the string table is full".into());
+        }
+        Ok((Strings::indexed(text, ends), map))
+    }
+}
+
+/// The new tables as a delta's rows fill them, in the delta's order.
+struct Rows<'a> {
+    next: &'a mut Tables,
+    /// The authorizations' rows, sorted once all are read.
+    authorizations: &'a mut Vec<(Sym, u32, Sym, u32)>,
+    /// How many strings the new table has.
+    n_syms: u32,
+}
+
+impl Rows<'_> {
+    /// Reads one row of `table` from `words` (as a delta writes it: docs/deltas.md) into the new
+    /// tables, checking its symbols (below the new table's size, or [`NONE`] where a field is
+    /// optional) and the users it names (the new table's, read first).
+    fn read(&mut self, table: Table, words: &mut Words) -> Result<(), String> {
+        let (n, next) = (self.n_syms, &mut *self.next);
+        let user = |words: &mut Words, next: &Tables| {
+            let id = words.sym(n, false)?;
+            match next.by_sym.user.get(id as usize) {
+                Some(&row) if row != NONE => Ok(row),
+                _ => Err("a row names a user who is not there".to_owned()),
+            }
+        };
+        match table {
+            Table::Strings => {}
+            Table::Users => {
+                let u = &mut next.users;
+                u.id.push(words.sym(n, false)?);
+                u.first.push(words.sym(n, true)?);
+                u.last.push(words.sym(n, true)?);
+                u.org.push(words.sym(n, true)?);
+            }
+            Table::Groups => {
+                next.groups.id.push(words.sym(n, false)?);
+                next.groups.name.push(words.sym(n, true)?);
+                next.groups.rank.push(words.word()?);
+                for _ in 0..words.word()? {
+                    let member = user(words, next)?;
+                    next.groups.members.push(member);
+                    next.groups.member_rank.push(words.word()?);
+                }
+                next.groups.members_at.push(next.groups.members.len() as u32);
+            }
+            Table::Tasks => {
+                let t = &mut next.tasks;
+                t.id.push(words.sym(n, false)?);
+                t.assignee.push(words.sym(n, true)?);
+                t.owner.push(words.sym(n, true)?);
+                t.definition.push(words.sym(n, true)?);
+                for _ in 0..words.word()? {
+                    let (reference, kind, group) = (words.sym(n, false)?, words.sym(n, false)?, words.word()?);
+                    if group > 1 {
+                        return Err("a link's group flag is neither 0 nor 1".into());
+                    }
+                    t.link_ref.push(reference);
+                    t.link_type.push(kind << 1 | group);
+                }
+                t.links_at.push(t.link_ref.len() as u32);
+            }
+            Table::Idp => {
+                let owner = user(words, next)?;
+                let l = &mut next.idp;
+                l.user.push(owner);
+                l.idp_id.push(words.sym(n, false)?);
+                l.provided_id.push(words.sym(n, false)?);
+                l.provided_name.push(words.sym(n, false)?);
+            }
+            Table::Authz => {
+                let (owner, kind) = (words.sym(n, false)?, words.word()?);
+                let (resource, perms) = (words.sym(n, false)?, words.word()?);
+                self.authorizations.push((owner, kind, resource, perms));
+            }
+            Table::Members => {
+                let z = &mut next.members;
+                z.user.push(words.sym(n, false)?);
+                z.org.push(words.sym(n, true)?);
+                z.project.push(words.sym(n, true)?);
+                for _ in 0..words.word()? {
+                    z.roles.push(words.sym(n, false)?);
+                }
+                // Empty without rows (as the loader leaves it).
+                if z.roles_at.is_empty() {
+                    z.roles_at.push(0);
+                }
+                z.roles_at.push(z.roles.len() as u32);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The room to give a vector of `n` items: `n` rounded up to a 64th of it (at least 64), so
+/// that the applies of a chain ask the allocator for the same sizes, and reuse what the last one
+/// gave back, instead of fragmenting memory with sizes a few items apart.
+fn room(n: usize) -> usize {
+    let step = (n / 64).max(64).next_power_of_two();
+    n.div_ceil(step) * step
+}
+
+/// The row of each id symbol (of `n_syms`), or [`NONE`]; refuses an id twice.
+fn by_sym(ids: &[Sym], n_syms: u32, what: &str) -> Result<Vec<u32>, String> {
+    let mut column = vec![NONE; n_syms as usize];
+    for (row, &id) in ids.iter().enumerate() {
+        match column.get_mut(id as usize) {
+            Some(slot) if *slot == NONE => *slot = row as u32,
+            _ => return Err(format!("a {what} id is there twice")),
+        }
+    }
+    Ok(column)
+}
