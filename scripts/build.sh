@@ -16,11 +16,12 @@ chmod 755 "$stage" && mkdir -p "$stage/node"
 wasm-bindgen --target web --no-typescript --out-dir "$stage" "$wasm"
 wasm-bindgen --target nodejs --no-typescript --out-dir "$stage/node" "$wasm"
 
-# wasm-opt from the npm package binaryen (Debian's 108 cannot parse table.fill).
+# wasm-opt from the npm package binaryen (Debian's 108 cannot parse table.fill); the low kilobyte
+# of memory is the stack's far end (docs/decisions/0014).
 opt=node_modules/.bin/wasm-opt
 features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals)
 for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; do
-  "$opt" -Oz --converge --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
+  "$opt" -Oz --converge --low-memory-unused --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
 done
 
 cp -R pkg-template/. "$stage/"

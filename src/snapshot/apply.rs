@@ -12,9 +12,11 @@
 //! delta names, so a delta whose rows would make another snapshot (for instance a list in
 //! another order) is refused, and the snapshot is unchanged.
 //!
-//! The new columns are built beside the old ones, each with room for all it can receive, and
-//! the old ones are let go once the new snapshot is taken: for a moment memory holds both
-//! (docs/deltas.md, "Memory and time").
+//! Memory: what the base derives from its rows alone (its strings' hash index, its users'
+//! groups, IdP links and hashes) is let go first; the new columns are built beside the base's
+//! other columns, each with room for all it can receive; the base's are let go once the new
+//! snapshot is taken. A refused delta makes the derived columns again ([`Snapshot::restore`]).
+//! docs/deltas.md, "Memory and time", has the figures.
 
 use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, MOVED, TABLES};
 use super::Snapshot;
@@ -28,13 +30,13 @@ impl Snapshot {
     /// snapshot the delta was made to.
     ///
     /// The new tables are made from this snapshot's columns and the delta's rows (module docs),
-    /// then the old ones are let go: the work is linear in the snapshot, and memory holds the old
-    /// tables and the new ones at once for a moment.
+    /// then the old ones are let go: the work is linear in the snapshot, and memory holds most
+    /// of the old tables and the new ones at once for a moment.
     ///
     /// # Errors
     /// A [`DeltaError`] when the delta is damaged, applies to another version (another base, out
     /// of order, applied already), or does not make the version it names; the snapshot is then
-    /// unchanged, and what the attempt allocated is given back.
+    /// unchanged (its derived columns made again), and what the attempt allocated is given back.
     pub fn apply_delta(&mut self, delta: &[u8]) -> Result<(), DeltaError> {
         self.apply_delta_at(self.version(), delta).map(|_| ())
     }
@@ -53,31 +55,68 @@ impl Snapshot {
         }
         let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
         let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
-        let next = self.applied(&header, &words).map_err(|why| DeltaError::Invalid { why, base })?;
-        let made = next.version();
-        if made != new {
-            return Err(DeltaError::Mismatch { expected: new, found: made });
-        }
-        *self = next;
-        Ok(made)
+        // What the snapshot derives from its rows alone (its strings' index, its users' groups,
+        // IdP links and hashes) is let go now, and made again at the end: for the new rows, or
+        // for these if the delta is refused.
+        self.strings.slots = Vec::new();
+        let u = &mut self.users;
+        (u.java_hash, u.groups_at, u.groups, u.idp_at, u.idp) = Default::default();
+        let mut delta = Words { words: &words, at: 0 };
+        let (strings, map) = match self.applied_strings(&mut delta) {
+            Ok(made) => made,
+            Err(why) => {
+                self.restore();
+                return Err(DeltaError::Invalid { why, base });
+            }
+        };
+        let mut next = Snapshot { tables: self.sized(strings, words.len()), limits: self.limits };
+        (next.sequence, next.timestamp) = (header.sequence, header.timestamp);
+        let filled = self.fill(&header, &mut delta, &map, &mut next.tables).and_then(|()| {
+            next.derive();
+            // Rows added past the base's sizes left room to spare: given back (in place).
+            for i in 0..super::layout::KEPT {
+                next.kept_column_mut(i).map(Vec::shrink_to_fit);
+            }
+            next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))
+        });
+        let refusal = match filled {
+            Ok(()) => match next.version() {
+                made if made == new => {
+                    *self = next;
+                    return Ok(made);
+                }
+                made => DeltaError::Mismatch { expected: new, found: made },
+            },
+            Err(why) => DeltaError::Invalid { why, base },
+        };
+        drop(next);
+        self.restore();
+        Err(refusal)
     }
 
-    /// The snapshot this one and the delta's edits (`words`) make, not yet checked against the
-    /// version the delta names; why not, if they do not make one.
-    fn applied(&self, header: &DeltaHeader, words: &[u32]) -> Result<Snapshot, String> {
-        let mut delta = Words { words, at: 0 };
-        let (strings, map) = self.applied_strings(&mut delta)?;
-        let n_syms = strings.len() as u32;
-        let mut next = self.sized(strings, words.len());
-        (next.sequence, next.timestamp) = (header.sequence, header.timestamp);
+    /// Makes the snapshot whole again after a refused delta: its strings' index and what it
+    /// derives from its rows, made again. Each is a function of the rows, so the snapshot is as
+    /// it was (for any snapshot this library made: a binary form written otherwise, with another
+    /// index of the same strings or lists in another order, would come back with this library's).
+    fn restore(&mut self) {
+        let old = std::mem::take(&mut self.strings);
+        self.strings = Strings::indexed(old.text, old.ends);
+        self.derive();
+    }
+
+    /// Fills `next`'s rows (its strings made already: `map` gives the new symbol of each of this
+    /// snapshot's) from this snapshot's and the delta's, and the lookups by id; why not, if they
+    /// do not make a snapshot.
+    fn fill(&self, header: &DeltaHeader, delta: &mut Words, map: &[Sym], next: &mut Tables) -> Result<(), String> {
+        let n_syms = next.strings.len() as u32;
         next.groups.members_at.push(0);
         next.tasks.links_at.push(0);
         let mut authorizations = Vec::with_capacity(self.authz.owner.len());
         let renumber = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
         let mut kept = Vec::new();
         for table in TABLES[1..].iter().copied() {
-            let mut rows = Rows { next: &mut next, authorizations: &mut authorizations, n_syms };
-            edit(&mut delta, self.rows(table), &mut |edit, delta| match edit {
+            let mut rows = Rows { next: &mut *next, authorizations: &mut authorizations, n_syms };
+            edit(delta, self.rows(table), &mut |edit, delta| match edit {
                 Edit::Keep(row) => {
                     // The base's row as the delta would write it, read as the delta's own are.
                     kept.clear();
@@ -90,8 +129,7 @@ impl Snapshot {
                 next.by_sym.user = by_sym(&next.users.id, n_syms, "user")?;
             }
         }
-        drop(map);
-        if delta.at != words.len() {
+        if delta.at != delta.words.len() {
             return Err("it has words after its last table".into());
         }
         next.authz = build::authorizations(&authorizations, header.enabled);
@@ -110,14 +148,7 @@ impl Snapshot {
         if next.tasks.definition.iter().all(|&d| d == NONE) {
             next.tasks.definition = Vec::new();
         }
-        let mut next = Snapshot { tables: next, limits: self.limits };
-        next.derive();
-        // Rows added past the base's sizes left room to spare: given back (in place).
-        for i in 0..super::layout::KEPT {
-            next.kept_column_mut(i).map(Vec::shrink_to_fit);
-        }
-        next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))?;
-        Ok(next)
+        Ok(())
     }
 
     /// Empty tables over `strings` with room for as many rows as this snapshot's and as many
