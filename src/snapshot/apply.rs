@@ -18,7 +18,8 @@
 //! snapshot is taken. A refused delta makes the derived columns again ([`Snapshot::restore`]).
 //! docs/deltas.md, "Memory and time", has the figures.
 
-use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, MOVED, TABLES};
+use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, TABLES};
+use super::text_edit::edit_strings;
 use super::Snapshot;
 use identity_links_tables::build;
 use identity_links_tables::strings::{Strings, Sym, NONE};
@@ -62,16 +63,17 @@ impl Snapshot {
         let u = &mut self.users;
         (u.java_hash, u.groups_at, u.groups, u.idp_at, u.idp) = Default::default();
         let mut delta = Words { words: &words, at: 0 };
-        let (strings, map) = match self.applied_strings(&mut delta) {
+        let (strings, edited) = match edit_strings(&mut self.strings, &mut delta, words.len()) {
             Ok(made) => made,
             Err(why) => {
                 self.restore();
                 return Err(DeltaError::Invalid { why, base });
             }
         };
+        let map = &edited.map;
         let mut next = Snapshot { tables: self.sized(strings, words.len()), limits: self.limits };
         (next.sequence, next.timestamp) = (header.sequence, header.timestamp);
-        let filled = self.fill(&header, &mut delta, &map, &mut next.tables).and_then(|()| {
+        let filled = self.fill(&header, &mut delta, map, &mut next.tables).and_then(|()| {
             next.derive();
             // Rows added past the base's sizes left room to spare: given back (in place).
             for i in 0..super::layout::KEPT {
@@ -89,13 +91,15 @@ impl Snapshot {
             },
             Err(why) => DeltaError::Invalid { why, base },
         };
+        // The base's text was edited into the new table's: put back, then the rest.
+        edited.restore(&mut self.strings, &next.strings);
         drop(next);
         self.restore();
         Err(refusal)
     }
 
-    /// Makes the snapshot whole again after a refused delta: its strings' index and what it
-    /// derives from its rows, made again. Each is a function of the rows, so the snapshot is as
+    /// Makes the snapshot whole again after a refused delta (its strings' text back in place):
+    /// its strings' index and what it derives from its rows, made again. Each is a function of the rows, so the snapshot is as
     /// it was (for any snapshot this library made: a binary form written otherwise, with another
     /// index of the same strings or lists in another order, would come back with this library's).
     fn restore(&mut self) {
@@ -203,49 +207,6 @@ impl Snapshot {
             ..Tables::default()
         }
     }
-
-    /// The strings' edit read from `delta`: the new string table, and the new symbol of each of
-    /// the base's strings (or [`NONE`] for those dropped).
-    fn applied_strings(&self, delta: &mut Words) -> Result<(Strings, Vec<Sym>), String> {
-        let mut map = vec![NONE; self.strings.len()];
-        // Room for the base's and all the delta's (see `sized`): a string takes a word at least,
-        // and a word holds 4 bytes of text.
-        let more = delta.words.len();
-        let mut text = String::with_capacity(room(self.strings.text.len() + 4 * more));
-        let mut ends = Vec::<u32>::with_capacity(room(self.strings.len() + more));
-        let mut push = |text: &mut String, s: &str| -> Result<u32, String> {
-            text.push_str(s);
-            ends.push(u32::try_from(text.len()).map_err(|_| "the string table is full")?);
-            Ok(ends.len() as u32 - 1)
-        };
-        edit(delta, self.strings.len(), &mut |edit, delta| {
-            match edit {
-                Edit::Keep(a) if map[a] == NONE => map[a] = push(&mut text, self.str(a as Sym))?,
-                Edit::Keep(_) => return Err("a string is there twice".into()),
-                Edit::Insert => {
-                    let len = delta.word()?;
-                    if len & MOVED != 0 {
-                        // One of the base's strings, moved here.
-                        let a = (len & !MOVED) as usize;
-                        match map.get(a) {
-                            Some(&NONE) => map[a] = push(&mut text, self.str(a as Sym))?,
-                            _ => return Err("a moved string is not the base's, or there twice".into()),
-                        }
-                        return Ok(());
-                    }
-                    let len = len as usize;
-                    let bytes: Vec<u8> = delta.take(len.div_ceil(4))?.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    let s = std::str::from_utf8(&bytes[..len]).map_err(|_| "a string is not UTF-8")?;
-                    push(&mut text, s)?;
-                }
-            }
-            Ok(())
-        })?;
-        if ends.len() >= 1 << 31 {
-            return Err("the string table is full".into());
-        }
-        Ok((Strings::indexed(text, ends), map))
-    }
 }
 
 /// The new tables as a delta's rows fill them, in the delta's order.
@@ -341,7 +302,7 @@ impl Rows<'_> {
 /// The room to give a vector of `n` items: `n` rounded up to a 64th of it (at least 64), so
 /// that the applies of a chain ask the allocator for the same sizes, and reuse what the last one
 /// gave back, instead of fragmenting memory with sizes a few items apart.
-fn room(n: usize) -> usize {
+pub(super) fn room(n: usize) -> usize {
     let step = (n / 64).max(64).next_power_of_two();
     n.div_ceil(step) * step
 }

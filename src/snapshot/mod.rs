@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod delta;
 pub mod layout;
 pub mod stream;
+mod text_edit;
 
 use identity_links_tables::build;
 use identity_links_tables::error::SnapshotError;
@@ -95,14 +96,15 @@ impl Snapshot {
         let (strings, g) = (&self.tables.strings, &self.tables.groups);
         let n_users = self.tables.users.id.len();
         let order = build::group_order(strings, &g.id, &g.name, &g.rank);
-        let (groups_at, groups) = build::csr(
-            n_users,
-            order.iter().flat_map(|&group| {
-                range(&g.members_at, &g.members, group as usize).iter().map(move |&u| (u as usize, group))
-            }),
-        );
-        let idp_users = self.tables.idp.user.iter().enumerate();
-        let (idp_at, idp) = build::csr(n_users, idp_users.map(|(link, &u)| (u as usize, link as u32)));
+        let (groups_at, groups) = build::csr(n_users, &|entry| {
+            for &group in &order {
+                range(&g.members_at, &g.members, group as usize).iter().for_each(|&u| entry(u as usize, group));
+            }
+        });
+        let idp_users = &self.tables.idp.user;
+        let (idp_at, idp) = build::csr(n_users, &|entry| {
+            idp_users.iter().enumerate().for_each(|(link, &u)| entry(u as usize, link as u32));
+        });
         let u = &self.tables.users;
         let h = |s: Sym| java_hash(strings.get_opt(s));
         let java = (0..n_users)

@@ -117,18 +117,19 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
         let order = sorted_rows(pairs.len(), &|a, b| {
             rank[a].cmp(&rank[b]).then_with(|| place[pairs[a].0 as usize].cmp(&place[pairs[b].0 as usize]))
         });
-        let (members_at, members) =
-            csr(n_groups, order.iter().map(|&m| (pairs[m as usize].1 as usize, pairs[m as usize].0)));
-        let (_, member_rank) = csr(n_groups, order.iter().map(|&m| (pairs[m as usize].1 as usize, rank[m as usize])));
+        let by_group = |value: &dyn Fn(usize) -> u32| {
+            csr(n_groups, &|entry| order.iter().for_each(|&m| entry(pairs[m as usize].1 as usize, value(m as usize))))
+        };
+        let (members_at, members) = by_group(&|m| pairs[m].0);
+        let (_, member_rank) = by_group(&|m| rank[m]);
         (members_at, members, member_rank)
     } else {
-        let (unsorted_at, unsorted) = csr(n_users, pairs.iter().map(|&(u, g)| (u as usize, g)));
-        let (members_at, members) = csr(
-            n_groups,
-            user_order
-                .iter()
-                .flat_map(|&u| range(&unsorted_at, &unsorted, u as usize).iter().map(move |&g| (g as usize, u))),
-        );
+        let (unsorted_at, unsorted) = csr(n_users, &|entry| pairs.iter().for_each(|&(u, g)| entry(u as usize, g)));
+        let (members_at, members) = csr(n_groups, &|entry| {
+            for &u in &user_order {
+                range(&unsorted_at, &unsorted, u as usize).iter().for_each(|&g| entry(g as usize, u));
+            }
+        });
         (members_at, members, Vec::new())
     };
 
@@ -326,21 +327,25 @@ fn sorted_rows(n: usize, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) -> Ve
     rows
 }
 
+/// Gives each (key, value) of an index to the function it is called with ([`csr`]).
+pub type Entries<'a> = &'a dyn Fn(&mut dyn FnMut(usize, u32));
+
 /// A compressed sparse row index: for each of `n` keys, its values in the order given.
-pub fn csr(n: usize, entries: impl Iterator<Item = (usize, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+/// `entries` gives each (key, value) to the function it is called with; it is called twice,
+/// to count and to fill. One instance for every index of the module, rather than one per
+/// iterator type (docs/decisions/0002).
+pub fn csr(n: usize, entries: Entries) -> (Vec<u32>, Vec<u32>) {
     let mut at = vec![0u32; n + 1];
-    for (k, _) in entries.clone() {
-        at[k + 1] += 1;
-    }
+    entries(&mut |k, _| at[k + 1] += 1);
     for i in 0..n {
         at[i + 1] += at[i];
     }
     let mut fill = at.clone();
     let mut values = vec![0u32; at[n] as usize];
-    for (k, v) in entries {
+    entries(&mut |k, v| {
         values[fill[k] as usize] = v;
         fill[k] += 1;
-    }
+    });
     (at, values)
 }
 

@@ -1,0 +1,135 @@
+//! A delta's edit of the strings, made in the base's own text: the strings that stay are moved
+//! (left over those dropped, then right to make room for those inserted) instead of the whole
+//! text being copied into a new one. The text is a snapshot's largest column (18 MB of a 1M-link
+//! snapshot's 52), so an apply holds it once instead of twice.
+//!
+//! The base keeps its strings' ends, and [`Edited`] the dropped strings' text, so that a
+//! refused delta can put the base's text back ([`Edited::restore`]).
+
+use super::apply::room;
+use super::delta::{edit, Edit, Words, MOVED};
+use identity_links_tables::strings::{Strings, Sym, NONE};
+
+/// Marks, in [`Edited::map`] while the edit is made, a string of the base that moved (inserted
+/// elsewhere, not kept in place). New symbols stay below 2^31, so it is never part of one.
+const MOVES: u32 = 1 << 31;
+
+/// What an edit of the strings leaves besides the new table.
+pub(super) struct Edited {
+    /// The new symbol of each of the base's strings, or [`NONE`] for those dropped.
+    pub(super) map: Vec<Sym>,
+    /// The text of the dropped strings, in the base's order.
+    dropped: Vec<u8>,
+}
+
+/// Reads the strings' edit from `delta` and makes it in `old`'s text, which it takes: the new
+/// string table (its ends given room for as many as `more`, the delta's size in words, can add)
+/// and [`Edited`]. `old`
+/// keeps its ends. Why not, when the edit does not make a table: `old` is then untouched.
+pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) -> Result<(Strings, Edited), String> {
+    let n_old = old.len();
+    let mut map = vec![NONE; n_old];
+    // Each new string's end; the new strings that are not kept in place, and their text.
+    let mut ends = Vec::<u32>::with_capacity(room(n_old + more));
+    let (mut placed, mut side) = (Vec::<u32>::new(), Vec::<u8>::new());
+    let mut total = 0usize;
+    let source: &Strings = old;
+    edit(delta, n_old, &mut |edit, delta| {
+        let b = ends.len() as u32;
+        let len = match edit {
+            Edit::Keep(a) if map[a] == NONE => {
+                map[a] = b;
+                source.bytes_of(a as Sym).len()
+            }
+            Edit::Keep(_) => return Err("a string is there twice".into()),
+            Edit::Insert => {
+                let word = delta.word()?;
+                let start = side.len();
+                if word & MOVED != 0 {
+                    // One of the base's strings, moved here.
+                    let a = (word & !MOVED) as usize;
+                    match map.get(a) {
+                        Some(&NONE) => map[a] = b | MOVES,
+                        _ => return Err("a moved string is not the base's, or there twice".into()),
+                    }
+                    side.extend_from_slice(source.bytes_of(a as Sym));
+                } else {
+                    let len = word as usize;
+                    side.extend(delta.take(len.div_ceil(4))?.iter().flat_map(|w| w.to_le_bytes()));
+                    side.truncate(start + len);
+                    std::str::from_utf8(&side[start..]).map_err(|_| "a string is not UTF-8")?;
+                }
+                placed.push(b);
+                side.len() - start
+            }
+        };
+        total += len;
+        ends.push(u32::try_from(total).map_err(|_| "the string table is full")?);
+        Ok(())
+    })?;
+    if ends.len() >= 1 << 31 {
+        return Err("the string table is full".into());
+    }
+    // From here nothing fails. The strings that stay, packed to the left in order (the dropped
+    // ones' text set aside); those that moved are in `side` already.
+    let mut text = std::mem::take(&mut old.text).into_bytes();
+    let (mut packed, mut start, mut dropped) = (0, 0, Vec::new());
+    for (a, &end) in old.ends.iter().enumerate() {
+        let end = end as usize;
+        match map[a] {
+            NONE => dropped.extend_from_slice(&text[start..end]),
+            m if m & MOVES != 0 => map[a] = m & !MOVES,
+            _ => {
+                if packed != start {
+                    text.copy_within(start..end, packed);
+                }
+                packed += end - start;
+            }
+        }
+        start = end;
+    }
+    // Then spread to the right, from the end, each inserted string put in its place: a string
+    // that stays only moves right (by what is inserted before it), and those before the first
+    // insertion are in place already.
+    if total > text.capacity() {
+        text.reserve_exact(room(total) - text.len());
+    }
+    text.resize(total, 0);
+    let (mut placed, mut side_end) = (placed.as_slice(), side.len());
+    for b in (0..ends.len()).rev() {
+        let Some((&last, before)) = placed.split_last() else { break };
+        let end = ends[b] as usize;
+        let len = end - b.checked_sub(1).map_or(0, |p| ends[p] as usize);
+        if last as usize == b {
+            text[end - len..end].copy_from_slice(&side[side_end - len..side_end]);
+            (placed, side_end) = (before, side_end - len);
+        } else {
+            text.copy_within(packed - len..packed, end - len);
+            packed -= len;
+        }
+    }
+    // Whole strings at their places: UTF-8 (checked once more, as every `String` is made).
+    let text = String::from_utf8(text).unwrap_or_default();
+    Ok((Strings::indexed(text, ends), Edited { map, dropped }))
+}
+
+impl Edited {
+    /// The base's text again, into `old` (whose ends are the base's): each string from the new
+    /// table `new` where it stayed or moved, from the dropped ones' text where it went.
+    pub(super) fn restore(&self, old: &mut Strings, new: &Strings) {
+        let mut text = Vec::with_capacity(new.text.len() + self.dropped.len());
+        let (mut start, mut taken) = (0, 0);
+        for (&end, &b) in old.ends.iter().zip(&self.map) {
+            let len = end as usize - start;
+            start = end as usize;
+            if b == NONE {
+                text.extend_from_slice(self.dropped.get(taken..taken + len).unwrap_or_default());
+                taken += len;
+            } else {
+                text.extend_from_slice(new.bytes_of(b));
+            }
+        }
+        // The base's own bytes, in its order: UTF-8.
+        old.text = String::from_utf8(text).unwrap_or_default();
+    }
+}
