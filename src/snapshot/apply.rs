@@ -24,6 +24,7 @@ use super::Snapshot;
 use identity_links_tables::build;
 use identity_links_tables::strings::{Strings, Sym, NONE};
 use identity_links_tables::tables::{Groups, IdpLinks, Members, Tables, Tasks, Users};
+use std::ops::Range;
 
 impl Snapshot {
     /// Applies `delta` (made by [`Snapshot::delta_to`] from a snapshot of this version) in
@@ -121,12 +122,7 @@ impl Snapshot {
         for table in TABLES[1..].iter().copied() {
             let mut rows = Rows { next: &mut *next, authorizations: &mut authorizations, n_syms };
             edit(delta, self.rows(table), &mut |edit, delta| match edit {
-                Edit::Keep(row) => {
-                    // The base's row as the delta would write it, read as the delta's own are.
-                    kept.clear();
-                    self.record(table, row, &renumber, &mut kept);
-                    rows.read(table, &mut Words { words: &kept, at: 0 })
-                }
+                Edit::Keep(run) => rows.keep(self, table, run, &renumber, &mut kept),
                 Edit::Insert => rows.read(table, delta),
             })?;
             if table == Table::Users {
@@ -219,6 +215,57 @@ struct Rows<'a> {
 }
 
 impl Rows<'_> {
+    /// Copies the base's rows `run` of `table` into the new tables, their symbols renumbered
+    /// through `sym` and their users' rows found again by id: column by column for the large
+    /// tables; for the others, each row as the delta would write it (into `kept`), read back as
+    /// the delta's own rows are.
+    fn keep(
+        &mut self,
+        base: &Snapshot,
+        table: Table,
+        run: Range<usize>,
+        sym: &dyn Fn(Sym) -> Sym,
+        kept: &mut Vec<u32>,
+    ) -> Result<(), String> {
+        let next = &mut *self.next;
+        let rows = run.clone();
+        // An optional column (empty when no row has a value): NONE for each of `at`.
+        let optional = |column: &mut Vec<u32>, from: &[u32], at: Range<usize>, f: &dyn Fn(u32) -> u32| match from {
+            [] => column.extend(at.map(|_| NONE)),
+            _ => put(column, &from[at], f),
+        };
+        match table {
+            Table::Users => {
+                let (u, b) = (&mut next.users, &base.users);
+                for (column, from) in
+                    [(&mut u.id, &b.id), (&mut u.first, &b.first), (&mut u.last, &b.last), (&mut u.org, &b.org)]
+                {
+                    put(column, &from[rows.clone()], sym);
+                }
+            }
+            Table::Tasks => {
+                let (t, b) = (&mut next.tasks, &base.tasks);
+                for (column, from) in [(&mut t.id, &b.id), (&mut t.assignee, &b.assignee), (&mut t.owner, &b.owner)] {
+                    put(column, &from[rows.clone()], sym);
+                }
+                optional(&mut t.definition, &b.definition, rows.clone(), sym);
+                let (first, shift) = (b.links_at[run.start], t.link_ref.len() as u32);
+                let links = first as usize..b.links_at[run.end] as usize;
+                put(&mut t.link_ref, &b.link_ref[links.clone()], sym);
+                put(&mut t.link_type, &b.link_type[links], &|k| sym(k >> 1) << 1 | (k & 1));
+                put(&mut t.links_at, &b.links_at[run.start + 1..=run.end], &|at| at - first + shift);
+            }
+            Table::Strings | Table::Groups | Table::Idp | Table::Authz | Table::Members => {
+                for row in rows {
+                    kept.clear();
+                    base.record(table, row, sym, kept);
+                    self.read(table, &mut Words { words: kept, at: 0 })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads one row of `table` from `words` (as a delta writes it: docs/deltas.md) into the new
     /// tables, checking its symbols (below the new table's size, or [`NONE`] where a field is
     /// optional) and the users it names (the new table's, read first).
@@ -297,6 +344,11 @@ impl Rows<'_> {
         }
         Ok(())
     }
+}
+
+/// Appends `f` of each of `from` to `column` (one instance for every column the apply copies).
+fn put(column: &mut Vec<u32>, from: &[u32], f: &dyn Fn(u32) -> u32) {
+    column.extend(from.iter().map(|&x| f(x)));
 }
 
 /// The room to give a vector of `n` items: `n` rounded up to a 64th of it (at least 64), so

@@ -391,10 +391,10 @@ impl<'a> Words<'a> {
     }
 }
 
-/// One row of a table's edit, for [`edit`]'s caller: the base's row `n` stays, or the delta
-/// holds the next row.
+/// A table's edit, for [`edit`]'s caller: the base's rows in a range stay, or the delta holds
+/// the next row.
 pub(super) enum Edit {
-    Keep(usize),
+    Keep(std::ops::Range<usize>),
     Insert,
 }
 
@@ -413,9 +413,7 @@ pub(super) fn edit(
         match word & 3 {
             KEEP | DROP if n > rows - at => return Err("it keeps or drops rows past the base's".into()),
             KEEP => {
-                for r in at..at + n {
-                    row(Edit::Keep(r), delta)?;
-                }
+                row(Edit::Keep(at..at + n), delta)?;
                 at += n;
             }
             DROP => at += n,

@@ -34,17 +34,25 @@ pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) ->
     let (mut placed, mut side) = (Vec::<u32>::new(), Vec::<u8>::new());
     let mut total = 0usize;
     let source: &Strings = old;
+    // The next string ends `len` bytes after the last.
+    let end = |ends: &mut Vec<u32>, total: &mut usize, len: usize| -> Result<(), String> {
+        *total += len;
+        ends.push(u32::try_from(*total).map_err(|_| "the string table is full")?);
+        Ok(())
+    };
     edit(delta, n_old, &mut |edit, delta| {
-        let b = ends.len() as u32;
-        let len = match edit {
-            Edit::Keep(a) if map[a] == NONE => {
-                map[a] = b;
-                source.bytes_of(a as Sym).len()
+        match edit {
+            Edit::Keep(run) => {
+                for a in run {
+                    if map[a] != NONE {
+                        return Err("a string is there twice".into());
+                    }
+                    map[a] = ends.len() as u32;
+                    end(&mut ends, &mut total, source.bytes_of(a as Sym).len())?;
+                }
             }
-            Edit::Keep(_) => return Err("a string is there twice".into()),
             Edit::Insert => {
-                let word = delta.word()?;
-                let start = side.len();
+                let (b, word, start) = (ends.len() as u32, delta.word()?, side.len());
                 if word & MOVED != 0 {
                     // One of the base's strings, moved here.
                     let a = (word & !MOVED) as usize;
@@ -60,11 +68,9 @@ pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) ->
                     std::str::from_utf8(&side[start..]).map_err(|_| "a string is not UTF-8")?;
                 }
                 placed.push(b);
-                side.len() - start
+                end(&mut ends, &mut total, side.len() - start)?;
             }
-        };
-        total += len;
-        ends.push(u32::try_from(total).map_err(|_| "the string table is full")?);
+        }
         Ok(())
     })?;
     if ends.len() >= 1 << 31 {
