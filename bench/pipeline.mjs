@@ -1,7 +1,7 @@
 // Issue 24's end-to-end latency: "a change committed in either database is answered by the local
 // worker within 5 s at p95". The pipeline of tests/export/pipeline-test.mjs, measured: a private
 // PostgreSQL with both peers' tables, identity-links-export --follow (default --poll-ms 250,
-// --reconcile-every 0, --rebase-above-bytes 16777216 as docs/deploying.md runs it) with
+// --reconcile-every 0, --rebase-above-bytes 33554432 as docs/deploying.md runs it) with
 // examples/worker/publish.mjs --sink --dir as its sink, and the worker example in workerd reading
 // that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS setting. Each change alternates
 // the peers (Camunda: a link added, an assignee changed, a membership toggled; Zitadel: an IdP
@@ -85,9 +85,9 @@ async function start(setting, n) {
     head: setting.head ? headDir : null,
   });
   const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${setting.head ? ` --head ${worker.base}` : ""}`;
-  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (16 MiB) gets no
+  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (32 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
-  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(16 * 1024 * 1024)]);
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(32 * 1024 * 1024)]);
   process.on("exit", () => exporter.stop());
   for (const end = performance.now() + FIRST_MS; performance.now() < end; await sleep(50)) {
     if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
@@ -210,7 +210,7 @@ try {
 } catch {
   // not a git checkout
 }
-const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes 16777216):`;
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${32 * 1024 * 1024}):`;
 const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
 console.log(`\n${table}\n`);
 // A failed run leaves no figures for bench/run.mjs to report.

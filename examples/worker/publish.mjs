@@ -24,7 +24,7 @@
 // (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
 // the base), --apply-max-bytes N (publish a base instead of a delta once the base is over N bytes,
-// default 16 MiB: an isolate applying a delta needs ~5.7× the base), --grace-seconds S, --dry-run
+// default 32 MiB: an isolate applying deltas and re-basing needs ~2.2× the base), --grace-seconds S, --dry-run
 // (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
@@ -43,12 +43,13 @@ export const MANIFEST_FORMAT = "identity-links-base/1";
 export const REBASE_AFTER = 50;
 /**
  * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying a delta
- * holds the old tables, the rebuilt ones and the rows in between: measured (bench/child.mjs
- * deltas) at about 5.7× the binary form in wasm memory, so past this a delta would take an isolate
- * over its 128 MB. Above it every change is published as a base (a re-base needs 2×: the 1M-link
- * base of 52 MB fits). docs/scaling.md.
+ * holds most of the old tables and the new ones at once: measured (docs/deltas.md, "Memory and
+ * time") at 2.15–2.2× the binary form in wasm memory over 20 applies and 3 re-bases (25.1 MB for
+ * an 11.7 MB base, 114.0 MB for the 1M-link one of 51.8 MB), so a 32 MiB base takes ~75 MB and the
+ * 1M-link base would leave too little of an isolate's 128 MB. Above it every change is published
+ * as a base (a re-base alone needs 2×: the 1M-link base fits). docs/scaling.md.
  */
-export const APPLY_MAX_BYTES = 16 * 1024 * 1024;
+export const APPLY_MAX_BYTES = 32 * 1024 * 1024;
 /** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */
 export const GRACE_SECONDS = 300;
 
