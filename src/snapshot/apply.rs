@@ -3,20 +3,21 @@
 //! derived from the rows (each user's groups and IdP links, the lookups by id, the strings'
 //! hash index) is computed again.
 //!
-//! A row the base keeps is written as the delta would write it, its symbols renumbered, and read
-//! back by the reader of the delta's own rows: one reader checks both. Nothing
-//! is sorted but the groups (for the users' lists) and the authorizations (a small table): the
-//! rows come in the newer snapshot's order, and each list a row holds (a task's links, a group's
-//! members, a membership's roles) is copied whole, in its order. The result is checked as the
-//! binary form is ([`Snapshot::check_structure`]) and taken only if its version is the one the
-//! delta names, so a delta whose rows would make another snapshot (for instance a list in
-//! another order) is refused, and the snapshot is unchanged.
+//! The strings' edit is made in the base's own text ([`super::text_edit`]). Of the rows the base
+//! keeps, the tasks' and users' are copied column by column, their symbols renumbered; the other
+//! tables' are written as the delta would write them and read back by the reader of the delta's
+//! own rows, which checks both. Nothing is sorted but the groups (for the users' lists) and the
+//! authorizations (a small table): the rows come in the newer snapshot's order, and each list a
+//! row holds (a task's links, a group's members, a membership's roles) is copied whole, in its
+//! order. The result is checked as the binary form is ([`Snapshot::check_structure`]) and taken
+//! only if its version is the one the delta names, so a delta whose rows would make another
+//! snapshot (for instance a list in another order) is refused, and the snapshot is unchanged.
 //!
 //! Memory: what the base derives from its rows alone (its strings' hash index, its users'
 //! groups, IdP links and hashes) is let go first; the new columns are built beside the base's
 //! other columns, each with room for all it can receive; the base's are let go once the new
-//! snapshot is taken. A refused delta makes the derived columns again ([`Snapshot::restore`]).
-//! docs/deltas.md, "Memory and time", has the figures.
+//! snapshot is taken. A refused delta puts the base's text back and makes its derived columns
+//! again ([`Snapshot::restore`]). docs/deltas.md, "Memory and time", has the figures.
 
 use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, TABLES};
 use super::text_edit::edit_strings;
@@ -100,9 +101,10 @@ impl Snapshot {
     }
 
     /// Makes the snapshot whole again after a refused delta (its strings' text back in place):
-    /// its strings' index and what it derives from its rows, made again. Each is a function of the rows, so the snapshot is as
-    /// it was (for any snapshot this library made: a binary form written otherwise, with another
-    /// index of the same strings or lists in another order, would come back with this library's).
+    /// its strings' index and what it derives from its rows, made again. Each is a function of
+    /// the rows, so the snapshot is as it was (for any snapshot this library made: a binary form
+    /// written otherwise, with another index of the same strings or lists in another order,
+    /// would come back with this library's).
     fn restore(&mut self) {
         let old = std::mem::take(&mut self.strings);
         self.strings = Strings::indexed(old.text, old.ends);
@@ -153,51 +155,52 @@ impl Snapshot {
 
     /// Empty tables over `strings` with room for as many rows as this snapshot's and as many
     /// as a delta of `more` words can add (a row takes 4 words at least; a member 2, a link 3,
-    /// a role 1): no vector is doubled while it is filled, which would hold its table twice
-    /// for a moment (tests/apply_memory.rs).
+    /// a role 1), up to an eighth more: no vector is doubled while it is filled, which would
+    /// hold its table twice for a moment (tests/apply_memory.rs), and a large or hostile delta
+    /// does not make the apply ask for more than the base's size again.
     fn sized(&self, strings: Strings, more: usize) -> Tables {
         let (u, g, t, l, z) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.members);
-        let items = |n: usize, words: usize| Vec::with_capacity(room(n + more / words));
-        let room = |n: usize| items(n, 4);
+        let items = |n: usize, words: usize| Vec::with_capacity(room(n + (more / words).min(n / 8 + 64)));
+        let rows = |n: usize| items(n, 4);
         let (n_users, n_groups, n_tasks, n_idp, n_members) =
             (u.id.len(), g.id.len(), t.id.len(), l.user.len(), z.user.len());
         Tables {
             strings,
             users: Users {
-                id: room(n_users),
-                first: room(n_users),
-                last: room(n_users),
-                org: room(n_users),
+                id: rows(n_users),
+                first: rows(n_users),
+                last: rows(n_users),
+                org: rows(n_users),
                 ..Users::default()
             },
             groups: Groups {
-                id: room(n_groups),
-                name: room(n_groups),
-                rank: room(n_groups),
-                members_at: room(n_groups + 1),
+                id: rows(n_groups),
+                name: rows(n_groups),
+                rank: rows(n_groups),
+                members_at: rows(n_groups + 1),
                 members: items(g.members.len(), 2),
                 member_rank: items(g.members.len(), 2),
             },
             tasks: Tasks {
-                id: room(n_tasks),
-                assignee: room(n_tasks),
-                owner: room(n_tasks),
-                definition: room(n_tasks),
-                links_at: room(n_tasks + 1),
+                id: rows(n_tasks),
+                assignee: rows(n_tasks),
+                owner: rows(n_tasks),
+                definition: rows(n_tasks),
+                links_at: rows(n_tasks + 1),
                 link_ref: items(t.link_ref.len(), 3),
                 link_type: items(t.link_ref.len(), 3),
             },
             idp: IdpLinks {
-                user: room(n_idp),
-                idp_id: room(n_idp),
-                provided_id: room(n_idp),
-                provided_name: room(n_idp),
+                user: rows(n_idp),
+                idp_id: rows(n_idp),
+                provided_id: rows(n_idp),
+                provided_name: rows(n_idp),
             },
             members: Members {
-                user: room(n_members),
-                org: room(n_members),
-                project: room(n_members),
-                roles_at: room(n_members + 1),
+                user: rows(n_members),
+                org: rows(n_members),
+                project: rows(n_members),
+                roles_at: rows(n_members + 1),
                 roles: items(z.roles.len(), 1),
             },
             ..Tables::default()
@@ -365,7 +368,7 @@ fn by_sym(ids: &[Sym], n_syms: u32, what: &str) -> Result<Vec<u32>, String> {
     for (row, &id) in ids.iter().enumerate() {
         match column.get_mut(id as usize) {
             Some(slot) if *slot == NONE => *slot = row as u32,
-            _ => return Err(format!("a {what} id is there twice")),
+            _ => return Err(format!("a {what} id is missing or there twice")),
         }
     }
     Ok(column)

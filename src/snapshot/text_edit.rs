@@ -24,13 +24,14 @@ pub(super) struct Edited {
 
 /// Reads the strings' edit from `delta` and makes it in `old`'s text, which it takes: the new
 /// string table (its ends given room for as many as `more`, the delta's size in words, can add)
-/// and [`Edited`]. `old`
-/// keeps its ends. Why not, when the edit does not make a table: `old` is then untouched.
+/// and [`Edited`]; `old` keeps its ends. Why not, when the edit does not make a table: `old` is
+/// then untouched.
 pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) -> Result<(Strings, Edited), String> {
     let n_old = old.len();
     let mut map = vec![NONE; n_old];
     // Each new string's end; the new strings that are not kept in place, and their text.
-    let mut ends = Vec::<u32>::with_capacity(room(n_old + more));
+    // (Up to an eighth more, as the apply's other columns: `Snapshot::sized`.)
+    let mut ends = Vec::<u32>::with_capacity(room(n_old + more.min(n_old / 8 + 64)));
     let (mut placed, mut side) = (Vec::<u32>::new(), Vec::<u8>::new());
     let mut total = 0usize;
     let source: &Strings = old;
@@ -76,43 +77,42 @@ pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) ->
     if ends.len() >= 1 << 31 {
         return Err("the string table is full".into());
     }
-    // From here nothing fails. The strings that stay, packed to the left in order (the dropped
-    // ones' text set aside); those that moved are in `side` already.
+    // From here nothing fails. The strings that stay, packed to the left in order, a run of them
+    // at a time (the dropped ones' text set aside); those that moved are in `side` already.
     let mut text = std::mem::take(&mut old.text).into_bytes();
-    let (mut packed, mut start, mut dropped) = (0, 0, Vec::new());
+    let (mut packed, mut start, mut run, mut dropped) = (0, 0, 0, Vec::new());
     for (a, &end) in old.ends.iter().enumerate() {
         let end = end as usize;
-        match map[a] {
-            NONE => dropped.extend_from_slice(&text[start..end]),
-            m if m & MOVES != 0 => map[a] = m & !MOVES,
-            _ => {
-                if packed != start {
-                    text.copy_within(start..end, packed);
-                }
-                packed += end - start;
+        let m = map[a];
+        if m == NONE || m & MOVES != 0 {
+            text.copy_within(run..start, packed);
+            packed += start - run;
+            if m == NONE {
+                dropped.extend_from_slice(&text[start..end]);
+            } else {
+                map[a] = m & !MOVES;
             }
+            run = end;
         }
         start = end;
     }
-    // Then spread to the right, from the end, each inserted string put in its place: a string
-    // that stays only moves right (by what is inserted before it), and those before the first
-    // insertion are in place already.
+    text.copy_within(run..start, packed);
+    packed += start - run;
+    // Then spread to the right from the end, inserted string by inserted string, the run of
+    // strings that stay after each moved right by what is inserted before it (those before the
+    // first insertion are in place already).
     if total > text.capacity() {
         text.reserve_exact(room(total) - text.len());
     }
     text.resize(total, 0);
-    let (mut placed, mut side_end) = (placed.as_slice(), side.len());
-    for b in (0..ends.len()).rev() {
-        let Some((&last, before)) = placed.split_last() else { break };
-        let end = ends[b] as usize;
-        let len = end - b.checked_sub(1).map_or(0, |p| ends[p] as usize);
-        if last as usize == b {
-            text[end - len..end].copy_from_slice(&side[side_end - len..side_end]);
-            (placed, side_end) = (before, side_end - len);
-        } else {
-            text.copy_within(packed - len..packed, end - len);
-            packed -= len;
-        }
+    let (mut upto, mut side_end) = (total, side.len());
+    for &b in placed.iter().rev() {
+        let (b, end) = (b as usize, ends[b as usize] as usize);
+        let start = b.checked_sub(1).map_or(0, |p| ends[p] as usize);
+        let stays = upto - end;
+        text.copy_within(packed - stays..packed, end);
+        text[start..end].copy_from_slice(&side[side_end - (end - start)..side_end]);
+        (packed, side_end, upto) = (packed - stays, side_end - (end - start), start);
     }
     // Whole strings at their places: UTF-8 (checked once more, as every `String` is made).
     let text = String::from_utf8(text).unwrap_or_default();
