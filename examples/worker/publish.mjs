@@ -44,7 +44,7 @@ export const REBASE_AFTER = 50;
 /**
  * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying a delta
  * holds most of the old tables and the new ones at once: measured (docs/deltas.md, "Memory and
- * time") at 2.15–2.2× the binary form in wasm memory over 20 applies and 3 re-bases (25.1 MB for
+ * time") at about 2.2× the binary form in wasm memory over 20 applies and 3 re-bases (26.1 MB for
  * an 11.7 MB base, 114.0 MB for the 1M-link one of 51.8 MB), so a 32 MiB base takes ~75 MB and the
  * 1M-link base would leave too little of an isolate's 128 MB. Above it every change is published
  * as a base (a re-base alone needs 2×: the 1M-link base fits). docs/scaling.md.
