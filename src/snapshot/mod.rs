@@ -80,9 +80,7 @@ impl Snapshot {
 
     /// Loads a snapshot from JSON text.
     pub fn from_json_with(text: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
-        let mut snapshot = load::load(text, limits).map(|tables| Snapshot::from_tables(tables, limits))?;
-        snapshot.derive();
-        Ok(snapshot)
+        load::load(text, limits).map(|tables| Snapshot::from_tables(tables, limits))
     }
 
     /// Fills the columns the snapshot derives from its rows (the others final): each user's
@@ -118,9 +116,12 @@ impl Snapshot {
             (java, groups_at, groups, idp_at, idp);
     }
 
-    /// The snapshot of loaded `tables`, answering with `limits`.
+    /// The snapshot of loaded `tables` (as `identity_links_tables::load::load` gives them),
+    /// answering with `limits`: the columns it derives from its rows made ([`Snapshot::derive`]).
     pub fn from_tables(tables: Tables, limits: Limits) -> Snapshot {
-        Snapshot { tables, limits }
+        let mut snapshot = Snapshot { tables, limits };
+        snapshot.derive();
+        snapshot
     }
 
     /// Row counts.

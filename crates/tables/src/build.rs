@@ -141,7 +141,7 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
         tasks.definition = Vec::new();
     }
     let authz = authorizations(&raw.authorizations, raw.authorization_enabled);
-    let tables = Tables {
+    Ok(Tables {
         strings,
         sequence: raw.sequence,
         timestamp: raw.timestamp,
@@ -176,8 +176,7 @@ pub fn index(raw: Raw, strings: Strings) -> Result<Tables, SnapshotError> {
             roles: raw.member_roles,
         },
         by_sym,
-    };
-    Ok(tables)
+    })
 }
 
 /// The groups' order (the rows of `ids`, `names` and `ranks`), in which each user's groups are
