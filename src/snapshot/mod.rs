@@ -80,7 +80,9 @@ impl Snapshot {
 
     /// Loads a snapshot from JSON text.
     pub fn from_json_with(text: &[u8], limits: Limits) -> Result<Snapshot, SnapshotError> {
-        load::load(text, limits).map(|tables| Snapshot::from_tables(tables, limits))
+        let mut snapshot = load::load(text, limits).map(|tables| Snapshot::from_tables(tables, limits))?;
+        snapshot.derive();
+        Ok(snapshot)
     }
 
     /// Fills the columns the snapshot derives from its rows (the others final): each user's
@@ -116,12 +118,10 @@ impl Snapshot {
             (java, groups_at, groups, idp_at, idp);
     }
 
-    /// The snapshot of loaded `tables` (as `identity_links_tables::load::load` gives them),
-    /// answering with `limits`: the columns it derives from its rows made ([`Snapshot::derive`]).
-    pub fn from_tables(tables: Tables, limits: Limits) -> Snapshot {
-        let mut snapshot = Snapshot { tables, limits };
-        snapshot.derive();
-        snapshot
+    /// The snapshot of `tables`, answering with `limits`. Crate-private: tables from the loader
+    /// lack the columns the snapshot derives ([`Snapshot::derive`], which the caller runs).
+    pub(crate) fn from_tables(tables: Tables, limits: Limits) -> Snapshot {
+        Snapshot { tables, limits }
     }
 
     /// Row counts.
