@@ -219,9 +219,9 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     /// Copies the base's rows `run` of `table` into the new tables, their symbols renumbered
-    /// through `sym` and their users' rows found again by id: column by column for the large
-    /// tables; for the others, each row as the delta would write it (into `kept`), read back as
-    /// the delta's own rows are.
+    /// through `sym`: column by column for the tasks and users (the large tables without users'
+    /// rows to find again); for the others, each row as the delta would write it (into `kept`),
+    /// read back as the delta's own rows are.
     fn keep(
         &mut self,
         base: &Snapshot,
@@ -232,11 +232,6 @@ impl Rows<'_> {
     ) -> Result<(), String> {
         let next = &mut *self.next;
         let rows = run.clone();
-        // An optional column (empty when no row has a value): NONE for each of `at`.
-        let optional = |column: &mut Vec<u32>, from: &[u32], at: Range<usize>, f: &dyn Fn(u32) -> u32| match from {
-            [] => column.extend(at.map(|_| NONE)),
-            _ => put(column, &from[at], f),
-        };
         match table {
             Table::Users => {
                 let (u, b) = (&mut next.users, &base.users);
@@ -251,7 +246,11 @@ impl Rows<'_> {
                 for (column, from) in [(&mut t.id, &b.id), (&mut t.assignee, &b.assignee), (&mut t.owner, &b.owner)] {
                     put(column, &from[rows.clone()], sym);
                 }
-                optional(&mut t.definition, &b.definition, rows.clone(), sym);
+                // Optional: empty when no task has one, so NONE for each row.
+                match b.definition.is_empty() {
+                    true => t.definition.extend(rows.clone().map(|_| NONE)),
+                    false => put(&mut t.definition, &b.definition[rows.clone()], sym),
+                }
                 let (first, shift) = (b.links_at[run.start], t.link_ref.len() as u32);
                 let links = first as usize..b.links_at[run.end] as usize;
                 put(&mut t.link_ref, &b.link_ref[links.clone()], sym);
