@@ -55,11 +55,11 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, .
 
 /**
  * The exporter following the loaded data: `{ baseSeconds, idleStepMs, idleReadMs, changes: [{
- * kind, latencyMs, stepMs, readMs, buildMs, publishMs }], peakMB }` — the first base's time, the
+ * kind, latencyMs, stepMs, readMs, renderMs, buildMs, publishMs }], peakMB }` — the first base's time, the
  * median step with nothing changed, and for FOLLOW_CHANGES reassignments of a task, as many
  * links added and as many memberships toggled, the time from each commit to the follow
  * directory's manifest naming the delta and that step's own cost (its `ms=`; `read_ms=` reading
- * the databases, `build_ms=` rendering and loading the state, `publish_ms=` the delta made and
+ * the databases, `build_ms=` rendering and loading the state (`render_ms=` of it rendering), `publish_ms=` the delta made and
  * written), and the peak resident memory of the follower (VmHWM).
  */
 async function follow() {
@@ -68,8 +68,8 @@ async function follow() {
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   const steps = () =>
-    [...log.matchAll(/ follow seq=(\d+) (\S+).* read_ms=([\d.]+) build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => ({
-      sequence: Number(m[1]), outcome: m[2], readMs: Number(m[3]), buildMs: Number(m[4]), publishMs: Number(m[5]), ms: Number(m[6]),
+    [...log.matchAll(/ follow seq=(\d+) (\S+).* read_ms=([\d.]+) render_ms=([\d.]+) build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => ({
+      sequence: Number(m[1]), outcome: m[2], readMs: Number(m[3]), renderMs: Number(m[4]), buildMs: Number(m[5]), publishMs: Number(m[6]), ms: Number(m[7]),
     }));
   const latest = () => (existsSync(join(out, "manifest.json")) ? JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).latest : 0);
   const peakMB = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
@@ -106,7 +106,7 @@ async function follow() {
         const latencyMs = performance.now() - committed;
         await until(() => steps().some((s) => s.sequence > before), 60, `change ${i + 1}'s step line`);
         const step = steps().find((s) => s.sequence > before);
-        changes.push({ kind, latencyMs, stepMs: step.ms, readMs: step.readMs, buildMs: step.buildMs, publishMs: step.publishMs });
+        changes.push({ kind, latencyMs, stepMs: step.ms, readMs: step.readMs, renderMs: step.renderMs, buildMs: step.buildMs, publishMs: step.publishMs });
       }
     }
     const middle = idleSteps[Math.floor(idleSteps.length / 2)];
@@ -115,7 +115,7 @@ async function follow() {
     const figures = (kind) =>
       changes
         .filter((c) => c.kind === kind)
-        .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)}, publishing ${seconds(c.publishMs)})`)
+        .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)} (rendering ${seconds(c.renderMs)}), publishing ${seconds(c.publishMs)})`)
         .join(", ");
     console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing changed ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; a membership toggled: ${figures("membership")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;

@@ -177,11 +177,11 @@ for (const [s, setting] of SETTINGS.entries()) {
 
 /**
  * The exporter's steps that published (a delta or a base, not the first base): how many, and their
- * cost from its log lines (`ms=`, `read_ms=`, `build_ms=`, `publish_ms=`; the sink's run is in
+ * cost from its log lines (`ms=`, `read_ms=`, `render_ms=`, `build_ms=`, `publish_ms=`; the sink's run is in
  * `ms=`), p50 / p95.
  */
 function exporterSteps(log) {
-  const steps = [...log.matchAll(/ follow seq=\d+ (?:delta|snapshot \().* read_ms=([\d.]+) build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => m.slice(1).map(Number));
+  const steps = [...log.matchAll(/ follow seq=\d+ (?:delta|snapshot \().* read_ms=([\d.]+) render_ms=[\d.]+ build_ms=([\d.]+) publish_ms=([\d.]+) ms=([\d.]+)$/gm)].map((m) => m.slice(1).map(Number));
   if (steps.length === 0) return "no exporter step published";
   const both = (i) => `${Math.round(pct(steps.map((s) => s[i]), 50))} / ${Math.round(pct(steps.map((s) => s[i]), 95))} ms`;
   return `the exporter's ${steps.length} publishing steps, p50 / p95: ${both(3)} (reading ${both(0)}, building ${both(1)}, publishing ${both(2)}; the sink's run is the rest)`;

@@ -2,8 +2,9 @@
 //!
 //! The exporter keeps the followed state in memory ([`model::Model`]: every row by its key), and
 //! each step re-reads into it only the keys that changed ([`camunda`], [`zitadel`] say how each
-//! source names them), renders the whole state into the document the one-shot export writes and
-//! loads it with the core's loader. The new snapshot is published as a delta from the previous
+//! source names them), renders the whole state into the document the one-shot export writes
+//! ([`render`]: the sections whose rows did not change are copied) and loads it with the core's
+//! loader. The new snapshot is published as a delta from the previous
 //! one ([`sink`]); a step that changed nothing publishes nothing. Every `--reconcile-every`
 //! seconds the state is read afresh, whole: if it differs from the followed one (a change that
 //! no fingerprint or event named), the difference is published as a corrective delta and the
@@ -12,6 +13,7 @@
 pub mod camunda;
 pub mod delivery;
 pub mod model;
+pub mod render;
 pub mod sink;
 pub mod zitadel;
 
@@ -20,6 +22,7 @@ use crate::output;
 use identity_links::{Limits, Snapshot, Version};
 use identity_links_text::timestamp::Timestamp;
 use model::Model;
+use render::Renderer;
 use sink::{Kind, Sink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -109,9 +112,13 @@ struct Found {
     cursor: Option<String>,
 }
 
-/// The snapshot of `m`, or the loader's refusal.
-fn build(m: &Model) -> Result<Snapshot, String> {
-    m.document().finish()
+/// The snapshot of `m`, or the loader's refusal; with the milliseconds spent rendering its
+/// document (the rest went to loading it).
+fn build(renderer: &mut Renderer, m: &Model) -> (Result<Snapshot, String>, f64) {
+    let started = Instant::now();
+    let text = renderer.render(m);
+    let render_ms = started.elapsed().as_secs_f64() * 1e3;
+    (crate::document::load(text), render_ms)
 }
 
 /// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.
@@ -149,7 +156,8 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut model = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
     let started = Instant::now();
     sources.step(&mut model, true)?;
-    let mut current = build(&model)?;
+    let mut renderer = Renderer::default();
+    let mut current = build(&mut renderer, &model).0?;
     // The published state's version (equal versions, equal binary forms: docs/deltas.md), so a
     // step compares versions rather than holding the binary form beside the snapshot.
     let mut current_version = current.version();
@@ -221,14 +229,16 @@ pub fn run(o: &Options) -> Result<(), String> {
         if let Some(fresh) = next_model {
             model = fresh;
         }
-        // Where a step's time goes after reading: rendering and loading the state, and making
-        // and writing what is published (the log line's build_ms and publish_ms).
-        let (mut build_ms, mut publish_ms) = (0.0, 0.0);
+        // Where a step's time goes after reading: rendering and loading the state (of which
+        // rendering), and making and writing what is published (the log line's build_ms, its
+        // render_ms, and publish_ms).
+        let (mut render_ms, mut build_ms, mut publish_ms) = (0.0, 0.0, 0.0);
         let outcome = if found.changed == 0 && !reconcile && !unpublished {
             "unchanged".to_owned()
         } else {
             let build_started = Instant::now();
-            let built = build(&model);
+            let built;
+            (built, render_ms) = build(&mut renderer, &model);
             build_ms = build_started.elapsed().as_secs_f64() * 1e3;
             let publish_started = Instant::now();
             let outcome = match built {
@@ -276,7 +286,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         deliver(&mut sink);
         let lag = found.newest_event.as_deref().and_then(age_ms);
         let line = format!(
-            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
+            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} render_ms={render_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
             output::now(),
             found.changed,
             found.cursor.as_deref().unwrap_or("-"),

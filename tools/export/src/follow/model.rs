@@ -1,11 +1,57 @@
 //! The followed state: every row the snapshot is made of, held by its key, with the fingerprints
 //! the Camunda source diffs (`REV_`, the link lists' digests) and the orders the one-shot export
-//! writes. A step replaces the rows of the keys that changed; [`Model::document`] renders the
-//! whole state through the same [`Document`] the one-shot export fills, so the snapshot the core
-//! loader builds from it is the one a fresh export would build.
+//! writes. A step replaces the rows of the keys that changed; [`super::render`] renders the whole
+//! state through the same [`crate::document::Document`] the one-shot export fills, so the
+//! snapshot the core loader builds from it is the one a fresh export would build. Each part of
+//! the state that makes a section of the document is [`Tracked`], so that the renderer writes
+//! again only the sections whose rows may have changed.
 
-use crate::document::Document;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A part of the state with a stamp that changes whenever it is borrowed to be changed (every
+/// `&mut` access, whether or not it changes anything): equal stamps, equal contents. Stamps come
+/// from one counter for the whole process, so a part made anew (a reconcile's fresh state, a
+/// Zitadel state read again whole) never has the stamp of one rendered before.
+#[derive(Debug)]
+pub struct Tracked<T> {
+    value: T,
+    stamp: u64,
+}
+
+/// A stamp no part had before.
+fn next_stamp() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl<T> Tracked<T> {
+    /// The stamp of the contents as they are.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+}
+
+impl<T: Default> Default for Tracked<T> {
+    fn default() -> Self {
+        Tracked { value: T::default(), stamp: next_stamp() }
+    }
+}
+
+impl<T> Deref for Tracked<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> DerefMut for Tracked<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.stamp = next_stamp();
+        &mut self.value
+    }
+}
 
 /// A user of `ACT_ID_USER`.
 pub struct CamundaUser {
@@ -39,16 +85,16 @@ pub type Gate = (i64, String);
 /// the one-shot export writes with `COLLATE "C"`).
 #[derive(Default)]
 pub struct Camunda {
-    pub users: BTreeMap<String, CamundaUser>,
+    pub users: Tracked<BTreeMap<String, CamundaUser>>,
     pub user_revs: HashMap<String, Option<i32>>,
     /// id → (name, rank).
-    pub groups: BTreeMap<String, (Option<String>, u32)>,
+    pub groups: Tracked<BTreeMap<String, (Option<String>, u32)>>,
     pub group_revs: HashMap<String, Option<i32>>,
     /// (user, group) → the member's rank in the group.
-    pub memberships: BTreeMap<(String, String), u32>,
+    pub memberships: Tracked<BTreeMap<(String, String), u32>>,
     /// Group → the bucket of its memberships (`follow::camunda`), for the groups with members.
     pub group_buckets: HashMap<String, i32>,
-    pub tasks: BTreeMap<String, Task>,
+    pub tasks: Tracked<BTreeMap<String, Task>>,
     /// Bucket → task id → `REV_` (a task's bucket: the hash of its id, `follow::camunda`).
     pub task_revs: HashMap<i32, HashMap<String, Option<i32>>>,
     /// Bucket → task id → the digest of its links' ids in `ctid` order (tasks with links only;
@@ -59,7 +105,7 @@ pub struct Camunda {
     /// Table → bucket → the bucket's gate, for the tables gated by bucket.
     pub buckets: HashMap<&'static str, HashMap<i32, Gate>>,
     /// By `ID_`; rows without a resource id have a revision but no row.
-    pub authorizations: BTreeMap<String, Authorization>,
+    pub authorizations: Tracked<BTreeMap<String, Authorization>>,
     pub authorization_revs: HashMap<String, Option<i32>>,
 }
 
@@ -96,12 +142,12 @@ pub struct Member {
 /// Zitadel's rows of one instance.
 #[derive(Default)]
 pub struct Zitadel {
-    pub users: HashMap<String, ZitadelUser>,
-    pub links: HashMap<(String, String), IdpLink>,
+    pub users: Tracked<HashMap<String, ZitadelUser>>,
+    pub links: Tracked<HashMap<(String, String), IdpLink>>,
     /// user → membership of the instance.
-    pub instance_members: HashMap<String, Member>,
+    pub instance_members: Tracked<HashMap<String, Member>>,
     /// (org, user) → membership of the organisation.
-    pub org_members: HashMap<(String, String), Member>,
+    pub org_members: Tracked<HashMap<(String, String), Member>>,
     pub sequence: u64,
     pub timestamp: Option<String>,
 }
@@ -112,63 +158,6 @@ pub struct Model {
     pub camunda: Option<Camunda>,
     pub zitadel: Option<Zitadel>,
     pub authorization_enabled: bool,
-}
-
-impl Model {
-    /// The document of this state, section by section in the one-shot export's order.
-    pub fn document(&self) -> Document {
-        let mut doc = Document::new();
-        if let Some(c) = &self.camunda {
-            for (id, user) in &c.users {
-                doc.camunda_user(id.clone(), user.first.clone(), user.last.clone());
-            }
-            doc.section("groups");
-            for (id, (name, rank)) in &c.groups {
-                doc.group(id, name.as_deref(), *rank);
-            }
-            doc.section("memberships");
-            for ((user, group), rank) in &c.memberships {
-                doc.membership(user, group, *rank);
-            }
-            doc.section("tasks");
-            for t in c.tasks.values() {
-                doc.task_written(&t.element);
-            }
-            doc.section("authorizations");
-            for a in c.authorizations.values() {
-                doc.authorization(a.kind, a.user.as_deref(), a.group.as_deref(), a.resource_type, &a.resource, a.perms);
-            }
-            doc.authorization_enabled(self.authorization_enabled);
-        }
-        if let Some(z) = &self.zitadel {
-            let mut users: Vec<_> = z.users.iter().collect();
-            users.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
-            for (id, u) in users {
-                doc.zitadel_user(id.clone(), u.org.clone(), u.first.clone(), u.last.clone());
-            }
-            doc.section("idpLinks");
-            let mut links: Vec<_> = z.links.iter().collect();
-            links.sort_by(|a, b| {
-                (a.1.created, a.1.sequence, &a.0 .0, &a.0 .1).cmp(&(b.1.created, b.1.sequence, &b.0 .0, &b.0 .1))
-            });
-            for ((idp, external), link) in links {
-                doc.idp_link(&link.user, idp, external, &link.name);
-            }
-            doc.section("zitadelMembers");
-            let mut instance: Vec<_> = z.instance_members.iter().collect();
-            instance.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
-            for (user, m) in instance {
-                doc.member(user, None, &m.roles);
-            }
-            let mut orgs: Vec<_> = z.org_members.iter().collect();
-            orgs.sort_by(|a, b| (a.1.created, &a.0 .0, &a.0 .1).cmp(&(b.1.created, &b.0 .0, &b.0 .1)));
-            for ((org, user), m) in orgs {
-                doc.member(user, Some(org), &m.roles);
-            }
-            doc.state(z.sequence, z.timestamp.clone());
-        }
-        doc
-    }
 }
 
 /// The keys of `new` that `old` lacks or holds with another value, and the keys of `old` that
@@ -191,6 +180,19 @@ mod tests {
         changed.sort();
         assert_eq!(changed, ["b", "d"]);
         assert_eq!(removed, ["c"]);
+    }
+
+    #[test]
+    fn a_stamp_changes_with_every_change_and_is_never_reused() {
+        let mut a: Tracked<Vec<u32>> = Tracked::default();
+        let first = a.stamp();
+        assert_eq!(a.len(), 0); // read: the same stamp
+        assert_eq!(a.stamp(), first);
+        a.push(1);
+        let second = a.stamp();
+        assert_ne!(second, first);
+        let b: Tracked<Vec<u32>> = Tracked::default();
+        assert!(b.stamp() != first && b.stamp() != second, "a part made anew has a stamp of its own");
     }
 
     #[test]

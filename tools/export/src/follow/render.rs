@@ -1,0 +1,311 @@
+//! The followed state's document, written again at every step that changed something, with the
+//! text of each section kept until the rows it was written from change ([`Tracked`] stamps).
+//!
+//! A step usually changes one part of the state (a task, a membership, a user): its section is
+//! written again and the others are copied. At 1M links, writing every section took 0.32–0.38 s
+//! of each step (the 500,000 memberships, the users merged from both sources, the IdP links
+//! sorted); `bench/RESULTS.md` has what the cache changed. The tasks are not cached: each is
+//! kept as its element already ([`super::model::Task`]), so their section is a copy either way.
+//! The text is the one [`Model`] rendered through a single [`Document`] before, byte for byte:
+//! each section is written by the same `Document` calls, in the same order.
+//!
+//! [`Tracked`]: super::model::Tracked
+
+use super::model::{Camunda, Model, Zitadel};
+use crate::document::{write_tail, Document};
+
+/// A section's text and the stamps of the parts it was written from.
+struct Section {
+    stamps: Vec<u64>,
+    text: Vec<u8>,
+}
+
+/// The sections that are cached, in the document's order.
+#[derive(Clone, Copy)]
+enum Part {
+    Groups,
+    Memberships,
+    Authorizations,
+    IdpLinks,
+    Members,
+    Users,
+}
+
+const PARTS: usize = 6;
+
+/// Renders a [`Model`]'s document, keeping each section's text between steps.
+#[derive(Default)]
+pub struct Renderer {
+    /// The last document's text (its buffer is kept for the next one).
+    text: Vec<u8>,
+    sections: [Option<Section>; PARTS],
+    /// How many sections were written (not copied) so far: for the tests.
+    written: usize,
+}
+
+impl Renderer {
+    /// The document of `m`'s state, as the one-shot export would write it.
+    pub fn render(&mut self, m: &Model) -> &[u8] {
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        text.extend_from_slice(br#"{"version":1"#);
+        let (c, z) = (m.camunda.as_ref(), m.zitadel.as_ref());
+        if let Some(c) = c {
+            self.section(&mut text, Part::Groups, &[c.groups.stamp()], &|| groups(c));
+            self.section(&mut text, Part::Memberships, &[c.memberships.stamp()], &|| memberships(c));
+            let mut d = Document::fragment(text);
+            d.section("tasks");
+            for t in c.tasks.values() {
+                d.task_written(&t.element);
+            }
+            text = d.into_fragment();
+            self.section(&mut text, Part::Authorizations, &[c.authorizations.stamp()], &|| authorizations(c));
+        }
+        if let Some(z) = z {
+            self.section(&mut text, Part::IdpLinks, &[z.links.stamp()], &|| idp_links(z));
+            let stamps = [z.instance_members.stamp(), z.org_members.stamp()];
+            self.section(&mut text, Part::Members, &stamps, &|| members(z));
+        }
+        // A part that is not followed has no stamp: 0, which no part has.
+        let stamps = [c.map_or(0, |c| c.users.stamp()), z.map_or(0, |z| z.users.stamp())];
+        self.section(&mut text, Part::Users, &stamps, &|| users(c, z));
+        let (sequence, timestamp) = z.map_or((0, None), |z| (z.sequence, z.timestamp.as_deref()));
+        write_tail(&mut text, c.is_some() && m.authorization_enabled, sequence, timestamp);
+        self.text = text;
+        &self.text
+    }
+
+    /// How many sections were written rather than copied since the renderer was made.
+    #[cfg(test)]
+    fn sections_written(&self) -> usize {
+        self.written
+    }
+
+    /// Appends `part`'s section to `text`: the one kept if it was written from parts with these
+    /// `stamps`, else the one `write` gives, then kept.
+    fn section(&mut self, text: &mut Vec<u8>, part: Part, stamps: &[u64], write: &dyn Fn() -> Vec<u8>) {
+        let slot = &mut self.sections[part as usize];
+        let kept = match slot {
+            Some(s) if s.stamps == stamps => s,
+            _ => {
+                self.written += 1;
+                slot.insert(Section { stamps: stamps.to_vec(), text: write() })
+            }
+        };
+        text.extend_from_slice(&kept.text);
+    }
+}
+
+/// The text `write` writes to an empty [`Document::fragment`].
+fn fragment(write: impl FnOnce(&mut Document)) -> Vec<u8> {
+    let mut d = Document::fragment(Vec::new());
+    write(&mut d);
+    d.into_fragment()
+}
+
+/// The users' section: Camunda's users (by id), then Zitadel's (by creation) merged into them
+/// by id, as [`Document`] merges them.
+fn users(c: Option<&Camunda>, z: Option<&Zitadel>) -> Vec<u8> {
+    let mut d = Document::fragment(Vec::new());
+    if let Some(c) = c {
+        for (id, user) in c.users.iter() {
+            d.camunda_user(id.clone(), user.first.clone(), user.last.clone());
+        }
+    }
+    if let Some(z) = z {
+        let mut users: Vec<_> = z.users.iter().collect();
+        users.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
+        for (id, u) in users {
+            d.zitadel_user(id.clone(), u.org.clone(), u.first.clone(), u.last.clone());
+        }
+    }
+    d.users_fragment()
+}
+
+/// Camunda's groups' section, by id.
+fn groups(c: &Camunda) -> Vec<u8> {
+    fragment(|d| {
+        d.section("groups");
+        for (id, (name, rank)) in c.groups.iter() {
+            d.group(id, name.as_deref(), *rank);
+        }
+    })
+}
+
+/// Camunda's memberships' section, by user and group.
+fn memberships(c: &Camunda) -> Vec<u8> {
+    fragment(|d| {
+        d.section("memberships");
+        for ((user, group), rank) in c.memberships.iter() {
+            d.membership(user, group, *rank);
+        }
+    })
+}
+
+/// Camunda's authorizations' section, by id.
+fn authorizations(c: &Camunda) -> Vec<u8> {
+    fragment(|d| {
+        d.section("authorizations");
+        for a in c.authorizations.values() {
+            d.authorization(a.kind, a.user.as_deref(), a.group.as_deref(), a.resource_type, &a.resource, a.perms);
+        }
+    })
+}
+
+/// Zitadel's IdP links' section, in creation order (`sequence`, then the key, for equal times).
+fn idp_links(z: &Zitadel) -> Vec<u8> {
+    fragment(|d| {
+        d.section("idpLinks");
+        let mut links: Vec<_> = z.links.iter().collect();
+        links.sort_by(|a, b| {
+            (a.1.created, a.1.sequence, &a.0 .0, &a.0 .1).cmp(&(b.1.created, b.1.sequence, &b.0 .0, &b.0 .1))
+        });
+        for ((idp, external), link) in links {
+            d.idp_link(&link.user, idp, external, &link.name);
+        }
+    })
+}
+
+/// Zitadel's memberships' section: the instance's, then the organisations', each in creation
+/// order.
+fn members(z: &Zitadel) -> Vec<u8> {
+    fragment(|d| {
+        d.section("zitadelMembers");
+        let mut instance: Vec<_> = z.instance_members.iter().collect();
+        instance.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
+        for (user, member) in instance {
+            d.member(user, None, &member.roles);
+        }
+        let mut orgs: Vec<_> = z.org_members.iter().collect();
+        orgs.sort_by(|a, b| (a.1.created, &a.0 .0, &a.0 .1).cmp(&(b.1.created, &b.0 .0, &b.0 .1)));
+        for ((org, user), member) in orgs {
+            d.member(user, Some(org), &member.roles);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::write_task;
+    use crate::follow::model::{micros, Authorization, CamundaUser, IdpLink, Member, Task, ZitadelUser};
+
+    /// A state of both sources with a row or more in every section.
+    fn model() -> Model {
+        let mut c = Camunda::default();
+        for (id, first) in [("bob", "Bob"), ("ann", "Ann")] {
+            c.users.insert(id.into(), CamundaUser { first: Some(first.into()), last: None });
+        }
+        c.groups.insert("sales".into(), (Some("Sales".into()), 1));
+        c.groups.insert("admins".into(), (None, 0));
+        c.memberships.insert(("ann".into(), "sales".into()), 1);
+        c.memberships.insert(("bob".into(), "admins".into()), 1);
+        let mut element = Vec::new();
+        write_task(&mut element, "t1", Some("ann"), None, Some("invoice"), &[]);
+        c.tasks.insert("t1".into(), Task { element });
+        let a = Authorization {
+            kind: 1,
+            user: Some("ann".into()),
+            group: None,
+            resource_type: 7,
+            resource: "*".into(),
+            perms: 2,
+        };
+        c.authorizations.insert("a1".into(), a);
+        let mut z = Zitadel::default();
+        for (id, at) in [("zed", 2), ("ann", 1)] {
+            let u = ZitadelUser { created: micros(Some(at)), org: "org1".into(), first: Some("Z".into()), last: None };
+            z.users.insert(id.into(), u);
+        }
+        let link =
+            IdpLink { created: micros(Some(5)), sequence: micros(Some(1)), user: "zed".into(), name: "zed@idp".into() };
+        z.links.insert(("idp1".into(), "ext1".into()), link);
+        z.instance_members.insert("zed".into(), Member { created: micros(Some(3)), roles: vec!["IAM_OWNER".into()] });
+        let member = Member { created: micros(None), roles: vec!["ORG_OWNER".into(), "ORG_USER".into()] };
+        z.org_members.insert(("org1".into(), "ann".into()), member);
+        (z.sequence, z.timestamp) = (42, Some("2024-06-01T00:00:00Z".into()));
+        Model { camunda: Some(c), zitadel: Some(z), authorization_enabled: true }
+    }
+
+    /// The document as the follower wrote it before its sections were cached (`Model::document`
+    /// until then): one [`Document`] filled in the one-shot export's order.
+    fn whole(m: &Model) -> Vec<u8> {
+        let mut doc = Document::new();
+        if let Some(c) = &m.camunda {
+            for (id, user) in c.users.iter() {
+                doc.camunda_user(id.clone(), user.first.clone(), user.last.clone());
+            }
+            doc.section("groups");
+            for (id, (name, rank)) in c.groups.iter() {
+                doc.group(id, name.as_deref(), *rank);
+            }
+            doc.section("memberships");
+            for ((user, group), rank) in c.memberships.iter() {
+                doc.membership(user, group, *rank);
+            }
+            doc.section("tasks");
+            for t in c.tasks.values() {
+                doc.task_written(&t.element);
+            }
+            doc.section("authorizations");
+            for a in c.authorizations.values() {
+                doc.authorization(a.kind, a.user.as_deref(), a.group.as_deref(), a.resource_type, &a.resource, a.perms);
+            }
+            doc.authorization_enabled(m.authorization_enabled);
+        }
+        if let Some(z) = &m.zitadel {
+            let mut users: Vec<_> = z.users.iter().collect();
+            users.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
+            for (id, u) in users {
+                doc.zitadel_user(id.clone(), u.org.clone(), u.first.clone(), u.last.clone());
+            }
+            doc.section("idpLinks");
+            let mut links: Vec<_> = z.links.iter().collect();
+            links.sort_by(|a, b| {
+                (a.1.created, a.1.sequence, &a.0 .0, &a.0 .1).cmp(&(b.1.created, b.1.sequence, &b.0 .0, &b.0 .1))
+            });
+            for ((idp, external), link) in links {
+                doc.idp_link(&link.user, idp, external, &link.name);
+            }
+            doc.section("zitadelMembers");
+            let mut instance: Vec<_> = z.instance_members.iter().collect();
+            instance.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
+            for (user, m) in instance {
+                doc.member(user, None, &m.roles);
+            }
+            let mut orgs: Vec<_> = z.org_members.iter().collect();
+            orgs.sort_by(|a, b| (a.1.created, &a.0 .0, &a.0 .1).cmp(&(b.1.created, &b.0 .0, &b.0 .1)));
+            for ((org, user), m) in orgs {
+                doc.member(user, Some(org), &m.roles);
+            }
+            doc.state(z.sequence, z.timestamp.clone());
+        }
+        doc.text()
+    }
+
+    #[test]
+    fn the_text_is_the_whole_documents_and_changes_with_each_part() {
+        let mut m = model();
+        let mut r = Renderer::default();
+        let first = r.render(&m).to_vec();
+        assert_eq!(r.sections_written(), PARTS);
+        assert_eq!(String::from_utf8_lossy(&first), String::from_utf8_lossy(&whole(&m)));
+        crate::document::load(&first).expect("the rendered document loads");
+        let again = r.render(&m).to_vec();
+        assert_eq!(again, first);
+        assert_eq!(r.sections_written(), PARTS, "nothing changed: every section copied");
+
+        m.camunda.as_mut().expect("camunda").memberships.remove(&("ann".into(), "sales".into()));
+        let changed = r.render(&m).to_vec();
+        assert_eq!(r.sections_written(), PARTS + 1, "only the memberships written again");
+        assert_ne!(changed, first);
+        assert_eq!(changed, whole(&m), "what the whole document writes");
+
+        let z = m.zitadel.as_mut().expect("zitadel");
+        z.users.get_mut("zed").expect("zed").first = Some("Zed".into());
+        let renamed = r.render(&m).to_vec();
+        assert_eq!(r.sections_written(), PARTS + 2, "only the users written again");
+        assert_eq!(renamed, whole(&m));
+        assert!(String::from_utf8_lossy(&renamed).contains(r#""firstName":"Zed""#));
+    }
+}
