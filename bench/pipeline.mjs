@@ -38,6 +38,9 @@ import { loadData } from "./load-data.mjs";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const EDGE = process.argv[2] === "edge";
 const CHANGES = Number(process.env.PIPELINE_CHANGES ?? (EDGE ? 20 : 40));
+// The exporter's --rebase-above-bytes and the sink's --apply-max-bytes (PIPELINE_APPLY_MAX_BYTES,
+// unset: publish.mjs's default), to measure deltas where the defaults publish bases.
+const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 32 * 1024 * 1024);
 // The worker's DELTA_POLL_MS (2000: its default; 5000: its default before, a third of the reads),
 // and where it reads the manifest (KV, or the Durable Object head).
 // At edge, KV at the default poll and the head watched (a 1 s poll was measured on 4017c73 and
@@ -84,10 +87,11 @@ async function start(setting, n) {
     vars: { AUTH: "trusted", DELTA_POLL_MS: setting.pollMs, RETRY_MIN_MS: 200, RETRY_MAX_MS: 1000, ...(setting.head ? { PUBLISH_TOKEN: process.env.IL_PUBLISH_TOKEN } : {}) },
     head: setting.head ? headDir : null,
   });
-  const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${setting.head ? ` --head ${worker.base}` : ""}`;
+  const applyMax = process.env.PIPELINE_APPLY_MAX_BYTES ? ` --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : "";
+  const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${applyMax}${setting.head ? ` --head ${worker.base}` : ""}`;
   // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (32 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
-  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(32 * 1024 * 1024)]);
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES)]);
   process.on("exit", () => exporter.stop());
   for (const end = performance.now() + FIRST_MS; performance.now() < end; await sleep(50)) {
     if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
@@ -166,7 +170,7 @@ for (const [s, setting] of SETTINGS.entries()) {
       else results.push({ setting, peer: change.peer, kind: change.kind, ...r });
     }
     const health = await (await fetch(`${worker.base}/.identity-links/health`)).json();
-    notes.push(`DELTA_POLL_MS ${label(setting)}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads, ${health.watches ?? 0} watches; ${exporterSteps(exporter.log())}`);
+    notes.push(`DELTA_POLL_MS ${label(setting)}: ${health.loads} base load(s), ${health.applied} delta(s) applied, ${health.polls} manifest reads, ${health.watches ?? 0} watches, wasm memory ${(health.wasmBytes / 2 ** 20).toFixed(1)} MiB; ${exporterSteps(exporter.log())}`);
   } finally {
     if (failed) console.error(`${failed}\nexporter:\n${exporter.log().split("\n").slice(-8).join("\n")}\nworker:\n${worker.log().slice(-1000)}`);
     exporter.stop();
@@ -210,7 +214,7 @@ try {
 } catch {
   // not a git checkout
 }
-const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${32 * 1024 * 1024}):`;
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES}${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
 const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
 console.log(`\n${table}\n`);
 // A failed run leaves no figures for bench/run.mjs to report.

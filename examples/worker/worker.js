@@ -18,7 +18,10 @@
 //   isolate keeps answering from the snapshot it has; on a re-base the old one is freed once the
 //   new one is in place, after the requests still answering from it (the package defers free()).
 //   A re-base needs the two together at most, and does not grow wasm memory across re-bases
-//   (docs/scaling.md).
+//   (docs/scaling.md). Where the two together would pass MEMORY_BUDGET_BYTES of wasm memory
+//   (100 MiB; an isolate has 128 MB), the old one is let go first: requests wait for the new
+//   one as on a cold isolate, and a damaged new base leaves the isolate answering 503 until a
+//   good one is published (docs/scaling.md, "Re-bases within the budget").
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
 //   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
@@ -58,7 +61,9 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 15_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000 };
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 15_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000, MEMORY_BUDGET_BYTES: 100 * 1024 * 1024 };
+/** How long a re-base that lets the old snapshot go waits for the requests still answering from it. */
+const LET_GO_WAIT_MS = 2_000;
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
@@ -78,6 +83,7 @@ const state = {
   rebase: false, // a delta was refused: the next attempt loads the manifest's base
   refused: null, // the last refused delta: { key, message, at }
   loads: 0, // base loads begun (for the health route and the tests)
+  letGo: 0, // re-bases that let the old snapshot go first (over MEMORY_BUDGET_BYTES)
   applied: 0, // deltas applied
   polls: 0, // manifest reads
   manifestFrom: null, // where the manifest was read last: "durable-object" or "kv"
@@ -97,6 +103,10 @@ function setting(env, name) {
   const n = Number(value);
   if (name === "MANIFEST_CACHE_TTL") {
     if (!Number.isInteger(n) || n < 30) throw new ConfigError(`${name} must be a whole number of seconds, at least 30 (Workers KV's minimum cacheTtl), found ${JSON.stringify(value)}`);
+    return n;
+  }
+  if (name === "MEMORY_BUDGET_BYTES") {
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number of bytes, found ${JSON.stringify(value)}`);
     return n;
   }
   if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of milliseconds, found ${JSON.stringify(value)}`);
@@ -403,6 +413,11 @@ async function refresh(env) {
     });
   } else {
     state.loads++;
+    const wasm = memoryUsage().wasmBytes;
+    if (state.snapshot !== null && wasm + manifest.size > setting(env, "MEMORY_BUDGET_BYTES")) {
+      console.log(`identity-links: re-base to ${manifest.checksum}: the old snapshot let go first (wasm memory ${wasm} bytes and the base's ${manifest.size} over MEMORY_BUDGET_BYTES ${setting(env, "MEMORY_BUDGET_BYTES")})`);
+      await letGo();
+    }
     const next = await Snapshot.fromStream(chunkStream(kv, manifest, deadline));
     try {
       if (next.version !== manifest.checksum) throw new Error(`the base loaded as version ${next.version}, the manifest says ${manifest.checksum}`);
@@ -420,6 +435,45 @@ async function refresh(env) {
     old?.free();
   }
   Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null, headEtag: read.etag });
+}
+
+/**
+ * Lets the isolate's snapshot go before a re-base that could not hold it beside the new one
+ * within MEMORY_BUDGET_BYTES: from now on requests wait for the new one, as on a cold isolate,
+ * and the old one's memory is free for it once the requests still answering from it have ended
+ * (waited for up to LET_GO_WAIT_MS: a request that holds it longer, a slow body, does not hold
+ * up the isolate; the load then takes more memory).
+ */
+async function letGo() {
+  const old = state.snapshot;
+  Object.assign(state, { snapshot: null, version: null, timestamp: null });
+  state.letGo++;
+  old.free(); // deferred by the package until the requests answering from it end
+  await atMost(answered(old), LET_GO_WAIT_MS);
+}
+
+/** Requests answering from each snapshot (the handler's calls under way), and who waits for none. */
+const answering = new Map(); // snapshot → { count, done: [resolve] }
+
+/** `serve()`, counted as a request answering from `snapshot` until it settles. */
+async function answeringFrom(snapshot, serve) {
+  const entry = answering.get(snapshot) ?? { count: 0, done: [] };
+  answering.set(snapshot, entry);
+  entry.count++;
+  try {
+    return await serve();
+  } finally {
+    if (--entry.count === 0) {
+      answering.delete(snapshot);
+      for (const resolve of entry.done) resolve();
+    }
+  }
+}
+
+/** Resolves when no request answers from `snapshot` any more. */
+function answered(snapshot) {
+  const entry = answering.get(snapshot);
+  return entry === undefined ? Promise.resolve() : new Promise((resolve) => entry.done.push(resolve));
 }
 
 /** Starts a refresh unless one is running or a failure's backoff is not over: the load to wait on. */
@@ -498,6 +552,7 @@ function health(env) {
     watches: state.watches,
     lastError: state.lastError,
     refused: state.refused,
+    letGo: state.letGo,
     wasmBytes: memoryUsage().wasmBytes,
   };
   return json(state.snapshot ? 200 : 503, body);
@@ -628,7 +683,7 @@ export default {
         return health(env);
       }
       const snapshot = await snapshotFor(env, ctx);
-      if (snapshot !== null) return stamped(await handleRequest(snapshot, request, undefined, options.normal));
+      if (snapshot !== null) return stamped(await answeringFrom(snapshot, () => handleRequest(snapshot, request, undefined, options.normal)));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       console.error(`identity-links: configuration: ${e.message}`);

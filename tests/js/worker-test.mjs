@@ -61,8 +61,11 @@ const inputs = {};
 before(async () => {
   prepareWorker(dir);
   publish = await import(join(dir, "publish.mjs"));
-  for (const scale of ["XS", "S"]) {
-    const s = nodeApi.Snapshot.fromObject(generate(scale));
+  // S2: S with one task reassigned (another version of the same size).
+  const data = { XS: generate("XS"), S: generate("S"), S2: generate("S") };
+  data.S2.tasks[0].assignee = data.S2.tasks[0].assignee === "s2-user" ? null : "s2-user";
+  for (const scale of ["XS", "S", "S2"]) {
+    const s = nodeApi.Snapshot.fromObject(data[scale]);
     inputs[scale] = { file: join(dir, `${scale}.idl`), bytes: s.toBytes() };
     writeFileSync(inputs[scale].file, inputs[scale].bytes);
     s.free();
@@ -228,6 +231,115 @@ test("re-bases in workerd, two sizes alternating: wasm memory within 2× the sna
     const drift = figures.at(-1) - figures[2];
     assert.ok(drift < inputs.XS.bytes.length, `memory grew by ${MiB(drift)} after the second re-base (a snapshot kept?): ${text}`);
     assert.ok(figures.at(-1) - figures[0] <= inputs.S.bytes.length + (1 << 20), `a re-base took more than a second snapshot: ${text}`);
+  });
+});
+
+/** Publishes `scales` in turn as new bases, each awaited in the worker at `base`: its wasm memory after each. */
+async function rebases(base, scales) {
+  const figures = [];
+  for (const scale of scales) {
+    const { manifest } = await publishBase(scale);
+    let h;
+    for (let i = 0; i < 100; i++) {
+      await fetch(`${base}${taskPath("x")}`); // a request: the refresh starts in the background
+      h = await health(base);
+      if (h.version === manifest.version) break;
+      await sleep(50);
+    }
+    assert.equal(h.version, manifest.version, `not re-based to ${scale}: ${JSON.stringify(h)}`);
+    figures.push(h.wasmBytes);
+  }
+  return figures;
+}
+
+test("a re-base over MEMORY_BUDGET_BYTES lets the old snapshot go first: wasm memory within one snapshot, not two", async () => {
+  const scales = ["S", "S2", "S", "S2", "S", "S2", "S"];
+  const size = inputs.S.bytes.length;
+  const runs = {};
+  for (const [name, budget] of [["kept", undefined], ["let go", "1"]]) {
+    rmSync(kvDir, { recursive: true, force: true });
+    await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0, ...(budget ? { MEMORY_BUDGET_BYTES: budget } : {}) }, async (base) => {
+      const figures = await rebases(base, scales);
+      runs[name] = { figures, letGo: (await health(base)).letGo };
+    });
+  }
+  const growth = (r) => Math.max(...r.figures) - r.figures[0];
+  const text = (r) => r.figures.map(MiB).join(" → ");
+  console.log(`# re-bases of S (${MiB(size)}) in workerd: the old one kept, ${text(runs.kept)} (+${MiB(growth(runs.kept))}); let go first, ${text(runs["let go"])} (+${MiB(growth(runs["let go"]))})`);
+  assert.equal(runs.kept.letGo, 0, "under the default budget the last good state is kept");
+  assert.ok(growth(runs.kept) > size / 2, `keeping the old snapshot takes a second one: +${MiB(growth(runs.kept))}`);
+  assert.equal(runs["let go"].letGo, scales.length - 1, "every re-base of a warm isolate let go first");
+  assert.ok(growth(runs["let go"]) < size / 4, `letting go first stays within one snapshot: +${MiB(growth(runs["let go"]))} (${text(runs["let go"])})`);
+});
+
+test("letting go first: a request reading its body answers from the old snapshot, the next waits for the new one; a damaged base then leaves 503 until a good one", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const first = await publishBase("S");
+  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0, RETRY_MIN_MS: 0, RETRY_MAX_MS: 200, MEMORY_BUDGET_BYTES: "1" }, async (base, log) => {
+    const loaded = await health(base);
+    assert.equal(loaded.version, first.manifest.version);
+    const userId = generate("S").users[0].id;
+    let finish;
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("{"));
+        finish = () => {
+          controller.enqueue(new TextEncoder().encode("}"));
+          controller.close();
+          finish = () => {};
+        };
+      },
+    });
+    const slow = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(15_000) });
+    try {
+      await sleep(300);
+      const next = await publishBase("S2");
+      await fetch(`${base}${taskPath("x")}`); // warm: answered from S, the refresh starts
+      for (let i = 0; i < 100 && !/let go first/.test(log()); i++) await sleep(20);
+      assert.match(log(), /identity-links: re-base to [0-9a-f]{16}: the old snapshot let go first/);
+      // No state now: this request waits for the new one, which waits for the slow request.
+      const waiting = fetch(`${base}${taskPath(firstTask("S"))}`, { signal: AbortSignal.timeout(15_000) });
+      await sleep(200);
+      finish();
+      const response = await slow;
+      const old = nodeApi.Snapshot.fromBytes(inputs.S.bytes);
+      try {
+        assert.equal(await response.text(), old.listIdpLinksJson({ userId }), "answered from the old snapshot");
+      } finally {
+        old.free();
+      }
+      const r = await waiting;
+      assert.equal(r.status, 200, "the request during the re-base waited for the new state");
+      assert.equal(r.headers.get("identity-links-version"), next.manifest.version);
+      const h = await health(base);
+      assert.deepEqual([h.letGo, h.loads, h.version], [1, 2, next.manifest.version]);
+      // The load waited for the request holding the old snapshot: it took the old one's memory.
+      const growth = h.wasmBytes - loaded.wasmBytes;
+      assert.ok(growth < inputs.S.bytes.length / 4, `the re-base grew wasm memory by ${MiB(growth)} (${MiB(loaded.wasmBytes)} → ${MiB(h.wasmBytes)})`);
+    } finally {
+      finish();
+    }
+
+    await publishBase("XS", { damage: true });
+    for (let i = 0; i < 50 && (await health(base)).lastError === null; i++) await sleep(100);
+    assert.equal((await fetch(`${base}${taskPath(firstTask("S"))}`)).status, 503, "the state was let go before the damaged base was found");
+    const good = await publishBase("XS");
+    let h;
+    for (let i = 0; i < 50; i++) {
+      if ((h = await health(base)).version === good.manifest.version) break;
+      await sleep(100);
+    }
+    assert.equal(h.version, good.manifest.version, `a good base recovers: ${JSON.stringify(h)}`);
+  });
+});
+
+test("MEMORY_BUDGET_BYTES must be a whole number of bytes", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  await publishBase("XS");
+  await withWorker({ ...TRUSTED, MEMORY_BUDGET_BYTES: "100 MiB" }, async (base) => {
+    const r = await fetch(`${base}${taskPath("x")}`);
+    assert.equal(r.status, 500);
+    assert.match(await r.text(), /MEMORY_BUDGET_BYTES must be a whole number of bytes, found \\"100 MiB\\"/);
   });
 });
 
