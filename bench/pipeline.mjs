@@ -1,8 +1,8 @@
 // Issue 24's end-to-end latency: "a change committed in either database is answered by the local
 // worker within 5 s at p95". The pipeline of tests/export/pipeline-test.mjs, measured: a private
 // PostgreSQL with both peers' tables, identity-links-export --follow (default --poll-ms 250,
-// --reconcile-every 0, --rebase-above-bytes 33554432 as docs/deploying.md runs it) with
-// examples/worker/publish.mjs --sink --dir as its sink, and the worker example in workerd reading
+// --reconcile-every 0, --rebase-above-bytes 58720256 --rebase-after 50 as docs/deploying.md runs
+// it) with examples/worker/publish.mjs --sink --dir as its sink, and the worker example in workerd reading
 // that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS setting. Each change alternates
 // the peers (Camunda: a link added, an assignee changed, a membership toggled; Zitadel: an IdP
 // link's event pushed then projected, added or removed); its latency is commit → the first worker
@@ -17,8 +17,10 @@
 //
 // With `edge`, the same changes in a database that also holds the edge data set (1,000,000
 // identity links: bench/generate.mjs), at the worker's default poll from KV and with the head
-// watched: the binary form is then 54 MB, over --rebase-above-bytes, so the exporter publishes
-// every change as a base and the worker loads each; written to target/bench/pipeline-edge.md.
+// watched: the binary form is then 55.1 MB, under --rebase-above-bytes and publish.mjs's
+// --apply-max-bytes (56 MiB, 58.7 MB), so the changes are published as deltas and the worker
+// applies each (before 2026-12-07: 32 MiB, every change a base); written to
+// target/bench/pipeline-edge.md.
 //
 // Usage: node bench/pipeline.mjs [edge]
 //   (PIPELINE_CHANGES=N changes per setting, default 40; 20 at edge)
@@ -40,7 +42,7 @@ const EDGE = process.argv[2] === "edge";
 const CHANGES = Number(process.env.PIPELINE_CHANGES ?? (EDGE ? 20 : 40));
 // The exporter's --rebase-above-bytes and the sink's --apply-max-bytes (PIPELINE_APPLY_MAX_BYTES,
 // unset: publish.mjs's default), to measure deltas where the defaults publish bases.
-const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 32 * 1024 * 1024);
+const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 56 * 1024 * 1024);
 // The worker's DELTA_POLL_MS (2000: its default; 5000: its default before, a third of the reads),
 // and where it reads the manifest (KV, or the Durable Object head).
 // At edge, KV at the default poll and the head watched (a 1 s poll was measured on 4017c73 and
@@ -89,9 +91,9 @@ async function start(setting, n) {
   });
   const applyMax = process.env.PIPELINE_APPLY_MAX_BYTES ? ` --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : "";
   const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${applyMax}${setting.head ? ` --head ${worker.base}` : ""}`;
-  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (32 MiB) gets no
+  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (56 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
-  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES)]);
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", "50"]);
   process.on("exit", () => exporter.stop());
   for (const end = performance.now() + FIRST_MS; performance.now() < end; await sleep(50)) {
     if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
@@ -214,7 +216,7 @@ try {
 } catch {
   // not a git checkout
 }
-const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES}${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES} --rebase-after 50${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
 const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
 console.log(`\n${table}\n`);
 // A failed run leaves no figures for bench/run.mjs to report.
