@@ -68,8 +68,10 @@ if (what === "memory-baseline") {
 else if (what === "deltas") {
   // applyDelta against fromBytes on one snapshot, and what applies and re-bases do to the
   // module's memory (issue 24's targets):
-  //   node bench/child.mjs deltas BASE.idl FORWARD.delta BACK.delta APPLIES REBASES
-  const [forwardFile, backFile, applies, rebases] = process.argv.slice(4);
+  //   node bench/child.mjs deltas BASE.idl FORWARD.delta BACK.delta APPLIES REBASES [keep|letgo] [MORE]
+  // (`letgo`: each re-base frees the current snapshot before loading the next, as the worker
+  // does past its MEMORY_BUDGET_BYTES, decision 0016; MORE applies after the re-bases.)
+  const [forwardFile, backFile, applies, rebases, mode = "keep", more = "0"] = process.argv.slice(4);
   const glue = await import(join(root, "pkg/index.js"));
   const exports = glue.initSync({ module: new WebAssembly.Module(readFileSync(wasmPath)) });
   const memory = () => exports.memory.buffer.byteLength;
@@ -89,15 +91,18 @@ else if (what === "deltas") {
     at.push(memory());
   }
   // Re-bases as the worker does them: the next snapshot loaded beside the current one, then the
-  // current one freed.
+  // current one freed (or, `letgo`, the current one freed first).
   const rebaseAt = [];
   for (let i = 0; i < Number(rebases); i++) {
+    if (mode === "letgo") s.free();
     const t = performance.now();
     const next = glue.Snapshot.fromBytes(base);
     loadMs.push(performance.now() - t);
-    s.free();
+    if (mode !== "letgo") s.free();
     s = next;
     rebaseAt.push(memory());
   }
-  console.log(JSON.stringify({ start, loaded, at, rebaseAt, applyMs: median(applyMs), firstApplyMs: applyMs[0], loadMs: median(loadMs) }));
+  for (let i = 0; i < Number(more); i++) s.applyDelta(i % 2 === 0 ? forward : back);
+  const after = memory();
+  console.log(JSON.stringify({ start, loaded, at, rebaseAt, after, applyMs: median(applyMs), firstApplyMs: applyMs[0], loadMs: median(loadMs) }));
 }

@@ -24,7 +24,7 @@
 // (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
 // the base), --apply-max-bytes N (publish a base instead of a delta once the base is over N bytes,
-// default 56 MiB: an isolate applying deltas settles at ~1.9× the base), --grace-seconds S, --dry-run
+// default 56 MiB: an isolate applying deltas settles at ~1.85× the base), --grace-seconds S, --dry-run
 // (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
@@ -44,13 +44,14 @@ export const REBASE_AFTER = 50;
 /**
  * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying deltas
  * holds the old tables and the new ones at once while it applies: its wasm memory settles at
- * about 1.9× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link base of
+ * about 1.8–1.85× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link base of
  * 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs edge's
  * 55.1 MB). A
  * re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB) it lets the old
  * snapshot go before loading the new one (decision 0016). So the 1M-link snapshots measured
- * (51.8 and 55.1 MB) take deltas, and a 56 MiB base would settle near 105 MiB (at 1.87×) of an
- * isolate's 128 MB; above it every change is published as a base (docs/scaling.md).
+ * (51.8 and 55.1 MB) take deltas, and a 56 MiB base would settle near 102–104 MiB (at the
+ * 1.8–1.85× measured) of an isolate's 128 MB; above it every change is published as a base
+ * (docs/scaling.md).
  */
 export const APPLY_MAX_BYTES = 56 * 1024 * 1024;
 /** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */

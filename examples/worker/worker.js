@@ -20,11 +20,12 @@
 //   A re-base needs the two together at most, and does not grow wasm memory across re-bases
 //   (docs/scaling.md). Where the two together would pass MEMORY_BUDGET_BYTES of wasm memory
 //   (100 MiB; an isolate has 128 MB), the old one is let go first: requests wait for the new
-//   one as on a cold isolate, and a damaged new base leaves the isolate answering 503 until a
-//   good one is published (docs/scaling.md, "Re-bases within the budget").
+//   one as on a cold isolate, and a load that fails then leaves the isolate answering 503 until a
+//   later attempt succeeds (docs/scaling.md, "Re-bases within the budget").
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
-//   snapshot on a warm isolate; a cold one answers each peer's 503 (handleRequest's
-//   `unavailable`). Failed reads back off (1 s doubling to 60 s): no read storm.
+//   snapshot on a warm isolate (unless a re-base let it go, above); a cold one answers each
+//   peer's 503 (handleRequest's `unavailable`). Failed reads back off (1 s doubling to 60 s): no
+//   read storm.
 // - The manifest's head (decision 0012): with a Durable Object bound as MANIFEST_HEAD (the class
 //   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
 //   new manifest is seen in every location at once (watched, below) instead of after KV's
@@ -446,7 +447,7 @@ async function refresh(env) {
  */
 async function letGo() {
   const old = state.snapshot;
-  Object.assign(state, { snapshot: null, version: null, timestamp: null });
+  Object.assign(state, { snapshot: null, version: null, timestamp: null, base: null, loadedAt: null, changedAt: null });
   state.letGo++;
   old.free(); // deferred by the package until the requests answering from it end
   await atMost(answered(old), LET_GO_WAIT_MS);
@@ -518,6 +519,15 @@ async function snapshotFor(env, ctx) {
       if (refreshing !== null && idle) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
     }
   }
+  return settled();
+}
+
+/**
+ * The snapshot to answer from now: none while a re-base that let the old one go is loading the
+ * new one, so the request waits for that load as on a cold isolate (null if it fails).
+ */
+async function settled() {
+  while (state.snapshot === null && state.loading !== null) await state.loading;
   return state.snapshot;
 }
 
@@ -525,8 +535,8 @@ async function snapshotFor(env, ctx) {
 const json = (status, body, headers = {}) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
 
 /** Seconds since the snapshot's data was exported, or null. */
-function age() {
-  const at = Date.parse(state.timestamp ?? "");
+function age(timestamp = state.timestamp) {
+  const at = Date.parse(timestamp ?? "");
   return Number.isNaN(at) ? null : Math.max(0, Math.round((Date.now() - at) / 1000));
 }
 
@@ -558,11 +568,11 @@ function health(env) {
   return json(state.snapshot ? 200 : 503, body);
 }
 
-/** The answer with the staleness headers. */
-function stamped(response) {
+/** The answer with the staleness headers of the state it was answered from (`{ version, timestamp }`). */
+function stamped(response, { version, timestamp }) {
   // handleRequest's Response is built by the package, its headers mutable: no copy of it.
-  if (state.version !== null) response.headers.set("identity-links-version", state.version);
-  const seconds = age();
+  if (version !== null) response.headers.set("identity-links-version", version);
+  const seconds = age(timestamp);
   if (seconds !== null) response.headers.set("identity-links-age", String(seconds));
   return response;
 }
@@ -682,8 +692,15 @@ export default {
         await snapshotFor(env, ctx).catch(() => null);
         return health(env);
       }
-      const snapshot = await snapshotFor(env, ctx);
-      if (snapshot !== null) return stamped(await answeringFrom(snapshot, () => handleRequest(snapshot, request, undefined, options.normal)));
+      let snapshot = await snapshotFor(env, ctx);
+      // Replaced (or let go) between that answer and this continuation: the one in place now.
+      if (snapshot !== state.snapshot) snapshot = await settled();
+      if (snapshot !== null) {
+        // The state answered from, for the headers, unless a delta changes it in place meanwhile.
+        const from = { version: state.version, timestamp: state.timestamp };
+        const response = await answeringFrom(snapshot, () => handleRequest(snapshot, request, undefined, options.normal));
+        return stamped(response, state.snapshot === snapshot ? state : from);
+      }
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       console.error(`identity-links: configuration: ${e.message}`);

@@ -61,9 +61,9 @@ const inputs = {};
 before(async () => {
   prepareWorker(dir);
   publish = await import(join(dir, "publish.mjs"));
-  // S2: S with one task reassigned (another version of the same size).
+  // S2: S with one IdP link renamed (another version of the same size).
   const data = { XS: generate("XS"), S: generate("S"), S2: generate("S") };
-  data.S2.tasks[0].assignee = data.S2.tasks[0].assignee === "s2-user" ? null : "s2-user";
+  data.S2.idpLinks[0].providedUserName += " (S2)";
   for (const scale of ["XS", "S", "S2"]) {
     const s = nodeApi.Snapshot.fromObject(data[scale]);
     inputs[scale] = { file: join(dir, `${scale}.idl`), bytes: s.toBytes() };
@@ -272,13 +272,27 @@ test("a re-base over MEMORY_BUDGET_BYTES lets the old snapshot go first: wasm me
   assert.ok(growth(runs["let go"]) < size / 4, `letting go first stays within one snapshot: +${MiB(growth(runs["let go"]))} (${text(runs["let go"])})`);
 });
 
-test("letting go first: a request reading its body answers from the old snapshot, the next waits for the new one; a damaged base then leaves 503 until a good one", async () => {
+test("letting go first: a request reading its body answers from the old snapshot, later ones wait for the new one (idle or not); a damaged base then leaves 503 until a good one", async () => {
   rmSync(kvDir, { recursive: true, force: true });
   const first = await publishBase("S");
-  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0, RETRY_MIN_MS: 0, RETRY_MAX_MS: 200, MEMORY_BUDGET_BYTES: "1" }, async (base, log) => {
+  // STALE_AFTER_MS 0: every request comes after an "idle spell", waits STALE_WAIT_MS for the
+  // refresh it starts, and then (the old snapshot let go) for the new state.
+  const vars = { ...TRUSTED, DELTA_POLL_MS: 0, STALE_AFTER_MS: 0, STALE_WAIT_MS: 50, RETRY_MIN_MS: 0, RETRY_MAX_MS: 200, MEMORY_BUDGET_BYTES: "1" };
+  await withWorker(vars, async (base, log) => {
     const loaded = await health(base);
     assert.equal(loaded.version, first.manifest.version);
-    const userId = generate("S").users[0].id;
+    // The user of the IdP link that S2 renames: its answer differs between the two states.
+    const userId = generate("S").idpLinks[0].userId;
+    const linksOf = (bytes) => {
+      const s = nodeApi.Snapshot.fromBytes(bytes);
+      try {
+        return s.listIdpLinksJson({ userId });
+      } finally {
+        s.free();
+      }
+    };
+    const [oldLinks, newLinks] = [linksOf(inputs.S.bytes), linksOf(inputs.S2.bytes)];
+    assert.notEqual(oldLinks, newLinks);
     let finish;
     const body = new ReadableStream({
       start(controller) {
@@ -290,27 +304,29 @@ test("letting go first: a request reading its body answers from the old snapshot
         };
       },
     });
-    const slow = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(15_000) });
+    const search = (signal) => ({ method: "POST", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(15_000), ...signal });
+    const slow = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, search({ body, duplex: "half" }));
     try {
       await sleep(300);
       const next = await publishBase("S2");
-      await fetch(`${base}${taskPath("x")}`); // warm: answered from S, the refresh starts
+      // Starts the refresh, waits 50 ms for it, then for the new state: the old one is let go.
+      const trigger = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, search({ body: "{}" }));
       for (let i = 0; i < 100 && !/let go first/.test(log()); i++) await sleep(20);
       assert.match(log(), /identity-links: re-base to [0-9a-f]{16}: the old snapshot let go first/);
-      // No state now: this request waits for the new one, which waits for the slow request.
       const waiting = fetch(`${base}${taskPath(firstTask("S"))}`, { signal: AbortSignal.timeout(15_000) });
+      let settled = false;
+      for (const p of [trigger, waiting]) p.finally(() => (settled = true)).catch(() => {});
       await sleep(200);
+      assert.equal(settled, false, "the requests wait while the request on the old snapshot is under way");
       finish();
       const response = await slow;
-      const old = nodeApi.Snapshot.fromBytes(inputs.S.bytes);
-      try {
-        assert.equal(await response.text(), old.listIdpLinksJson({ userId }), "answered from the old snapshot");
-      } finally {
-        old.free();
+      assert.equal(await response.text(), oldLinks, "answered from the old snapshot");
+      assert.equal(response.headers.get("identity-links-version"), first.manifest.version, "and says so");
+      for (const r of [await trigger, await waiting]) {
+        assert.equal(r.status, 200, "a request during the re-base waited for the new state");
+        assert.equal(r.headers.get("identity-links-version"), next.manifest.version);
       }
-      const r = await waiting;
-      assert.equal(r.status, 200, "the request during the re-base waited for the new state");
-      assert.equal(r.headers.get("identity-links-version"), next.manifest.version);
+      assert.equal(await (await trigger).text(), newLinks);
       const h = await health(base);
       assert.deepEqual([h.letGo, h.loads, h.version], [1, 2, next.manifest.version]);
       // The load waited for the request holding the old snapshot: it took the old one's memory.
