@@ -7,6 +7,7 @@
 //! again only the sections whose rows may have changed.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -118,6 +119,7 @@ pub fn micros(value: Option<i64>) -> Micros {
 }
 
 /// A user of Zitadel's users projection.
+#[derive(Debug, PartialEq)]
 pub struct ZitadelUser {
     pub created: Micros,
     pub org: String,
@@ -126,6 +128,7 @@ pub struct ZitadelUser {
 }
 
 /// An IdP link of the IdP-link projection (keyed by `(idp_id, external_user_id)`).
+#[derive(Debug, PartialEq)]
 pub struct IdpLink {
     pub created: Micros,
     pub sequence: Micros,
@@ -134,6 +137,7 @@ pub struct IdpLink {
 }
 
 /// A membership of the instance or an organisation, with its roles.
+#[derive(Debug, PartialEq)]
 pub struct Member {
     pub created: Micros,
     pub roles: Vec<String>,
@@ -158,6 +162,22 @@ pub struct Model {
     pub camunda: Option<Camunda>,
     pub zitadel: Option<Zitadel>,
     pub authorization_enabled: bool,
+}
+
+/// Replaces the entries of `part` that `picked` selects with `fresh` (whose entries it all
+/// selects), and leaves `part` alone, its stamp as it was, when they are the same entries: a
+/// key's rows read again unchanged do not make their section be written again.
+pub fn replace_picked<K: Eq + Hash, V: PartialEq>(
+    part: &mut Tracked<HashMap<K, V>>,
+    fresh: HashMap<K, V>,
+    picked: impl Fn(&K, &V) -> bool,
+) {
+    let held = part.iter().filter(|(k, v)| picked(k, v)).count();
+    let same = held == fresh.len() && fresh.iter().all(|(k, v)| part.get(k).is_some_and(|h| h == v && picked(k, h)));
+    if !same {
+        part.retain(|k, v| !picked(k, v));
+        part.extend(fresh);
+    }
 }
 
 /// The keys of `new` that `old` lacks or holds with another value, and the keys of `old` that
@@ -193,6 +213,29 @@ mod tests {
         assert_ne!(second, first);
         let b: Tracked<Vec<u32>> = Tracked::default();
         assert!(b.stamp() != first && b.stamp() != second, "a part made anew has a stamp of its own");
+    }
+
+    #[test]
+    fn picked_entries_read_again_unchanged_keep_the_stamp() {
+        let mut part: Tracked<HashMap<String, i32>> = Tracked::default();
+        part.extend([("a".to_owned(), 1), ("b".to_owned(), 2), ("c".to_owned(), 3)]);
+        let stamp = part.stamp();
+        let picked = |k: &String, _: &i32| k != "c";
+        replace_picked(&mut part, [("a".to_owned(), 1), ("b".to_owned(), 2)].into(), picked);
+        assert_eq!(part.stamp(), stamp, "the same entries: nothing to write again");
+        replace_picked(&mut part, [("a".to_owned(), 1)].into(), picked);
+        assert_ne!(part.stamp(), stamp, "one gone");
+        let mut held: Vec<_> = part.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        held.sort();
+        assert_eq!(held, [("a".to_owned(), 1), ("c".to_owned(), 3)]);
+        let stamp = part.stamp();
+        replace_picked(&mut part, [("a".to_owned(), 5)].into(), picked);
+        assert_ne!(part.stamp(), stamp, "one changed");
+        assert_eq!(part.get("a"), Some(&5));
+        let stamp = part.stamp();
+        // An entry held under the key but not picked (another user's now) is not the same.
+        replace_picked(&mut part, [("c".to_owned(), 3)].into(), |_, _| false);
+        assert_ne!(part.stamp(), stamp);
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! Without `eventstore.events2` or a `position` column in `projections.current_states` (older
 //! releases), every step re-reads the whole instance.
 
-use super::model::{micros, IdpLink, Member, Zitadel, ZitadelUser};
+use super::model::{micros, replace_picked, IdpLink, Member, Zitadel, ZitadelUser};
 use crate::db::{self, Tls};
 use crate::zitadel::{choose_instance, has_column, has_table, read_state, Details, Projections, StateSource};
 use postgres::types::ToSql;
@@ -223,22 +223,32 @@ impl Source {
     }
 
     /// Re-reads `keys`' users, their IdP links and their memberships (the instance's and the
-    /// organisations') into `m`, replacing what `m` held for them.
+    /// organisations') into `m`, replacing what `m` held for them (each part only where it
+    /// changed: `replace_picked`).
     fn read_users(&mut self, m: &mut Zitadel, keys: Keys) -> Result<(), String> {
+        let Keys::Users(ids) = keys else { return self.read_into(m, keys) };
+        let mut got = Zitadel::default();
+        self.read_into(&mut got, keys)?;
+        let ids: BTreeSet<&String> = ids.iter().collect();
+        replace_picked(&mut m.users, std::mem::take(&mut *got.users), |id, _| ids.contains(id));
+        replace_picked(&mut m.links, std::mem::take(&mut *got.links), |_, l| ids.contains(&l.user));
+        replace_picked(&mut m.instance_members, std::mem::take(&mut *got.instance_members), |user, _| {
+            ids.contains(user)
+        });
+        replace_picked(&mut m.org_members, std::mem::take(&mut *got.org_members), |(_, user), _| ids.contains(user));
+        Ok(())
+    }
+
+    /// Reads `keys`' users, their IdP links and their memberships into `m` (which holds none of
+    /// them).
+    fn read_into(&mut self, m: &mut Zitadel, keys: Keys) -> Result<(), String> {
         let (filter_u, filter_l, filter_m) = match keys {
             Keys::All => (String::new(), String::new(), String::new()),
-            Keys::Users(ids) => {
-                let ids: BTreeSet<&String> = ids.iter().collect();
-                m.users.retain(|id, _| !ids.contains(id));
-                m.links.retain(|_, l| !ids.contains(&l.user));
-                m.instance_members.retain(|user, _| !ids.contains(user));
-                m.org_members.retain(|(_, user), _| !ids.contains(user));
-                (
-                    " AND u.id = ANY($2)".to_owned(),
-                    " AND user_id = ANY($2)".to_owned(),
-                    " AND user_id = ANY($2)".to_owned(),
-                )
-            }
+            Keys::Users(_) => (
+                " AND u.id = ANY($2)".to_owned(),
+                " AND user_id = ANY($2)".to_owned(),
+                " AND user_id = ANY($2)".to_owned(),
+            ),
         };
         let ids: Vec<String> = match keys {
             Keys::All => Vec::new(),
