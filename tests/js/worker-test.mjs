@@ -205,34 +205,21 @@ test("a stalled read times out: a cold isolate answers 503 instead of hanging", 
   }
 });
 
-test("re-bases in workerd, two sizes alternating: wasm memory within 2× the snapshot and not growing", async () => {
-  rmSync(kvDir, { recursive: true, force: true });
-  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0 }, async (base) => {
-    const figures = [];
-    for (const scale of ["S", "XS", "S", "XS", "S", "XS", "S", "XS", "S", "XS", "S"]) {
-      const { manifest } = await publishBase(scale);
-      let h;
-      for (let i = 0; i < 100; i++) {
-        await fetch(`${base}${taskPath("x")}`); // a request: the refresh starts in the background
-        h = await health(base);
-        if (h.version === manifest.version) break;
-        await sleep(50);
-      }
-      assert.equal(h.version, manifest.version, `not re-based to ${scale}: ${JSON.stringify(h)}`);
-      figures.push(h.wasmBytes);
-    }
-    const text = figures.map(MiB).join(" → ");
-    console.log(`# workerd wasm memory over re-bases (S ${MiB(inputs.S.bytes.length)}, XS ${MiB(inputs.XS.bytes.length)}): ${text}`);
-    // After the first re-bases, memory stays put: a re-base that kept a snapshot (the bug this
-    // guards: each re-base grew memory by the snapshot it replaced) grows it by 1.14–2.70 MiB at
-    // once. The allocator's free lists are not compacted, and requests run while the isolate
-    // re-bases, so a step of one page run (seen: 0.5 MiB once in 9 re-bases, with Talc) is
-    // allowed — less than the smaller snapshot, over all nine re-bases together.
-    const drift = figures.at(-1) - figures[2];
-    assert.ok(drift < inputs.XS.bytes.length, `memory grew by ${MiB(drift)} after the second re-base (a snapshot kept?): ${text}`);
-    assert.ok(figures.at(-1) - figures[0] <= inputs.S.bytes.length + (1 << 20), `a re-base took more than a second snapshot: ${text}`);
+/** A JSON body `{}` sent in two parts: `{` at once, `}` when `finish()` is called (once or more). */
+function twoPartBody() {
+  let finish;
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{"));
+      finish = () => {
+        controller.enqueue(new TextEncoder().encode("}"));
+        controller.close();
+        finish = () => {};
+      };
+    },
   });
-});
+  return { body, finish: () => finish() };
+}
 
 /** Publishes `scales` in turn as new bases, each awaited in the worker at `base`: its wasm memory after each. */
 async function rebases(base, scales) {
@@ -251,6 +238,23 @@ async function rebases(base, scales) {
   }
   return figures;
 }
+
+test("re-bases in workerd, two sizes alternating: wasm memory within 2× the snapshot and not growing", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  await withWorker({ ...TRUSTED, DELTA_POLL_MS: 0 }, async (base) => {
+    const figures = await rebases(base, ["S", "XS", "S", "XS", "S", "XS", "S", "XS", "S", "XS", "S"]);
+    const text = figures.map(MiB).join(" → ");
+    console.log(`# workerd wasm memory over re-bases (S ${MiB(inputs.S.bytes.length)}, XS ${MiB(inputs.XS.bytes.length)}): ${text}`);
+    // After the first re-bases, memory stays put: a re-base that kept a snapshot (the bug this
+    // guards: each re-base grew memory by the snapshot it replaced) grows it by 1.14–2.70 MiB at
+    // once. The allocator's free lists are not compacted, and requests run while the isolate
+    // re-bases, so a step of one page run (seen: 0.5 MiB once in 9 re-bases, with Talc) is
+    // allowed — less than the smaller snapshot, over all nine re-bases together.
+    const drift = figures.at(-1) - figures[2];
+    assert.ok(drift < inputs.XS.bytes.length, `memory grew by ${MiB(drift)} after the second re-base (a snapshot kept?): ${text}`);
+    assert.ok(figures.at(-1) - figures[0] <= inputs.S.bytes.length + (1 << 20), `a re-base took more than a second snapshot: ${text}`);
+  });
+});
 
 test("a re-base over MEMORY_BUDGET_BYTES lets the old snapshot go first: wasm memory within one snapshot, not two", async () => {
   const scales = ["S", "S2", "S", "S2", "S", "S2", "S"];
@@ -293,17 +297,7 @@ test("letting go first: a request reading its body answers from the old snapshot
     };
     const [oldLinks, newLinks] = [linksOf(inputs.S.bytes), linksOf(inputs.S2.bytes)];
     assert.notEqual(oldLinks, newLinks);
-    let finish;
-    const body = new ReadableStream({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode("{"));
-        finish = () => {
-          controller.enqueue(new TextEncoder().encode("}"));
-          controller.close();
-          finish = () => {};
-        };
-      },
-    });
+    const { body, finish } = twoPartBody();
     const search = (signal) => ({ method: "POST", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(15_000), ...signal });
     const slow = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, search({ body, duplex: "half" }));
     try {
@@ -367,16 +361,7 @@ test("a re-base while a request reads its body: the request still answers (the o
     const userId = generate("XS").users[0].id;
     // A Zitadel search whose body arrives in two parts: the worker has routed it on the XS
     // snapshot and waits for the rest of the body while S replaces XS.
-    let finish;
-    const body = new ReadableStream({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode("{"));
-        finish = () => {
-          controller.enqueue(new TextEncoder().encode("}"));
-          controller.close();
-        };
-      },
-    });
+    const { body, finish } = twoPartBody();
     const slow = fetch(`${base}/v2/users/${encodeURIComponent(userId)}/links/_search`, { method: "POST", body, duplex: "half", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(15_000) });
     await sleep(300);
     const after = await publishBase("S");
