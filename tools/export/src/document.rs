@@ -137,9 +137,9 @@ impl Document {
 
     /// Adds `,"rank":N` to the object just written (docs/semantics.md, "The source's order").
     fn rank(&mut self, rank: u32) {
-        self.text.pop(); // its closing brace
-                         // Written in place, no string made per row (500,000 memberships at 1M links); writing to
-                         // a vector cannot fail.
+        // The closing brace goes, then the rank and the brace are written in place: no string
+        // made per row (500,000 memberships at 1M links). Writing to a vector cannot fail.
+        self.text.pop();
         let _ = write!(self.text, r#","rank":{rank}}}"#);
     }
 

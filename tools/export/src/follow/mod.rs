@@ -4,11 +4,11 @@
 //! each step re-reads into it only the keys that changed ([`camunda`], [`zitadel`] say how each
 //! source names them), renders the whole state into the document the one-shot export writes
 //! ([`render`]: the sections whose rows did not change are copied) and loads it with the core's
-//! loader. The new snapshot is published as a delta from the previous
-//! one ([`sink`]); a step that changed nothing publishes nothing. Every `--reconcile-every`
-//! seconds the state is read afresh, whole: if it differs from the followed one (a change that
-//! no fingerprint or event named), the difference is published as a corrective delta and the
-//! fresh state followed from then on; if they agree, nothing is published.
+//! loader. The new snapshot is published as a delta from the previous one ([`sink`]); a step
+//! that changed nothing publishes nothing. Every `--reconcile-every` seconds the state is read
+//! afresh, whole: if it differs from the followed one (a change that no fingerprint or event
+//! named), the difference is published as a corrective delta and the fresh state followed from
+//! then on; if they agree, nothing is published.
 
 pub mod camunda;
 pub mod delivery;
