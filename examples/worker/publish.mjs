@@ -17,7 +17,8 @@
 //   node publish.mjs <snapshot> --wrangler [--binding SNAPSHOTS] [--local]   (Cloudflare, via wrangler)
 //   node publish.mjs <file.delta> --dir kv | --wrangler ...            (append one delta to the chain)
 //   node publish.mjs --sink --dir kv | --wrangler ...                  (the exporter's --sink-command:
-//       IL_KIND says snapshot or delta; the file is the last argument)
+//       IL_KIND says snapshot or delta; the file is the last argument; IL_BRIDGE, with a
+//       snapshot, the delta from the file before it: decision 0017)
 //   ... --head https://worker.example   (the manifest in the worker's Durable Object head, through
 //       its publishing route with IL_PUBLISH_TOKEN; chunks and deltas still in KV: decision 0012)
 // Options: --chunk-bytes N (default 25 MiB), --manifest-key K (default "manifest"), --version V
@@ -129,7 +130,24 @@ export async function publish({ manifest, chunks }, put, manifestKey = "manifest
 }
 
 /** Every key a manifest reads. */
-const keysOf = (m) => [...(m?.chunks ?? []).map((c) => c.key), ...(m?.deltas ?? []).map((d) => d.key)];
+const keysOf = (m) => [...(m?.chunks ?? []).map((c) => c.key), ...(m?.bridge ?? []).map((d) => d.key), ...(m?.deltas ?? []).map((d) => d.key)];
+
+/**
+ * The bridge of a new base published after `previous` (decision 0017): the deltas that lead
+ * from the states `previous` published to the new base (`binary`'s version), so that an isolate
+ * at one of them applies deltas instead of loading the base — `previous`'s chain and the delta
+ * `bytes` from its newest state to the new base. None (empty) when `bytes` does not join them,
+ * or when the old base was over `applyMaxBytes` (its isolates apply no delta). Its entries, and
+ * the delta's key with its bytes to store.
+ */
+export function bridgeTo(previous, binary, bytes, applyMaxBytes = APPLY_MAX_BYTES) {
+  if (previous === null || bytes === null || previous.size > applyMaxBytes || bytes.length > KV_VALUE_LIMIT) return { bridge: [], put: null };
+  const h = deltaInfo(bytes);
+  if (h.from !== newest(previous) || h.to !== hex64(binary, binary.length - 8)) return { bridge: [], put: null };
+  const key = `delta.${h.from}.${h.to}`;
+  const entry = { key, from: h.from, to: h.to, size: bytes.length, sequence: h.sequence, timestamp: h.timestamp };
+  return { bridge: [...(previous.deltas ?? []), entry], put: { key, bytes } };
+}
 
 /**
  * `next` (a manifest) with `retired` carried over from `previous`: the keys `previous` read that
@@ -255,11 +273,18 @@ export async function readManifest(store, manifestKey = "manifest") {
   }
 }
 
-/** Publishes a base into `store`: the chunks, the manifest, then deletes what expired. The manifest. */
-export async function publishBase(store, binary, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS, ...options } = {}) {
+/**
+ * Publishes a base into `store`: the chunks, the manifest, then deletes what expired. With
+ * `bridge` (the delta from the state the store publishes to this base), the manifest lists the
+ * deltas that lead to the base from the states the store published ([bridgeTo]). The manifest.
+ */
+export async function publishBase(store, binary, { manifestKey = "manifest", graceSeconds = GRACE_SECONDS, bridge = null, applyMaxBytes = APPLY_MAX_BYTES, ...options } = {}) {
   const previous = await readManifest(store, manifestKey);
   const parts = split(binary, options);
+  const joined = bridgeTo(previous, binary, bridge, applyMaxBytes);
+  if (joined.bridge.length > 0) parts.manifest.bridge = joined.bridge;
   const { manifest, expired } = retire(previous, parts.manifest, graceSeconds);
+  if (joined.put !== null) await store.put(joined.put.key, joined.put.bytes);
   await publish({ manifest, chunks: parts.chunks }, store.put, manifestKey);
   for (const key of expired) await store.delete(key);
   return manifest;
@@ -366,11 +391,11 @@ export async function materializePublished(store, previous, bytes, file) {
  * a new base instead: the store's published state with the delta applied
  * ([materializePublished]), else the follow directory materialized up to `file`. What was done.
  */
-export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, applyMaxBytes = APPLY_MAX_BYTES, ...options } = {}) {
+export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, applyMaxBytes = APPLY_MAX_BYTES, bridge = null, ...options } = {}) {
   if (kind === "snapshot") {
     const { binary, sequence, timestamp } = readSnapshot(file);
-    const m = await publishBase(store, binary, { ...options, sequence, timestamp });
-    return `base ${m.checksum}`;
+    const m = await publishBase(store, binary, { ...options, applyMaxBytes, sequence, timestamp, bridge: bridge === null ? null : readFileSync(bridge) });
+    return `base ${m.checksum}${m.bridge ? ` (bridged from ${m.bridge.length} delta(s))` : ""}`;
   }
   if (kind !== "delta") throw new Error(`IL_KIND must be snapshot or delta, found ${JSON.stringify(kind)}`);
   const bytes = readFileSync(file);
@@ -395,8 +420,9 @@ export async function sink(store, file, kind, { rebaseAfter = REBASE_AFTER, appl
   const h = deltaInfo(bytes);
   const made = hex64(binary, binary.length - 8);
   if (made !== h.to) throw new Error(`${published ? "the store's state with the delta applied" : "the follow directory"} materializes ${made}, the delta makes ${h.to}`);
-  const m = await publishBase(store, binary, { ...options, sequence: h.sequence, timestamp: h.timestamp });
-  return `base ${m.checksum} (re-base: ${why})`;
+  // The delta itself bridges the published states to the new base, when it continues them.
+  const m = await publishBase(store, binary, { ...options, applyMaxBytes, sequence: h.sequence, timestamp: h.timestamp, bridge: bytes });
+  return `base ${m.checksum} (re-base: ${why}${m.bridge ? `; bridged from ${m.bridge.length} delta(s)` : ""})`;
 }
 
 function args(argv) {
@@ -458,6 +484,8 @@ async function main() {
     store = { get: real.get, put: async (key, bytes) => console.log(`would put ${key} (${bytes.length} bytes)`), delete: async (key) => console.log(`would delete ${key}`) };
   }
   const options = { chunkBytes: o.chunkBytes, manifestKey: o.manifestKey, version: o.version, rebaseAfter: o.rebaseAfter, applyMaxBytes: o.applyMaxBytes, graceSeconds: o.graceSeconds };
+  // The exporter's bridge to a base it publishes: the delta from the file before it.
+  if (o.sink && process.env.IL_BRIDGE) options.bridge = process.env.IL_BRIDGE;
   const where = o.head !== null ? `the manifest in the head at ${o.head.url.origin}` : `manifest "${o.manifestKey}"`;
   const kind = o.sink ? process.env.IL_KIND : o.file.endsWith(".delta") ? "delta" : "snapshot";
   if (!o.sink && kind === "delta") {

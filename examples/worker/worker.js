@@ -165,16 +165,19 @@ function checkManifest(m) {
     total += c.size;
   }
   if (total !== m.size) throw bad(`says ${m.size} bytes, its chunks ${total}`);
-  const deltas = m.deltas ?? [];
-  if (!Array.isArray(deltas)) throw bad("has deltas that are not a list");
-  let at = m.checksum;
-  for (const d of deltas) {
-    if (typeof d?.key !== "string" || !Number.isInteger(d.size) || d.size <= 0 || d.size > KV_VALUE_LIMIT || !/^[0-9a-f]{16}$/.test(d.to ?? "")) throw bad(`lists a bad delta: ${JSON.stringify(d)}`);
-    // A chain with a gap is not refused here: the isolate re-bases past it (see `refresh`).
-    at = d.to;
-  }
-  m.deltas = deltas;
-  m.newest = at;
+  const checkDeltas = (list, what) => {
+    if (!Array.isArray(list)) throw bad(`has ${what} that are not a list`);
+    for (const d of list) {
+      if (typeof d?.key !== "string" || !Number.isInteger(d.size) || d.size <= 0 || d.size > KV_VALUE_LIMIT || !/^[0-9a-f]{16}$/.test(d.to ?? "") || !/^[0-9a-f]{16}$/.test(d.from ?? "")) throw bad(`lists a bad delta: ${JSON.stringify(d)}`);
+    }
+    return list;
+  };
+  // A chain with a gap is not refused here: the isolate re-bases past it (see `refresh`).
+  m.deltas = checkDeltas(m.deltas ?? [], "deltas");
+  // The bridge (decision 0017): deltas from states published before this base to it.
+  m.bridge = checkDeltas(m.bridge ?? [], "bridge deltas");
+  if (m.bridge.length > 0 && m.bridge.at(-1).to !== m.checksum) throw bad("has a bridge that does not lead to its base");
+  m.newest = m.deltas.at(-1)?.to ?? m.checksum;
   return m;
 }
 
@@ -358,9 +361,11 @@ function chunkStream(kv, manifest, deadline) {
 
 /** The deltas of `manifest` that lead from `version` to its newest, in order; null when none do. */
 function chainFrom(manifest, version) {
-  const first = manifest.deltas.findLastIndex((d) => d.from === version);
+  // The bridge leads from states published before the base to it, the chain on from there.
+  const all = [...manifest.bridge, ...manifest.deltas];
+  const first = all.findLastIndex((d) => d.from === version);
   if (first < 0) return null;
-  const path = manifest.deltas.slice(first);
+  const path = all.slice(first);
   for (let i = 1; i < path.length; i++) if (path[i].from !== path[i - 1].to) return null; // a gap
   return path;
 }

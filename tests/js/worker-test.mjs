@@ -597,6 +597,53 @@ test("a gap: a new base the chain cannot reach re-bases; the sink publishes a ba
   for (const s of states) s.free();
 });
 
+test("a new base with a bridge (decision 0017): a warm isolate applies the deltas to it instead of loading it, from the exporter's IL_BRIDGE or the sink's own re-base", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const { states, deltas } = chainOf(4);
+  const file = followDirectory("bridged", states, deltas);
+  sinkRun(file, 1);
+  await withWorker(POLL, async (base) => {
+    sinkRun(file, 2);
+    assert.equal((await until(base, states[1].version)).version, states[1].version);
+    // The exporter publishes state 3 as a base (its --rebase-after), with the delta from state
+    // 1 to it as IL_BRIDGE.
+    const bridgeFile = join(dir, "bridged", "00000004.bridge");
+    writeFileSync(bridgeFile, states[1].deltaTo(states[3]));
+    writeFileSync(join(dir, "bridged", "00000004.idl"), states[3].toBytes());
+    const r = runPublish(["--sink", join(dir, "bridged", "00000004.idl")], { IL_KIND: "snapshot", IL_SEQUENCE: "4", IL_BRIDGE: bridgeFile });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /bridged from 2 delta\(s\)/);
+    const m = kvManifest();
+    assert.equal(m.checksum, states[3].version);
+    assert.deepEqual(m.bridge.map((d) => [d.from, d.to]), [[states[0].version, states[1].version], [states[1].version, states[3].version]]);
+    assert.ok(m.bridge.every((d) => existsSync(join(kvDir, d.key))), "the bridge's deltas are in the store");
+    assert.ok(!m.retired.some((r) => m.bridge.some((d) => d.key === r.key)), "the old chain stays listed: not retired");
+    const a = await until(base, states[3].version);
+    assert.equal(a.body, states[3].getIdentityLinksJson({ taskId: TASK0() }));
+    let h = await health(base);
+    assert.deepEqual([h.loads, h.applied], [1, 2], `the bridge applied, no load: ${JSON.stringify(h)}`);
+
+    // The sink's own re-base (its chain is full at --rebase-after 1) bridges with the delta it
+    // was given: state 3 → 4 as a delta, then re-based.
+    const delta = join(dir, "bridged", "00000005.delta");
+    writeFileSync(delta, deltas[3]);
+    writeFileSync(join(dir, "bridged", "manifest.json"), JSON.stringify({ base: "00000004.idl", latest: 5, file: "00000005.delta", kind: "delta", version: states[4].version }));
+    const again = runPublish(["--sink", "--rebase-after", "0", delta], { IL_KIND: "delta", IL_SEQUENCE: "5" });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /re-base: the chain had 0 deltas; bridged from 1 delta\(s\)/);
+    assert.equal((await until(base, states[4].version)).version, states[4].version);
+    h = await health(base);
+    assert.deepEqual([h.loads, h.applied], [1, 3], `the sink's bridge applied, no load: ${JSON.stringify(h)}`);
+  });
+  // A cold isolate loads the base and leaves the bridge alone.
+  await withWorker(POLL, async (base) => {
+    assert.equal((await answer(base)).version, states[4].version);
+    const h = await health(base);
+    assert.deepEqual([h.loads, h.applied], [1, 0]);
+  });
+  for (const s of states) s.free();
+});
+
 test("a base over --apply-max-bytes gets no deltas: the sink publishes each change as a base, a delta by hand is refused", () => {
   rmSync(kvDir, { recursive: true, force: true });
   const { states, deltas } = chainOf(2);
