@@ -41,8 +41,10 @@ console.log(`follow: seed ${process.env.SEED ?? 24}`);
 function startFollowing(db, out, extra = []) {
   const sinkDir = `${out}-sink`;
   mkdirSync(sinkDir, { recursive: true });
-  // The command fails (and is retried) if the PUT's secret reached its environment.
-  return { ...follow(db, out, `test -z "$IL_SINK_AUTHORIZATION" && cp -t ${sinkDir}`, ["--poll-ms", "50", ...extra]), sinkDir };
+  // The command fails (and is retried) if the PUT's secret reached its environment; it takes a
+  // base's bridge (IL_BRIDGE) too.
+  const command = `test -z "$IL_SINK_AUTHORIZATION" && { test -z "$IL_BRIDGE" || cp -t ${sinkDir} "$IL_BRIDGE"; } && cp -t ${sinkDir}`;
+  return { ...follow(db, out, command, ["--poll-ms", "50", ...extra]), sinkDir };
 }
 
 /**
@@ -318,16 +320,30 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
     followed = (await caughtUp(out, reference(db))) !== null;
   }
   check("nine changes followed exactly across re-bases", followed, follower.log().split("\n").slice(-4).join("\n"));
-  const files = () => readdirSync(out).filter((f) => /^\d{8}\.(idl|delta)$/.test(f)).sort();
+  const files = () => readdirSync(out).filter((f) => /^\d{8}\.(idl|delta|bridge)$/.test(f)).sort();
   const sinkFiles = () => readdirSync(follower.sinkDir).sort();
-  // Files 1 (the base), then 3 deltas and a base, three times: 2 .. 10 (base at 5 and 9).
-  const all = Array.from({ length: 10 }, (_, i) => String(i + 1).padStart(8, "0")).map((n) => (["00000001", "00000005", "00000009"].includes(n) ? `${n}.idl` : `${n}.delta`));
+  // Files 1 (the base), then 3 deltas and a base, three times: 2 .. 10 (base at 5 and 9), each
+  // base by --rebase-after with its bridge (decision 0017).
+  const all = Array.from({ length: 10 }, (_, i) => String(i + 1).padStart(8, "0"))
+    .flatMap((n) => (n === "00000001" ? [`${n}.idl`] : ["00000005", "00000009"].includes(n) ? [`${n}.bridge`, `${n}.idl`] : [`${n}.delta`]));
   await within(() => sinkFiles().length >= all.length);
-  check("a base every 3 deltas, and the sink received every file, pruned ones included", JSON.stringify(sinkFiles()) === JSON.stringify(all), `${sinkFiles()}`);
-  check("the directory keeps one base and the deltas after it", JSON.stringify(files()) === JSON.stringify(["00000009.idl", "00000010.delta"]) && published(out).manifest.base === "00000009.idl", `${files()}`);
+  check("a base every 3 deltas with its bridge, and the sink received every file, pruned ones included", JSON.stringify(sinkFiles()) === JSON.stringify(all), `${sinkFiles()}`);
+  check("the directory keeps one base (with its bridge) and the deltas after it", JSON.stringify(files()) === JSON.stringify(["00000009.bridge", "00000009.idl", "00000010.delta"]) && published(out).manifest.base === "00000009.idl", `${files()}`);
+  // The bridge of base 9 turns the state the files before it publish into it.
+  let bridged = null;
+  try {
+    const state = Snapshot.fromBytes(readFileSync(join(follower.sinkDir, "00000005.idl")));
+    for (const n of ["00000006", "00000007", "00000008"]) state.applyDelta(readFileSync(join(follower.sinkDir, `${n}.delta`)));
+    state.applyDelta(readFileSync(join(follower.sinkDir, "00000009.bridge")));
+    bridged = Buffer.from(state.toBytes()).equals(readFileSync(join(follower.sinkDir, "00000009.idl"))) || "another state";
+    state.free();
+  } catch (e) {
+    bridged = e.message;
+  }
+  check("a bridge leads from the state before its base to the base", bridged === true, String(bridged));
   // (The log arrives through a pipe the loop reads between awaits: waited for, with a limit.)
-  const logged = await within(() => (follower.log().match(/pruned 4 file\(s\) before the 1 newest base/g) ?? []).length === 2);
-  check("each pruning is logged (4 files at the base 5, 4 at the base 9)", logged, follower.log().split("\n").filter((l) => /pruned|seq=(5|9) /.test(l)).join("\n"));
+  const logged = await within(() => /pruned 4 file\(s\) before the 1 newest base[^]*pruned 5 file\(s\) before the 1 newest base/.test(follower.log()));
+  check("each pruning is logged (4 files at the base 5; 5 at the base 9, base 5's bridge with them)", logged, follower.log().split("\n").filter((l) => /pruned|seq=(5|9) /.test(l)).join("\n"));
   follower.stop();
 }
 

@@ -39,6 +39,8 @@ pub struct Item {
     pub version: String,
     /// The manifest that names it (as the directory's `manifest.json` was after it).
     pub manifest: String,
+    /// With a base: the bridge beside it (the delta from the file before it to the base).
+    pub bridge: Option<PathBuf>,
 }
 
 /// What a destination is.
@@ -185,10 +187,22 @@ impl Destination {
 }
 
 impl Put {
-    /// The file, then the manifest naming it.
+    /// The bridge, if any, then the file, then the manifest naming it.
     fn send(&self, item: &Item) -> Result<(), String> {
-        let bytes =
-            std::fs::read(&item.path).map_err(|e| format!("--sink-url: reading {}: {e}", item.path.display()))?;
+        let read =
+            |path: &Path| std::fs::read(path).map_err(|e| format!("--sink-url: reading {}: {e}", path.display()));
+        if let Some(bridge) = &item.bridge {
+            let name = bridge.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let extra = [
+                ("content-type", "application/octet-stream"),
+                ("x-identity-links-sequence", &item.sequence.to_string()),
+                ("x-identity-links-kind", "bridge"),
+                ("x-identity-links-version", &item.version),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()));
+            self.put(&format!("{}/{name}", self.url), &read(bridge)?, &extra)?;
+        }
+        let bytes = read(&item.path)?;
         let file_url = format!("{}/{}", self.url, item.name);
         let extra = [
             ("content-type", "application/octet-stream"),
@@ -216,21 +230,24 @@ impl Put {
 }
 
 /// Runs `command` through `sh -c` with the file's path as its last argument (`"$1"` inside it is
-/// the path too) and `IL_SEQUENCE`, `IL_KIND`, `IL_VERSION` in its environment; a non-zero exit
-/// is an error naming the status.
+/// the path too) and `IL_SEQUENCE`, `IL_KIND`, `IL_VERSION` (and `IL_BRIDGE`, the bridge's path,
+/// with a base that has one) in its environment; a non-zero exit is an error naming the status.
 fn run(command: &str, item: &Item) -> Result<(), String> {
     let path: &Path = &item.path;
-    let status = Command::new("sh")
-        .arg("-c")
+    let mut run = Command::new("sh");
+    run.arg("-c")
         .arg(format!("{command} \"$1\""))
         .arg("identity-links-export")
         .arg(path)
         .env("IL_SEQUENCE", item.sequence.to_string())
         .env("IL_KIND", item.kind.name())
         .env("IL_VERSION", &item.version)
-        .env_remove(AUTHORIZATION_ENV) // the PUT's secret is not the command's
-        .status()
-        .map_err(|e| format!("--sink-command: {e}"))?;
+        .env_remove("IL_BRIDGE")
+        .env_remove(AUTHORIZATION_ENV); // the PUT's secret is not the command's
+    if let Some(bridge) = &item.bridge {
+        run.env("IL_BRIDGE", bridge);
+    }
+    let status = run.status().map_err(|e| format!("--sink-command: {e}"))?;
     if status.success() {
         Ok(())
     } else {

@@ -164,7 +164,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let bytes = current.to_bytes();
     let mut base_size = bytes.len() as u64;
     let mut sequence = sink.next_sequence();
-    sink.publish(sequence, Kind::Snapshot, &bytes, &current_version.to_string())?;
+    sink.publish(sequence, Kind::Snapshot, &bytes, &current_version.to_string(), None)?;
     eprintln!(
         "{} follow seq={sequence} kind=snapshot bytes={} ms={:.0}",
         output::now(),
@@ -317,11 +317,14 @@ fn rebase_reason(o: &Options, base_size: u64, deltas_since_base: u64) -> Option<
     if o.rebase_above_bytes > 0 && base_size > o.rebase_above_bytes {
         Some("--rebase-above-bytes")
     } else if o.rebase_after > 0 && deltas_since_base >= o.rebase_after {
-        Some("--rebase-after")
+        Some(REBASE_AFTER)
     } else {
         None
     }
 }
+
+/// The reason [`rebase_reason`] gives for a base after `--rebase-after` deltas.
+const REBASE_AFTER: &str = "--rebase-after";
 
 /// Publishes the step from `previous` to `next` (with their versions) as the core's delta
 /// (`Snapshot::delta_to_at`), or as a whole snapshot (`as_base`: its binary form, for the option
@@ -335,11 +338,15 @@ fn publish_step(
 ) -> Result<(String, Option<u64>), String> {
     if let Some(option) = as_base {
         let bytes = next.to_bytes();
-        sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string())?;
+        // A base by --rebase-after comes with its bridge (decision 0017): the consumers at the
+        // previous state apply it instead of loading the base. Not past --rebase-above-bytes,
+        // whose consumers apply no delta to so large a base.
+        let bridge = (option == REBASE_AFTER).then(|| previous.delta_to_at(previous_version, next, next_version));
+        sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string(), bridge.as_deref())?;
         return Ok((format!("snapshot ({option})"), Some(bytes.len() as u64)));
     }
     let delta = previous.delta_to_at(previous_version, next, next_version);
-    sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string())?;
+    sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string(), None)?;
     Ok(("delta".to_owned(), None))
 }
 

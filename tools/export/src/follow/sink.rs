@@ -2,9 +2,11 @@
 //! destinations of [`super::delivery`] (a command, an HTTP PUT).
 //!
 //! The directory holds `NNNNNNNN.idl` (a whole snapshot: the base, and every corrective
-//! re-base), `NNNNNNNN.delta` (the changes from the file before it), `manifest.json` (the base
-//! and the latest file, replaced atomically after the file it names is complete) and
-//! `status.json` (the lag, replaced every step). Every file is written beside its name and
+//! re-base), `NNNNNNNN.delta` (the changes from the file before it), `NNNNNNNN.bridge` beside a
+//! base published by `--rebase-after` (the delta from the file before it to the base, for the
+//! consumers already at that state: decision 0017), `manifest.json` (the base and the latest
+//! file, replaced atomically after the file it names is complete) and `status.json` (the lag,
+//! replaced every step). Every file is written beside its name and
 //! renamed, so a reader never sees part of one.
 
 use super::delivery::{Destination, Item};
@@ -25,14 +27,19 @@ pub fn file_name(sequence: u64, kind: Kind) -> String {
     format!("{sequence:08}.{}", kind.extension())
 }
 
-/// The number and kind a directory entry's name says, if it is one of the sequenced files.
-fn parse_file_name(name: &str) -> Option<(u64, Kind)> {
+/// The name of the bridge beside base `sequence` (`NNNNNNNN.bridge`).
+pub fn bridge_name(sequence: u64) -> String {
+    format!("{sequence:08}.bridge")
+}
+
+/// The number a directory entry's name says, and whether it is a base, if it is one of the
+/// sequenced files (a bridge goes with its base's number).
+fn parse_file_name(name: &str) -> Option<(u64, bool)> {
     let (number, extension) = name.split_once('.')?;
-    let kind = [Kind::Snapshot, Kind::Delta].into_iter().find(|k| k.extension() == extension)?;
-    if number.len() != 8 {
+    if !["idl", "delta", "bridge"].contains(&extension) || number.len() != 8 {
         return None;
     }
-    Some((number.parse().ok()?, kind))
+    Some((number.parse().ok()?, extension == Kind::Snapshot.extension()))
 }
 
 /// The text of `key` in a manifest this exporter wrote (a string's or a number's characters).
@@ -77,12 +84,27 @@ impl Sink {
         manifest_field(&text, "latest").and_then(|l| l.parse::<u64>().ok()).map_or(1, |n| n + 1)
     }
 
-    /// Writes file `sequence` of `kind`, then the manifest naming it, and queues it for every
-    /// destination; the file's path. Only the directory's errors are returned: the destinations
-    /// are sent to by [`Sink::deliver`].
-    pub fn publish(&mut self, sequence: u64, kind: Kind, bytes: &[u8], version: &str) -> Result<PathBuf, String> {
+    /// Writes file `sequence` of `kind` (a base with its `bridge`, if any, beside it), then the
+    /// manifest naming it, and queues it for every destination; the file's path. Only the
+    /// directory's errors are returned: the destinations are sent to by [`Sink::deliver`].
+    pub fn publish(
+        &mut self,
+        sequence: u64,
+        kind: Kind,
+        bytes: &[u8],
+        version: &str,
+        bridge: Option<&[u8]>,
+    ) -> Result<PathBuf, String> {
         let name = file_name(sequence, kind);
         let path = self.dir.join(&name);
+        let bridge = match bridge {
+            Some(delta) => {
+                let bridge = self.dir.join(bridge_name(sequence));
+                replace(&bridge, delta).map_err(|e| format!("writing {}: {e}", bridge.display()))?;
+                Some(bridge)
+            }
+            None => None,
+        };
         replace(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
         if kind == Kind::Snapshot {
             self.base = Some(name.clone());
@@ -95,7 +117,7 @@ impl Sink {
         let manifest_path = self.dir.join("manifest.json");
         replace(&manifest_path, manifest.as_bytes())
             .map_err(|e| format!("writing {}: {e}", manifest_path.display()))?;
-        let item = Item { sequence, kind, path: path.clone(), name, version: version.to_owned(), manifest };
+        let item = Item { sequence, kind, path: path.clone(), name, version: version.to_owned(), manifest, bridge };
         for destination in &mut self.destinations {
             destination.push(item.clone());
         }
@@ -116,13 +138,13 @@ impl Sink {
             return Ok(0);
         }
         let listed = std::fs::read_dir(&self.dir).map_err(|e| format!("listing {}: {e}", self.dir.display()))?;
-        let files: Vec<(u64, Kind, PathBuf)> = listed
+        let files: Vec<(u64, bool, PathBuf)> = listed
             .flatten()
             .filter_map(|entry| {
-                parse_file_name(&entry.file_name().to_string_lossy()).map(|(n, k)| (n, k, entry.path()))
+                parse_file_name(&entry.file_name().to_string_lossy()).map(|(n, base)| (n, base, entry.path()))
             })
             .collect();
-        let mut bases: Vec<u64> = files.iter().filter(|f| f.1 == Kind::Snapshot).map(|f| f.0).collect();
+        let mut bases: Vec<u64> = files.iter().filter(|f| f.1).map(|f| f.0).collect();
         bases.sort_unstable_by(|a, b| b.cmp(a));
         let Some(&oldest_kept) = bases.get(keep - 1) else { return Ok(0) };
         // A file a destination has still to take stays, with the base before it (a sink may
