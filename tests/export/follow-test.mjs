@@ -312,7 +312,18 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
   console.log("follow: re-bases every 3 deltas, one base kept");
   const db = database("follow4");
   const out = join(dir, "follow4");
-  const follower = startFollowing(db, out, ["--reconcile-every", "0", "--rebase-after", "3", "--keep-bases", "1"]);
+  // A --sink-url too: the names and kinds it is PUT, in order.
+  const puts = [];
+  const bridgeServer = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      if (!req.url.endsWith("manifest.json")) puts.push(`${req.url.slice("/sink/".length)}:${req.headers["x-identity-links-kind"]}`);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => bridgeServer.listen(0, "127.0.0.1", r));
+  const putUrl = `http://127.0.0.1:${bridgeServer.address().port}/sink/`;
+  const follower = startFollowing(db, out, ["--reconcile-every", "0", "--rebase-after", "3", "--keep-bases", "1", "--sink-url", putUrl]);
   check("the base is published", (await caughtUp(out, reference(db))) !== null, follower.log());
   let followed = true;
   for (let i = 0; i < 9 && followed; i++) {
@@ -341,6 +352,10 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
     bridged = e.message;
   }
   check("a bridge leads from the state before its base to the base", bridged === true, String(bridged));
+  await within(() => puts.length >= all.length);
+  const bridgePuts = puts.filter((p) => /0000000[59]\./.test(p));
+  check("--sink-url: a base's bridge PUT before it, kind bridge", JSON.stringify(bridgePuts) === JSON.stringify(["00000005.bridge:bridge", "00000005.idl:snapshot", "00000009.bridge:bridge", "00000009.idl:snapshot"]), `${puts}`);
+  bridgeServer.close();
   // (The log arrives through a pipe the loop reads between awaits: waited for, with a limit.)
   const logged = await within(() => /pruned 4 file\(s\) before the 1 newest base[^]*pruned 5 file\(s\) before the 1 newest base/.test(follower.log()));
   check("each pruning is logged (4 files at the base 5; 5 at the base 9, base 5's bridge with them)", logged, follower.log().split("\n").filter((l) => /pruned|seq=(5|9) /.test(l)).join("\n"));
