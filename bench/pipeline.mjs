@@ -43,6 +43,9 @@ const CHANGES = Number(process.env.PIPELINE_CHANGES ?? (EDGE ? 20 : 40));
 // The exporter's --rebase-above-bytes and the sink's --apply-max-bytes (PIPELINE_APPLY_MAX_BYTES,
 // unset: publish.mjs's default), to measure deltas where the defaults publish bases.
 const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 56 * 1024 * 1024);
+// The exporter's --rebase-after (PIPELINE_REBASE_AFTER; 50 as documented): a smaller one makes
+// bases within a run, which warm isolates reach through their bridges (decision 0017).
+const REBASE_AFTER = Number(process.env.PIPELINE_REBASE_AFTER ?? 50);
 // The worker's DELTA_POLL_MS (2000: its default; 5000: its default before, a third of the reads),
 // and where it reads the manifest (KV, or the Durable Object head).
 // At edge, KV at the default poll and the head watched (a 1 s poll was measured on 4017c73 and
@@ -93,7 +96,7 @@ async function start(setting, n) {
   const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${applyMax}${setting.head ? ` --head ${worker.base}` : ""}`;
   // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (56 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
-  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", "50"]);
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", String(REBASE_AFTER)]);
   process.on("exit", () => exporter.stop());
   for (const end = performance.now() + FIRST_MS; performance.now() < end; await sleep(50)) {
     if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
@@ -216,7 +219,7 @@ try {
 } catch {
   // not a git checkout
 }
-const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES} --rebase-after 50${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES} --rebase-after ${REBASE_AFTER}${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
 const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
 console.log(`\n${table}\n`);
 // A failed run leaves no figures for bench/run.mjs to report.

@@ -7,10 +7,14 @@
 // versions (`deltaTo` of two equal states is the same bytes), so no key is ever written with
 // other contents, and a location's cached copy of it is never stale. Then the manifest — the one
 // key that changes — written last: the base (version, chunks, sizes, the form's checksum) and the
-// chain of deltas after it, in order. An isolate that reads the manifest finds every key it lists
-// already there. Keys that a new manifest no longer lists (the old base's chunks, the deltas
-// before the new base) are listed in it as `retired` and deleted by a later publication once
-// `--grace-seconds` (default 300) have passed, after every isolate's cached manifest has expired.
+// chain of deltas after it, in order; after a new base, its bridge too (decision 0017: the old
+// chain and the delta into the base, which warm isolates apply instead of loading the base). An
+// isolate that reads the manifest finds every key it lists already there. Keys that a new
+// manifest no longer lists (the old base's chunks, the deltas before the base before it) are
+// listed in it as `retired` and deleted by a later publication once `--grace-seconds` (default
+// 300) have passed, after every isolate's cached manifest has expired. A manifest with its bridge
+// lists up to twice `--rebase-after` deltas (~165 bytes each): the head holds 128 KiB, so keep
+// `--rebase-after` under ~350 with `--head`.
 //
 // Usage:
 //   node publish.mjs <snapshot.json | snapshot.idl> --dir kv            (workerd's local KV folder)
@@ -137,11 +141,13 @@ const keysOf = (m) => [...(m?.chunks ?? []).map((c) => c.key), ...(m?.bridge ?? 
  * from the states `previous` published to the new base (`binary`'s version), so that an isolate
  * at one of them applies deltas instead of loading the base — `previous`'s chain and the delta
  * `bytes` from its newest state to the new base. None (empty) when `bytes` does not join them,
- * or when the old base was over `applyMaxBytes` (its isolates apply no delta). Its entries, and
+ * or when the old base or the new one is over `applyMaxBytes` (an isolate applies no delta to
+ * so large a base: it re-bases, letting the old one go first past its budget). Its entries, and
  * the delta's key with its bytes to store.
  */
 export function bridgeTo(previous, binary, bytes, applyMaxBytes = APPLY_MAX_BYTES) {
-  if (previous === null || bytes === null || previous.size > applyMaxBytes || bytes.length > KV_VALUE_LIMIT) return { bridge: [], put: null };
+  const tooLarge = previous !== null && Math.max(previous.size, binary.length) > applyMaxBytes;
+  if (previous === null || bytes === null || tooLarge || bytes.length > KV_VALUE_LIMIT) return { bridge: [], put: null };
   const h = deltaInfo(bytes);
   if (h.from !== newest(previous) || h.to !== hex64(binary, binary.length - 8)) return { bridge: [], put: null };
   const key = `delta.${h.from}.${h.to}`;

@@ -11,7 +11,9 @@
 //   version to the newest, in order, in place (applyDelta). A refused delta (DeltaError: another
 //   base, damaged) keeps the last good state, is reported on the health route, and the next
 //   attempt (after the backoff) re-bases from the manifest's base; so does a manifest whose chain
-//   does not start from the isolate's version (a gap, or a new base). A request after an idle
+//   does not start from the isolate's version (a gap, or a new base whose bridge does not either:
+//   decision 0017, a new base lists the deltas to it from the states published before it). A
+//   request after an idle
 //   spell (no read for STALE_AFTER_MS) waits for the refresh, up to STALE_WAIT_MS, instead of
 //   answering from the old state.
 // - One load or apply at a time per isolate, whatever the number of requests (single flight); the
@@ -397,8 +399,9 @@ async function applyChain(kv, snapshot, path, deadline, onApplied) {
 
 /**
  * Reads the manifest and brings the isolate to its newest version: the deltas from the
- * snapshot's version when the chain has them, else (a gap, a new base, a refused delta before)
- * its base and then its whole chain. The single flight's body.
+ * snapshot's version when the bridge and the chain have them, else (a gap, a new base with no
+ * bridge from it, a refused delta before) its base and then its whole chain. The single
+ * flight's body.
  */
 async function refresh(env) {
   const deadline = Date.now() + setting(env, "READ_TIMEOUT_MS");

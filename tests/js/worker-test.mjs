@@ -623,7 +623,16 @@ test("a new base with a bridge (decision 0017): a warm isolate applies the delta
     let h = await health(base);
     assert.deepEqual([h.loads, h.applied], [1, 2], `the bridge applied, no load: ${JSON.stringify(h)}`);
 
-    // The sink's own re-base (its chain is full at --rebase-after 1) bridges with the delta it
+    // No bridge where it would not join the states or where a base is over --apply-max-bytes.
+    const over = publish.bridgeTo(m, states[4].toBytes(), deltas[3], m.size - 1);
+    const elsewhere = publish.bridgeTo(m, states[4].toBytes(), deltas[0]);
+    const joined = publish.bridgeTo(m, states[4].toBytes(), deltas[3]);
+    assert.deepEqual([over.bridge, elsewhere.bridge, joined.bridge.length], [[], [], 1], "bridged only where it joins, under the limit");
+    // (The old base under the limit, the new one over it.)
+    const newOver = publish.bridgeTo({ ...m, size: 1 }, states[4].toBytes(), deltas[3], states[4].toBytes().length - 1);
+    assert.deepEqual(newOver.bridge, [], "nor into a base over the limit");
+
+    // The sink's own re-base (--rebase-after 0: every delta re-bases) bridges with the delta it
     // was given: state 3 → 4 as a delta, then re-based.
     const delta = join(dir, "bridged", "00000005.delta");
     writeFileSync(delta, deltas[3]);
@@ -634,6 +643,9 @@ test("a new base with a bridge (decision 0017): a warm isolate applies the delta
     assert.equal((await until(base, states[4].version)).version, states[4].version);
     h = await health(base);
     assert.deepEqual([h.loads, h.applied], [1, 3], `the sink's bridge applied, no load: ${JSON.stringify(h)}`);
+    // The first bridge's deltas, no longer listed, are retired (deleted after the grace).
+    const retired = kvManifest().retired.map((r) => r.key);
+    assert.ok(m.bridge.every((d) => retired.includes(d.key)), `the old bridge retired: ${retired}`);
   });
   // A cold isolate loads the base and leaves the bridge alone.
   await withWorker(POLL, async (base) => {

@@ -257,7 +257,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                         // full disk), the next step builds it again and publishes it then.
                         let rebase = rebase_reason(o, base_size, deltas_since_base);
                         let (from, to) = ((&current, current_version), (&next, next_version));
-                        match publish_step(&mut sink, sequence + 1, from, to, rebase) {
+                        match publish_step(&mut sink, sequence + 1, from, to, rebase, o.rebase_above_bytes) {
                             Ok((kind, size)) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
                                 base_size = size.unwrap_or(base_size);
@@ -328,20 +328,24 @@ const REBASE_AFTER: &str = "--rebase-after";
 
 /// Publishes the step from `previous` to `next` (with their versions) as the core's delta
 /// (`Snapshot::delta_to_at`), or as a whole snapshot (`as_base`: its binary form, for the option
-/// named); what was published, and a base's size.
+/// named, with a bridge unless it is over `rebase_above_bytes`); what was published, and a
+/// base's size.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
     (previous, previous_version): (&Snapshot, Version),
     (next, next_version): (&Snapshot, Version),
     as_base: Option<&str>,
+    rebase_above_bytes: u64,
 ) -> Result<(String, Option<u64>), String> {
     if let Some(option) = as_base {
         let bytes = next.to_bytes();
         // A base by --rebase-after comes with its bridge (decision 0017): the consumers at the
         // previous state apply it instead of loading the base. Not past --rebase-above-bytes,
         // whose consumers apply no delta to so large a base.
-        let bridge = (option == REBASE_AFTER).then(|| previous.delta_to_at(previous_version, next, next_version));
+        let small = rebase_above_bytes == 0 || bytes.len() as u64 <= rebase_above_bytes;
+        let bridge =
+            (option == REBASE_AFTER && small).then(|| previous.delta_to_at(previous_version, next, next_version));
         sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string(), bridge.as_deref())?;
         return Ok((format!("snapshot ({option})"), Some(bytes.len() as u64)));
     }

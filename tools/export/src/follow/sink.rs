@@ -97,13 +97,22 @@ impl Sink {
     ) -> Result<PathBuf, String> {
         let name = file_name(sequence, kind);
         let path = self.dir.join(&name);
+        let bridge_path = self.dir.join(bridge_name(sequence));
         let bridge = match bridge {
             Some(delta) => {
-                let bridge = self.dir.join(bridge_name(sequence));
-                replace(&bridge, delta).map_err(|e| format!("writing {}: {e}", bridge.display()))?;
-                Some(bridge)
+                replace(&bridge_path, delta).map_err(|e| format!("writing {}: {e}", bridge_path.display()))?;
+                Some(bridge_path)
             }
-            None => None,
+            None => {
+                // One left from a publication of this number that did not complete (the
+                // exporter restarted): not this file's.
+                match std::fs::remove_file(&bridge_path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(format!("removing {}: {e}", bridge_path.display()))
+                    }
+                    _ => None,
+                }
+            }
         };
         replace(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
         if kind == Kind::Snapshot {
@@ -171,5 +180,28 @@ impl Sink {
     pub fn status(&self, text: &str) -> Result<(), String> {
         let path = self.dir.join("status.json");
         replace(&path, text.as_bytes()).map_err(|e| format!("writing {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_has_its_bridge_beside_it_and_no_other() {
+        let dir = std::env::temp_dir().join(format!("identity-links-sink-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut sink = Sink::new(&dir, Vec::new()).expect("the directory");
+        sink.publish(1, Kind::Snapshot, b"base", "v1", Some(b"bridge")).expect("published");
+        assert_eq!(std::fs::read(dir.join("00000001.bridge")).expect("the bridge"), b"bridge");
+        // The same number published again without one (a restart after a write failed): the
+        // bridge left from the first attempt is not this base's.
+        sink.publish(1, Kind::Snapshot, b"base", "v1", None).expect("published");
+        assert!(!dir.join("00000001.bridge").exists(), "a stale bridge removed");
+        sink.publish(2, Kind::Delta, b"delta", "v2", None).expect("published");
+        assert_eq!(parse_file_name("00000001.bridge"), Some((1, false)));
+        assert_eq!(parse_file_name("00000001.idl"), Some((1, true)));
+        assert_eq!(parse_file_name("status.json"), None);
+        std::fs::remove_dir_all(&dir).expect("cleaned up");
     }
 }
