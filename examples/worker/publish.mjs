@@ -49,11 +49,10 @@ export const REBASE_AFTER = 50;
 /**
  * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying deltas
  * holds the old tables and the new ones at once while it applies: its wasm memory settles at
- * about 1.8–1.85× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link base of
- * 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs edge's
- * 55.1 MB). A
- * re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB) it lets the old
- * snapshot go before loading the new one (decision 0016). So the 1M-link snapshots measured
+ * about 1.8–1.85× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link
+ * base of 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs
+ * edge's 55.1 MB). A re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB)
+ * it lets the old snapshot go before loading the new one (decision 0016). So the 1M-link snapshots measured
  * (51.8 and 55.1 MB) take deltas, and a 56 MiB base would settle near 102–104 MiB (at the
  * 1.8–1.85× measured) of an isolate's 128 MB; above it every change is published as a base
  * (docs/scaling.md).
@@ -104,15 +103,19 @@ export class GapError extends Error {}
 /** A base an isolate could not apply a delta to within its memory (over `applyMaxBytes`). */
 export class TooLargeError extends Error {}
 
+/** The manifest's entry of the delta `bytes` (its key named by the versions it joins). */
+function deltaEntry(bytes) {
+  const h = deltaInfo(bytes); // the package reads the header (and checks the checksum)
+  return { key: `delta.${h.from}.${h.to}`, from: h.from, to: h.to, size: bytes.length, sequence: h.sequence, timestamp: h.timestamp };
+}
+
 /** The manifest with `bytes` (a delta) appended to its chain, and the delta's key. */
 export function appendDelta(manifest, bytes) {
   if (bytes.length > KV_VALUE_LIMIT) throw new Error(`the delta is ${bytes.length} bytes, more than a KV value's ${KV_VALUE_LIMIT}: publish a base instead`);
-  const h = deltaInfo(bytes); // the package reads the header (and checks the checksum)
+  const entry = deltaEntry(bytes);
   const at = newest(manifest);
-  if (h.from !== at) throw new GapError(`the delta applies to version ${h.from}, the chain is at ${at}`);
-  const key = `delta.${h.from}.${h.to}`;
-  const entry = { key, from: h.from, to: h.to, size: bytes.length, sequence: h.sequence, timestamp: h.timestamp };
-  return { key, manifest: { ...manifest, deltas: [...(manifest.deltas ?? []), entry], publishedAt: new Date().toISOString() } };
+  if (entry.from !== at) throw new GapError(`the delta applies to version ${entry.from}, the chain is at ${at}`);
+  return { key: entry.key, manifest: { ...manifest, deltas: [...(manifest.deltas ?? []), entry], publishedAt: new Date().toISOString() } };
 }
 
 /** The snapshot file's binary form, checked by loading it: `{ binary, sequence, timestamp }`. */
@@ -148,11 +151,9 @@ const keysOf = (m) => [...(m?.chunks ?? []).map((c) => c.key), ...(m?.bridge ?? 
 export function bridgeTo(previous, binary, bytes, applyMaxBytes = APPLY_MAX_BYTES) {
   const tooLarge = previous !== null && Math.max(previous.size, binary.length) > applyMaxBytes;
   if (previous === null || bytes === null || tooLarge || bytes.length > KV_VALUE_LIMIT) return { bridge: [], put: null };
-  const h = deltaInfo(bytes);
-  if (h.from !== newest(previous) || h.to !== hex64(binary, binary.length - 8)) return { bridge: [], put: null };
-  const key = `delta.${h.from}.${h.to}`;
-  const entry = { key, from: h.from, to: h.to, size: bytes.length, sequence: h.sequence, timestamp: h.timestamp };
-  return { bridge: [...(previous.deltas ?? []), entry], put: { key, bytes } };
+  const entry = deltaEntry(bytes);
+  if (entry.from !== newest(previous) || entry.to !== hex64(binary, binary.length - 8)) return { bridge: [], put: null };
+  return { bridge: [...(previous.deltas ?? []), entry], put: { key: entry.key, bytes } };
 }
 
 /**
