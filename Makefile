@@ -68,13 +68,15 @@ test-clients:
 
 ## bench: the benchmark against hand-written JavaScript (dense, S, M, L, edge), the exporter's
 ## rate from PostgreSQL (edge) and issue 24's end-to-end latency (PostgreSQL → --follow →
-## publish.mjs → the worker in workerd), also at 1M links; writes bench/RESULTS.md
+## publish.mjs → the worker in workerd), also at 1M links, and the worker's whole memory (wasm and
+## JS heap) in workerd at 1M links; writes bench/RESULTS.md
 bench: setup build
 	cargo build --quiet --profile native -p identity-links-export
 	node --max-old-space-size=8192 bench/export.mjs edge
 	node bench/pipeline.mjs
 	node --max-old-space-size=8192 bench/pipeline.mjs edge
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
+	node bench/worker-memory.mjs
 
 ## test-auth: the Zitadel token verifier (pkg/auth/zitadel-token.js) against a key set and an
 ## introspection endpoint on 127.0.0.1; the handler's auth; issue 23's matrix (every token case over

@@ -1,7 +1,7 @@
 // Issue 24's end-to-end latency: "a change committed in either database is answered by the local
 // worker within 5 s at p95". The pipeline of tests/export/pipeline-test.mjs, measured: a private
 // PostgreSQL with both peers' tables, identity-links-export --follow (default --poll-ms 250,
-// --reconcile-every 0, --rebase-above-bytes 58720256 --rebase-after 50 as docs/deploying.md runs
+// --reconcile-every 0, --rebase-above-bytes 56623104 --rebase-after 50 as docs/deploying.md runs
 // it) with examples/worker/publish.mjs --sink --dir as its sink, and the worker example in workerd reading
 // that folder as its KV (AUTH "trusted"), once per DELTA_POLL_MS setting. Each change alternates
 // the peers (Camunda: a link added, an assignee changed, a membership toggled; Zitadel: an IdP
@@ -18,7 +18,7 @@
 // With `edge`, the same changes in a database that also holds the edge data set (1,000,000
 // identity links: bench/generate.mjs), at the worker's default poll from KV and with the head
 // watched: the binary form is then 55.1 MB, under --rebase-above-bytes and publish.mjs's
-// --apply-max-bytes (56 MiB, 58.7 MB), so the changes are published as deltas and the worker
+// --apply-max-bytes (54 MiB, 56.6 MB), so the changes are published as deltas and the worker
 // applies each (before 2026-12-07: 32 MiB, every change a base); written to
 // target/bench/pipeline-edge.md.
 //
@@ -42,7 +42,7 @@ const EDGE = process.argv[2] === "edge";
 const CHANGES = Number(process.env.PIPELINE_CHANGES ?? (EDGE ? 20 : 40));
 // The exporter's --rebase-above-bytes and the sink's --apply-max-bytes (PIPELINE_APPLY_MAX_BYTES,
 // unset: publish.mjs's default), to measure deltas where the defaults publish bases.
-const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 56 * 1024 * 1024);
+const REBASE_ABOVE_BYTES = Number(process.env.PIPELINE_REBASE_ABOVE_BYTES ?? 54 * 1024 * 1024);
 // The exporter's --rebase-after (PIPELINE_REBASE_AFTER; 50 as documented): a smaller one makes
 // bases within a run, which warm isolates reach through their bridges (decision 0017).
 const REBASE_AFTER = Number(process.env.PIPELINE_REBASE_AFTER ?? 50);
@@ -94,7 +94,7 @@ async function start(setting, n) {
   });
   const applyMax = process.env.PIPELINE_APPLY_MAX_BYTES ? ` --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : "";
   const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${applyMax}${setting.head ? ` --head ${worker.base}` : ""}`;
-  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (56 MiB) gets no
+  // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (54 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
   const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", String(REBASE_AFTER)]);
   process.on("exit", () => exporter.stop());

@@ -29,7 +29,7 @@
 // (the base's key prefix; default: the binary form's checksum, 16 hex digits), --rebase-after N
 // (publish a new base instead once the chain has N deltas, default 50, or its deltas add up to half
 // the base), --apply-max-bytes N (publish a base instead of a delta once the base is over N bytes,
-// default 56 MiB: an isolate applying deltas settles at ~1.85× the base), --grace-seconds S, --dry-run
+// default 54 MiB: an isolate applying deltas settles at ~1.85× the base), --grace-seconds S, --dry-run
 // (print, write nothing).
 // A snapshot is loaded with the package first, so a damaged one is refused here, not at the edge;
 // a delta must apply to the chain's newest version (its header says which: the package's
@@ -52,12 +52,14 @@ export const REBASE_AFTER = 50;
  * about 1.8–1.85× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link
  * base of 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs
  * edge's 55.1 MB). A re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB)
- * it lets the old snapshot go before loading the new one (decision 0016). So the 1M-link snapshots measured
- * (51.8 and 55.1 MB) take deltas, and a 56 MiB base would settle near 102–104 MiB (at the
- * 1.8–1.85× measured) of an isolate's 128 MB; above it every change is published as a base
- * (docs/scaling.md).
+ * it lets the old snapshot go before loading the new one (decision 0016). Beside the wasm, the
+ * isolate's JS heap and ArrayBuffers took up to 20.4 MiB in workerd (bench/worker-memory.mjs:
+ * 111.7 MiB, 117.1 MB, in all at the 51.8 MB base). So the 1M-link snapshots measured (51.8 and
+ * 55.1 MB) take deltas, and a 54 MiB base would settle near 98–100 MiB of wasm (at the 1.8–1.85×
+ * measured), ~126 MB of an isolate's 128 MB with the JS side; above it every change is published
+ * as a base (docs/scaling.md). 56 MiB before the JS side was measured: ~130 MB at that size.
  */
-export const APPLY_MAX_BYTES = 56 * 1024 * 1024;
+export const APPLY_MAX_BYTES = 54 * 1024 * 1024;
 /** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */
 export const GRACE_SECONDS = 300;
 

@@ -29,11 +29,13 @@ export function prepareWorker(dir) {
 /**
  * Serves the worker bundled in `dir` (prepareWorker) on 127.0.0.1:`port` with `vars` as text
  * bindings and SNAPSHOTS from `kv`: `{ folder }` (a path) or `{ address }` (host:port of an HTTP
- * service); with `head` (a folder), the manifest's head too, a Durable Object stored there.
+ * service); with `head` (a folder), the manifest's head too, a Durable Object stored there; with
+ * `inspector` (a port), V8's inspector protocol on 127.0.0.1 (bench/worker-memory.mjs reads the
+ * isolate's JS heap through it).
  * Resolves when the socket accepts connections (no request is sent: a request would
  * start a load): `{ base, log(), stop() }`; `stop` resolves when workerd has exited.
  */
-export async function startWorker(dir, { port, kv, vars = {}, head = null }) {
+export async function startWorker(dir, { port, kv, vars = {}, head = null, inspector = null }) {
   const kvService = kv.folder !== undefined ? `disk = (path = ${JSON.stringify(kv.folder)}, writable = false)` : `external = (address = ${JSON.stringify(kv.address)}, http = ())`;
   const bindings = [
     '(name = "SNAPSHOTS", kvNamespace = "kv")',
@@ -71,7 +73,8 @@ const w :Workerd.Worker = (
   bindings = [ ${bindings.join(", ")} ],
 );
 `);
-  const proc = spawn(bin("workerd"), ["serve", config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  const inspect = inspector === null ? [] : [`--inspector-addr=127.0.0.1:${inspector}`];
+  const proc = spawn(bin("workerd"), ["serve", ...inspect, config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stdout.on("data", (d) => (log += d));
   proc.stderr.on("data", (d) => (log += d));

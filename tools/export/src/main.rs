@@ -83,7 +83,7 @@ struct Cli {
     rebase_after: u64,
     /// With --follow: while the last base's binary form is over BYTES, publish every change as a
     /// base: for consumers that would not apply a delta to so large a base (the worker example's
-    /// isolates above 56 MiB: publish.mjs --apply-max-bytes), which then take the base as it is
+    /// isolates above 54 MiB: publish.mjs --apply-max-bytes), which then take the base as it is
     /// instead of making it from the delta (0: never).
     #[arg(long = "rebase-above-bytes", value_name = "BYTES", default_value_t = 0, requires = "follow")]
     rebase_above_bytes: u64,
