@@ -121,6 +121,13 @@ function answer(snapshot, c) {
     insert into projections.instance_members4 (creation_date, user_id, roles, instance_id, id, owner_removed) values (now(), 'gone', '{IAM_OWNER}', 'inst-1', 'inst-1', true);
     insert into projections.org_members4 (creation_date, user_id, roles, instance_id, org_id) values (now(), 'alice', '{ORG_OWNER,ORG_USER_MANAGER}', 'inst-1', 'acme');
     insert into projections.org_members4 (creation_date, user_id, roles, instance_id, org_id) values (now(), 'other-inst', '{ORG_OWNER}', 'inst-2', 'acme');
+    insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id) values (timestamptz '2024-01-02', 'pat', '{PROJECT_OWNER}', 'acme', 'inst-1', 'p1');
+    insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id) values (timestamptz '2024-01-01', 'alice', '{PROJECT_OWNER_VIEWER}', 'acme', 'inst-1', 'p1');
+    insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, owner_removed) values (now(), 'gone', '{PROJECT_OWNER}', 'acme', 'inst-1', 'p9', true);
+    insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id) values (now(), 'other-inst', '{PROJECT_OWNER}', 'acme', 'inst-2', 'p1');
+    insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (timestamptz '2024-01-01', 'gil', '{PROJECT_GRANT_OWNER}', 'globex', 'inst-1', 'p2', 'grant-1', 'acme');
+    insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (timestamptz '2024-01-01', 'own', '{PROJECT_GRANT_OWNER_VIEWER}', 'globex', 'inst-1', 'p3', 'grant-2', 'globex');
+    insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org, user_owner_removed) values (now(), 'gone', '{PROJECT_GRANT_OWNER}', 'globex', 'inst-1', 'p2', 'grant-1', 'acme', true);
   `);
   const out = join(dir, "auth.json");
   const on = run(["--camunda", url(db), "--zitadel", url(db), "--zitadel-instance", "inst-1", "--camunda-authorization-enabled", "--out", out]);
@@ -138,11 +145,23 @@ function answer(snapshot, c) {
     ])), JSON.stringify(s.authorizations));
   check("each task's process-definition key (none for a standalone task)",
     s.tasks.find((t) => t.id === "t1").processDefinitionKey === "invoice" && !("processDefinitionKey" in s.tasks.find((t) => t.id === "t2")), text);
-  check("instance and organisation memberships with their roles, of this instance, removed owners left out",
+  const instanceAndOrgs = [
+    { userId: "alice", roles: ["IAM_OWNER_VIEWER"] },
+    { userId: "alice", org: "acme", roles: ["ORG_OWNER", "ORG_USER_MANAGER"] },
+  ];
+  check("instance, organisation, project and project-grant memberships with their roles, of this instance, removed owners left out; a project's in its organisation, a grant's in the project's and the granted one (Zitadel's membership search)",
     JSON.stringify(s.zitadelMembers) === JSON.stringify([
-      { userId: "alice", roles: ["IAM_OWNER_VIEWER"] },
-      { userId: "alice", org: "acme", roles: ["ORG_OWNER", "ORG_USER_MANAGER"] },
+      ...instanceAndOrgs,
+      { userId: "alice", org: "acme", project: "p1", roles: ["PROJECT_OWNER_VIEWER"] },
+      { userId: "pat", org: "acme", project: "p1", roles: ["PROJECT_OWNER"] },
+      { userId: "gil", org: "globex", project: "grant-1", roles: ["PROJECT_GRANT_OWNER"] },
+      { userId: "gil", org: "acme", project: "grant-1", roles: ["PROJECT_GRANT_OWNER"] },
+      { userId: "own", org: "globex", project: "grant-2", roles: ["PROJECT_GRANT_OWNER_VIEWER"] },
     ]), JSON.stringify(s.zitadelMembers));
+  psql(db, "drop table projections.project_members4, projections.project_grant_members4;");
+  const older = run(["--camunda", url(db), "--zitadel", url(db), "--zitadel-instance", "inst-1", "--out", out]);
+  check("a release without the project memberships' projections: exported without them",
+    older.status === 0 && JSON.stringify(JSON.parse(readFileSync(out, "utf8")).zitadelMembers) === JSON.stringify(instanceAndOrgs), older.stderr);
   check("no password hash leaves the database (N8)", !text.includes("secret-hash") && !/pwd|salt/i.test(text), text);
   const off = run(["--camunda", url(db), "--out", out]);
   check("without the option the flag is left out (Camunda's default: off)", off.status === 0 && !("authorizationEnabled" in JSON.parse(readFileSync(out, "utf8"))), off.stderr);

@@ -179,6 +179,24 @@ const STEPS = Number(process.env.STEPS ?? 45);
       zitadel(db, "org", "globex", "org.member.added",
         `insert into projections.org_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, org_id) values (now(), ${q(user)}, 'acme', '{ORG_USER_MANAGER}', 'globex', '${INSTANCE}', 'globex') on conflict do nothing;`);
     },
+    // Project and project-grant memberships: events of the project's aggregate.
+    "a project member added": () => {
+      const user = pick(zusers());
+      zitadel(db, "project", "p1", "project.member.added",
+        `insert into projections.project_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, project_id) values (now(), ${q(user)}, 'acme', '{PROJECT_OWNER}', 'acme', '${INSTANCE}', 'p1') on conflict do nothing;`);
+    },
+    "a project grant member added": () => {
+      const user = pick(zusers());
+      zitadel(db, "project", "p2", "project.grant.member.added",
+        `insert into projections.project_grant_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (now(), ${q(user)}, 'acme', '{PROJECT_GRANT_OWNER}', 'globex', '${INSTANCE}', 'p2', 'grant-${++n % 3}', 'acme') on conflict do nothing;`);
+    },
+    "a project member's roles changed": () => {
+      zitadel(db, "project", "p1", "project.member.changed", `update projections.project_members4 set roles = '{PROJECT_OWNER_VIEWER}', change_date = now() where project_id = 'p1';`);
+    },
+    "a project grant removed with its members": () => {
+      const grant = psql(db, "select grant_id from projections.project_grant_members4 order by random() limit 1", ["-At"]).trim();
+      if (grant) zitadel(db, "project", "p2", "project.grant.removed", `delete from projections.project_grant_members4 where grant_id = ${q(grant)};`);
+    },
   };
   const names = Object.keys(kinds);
   const seen = new Set();
@@ -218,7 +236,10 @@ const STEPS = Number(process.env.STEPS ?? 45);
     update projections.idp_user_links3 set owner_removed = true where resource_owner = 'acme';
     update projections.org_members4 set owner_removed = true where org_id = 'acme';
     update projections.org_members4 set user_owner_removed = true where user_resource_owner = 'acme';
-    update projections.instance_members4 set user_owner_removed = true where user_resource_owner = 'acme';`);
+    update projections.instance_members4 set user_owner_removed = true where user_resource_owner = 'acme';
+    update projections.project_members4 set owner_removed = true where resource_owner = 'acme';
+    update projections.project_members4 set user_owner_removed = true where user_resource_owner = 'acme';
+    update projections.project_grant_members4 set user_owner_removed = true where user_resource_owner = 'acme' or granted_org = 'acme';`);
   const after = reference(db);
   check("an organisation removed: followed exactly", (await caughtUp(out, after)) !== null, follower.log().split("\n").slice(-4).join("\n"));
   // The follower writes a file, then the manifest naming it, then runs the sink command, then

@@ -204,15 +204,19 @@ impl Document {
         self.authorization_enabled = enabled;
     }
 
-    /// A Zitadel membership (`org` none: the instance) with its roles, in the open
-    /// `zitadelMembers` section.
-    pub fn member(&mut self, user: &str, org: Option<&str>, roles: &[String]) {
+    /// A Zitadel membership (`org` none: the instance; `project`: a project's or a project
+    /// grant's, scoping its permissions) with its roles, in the open `zitadelMembers` section.
+    pub fn member(&mut self, user: &str, org: Option<&str>, project: Option<&str>, roles: &[String]) {
         self.element();
         self.text.extend_from_slice(br#"{"userId":"#);
         write_str(&mut self.text, user);
         if let Some(org) = org {
             self.text.extend_from_slice(br#","org":"#);
             write_str(&mut self.text, org);
+        }
+        if let Some(project) = project {
+            self.text.extend_from_slice(br#","project":"#);
+            write_str(&mut self.text, project);
         }
         self.text.extend_from_slice(br#","roles":["#);
         for (i, role) in roles.iter().enumerate() {

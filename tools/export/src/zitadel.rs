@@ -22,8 +22,9 @@
 //!   `owner_removed` and `user_owner_removed` in newer releases) and
 //!   `projections.org_members<N>` (the same with `org_id`): the memberships whose roles give
 //!   `user.read` (`internal/api/authz/permissions.go`, SEMANTICS.md N3), as `zitadelMembers`
-//!   (an org membership with `org`, an instance one without). Project and project-grant
-//!   memberships, which give only project-scoped permissions, are not exported.
+//!   (an org membership with `org`, an instance one without).
+//! - `project_member.go`, `project_grant_member.go`: project and project-grant memberships, with
+//!   `org` and `project` (their permissions' context): [`crate::project_members`].
 //!
 //! The projections' names carry a version that changes between releases (`users8`, `users14`,
 //! `idp_user_links3`): the highest one present is read. Rows of removed organisations
@@ -33,6 +34,7 @@
 
 use crate::db::{self, Tls, PROGRESS_EVERY};
 use crate::document::Document;
+use crate::project_members::{self, Scope};
 use postgres::Client;
 
 const WHAT: &str = "Zitadel";
@@ -46,7 +48,7 @@ pub fn export(
     doc: &mut Document,
 ) -> Result<(), String> {
     let mut client = db::connect(WHAT, url, tls)?;
-    let Projections { users, humans, links, instance_members, org_members, state_source } =
+    let Projections { users, humans, links, instance_members, org_members, project_members, state_source } =
         Projections::find(&mut client, details)?;
     db::begin_consistent(&mut client, WHAT)?;
     let instance = choose_instance(&mut client, &users, &links, instance)?;
@@ -103,10 +105,15 @@ pub fn export(
             let user = db::required(row, 0, table)?;
             let org = db::text(row, 1, table)?;
             let roles: Option<Vec<String>> = db::value(row, 2, table)?;
-            doc.member(&user, org.as_deref(), &roles.unwrap_or_default());
+            doc.member(&user, org.as_deref(), None, &roles.unwrap_or_default());
             Ok(())
         })?;
     }
+    project_members.read(&mut client, &instance, Scope::All, |m| {
+        for org in m.orgs() {
+            doc.member(&m.user, Some(org), Some(&m.context), &m.roles);
+        }
+    })?;
 
     state(&mut client, state_source, &links, &instance, doc)?;
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))
@@ -122,6 +129,8 @@ pub(crate) struct Projections {
     pub links: String,
     pub instance_members: String,
     pub org_members: String,
+    /// Project and project-grant memberships (none where the release has no such projection).
+    pub project_members: project_members::Tables,
     pub state_source: StateSource,
 }
 
@@ -135,19 +144,25 @@ impl Projections {
         let humans = format!("{users}_humans");
         db::require_tables(client, WHAT, &[humans.as_str()], "is this Zitadel's database?")?;
         let state_source = StateSource::of(client, details)?;
-        Ok(Projections { users, humans, links, instance_members, org_members, state_source })
+        let project_members = project_members::Tables::find(client)?;
+        Ok(Projections { users, humans, links, instance_members, org_members, project_members, state_source })
     }
 }
 
 pub(crate) fn latest(client: &mut Client, prefix: &str) -> Result<String, String> {
+    latest_optional(client, prefix)?.ok_or_else(|| {
+        format!("the {WHAT} database has no table projections.{prefix}<N> (is this Zitadel's database?)")
+    })
+}
+
+/// `projections.<prefix><N>` with the highest `N`, or none where the release has none.
+pub(crate) fn latest_optional(client: &mut Client, prefix: &str) -> Result<Option<String>, String> {
     let sql = "SELECT table_name::text FROM information_schema.tables \
                WHERE table_schema = 'projections' AND table_name ~ ('^' || $1 || '[0-9]*$')";
     let rows = client.query(sql, &[&prefix]).map_err(|e| db::failed(WHAT, &e))?;
     let version = |name: &str| name[prefix.len()..].parse::<u64>().unwrap_or(0);
     let names: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
-    names.into_iter().max_by_key(|name| version(name)).map(|name| format!("projections.{name}")).ok_or_else(|| {
-        format!("the {WHAT} database has no table projections.{prefix}<N> (is this Zitadel's database?)")
-    })
+    Ok(names.into_iter().max_by_key(|name| version(name)).map(|name| format!("projections.{name}")))
 }
 
 pub(crate) fn has_column(client: &mut Client, table: &str, column: &str) -> Result<bool, String> {

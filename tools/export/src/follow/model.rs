@@ -6,6 +6,7 @@
 //! the state that makes a section of the document is [`Tracked`], so that the renderer writes
 //! again only the sections whose rows may have changed.
 
+pub use crate::project_members::ProjectMember;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
@@ -152,6 +153,9 @@ pub struct Zitadel {
     pub instance_members: Tracked<HashMap<String, Member>>,
     /// (org, user) → membership of the organisation.
     pub org_members: Tracked<HashMap<(String, String), Member>>,
+    /// (grant, context, user) → membership of a project (`false`, the project's id) or a
+    /// project grant (`true`, the grant's id).
+    pub project_members: Tracked<HashMap<(bool, String, String), ProjectMember>>,
     pub sequence: u64,
     pub timestamp: Option<String>,
 }

@@ -11,7 +11,7 @@
 //!
 //! [`Tracked`]: super::model::Tracked
 
-use super::model::{Camunda, Model, Zitadel};
+use super::model::{Camunda, Model, ProjectMember, Zitadel};
 use crate::document::{write_tail, Document};
 
 /// A section's text and the stamps of the parts it was written from.
@@ -63,7 +63,7 @@ impl Renderer {
         }
         if let Some(z) = z {
             self.section(&mut text, Part::IdpLinks, &[z.links.stamp()], &|| idp_links(z));
-            let stamps = [z.instance_members.stamp(), z.org_members.stamp()];
+            let stamps = [z.instance_members.stamp(), z.org_members.stamp(), z.project_members.stamp()];
             self.section(&mut text, Part::Members, &stamps, &|| members(z));
         }
         // A part that is not followed has no stamp: 0, which no part has.
@@ -166,22 +166,34 @@ fn idp_links(z: &Zitadel) -> Vec<u8> {
     })
 }
 
-/// Zitadel's memberships' section: the instance's, then the organisations', each in creation
-/// order.
+/// Zitadel's memberships' section: the instance's, then the organisations', then the projects'
+/// and the project grants' (`crate::project_members`), each in creation order.
 fn members(z: &Zitadel) -> Vec<u8> {
     fragment(|d| {
         d.section("zitadelMembers");
         let mut instance: Vec<_> = z.instance_members.iter().collect();
         instance.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
         for (user, member) in instance {
-            d.member(user, None, &member.roles);
+            d.member(user, None, None, &member.roles);
         }
         let mut orgs: Vec<_> = z.org_members.iter().collect();
         orgs.sort_by(|a, b| (a.1.created, &a.0 .0, &a.0 .1).cmp(&(b.1.created, &b.0 .0, &b.0 .1)));
         for ((org, user), member) in orgs {
-            d.member(user, Some(org), &member.roles);
+            d.member(user, Some(org), None, &member.roles);
         }
+        project_members(d, z);
     })
+}
+
+/// The project and project-grant memberships' rows, as the one-shot export writes them.
+fn project_members(d: &mut Document, z: &Zitadel) {
+    let mut rows: Vec<&ProjectMember> = z.project_members.values().collect();
+    rows.sort_by(|a, b| a.order().cmp(&b.order()));
+    for m in rows {
+        for org in m.orgs() {
+            d.member(&m.user, Some(org), Some(&m.context), &m.roles);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -223,6 +235,17 @@ mod tests {
         z.instance_members.insert("zed".into(), Member { created: micros(Some(3)), roles: vec!["IAM_OWNER".into()] });
         let member = Member { created: micros(None), roles: vec!["ORG_OWNER".into(), "ORG_USER".into()] };
         z.org_members.insert(("org1".into(), "ann".into()), member);
+        let grant = ProjectMember {
+            grant: true,
+            user: "zed".into(),
+            context: "grant1".into(),
+            project: "p1".into(),
+            org: "org2".into(),
+            granted: Some("org1".into()),
+            created: Some(7),
+            roles: vec!["PROJECT_GRANT_OWNER".into()],
+        };
+        z.project_members.insert((true, "grant1".into(), "zed".into()), grant);
         (z.sequence, z.timestamp) = (42, Some("2024-06-01T00:00:00Z".into()));
         Model { camunda: Some(c), zitadel: Some(z), authorization_enabled: true }
     }
@@ -271,13 +294,14 @@ mod tests {
             let mut instance: Vec<_> = z.instance_members.iter().collect();
             instance.sort_by(|a, b| (a.1.created, a.0).cmp(&(b.1.created, b.0)));
             for (user, m) in instance {
-                doc.member(user, None, &m.roles);
+                doc.member(user, None, None, &m.roles);
             }
             let mut orgs: Vec<_> = z.org_members.iter().collect();
             orgs.sort_by(|a, b| (a.1.created, &a.0 .0, &a.0 .1).cmp(&(b.1.created, &b.0 .0, &b.0 .1)));
             for ((org, user), m) in orgs {
-                doc.member(user, Some(org), &m.roles);
+                doc.member(user, Some(org), None, &m.roles);
             }
+            project_members(&mut doc, z);
             doc.state(z.sequence, z.timestamp.clone());
         }
         doc.text()
@@ -307,5 +331,24 @@ mod tests {
         assert_eq!(r.sections_written(), PARTS + 2, "only the users written again");
         assert_eq!(renamed, whole(&m));
         assert!(String::from_utf8_lossy(&renamed).contains(r#""firstName":"Zed""#));
+
+        let z = m.zitadel.as_mut().expect("zitadel");
+        let mut project = z.project_members.values().next().expect("a grant membership").clone();
+        (project.grant, project.context, project.granted, project.created) = (false, "p1".into(), None, Some(1));
+        z.project_members.insert((false, "p1".into(), "zed".into()), project);
+        let text = r.render(&m).to_vec();
+        assert_eq!(r.sections_written(), PARTS + 3, "only the memberships written again");
+        assert_eq!(text, whole(&m));
+        let members = String::from_utf8_lossy(&text);
+        let rows = [
+            r#"{"userId":"zed","org":"org2","project":"p1","roles":["PROJECT_GRANT_OWNER"]}"#,
+            r#"{"userId":"zed","org":"org2","project":"grant1","roles":["PROJECT_GRANT_OWNER"]}"#,
+            r#"{"userId":"zed","org":"org1","project":"grant1","roles":["PROJECT_GRANT_OWNER"]}"#,
+        ];
+        let at: Vec<usize> = rows.iter().map(|row| members.find(row).expect(row)).collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "a project's rows before a grant's, the granted organisation's after the project's: {members}"
+        );
     }
 }

@@ -5,17 +5,20 @@
 //! (`internal/query/current_state.go`: `position`, `event_date`, per `projection_name` and
 //! `instance_id`). Each step, in one consistent state:
 //!
-//! 1. the progress: the lowest `position` of the projections read (users, IdP links, instance
-//!    and organisation members) for the instance: every event up to it is in all of them;
+//! 1. the progress: the lowest `position` of the projections read (users, IdP links, instance,
+//!    organisation, project and project-grant members) for the instance: every event up to it is
+//!    in all of them;
 //! 2. the events of the instance up to the progress and after the cursor — or within the overlap
 //!    window (`created_at` at least the newest `created_at` seen minus `--overlap`), so that an
 //!    event whose transaction committed after a later one had been seen is still read;
 //! 3. the keys they name, re-read from the projections: a `user` aggregate is that user (its
 //!    row, names, IdP links and memberships); an `org` aggregate is every user of the
 //!    organisation (in the followed state or in the projection) and its members (an organisation
-//!    removed takes its users, links and members with it); an `instance` aggregate (instance
-//!    members, instance-wide IdPs whose removal deletes their links) re-reads the whole instance;
-//!    other aggregates (projects, grants, sessions) change nothing the snapshot holds;
+//!    removed takes its users, links and members with it, its projects' and grants' members
+//!    too); a `project` aggregate (its members, its grants and their members) is the project's
+//!    memberships and its grants'; an `instance` aggregate (instance members, instance-wide IdPs
+//!    whose removal deletes their links) re-reads the whole instance; other aggregates (sessions,
+//!    applications) change nothing the snapshot holds;
 //! 4. the IdP-link projection's state (`details`), every step.
 //!
 //! Without `eventstore.events2` or a `position` column in `projections.current_states` (older
@@ -23,10 +26,11 @@
 
 use super::model::{micros, replace_picked, IdpLink, Member, Zitadel, ZitadelUser};
 use crate::db::{self, Tls};
+use crate::project_members::{self, ProjectMember, Scope};
 use crate::zitadel::{choose_instance, has_column, has_table, read_state, Details, Projections, StateSource};
 use postgres::types::ToSql;
 use postgres::Client;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 const WHAT: &str = "Zitadel";
@@ -57,6 +61,7 @@ pub struct Source {
     user_filter: String,
     link_filter: String,
     member_filters: [String; 2],
+    project_members: project_members::Tables,
     state_source: StateSource,
     events: bool,
     overlap: Duration,
@@ -79,7 +84,7 @@ impl Source {
         overlap: Duration,
     ) -> Result<Source, String> {
         let mut client = db::connect(WHAT, url, tls)?;
-        let Projections { users, humans, links, instance_members, org_members, state_source } =
+        let Projections { users, humans, links, instance_members, org_members, project_members, state_source } =
             Projections::find(&mut client, details)?;
         let instance = choose_instance(&mut client, &users, &links, instance)?;
         let removed = |client: &mut Client, table: &str, alias: &str| -> Result<String, String> {
@@ -116,6 +121,7 @@ impl Source {
             user_filter,
             link_filter,
             member_filters,
+            project_members,
             state_source,
             events,
             overlap,
@@ -140,13 +146,14 @@ impl Source {
         let mut everything = full || !self.events;
         let mut users: BTreeSet<String> = BTreeSet::new();
         let mut orgs: BTreeSet<String> = BTreeSet::new();
+        let mut projects: BTreeSet<String> = BTreeSet::new();
         if !everything {
             if let Some(progress) = &progress {
                 let overlap = format!("{} microseconds", self.overlap.as_micros());
                 let sql = "SELECT aggregate_type, aggregate_id, \
                            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
                            FROM eventstore.events2 WHERE instance_id = $1 AND position <= $2::text::numeric \
-                           AND aggregate_type IN ('user', 'org', 'instance') \
+                           AND aggregate_type IN ('user', 'org', 'project', 'instance') \
                            AND ($3::text IS NULL OR position > $3::text::numeric \
                                 OR created_at >= $4::text::timestamptz - $5::text::interval)";
                 let params: [&(dyn ToSql + Sync); 5] =
@@ -161,6 +168,7 @@ impl Source {
                     match kind.as_str() {
                         "user" => users.insert(id),
                         "org" => orgs.insert(id),
+                        "project" => projects.insert(id),
                         _ => {
                             everything = true;
                             true
@@ -186,9 +194,14 @@ impl Source {
                 })?;
                 m.org_members.retain(|(org, _), _| !orgs.contains(org));
                 self.read_org_members(m, &orgs)?;
+                self.read_project_members(m, Scope::Orgs(&orgs), |p| p.orgs().any(|o| orgs.iter().any(|x| x == o)))?;
+            }
+            if !projects.is_empty() {
+                let projects: Vec<String> = projects.iter().cloned().collect();
+                self.read_project_members(m, Scope::Projects(&projects), |p| projects.contains(&p.project))?;
             }
             let users: Vec<String> = users.into_iter().collect();
-            step.changed = users.len() + orgs.len();
+            step.changed = users.len() + orgs.len() + projects.len();
             if !users.is_empty() {
                 self.read_users(m, Keys::Users(&users))?;
             }
@@ -211,8 +224,11 @@ impl Source {
 
     /// The lowest position of the projections read, for the instance (none before any).
     fn progress(&mut self) -> Result<Option<String>, String> {
-        let names: Vec<&str> =
-            [&self.users, &self.links, &self.instance_members, &self.org_members].iter().map(|s| s.as_str()).collect();
+        let names: Vec<&str> = [&self.users, &self.links, &self.instance_members, &self.org_members]
+            .iter()
+            .map(|s| s.as_str())
+            .chain(self.project_members.names())
+            .collect();
         let sql = "SELECT min(position)::text FROM projections.current_states \
                    WHERE instance_id = $1 AND projection_name = ANY($2)";
         let row = self
@@ -236,6 +252,23 @@ impl Source {
             ids.contains(user)
         });
         replace_picked(&mut m.org_members, std::mem::take(&mut *got.org_members), |(_, user), _| ids.contains(user));
+        replace_picked(&mut m.project_members, std::mem::take(&mut *got.project_members), |_, p| ids.contains(&p.user));
+        Ok(())
+    }
+
+    /// Re-reads the project and project-grant memberships in `scope` into `m`, replacing those
+    /// `m` held that `picked` names (the same rows) where they changed.
+    fn read_project_members(
+        &mut self,
+        m: &mut Zitadel,
+        scope: Scope,
+        picked: impl Fn(&ProjectMember) -> bool,
+    ) -> Result<(), String> {
+        let mut fresh = HashMap::new();
+        self.project_members.read(&mut self.client, &self.instance, scope, |p| {
+            fresh.insert(key(&p), p);
+        })?;
+        replace_picked(&mut m.project_members, fresh, |_, p| picked(p));
         Ok(())
     }
 
@@ -313,6 +346,13 @@ impl Source {
             let member = member(row, table)?;
             m.org_members.insert((db::required(row, 3, table)?, db::required(row, 0, table)?), member);
             Ok(())
+        })?;
+        let scope = match keys {
+            Keys::All => Scope::All,
+            Keys::Users(ids) => Scope::Users(ids),
+        };
+        self.project_members.read(c, &self.instance, scope, |p| {
+            m.project_members.insert(key(&p), p);
         })
     }
 
@@ -330,6 +370,11 @@ impl Source {
             Ok(())
         })
     }
+}
+
+/// A project or project-grant membership's key in the followed state.
+fn key(p: &ProjectMember) -> (bool, String, String) {
+    (p.grant, p.context.clone(), p.user.clone())
 }
 
 /// A membership row (`user_id`, `roles`, creation in µs).
