@@ -125,6 +125,9 @@ function answer(snapshot, c) {
     insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id) values (timestamptz '2024-01-01', 'alice', '{PROJECT_OWNER_VIEWER}', 'acme', 'inst-1', 'p1');
     insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, owner_removed) values (now(), 'gone', '{PROJECT_OWNER}', 'acme', 'inst-1', 'p9', true);
     insert into projections.project_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id) values (now(), 'other-inst', '{PROJECT_OWNER}', 'acme', 'inst-2', 'p1');
+    insert into projections.project_grants4 (grant_id, creation_date, resource_owner, instance_id, project_id, granted_org_id) values ('grant-1', now(), 'globex', 'inst-1', 'p2', 'acme'), ('grant-2', now(), 'globex', 'inst-1', 'p3', 'globex'), ('grant-3', now(), 'globex', 'inst-1', 'p3', 'initech');
+    alter table projections.project_grant_members4 add column granted_org_removed boolean default false;
+    insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org, granted_org_removed) values (now(), 'gone', '{PROJECT_GRANT_OWNER}', 'globex', 'inst-1', 'p3', 'grant-3', 'initech', true);
     insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (timestamptz '2024-01-01', 'gil', '{PROJECT_GRANT_OWNER}', 'globex', 'inst-1', 'p2', 'grant-1', 'acme');
     insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (timestamptz '2024-01-01', 'own', '{PROJECT_GRANT_OWNER_VIEWER}', 'globex', 'inst-1', 'p3', 'grant-2', 'globex');
     insert into projections.project_grant_members4 (creation_date, user_id, roles, resource_owner, instance_id, project_id, grant_id, granted_org, user_owner_removed) values (now(), 'gone', '{PROJECT_GRANT_OWNER}', 'globex', 'inst-1', 'p2', 'grant-1', 'acme', true);
@@ -149,7 +152,7 @@ function answer(snapshot, c) {
     { userId: "alice", roles: ["IAM_OWNER_VIEWER"] },
     { userId: "alice", org: "acme", roles: ["ORG_OWNER", "ORG_USER_MANAGER"] },
   ];
-  check("instance, organisation, project and project-grant memberships with their roles, of this instance, removed owners left out; a project's in its organisation, a grant's in the project's and the granted one (Zitadel's membership search)",
+  check("instance, organisation, project and project-grant memberships with their roles, of this instance, removed owners (and a grant's removed granted organisation) left out; a project's in its organisation, a grant's in the project's and the granted one (Zitadel's membership search)",
     JSON.stringify(s.zitadelMembers) === JSON.stringify([
       ...instanceAndOrgs,
       { userId: "alice", org: "acme", project: "p1", roles: ["PROJECT_OWNER_VIEWER"] },
@@ -158,6 +161,11 @@ function answer(snapshot, c) {
       { userId: "gil", org: "acme", project: "grant-1", roles: ["PROJECT_GRANT_OWNER"] },
       { userId: "own", org: "globex", project: "grant-2", roles: ["PROJECT_GRANT_OWNER_VIEWER"] },
     ]), JSON.stringify(s.zitadelMembers));
+  // An older release: the granted organisation only in project_grants (no granted_org column).
+  psql(db, "alter table projections.project_grant_members4 drop column granted_org;");
+  const joined = run(["--camunda", url(db), "--zitadel", url(db), "--zitadel-instance", "inst-1", "--out", out]);
+  check("a grant's granted organisation read from project_grants<N>, as Zitadel's query joins it (a release whose members lack granted_org)",
+    joined.status === 0 && JSON.stringify(JSON.parse(readFileSync(out, "utf8")).zitadelMembers) === JSON.stringify(s.zitadelMembers), joined.stderr);
   psql(db, "drop table projections.project_members4, projections.project_grant_members4;");
   const older = run(["--camunda", url(db), "--zitadel", url(db), "--zitadel-instance", "inst-1", "--out", out]);
   check("a release without the project memberships' projections: exported without them",

@@ -188,7 +188,8 @@ const STEPS = Number(process.env.STEPS ?? 45);
     "a project grant member added": () => {
       const user = pick(zusers());
       zitadel(db, "project", "p2", "project.grant.member.added",
-        `insert into projections.project_grant_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (now(), ${q(user)}, 'acme', '{PROJECT_GRANT_OWNER}', 'globex', '${INSTANCE}', 'p2', 'grant-${++n % 3}', 'acme') on conflict do nothing;`);
+        `insert into projections.project_grants4 (grant_id, creation_date, resource_owner, instance_id, project_id, granted_org_id) values ('grant-${++n % 3}', now(), 'globex', '${INSTANCE}', 'p2', 'acme') on conflict do nothing;
+         insert into projections.project_grant_members4 (creation_date, user_id, user_resource_owner, roles, resource_owner, instance_id, project_id, grant_id, granted_org) values (now(), ${q(user)}, 'acme', '{PROJECT_GRANT_OWNER}', 'globex', '${INSTANCE}', 'p2', 'grant-${n % 3}', 'acme') on conflict do nothing;`);
     },
     "a project member's roles changed": () => {
       zitadel(db, "project", "p1", "project.member.changed", `update projections.project_members4 set roles = '{PROJECT_OWNER_VIEWER}', change_date = now() where project_id = 'p1';`);

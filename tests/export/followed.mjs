@@ -12,7 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const exporter = join(root, "target/native/identity-links-export");
 
 /** The Zitadel projections the exporter reads, each with its row in `projections.current_states`. */
-export const PROJECTIONS = ["projections.users14", "projections.idp_user_links3", "projections.instance_members4", "projections.org_members4", "projections.project_members4", "projections.project_grant_members4"];
+export const PROJECTIONS = ["projections.users14", "projections.idp_user_links3", "projections.instance_members4", "projections.org_members4", "projections.project_members4", "projections.project_grant_members4", "projections.project_grants4"];
 /** The Zitadel instance of the population. */
 export const INSTANCE = "inst-1";
 /** A SQL literal. */

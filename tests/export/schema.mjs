@@ -17,7 +17,7 @@ create index ACT_IDX_TSKASS_TASK on ACT_RU_IDENTITYLINK(TASK_ID_);
 // Camunda's ACT_RU_AUTHORIZATION and ACT_RE_PROCDEF as in activiti.postgres.create.engine.sql
 // (with the two unique constraints), ACT_RU_TASK.PROC_DEF_ID_.
 // Zitadel (internal/query/projection/user.go, idp_user_link.go, instance_member.go, org_member.go,
-// project_member.go, project_grant_member.go, member.go's memberColumns; internal/query/current_state.go),
+// project_member.go, project_grant_member.go, project_grant.go, member.go's memberColumns; internal/query/current_state.go),
 // with an older users projection that must not be read.
 export const ZITADEL = `
 create schema projections;
@@ -28,6 +28,7 @@ create table projections.instance_members4 (creation_date timestamptz, change_da
 create table projections.org_members4 (creation_date timestamptz, change_date timestamptz, user_id text, user_resource_owner text, user_owner_removed boolean default false, roles text[], sequence bigint, resource_owner text, instance_id text, owner_removed boolean default false, org_id text, primary key (instance_id, org_id, user_id));
 create table projections.project_members4 (creation_date timestamptz, change_date timestamptz, user_id text, user_resource_owner text, user_owner_removed boolean default false, roles text[], sequence bigint, resource_owner text, instance_id text, owner_removed boolean default false, project_id text, primary key (instance_id, project_id, user_id));
 create table projections.project_grant_members4 (creation_date timestamptz, change_date timestamptz, user_id text, user_resource_owner text, user_owner_removed boolean default false, roles text[], sequence bigint, resource_owner text, instance_id text, owner_removed boolean default false, project_id text, grant_id text, granted_org text, primary key (instance_id, project_id, grant_id, user_id));
+create table projections.project_grants4 (grant_id text, creation_date timestamptz, change_date timestamptz, sequence bigint, state smallint, resource_owner text, instance_id text, project_id text, granted_org_id text, role_keys text[], primary key (instance_id, grant_id));
 create table projections.idp_user_links3 (idp_id text, user_id text, external_user_id text, creation_date timestamptz, change_date timestamptz, sequence bigint, resource_owner text, instance_id text, display_name text, owner_removed boolean default false, primary key (instance_id, idp_id, external_user_id));
 `;
 // The projections' state as the release reads it (tools/export/src/zitadel.rs): current_states

@@ -17,9 +17,12 @@
 //!
 //! So each becomes a `zitadelMembers` row with `org` and `project` (the context: the project's
 //! id, or the grant's), and a grant membership a second row for the granted organisation. The
-//! granted organisation is the projection's own `granted_org` (Zitadel's query joins
-//! `project_grants<N>` for it: the same value, which a grant never changes). Releases without
-//! these projections export none, as before.
+//! granted organisation is read as Zitadel's query reads it, from `projections.project_grants<N>`
+//! (`granted_org_id`, joined by grant, project and instance); where the release has no such
+//! table, from the member's own `granted_org`. Rows of removed owners are left out where the
+//! release marks them (`owner_removed`, `user_owner_removed`, and a grant's
+//! `granted_org_removed`), as Zitadel's query leaves them out. Releases without these projections
+//! export none.
 
 use crate::db;
 use crate::zitadel::{has_column, latest_optional};
@@ -53,9 +56,14 @@ impl ProjectMember {
     }
 
     /// Its place among the rows: the projects' before the grants', each table by creation,
-    /// context and user (the export's `ORDER BY`).
-    pub fn order(&self) -> (bool, (bool, i64), &str, &str) {
-        (self.grant, (self.created.is_none(), self.created.unwrap_or(0)), &self.context, &self.user)
+    /// context, project and user (the export's `ORDER BY`).
+    pub fn order(&self) -> (bool, (bool, i64), &str, &str, &str) {
+        (self.grant, (self.created.is_none(), self.created.unwrap_or(0)), &self.context, &self.project, &self.user)
+    }
+
+    /// Its key: what tells it from every other row of the two tables.
+    pub fn key(&self) -> (bool, String, String, String) {
+        (self.grant, self.context.clone(), self.project.clone(), self.user.clone())
     }
 }
 
@@ -68,31 +76,61 @@ pub enum Scope<'a> {
     Orgs(&'a [String]),
 }
 
-/// The two projections as this release names them (either may be absent), with the filter that
-/// leaves out removed owners' rows where the release marks them.
+/// One of the two projections as this release names it, with how to read it.
+struct Table {
+    name: String,
+    /// What leaves out removed owners' rows (`m` the member's row).
+    removed: String,
+    /// The join that gives a grant's granted organisation (the joined projection's name, the
+    /// join), and its expression.
+    joined: Option<String>,
+    join: String,
+    granted: String,
+}
+
+/// The two projections (either may be absent in a release).
 pub struct Tables {
-    projects: Option<(String, String)>,
-    grants: Option<(String, String)>,
+    projects: Option<Table>,
+    grants: Option<Table>,
 }
 
 impl Tables {
     pub fn find(client: &mut Client) -> Result<Tables, String> {
-        let mut with_filter = |prefix: &str| -> Result<Option<(String, String)>, String> {
-            let Some(table) = latest_optional(client, prefix)? else { return Ok(None) };
-            let mut filter = String::new();
-            for column in ["owner_removed", "user_owner_removed"] {
-                if has_column(client, &table, column)? {
-                    filter.push_str(&format!(" AND NOT {column}"));
+        let mut find = |prefix: &str, removed_columns: &[&str]| -> Result<Option<Table>, String> {
+            let Some(name) = latest_optional(client, prefix)? else { return Ok(None) };
+            let mut removed = String::new();
+            for column in removed_columns {
+                if has_column(client, &name, column)? {
+                    removed.push_str(&format!(" AND NOT m.{column}"));
                 }
             }
-            Ok(Some((table, filter)))
+            Ok(Some(Table { name, removed, joined: None, join: String::new(), granted: "NULL::text".to_owned() }))
         };
-        Ok(Tables { projects: with_filter("project_members")?, grants: with_filter("project_grant_members")? })
+        let projects = find("project_members", &["owner_removed", "user_owner_removed"])?;
+        let mut grants =
+            find("project_grant_members", &["owner_removed", "user_owner_removed", "granted_org_removed"])?;
+        if let Some(table) = &mut grants {
+            match latest_optional(client, "project_grants")? {
+                Some(g) if has_column(client, &g, "granted_org_id")? => {
+                    table.join = format!(
+                        " LEFT JOIN {g} g ON g.grant_id = m.grant_id AND g.project_id = m.project_id \
+                         AND g.instance_id = m.instance_id"
+                    );
+                    table.granted = "g.granted_org_id".to_owned();
+                    table.joined = Some(g);
+                }
+                _ if has_column(client, &table.name, "granted_org")? => table.granted = "m.granted_org".to_owned(),
+                _ => {}
+            }
+        }
+        Ok(Tables { projects, grants })
     }
 
-    /// The projections' names (for their progress in `projections.current_states`).
+    /// The projections read (for their progress in `projections.current_states`: a grant's
+    /// granted organisation is read once the grants' projection has its event too).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        [&self.projects, &self.grants].into_iter().flatten().map(|(table, _)| table.as_str())
+        let tables = [&self.projects, &self.grants].into_iter().flatten();
+        tables.flat_map(|table| std::iter::once(table.name.as_str()).chain(table.joined.as_deref()))
     }
 
     /// The project memberships of `instance` in `scope`, then the grant memberships, each in
@@ -105,35 +143,28 @@ impl Tables {
         mut each: impl FnMut(ProjectMember),
     ) -> Result<(), String> {
         let all = matches!(scope, Scope::All);
-        let (keys, [project_filter, grant_filter]): (&[String], [&str; 2]) = match scope {
-            Scope::All => (&[], ["", ""]),
-            Scope::Users(ids) => (ids, [" AND user_id = ANY($2)"; 2]),
-            Scope::Projects(ids) => (ids, [" AND project_id = ANY($2)"; 2]),
-            Scope::Orgs(ids) => {
-                (ids, [" AND resource_owner = ANY($2)", " AND (resource_owner = ANY($2) OR granted_org = ANY($2))"])
-            }
+        let keys: &[String] = match scope {
+            Scope::All => &[],
+            Scope::Users(ids) | Scope::Projects(ids) | Scope::Orgs(ids) => ids,
         };
         let params: Vec<&(dyn ToSql + Sync)> = if all { vec![&instance] } else { vec![&instance, &keys] };
-        let created = "round(extract(epoch from creation_date) * 1000000)::bigint";
-        if let Some((table, removed)) = &self.projects {
+        let created = "round(extract(epoch from m.creation_date) * 1000000)::bigint";
+        // The projects' table, then the grants': the context column.
+        for (found, grant, context) in [(&self.projects, false, "m.project_id"), (&self.grants, true, "m.grant_id")] {
+            let Some(Table { name, removed, join, granted, .. }) = found else { continue };
+            let filter = match scope {
+                Scope::All => String::new(),
+                Scope::Users(_) => " AND m.user_id = ANY($2)".to_owned(),
+                Scope::Projects(_) => " AND m.project_id = ANY($2)".to_owned(),
+                Scope::Orgs(_) => format!(" AND (m.resource_owner = ANY($2) OR {granted} = ANY($2))"),
+            };
             let sql = format!(
-                "SELECT user_id, project_id, project_id, resource_owner, NULL::text, {created}, roles FROM {table} \
-                 WHERE instance_id = $1{removed}{project_filter} \
-                 ORDER BY creation_date, project_id COLLATE \"C\", user_id COLLATE \"C\""
+                "SELECT m.user_id, {context}, m.project_id, m.resource_owner, {granted}, {created}, m.roles \
+                 FROM {name} m{join} WHERE m.instance_id = $1{removed}{filter} \
+                 ORDER BY m.creation_date, {context} COLLATE \"C\", m.project_id COLLATE \"C\", m.user_id COLLATE \"C\""
             );
-            db::each_row(client, &sql, &params, table, |row| {
-                each(member(row, table, false)?);
-                Ok(())
-            })?;
-        }
-        if let Some((table, removed)) = &self.grants {
-            let sql = format!(
-                "SELECT user_id, grant_id, project_id, resource_owner, granted_org, {created}, roles FROM {table} \
-                 WHERE instance_id = $1{removed}{grant_filter} \
-                 ORDER BY creation_date, grant_id COLLATE \"C\", user_id COLLATE \"C\""
-            );
-            db::each_row(client, &sql, &params, table, |row| {
-                each(member(row, table, true)?);
+            db::each_row(client, &sql, &params, name, |row| {
+                each(member(row, name, grant)?);
                 Ok(())
             })?;
         }

@@ -153,9 +153,9 @@ pub struct Zitadel {
     pub instance_members: Tracked<HashMap<String, Member>>,
     /// (org, user) → membership of the organisation.
     pub org_members: Tracked<HashMap<(String, String), Member>>,
-    /// (grant, context, user) → membership of a project (`false`, the project's id) or a
-    /// project grant (`true`, the grant's id).
-    pub project_members: Tracked<HashMap<(bool, String, String), ProjectMember>>,
+    /// [`ProjectMember::key`] (grant, context, project, user) → membership of a project
+    /// (`false`, the project's id) or a project grant (`true`, the grant's id).
+    pub project_members: Tracked<HashMap<(bool, String, String, String), ProjectMember>>,
     pub sequence: u64,
     pub timestamp: Option<String>,
 }

@@ -245,7 +245,7 @@ mod tests {
             created: Some(7),
             roles: vec!["PROJECT_GRANT_OWNER".into()],
         };
-        z.project_members.insert((true, "grant1".into(), "zed".into()), grant);
+        z.project_members.insert(grant.key(), grant);
         (z.sequence, z.timestamp) = (42, Some("2024-06-01T00:00:00Z".into()));
         Model { camunda: Some(c), zitadel: Some(z), authorization_enabled: true }
     }
@@ -335,7 +335,7 @@ mod tests {
         let z = m.zitadel.as_mut().expect("zitadel");
         let mut project = z.project_members.values().next().expect("a grant membership").clone();
         (project.grant, project.context, project.granted, project.created) = (false, "p1".into(), None, Some(1));
-        z.project_members.insert((false, "p1".into(), "zed".into()), project);
+        z.project_members.insert(project.key(), project);
         let text = r.render(&m).to_vec();
         assert_eq!(r.sections_written(), PARTS + 3, "only the memberships written again");
         assert_eq!(text, whole(&m));

@@ -16,9 +16,10 @@
 //!    organisation (in the followed state or in the projection) and its members (an organisation
 //!    removed takes its users, links and members with it, its projects' and grants' members
 //!    too); a `project` aggregate (its members, its grants and their members) is the project's
-//!    memberships and its grants'; an `instance` aggregate (instance members, instance-wide IdPs
-//!    whose removal deletes their links) re-reads the whole instance; other aggregates (sessions,
-//!    applications) change nothing the snapshot holds;
+//!    memberships and its grants' (its applications' and roles' events too, which change none of
+//!    them); an `instance` aggregate (instance members, instance-wide IdPs whose removal deletes
+//!    their links) re-reads the whole instance; other aggregates (sessions, …) change nothing the
+//!    snapshot holds;
 //! 4. the IdP-link projection's state (`details`), every step.
 //!
 //! Without `eventstore.events2` or a `position` column in `projections.current_states` (older
@@ -266,7 +267,7 @@ impl Source {
     ) -> Result<(), String> {
         let mut fresh = HashMap::new();
         self.project_members.read(&mut self.client, &self.instance, scope, |p| {
-            fresh.insert(key(&p), p);
+            fresh.insert(p.key(), p);
         })?;
         replace_picked(&mut m.project_members, fresh, |_, p| picked(p));
         Ok(())
@@ -352,7 +353,7 @@ impl Source {
             Keys::Users(ids) => Scope::Users(ids),
         };
         self.project_members.read(c, &self.instance, scope, |p| {
-            m.project_members.insert(key(&p), p);
+            m.project_members.insert(p.key(), p);
         })
     }
 
@@ -370,11 +371,6 @@ impl Source {
             Ok(())
         })
     }
-}
-
-/// A project or project-grant membership's key in the followed state.
-fn key(p: &ProjectMember) -> (bool, String, String) {
-    (p.grant, p.context.clone(), p.user.clone())
 }
 
 /// A membership row (`user_id`, `roles`, creation in µs).
