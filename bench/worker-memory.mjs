@@ -5,17 +5,18 @@
 // JS side is V8's heap size (Runtime.getHeapUsage's totalSize: what the heap has taken, used or
 // not) and the ArrayBuffers' backing stores outside it (backingStorageSize).
 //
-//   node bench/worker-memory.mjs [BASE.idl FORWARD.delta BACK.delta OTHER.idl] [APPLIES]
+//   node bench/worker-memory.mjs [BASE.idl FORWARD.delta BACK.delta] [APPLIES]
 //
 // Defaults: the edge shape's files that `node bench/run.mjs edge` leaves in target/bench
-// (edge.idl, edge.forward.delta, edge.back.delta, edge.b.idl: the 1M-link snapshot, a 1,000-key
-// delta and its reverse, another base), 20 applies. The base is published with
-// examples/worker/publish.mjs into a KV folder, then the deltas one at a time (each waited for on
-// the health route), then OTHER.idl as a new base (a re-base over MEMORY_BUDGET_BYTES lets the old
-// snapshot go first: decision 0016), then the deltas again. The JS heap is sampled every 20 ms
-// throughout; the figures are the largest seen in each phase.
+// (edge.idl, edge.forward.delta, edge.back.delta: the 1M-link snapshot, a 1,000-key delta and its
+// reverse), 20 applies (an even number: the isolate ends at BASE's state). The base is published
+// with examples/worker/publish.mjs into a KV folder, then the deltas one at a time (each waited
+// for on the health route), then BASE with FORWARD applied (made here with the package) as a new
+// base: a re-base, over MEMORY_BUDGET_BYTES at 1M links, so the old snapshot is let go first
+// (decision 0016). The JS heap is sampled every 20 ms throughout; each phase reports the largest
+// figures seen in it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,10 +30,15 @@ const { prepareWorker, startWorker } = await import("../tests/js/worker-example.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const cache = join(root, "target/bench");
 const args = process.argv.slice(2);
-const [baseFile, forwardFile, backFile, otherFile] = args.length >= 4 ? args.slice(0, 4).map((f) => resolve(f)) : ["edge.idl", "edge.forward.delta", "edge.back.delta", "edge.b.idl"].map((f) => join(cache, f));
-const applies = Number(args[4] ?? args[0] ?? 20) || 20;
-for (const f of [baseFile, forwardFile, backFile, otherFile]) {
-  if (!existsSync(f)) throw new Error(`${f} is missing: run \`node bench/run.mjs edge\` first, or name the four files`);
+if (args.length !== 0 && args.length !== 1 && args.length !== 3 && args.length !== 4) {
+  throw new Error("usage: node bench/worker-memory.mjs [BASE.idl FORWARD.delta BACK.delta] [APPLIES]");
+}
+const files = args.length >= 3 ? args.slice(0, 3).map((f) => resolve(f)) : ["edge.idl", "edge.forward.delta", "edge.back.delta"].map((f) => join(cache, f));
+const [baseFile, forwardFile, backFile] = files;
+const applies = Number(args.length >= 3 ? (args[3] ?? 20) : (args[0] ?? 20));
+if (!Number.isInteger(applies) || applies < 0 || applies % 2 !== 0) throw new Error(`APPLIES must be an even whole number, found ${args.at(-1)}`);
+for (const f of files) {
+  if (!existsSync(f)) throw new Error(`${f} is missing: run \`node bench/run.mjs edge\` first (it leaves the edge shape's files in target/bench), or name the three files`);
 }
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const MiB = 1024 * 1024;
@@ -40,6 +46,15 @@ const mib = (n) => `${(n / MiB).toFixed(1)} MiB`;
 
 const dir = join(cache, "worker-memory");
 prepareWorker(dir);
+// The new base: BASE with FORWARD applied, a state the isolate does not hold after an even number of applies.
+const otherFile = join(dir, "other.idl");
+{
+  const { Snapshot } = await import(join(root, "pkg/node/index.cjs"));
+  const s = Snapshot.fromBytes(new Uint8Array(readFileSync(baseFile)));
+  s.applyDelta(new Uint8Array(readFileSync(forwardFile)));
+  writeFileSync(otherFile, s.toBytes());
+  s.free();
+}
 const kv = join(dir, "kv");
 rmSync(kv, { recursive: true, force: true });
 mkdirSync(kv, { recursive: true });
@@ -64,12 +79,17 @@ socket.onmessage = (m) => {
   pending.get(reply.id)?.(reply.result);
   pending.delete(reply.id);
 };
-const heap = () => new Promise((ok) => {
-  pending.set(++id, ok);
+const heap = () => new Promise((ok, fail) => {
+  const timer = setTimeout(() => fail(new Error("the inspector did not answer Runtime.getHeapUsage within 10 s")), 10_000);
+  pending.set(++id, (result) => {
+    clearTimeout(timer);
+    ok(result);
+  });
   socket.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
 });
 
 let most = 0;
+let mostUsed = 0;
 let mostBacking = 0;
 let sampling = true;
 (async () => {
@@ -77,6 +97,7 @@ let sampling = true;
     const h = await heap();
     if (h) {
       most = Math.max(most, h.totalSize);
+      mostUsed = Math.max(mostUsed, h.usedSize);
       mostBacking = Math.max(mostBacking, h.backingStorageSize ?? 0);
     }
     await sleep(20);
@@ -94,13 +115,15 @@ const until = async (what, ok) => {
 const rows = [];
 const phase = async (name, run) => {
   most = 0;
+  mostUsed = 0;
   mostBacking = 0;
   const h = await run();
   await sleep(100);
   const now = await heap();
-  const [heapMost, backingMost] = [Math.max(most, now.totalSize), Math.max(mostBacking, now.backingStorageSize)];
-  rows.push({ name, wasm: h.wasmBytes, heapMost, backingMost });
-  console.log(`${name}: wasm ${mib(h.wasmBytes)}, JS heap ${mib(now.usedSize)} used of ${mib(now.totalSize)} (most ${mib(heapMost)}), backing stores ${mib(now.backingStorageSize)} (most ${mib(backingMost)})`);
+  const [heapMost, usedMost, backingMost] = [Math.max(most, now.totalSize), Math.max(mostUsed, now.usedSize), Math.max(mostBacking, now.backingStorageSize)];
+  // Wasm memory never shrinks: its figure at the phase's end is the phase's largest.
+  rows.push({ name, wasm: h.wasmBytes, heapMost, usedMost, backingMost });
+  console.log(`${name}: wasm ${mib(h.wasmBytes)}; JS heap at most ${mib(usedMost)} used of ${mib(heapMost)}; backing stores at most ${mib(backingMost)}`);
 };
 
 await phase("loaded", () => until("the base", (h) => h.loads === 1 && h.version !== null));
@@ -118,7 +141,9 @@ await phase("re-based", () => until("the other base", (h) => h.loads > loads && 
 sampling = false;
 socket.close();
 const max = (key) => Math.max(...rows.map((r) => r[key]));
+// The phase whose wasm, heap size and backing stores, each at its largest in the phase, add up to the most.
 const sum = Math.max(...rows.map((r) => r.wasm + r.heapMost + r.backingMost));
-console.log(`most: wasm ${mib(max("wasm"))}, JS heap ${mib(max("heapMost"))} (V8's heap size, used and free), backing stores ${mib(max("backingMost"))}; the three together ${mib(sum)} (${(sum / 1e6).toFixed(1)} MB of the isolate's 128 MB)`);
+const used = Math.max(...rows.map((r) => r.wasm + r.usedMost + r.backingMost));
+console.log(`most: wasm ${mib(max("wasm"))}, JS heap ${mib(max("usedMost"))} used of ${mib(max("heapMost"))}, backing stores ${mib(max("backingMost"))}; in one phase together ${mib(sum)} (${(sum / 1e6).toFixed(1)} MB of the isolate's 128 MB) counting the heap's size, ${mib(used)} (${(used / 1e6).toFixed(1)} MB) counting its used part`);
 await worker.stop();
 process.exit(0);

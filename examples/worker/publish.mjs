@@ -53,11 +53,12 @@ export const REBASE_AFTER = 50;
  * base of 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs
  * edge's 55.1 MB). A re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB)
  * it lets the old snapshot go before loading the new one (decision 0016). Beside the wasm, the
- * isolate's JS heap and ArrayBuffers took up to 20.4 MiB in workerd (bench/worker-memory.mjs:
- * 111.7 MiB, 117.1 MB, in all at the 51.8 MB base). So the 1M-link snapshots measured (51.8 and
- * 55.1 MB) take deltas, and a 54 MiB base would settle near 98–100 MiB of wasm (at the 1.8–1.85×
- * measured), ~126 MB of an isolate's 128 MB with the JS side; above it every change is published
- * as a base (docs/scaling.md). 56 MiB before the JS side was measured: ~130 MB at that size.
+ * isolate's JS heap and ArrayBuffers took up to 20.4 MiB in workerd, each counted at its largest
+ * (bench/worker-memory.mjs: 115.1–117.1 MB in all at the 51.8 MB base, two runs). So the 1M-link
+ * snapshots measured (51.8 and 55.1 MB) take deltas, and a 54 MiB base would settle near 97–100
+ * MiB of wasm (at the 1.8–1.85× measured), 123–126 MB of an isolate's 128 MB with the JS side;
+ * above it every change is published as a base (docs/scaling.md). 56 MiB before the JS side was
+ * measured: 127–130 MB at that size.
  */
 export const APPLY_MAX_BYTES = 54 * 1024 * 1024;
 /** How long a key no longer listed stays readable (an isolate may hold a manifest cached up to 60 s, KV's default cacheTtl). */
