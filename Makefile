@@ -102,8 +102,10 @@ fuzz:
 	  cargo +nightly fuzz cmin -O $$t corpus/$$t; \
 	done
 
+## test-bench-smoke: the benchmarks' scripts run quickly (S, a few passes), so that they keep working
 test-bench-smoke:
 	node bench/run.mjs --smoke
+	node bench/worker-memory.mjs target/bench/S.idl target/bench/S.forward.delta target/bench/S.back.delta 2
 
 test-demo:
 	node --test tests/js/demo-test.mjs
