@@ -25,6 +25,7 @@
 //! export none.
 
 use crate::db;
+use crate::document::Document;
 use crate::zitadel::{has_column, latest_optional};
 use postgres::types::ToSql;
 use postgres::Client;
@@ -59,6 +60,14 @@ impl ProjectMember {
     /// context, project and user (the export's `ORDER BY`).
     pub fn order(&self) -> (bool, (bool, i64), &str, &str, &str) {
         (self.grant, (self.created.is_none(), self.created.unwrap_or(0)), &self.context, &self.project, &self.user)
+    }
+
+    /// Writes its `zitadelMembers` rows into `d`'s open section: one per organisation it is found
+    /// in, with its context as `project` (the one-shot export and the follower alike).
+    pub fn write(&self, d: &mut Document) {
+        for org in self.orgs() {
+            d.member(&self.user, Some(org), Some(&self.context), &self.roles);
+        }
     }
 
     /// Its key: what tells it from every other row of the two tables.

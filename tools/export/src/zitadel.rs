@@ -109,11 +109,7 @@ pub fn export(
             Ok(())
         })?;
     }
-    project_members.read(&mut client, &instance, Scope::All, |m| {
-        for org in m.orgs() {
-            doc.member(&m.user, Some(org), Some(&m.context), &m.roles);
-        }
-    })?;
+    project_members.read(&mut client, &instance, Scope::All, |m| m.write(doc))?;
 
     state(&mut client, state_source, &links, &instance, doc)?;
     client.batch_execute("COMMIT").map_err(|e| db::failed(WHAT, &e))

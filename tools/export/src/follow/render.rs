@@ -190,9 +190,7 @@ fn project_members(d: &mut Document, z: &Zitadel) {
     let mut rows: Vec<&ProjectMember> = z.project_members.values().collect();
     rows.sort_by(|a, b| a.order().cmp(&b.order()));
     for m in rows {
-        for org in m.orgs() {
-            d.member(&m.user, Some(org), Some(&m.context), &m.roles);
-        }
+        m.write(d);
     }
 }
 
