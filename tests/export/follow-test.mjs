@@ -7,7 +7,8 @@
 // every change, the base and the files after it, applied through the built package, must give
 // the binary form a fresh one-shot export gives, byte for byte. Also: a transaction committing
 // after a later one was seen (caught by the overlap window), the periodic reconcile, a link
-// replaced at its very ctid after a VACUUM (what the tables' gates must see), re-bases and
+// replaced at its very ctid after a VACUUM (what the tables' gates must see), steps that read
+// nothing while no transaction has ended, re-bases and
 // pruning, bases only over --rebase-above-bytes, a followed tenant (--tenant), and the latency
 // from commit to published file (reported, not asserted).
 //
@@ -243,6 +244,15 @@ const STEPS = Number(process.env.STEPS ?? 45);
     update projections.project_grant_members4 set user_owner_removed = true where user_resource_owner = 'acme' or granted_org = 'acme';`);
   const after = reference(db);
   check("an organisation removed: followed exactly", (await caughtUp(out, after)) !== null, follower.log().split("\n").slice(-4).join("\n"));
+  // Quiet steps: while no transaction has ended since the sources were read, a step reads
+  // neither (quiet=camunda,zitadel); a commit to a table the snapshot does not read makes the
+  // next step read both again (quiet=-), and publishes nothing.
+  const lines = () => follower.log().split("\n");
+  const quiet = await within(() => lines().filter((l) => / unchanged changed=0 quiet=camunda,zitadel /.test(l)).length >= 3);
+  const [latestBefore, linesBefore] = [published(out).manifest.latest, lines().length];
+  psql(db, "create table noise (x int); insert into noise values (1);");
+  const readAgain = await within(() => lines().slice(linesBefore).some((l) => / unchanged changed=\d+ quiet=- /.test(l)));
+  check("a step with no transaction ended reads neither database; after a commit elsewhere it reads both, publishing nothing", quiet && readAgain && published(out).manifest.latest === latestBefore, lines().slice(-6).join("\n"));
   // The follower writes a file, then the manifest naming it, then runs the sink command, then
   // replaces status.json: the published state can be caught up before the command and the status
   // of that step have run (a CI run read status.json one step behind the manifest). So both are

@@ -108,6 +108,31 @@ pub fn has_function(client: &mut Client, what: &str, signature: &str) -> Result<
     Ok(client.query_one(&sql, &[]).map_err(|e| failed(what, &e))?.get::<_, bool>(0))
 }
 
+/// How a follower asks which transactions have ended: `pg_current_snapshot()` (PostgreSQL 13+),
+/// or `txid_current_snapshot()` before it (the same text, `xmin:xmax:in-progress list`).
+pub fn snapshot_function(client: &mut Client, what: &str) -> Result<&'static str, String> {
+    Ok(if has_function(client, what, "pg_current_snapshot()")? {
+        "pg_current_snapshot()"
+    } else {
+        "txid_current_snapshot()"
+    })
+}
+
+/// The transactions the current transaction's snapshot sees as ended (`function`, from
+/// [`snapshot_function`]): the first statement of a `REPEATABLE READ` transaction, so that it is
+/// the snapshot every later read of the transaction sees.
+///
+/// Two equal answers mean that no transaction wrote anything between them: every transaction
+/// that writes takes an id, and its end (commit or abort) either raises the snapshot's `xmax`
+/// (one past the latest ended id) or takes it off the in-progress list. So a step that finds
+/// the answer of the last step it read whole has nothing new to read: the database is as that
+/// step saw it. Conservative: a write anywhere in the cluster (another table, another
+/// database, an `ANALYZE`) makes the next step read as before.
+pub fn ended_transactions(client: &mut Client, what: &str, function: &str) -> Result<String, String> {
+    let row = client.query_one(&format!("SELECT {function}::text"), &[]).map_err(|e| failed(what, &e))?;
+    Ok(row.get(0))
+}
+
 /// Starts a read-only transaction that sees one consistent state of the database, and returns
 /// its snapshot's id, so that a second connection can read the same state.
 pub fn begin_consistent(client: &mut Client, what: &str) -> Result<String, String> {

@@ -92,13 +92,20 @@ impl Sources {
             if full {
                 *state = Default::default();
             }
-            found.changed += source.step(state)?;
+            match source.step(state)? {
+                Some(changed) => found.changed += changed,
+                None => found.quiet.push("camunda"),
+            }
         }
         if let Some(source) = &mut self.zitadel {
             let state = m.zitadel.get_or_insert_with(Default::default);
-            let step = source.step(state, full)?;
-            found.changed += step.changed;
-            found.newest_event = step.newest_event;
+            match source.step(state, full)? {
+                Some(step) => {
+                    found.changed += step.changed;
+                    found.newest_event = step.newest_event;
+                }
+                None => found.quiet.push("zitadel"),
+            }
             found.cursor = source.cursor.position.clone();
         }
         Ok(found)
@@ -110,6 +117,8 @@ struct Found {
     changed: usize,
     newest_event: Option<String>,
     cursor: Option<String>,
+    /// The sources not read: no transaction had ended since they were last read.
+    quiet: Vec<&'static str>,
 }
 
 /// The snapshot of `m`, or the loader's refusal; with the milliseconds spent rendering its
@@ -286,9 +295,10 @@ pub fn run(o: &Options) -> Result<(), String> {
         deliver(&mut sink);
         let lag = found.newest_event.as_deref().and_then(age_ms);
         let line = format!(
-            "{} follow seq={sequence} {outcome} changed={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} render_ms={render_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
+            "{} follow seq={sequence} {outcome} changed={} quiet={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} render_ms={render_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
             output::now(),
             found.changed,
+            if found.quiet.is_empty() { "-".to_owned() } else { found.quiet.join(",") },
             found.cursor.as_deref().unwrap_or("-"),
             found.newest_event.as_deref().unwrap_or("-"),
             lag.map_or("-".to_owned(), |l| l.to_string()),

@@ -109,6 +109,9 @@ pub struct Camunda {
     /// By `ID_`; rows without a resource id have a revision but no row.
     pub authorizations: Tracked<BTreeMap<String, Authorization>>,
     pub authorization_revs: HashMap<String, Option<i32>>,
+    /// The transactions ended when these rows were read ([`crate::db::ended_transactions`]):
+    /// a step that finds the same has nothing to read.
+    pub read_at: Option<String>,
 }
 
 /// A sort key as PostgreSQL orders it ascending: NULL last.
@@ -158,6 +161,8 @@ pub struct Zitadel {
     pub project_members: Tracked<HashMap<(bool, String, String, String), ProjectMember>>,
     pub sequence: u64,
     pub timestamp: Option<String>,
+    /// As [`Camunda::read_at`].
+    pub read_at: Option<String>,
 }
 
 /// The whole followed state.

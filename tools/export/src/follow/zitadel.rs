@@ -67,6 +67,8 @@ pub struct Source {
     events: bool,
     overlap: Duration,
     pub cursor: Cursor,
+    /// How this server says which transactions have ended ([`db::snapshot_function`]).
+    snapshot: &'static str,
 }
 
 /// What a step found.
@@ -111,6 +113,7 @@ impl Source {
             .get::<_, bool>(0)
             && has_table(&mut client, "current_states")?
             && has_column(&mut client, "projections.current_states", "position")?;
+        let snapshot = db::snapshot_function(&mut client, WHAT)?;
         Ok(Source {
             client,
             instance,
@@ -127,18 +130,35 @@ impl Source {
             events,
             overlap,
             cursor: Cursor::default(),
+            snapshot,
         })
     }
 
-    /// One step into `m` (every key when `full`, or when the release keeps no events to follow).
-    pub fn step(&mut self, m: &mut Zitadel, full: bool) -> Result<Step, String> {
+    /// One step into `m` (every key when `full`, or when the release keeps no events to follow);
+    /// `None` when, not `full`, no transaction has ended since `m` was read
+    /// ([`db::ended_transactions`]): then nothing is read.
+    pub fn step(&mut self, m: &mut Zitadel, full: bool) -> Result<Option<Step>, String> {
         self.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| db::failed(WHAT, &e))?;
-        let step = self.read(m, full);
+        let step = self.read_unless_quiet(m, full);
         let end = if step.is_ok() { "COMMIT" } else { "ROLLBACK" };
         self.client.batch_execute(end).map_err(|e| db::failed(WHAT, &e))?;
         step
+    }
+
+    /// [`Source::read`], unless (not `full`) the transactions ended are those `m` was read at.
+    /// `m` keeps them only once it is read: a read that fails leaves none. The events within
+    /// the overlap window that a read would find again name keys read already, unchanged since.
+    fn read_unless_quiet(&mut self, m: &mut Zitadel, full: bool) -> Result<Option<Step>, String> {
+        let ended = db::ended_transactions(&mut self.client, WHAT, self.snapshot)?;
+        if !full && m.read_at.as_ref() == Some(&ended) {
+            return Ok(None);
+        }
+        m.read_at = None;
+        let step = self.read(m, full)?;
+        m.read_at = Some(ended);
+        Ok(Some(step))
     }
 
     fn read(&mut self, m: &mut Zitadel, full: bool) -> Result<Step, String> {
