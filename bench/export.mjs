@@ -2,7 +2,7 @@
 // the data loaded into the peers' tables of a private PostgreSQL cluster (tests/export/), then
 // exported to the binary form and to JSON; then followed (--follow): the first base, the cost of
 // a step with nothing changed and of one with a task reassigned, commit → the delta's file, and
-// the follower's peak memory. Writes target/bench/export.json, which bench/run.mjs reports in
+// the follower's peak memory; then the same with --wal-slot. Writes target/bench/export.json, which bench/run.mjs reports in
 // bench/RESULTS.md. Run by `make bench` (needs target/native/identity-links-export).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -20,7 +20,8 @@ const scale = process.argv[2] ?? "edge";
 const cached = join(cache, `${scale}.json`);
 const data = existsSync(cached) ? JSON.parse(readFileSync(cached, "utf8")) : generate(scale);
 
-const { dir, port, psql, stop, PASSWORD } = startCluster();
+// wal_level = logical: the second follow run reads Camunda's changes from a replication slot.
+const { dir, port, psql, stop, PASSWORD } = startCluster({ logical: true });
 psql("postgres", "create database bench;");
 // A current Zitadel release's schema: its projections' state in current_states (the exporter
 // detects the release from it, docs/export.md), and its event store, which --follow reads for
@@ -49,12 +50,15 @@ for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir,
   results[format] = { seconds: best.seconds, rowsPerSecond: rows / best.seconds, peakMB: Math.max(...runs.map((r) => r.peak_kb)) / 1024, bytes: best.bytes };
   console.log(`export bench: ${format}: ${rows} rows in ${best.seconds.toFixed(2)} s = ${(rows / best.seconds).toFixed(0)} rows/s, peak ${(results[format].peakMB).toFixed(0)} MB, ${(best.bytes / 1e6).toFixed(1)} MB written`);
 }
-results.follow = await follow();
+results.follow = await follow("gates");
+// The same, Camunda's changes read from the write-ahead log (--wal-slot) instead of the gates.
+results.followWal = await follow("wal", ["--wal-slot", "bench"]);
 stop();
 writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, ...results }));
 
 /**
- * The exporter following the loaded data: `{ baseSeconds, quietStepMs, idleStepMs, idleReadMs,
+ * The exporter following the loaded data (`run` names it: "gates", then "wal" with `extra` =
+ * --wal-slot, Camunda's changes read from the write-ahead log): `{ baseSeconds, quietStepMs, idleStepMs, idleReadMs,
  * changes: [{ kind, latencyMs, stepMs, readMs, renderMs, buildMs, publishMs }], peakMB }` — the
  * first base's time, the median step with nothing committed (neither database read), the median
  * step after a commit to a table the snapshot does not read (nothing changed, but every gate
@@ -64,9 +68,9 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, .
  * the databases, `build_ms=` rendering and loading the state (`render_ms=` of it rendering), `publish_ms=` the delta made and
  * written), and the peak resident memory of the follower (VmHWM).
  */
-async function follow() {
-  const out = join(dir, "follow");
-  const child = spawn(exporter, ["--camunda", url, "--zitadel", url, "--follow", "--out", out, "--reconcile-every", "0"], { stdio: ["ignore", "ignore", "pipe"] });
+async function follow(run, extra = []) {
+  const out = join(dir, `follow-${run}`);
+  const child = spawn(exporter, ["--camunda", url, "--zitadel", url, "--follow", "--out", out, "--reconcile-every", "0", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   const steps = () =>
@@ -91,7 +95,7 @@ async function follow() {
     const quietSteps = () => steps().filter((s) => s.outcome === "unchanged" && s.quiet === "camunda,zitadel");
     await until(() => quietSteps().length >= 5, 600, "five steps with nothing committed");
     const quiet = quietSteps().sort((a, b) => a.ms - b.ms);
-    psql("bench", "create table follow_bench_noise (x int);");
+    psql("bench", "create table if not exists follow_bench_noise (x int);");
     const idleSteps = [];
     for (let i = 0; i < 5; i++) {
       const seen = steps().length;
@@ -107,8 +111,8 @@ async function follow() {
     // membership removed and added back, in turn (the memberships' table changes).
     const { userId, groupId } = data.memberships[0];
     const kinds = {
-      reassigned: (i) => `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`,
-      linked: (i) => `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('follow-bench-${i}', 1, 'candidate', '${data.users[i].id}', '${data.tasks[i + 1].id}');`,
+      reassigned: (i) => `update ACT_RU_TASK set ASSIGNEE_ = 'follow-bench-${run}-${i}', REV_ = REV_ + 1 where ID_ = '${task}';`,
+      linked: (i) => `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('follow-bench-${run}-${i}', 1, 'candidate', '${data.users[i].id}', '${data.tasks[i + 1].id}');`,
       membership: () => `with gone as (delete from ACT_ID_MEMBERSHIP where USER_ID_ = '${userId}' and GROUP_ID_ = '${groupId}' returning 1)
         insert into ACT_ID_MEMBERSHIP (USER_ID_, GROUP_ID_) select '${userId}', '${groupId}' where not exists (select from gone);`,
     };
@@ -133,7 +137,7 @@ async function follow() {
         .filter((c) => c.kind === kind)
         .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)} (rendering ${seconds(c.renderMs)}), publishing ${seconds(c.publishMs)})`)
         .join(", ");
-    console.log(`export bench: --follow: first base in ${baseSeconds.toFixed(1)} s; a step with nothing committed ${quietMiddle.ms.toFixed(1)} ms (median of ${quiet.length}); a step after an unrelated commit ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; a membership toggled: ${figures("membership")}; peak ${result.peakMB.toFixed(0)} MB`);
+    console.log(`export bench: --follow (${run}): first base in ${baseSeconds.toFixed(1)} s; a step with nothing committed ${quietMiddle.ms.toFixed(1)} ms (median of ${quiet.length}); a step after an unrelated commit ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; a membership toggled: ${figures("membership")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;
   } finally {
     child.kill();

@@ -15,9 +15,11 @@ export function serverBin() {
 /**
  * Starts a cluster: `{ dir, port, psql(db, sql, args?), stop(), PASSWORD, certificate }`. `psql`
  * runs SQL from standard input as the superuser and returns what psql printed; `certificate` is
- * the server's (self-signed) TLS certificate, which the role `tls` must connect with.
+ * the server's (self-signed) TLS certificate, which the role `tls` must connect with. With
+ * `{ logical: true }` the server writes a log that logical replication slots can decode
+ * (`wal_level = logical`, for the exporter's `--wal-slot`).
  */
-export function startCluster() {
+export function startCluster({ logical = false } = {}) {
   const bin = serverBin();
   if (!bin) throw new Error("PostgreSQL's server binaries are missing (scripts/setup.sh installs Debian's postgresql)");
   const asRoot = process.getuid?.() === 0;
@@ -40,7 +42,7 @@ export function startCluster() {
   chmodSync(join(data, "server.key"), 0o600);
   const hba = join(data, "pg_hba.conf");
   writeFileSync(hba, `hostssl all tls 127.0.0.1/32 scram-sha-256\nhostnossl all tls 127.0.0.1/32 reject\n${readFileSync(hba, "utf8")}`);
-  run(join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on`, "-l", join(dir, "log"), "-w", "start"], { stdio: "ignore" });
+  run(join(bin, "pg_ctl"), ["-D", data, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on${logical ? " -c wal_level=logical" : ""}`, "-l", join(dir, "log"), "-w", "start"], { stdio: "ignore" });
   let stopped = false;
   const stop = () => {
     if (stopped) return;

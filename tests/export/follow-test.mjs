@@ -27,7 +27,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
 const { Snapshot } = require(join(root, "pkg/node/index.cjs"));
 
-const cluster = startCluster();
+const cluster = startCluster({ logical: true });
 const { dir, port, psql } = cluster;
 const { database, push, project, zitadel, reference, follow } = followed(cluster);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -121,11 +121,16 @@ process.env.IL_SINK_AUTHORIZATION = "Bearer sink-secret"; // the followers inher
 const db = database("follow1");
 const out = join(dir, "follow1");
 const follower = startFollowing(db, out, ["--reconcile-every", "0", "--sink-url", sinkUrl, "--sink-header", "X-Test: yes"]);
+// The same changes followed through the write-ahead log (--wal-slot) instead of the gates.
+const walOut = join(dir, "follow1-wal");
+const walFollower = startFollowing(db, walOut, ["--reconcile-every", "0", "--wal-slot", "follow1"]);
 const latencies = [];
 const STEPS = Number(process.env.STEPS ?? 45);
 {
   console.log("follow: replay equivalence under random changes");
   check("the base is published and equals a fresh export", (await caughtUp(out, reference(db))) !== null, follower.log());
+  check("--wal-slot: the base is published and equals a fresh export", (await caughtUp(walOut, reference(db))) !== null, walFollower.log());
+  const slotStart = psql(db, "select confirmed_flush_lsn from pg_replication_slots where slot_name = 'follow1'", ["-At"]).trim();
   let n = 0;
   const tasks = () => psql(db, "select ID_ from ACT_RU_TASK order by ID_", ["-At"]).split("\n").filter(Boolean);
   const links = () => psql(db, "select ID_ from ACT_RU_IDENTITYLINK where TASK_ID_ is not null order by ID_", ["-At"]).split("\n").filter(Boolean);
@@ -212,14 +217,22 @@ const STEPS = Number(process.env.STEPS ?? 45);
     const waited = await caughtUp(out, expected);
     const file = statSync(join(out, "manifest.json")).mtimeMs;
     if (waited !== null && file >= committed) latencies.push(file - committed);
+    const walWaited = await caughtUp(walOut, expected);
     if (waited === null) {
       failures++;
       check(`after "${kind}" (step ${step}) the published state equals a fresh export`, false, follower.log().split("\n").slice(-6).join("\n"));
+    } else if (walWaited === null) {
+      failures++;
+      check(`--wal-slot: after "${kind}" (step ${step}) the published state equals a fresh export`, false, walFollower.log().split("\n").slice(-6).join("\n"));
     } else {
       seen.add(kind);
     }
   }
-  check(`every kind of change followed exactly (${seen.size} kinds, ${STEPS} steps)`, failures === 0 && seen.size === names.length);
+  check(`every kind of change followed exactly, through the gates and through the log (${seen.size} kinds, ${STEPS} steps)`, failures === 0 && seen.size === names.length);
+  // The log's follower moves its slot past what it read, so that the server may recycle that
+  // log. (Read from pg_replication_slots: peeking the slot here would take it from the follower.)
+  const flushed = psql(db, "select pg_wal_lsn_diff(confirmed_flush_lsn, " + q(slotStart) + "::pg_lsn) from pg_replication_slots where slot_name = 'follow1'", ["-At"]).trim();
+  check("--wal-slot: the slot is advanced as its changes are read", Number(flushed) > 0, `${flushed} bytes past the slot's position at the base`);
   // A link replaced at its very place: the table's count and the set of row places (ctid) as
   // they were, only the row's writer (xmin) differs; the follower's gate must still see it.
   // VACUUM first, so that the first link takes the lowest free place and its replacement, after
@@ -232,7 +245,7 @@ const STEPS = Number(process.env.STEPS ?? 45);
   psql(db, "vacuum ACT_RU_IDENTITYLINK;");
   psql(db, `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('w2', 1, 'candidate', 'u1', ${q(tasks()[1])});`);
   const replaced = psql(db, "select ctid from ACT_RU_IDENTITYLINK where ID_ = 'w2'", ["-At"]).trim();
-  check(`a link replaced at its very place (${place}, then ${replaced}) is followed exactly`, placed !== null && replaced === place && (await caughtUp(out, reference(db))) !== null, follower.log().split("\n").slice(-4).join("\n"));
+  check(`a link replaced at its very place (${place}, then ${replaced}) is followed exactly, through the gates and through the log`, placed !== null && replaced === place && (await caughtUp(out, reference(db))) !== null && (await caughtUp(walOut, reference(db))) !== null, follower.log().split("\n").slice(-4).join("\n"));
   // Last: an organisation removed (its users, links and members leave with it).
   zitadel(db, "org", "acme", "org.removed", `update projections.users14 set owner_removed = true where resource_owner = 'acme';
     update projections.idp_user_links3 set owner_removed = true where resource_owner = 'acme';
@@ -243,7 +256,7 @@ const STEPS = Number(process.env.STEPS ?? 45);
     update projections.project_members4 set user_owner_removed = true where user_resource_owner = 'acme';
     update projections.project_grant_members4 set user_owner_removed = true where user_resource_owner = 'acme' or granted_org = 'acme';`);
   const after = reference(db);
-  check("an organisation removed: followed exactly", (await caughtUp(out, after)) !== null, follower.log().split("\n").slice(-4).join("\n"));
+  check("an organisation removed: followed exactly, through the gates and through the log", (await caughtUp(out, after)) !== null && (await caughtUp(walOut, after)) !== null, follower.log().split("\n").slice(-4).join("\n"));
   // Quiet steps: while no transaction has ended since the sources were read, a step reads
   // neither (quiet=camunda,zitadel); a commit to a table the snapshot does not read makes the
   // next step read both again (quiet=-), and publishes nothing.
@@ -292,6 +305,7 @@ for (const [args, says] of [
   check(`${JSON.stringify(args.join(" "))} is refused at start, no secret printed`, r.status === 2 && r.stderr.includes(says) && !r.stderr.includes("TOPSECRET"), `${r.status} ${r.stderr}`);
 }
 follower.stop();
+walFollower.stop();
 latencies.sort((a, b) => a - b);
 const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(0);
 console.log(`follow: commit → manifest naming the file, ${latencies.length} changes (poll 50 ms): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`);

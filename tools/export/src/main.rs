@@ -70,6 +70,17 @@ struct Cli {
     /// With --follow: milliseconds between two steps.
     #[arg(long = "poll-ms", value_name = "MS", default_value_t = 250, requires = "follow")]
     poll_ms: u64,
+    /// With --follow: read Camunda's changes from this logical replication slot (made with the
+    /// test_decoding plugin if missing; the server needs wal_level = logical) instead of
+    /// scanning its tables each step. The slot keeps the server's log until the exporter reads
+    /// it: drop it (pg_drop_replication_slot) when the exporter is retired (docs/export.md).
+    #[arg(long = "wal-slot", value_name = "NAME", requires = "follow", requires = "camunda")]
+    wal_slot: Option<String>,
+    /// With --wal-slot: the most changes one step reads from the slot; more make the step read
+    /// Camunda whole.
+    #[arg(long = "wal-batch", value_name = "N", default_value_t = 100_000, requires = "wal_slot",
+          value_parser = clap::value_parser!(i32).range(1..))]
+    wal_batch: i32,
     /// With --follow: how far behind the newest Zitadel event seen each step reads again, for
     /// transactions that commit after a later one was seen.
     #[arg(long = "overlap-seconds", value_name = "SECONDS", default_value_t = 10.0, requires = "follow")]
@@ -216,6 +227,8 @@ fn follow(cli: &Cli) -> ExitCode {
             zitadel: cli.zitadel.clone(),
             tls: db::Tls { ca_file: cli.ca_file.clone() },
             tenant: cli.tenant.clone(),
+            wal_slot: cli.wal_slot.clone(),
+            wal_batch: cli.wal_batch,
             zitadel_instance: cli.zitadel_instance.clone(),
             zitadel_details: cli.zitadel_details,
             authorization_enabled: cli.camunda_authorization_enabled,

@@ -40,12 +40,14 @@
 //! every update exactly without depending on clocks.
 
 use super::model::{diff, Authorization, Camunda, CamundaUser, Gate, Task};
+use super::wal::{self, EndedTransactions, Op, Peeked, Slot, Table};
 use crate::camunda::{rank, HINT, TABLES};
 use crate::db::{self, Tls};
 use crate::document::{write_task, Link};
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 const WHAT: &str = "Camunda";
 
@@ -78,12 +80,18 @@ pub struct Source {
     row_version: &'static str,
     /// How this server says which transactions have ended ([`db::snapshot_function`]).
     snapshot: &'static str,
+    /// `--wal-slot`: the changes read from the log ([`wal`]) instead of the gates.
+    wal: Option<Slot>,
 }
 
 impl Source {
-    pub fn connect(url: &str, tls: &Tls, tenant: Option<&str>) -> Result<Source, String> {
+    pub fn connect(url: &str, tls: &Tls, tenant: Option<&str>, wal: Option<Slot>) -> Result<Source, String> {
         let mut client = db::connect(WHAT, url, tls)?;
         db::require_tables(&mut client, WHAT, TABLES, HINT)?;
+        // Before the first read: the changes committed after it are then in the slot.
+        if let Some(slot) = &wal {
+            slot.ensure(&mut client, WHAT)?;
+        }
         let gates = db::has_function(&mut client, WHAT, "hashtextextended(text,bigint)")?;
         let row_version = if db::has_function(&mut client, WHAT, "hashtidextended(tid,bigint)")? {
             ROW_VERSION
@@ -91,7 +99,7 @@ impl Source {
             ROW_VERSION_AS_TEXT
         };
         let snapshot = db::snapshot_function(&mut client, WHAT)?;
-        Ok(Source { client, tenant: tenant.map(str::to_owned), gates, row_version, snapshot })
+        Ok(Source { client, tenant: tenant.map(str::to_owned), gates, row_version, snapshot, wal })
     }
 
     /// `table`'s gate now (over the rows `filter`, a WHERE clause or nothing, keeps), and whether
@@ -255,14 +263,89 @@ impl Source {
     /// re-read into `m`. The number of keys that changed (every key on an empty model), or
     /// `None` when no transaction has ended since `m` was read ([`db::ended_transactions`]):
     /// then nothing is read.
+    ///
+    /// With `--wal-slot`, once `m` was read whole, the step reads the keys that the slot's
+    /// transactions name instead ([`Source::read_logged`]), and advances the slot past them once
+    /// they are read; nothing is read when the slot has none.
     pub fn step(&mut self, m: &mut Camunda) -> Result<Option<usize>, String> {
+        // Peeked before the transaction begins, so that its snapshot comes after every commit
+        // decoded (those it does not see yet are left in the slot: `read_logged`).
+        let peeked = match &self.wal {
+            Some(slot) if m.whole => Some(slot.peek(&mut self.client, WHAT)?),
+            _ => None,
+        };
+        if peeked.as_ref().is_some_and(|p| p.transactions.is_empty() && !p.more) {
+            return Ok(None);
+        }
         self.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| db::failed(WHAT, &e))?;
-        let changed = self.read_unless_quiet(m);
-        let end = if changed.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let read = match peeked {
+            Some(peeked) => self.read_logged(m, peeked).map(|(changed, end)| (Some(changed), end)),
+            None => self.read_unless_quiet(m).map(|changed| (changed, None)),
+        };
+        let end = if read.is_ok() { "COMMIT" } else { "ROLLBACK" };
         self.client.batch_execute(end).map_err(|e| db::failed(WHAT, &e))?;
-        changed
+        let (changed, advance) = read?;
+        if let (Some(slot), Some(end)) = (&self.wal, advance) {
+            slot.advance(&mut self.client, WHAT, &end)?;
+        }
+        if self.wal.is_some() && m.whole {
+            // The fingerprints serve the gates' diff only, which the log replaces.
+            (m.user_revs, m.group_revs, m.task_revs, m.link_digests) = Default::default();
+            (m.authorization_revs, m.gates, m.buckets, m.group_buckets) = Default::default();
+        }
+        Ok(changed)
+    }
+
+    /// Reads the keys named by the transactions of `peeked` that this transaction's snapshot
+    /// sees as ended (a prefix of them, in commit order), into `m`; or, when the slot holds more
+    /// than `--wal-batch` changes (or a followed table was truncated), everything, `m` read
+    /// afresh. The number of keys read, and the commit to advance the slot to.
+    fn read_logged(&mut self, m: &mut Camunda, peeked: Peeked) -> Result<(usize, Option<String>), String> {
+        let ended_text = db::ended_transactions(&mut self.client, WHAT, self.snapshot)?;
+        let ended = EndedTransactions::parse(&ended_text)?;
+        let taken: Vec<&wal::Transaction> = peeked.transactions.iter().take_while(|t| ended.sees(t.xid)).collect();
+        let advance = taken.last().map(|t| t.end.clone());
+        let named = Named::from_changes(taken.iter().flat_map(|t| &t.changes), m);
+        if peeked.more || named.everything {
+            *m = Camunda::default();
+            let changed = self.read(m)?;
+            (m.whole, m.read_at) = (true, Some(ended_text));
+            return Ok((changed, advance));
+        }
+        let count = named.count();
+        let c = &mut self.client;
+        let users: Vec<String> = named.users.iter().cloned().collect();
+        for id in &users {
+            m.users.remove(id);
+        }
+        read_users(c, &users, m)?;
+        if named.groups {
+            read_groups(c, m)?;
+        }
+        let mut touched = named.membership_groups;
+        for (user, group) in m.memberships.keys() {
+            if named.users.contains(user) {
+                touched.insert(group.clone());
+            }
+        }
+        read_members(c, touched, m)?;
+        let tasks: Vec<String> = named.tasks.into_iter().collect();
+        for id in &tasks {
+            m.tasks.remove(id);
+        }
+        read_tasks(c, &tasks, self.tenant.as_deref(), self.wal.is_some(), m)?;
+        let rows: Vec<String> = named.authorizations.into_iter().collect();
+        for id in &rows {
+            m.authorizations.remove(id);
+        }
+        read_authorizations(c, &rows, m)?;
+        for id in &named.deleted_links {
+            m.link_tasks.remove(id.as_str());
+        }
+        m.read_at = Some(ended_text);
+        Ok((count, advance))
     }
 
     /// [`Source::read`], unless the transactions ended are those `m` was read at. `m` keeps
@@ -274,7 +357,7 @@ impl Source {
         }
         m.read_at = None;
         let changed = self.read(m)?;
-        m.read_at = Some(ended);
+        (m.whole, m.read_at) = (true, Some(ended));
         Ok(Some(changed))
     }
 
@@ -288,18 +371,7 @@ impl Source {
         for id in &gone {
             m.users.remove(id);
         }
-        let sql = "SELECT ID_, FIRST_, LAST_ FROM ACT_ID_USER WHERE ID_ = ANY($1)";
-        let read = if users.is_empty() {
-            Vec::new()
-        } else {
-            c.query(sql, &[&users]).map_err(|e| db::failed("ACT_ID_USER", &e))?
-        };
-        for row in read {
-            let id = db::required(&row, 0, "ACT_ID_USER")?;
-            let user =
-                CamundaUser { first: db::text(&row, 1, "ACT_ID_USER")?, last: db::text(&row, 2, "ACT_ID_USER")? };
-            m.users.insert(id, user);
-        }
+        read_users(c, &users, m)?;
         let touched_users: BTreeSet<String> = users.into_iter().chain(gone).collect();
 
         // Groups: any change re-reads them all (a rank is a place among all the names).
@@ -307,13 +379,7 @@ impl Source {
         let c = &mut self.client;
         if !groups.is_empty() || !gone.is_empty() {
             count += groups.len() + gone.len();
-            m.groups.clear();
-            db::each_row(c, crate::camunda::GROUPS, &[], "ACT_ID_GROUP", |row| {
-                let rank = rank(row, 2, "ACT_ID_GROUP")?;
-                let name = db::text(row, 1, "ACT_ID_GROUP")?;
-                m.groups.insert(db::required(row, 0, "ACT_ID_GROUP")?, (name, rank));
-                Ok(())
-            })?;
+            read_groups(c, m)?;
         }
 
         // Memberships: the pairs of the buckets (by group) whose gates changed, diffed against
@@ -341,21 +407,7 @@ impl Source {
                 }
             }
         }
-        let c = &mut self.client;
-        if !touched.is_empty() {
-            m.memberships.retain(|(_, group), _| !touched.contains(group));
-            let groups: Vec<String> = touched.into_iter().collect();
-            let sql = "SELECT M.USER_ID_, M.GROUP_ID_, \
-                       dense_rank() OVER (PARTITION BY M.GROUP_ID_ ORDER BY RES.ID_ asc) \
-                       FROM ACT_ID_MEMBERSHIP M LEFT JOIN ACT_ID_USER RES ON RES.ID_ = M.USER_ID_ \
-                       WHERE M.GROUP_ID_ = ANY($1)";
-            db::each_row(c, sql, &[&groups], "ACT_ID_MEMBERSHIP", |row| {
-                let rank = rank(row, 2, "ACT_ID_MEMBERSHIP")?;
-                let key = (db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?);
-                m.memberships.insert(key, rank);
-                Ok(())
-            })?;
-        }
+        read_members(&mut self.client, touched, m)?;
         if let Some((whole, gates)) = gates {
             m.gates.insert("ACT_ID_MEMBERSHIP", whole);
             m.buckets.insert("ACT_ID_MEMBERSHIP", gates);
@@ -391,11 +443,8 @@ impl Source {
         for id in &gone {
             m.tasks.remove(id);
         }
-        let c = &mut self.client;
-        if !tasks.is_empty() {
-            let tasks: Vec<String> = tasks.into_iter().collect();
-            read_tasks(c, &tasks, m)?;
-        }
+        let tasks: Vec<String> = tasks.into_iter().collect();
+        read_tasks(&mut self.client, &tasks, self.tenant.as_deref(), self.wal.is_some(), m)?;
         replace_buckets(&mut m.task_revs, revs);
         replace_buckets(&mut m.link_digests, digests);
         for (table, gates) in [("ACT_RU_TASK", task_gates), ("ACT_RU_IDENTITYLINK", link_gates)] {
@@ -414,9 +463,7 @@ impl Source {
         for id in rows.iter().chain(&gone) {
             m.authorizations.remove(id);
         }
-        if !rows.is_empty() {
-            read_authorizations(c, &rows, m)?;
-        }
+        read_authorizations(c, &rows, m)?;
         Ok(count)
     }
 }
@@ -447,15 +494,71 @@ fn revisions(
     Ok(out)
 }
 
-/// Re-reads tasks `ids` (their rows, definitions' keys and links in physical order) into `m`,
-/// each as its element of the document.
-fn read_tasks(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), String> {
+/// Re-reads users `ids` (their names) into `m`; those not there are left out.
+fn read_users(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), String> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = "SELECT ID_, FIRST_, LAST_ FROM ACT_ID_USER WHERE ID_ = ANY($1)";
+    db::each_row(c, sql, &[&ids], "ACT_ID_USER", |row| {
+        let id = db::required(row, 0, "ACT_ID_USER")?;
+        let user = CamundaUser { first: db::text(row, 1, "ACT_ID_USER")?, last: db::text(row, 2, "ACT_ID_USER")? };
+        m.users.insert(id, user);
+        Ok(())
+    })
+}
+
+/// Re-reads every group (a rank is a place among all the names) into `m`.
+fn read_groups(c: &mut Client, m: &mut Camunda) -> Result<(), String> {
+    m.groups.clear();
+    db::each_row(c, crate::camunda::GROUPS, &[], "ACT_ID_GROUP", |row| {
+        let rank = rank(row, 2, "ACT_ID_GROUP")?;
+        let name = db::text(row, 1, "ACT_ID_GROUP")?;
+        m.groups.insert(db::required(row, 0, "ACT_ID_GROUP")?, (name, rank));
+        Ok(())
+    })
+}
+
+/// Re-reads the members of `groups` with their ranks into `m`, replacing those it held.
+fn read_members(c: &mut Client, groups: BTreeSet<String>, m: &mut Camunda) -> Result<(), String> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    m.memberships.retain(|(_, group), _| !groups.contains(group));
+    let groups: Vec<String> = groups.into_iter().collect();
+    let sql = "SELECT M.USER_ID_, M.GROUP_ID_, \
+               dense_rank() OVER (PARTITION BY M.GROUP_ID_ ORDER BY RES.ID_ asc) \
+               FROM ACT_ID_MEMBERSHIP M LEFT JOIN ACT_ID_USER RES ON RES.ID_ = M.USER_ID_ \
+               WHERE M.GROUP_ID_ = ANY($1)";
+    db::each_row(c, sql, &[&groups], "ACT_ID_MEMBERSHIP", |row| {
+        let rank = rank(row, 2, "ACT_ID_MEMBERSHIP")?;
+        let key = (db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?);
+        m.memberships.insert(key, rank);
+        Ok(())
+    })
+}
+
+/// Re-reads tasks `ids` (their rows, definitions' keys and links in physical order; of
+/// `tenant` only, when one is named) into `m`, each as its element of the document; those not
+/// there are left out. With `index` (`--wal-slot`), each link's task is kept by the link's id
+/// ([`Camunda::link_tasks`]).
+fn read_tasks(
+    c: &mut Client,
+    ids: &[String],
+    tenant: Option<&str>,
+    index: bool,
+    m: &mut Camunda,
+) -> Result<(), String> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     /// A task's row (assignee, owner, definition's key) and links, as they are read.
     type Read = (Option<String>, Option<String>, Option<String>, Vec<Link>);
     let mut read: HashMap<String, Read> = HashMap::with_capacity(ids.len());
     let sql = "SELECT T.ID_, T.ASSIGNEE_, T.OWNER_, D.KEY_ FROM ACT_RU_TASK T \
-               LEFT JOIN ACT_RE_PROCDEF D ON D.ID_ = T.PROC_DEF_ID_ WHERE T.ID_ = ANY($1)";
-    db::each_row(c, sql, &[&ids], "ACT_RU_TASK", |row| {
+               LEFT JOIN ACT_RE_PROCDEF D ON D.ID_ = T.PROC_DEF_ID_ \
+               WHERE T.ID_ = ANY($1) AND ($2::text IS NULL OR T.TENANT_ID_ = $2)";
+    db::each_row(c, sql, &[&ids, &tenant], "ACT_RU_TASK", |row| {
         let fields = (
             db::text(row, 1, "ACT_RU_TASK")?,
             db::text(row, 2, "ACT_RU_TASK")?,
@@ -465,13 +568,21 @@ fn read_tasks(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), Str
         read.insert(db::required(row, 0, "ACT_RU_TASK")?, fields);
         Ok(())
     })?;
-    let sql = "SELECT TASK_ID_, USER_ID_, GROUP_ID_, TYPE_ FROM ACT_RU_IDENTITYLINK \
+    let sql = "SELECT TASK_ID_, USER_ID_, GROUP_ID_, TYPE_, ID_ FROM ACT_RU_IDENTITYLINK \
                WHERE TASK_ID_ = ANY($1) ORDER BY TASK_ID_, ctid";
     const TABLE: &str = "ACT_RU_IDENTITYLINK";
+    let mut task_of: Option<Arc<str>> = None;
     db::each_row(c, sql, &[&ids], TABLE, |row| {
         let task: String = db::required(row, 0, TABLE)?;
         let link =
             Link { user: db::text(row, 1, TABLE)?, group: db::text(row, 2, TABLE)?, kind: db::text(row, 3, TABLE)? };
+        if index {
+            let shared = match &task_of {
+                Some(t) if **t == *task => t.clone(),
+                _ => task_of.insert(Arc::from(task.as_str())).clone(),
+            };
+            m.link_tasks.insert(db::required(row, 4, TABLE)?.into_boxed_str(), shared);
+        }
         if let Some(t) = read.get_mut(&task) {
             t.3.push(link);
         }
@@ -488,6 +599,9 @@ fn read_tasks(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), Str
 /// Re-reads the authorization rows `ids` into `m` (a row without a resource id matches no check
 /// and is left out, as the one-shot export leaves it out).
 fn read_authorizations(c: &mut Client, ids: &[String], m: &mut Camunda) -> Result<(), String> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     const TABLE: &str = "ACT_RU_AUTHORIZATION";
     let sql = "SELECT ID_, TYPE_, USER_ID_, GROUP_ID_, RESOURCE_TYPE_, RESOURCE_ID_, PERMS_ \
                FROM ACT_RU_AUTHORIZATION WHERE ID_ = ANY($1) AND RESOURCE_TYPE_ IN (1, 2, 6, 7)";
@@ -505,4 +619,62 @@ fn read_authorizations(c: &mut Client, ids: &[String], m: &mut Camunda) -> Resul
         m.authorizations.insert(db::required(row, 0, TABLE)?, a);
         Ok(())
     })
+}
+
+/// The keys that a step's changes from the log name, to be read again.
+#[derive(Default)]
+struct Named {
+    users: BTreeSet<String>,
+    /// Any group changed: all are read again (a rank is a place among all the names).
+    groups: bool,
+    /// The groups whose memberships changed.
+    membership_groups: BTreeSet<String>,
+    tasks: BTreeSet<String>,
+    authorizations: BTreeSet<String>,
+    /// The links deleted, whose ids [`Camunda::link_tasks`] lets go once they are read.
+    deleted_links: Vec<String>,
+    /// A followed table truncated: everything is read again.
+    everything: bool,
+}
+
+impl Named {
+    /// What `changes` name, with the task of each link deleted found in `m` (a delete carries
+    /// only the row's key: its `ID_`).
+    fn from_changes<'a>(changes: impl Iterator<Item = &'a wal::Change>, m: &Camunda) -> Named {
+        let mut n = Named::default();
+        let owned = |values: &mut dyn Iterator<Item = &str>, into: &mut BTreeSet<String>| {
+            into.extend(values.map(str::to_owned));
+        };
+        for change in changes {
+            if change.op == Op::Truncate {
+                n.everything = true;
+                continue;
+            }
+            match change.table {
+                Table::Task => owned(&mut change.values("id_"), &mut n.tasks),
+                Table::Link => {
+                    owned(&mut change.values("task_id_"), &mut n.tasks);
+                    for id in change.values("id_") {
+                        if let Some(task) = m.link_tasks.get(id) {
+                            n.tasks.insert(task.to_string());
+                        }
+                        if change.op == Op::Delete {
+                            n.deleted_links.push(id.to_owned());
+                        }
+                    }
+                }
+                Table::User => owned(&mut change.values("id_"), &mut n.users),
+                Table::Group => n.groups = true,
+                Table::Membership => owned(&mut change.values("group_id_"), &mut n.membership_groups),
+                Table::Authorization => owned(&mut change.values("id_"), &mut n.authorizations),
+            }
+        }
+        n
+    }
+
+    /// How many keys are named (all the groups counting as one).
+    fn count(&self) -> usize {
+        let n = &self;
+        n.users.len() + usize::from(n.groups) + n.membership_groups.len() + n.tasks.len() + n.authorizations.len()
+    }
 }

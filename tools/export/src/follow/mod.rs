@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod model;
 pub mod render;
 pub mod sink;
+pub mod wal;
 pub mod zitadel;
 
 use crate::db::Tls;
@@ -33,6 +34,10 @@ pub struct Options {
     pub zitadel: Option<String>,
     pub tls: Tls,
     pub tenant: Option<String>,
+    /// `--wal-slot`: Camunda's changes read from this logical replication slot.
+    pub wal_slot: Option<String>,
+    /// `--wal-batch`: the most changes one step reads from the slot.
+    pub wal_batch: i32,
     pub zitadel_instance: Option<String>,
     pub zitadel_details: crate::zitadel::Details,
     pub authorization_enabled: bool,
@@ -68,7 +73,10 @@ struct Sources {
 impl Sources {
     fn connect(o: &Options) -> Result<Sources, String> {
         let camunda = match &o.camunda {
-            Some(url) => Some(camunda::Source::connect(url, &o.tls, o.tenant.as_deref())?),
+            Some(url) => {
+                let slot = o.wal_slot.as_ref().map(|name| wal::Slot { name: name.clone(), batch: o.wal_batch });
+                Some(camunda::Source::connect(url, &o.tls, o.tenant.as_deref(), slot)?)
+            }
             None => None,
         };
         let zitadel = match &o.zitadel {

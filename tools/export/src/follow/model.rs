@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A part of the state with a stamp that changes whenever it is borrowed to be changed (every
 /// `&mut` access, whether or not it changes anything): equal stamps, equal contents. Stamps come
@@ -112,6 +113,11 @@ pub struct Camunda {
     /// The transactions ended when these rows were read ([`crate::db::ended_transactions`]):
     /// a step that finds the same has nothing to read.
     pub read_at: Option<String>,
+    /// Read whole once: with `--wal-slot`, the next steps read what the log names.
+    pub whole: bool,
+    /// With `--wal-slot`: each link's task by the link's id (a delete in the log carries only
+    /// the id).
+    pub link_tasks: HashMap<Box<str>, Arc<str>>,
 }
 
 /// A sort key as PostgreSQL orders it ascending: NULL last.
