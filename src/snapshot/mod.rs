@@ -118,6 +118,15 @@ impl Snapshot {
             (java, groups_at, groups, idp_at, idp);
     }
 
+    /// The snapshot of `tables` as the loader built them (`identity_links_tables::load::load`,
+    /// or `build::index` over rows read in parts: the exporter's follower), answering with
+    /// `limits`: the columns it derives from the rows are made ([`Snapshot::derive`]).
+    pub fn from_loaded(tables: Tables, limits: Limits) -> Snapshot {
+        let mut snapshot = Snapshot::from_tables(tables, limits);
+        snapshot.derive();
+        snapshot
+    }
+
     /// The snapshot of `tables`, answering with `limits`. Crate-private: tables from the loader
     /// lack the columns the snapshot derives ([`Snapshot::derive`], which the caller runs).
     pub(crate) fn from_tables(tables: Tables, limits: Limits) -> Snapshot {

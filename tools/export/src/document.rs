@@ -64,6 +64,11 @@ impl Document {
         self.open = Some(0);
     }
 
+    /// How many bytes of text the document has so far.
+    pub fn written(&self) -> usize {
+        self.text.len()
+    }
+
     fn close(&mut self) {
         if self.open.take().is_some() {
             self.text.push(b']');

@@ -10,6 +10,7 @@ mod db;
 mod document;
 mod follow;
 mod output;
+mod parts;
 mod project_members;
 mod zitadel;
 

@@ -130,12 +130,17 @@ struct Found {
 }
 
 /// The snapshot of `m`, or the loader's refusal; with the milliseconds spent rendering its
-/// document (the rest went to loading it).
+/// document (the rest went to loading it). The document is cut in two halves (by the last
+/// one's size) read on two threads ([`crate::parts`]): at 1M links, ~0.6 s on one.
 fn build(renderer: &mut Renderer, m: &Model) -> (Result<Snapshot, String>, f64) {
     let started = Instant::now();
-    let text = renderer.render(m);
+    let (first, second) = renderer.render_halves(m);
     let render_ms = started.elapsed().as_secs_f64() * 1e3;
-    (crate::document::load(text), render_ms)
+    let loaded = match second.is_empty() {
+        true => crate::document::load(first),
+        false => crate::parts::load_parts(first, second),
+    };
+    (loaded, render_ms)
 }
 
 /// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.

@@ -36,29 +36,71 @@ const PARTS: usize = 6;
 /// Renders a [`Model`]'s document, keeping each section's text between steps.
 #[derive(Default)]
 pub struct Renderer {
-    /// The last document's text (its buffer is kept for the next one).
+    /// The last document's text, or its first part (its buffer is kept for the next one).
     text: Vec<u8>,
+    /// The last document's second part ([`Renderer::render_parts`]), or nothing.
+    rest: Vec<u8>,
+    /// Where the last document's tasks began, and how many bytes their elements took.
+    tasks: (usize, usize),
     sections: [Option<Section>; PARTS],
     /// How many sections were written (not copied) so far: for the tests.
     written: usize,
 }
 
 impl Renderer {
-    /// The document of `m`'s state, as the one-shot export would write it.
-    pub fn render(&mut self, m: &Model) -> &[u8] {
+    /// The document of `m`'s state, as the one-shot export would write it, in one part.
+    #[cfg(test)]
+    fn render(&mut self, m: &Model) -> &[u8] {
+        self.render_parts(m, usize::MAX).0
+    }
+
+    /// [`Renderer::render_parts`] cut in the middle of the last document's tasks (none the
+    /// first time): the largest section, which the two parts then share. At 1M links the cut
+    /// falls near the document's middle (its tasks are 60% of it, after 15%).
+    pub fn render_halves(&mut self, m: &Model) -> (&[u8], &[u8]) {
+        let (start, bytes) = self.tasks;
+        self.render_parts(m, if bytes == 0 { usize::MAX } else { start + bytes / 2 })
+    }
+
+    /// The document of `m`'s state cut in two ([`crate::parts`]), to be read on two threads: the
+    /// first part ends after the first task that takes it to `cut` bytes; the second holds the
+    /// rest. When no task does (or there are none), the first part is the whole document and the
+    /// second is empty.
+    pub fn render_parts(&mut self, m: &Model, cut: usize) -> (&[u8], &[u8]) {
         let mut text = std::mem::take(&mut self.text);
         text.clear();
         text.extend_from_slice(br#"{"version":1"#);
+        let mut rest = std::mem::take(&mut self.rest);
+        rest.clear();
         let (c, z) = (m.camunda.as_ref(), m.zitadel.as_ref());
         if let Some(c) = c {
             self.section(&mut text, Part::Groups, &[c.groups.stamp()], &|| groups(c));
             self.section(&mut text, Part::Memberships, &[c.memberships.stamp()], &|| memberships(c));
             let mut d = Document::fragment(text);
             d.section("tasks");
-            for t in c.tasks.values() {
+            self.tasks = (d.written(), c.tasks.values().map(|t| t.element.len()).sum());
+            let mut tasks = c.tasks.values();
+            for t in tasks.by_ref() {
                 d.task_written(&t.element);
+                if d.written() >= cut {
+                    break;
+                }
             }
             text = d.into_fragment();
+            if tasks.len() > 0 {
+                // Cut after this task: the first part closed as a document (its tasks' array
+                // closed already), the second opened as one, with the rest of the tasks.
+                text.push(b'}');
+                rest.extend_from_slice(br#"{"version":1"#);
+                let mut d = Document::fragment(rest);
+                d.section("tasks");
+                for t in tasks {
+                    d.task_written(&t.element);
+                }
+                rest = d.into_fragment();
+                std::mem::swap(&mut text, &mut rest);
+            }
+            // From here on `text` is the part being written; `rest`, if not empty, the first.
             self.section(&mut text, Part::Authorizations, &[c.authorizations.stamp()], &|| authorizations(c));
         }
         if let Some(z) = z {
@@ -71,8 +113,11 @@ impl Renderer {
         self.section(&mut text, Part::Users, &stamps, &|| users(c, z));
         let (sequence, timestamp) = z.map_or((0, None), |z| (z.sequence, z.timestamp.as_deref()));
         write_tail(&mut text, c.is_some() && m.authorization_enabled, sequence, timestamp);
-        self.text = text;
-        &self.text
+        if !rest.is_empty() {
+            std::mem::swap(&mut text, &mut rest);
+        }
+        (self.text, self.rest) = (text, rest);
+        (&self.text, &self.rest)
     }
 
     /// How many sections were written rather than copied since the renderer was made.
@@ -303,6 +348,44 @@ mod tests {
             doc.state(z.sequence, z.timestamp.clone());
         }
         doc.text()
+    }
+
+    #[test]
+    fn a_document_cut_in_two_is_the_whole_one_and_loads_the_same() {
+        let mut m = model();
+        let c = m.camunda.as_mut().expect("camunda");
+        for (id, user) in [("t2", "bob"), ("t3", "new-user"), ("t4", "ann")] {
+            let mut element = Vec::new();
+            let link = crate::document::Link { user: Some(user.into()), group: None, kind: Some("candidate".into()) };
+            write_task(&mut element, id, None, Some(user), None, &[link]);
+            c.tasks.insert(id.into(), Task { element });
+        }
+        let mut r = Renderer::default();
+        let whole_text = whole(&m);
+        let one = crate::document::load(&whole_text).expect("the whole document loads");
+        // Cut after each task but the last (whose element reaches the byte after its start),
+        // then not at all.
+        let at = |id: &str| {
+            let element = format!(r#"{{"id":"{id}""#);
+            whole_text.windows(element.len()).position(|w| w == element.as_bytes()).expect("the task") + 1
+        };
+        for cut in [at("t1"), at("t2"), at("t3"), usize::MAX] {
+            let (first, second) = r.render_parts(&m, cut);
+            let (first, second) = (first.to_vec(), second.to_vec());
+            if cut == usize::MAX {
+                assert!(second.is_empty(), "no cut: one part");
+                assert_eq!(first, whole_text);
+                continue;
+            }
+            assert!(!second.is_empty(), "cut {cut}: two parts");
+            assert_eq!(crate::parts::whole(&first, &second), whole_text, "cut {cut}");
+            let parts = crate::parts::load_parts(&first, &second).expect("the parts load");
+            assert_eq!(parts.to_bytes(), one.to_bytes(), "cut {cut}: the same snapshot");
+        }
+        // In the middle of the last document's tasks: two parts.
+        let (first, second) = r.render_halves(&m);
+        assert!(!second.is_empty());
+        assert_eq!(crate::parts::whole(first, second), whole_text);
     }
 
     #[test]
