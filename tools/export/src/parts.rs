@@ -73,10 +73,10 @@ fn in_parts(first: &[u8], second: &[u8]) -> Option<Snapshot> {
 }
 
 /// The rows of `first` followed by those of `second`, as one `parse` of the whole document
-/// collects them. `second` holds the document's end (`sequence`, `timestamp`,
-/// `authorizationEnabled`). `None` where the whole document's load would refuse what the parts
-/// accept (an id in both parts) or the string table is full: the caller then loads the whole
-/// document, to have its refusal.
+/// collects them. The document's end (`sequence`, `timestamp`, `authorizationEnabled`) must be in
+/// `second`, as the follower writes it: `None` if `first` has any of it (with a value other
+/// than the default), where the whole document's load would refuse what the parts accept (an id
+/// in both parts), or when the string table is full: the caller then loads the whole document.
 pub fn merge(mut first: Raw, second: Raw) -> Option<Raw> {
     let theirs = second.strings.strings();
     let mut map = Vec::with_capacity(theirs.len());
@@ -154,8 +154,13 @@ pub fn merge(mut first: Raw, second: Raw) -> Option<Raw> {
     offsets(&mut first.member_roles_at, &second.member_roles_at, first.member_roles.len())?;
     syms(&mut first.member_roles, &second.member_roles);
 
+    // The document's end is the second part's; the first must not have any of it.
+    let none = Raw::default();
+    if (first.sequence, first.timestamp, first.authorization_enabled) != (none.sequence, none.timestamp, false) {
+        return None;
+    }
     (first.sequence, first.timestamp) = (second.sequence, second.timestamp);
-    first.authorization_enabled |= second.authorization_enabled;
+    first.authorization_enabled = second.authorization_enabled;
     Some(first)
 }
 
@@ -204,6 +209,17 @@ mod tests {
         assert!(merge(parse(&first, limits).expect("a part"), parse(&second, limits).expect("a part")).is_none());
         let refused = crate::document::load(&whole_text).expect_err("a duplicate id");
         assert_eq!(load_parts(&first, &second).expect_err("a duplicate id"), refused);
+    }
+
+    #[test]
+    fn a_document_whose_end_comes_first_is_left_to_the_whole_load() {
+        let head = r#","sequence":"9","timestamp":"2024-01-01T00:00:00Z""#;
+        let after = AFTER.split(r#","sequence""#).next().expect("the sections");
+        let (first, second, whole_text) = cut(&format!("{head}{BEFORE}"), A, B, after);
+        let limits = Limits::default();
+        assert!(merge(parse(&first, limits).expect("a part"), parse(&second, limits).expect("a part")).is_none());
+        let one = crate::document::load(&whole_text).expect("the whole document loads");
+        assert_eq!(load_parts(&first, &second).expect("loads, whole"), one);
     }
 
     #[test]
