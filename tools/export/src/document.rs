@@ -136,14 +136,14 @@ impl Document {
     /// A membership with its member's rank among the group's members, in the open
     /// `memberships` section.
     pub fn membership(&mut self, user: &str, group: &str, rank: u32) {
-        self.object(&[("userId", Some(user)), ("groupId", Some(group))]);
-        self.rank(rank);
+        self.element();
+        write_membership(&mut self.text, user, group, rank);
     }
 
     /// Adds `,"rank":N` to the object just written (docs/semantics.md, "The source's order").
     fn rank(&mut self, rank: u32) {
         // The closing brace goes, then the rank and the brace are written in place: no string
-        // made per row (500,000 memberships at 1M links). Writing to a vector cannot fail.
+        // made per row. Writing to a vector cannot fail.
         self.text.pop();
         let _ = write!(self.text, r#","rank":{rank}}}"#);
     }
@@ -310,6 +310,17 @@ pub fn write_tail(out: &mut Vec<u8>, authorization_enabled: bool, sequence: u64,
 /// path of the first bad value).
 pub fn load(text: &[u8]) -> Result<Snapshot, String> {
     Snapshot::from_json(text).map_err(|e| format!("the databases' data is not a valid snapshot: {e}"))
+}
+
+/// Appends a membership's element of the `memberships` section (`{"userId":…,"groupId":…,
+/// "rank":N}`): [`Document::membership`]'s, and the follower's for the parts it writes again.
+pub fn write_membership(out: &mut Vec<u8>, user: &str, group: &str, rank: u32) {
+    out.extend_from_slice(br#"{"userId":"#);
+    write_str(out, user);
+    out.extend_from_slice(br#","groupId":"#);
+    write_str(out, group);
+    // Writing to a vector cannot fail.
+    let _ = write!(out, r#","rank":{rank}}}"#);
 }
 
 /// Appends a task's element of the `tasks` section (the one-shot export writes it in place, the

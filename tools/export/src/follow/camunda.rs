@@ -393,7 +393,7 @@ impl Source {
             for key in m.memberships.keys().filter(|k| in_buckets(&k.1) && !now.contains_key(*k)) {
                 touched.insert(key.1.clone());
             }
-            for key in now.keys().filter(|k| !m.memberships.contains_key(*k)) {
+            for key in now.keys().filter(|k| !m.memberships.contains_key(k)) {
                 touched.insert(key.1.clone());
             }
             count += touched.len();
@@ -524,18 +524,20 @@ fn read_members(c: &mut Client, groups: BTreeSet<String>, m: &mut Camunda) -> Re
     if groups.is_empty() {
         return Ok(());
     }
-    m.memberships.retain(|(_, group), _| !groups.contains(group));
-    let groups: Vec<String> = groups.into_iter().collect();
+    let wanted: Vec<&String> = groups.iter().collect();
+    let mut rows = HashMap::new();
     let sql = "SELECT M.USER_ID_, M.GROUP_ID_, \
                dense_rank() OVER (PARTITION BY M.GROUP_ID_ ORDER BY RES.ID_ asc) \
                FROM ACT_ID_MEMBERSHIP M LEFT JOIN ACT_ID_USER RES ON RES.ID_ = M.USER_ID_ \
                WHERE M.GROUP_ID_ = ANY($1)";
-    db::each_row(c, sql, &[&groups], "ACT_ID_MEMBERSHIP", |row| {
+    db::each_row(c, sql, &[&wanted], "ACT_ID_MEMBERSHIP", |row| {
         let rank = rank(row, 2, "ACT_ID_MEMBERSHIP")?;
         let key = (db::required(row, 0, "ACT_ID_MEMBERSHIP")?, db::required(row, 1, "ACT_ID_MEMBERSHIP")?);
-        m.memberships.insert(key, rank);
+        rows.insert(key, rank);
         Ok(())
-    })
+    })?;
+    m.memberships.replace_groups(&groups, rows);
+    Ok(())
 }
 
 /// Re-reads tasks `ids` (their rows, definitions' keys and links in physical order; of

@@ -11,8 +11,9 @@
 //!
 //! [`Tracked`]: super::model::Tracked
 
-use super::model::{Camunda, Model, ProjectMember, Zitadel};
-use crate::document::{write_tail, Document};
+use super::model::{stamp_now, Camunda, Memberships, Model, ProjectMember, Zitadel};
+use crate::document::{write_membership, write_tail, Document};
+use std::ops::Bound;
 
 /// A section's text and the stamps of the parts it was written from.
 struct Section {
@@ -20,18 +21,33 @@ struct Section {
     text: Vec<u8>,
 }
 
-/// The sections that are cached, in the document's order.
+/// The sections that are cached whole, in the document's order (the memberships are cached in
+/// parts: [`MembershipChunks`]).
 #[derive(Clone, Copy)]
 enum Part {
     Groups,
-    Memberships,
     Authorizations,
     IdpLinks,
     Members,
     Users,
 }
 
-const PARTS: usize = 6;
+const PARTS: usize = 5;
+
+/// About how many memberships one kept part of their section holds (each part is all the rows of
+/// consecutive users): a change writes its users' parts again, ~4,096 rows each, instead of all.
+const CHUNK_ROWS: usize = 4096;
+
+/// The memberships' section in parts, each the rows of the users from its first on.
+#[derive(Default)]
+struct MembershipChunks {
+    /// The [`Memberships::id`] they were written from (none yet: 0, which none has).
+    of: u64,
+    /// When they were last written ([`stamp_now`]).
+    at: u64,
+    /// Each part's first user (the first part's is `""`, before every user) and its rows' text.
+    parts: Vec<(String, Vec<u8>)>,
+}
 
 /// Renders a [`Model`]'s document, keeping each section's text between steps.
 #[derive(Default)]
@@ -43,6 +59,7 @@ pub struct Renderer {
     /// Where the last document's tasks began, and how many bytes their elements took.
     tasks: (usize, usize),
     sections: [Option<Section>; PARTS],
+    memberships: MembershipChunks,
     /// How many sections were written (not copied) so far: for the tests.
     written: usize,
 }
@@ -75,7 +92,7 @@ impl Renderer {
         let (c, z) = (m.camunda.as_ref(), m.zitadel.as_ref());
         if let Some(c) = c {
             self.section(&mut text, Part::Groups, &[c.groups.stamp()], &|| groups(c));
-            self.section(&mut text, Part::Memberships, &[c.memberships.stamp()], &|| memberships(c));
+            self.memberships(&mut text, &c.memberships);
             let mut d = Document::fragment(text);
             d.section("tasks");
             self.tasks = (d.written(), c.tasks.values().map(|t| t.element.len()).sum());
@@ -126,6 +143,64 @@ impl Renderer {
         self.written
     }
 
+    /// Appends the memberships' section to `text`, writing again the parts whose users changed
+    /// since it was last written (all of them for another set of memberships, split anew).
+    fn memberships(&mut self, text: &mut Vec<u8>, m: &Memberships) {
+        let kept = &mut self.memberships;
+        let now = stamp_now();
+        if kept.of != m.id() {
+            self.written += 1;
+            kept.parts.clear();
+            kept.parts.push((String::new(), Vec::new()));
+            let (mut rows, mut last): (usize, Option<&str>) = (0, None);
+            for ((user, group), rank) in m.iter() {
+                // A new part at a user's first row, once the part has its share.
+                if rows >= CHUNK_ROWS && last != Some(user.as_str()) {
+                    kept.parts.push((user.clone(), Vec::new()));
+                    rows = 0;
+                }
+                let part = &mut kept.parts.last_mut().expect("a part").1;
+                if !part.is_empty() {
+                    part.push(b',');
+                }
+                write_membership(part, user, group, *rank);
+                (rows, last) = (rows + 1, Some(user.as_str()));
+            }
+        } else {
+            let mut dirty: Vec<usize> = m
+                .changed_after(kept.at)
+                .map(|user| kept.parts.partition_point(|(first, _)| first.as_str() <= user) - 1)
+                .collect();
+            dirty.sort_unstable();
+            dirty.dedup();
+            if !dirty.is_empty() {
+                self.written += 1;
+            }
+            for i in dirty {
+                let to = kept.parts.get(i + 1).map_or(Bound::Unbounded, |(first, _)| Bound::Excluded(first.as_str()));
+                let mut part = Vec::new();
+                for ((user, group), rank) in m.users((Bound::Included(kept.parts[i].0.as_str()), to)) {
+                    if !part.is_empty() {
+                        part.push(b',');
+                    }
+                    write_membership(&mut part, user, group, *rank);
+                }
+                kept.parts[i].1 = part;
+            }
+        }
+        (kept.of, kept.at) = (m.id(), now);
+        text.extend_from_slice(br#","memberships":["#);
+        let mut first = true;
+        for (_, part) in kept.parts.iter().filter(|(_, part)| !part.is_empty()) {
+            if !first {
+                text.push(b',');
+            }
+            text.extend_from_slice(part);
+            first = false;
+        }
+        text.push(b']');
+    }
+
     /// Appends `part`'s section to `text`: the one kept if it was written from parts with these
     /// `stamps`, else the one `write` gives, then kept.
     fn section(&mut self, text: &mut Vec<u8>, part: Part, stamps: &[u64], write: &dyn Fn() -> Vec<u8>) {
@@ -173,16 +248,6 @@ fn groups(c: &Camunda) -> Vec<u8> {
         d.section("groups");
         for (id, (name, rank)) in c.groups.iter() {
             d.group(id, name.as_deref(), *rank);
-        }
-    })
-}
-
-/// Camunda's memberships' section, by user and group.
-fn memberships(c: &Camunda) -> Vec<u8> {
-    fragment(|d| {
-        d.section("memberships");
-        for ((user, group), rank) in c.memberships.iter() {
-            d.membership(user, group, *rank);
         }
     })
 }
@@ -389,27 +454,67 @@ mod tests {
     }
 
     #[test]
+    fn the_memberships_written_again_in_part_are_the_whole_sections() {
+        let mut m = model();
+        let c = m.camunda.as_mut().expect("camunda");
+        for u in 0..3000 {
+            for g in ["g1", "g2", "g3"] {
+                c.memberships.insert((format!("u{u:04}"), g.into()), u % 7);
+            }
+        }
+        let mut r = Renderer::default();
+        assert_eq!(r.render(&m), whole(&m).as_slice());
+        assert!(r.memberships.parts.len() > 2, "in parts: {}", r.memberships.parts.len());
+        let first_of_second = r.memberships.parts[1].0.clone();
+        let changes: [&dyn Fn(&mut Memberships); 5] = [
+            // A group's rows gone (every part), a rank changed in one part.
+            &|ms| ms.replace_groups(&["g2".to_owned()].into(), Default::default()),
+            &|ms| ms.insert(("u1500".into(), "g1".into()), 99),
+            // New users before every part's first, between parts, after the last.
+            &|ms| ms.insert(("a-first".into(), "g1".into()), 1),
+            &|ms| ms.insert(("zz-last".into(), "g3".into()), 1),
+            // A part's first user gone, then back.
+            &|ms| {
+                ms.remove(&(first_of_second.clone(), "g1".into()));
+                ms.remove(&(first_of_second.clone(), "g3".into()));
+            },
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            change(&mut m.camunda.as_mut().expect("camunda").memberships);
+            let written = r.sections_written();
+            assert_eq!(String::from_utf8_lossy(r.render(&m)), String::from_utf8_lossy(&whole(&m)), "change {i}");
+            assert_eq!(r.sections_written(), written + 1, "change {i}: the memberships written again");
+        }
+        let unchanged = r.sections_written();
+        assert_eq!(r.render(&m), whole(&m).as_slice());
+        assert_eq!(r.sections_written(), unchanged, "nothing changed: nothing written");
+    }
+
+    /// Every section: those kept whole, and the memberships'.
+    const SECTIONS: usize = PARTS + 1;
+
+    #[test]
     fn the_text_is_the_whole_documents_and_changes_with_each_part() {
         let mut m = model();
         let mut r = Renderer::default();
         let first = r.render(&m).to_vec();
-        assert_eq!(r.sections_written(), PARTS);
+        assert_eq!(r.sections_written(), SECTIONS);
         assert_eq!(String::from_utf8_lossy(&first), String::from_utf8_lossy(&whole(&m)));
         crate::document::load(&first).expect("the rendered document loads");
         let again = r.render(&m).to_vec();
         assert_eq!(again, first);
-        assert_eq!(r.sections_written(), PARTS, "nothing changed: every section copied");
+        assert_eq!(r.sections_written(), SECTIONS, "nothing changed: every section copied");
 
         m.camunda.as_mut().expect("camunda").memberships.remove(&("ann".into(), "sales".into()));
         let changed = r.render(&m).to_vec();
-        assert_eq!(r.sections_written(), PARTS + 1, "only the memberships written again");
+        assert_eq!(r.sections_written(), SECTIONS + 1, "only the memberships written again");
         assert_ne!(changed, first);
         assert_eq!(changed, whole(&m), "what the whole document writes");
 
         let z = m.zitadel.as_mut().expect("zitadel");
         z.users.get_mut("zed").expect("zed").first = Some("Zed".into());
         let renamed = r.render(&m).to_vec();
-        assert_eq!(r.sections_written(), PARTS + 2, "only the users written again");
+        assert_eq!(r.sections_written(), SECTIONS + 2, "only the users written again");
         assert_eq!(renamed, whole(&m));
         assert!(String::from_utf8_lossy(&renamed).contains(r#""firstName":"Zed""#));
 
@@ -418,7 +523,7 @@ mod tests {
         (project.grant, project.context, project.granted, project.created) = (false, "p1".into(), None, Some(1));
         z.project_members.insert(project.key(), project);
         let text = r.render(&m).to_vec();
-        assert_eq!(r.sections_written(), PARTS + 3, "only the memberships written again");
+        assert_eq!(r.sections_written(), SECTIONS + 3, "only the memberships written again");
         assert_eq!(text, whole(&m));
         let members = String::from_utf8_lossy(&text);
         let rows = [
