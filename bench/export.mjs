@@ -17,6 +17,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const cache = join(root, "target/bench");
 mkdirSync(cache, { recursive: true });
 const scale = process.argv[2] ?? "edge";
+/** How many changes of each kind a follow run commits: 20 by default, enough for a 95th percentile. */
+const changeCount = Number(process.env.FOLLOW_CHANGES ?? 20);
 const cached = join(cache, `${scale}.json`);
 const data = existsSync(cached) ? JSON.parse(readFileSync(cached, "utf8")) : generate(scale);
 
@@ -64,7 +66,7 @@ writeFileSync(join(cache, "export.json"), JSON.stringify({ scale, rows, links, .
  * changes: [{ kind, latencyMs, stepMs, readMs, renderMs, buildMs, publishMs }], peakMB }` — the
  * first base's time, the median step with nothing committed (neither database read), the median
  * step after a commit to a table the snapshot does not read (nothing changed, but every gate
- * read), and for FOLLOW_CHANGES reassignments of a task, as many
+ * read), and for FOLLOW_CHANGES (20) reassignments of a task, as many
  * links added and as many memberships toggled, the time from each commit to the follow
  * directory's manifest naming the delta and that step's own cost (its `ms=`; `read_ms=` reading
  * the databases, `build_ms=` rendering and loading the state (`render_ms=` of it rendering), `publish_ms=` the delta made and
@@ -119,7 +121,7 @@ async function follow(run, extra = []) {
         insert into ACT_ID_MEMBERSHIP (USER_ID_, GROUP_ID_) select '${userId}', '${groupId}' where not exists (select from gone);`,
     };
     for (const [kind, sql] of Object.entries(kinds)) {
-      for (let i = 0; i < Number(process.env.FOLLOW_CHANGES ?? 3); i++) {
+      for (let i = 0; i < changeCount; i++) {
         const before = latest();
         // At a random moment of the follower's cycle, as changes come (committing as soon as
         // the last was published would always wait a whole --poll-ms).
@@ -137,11 +139,12 @@ async function follow(run, extra = []) {
     const quietMiddle = quiet[Math.floor(quiet.length / 2)];
     const result = { baseSeconds, quietStepMs: quietMiddle.ms, idleStepMs: middle.ms, idleReadMs: middle.readMs, changes, peakMB: peakMB() };
     const seconds = (ms) => (ms / 1000).toFixed(2);
-    const figures = (kind) =>
-      changes
-        .filter((c) => c.kind === kind)
-        .map((c) => `${seconds(c.latencyMs)} s (step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)} (rendering ${seconds(c.renderMs)}), publishing ${seconds(c.publishMs)})`)
-        .join(", ");
+    // Each kind's latencies, sorted, and its middle step's parts.
+    const figures = (kind) => {
+      const ofKind = changes.filter((c) => c.kind === kind).sort((a, b) => a.latencyMs - b.latencyMs);
+      const c = ofKind[Math.floor(ofKind.length / 2)];
+      return `${ofKind.map((c) => seconds(c.latencyMs)).join(", ")} s (the middle one's step ${seconds(c.stepMs)} s: reading ${seconds(c.readMs)}, building ${seconds(c.buildMs)} (rendering ${seconds(c.renderMs)}), publishing ${seconds(c.publishMs)})`;
+    };
     console.log(`export bench: --follow (${run}): first base in ${baseSeconds.toFixed(1)} s; a step with nothing committed ${quietMiddle.ms.toFixed(1)} ms (median of ${quiet.length}); a step after an unrelated commit ${middle.ms.toFixed(0)} ms, ${middle.readMs.toFixed(0)} of it reading (median of ${idle.length}); commit → delta, a task reassigned: ${figures("reassigned")}; a link added: ${figures("linked")}; a membership toggled: ${figures("membership")}; peak ${result.peakMB.toFixed(0)} MB`);
     return result;
   } finally {

@@ -66,6 +66,15 @@ const ROW_VERSION_AS_TEXT: &str = "hashtextextended(ctid::text || ':' || xmin::t
 /// table's, and each bucket's (none without gates on the server).
 type Changed = (BTreeSet<i32>, Option<(Gate, HashMap<i32, Gate>)>);
 
+/// Where a step moves the slot (`--wal-slot`) once its transaction committed.
+enum SlotTo {
+    Stay,
+    /// Past the transactions the step read (to the last one's commit).
+    Advance(String),
+    /// Past the log that holds nothing for it ([`Slot::catch_up`]).
+    CatchUp,
+}
+
 /// Bucket → key → value: what a step read of the buckets it re-read.
 type ByBucket<V> = HashMap<i32, HashMap<String, V>>;
 
@@ -268,27 +277,21 @@ impl Source {
     /// transactions name instead ([`Source::read_logged`]), and advances the slot past them once
     /// they are read; nothing is read when the slot has none.
     pub fn step(&mut self, m: &mut Camunda) -> Result<Option<usize>, String> {
-        // Peeked before the transaction begins, so that its snapshot comes after every commit
-        // decoded (those it does not see yet are left in the slot: `read_logged`).
-        let peeked = match &self.wal {
-            Some(slot) if m.whole => Some(slot.peek(&mut self.client, WHAT)?),
-            _ => None,
-        };
-        if peeked.as_ref().is_some_and(|p| p.transactions.is_empty() && !p.more) {
-            return Ok(None);
-        }
         self.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| db::failed(WHAT, &e))?;
-        let read = match peeked {
-            Some(peeked) => self.read_logged(m, peeked).map(|(changed, end)| (Some(changed), end)),
-            None => self.read_unless_quiet(m).map(|changed| (changed, None)),
-        };
+        let read = self.read_in_transaction(m);
         let end = if read.is_ok() { "COMMIT" } else { "ROLLBACK" };
         self.client.batch_execute(end).map_err(|e| db::failed(WHAT, &e))?;
-        let (changed, advance) = read?;
-        if let (Some(slot), Some(end)) = (&self.wal, advance) {
-            slot.advance(&mut self.client, WHAT, &end)?;
+        let (changed, slot_to) = read?;
+        if let Some(slot) = &self.wal {
+            match slot_to {
+                SlotTo::Stay => {}
+                SlotTo::Advance(end) => slot.advance(&mut self.client, WHAT, &end)?,
+                SlotTo::CatchUp => {
+                    slot.catch_up(&mut self.client, WHAT)?;
+                }
+            }
         }
         if self.wal.is_some() && m.whole {
             // The fingerprints serve the gates' diff only, which the log replaces.
@@ -298,20 +301,55 @@ impl Source {
         Ok(changed)
     }
 
+    /// [`Source::step`]'s reading, in its transaction; and where the slot goes once it commits.
+    fn read_in_transaction(&mut self, m: &mut Camunda) -> Result<(Option<usize>, SlotTo), String> {
+        let Some(slot) = self.wal.as_ref().filter(|_| m.whole) else {
+            return Ok((self.read_unless_quiet(m)?, SlotTo::Stay));
+        };
+        // The transaction's snapshot, then the log: every commit it sees is in the log peeked.
+        let (ended, peeked) = slot.peek(&mut self.client, WHAT, self.snapshot)?;
+        if peeked.transactions.is_empty() && !peeked.more {
+            let catch_up = peeked.behind >= wal::CATCH_UP_BYTES;
+            return Ok((None, if catch_up { SlotTo::CatchUp } else { SlotTo::Stay }));
+        }
+        let (changed, advance) = self.read_logged(m, ended, peeked)?;
+        Ok((Some(changed), advance.map_or(SlotTo::Stay, SlotTo::Advance)))
+    }
+
     /// Reads the keys named by the transactions of `peeked` that this transaction's snapshot
-    /// sees as ended (a prefix of them, in commit order), into `m`; or, when the slot holds more
-    /// than `--wal-batch` changes (or a followed table was truncated), everything, `m` read
-    /// afresh. The number of keys read, and the commit to advance the slot to.
-    fn read_logged(&mut self, m: &mut Camunda, peeked: Peeked) -> Result<(usize, Option<String>), String> {
-        let ended_text = db::ended_transactions(&mut self.client, WHAT, self.snapshot)?;
+    /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw;
+    /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
+    /// truncated), everything, `m` read afresh. The number of keys read, and the commit to
+    /// advance the slot to: the end of the transactions seen, in commit order, up to the first
+    /// not seen (a commit not visible yet, whose keys a later step reads: the slot keeps it and
+    /// those after it, which are read again then).
+    fn read_logged(
+        &mut self,
+        m: &mut Camunda,
+        ended_text: String,
+        peeked: Peeked,
+    ) -> Result<(usize, Option<String>), String> {
         let ended = EndedTransactions::parse(&ended_text)?;
-        let taken: Vec<&wal::Transaction> = peeked.transactions.iter().take_while(|t| ended.sees(t.xid)).collect();
-        let advance = taken.last().map(|t| t.end.clone());
-        let named = Named::from_changes(taken.iter().flat_map(|t| &t.changes), m);
+        let whole_at = m.whole_at.as_deref().map(EndedTransactions::parse).transpose()?;
+        let seen = |t: &&wal::Transaction| ended.sees(t.xid);
+        let taken = peeked.transactions.iter().take_while(seen).count();
+        let advance = taken.checked_sub(1).map(|last| peeked.transactions[last].end.clone());
+        // Transactions that the last whole read saw (a backlog in the slot when it was read)
+        // changed nothing since.
+        let new: Vec<&wal::Transaction> = peeked
+            .transactions
+            .iter()
+            .filter(seen)
+            .filter(|t| !whole_at.as_ref().is_some_and(|w| w.sees(t.xid)))
+            .collect();
+        if peeked.more && new.is_empty() {
+            return Ok((0, advance));
+        }
+        let named = Named::from_changes(new.iter().flat_map(|t| &t.changes), m);
         if peeked.more || named.everything {
             *m = Camunda::default();
             let changed = self.read(m)?;
-            (m.whole, m.read_at) = (true, Some(ended_text));
+            (m.whole, m.read_at, m.whole_at) = (true, Some(ended_text.clone()), Some(ended_text));
             return Ok((changed, advance));
         }
         let count = named.count();
@@ -352,12 +390,12 @@ impl Source {
     /// them only once it is read whole: a read that fails leaves none, so the next step reads.
     fn read_unless_quiet(&mut self, m: &mut Camunda) -> Result<Option<usize>, String> {
         let ended = db::ended_transactions(&mut self.client, WHAT, self.snapshot)?;
-        if m.read_at.as_ref() == Some(&ended) {
+        if ended.is_some() && m.read_at == ended {
             return Ok(None);
         }
         m.read_at = None;
         let changed = self.read(m)?;
-        (m.whole, m.read_at) = (true, Some(ended));
+        (m.whole, m.read_at, m.whole_at) = (true, ended.clone(), ended);
         Ok(Some(changed))
     }
 

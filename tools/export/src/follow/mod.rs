@@ -202,6 +202,11 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut broken = false;
     // A change whose file could not be written to the directory: built and published again.
     let mut unpublished = false;
+    // A step that failed may have changed part of the followed state (rows removed and not read
+    // again, a gate or a slot's place kept for rows not read, a connection to a slot made
+    // anew): the next step reads everything afresh, as a reconcile does, and publishes what
+    // differs from the published state.
+    let mut afresh = false;
     loop {
         if o.steps.is_some_and(|n| steps >= n) {
             return Ok(());
@@ -225,12 +230,16 @@ pub fn run(o: &Options) -> Result<(), String> {
                 }
             }
         }
-        let reconcile = o.reconcile_every.is_some_and(|every| last_reconcile.elapsed() >= every);
+        let reconcile = afresh || o.reconcile_every.is_some_and(|every| last_reconcile.elapsed() >= every);
+        let after_error = afresh;
         let (found, next_model) = if reconcile {
             last_reconcile = Instant::now();
             let mut fresh = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
             match sources.step(&mut fresh, true) {
-                Ok(found) => (found, Some(fresh)),
+                Ok(found) => {
+                    afresh = false;
+                    (found, Some(fresh))
+                }
                 Err(e) => {
                     eprintln!("{} follow error: {e}", output::now());
                     broken = true;
@@ -241,8 +250,8 @@ pub fn run(o: &Options) -> Result<(), String> {
             match sources.step(&mut model, false) {
                 Ok(found) => (found, None),
                 Err(e) => {
-                    eprintln!("{} follow error: {e}", output::now());
-                    broken = true;
+                    eprintln!("{} follow error: {e} (the next step reads everything afresh)", output::now());
+                    (broken, afresh) = (true, true);
                     continue;
                 }
             }
@@ -288,7 +297,9 @@ pub fn run(o: &Options) -> Result<(), String> {
                                 if rebase.is_some() {
                                     prune(&mut sink, o.keep_bases);
                                 }
-                                if reconcile {
+                                if after_error {
+                                    format!("{kind} (read afresh after an error)")
+                                } else if reconcile {
                                     format!("{kind} (reconcile corrected the followed state)")
                                 } else {
                                     kind

@@ -115,6 +115,9 @@ pub struct Camunda {
     pub read_at: Option<String>,
     /// Read whole once: with `--wal-slot`, the next steps read what the log names.
     pub whole: bool,
+    /// With `--wal-slot`: the transactions ended when these rows were last read whole (the
+    /// snapshot's text): the log's transactions it saw are in them already.
+    pub whole_at: Option<String>,
     /// With `--wal-slot`: each link's task by the link's id (a delete in the log carries only
     /// the id).
     pub link_tasks: HashMap<Box<str>, Arc<str>>,

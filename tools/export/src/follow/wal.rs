@@ -78,7 +78,19 @@ pub struct Transaction {
 pub struct Peeked {
     pub transactions: Vec<Transaction>,
     pub more: bool,
+    /// How many bytes of log the slot's place was behind the server's when peeked: a slot whose
+    /// transactions all went to tables not followed, or to no table, is moved on
+    /// ([`Slot::catch_up`]) so that the server may recycle that log and a peek need not decode
+    /// it again.
+    pub behind: f64,
 }
+
+/// How far behind the server's log a slot that found nothing is moved on ([`Slot::catch_up`]):
+/// a WAL segment's worth.
+pub const CATCH_UP_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+
+/// The server's log position that a peek decodes up to (a primary's: [`Slot::ensure`]).
+const LOG_END: &str = "pg_current_wal_flush_lsn()";
 
 /// A slot and how much a step reads from it.
 pub struct Slot {
@@ -89,8 +101,13 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Checks that the server can decode its log (`wal_level = logical`) and makes the slot
-    /// with `test_decoding` if it is missing; refuses a slot of another plugin.
+    /// Checks that the server can decode its log (`wal_level = logical`) and advance a slot
+    /// (PostgreSQL 11 and later), that this is a primary (a standby's snapshots do not list
+    /// their running transactions, which [`EndedTransactions::sees`] needs), and makes the slot
+    /// with `test_decoding` if it is missing. A slot of another plugin or another database is
+    /// refused; a slot whose log the server removed (`wal_status` lost, `max_slot_wal_keep_size`)
+    /// is made anew, with a warning. Then peeks it once, so that a role that may not read it is
+    /// told now. Whoever calls this reads everything afresh after it.
     pub fn ensure(&self, client: &mut Client, what: &str) -> Result<(), String> {
         let level: String = client.query_one("SHOW wal_level", &[]).map_err(|e| db::failed(what, &e))?.get(0);
         if level != "logical" {
@@ -98,10 +115,28 @@ impl Slot {
                 "--wal-slot needs wal_level = logical on {what}'s server (it is {level}): set it and restart the server, or follow without --wal-slot"
             ));
         }
-        let sql = "SELECT plugin::text FROM pg_replication_slots WHERE slot_name = $1";
-        match client.query_opt(sql, &[&self.name]).map_err(|e| db::failed(what, &e))? {
+        if !db::has_function(client, what, "pg_replication_slot_advance(name,pg_lsn)")? {
+            return Err(format!("--wal-slot needs PostgreSQL 11 or later on {what}'s server (pg_replication_slot_advance): follow without --wal-slot"));
+        }
+        let standby: bool =
+            client.query_one("SELECT pg_is_in_recovery()", &[]).map_err(|e| db::failed(what, &e))?.get(0);
+        if standby {
+            return Err(format!(
+                "--wal-slot needs {what}'s primary server: this one is a standby, whose snapshots do not list the transactions running (follow the primary, or a standby without --wal-slot)"
+            ));
+        }
+        // wal_status is PostgreSQL 13's; before it, a slot keeps its log whatever its size.
+        let version: String =
+            client.query_one("SHOW server_version_num", &[]).map_err(|e| db::failed(what, &e))?.get(0);
+        let status = if version.parse::<u32>().unwrap_or(0) >= 130_000 { "wal_status::text" } else { "NULL::text" };
+        let sql = format!(
+            "SELECT plugin::text, database::text, current_database()::text, {status} FROM pg_replication_slots WHERE slot_name = $1"
+        );
+        let found = client.query_opt(&sql, &[&self.name]).map_err(|e| db::failed(what, &e))?;
+        let create = match found {
             Some(row) => {
-                let plugin: Option<String> = row.get(0);
+                let (plugin, database, here, status): (Option<String>, Option<String>, String, Option<String>) =
+                    (row.get(0), row.get(1), row.get(2), row.get(3));
                 if plugin.as_deref() != Some("test_decoding") {
                     return Err(format!(
                         "--wal-slot {}: the slot exists with the plugin {}, not test_decoding",
@@ -109,27 +144,67 @@ impl Slot {
                         plugin.as_deref().unwrap_or("none (a physical slot)")
                     ));
                 }
+                if database.as_deref() != Some(here.as_str()) {
+                    return Err(format!(
+                        "--wal-slot {}: the slot decodes the database {}, not {here} (name another slot)",
+                        self.name,
+                        database.as_deref().unwrap_or("none")
+                    ));
+                }
+                if status.as_deref() == Some("lost") {
+                    eprintln!(
+                        "{} follow warning: --wal-slot {}: the server removed log the slot still needed (max_slot_wal_keep_size); the slot is made anew and everything read afresh",
+                        crate::output::now(),
+                        self.name
+                    );
+                    client
+                        .query_one("SELECT pg_drop_replication_slot($1)::text", &[&self.name])
+                        .map_err(|e| format!("--wal-slot {}: {}", self.name, db::failed(what, &e)))?;
+                    true
+                } else {
+                    false
+                }
             }
-            None => {
-                client
-                    .query_one("SELECT pg_create_logical_replication_slot($1, 'test_decoding')::text", &[&self.name])
-                    .map_err(|e| format!("--wal-slot {}: {}", self.name, db::failed(what, &e)))?;
-            }
+            None => true,
+        };
+        if create {
+            client
+                .query_one("SELECT pg_create_logical_replication_slot($1, 'test_decoding')::text", &[&self.name])
+                .map_err(|e| format!("--wal-slot {}: {}", self.name, db::failed(what, &e)))?;
         }
+        client
+            .query("SELECT 1 FROM pg_logical_slot_peek_changes($1, NULL, 1)", &[&self.name])
+            .map_err(|e| format!("--wal-slot {}: {}", self.name, db::failed(what, &e)))?;
         Ok(())
     }
 
     /// The transactions committed since the slot was last advanced, up to `batch` changes (the
-    /// log's whole transactions: the last may pass it), without consuming them.
-    pub fn peek(&self, client: &mut Client, what: &str) -> Result<Peeked, String> {
-        let sql = "SELECT lsn::text, data FROM pg_logical_slot_peek_changes($1, NULL, $2, \
-                   'include-xids', '1', 'skip-empty-xacts', '1')";
-        let rows = client.query(sql, &[&self.name, &self.batch]).map_err(|e| db::failed(what, &e))?;
-        let more = rows.len() >= self.batch as usize;
+    /// log's whole transactions: the last may pass it), without consuming them; and the
+    /// transactions that the current transaction's snapshot sees as ended (`snapshot`, as
+    /// [`db::ended_transactions`]). One statement, the first of a `REPEATABLE READ`
+    /// transaction: the snapshot is taken before the log is decoded, so every transaction it
+    /// sees as committed is in the log decoded (a commit is flushed to the log before it becomes
+    /// visible; with `synchronous_commit = off` it may not be: docs/export.md).
+    pub fn peek(&self, client: &mut Client, what: &str, snapshot: &str) -> Result<(String, Peeked), String> {
+        let sql = format!(
+            "SELECT s.ended, s.behind, p.lsn::text, p.data \
+             FROM (SELECT {snapshot}::text AS ended, \
+                          pg_wal_lsn_diff({LOG_END}, (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1))::float8 AS behind) s \
+             LEFT JOIN pg_logical_slot_peek_changes($1, NULL, $2, 'include-xids', '1', 'skip-empty-xacts', '1') \
+                  WITH ORDINALITY p ON true \
+             ORDER BY p.ordinality"
+        );
+        let rows = client.query(&sql, &[&self.name, &self.batch]).map_err(|e| db::failed(what, &e))?;
+        let first = rows.first().ok_or_else(|| format!("{what}: the slot's peek answered no row"))?;
+        let (ended, behind): (String, Option<f64>) = (first.get(0), first.get(1));
+        let lines: Vec<(String, String)> = rows
+            .iter()
+            .filter_map(|row| Some((row.get::<_, Option<String>>(2)?, row.get::<_, Option<String>>(3)?)))
+            .collect();
+        let more = lines.len() >= self.batch as usize;
         let mut transactions = Vec::new();
         let mut open: Option<Transaction> = None;
-        for row in &rows {
-            let (lsn, data): (String, String) = (row.get(0), row.get(1));
+        for (lsn, data) in lines {
             if let Some(xid) = data.strip_prefix("BEGIN ") {
                 let xid = xid.trim().parse().map_err(|_| format!("the log's line {data:?}: no transaction id"))?;
                 open = Some(Transaction { xid, ..Transaction::default() });
@@ -144,7 +219,31 @@ impl Slot {
                 }
             }
         }
-        Ok(Peeked { transactions, more })
+        Ok((ended, Peeked { transactions, more, behind: behind.unwrap_or(0.0) }))
+    }
+
+    /// Moves a slot that found nothing past the log written so far, when a peek of all of it
+    /// still finds nothing (no transaction of this database with changes committed in it): the
+    /// log before that place, other databases' and empty transactions', is then no longer kept
+    /// for the slot, nor decoded by every peek. The place is where the next record will be
+    /// inserted, read before the peek (a record's boundary, every record before it whole), and
+    /// only once the log is flushed past it (a peek decodes the flushed log only; the flushed
+    /// end may cut a record in two). Whether it moved.
+    pub fn catch_up(&self, client: &mut Client, what: &str) -> Result<bool, String> {
+        let failed = |e: postgres::Error| db::failed(what, &e);
+        let end: String = client.query_one("SELECT pg_current_wal_insert_lsn()::text", &[]).map_err(failed)?.get(0);
+        let sql = "SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), $1::text::pg_lsn) >= 0";
+        let flushed: bool = client.query_one(sql, &[&end]).map_err(failed)?.get(0);
+        if !flushed {
+            return Ok(false);
+        }
+        let sql = "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 1, 'skip-empty-xacts', '1')";
+        let found: i64 = client.query_one(sql, &[&self.name]).map_err(failed)?.get(0);
+        if found > 0 {
+            return Ok(false);
+        }
+        self.advance(client, what, &end)?;
+        Ok(true)
     }
 
     /// Moves the slot past everything up to `end` (a transaction's commit): the server may then
@@ -162,10 +261,16 @@ impl Slot {
 pub fn parse_change(line: &str) -> Result<Option<Change>, String> {
     let bad = || format!("the log's line {:?} is not test_decoding's", line.chars().take(120).collect::<String>());
     let Some(rest) = line.strip_prefix("table ") else { return Ok(None) };
-    let (name, rest) = rest.split_once(": ").ok_or_else(bad)?;
-    let table = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_ascii_lowercase();
-    let Some(table) = Table::named(&table) else { return Ok(None) };
+    let (names, rest) = rest.split_once(": ").ok_or_else(bad)?;
     let (op, mut rest) = rest.split_once(':').ok_or_else(bad)?;
+    // One TRUNCATE names every table it emptied (`table a, b: TRUNCATE: …`, CASCADE's too): a
+    // followed one among them is the change.
+    let named = |name: &str| {
+        let name = name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_ascii_lowercase();
+        Table::named(&name)
+    };
+    let table = if op == "TRUNCATE" { names.split(", ").find_map(named) } else { named(names) };
+    let Some(table) = table else { return Ok(None) };
     let op = match op {
         "INSERT" => Op::Insert,
         "UPDATE" => Op::Update,
@@ -305,6 +410,15 @@ mod tests {
         let truncate =
             parse_change("table public.act_ru_task: TRUNCATE: (no-flags)").expect("a line").expect("followed");
         assert_eq!((truncate.op, truncate.columns.len()), (Op::Truncate, 0));
+        // One statement emptying several tables (or CASCADE): any followed one counts.
+        let several =
+            parse_change("table public.act_hi_taskinst, public.act_ru_task, public.act_hi_procinst: TRUNCATE: cascade")
+                .expect("a line")
+                .expect("a followed table among them");
+        assert_eq!((several.table, several.op), (Table::Task, Op::Truncate));
+        assert!(parse_change("table public.act_hi_taskinst, public.act_hi_procinst: TRUNCATE: (no-flags)")
+            .expect("a line")
+            .is_none());
         assert!(parse_change("table public.act_hi_procinst: INSERT: id_[character varying]:'x'")
             .expect("a line")
             .is_none());

@@ -152,12 +152,12 @@ impl Source {
     /// the overlap window that a read would find again name keys read already, unchanged since.
     fn read_unless_quiet(&mut self, m: &mut Zitadel, full: bool) -> Result<Option<Step>, String> {
         let ended = db::ended_transactions(&mut self.client, WHAT, self.snapshot)?;
-        if !full && m.read_at.as_ref() == Some(&ended) {
+        if !full && ended.is_some() && m.read_at == ended {
             return Ok(None);
         }
         m.read_at = None;
         let step = self.read(m, full)?;
-        m.read_at = Some(ended);
+        m.read_at = ended;
         Ok(Some(step))
     }
 
