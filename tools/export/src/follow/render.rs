@@ -4,7 +4,9 @@
 //! A step usually changes one part of the state (a task, a membership, a user): its section is
 //! written again and the others are copied. At 1M links, writing every section took 0.32–0.38 s
 //! of each step (the 500,000 memberships, the users merged from both sources, the IdP links
-//! sorted); `bench/RESULTS.md` has what the cache changed. The tasks are not cached: each is
+//! sorted); `bench/RESULTS.md` has what the cache changed. The memberships' section is kept in
+//! parts of consecutive users ([`MembershipChunks`]), so a membership changed writes ~4,096 rows
+//! again, not 500,000. The tasks are not cached: each is
 //! kept as its element already ([`super::model::Task`]), so their section is a copy either way.
 //! The text is the one [`Model`] rendered through a single [`Document`] before, byte for byte:
 //! each section is written by the same `Document` calls, in the same order.
