@@ -54,7 +54,7 @@ for (const [format, file] of [["binary", join(dir, "s.idl")], ["json", join(dir,
 }
 results.follow = await follow("gates");
 // The same, Camunda's changes read from the write-ahead log (--wal-slot) instead of the gates.
-results.followWal = await follow("wal", ["--wal-slot", "bench"]);
+results.followWal = await follow("wal", ["--wal-slot", "bench", "--poll-ms", "250"]);
 // And polled every 50 ms (docs/export.md: a step that finds nothing in the slot costs a peek).
 results.followWalFast = await follow("wal50", ["--wal-slot", "bench", "--poll-ms", "50"]);
 stop();

@@ -529,7 +529,7 @@ if (!smoke && existsSync(exportFile)) {
   }
   // The same data followed (--follow, default --poll-ms): issue 24's "within a second of their
   // commit"; through the tables' gates, then (--wal-slot) through the write-ahead log.
-  for (const [f, how] of [[e.follow, ""], [e.followWal, " --wal-slot"], [e.followWalFast, " --wal-slot --poll-ms 50"]]) {
+  for (const [f, how] of [[e.follow, ""], [e.followWal, " --wal-slot --poll-ms 250"], [e.followWalFast, " --wal-slot --poll-ms 50"]]) {
     if (!f) continue;
     rows.push({ measure: `identity-links-export --follow${how}: the first base`, scale: e.scale, ours: f.baseSeconds, unit: "s", info: true });
     if (f.quietStepMs !== undefined) rows.push({ measure: `--follow${how}: a step with nothing committed since the last (median; neither database read)`, scale: e.scale, ours: f.quietStepMs, unit: "ms", info: true });

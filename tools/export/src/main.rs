@@ -68,9 +68,10 @@ struct Cli {
     /// sequenced file per change (docs/export.md, "Following the databases").
     #[arg(long, conflicts_with = "watch")]
     follow: bool,
-    /// With --follow: milliseconds between two steps.
-    #[arg(long = "poll-ms", value_name = "MS", default_value_t = 250, requires = "follow")]
-    poll_ms: u64,
+    /// With --follow: milliseconds between two steps [default: 250; 50 with --wal-slot, whose
+    /// step costs a peek of the slot while nothing commits].
+    #[arg(long = "poll-ms", value_name = "MS", requires = "follow")]
+    poll_ms: Option<u64>,
     /// With --follow: read Camunda's changes from this logical replication slot (made with the
     /// test_decoding plugin if missing; the server needs wal_level = logical) instead of
     /// scanning its tables each step. The slot keeps the server's log until the exporter reads
@@ -237,7 +238,7 @@ fn follow(cli: &Cli) -> ExitCode {
             command: cli.sink_command.clone(),
             url: cli.sink_url.clone(),
             headers: cli.sink_header.clone(),
-            poll: Duration::from_millis(cli.poll_ms.max(1)),
+            poll: Duration::from_millis(cli.poll_ms.unwrap_or(if cli.wal_slot.is_some() { 50 } else { 250 }).max(1)),
             overlap: seconds("--overlap-seconds", cli.overlap_seconds)?,
             reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
             steps: cli.follow_steps,
