@@ -281,7 +281,8 @@ const STEPS = Number(process.env.STEPS ?? 45);
     const next = lines.slice(error + 1).find((l) => / follow seq=\d+ /.test(l));
     return error >= 0 && next ? Number(/ changed=(\d+) /.exec(next)?.[1] ?? 0) : 0;
   };
-  const readAfresh = [follower, walFollower].every((f) => stepAfterError(f) > 20);
+  // (The step's line comes after its files and the manifest: awaited too.)
+  const readAfresh = await within(() => [follower, walFollower].every((f) => stepAfterError(f) > 20), 10_000);
   check("a step that failed (its connection ended) is followed by a step reading everything afresh, and the change committed meanwhile is followed", afterError && readAfresh, `keys read by the step after the error: ${[follower, walFollower].map(stepAfterError)}\n${[follower, walFollower].map((f) => f.log().split("\n").filter((l) => / error: |afresh/.test(l)).slice(-3).join("\n")).join("\n")}`);
   // Log the slot has nothing in (another database's, here 16 MiB and more) is passed over once
   // a peek finds nothing in it, so that the server can recycle it and a peek need not decode it.
