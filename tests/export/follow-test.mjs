@@ -291,6 +291,34 @@ const STEPS = Number(process.env.STEPS ?? 45);
   const passedOver = () => Number(psql(db, `select pg_wal_lsn_diff(confirmed_flush_lsn, ${q(slotBefore)}::pg_lsn) from pg_replication_slots where slot_name = 'follow1'`, ["-At"]).trim());
   const movedOn = await within(() => passedOver() >= 16 * 1024 * 1024, 10_000);
   check("--wal-slot: log with nothing for the slot (another database's) is passed over", movedOn, `${passedOver()} bytes past ${slotBefore}\n${walFollower.log().split("\n").slice(-3).join("\n")}`);
+  // --wal-batch: a slot holding as many lines as the batch, or more, is read whole (the lines
+  // beyond the batch are not read, and a state with only the first would mix two moments);
+  // fewer are read by key. After a restart, the backlog left in the slot is passed over: the
+  // whole read at start saw it.
+  const batchOut = join(dir, "follow1-batch");
+  const batchArgs = ["--reconcile-every", "0", "--wal-slot", "follow_batch", "--wal-batch", "6"];
+  let batched = startFollowing(db, batchOut, batchArgs);
+  const stepLines = (f) => f.log().split("\n").slice(0, -1).filter((l) => / follow seq=\d+ \S+ .*changed=/.test(l));
+  const keysRead = (lines) => lines.map((l) => Number(/ changed=(\d+) /.exec(l)[1]));
+  const batchBase = (await caughtUp(batchOut, reference(db), 20_000)) !== null;
+  let counted = stepLines(batched).length;
+  psql(db, "insert into ACT_ID_MEMBERSHIP select 'u' || i, 'g4' from generate_series(0, 11) i on conflict do nothing;");
+  const many = (await caughtUp(batchOut, reference(db))) !== null && (await within(() => keysRead(stepLines(batched).slice(counted)).some((n) => n > 20)));
+  counted = stepLines(batched).length;
+  psql(db, `update ACT_RU_TASK set ASSIGNEE_ = 'batch-1', REV_ = REV_ + 1 where ID_ = ${q(tasks()[2])};`);
+  const one = (await caughtUp(batchOut, reference(db))) !== null && (await within(() => keysRead(stepLines(batched).slice(counted)).some((n) => n > 0)));
+  const oneRead = keysRead(stepLines(batched).slice(counted));
+  check("--wal-batch 6: a transaction of 9 rows is read whole, one of a row by its key", batchBase && many && one && oneRead.every((n) => n <= 2), `base ${batchBase}, whole ${many}, by key ${one}: ${oneRead}\n${batched.log().split("\n").slice(-4).join("\n")}`);
+  batched.stop();
+  await new Promise((done) => (batched.child.exitCode === null ? batched.child.once("exit", done) : done()));
+  for (let i = 0; i < 3; i++) psql(db, `update ACT_RU_TASK set ASSIGNEE_ = 'batch-${i + 2}', REV_ = REV_ + 1 where ID_ = ${q(tasks()[3 + i])};`);
+  batched = startFollowing(db, join(dir, "follow1-batch-again"), batchArgs);
+  const restarted = (await caughtUp(join(dir, "follow1-batch-again"), reference(db), 20_000)) !== null;
+  // Three steps after the base (the backlog takes two: 6 lines, then 3).
+  const stepped = await within(() => stepLines(batched).length >= 3);
+  const afterBase = keysRead(stepLines(batched));
+  batched.stop();
+  check("--wal-slot restarted over a backlog of 9 lines (--wal-batch 6): the backlog is passed over, not read whole again", restarted && stepped && afterBase.every((n) => n === 0), `caught up ${restarted}, three steps ${stepped}, keys read by the steps after the base: ${afterBase}\n${batched.log().split("\n").slice(-4).join("\n")}`);
   // Quiet steps: while no transaction has ended since the sources were read, a step reads
   // neither (quiet=camunda,zitadel); a commit to a table the snapshot does not read makes the
   // next step read both again (quiet=-), and publishes nothing.
