@@ -152,22 +152,7 @@ impl Renderer {
         let now = stamp_now();
         if kept.of != m.id() {
             self.written += 1;
-            kept.parts.clear();
-            kept.parts.push((String::new(), Vec::new()));
-            let (mut rows, mut last): (usize, Option<&str>) = (0, None);
-            for ((user, group), rank) in m.iter() {
-                // A new part at a user's first row, once the part has its share.
-                if rows >= CHUNK_ROWS && last != Some(user.as_str()) {
-                    kept.parts.push((user.clone(), Vec::new()));
-                    rows = 0;
-                }
-                let part = &mut kept.parts.last_mut().expect("a part").1;
-                if !part.is_empty() {
-                    part.push(b',');
-                }
-                write_membership(part, user, group, *rank);
-                (rows, last) = (rows + 1, Some(user.as_str()));
-            }
+            kept.parts = membership_parts(String::new(), m.iter());
         } else {
             let mut dirty: Vec<usize> = m
                 .changed_after(kept.at)
@@ -178,16 +163,12 @@ impl Renderer {
             if !dirty.is_empty() {
                 self.written += 1;
             }
-            for i in dirty {
+            // From the last, so that a part split in several leaves the places before it as they are.
+            for i in dirty.into_iter().rev() {
                 let to = kept.parts.get(i + 1).map_or(Bound::Unbounded, |(first, _)| Bound::Excluded(first.as_str()));
-                let mut part = Vec::new();
-                for ((user, group), rank) in m.users((Bound::Included(kept.parts[i].0.as_str()), to)) {
-                    if !part.is_empty() {
-                        part.push(b',');
-                    }
-                    write_membership(&mut part, user, group, *rank);
-                }
-                kept.parts[i].1 = part;
+                let first = kept.parts[i].0.clone();
+                let parts = membership_parts(first, m.users((Bound::Included(kept.parts[i].0.as_str()), to)));
+                kept.parts.splice(i..=i, parts);
             }
         }
         (kept.of, kept.at) = (m.id(), now);
@@ -252,6 +233,31 @@ fn groups(c: &Camunda) -> Vec<u8> {
             d.group(id, name.as_deref(), *rank);
         }
     })
+}
+
+/// The memberships `rows` (by user and group) as parts of [`CHUNK_ROWS`] rows or so, each cut at
+/// a user's first row; the first part starts at `first` (its users may come after it), the
+/// others at their first user. One part, empty, when there are no rows.
+fn membership_parts<'a>(
+    first: String,
+    rows: impl Iterator<Item = (&'a (String, String), &'a u32)>,
+) -> Vec<(String, Vec<u8>)> {
+    let mut parts = vec![(first, Vec::new())];
+    let (mut count, mut last): (usize, Option<&str>) = (0, None);
+    for ((user, group), rank) in rows {
+        // A new part at a user's first row, once the part has its share.
+        if count >= CHUNK_ROWS && last != Some(user.as_str()) {
+            parts.push((user.clone(), Vec::new()));
+            count = 0;
+        }
+        let part = &mut parts.last_mut().expect("a part").1;
+        if !part.is_empty() {
+            part.push(b',');
+        }
+        write_membership(part, user, group, *rank);
+        (count, last) = (count + 1, Some(user.as_str()));
+    }
+    parts
 }
 
 /// Camunda's authorizations' section, by id.
@@ -490,6 +496,19 @@ mod tests {
         let unchanged = r.sections_written();
         assert_eq!(r.render(&m), whole(&m).as_slice());
         assert_eq!(r.sections_written(), unchanged, "nothing changed: nothing written");
+
+        // The users of one part join many groups: that part is split, not left to grow.
+        let parts = r.memberships.parts.len();
+        let c = m.camunda.as_mut().expect("camunda");
+        for u in 1500..1600 {
+            for g in 0..100 {
+                c.memberships.insert((format!("u{u:04}"), format!("h{g:03}")), 1);
+            }
+        }
+        assert_eq!(String::from_utf8_lossy(r.render(&m)), String::from_utf8_lossy(&whole(&m)), "grown");
+        assert!(r.memberships.parts.len() >= parts + 2, "split: {} parts, {parts} before", r.memberships.parts.len());
+        let largest = r.memberships.parts.iter().map(|(_, text)| text.iter().filter(|&&b| b == b'{').count()).max();
+        assert!(largest.is_some_and(|rows| rows < 2 * CHUNK_ROWS), "the largest part: {largest:?} rows");
     }
 
     /// Every section: those kept whole, and the memberships'.
