@@ -23,8 +23,9 @@ pub const FIRST_PART_END: &[u8] = b"]}";
 
 /// The whole document the two parts were cut from.
 pub fn whole(first: &[u8], second: &[u8]) -> Vec<u8> {
-    let head = &first[..first.len() - FIRST_PART_END.len()];
-    let tail = &second[SECOND_PART.len()..];
+    // Parts not cut as this module cuts them are joined as they are (their load then says why).
+    let head = first.strip_suffix(FIRST_PART_END).unwrap_or(first);
+    let tail = second.strip_prefix(SECOND_PART).unwrap_or(second);
     let mut text = Vec::with_capacity(head.len() + 1 + tail.len());
     text.extend_from_slice(head);
     // The second part's first task follows the first's last (none: the array closes).
@@ -209,6 +210,13 @@ mod tests {
         assert!(merge(parse(&first, limits).expect("a part"), parse(&second, limits).expect("a part")).is_none());
         let refused = crate::document::load(&whole_text).expect_err("a duplicate id");
         assert_eq!(load_parts(&first, &second).expect_err("a duplicate id"), refused);
+    }
+
+    #[test]
+    fn parts_not_cut_as_this_module_cuts_are_refused_not_a_panic() {
+        for (first, second) in [(&b""[..], &b""[..]), (b"]", b"{"), (b"{}", b"{\"version\":1")] {
+            assert!(load_parts(first, second).is_err(), "{first:?} {second:?}");
+        }
     }
 
     #[test]
