@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import * as baseline from "./baseline.mjs";
 import * as httpBaseline from "./http-baseline.mjs";
 import { generate } from "./generate.mjs";
@@ -517,7 +517,12 @@ if (!smoke && scales.includes("L")) {
 // Size and cold start.
 const wasm = readFileSync(join(root, "pkg/identity_links_bg.wasm"));
 const gz = gzipSync(wasm, { level: 9 }).length;
-rows.push({ measure: ".wasm size, gzipped (budget ≤ 100 KB)", scale: "-", ours: gz / 1000, unit: "KB", ok: gz <= 100_000, info: true });
+// Two deflate implementations, ~370 bytes apart on this module (docs/decisions/0008, amended):
+// zlib's (Node's, and most servers' on the fly) and GNU gzip's (the build's gate).
+rows.push({ measure: ".wasm size, gzipped by zlib at level 9 (budget ≤ 100,000 bytes)", scale: "-", ours: gz, unit: "bytes", ok: gz <= 100_000, info: true });
+const gnu = Number(execFileSync("sh", ["-c", 'gzip -9 -c "$1" | wc -c', "sh", join(root, "pkg/identity_links_bg.wasm")], { encoding: "utf8" }).trim());
+rows.push({ measure: ".wasm size, gzip -9 (scripts/build.sh's gate; budget ≤ 100,000 bytes)", scale: "-", ours: gnu, unit: "bytes", ok: gnu <= 100_000, info: true });
+rows.push({ measure: ".wasm size, brotli (default quality)", scale: "-", ours: brotliCompressSync(wasm).length, unit: "bytes", info: true });
 // identity-links-export from PostgreSQL (bench/export.mjs, run before this by `make bench`).
 const exportFile = join(cache, "export.json");
 if (!smoke && existsSync(exportFile)) {
