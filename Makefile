@@ -75,6 +75,7 @@ bench: setup build
 	node --max-old-space-size=8192 bench/export.mjs edge
 	node bench/pipeline.mjs
 	node --max-old-space-size=8192 bench/pipeline.mjs edge
+	PIPELINE_WAL=1 node --max-old-space-size=8192 bench/pipeline.mjs edge
 	node --max-old-space-size=8192 bench/run.mjs dense S M L edge
 	node bench/worker-memory.mjs
 

@@ -22,6 +22,9 @@
 // applies each (before 2026-12-07: 32 MiB, every change a base); written to
 // target/bench/pipeline-edge.md.
 //
+// With PIPELINE_WAL=1, the exporter reads Camunda's changes from a replication slot
+// (--wal-slot, a slot per setting, on a cluster with wal_level = logical; its --poll-ms then 50).
+//
 // Usage: node bench/pipeline.mjs [edge]
 //   (PIPELINE_CHANGES=N changes per setting, default 40; 20 at edge)
 // Needs: pkg/ (make build), target/native/identity-links-export, PostgreSQL's server binaries
@@ -59,11 +62,12 @@ const FIRST_MS = EDGE ? 300_000 : 20_000;
 const label = ({ pollMs, head }) => `${pollMs}${head ? ", head watched" : ""}`;
 const WAIT_MS = 30_000; // a change not seen by then: the pipeline is broken
 const TARGET_MS = 5000;
+const WAL = process.env.PIPELINE_WAL === "1";
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 /** The p-th percentile (nearest rank) of `xs`. */
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 
-const cluster = startCluster();
+const cluster = startCluster({ logical: WAL });
 const { database, zitadel, follow } = followed(cluster);
 const db = database(EDGE ? "pipeline_edge" : "pipeline");
 if (EDGE) {
@@ -96,7 +100,8 @@ async function start(setting, n) {
   const sink = `${process.execPath} ${join(dir, "publish.mjs")} --sink --dir ${kvDir}${applyMax}${setting.head ? ` --head ${worker.base}` : ""}`;
   // As docs/deploying.md runs it: a base over publish.mjs's --apply-max-bytes (54 MiB) gets no
   // deltas from the sink, so the exporter publishes its changes as bases.
-  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", String(REBASE_AFTER)]);
+  const wal = WAL ? ["--wal-slot", `pipeline_${n}`] : [];
+  const exporter = follow(db, join(dir, `follow-${n}`), sink, ["--reconcile-every", "0", "--rebase-above-bytes", String(REBASE_ABOVE_BYTES), "--rebase-after", String(REBASE_AFTER), ...wal]);
   process.on("exit", () => exporter.stop());
   for (const end = performance.now() + FIRST_MS; performance.now() < end; await sleep(50)) {
     if ((await ask(worker, ["GET", "/engine-rest/task/t0/identity-links"])).startsWith("200 ")) return { worker, exporter, kvDir };
@@ -219,12 +224,12 @@ try {
 } catch {
   // not a git checkout
 }
-const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter --poll-ms 250, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES} --rebase-after ${REBASE_AFTER}${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
+const heading = `Commit → the first worker answer reflecting it (\`bench/pipeline.mjs${EDGE ? " edge" : ""}\` on ${commit}, ${new Date().toISOString().slice(0, 10)}; exporter ${WAL ? "--wal-slot (--poll-ms 50)" : "--poll-ms 250"}, --reconcile-every 0, --rebase-above-bytes ${REBASE_ABOVE_BYTES} --rebase-after ${REBASE_AFTER}${process.env.PIPELINE_APPLY_MAX_BYTES ? `, publish.mjs --apply-max-bytes ${process.env.PIPELINE_APPLY_MAX_BYTES}` : ""}):`;
 const table = `${heading}\n\n${lines.join("\n")}\n\n${notes.join("; ")}.`;
 console.log(`\n${table}\n`);
 // A failed run leaves no figures for bench/run.mjs to report.
 mkdirSync(join(root, "target/bench"), { recursive: true });
-const output = join(root, `target/bench/${EDGE ? "pipeline-edge" : "pipeline"}.md`);
+const output = join(root, `target/bench/${EDGE ? "pipeline-edge" : "pipeline"}${WAL ? "-wal" : ""}.md`);
 if (failed) rmSync(output, { force: true });
 else writeFileSync(output, table);
 process.exitCode = failed ? 1 : 0;

@@ -778,7 +778,9 @@ if (!smoke) {
   // Issue 24's end-to-end latency (bench/pipeline.mjs, run before this by `make bench`).
   const pipelineFile = join(cache, "pipeline.md");
   const pipelineEdgeFile = join(cache, "pipeline-edge.md");
-  const pipelineEdge = existsSync(pipelineEdgeFile) ? `\nAt 1M links (the edge data set in the same database):\n\n${readFileSync(pipelineEdgeFile, "utf8")}\n` : "";
+  const pipelineEdgeWalFile = join(cache, "pipeline-edge-wal.md");
+  const pipelineEdgeWal = existsSync(pipelineEdgeWalFile) ? `\nAt 1M links, the exporter reading Camunda's log (\`--wal-slot\`):\n\n${readFileSync(pipelineEdgeWalFile, "utf8")}\n` : "";
+  const pipelineEdge = existsSync(pipelineEdgeFile) ? `\nAt 1M links (the edge data set in the same database):\n\n${readFileSync(pipelineEdgeFile, "utf8")}\n${pipelineEdgeWal}` : pipelineEdgeWal;
   const pipeline = existsSync(pipelineFile) ? `\n## End to end, this run: a committed change → the worker's answer\n\n${readFileSync(pipelineFile, "utf8")}\n${pipelineEdge}` : "";
   // The sections written by hand (what the figures mean, earlier runs) follow the marker in the
   // file, and are kept as they are.
