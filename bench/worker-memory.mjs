@@ -92,7 +92,7 @@ let most = 0;
 let mostUsed = 0;
 let mostBacking = 0;
 let sampling = true;
-(async () => {
+const sampler = (async () => {
   while (sampling) {
     const h = await heap();
     if (h) {
@@ -138,7 +138,10 @@ await deltas("apply");
 const loads = (await health()).loads;
 publish(otherFile);
 await phase("re-based", () => until("the other base", (h) => h.loads > loads && h.version !== null));
+// The sampler's last request answered before the socket closes (closed under it, the request's
+// 10 s limit failed the run once worker.stop() took longer than that).
 sampling = false;
+await sampler;
 socket.close();
 const max = (key) => Math.max(...rows.map((r) => r[key]));
 // The phase whose wasm, heap size and backing stores, each at its largest in the phase, add up to the most.
