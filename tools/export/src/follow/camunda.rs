@@ -317,12 +317,12 @@ impl Source {
     }
 
     /// Reads the keys named by the transactions of `peeked` that this transaction's snapshot
-    /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw;
+    /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last read saw;
     /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
     /// truncated), everything, `m` read afresh. The number of keys read, and the commit to
     /// advance the slot to: the end of the transactions seen, in commit order, up to the first
     /// not seen (a commit not visible yet, whose keys a later step reads: the slot keeps it and
-    /// those after it, which are read again then).
+    /// those after it, which that step passes over, this one having read them).
     fn read_logged(
         &mut self,
         m: &mut Camunda,
@@ -330,17 +330,17 @@ impl Source {
         peeked: Peeked,
     ) -> Result<(usize, Option<String>), String> {
         let ended = EndedTransactions::parse(&ended_text)?;
-        let whole_at = m.whole_at.as_deref().map(EndedTransactions::parse).transpose()?;
+        let read_at = m.read_at.as_deref().map(EndedTransactions::parse).transpose()?;
         let seen = |t: &&wal::Transaction| ended.sees(t.xid);
         let taken = peeked.transactions.iter().take_while(seen).count();
         let advance = taken.checked_sub(1).map(|last| peeked.transactions[last].end.clone());
-        // Transactions that the last whole read saw (a backlog in the slot when it was read)
-        // changed nothing since.
+        // Transactions that the last read's snapshot saw were read then (by their keys, or
+        // whole: a backlog left in the slot when everything was read).
         let new: Vec<&wal::Transaction> = peeked
             .transactions
             .iter()
             .filter(seen)
-            .filter(|t| !whole_at.as_ref().is_some_and(|w| w.sees(t.xid)))
+            .filter(|t| !read_at.as_ref().is_some_and(|r| r.sees(t.xid)))
             .collect();
         if peeked.more && new.is_empty() {
             return Ok((0, advance));
@@ -349,7 +349,7 @@ impl Source {
         if peeked.more || named.everything {
             *m = Camunda::default();
             let changed = self.read(m)?;
-            (m.whole, m.read_at, m.whole_at) = (true, Some(ended_text.clone()), Some(ended_text));
+            (m.whole, m.read_at) = (true, Some(ended_text));
             return Ok((changed, advance));
         }
         let count = named.count();
@@ -395,7 +395,7 @@ impl Source {
         }
         m.read_at = None;
         let changed = self.read(m)?;
-        (m.whole, m.read_at, m.whole_at) = (true, ended.clone(), ended);
+        (m.whole, m.read_at) = (true, ended);
         Ok(Some(changed))
     }
 

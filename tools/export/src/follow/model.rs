@@ -23,8 +23,9 @@ pub struct Tracked<T> {
     stamp: u64,
 }
 
-/// A stamp no part had before.
-fn next_stamp() -> u64 {
+/// A stamp no part had before, after every one given so far: the renderer notes what it has
+/// seen with one.
+pub fn next_stamp() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
@@ -111,13 +112,11 @@ pub struct Camunda {
     pub authorizations: Tracked<BTreeMap<String, Authorization>>,
     pub authorization_revs: HashMap<String, Option<i32>>,
     /// The transactions ended when these rows were read ([`crate::db::ended_transactions`]):
-    /// a step that finds the same has nothing to read.
+    /// a step that finds the same has nothing to read. With `--wal-slot`, the log's transactions
+    /// this snapshot saw are in the rows already (each step reads every one it sees).
     pub read_at: Option<String>,
     /// Read whole once: with `--wal-slot`, the next steps read what the log names.
     pub whole: bool,
-    /// With `--wal-slot`: the transactions ended when these rows were last read whole (the
-    /// snapshot's text): the log's transactions it saw are in them already.
-    pub whole_at: Option<String>,
     /// With `--wal-slot`: each link's task by the link's id (a delete in the log carries only
     /// the id).
     pub link_tasks: HashMap<Box<str>, Arc<str>>,
@@ -219,11 +218,6 @@ impl Memberships {
     }
 }
 
-/// A stamp after every change made so far: for the renderer, what it has seen.
-pub fn stamp_now() -> u64 {
-    next_stamp()
-}
-
 /// A sort key as PostgreSQL orders it ascending: NULL last.
 pub type Micros = (bool, i64);
 
@@ -318,7 +312,7 @@ mod tests {
             m.insert((user.into(), "sales".into()), 1);
         }
         m.insert(("dee".into(), "ops".into()), 1);
-        let seen = stamp_now();
+        let seen = next_stamp();
         let key = |u: &str| (u.to_owned(), "sales".to_owned());
         // Ann stays, Bob's rank changes, Cy leaves, Eve joins; Dee's group is not read.
         let rows: HashMap<_, _> = [(key("ann"), 1), (key("bob"), 2), (key("eve"), 1)].into();

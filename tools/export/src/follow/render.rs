@@ -13,7 +13,7 @@
 //!
 //! [`Tracked`]: super::model::Tracked
 
-use super::model::{stamp_now, Camunda, Memberships, Model, ProjectMember, Zitadel};
+use super::model::{next_stamp, Camunda, Memberships, Model, ProjectMember, Zitadel};
 use crate::document::{write_membership, write_tail, Document};
 use std::ops::Bound;
 
@@ -45,7 +45,7 @@ const CHUNK_ROWS: usize = 4096;
 struct MembershipChunks {
     /// The [`Memberships::id`] they were written from (none yet: 0, which none has).
     of: u64,
-    /// When they were last written ([`stamp_now`]).
+    /// When they were last written ([`next_stamp`]).
     at: u64,
     /// Each part's first user (the first part's is `""`, before every user) and its rows' text.
     parts: Vec<(String, Vec<u8>)>,
@@ -149,7 +149,7 @@ impl Renderer {
     /// since it was last written (all of them for another set of memberships, split anew).
     fn memberships(&mut self, text: &mut Vec<u8>, m: &Memberships) {
         let kept = &mut self.memberships;
-        let now = stamp_now();
+        let now = next_stamp();
         if kept.of != m.id() {
             self.written += 1;
             kept.parts = membership_parts(String::new(), m.iter());
