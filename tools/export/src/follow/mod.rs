@@ -132,7 +132,7 @@ struct Found {
 /// The snapshot of `m`, or the loader's refusal; with the milliseconds spent rendering its
 /// document (the rest went to loading it). The document is cut in two halves (by the last
 /// one's size) read on two threads ([`crate::parts`]): at 1M links, ~0.6 s on one.
-fn build(renderer: &mut Renderer, m: &Model) -> (Result<Snapshot, String>, f64) {
+fn build(renderer: &mut Renderer, m: &mut Model) -> (Result<Snapshot, String>, f64) {
     let started = Instant::now();
     let (first, second) = renderer.render_halves(m);
     let render_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -140,6 +140,7 @@ fn build(renderer: &mut Renderer, m: &Model) -> (Result<Snapshot, String>, f64) 
         true => crate::document::load(first),
         false => crate::parts::load_parts(first, second),
     };
+    renderer.forget_written(m);
     (loaded, render_ms)
 }
 
@@ -179,7 +180,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let started = Instant::now();
     sources.step(&mut model, true)?;
     let mut renderer = Renderer::default();
-    let mut current = build(&mut renderer, &model).0?;
+    let mut current = build(&mut renderer, &mut model).0?;
     // The published state's version (equal versions, equal binary forms: docs/deltas.md), so a
     // step compares versions rather than holding the binary form beside the snapshot.
     let mut current_version = current.version();
@@ -269,7 +270,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         } else {
             let build_started = Instant::now();
             let built;
-            (built, render_ms) = build(&mut renderer, &model);
+            (built, render_ms) = build(&mut renderer, &mut model);
             build_ms = build_started.elapsed().as_secs_f64() * 1e3;
             let publish_started = Instant::now();
             let outcome = match built {

@@ -216,6 +216,19 @@ impl Memberships {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// Forgets the changes made before `stamp`, which the renderer has written: without it the
+    /// users noted would grow with every user ever changed until a reconcile reads the set
+    /// afresh (never, with `--reconcile-every 0`), and each render would look through them all.
+    pub fn forget_before(&mut self, stamp: u64) {
+        self.changed.retain(|_, at| *at >= stamp);
+    }
+
+    /// How many users have changes noted (tests).
+    #[cfg(test)]
+    pub fn noted(&self) -> usize {
+        self.changed.len()
+    }
 }
 
 /// A sort key as PostgreSQL orders it ascending: NULL last.

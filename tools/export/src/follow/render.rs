@@ -139,6 +139,15 @@ impl Renderer {
         (&self.text, &self.rest)
     }
 
+    /// Lets `m`'s memberships forget the changes this renderer has written (the text it keeps
+    /// has them): after each render, so that what they note stays what the next one needs.
+    pub fn forget_written(&self, m: &mut Model) {
+        let kept = &self.memberships;
+        if let Some(c) = m.camunda.as_mut().filter(|c| c.memberships.id() == kept.of) {
+            c.memberships.forget_before(kept.at);
+        }
+    }
+
     /// How many sections were written rather than copied since the renderer was made.
     #[cfg(test)]
     fn sections_written(&self) -> usize {
@@ -487,11 +496,19 @@ mod tests {
                 ms.remove(&(first_of_second.clone(), "g3".into()));
             },
         ];
+        r.forget_written(&mut m);
         for (i, change) in changes.iter().enumerate() {
-            change(&mut m.camunda.as_mut().expect("camunda").memberships);
+            let ms = &mut m.camunda.as_mut().expect("camunda").memberships;
+            change(ms);
+            // Not written yet: not forgotten.
+            r.forget_written(&mut m);
+            assert!(m.camunda.as_ref().expect("camunda").memberships.noted() > 0, "change {i}: noted");
             let written = r.sections_written();
             assert_eq!(String::from_utf8_lossy(r.render(&m)), String::from_utf8_lossy(&whole(&m)), "change {i}");
             assert_eq!(r.sections_written(), written + 1, "change {i}: the memberships written again");
+            // What was written is forgotten; what comes next is noted and written (above).
+            r.forget_written(&mut m);
+            assert_eq!(m.camunda.as_ref().expect("camunda").memberships.noted(), 0, "change {i}: forgotten");
         }
         let unchanged = r.sections_written();
         assert_eq!(r.render(&m), whole(&m).as_slice());
