@@ -59,9 +59,10 @@ test-package:
 
 ## test-worker: examples/worker in workerd with a fake KV on 127.0.0.1: the base in chunks, a cold
 ## burst, an absent, damaged or stalled base, re-bases' memory, authentication by default; deltas
-## applied in place, a damaged one or a gap re-based, memory over 20 applies, publish.mjs --sink
+## applied in place, a damaged one or a gap re-based, memory over 20 applies, publish.mjs --sink;
+## and (in Node, the runtime's cut made there) a refresh cut off given up and begun again
 test-worker: build
-	node --test tests/js/worker-test.mjs
+	node --test tests/js/worker-test.mjs tests/js/worker-cut-test.mjs
 
 test-clients:
 	node --test tests/js/clients-test.mjs

@@ -27,7 +27,8 @@
 // - A manifest or chunk that is absent, damaged or stalled (READ_TIMEOUT_MS) keeps the last good
 //   snapshot on a warm isolate (unless a re-base let it go, above); a cold one answers each
 //   peer's 503 (handleRequest's `unavailable`). Failed reads back off (1 s doubling to 60 s): no
-//   read storm.
+//   read storm. A refresh the runtime cut off (its timers never fire) is given up after twice
+//   READ_TIMEOUT_MS and begun again (loadOverdue).
 // - The manifest's head (decision 0012): with a Durable Object bound as MANIFEST_HEAD (the class
 //   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
 //   new manifest is seen in every location at once (watched, below) instead of after KV's
@@ -80,6 +81,9 @@ const state = {
   changedAt: null, // when the newest delta was applied (or the base loaded)
   checkedAt: 0, // when the manifest was last read successfully (or a watch of the head found it unchanged)
   loading: null, // the load or apply in flight: every request shares it
+  loadingSince: 0, // when it began
+  refreshes: 0, // refreshes begun: the one in flight is the one whose number this is
+  abandoned: 0, // refreshes given up as cut off by the runtime (loadOverdue)
   failures: 0,
   retryAt: 0, // no read before this (backoff after failures)
   lastError: null,
@@ -380,10 +384,14 @@ async function readDelta(kv, entry, deadline) {
   return new Uint8Array(bytes);
 }
 
-/** Applies `path` to `snapshot` in place, one delta after the other; `onApplied` after each. */
-async function applyChain(kv, snapshot, path, deadline, onApplied) {
+/**
+ * Applies `path` to `snapshot` in place, one delta after the other: `current` (which throws if
+ * the refresh was given up) before each, `onApplied` after.
+ */
+async function applyChain(kv, snapshot, path, deadline, current, onApplied) {
   for (const entry of path) {
     const bytes = await readDelta(kv, entry, deadline);
+    current();
     try {
       snapshot.applyDelta(bytes); // synchronous: no request sees half of it
     } catch (e) {
@@ -403,20 +411,25 @@ async function applyChain(kv, snapshot, path, deadline, onApplied) {
  * bridge from it, a refused delta before) its base and then its whole chain. The single
  * flight's body.
  */
-async function refresh(env) {
+async function refresh(env, id) {
   const deadline = Date.now() + setting(env, "READ_TIMEOUT_MS");
   const kv = env.SNAPSHOTS;
+  // After each wait: a refresh given up meanwhile (abandon) stops before it changes the state.
+  const current = () => {
+    if (state.refreshes !== id) throw new Error("abandoned: another refresh took over");
+  };
   state.polls++;
   state.headEtag = null; // watched again only once this refresh has succeeded
   state.headChanged = false;
   const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline);
+  current();
   const manifest = checkManifest(read.manifest);
   state.manifestFrom = read.from;
   const settle = (snapshot) => Object.assign(state, { version: snapshot.version, timestamp: snapshot.timestamp, changedAt: Date.now() });
   if (state.snapshot !== null && state.version === manifest.newest) {
     state.rebase = false; // up to date
   } else if (state.snapshot !== null && !state.rebase && chainFrom(manifest, state.version) !== null) {
-    await applyChain(kv, state.snapshot, chainFrom(manifest, state.version), deadline, () => {
+    await applyChain(kv, state.snapshot, chainFrom(manifest, state.version), deadline, current, () => {
       state.applied++;
       settle(state.snapshot);
     });
@@ -426,11 +439,13 @@ async function refresh(env) {
     if (state.snapshot !== null && wasm + manifest.size > setting(env, "MEMORY_BUDGET_BYTES")) {
       console.log(`identity-links: re-base to ${manifest.checksum}: the old snapshot let go first (wasm memory ${wasm} bytes and the base's ${manifest.size} over MEMORY_BUDGET_BYTES ${setting(env, "MEMORY_BUDGET_BYTES")})`);
       await letGo();
+      current();
     }
     const next = await Snapshot.fromStream(chunkStream(kv, manifest, deadline));
     try {
+      current();
       if (next.version !== manifest.checksum) throw new Error(`the base loaded as version ${next.version}, the manifest says ${manifest.checksum}`);
-      await applyChain(kv, next, manifest.deltas, deadline, () => state.applied++);
+      await applyChain(kv, next, manifest.deltas, deadline, current, () => state.applied++);
     } catch (e) {
       next.free(); // the last good state stays
       throw e;
@@ -485,12 +500,39 @@ function answered(snapshot) {
   return entry === undefined ? Promise.resolve() : new Promise((resolve) => entry.done.push(resolve));
 }
 
-/** Starts a refresh unless one is running or a failure's backoff is not over: the load to wait on. */
+/**
+ * Whether the refresh in flight has run past twice READ_TIMEOUT_MS. Its reads all end within
+ * READ_TIMEOUT_MS (each is raced against a timer), so one still running then was cut off: the
+ * platform cancels a request's `waitUntil` work 30 s after its response, and a cancelled request's
+ * timers and reads never settle (github.com/rocicorp/cf-global-state: a lock held by a cancelled
+ * request, never released). Without this, the one load in flight would be shared for ever: a cold
+ * isolate's requests would hang, and a warm one would never be refreshed again.
+ */
+function loadOverdue(env) {
+  return state.loading !== null && Date.now() - state.loadingSince > 2 * setting(env, "READ_TIMEOUT_MS");
+}
+
+/** Gives up the refresh in flight (loadOverdue): what it would still do is not taken. */
+function abandon(env) {
+  state.abandoned++;
+  state.lastError = `the refresh begun at ${iso(state.loadingSince)} had not ended after ${2 * setting(env, "READ_TIMEOUT_MS")} ms (cut off by the runtime?): begun again`;
+  console.error(`identity-links: ${state.lastError}`);
+  state.loading = null;
+  state.refreshes++; // the abandoned one's number is no longer current: it changes nothing more
+}
+
+/**
+ * Starts a refresh unless one is running (and not overdue) or a failure's backoff is not over:
+ * the load to wait on (it never rejects), or null.
+ */
 function startRefresh(env, ctx) {
+  if (loadOverdue(env)) abandon(env);
   if (state.loading) return state.loading;
   if (Date.now() < state.retryAt) return null;
-  state.loading = refresh(env)
+  const id = ++state.refreshes;
+  const loading = refresh(env, id)
     .catch((e) => {
+      if (state.refreshes !== id) return; // abandoned meanwhile: its failure is not the isolate's
       state.failures++;
       const wait = Math.min(setting(env, "RETRY_MAX_MS"), setting(env, "RETRY_MIN_MS") * 2 ** (state.failures - 1));
       state.retryAt = Date.now() + wait;
@@ -498,10 +540,11 @@ function startRefresh(env, ctx) {
       console.error(`identity-links: loading the snapshot failed (attempt ${state.failures}, next in ${wait} ms): ${state.lastError}`);
     })
     .finally(() => {
-      state.loading = null;
+      if (state.loading === loading) state.loading = null;
     });
-  ctx?.waitUntil?.(state.loading); // the load outlives the request that started it
-  return state.loading;
+  Object.assign(state, { loading, loadingSince: Date.now() });
+  ctx?.waitUntil?.(loading); // the load outlives the request that started it
+  return loading;
 }
 
 /** The snapshot to answer from (null: none), after loading it on a cold isolate. */
@@ -513,7 +556,7 @@ async function snapshotFor(env, ctx) {
   if (env.DEMO !== undefined && env.DEMO !== "") throw new ConfigError(`DEMO must be "sample" or unset, found ${JSON.stringify(env.DEMO)}`);
   if (!env.SNAPSHOTS) throw new ConfigError("no KV namespace bound as SNAPSHOTS (or DEMO = \"sample\" for the bundled sample data)");
   if (state.snapshot === null) {
-    await startRefresh(env, ctx); // a cold isolate waits for the one load in flight
+    startRefresh(env, ctx); // a cold isolate waits for the one load in flight (settled, below)
   } else {
     // A warm one answers now. It follows the head's watch when it can; otherwise it re-reads the
     // manifest in the background every DELTA_POLL_MS. After an idle spell (nothing read for
@@ -527,15 +570,20 @@ async function snapshotFor(env, ctx) {
       if (refreshing !== null && idle) await atMost(refreshing, setting(env, "STALE_WAIT_MS"));
     }
   }
-  return settled();
+  return settled(env, ctx);
 }
 
 /**
- * The snapshot to answer from now: none while a re-base that let the old one go is loading the
- * new one, so the request waits for that load as on a cold isolate (null if it fails).
+ * The snapshot to answer from now: none while a load is under way on a cold isolate, or while a
+ * re-base that let the old one go is loading the new one, so the request waits for that load
+ * (null if it fails). Not beyond the load's time (loadOverdue): then it is begun again.
  */
-async function settled() {
-  while (state.snapshot === null && state.loading !== null) await state.loading;
+async function settled(env, ctx) {
+  while (state.snapshot === null && state.loading !== null) {
+    if (loadOverdue(env)) startRefresh(env, ctx); // given up, begun again unless backing off
+    if (state.loading === null) break;
+    await atMost(state.loading, Math.max(1, state.loadingSince + 2 * setting(env, "READ_TIMEOUT_MS") + 1 - Date.now()));
+  }
   return state.snapshot;
 }
 
@@ -571,6 +619,8 @@ function health(env) {
     lastError: state.lastError,
     refused: state.refused,
     letGo: state.letGo,
+    abandoned: state.abandoned,
+    loadingSince: state.loading ? iso(state.loadingSince) : null, // a refresh under way since
     wasmBytes: memoryUsage().wasmBytes,
   };
   return json(state.snapshot ? 200 : 503, body);
@@ -702,7 +752,7 @@ export default {
       }
       let snapshot = await snapshotFor(env, ctx);
       // Replaced (or let go) between that answer and this continuation: the one in place now.
-      if (snapshot !== state.snapshot) snapshot = await settled();
+      if (snapshot !== state.snapshot) snapshot = await settled(env, ctx);
       if (snapshot !== null) {
         // The state answered from, for the headers, unless a delta changes it in place meanwhile.
         const from = { version: state.version, timestamp: state.timestamp };
