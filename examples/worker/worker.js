@@ -28,7 +28,8 @@
 //   snapshot on a warm isolate (unless a re-base let it go, above); a cold one answers each
 //   peer's 503 (handleRequest's `unavailable`). Failed reads back off (1 s doubling to 60 s): no
 //   read storm. A refresh the runtime cut off (its timers never fire) is given up after twice
-//   READ_TIMEOUT_MS and begun again (loadOverdue).
+//   READ_TIMEOUT_MS (and LET_GO_WAIT_MS) and begun again (loadOverdue); what a load cut off had
+//   built in wasm memory stays there (nothing can reach it to free it).
 // - The manifest's head (decision 0012): with a Durable Object bound as MANIFEST_HEAD (the class
 //   ManifestHead below), the manifest is read from it instead of KV: strongly consistent, so a
 //   new manifest is seen in every location at once (watched, below) instead of after KV's
@@ -273,17 +274,21 @@ function watching(env) {
  * after the head's, so the isolates keep loading and following, KV's freshness instead of the
  * head's, until the head answers again (`headError` on the health route meanwhile).
  */
-async function readManifest(env, cacheTtl, deadline) {
+async function readManifest(env, cacheTtl, deadline, current) {
   if (env.MANIFEST_HEAD) {
-    try {
-      const { manifest, etag } = await within(readHead(env), Math.min(HEAD_READ_TIMEOUT_MS, deadline - Date.now()), "reading the manifest head");
+    const read = await within(readHead(env), Math.min(HEAD_READ_TIMEOUT_MS, deadline - Date.now()), "reading the manifest head").then(
+      (head) => ({ head }),
+      (error) => ({ error }),
+    );
+    current(); // a refresh given up meanwhile reports nothing of the head
+    if (read.head) {
       state.headError = null;
-      return { manifest, etag, from: "durable-object" };
-    } catch (e) {
-      if (e instanceof EmptyHeadError) throw e; // KV's key may hold a manifest from before the head
-      state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
-      console.error(`identity-links: the manifest head failed, reading KV's copy: ${state.headError.message}`);
+      return { ...read.head, from: "durable-object" };
     }
+    const e = read.error;
+    if (e instanceof EmptyHeadError) throw e; // KV's key may hold a manifest from before the head
+    state.headError = { message: String(e?.message ?? e), at: new Date().toISOString() };
+    console.error(`identity-links: the manifest head failed, reading KV's copy: ${state.headError.message}`);
   }
   // KV caches a read in the location for cacheTtl seconds (60 by default, 30 at least): how
   // late a new manifest may be seen where it was read before (decision 0010).
@@ -421,7 +426,7 @@ async function refresh(env, id) {
   state.polls++;
   state.headEtag = null; // watched again only once this refresh has succeeded
   state.headChanged = false;
-  const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline);
+  const read = await readManifest(env, setting(env, "MANIFEST_CACHE_TTL"), deadline, current);
   current();
   const manifest = checkManifest(read.manifest);
   state.manifestFrom = read.from;
@@ -446,6 +451,7 @@ async function refresh(env, id) {
       current();
       if (next.version !== manifest.checksum) throw new Error(`the base loaded as version ${next.version}, the manifest says ${manifest.checksum}`);
       await applyChain(kv, next, manifest.deltas, deadline, current, () => state.applied++);
+      current();
     } catch (e) {
       next.free(); // the last good state stays
       throw e;
@@ -458,6 +464,7 @@ async function refresh(env, id) {
     // the package releases it when the last of them ends (free() is deferred until then).
     old?.free();
   }
+  current();
   Object.assign(state, { checkedAt: Date.now(), failures: 0, retryAt: 0, lastError: null, headEtag: read.etag });
 }
 
@@ -501,21 +508,30 @@ function answered(snapshot) {
 }
 
 /**
- * Whether the refresh in flight has run past twice READ_TIMEOUT_MS. Its reads all end within
- * READ_TIMEOUT_MS (each is raced against a timer), so one still running then was cut off: the
+ * How long a refresh may take: its reads all end within READ_TIMEOUT_MS (each is raced against a
+ * timer), a re-base that lets the old snapshot go waits up to LET_GO_WAIT_MS besides, and the
+ * rest is the module's work (loads and applies: seconds at most). Twice the reads' time, and the
+ * wait, leave room for that.
+ */
+function overdueMs(env) {
+  return 2 * setting(env, "READ_TIMEOUT_MS") + LET_GO_WAIT_MS;
+}
+
+/**
+ * Whether the refresh in flight has run past overdueMs, so was cut off: the
  * platform cancels a request's `waitUntil` work 30 s after its response, and a cancelled request's
  * timers and reads never settle (github.com/rocicorp/cf-global-state: a lock held by a cancelled
  * request, never released). Without this, the one load in flight would be shared for ever: a cold
  * isolate's requests would hang, and a warm one would never be refreshed again.
  */
 function loadOverdue(env) {
-  return state.loading !== null && Date.now() - state.loadingSince > 2 * setting(env, "READ_TIMEOUT_MS");
+  return state.loading !== null && Date.now() - state.loadingSince > overdueMs(env);
 }
 
 /** Gives up the refresh in flight (loadOverdue): what it would still do is not taken. */
 function abandon(env) {
   state.abandoned++;
-  state.lastError = `the refresh begun at ${iso(state.loadingSince)} had not ended after ${2 * setting(env, "READ_TIMEOUT_MS")} ms (cut off by the runtime?): begun again`;
+  state.lastError = `the refresh begun at ${iso(state.loadingSince)} had not ended after ${overdueMs(env)} ms (cut off by the runtime?): begun again`;
   console.error(`identity-links: ${state.lastError}`);
   state.loading = null;
   state.refreshes++; // the abandoned one's number is no longer current: it changes nothing more
@@ -582,7 +598,7 @@ async function settled(env, ctx) {
   while (state.snapshot === null && state.loading !== null) {
     if (loadOverdue(env)) startRefresh(env, ctx); // given up, begun again unless backing off
     if (state.loading === null) break;
-    await atMost(state.loading, Math.max(1, state.loadingSince + 2 * setting(env, "READ_TIMEOUT_MS") + 1 - Date.now()));
+    await atMost(state.loading, Math.max(1, state.loadingSince + overdueMs(env) + 1 - Date.now()));
   }
   return state.snapshot;
 }

@@ -5,8 +5,9 @@
 // the worker runs in Node (bundled for it, with the built package), its KV is a Map whose reads
 // made during the cut never answer (or answer late), and the timers set during the cut never
 // fire. Checks: a cold isolate's next request, and a warm isolate's refreshes, are not held by
-// the cut refresh for longer than twice READ_TIMEOUT_MS; the refresh cut off changes nothing
-// when its reads answer after all.
+// the cut refresh for longer than its time (twice READ_TIMEOUT_MS and LET_GO_WAIT_MS); a refresh
+// cut off in its manifest's, a delta's or a base's read changes nothing when its reads answer
+// after all, and frees the snapshot it had loaded.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
@@ -17,10 +18,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = join(root, "target/worker-cut-test");
-const READ_TIMEOUT_MS = 200;
+const READ_TIMEOUT_MS = 500;
+/** When the worker gives a refresh up: twice READ_TIMEOUT_MS and its LET_GO_WAIT_MS (2 s). */
+const OVERDUE_MS = 2 * READ_TIMEOUT_MS + 2_000;
 
-// --- The cut: while `cut` is set, timers set are dropped and KV reads are held.
+// --- The cut: while `cut` is set, timers set are dropped and KV reads are held (with
+// `dataOnly`, the reads of the deltas and chunks only: the refresh gets past its manifest).
 let cut = false;
+let dataOnly = false;
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
 const dropped = { dropped: true };
@@ -44,13 +49,13 @@ const kv = {
       if (kind === "stream") return new Blob([value]).stream();
       return value.toString("utf8");
     };
-    if (cut) return new Promise((ok) => held.push(() => ok(answer())));
+    if (cut && !(dataOnly && key === "manifest")) return new Promise((ok) => held.push(() => ok(answer())));
     return Promise.resolve(answer());
   },
 };
-const release = () => {
-  for (const answer of held) answer();
-  held = [];
+/** Answers the first `n` reads held (all by default). */
+const release = (n = held.length) => {
+  for (const answer of held.splice(0, n)) answer();
 };
 const store = {
   get: async (key) => values.get(key) ?? null,
@@ -85,7 +90,22 @@ async function polled() {
 }
 /** Waits until no refresh is under way (the health route's `loadingSince`). */
 async function idle() {
-  for (let i = 0; i < 200 && (await health()).loadingSince !== null; i++) await sleep(5);
+  for (let i = 0; (await health()).loadingSince !== null; i++) {
+    assert.ok(i < 400, "a refresh still under way after 2 s");
+    await sleep(5);
+  }
+}
+/** Cuts the refresh `start()` begins once it waits for a read: the read is held, its timers dropped. */
+async function cutOff(start, { data = false } = {}) {
+  const before = held.length;
+  [cut, dataOnly] = [true, data];
+  const answer = await start();
+  for (let i = 0; held.length === before; i++) {
+    assert.ok(i < 400, "no read held");
+    await sleep(5);
+  }
+  [cut, dataOnly] = [false, false];
+  return answer;
 }
 /** `promise`, or a failure naming `what` after `ms`: a request held by the cut refresh. */
 function within(promise, ms, what) {
@@ -119,40 +139,44 @@ after(() => {
   globalThis.clearTimeout = realClearTimeout;
 });
 
-test("a cut refresh holds neither a cold isolate nor a warm one for more than twice READ_TIMEOUT_MS", async () => {
-  const [a, b, c] = [snapshot("ann", 1), snapshot("bob", 2), snapshot("cy", 3)];
+let frees = 0;
+const states = {};
+
+test("a cut refresh holds neither a cold isolate nor a warm one for longer than its time", { timeout: 60_000 }, async () => {
+  const free = api.Snapshot.prototype.free;
+  api.Snapshot.prototype.free = function () {
+    frees++;
+    return free.call(this);
+  };
+  for (const [name, user, sequence] of [["a", "ann", 1], ["b", "bob", 2], ["c", "cy", 3], ["d", "ann", 4], ["e", "bob", 5]]) states[name] = snapshot(user, sequence);
+  const { a, b, c } = states;
   await publish.publishBase(store, a.toBytes());
 
   // Cold: the first request's refresh is cut in its first read (it and its request never end).
-  cut = true;
-  void get("/engine-rest/task/t1/identity-links");
-  await sleep(20);
-  cut = false;
+  await cutOff(async () => void get("/engine-rest/task/t1/identity-links"));
   assert.equal(held.length, 1, "the cut refresh's manifest read is held");
   const started = performance.now();
-  const cold = await within(assignee(), 20 * READ_TIMEOUT_MS, "a cold isolate's request after the cut");
+  const cold = await within(assignee(), 2 * OVERDUE_MS, "a cold isolate's request after the cut");
   const waited = performance.now() - started;
   assert.deepEqual(cold, { assignee: "ann", version: a.version });
-  assert.ok(waited < 10 * READ_TIMEOUT_MS, `answered after ${waited.toFixed(0)} ms`);
+  assert.ok(waited < OVERDUE_MS + 1_000, `answered after ${waited.toFixed(0)} ms`);
   let h = await health();
   assert.equal(h.abandoned, 1, "the cut refresh given up");
   assert.equal(h.loads, 1, "the base loaded by the refresh begun again");
   assert.equal(h.status, "ok");
-  console.log(`a cold isolate's request after a cut refresh answered in ${waited.toFixed(0)} ms (READ_TIMEOUT_MS ${READ_TIMEOUT_MS})`);
+  console.log(`a cold isolate's request after a cut refresh answered in ${waited.toFixed(0)} ms (given up after ${OVERDUE_MS} ms)`);
 
   // Warm: a delta is published, and the refresh that would apply it is cut in its manifest read.
   await publish.publishDelta(store, a.deltaTo(b));
   await idle();
   const stale = held.length;
-  cut = true;
-  assert.deepEqual(await polled(), { assignee: "ann", version: a.version }, "warm: answered from the state it has");
-  cut = false;
+  assert.deepEqual(await cutOff(polled), { assignee: "ann", version: a.version }, "warm: answered from the state it has");
   assert.equal(held.length, stale + 1, "the warm refresh's manifest read is held");
   // Before its time is up the refresh in flight is shared: still the old state.
   assert.deepEqual(await polled(), { assignee: "ann", version: a.version });
   assert.equal(held.length, stale + 1, "no second refresh");
   assert.notEqual((await health()).loadingSince, null, "the cut refresh is under way");
-  await sleep(2 * READ_TIMEOUT_MS + 50);
+  await sleep(OVERDUE_MS + 50);
   // Past it, a request gives it up and begins another, which applies the delta.
   await polled();
   await idle();
@@ -175,5 +199,45 @@ test("a cut refresh holds neither a cold isolate nor a warm one for more than tw
   await idle();
   assert.deepEqual(await assignee(), { assignee: "cy", version: c.version });
   assert.ok(reads > 0);
-  for (const s of [a, b, c]) s.free();
+});
+
+test("a refresh cut in a delta's or a base's read changes nothing when its reads answer, and frees what it loaded", { timeout: 60_000 }, async () => {
+  const { c, d, e } = states;
+  // A delta: the refresh reads the manifest, then waits for the delta, cut off.
+  await publish.publishDelta(store, c.deltaTo(d));
+  await idle();
+  await cutOff(polled, { data: true });
+  await sleep(OVERDUE_MS + 50);
+  await polled(); // gives it up; the refresh begun again applies the delta
+  await idle();
+  let h = await health();
+  assert.equal(h.version, d.version);
+  const { applied, abandoned } = h;
+  release(); // the delta reaches the refresh given up: it does not apply it (nor refuse it)
+  await sleep(50);
+  h = await health();
+  assert.deepEqual([h.version, h.applied, h.refused, h.lastError], [d.version, applied, null, null]);
+  assert.deepEqual(await assignee(), { assignee: "ann", version: d.version });
+
+  // A base: the refresh reads the manifest, then waits for its chunk, cut off; the refresh begun
+  // again is cut off in the same place, and the first one's read answers while it waits.
+  await publish.publishBase(store, e.toBytes());
+  await cutOff(polled, { data: true });
+  await sleep(OVERDUE_MS + 50);
+  await cutOff(polled, { data: true });
+  assert.equal(held.length, 2, "both refreshes wait for the chunk");
+  const { loadedAt } = await health();
+  const freed = frees;
+  release(1);
+  await sleep(50);
+  h = await health();
+  assert.equal(frees, freed + 1, "the snapshot the refresh given up loaded is freed");
+  assert.deepEqual([h.version, h.loadedAt], [d.version, loadedAt], "and not put in place");
+  assert.notEqual(h.loadingSince, null, "the refresh begun again is still under way");
+  assert.equal(h.abandoned, abandoned + 1, "the first given up");
+  release();
+  await idle();
+  assert.deepEqual(await assignee(), { assignee: "bob", version: e.version });
+  assert.equal(frees, freed + 2, "the state before it freed");
+  for (const s of Object.values(states)) s.free();
 });

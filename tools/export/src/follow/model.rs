@@ -222,6 +222,10 @@ impl Memberships {
     /// afresh (never, with `--reconcile-every 0`), and each render would look through them all.
     pub fn forget_before(&mut self, stamp: u64) {
         self.changed.retain(|_, at| *at >= stamp);
+        // The room a large group's change took is given back once it is written.
+        if self.changed.capacity() > 4 * self.changed.len() + 64 {
+            self.changed.shrink_to(2 * self.changed.len());
+        }
     }
 
     /// How many users have changes noted (tests).
