@@ -45,7 +45,9 @@ function startFollowing(db, out, extra = []) {
   // The command fails (and is retried) if the PUT's secret reached its environment; it takes a
   // base's bridge (IL_BRIDGE) too.
   const command = `test -z "$IL_SINK_AUTHORIZATION" && { test -z "$IL_BRIDGE" || cp -t ${sinkDir} "$IL_BRIDGE"; } && cp -t ${sinkDir}`;
-  return { ...follow(db, out, command, ["--poll-ms", "50", ...extra]), sinkDir };
+  // 50 ms steps: the default with --wal-slot (checked from the start line), given otherwise.
+  const poll = extra.includes("--wal-slot") ? [] : ["--poll-ms", "50"];
+  return { ...follow(db, out, command, [...poll, ...extra]), sinkDir };
 }
 
 /**
@@ -130,6 +132,9 @@ const STEPS = Number(process.env.STEPS ?? 45);
   console.log("follow: replay equivalence under random changes");
   check("the base is published and equals a fresh export", (await caughtUp(out, reference(db))) !== null, follower.log());
   check("--wal-slot: the base is published and equals a fresh export", (await caughtUp(walOut, reference(db))) !== null, walFollower.log());
+  const start = (log) => /follow start poll_ms=(\d+) wal_slot=(\S+)/.exec(log)?.slice(1) ?? null;
+  await within(() => start(walFollower.log()) !== null && start(follower.log()) !== null);
+  check("--wal-slot: steps every 50 ms by default, through the gates as --poll-ms says", JSON.stringify(start(walFollower.log())) === '["50","follow1"]' && JSON.stringify(start(follower.log())) === '["50","-"]', `${start(walFollower.log())} / ${start(follower.log())}\n${walFollower.log().slice(0, 300)}`);
   const slotStart = psql(db, "select confirmed_flush_lsn from pg_replication_slots where slot_name = 'follow1'", ["-At"]).trim();
   let n = 0;
   const tasks = () => psql(db, "select ID_ from ACT_RU_TASK order by ID_", ["-At"]).split("\n").filter(Boolean);

@@ -144,6 +144,22 @@ fn build(renderer: &mut Renderer, m: &mut Model) -> (Result<Snapshot, String>, f
     (loaded, render_ms)
 }
 
+/// What the follower runs with, for its first log line: the settings with defaults an operator
+/// may not have written (`--poll-ms` depends on `--wal-slot`).
+fn settings(o: &Options) -> String {
+    let secs = |d: Option<Duration>| d.map_or("never".to_owned(), |d| format!("{}s", d.as_secs_f64()));
+    format!(
+        "poll_ms={} wal_slot={} overlap={} reconcile_every={} rebase_after={} rebase_above_bytes={} keep_bases={}",
+        o.poll.as_millis(),
+        o.wal_slot.as_deref().unwrap_or("-"),
+        secs(Some(o.overlap)),
+        secs(o.reconcile_every),
+        o.rebase_after,
+        o.rebase_above_bytes,
+        o.keep_bases,
+    )
+}
+
 /// Milliseconds from `timestamp` (RFC 3339) to now; none if it does not parse.
 fn age_ms(timestamp: &str) -> Option<i64> {
     let t = Timestamp::parse(timestamp).ok()?;
@@ -174,6 +190,7 @@ fn deliver(sink: &mut Sink) {
 
 /// Runs `--follow` until killed (or `steps` steps); an error only when it cannot start.
 pub fn run(o: &Options) -> Result<(), String> {
+    eprintln!("{} follow start {}", output::now(), settings(o));
     let mut sink = Sink::new(&o.dir, destinations(o)?)?;
     let mut sources = Sources::connect(o)?;
     let mut model = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
