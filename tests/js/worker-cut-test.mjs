@@ -7,7 +7,9 @@
 // fire. Checks: a cold isolate's next request, and a warm isolate's refreshes, are not held by
 // the cut refresh for longer than its time (twice READ_TIMEOUT_MS and LET_GO_WAIT_MS); a refresh
 // cut off in its manifest's, a delta's or a base's read changes nothing when its reads answer
-// after all, and frees the snapshot it had loaded.
+// after all, and frees the snapshot it had loaded; a re-base cut while it lets the old snapshot
+// go (decision 0016) reads and loads nothing when that wait ends; a refresh cut while it reads
+// the manifest's head (decision 0012) reports nothing of the head when the head answers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
@@ -240,4 +242,98 @@ test("a refresh cut in a delta's or a base's read changes nothing when its reads
   assert.deepEqual(await assignee(), { assignee: "bob", version: e.version });
   assert.equal(frees, freed + 2, "the state before it freed");
   for (const s of Object.values(states)) s.free();
+});
+
+test("a re-base cut while it lets the old snapshot go loads nothing when the wait ends", { timeout: 60_000 }, async () => {
+  const f = snapshot("cy", 6);
+  const { version: old } = await health();
+  // Every re-base lets the old snapshot go first (decision 0016).
+  env.MEMORY_BUDGET_BYTES = "1";
+  // A request answering from the old snapshot, its body still coming: the let-go waits for it.
+  let body;
+  const stream = new ReadableStream({ start: (controller) => void (body = controller) });
+  const init = { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" };
+  const slow = worker.fetch(new Request("http://worker/v2/users/ann/links/_search", init), env, ctx);
+  await publish.publishBase(store, f.toBytes());
+  const { letGo, loads } = await health();
+  // The refresh lets the old snapshot go, and waits for the slow request: its timer is cut, and
+  // so is the request that began it (which waits for the new snapshot, and never ends).
+  [cut, dataOnly, env.DELTA_POLL_MS] = [true, true, "1"];
+  await sleep(2);
+  // (Its health route would wait for the new snapshot too: the let-go is seen in the log.)
+  const log = console.log;
+  const lettingGo = new Promise((seen) => (console.log = (...args) => (String(args[0]).includes("let go first") ? seen() : undefined, log(...args))));
+  void get("/engine-rest/task/t1/identity-links");
+  await within(lettingGo, 2_000, "the re-base's let-go");
+  console.log = log;
+  [cut, dataOnly, env.DELTA_POLL_MS] = [false, false, "600000"];
+  // The isolate is cold: a request waits for the cut refresh's time, gives it up, and the refresh
+  // begun again loads the new base.
+  const answer = await within(assignee(), 2 * OVERDUE_MS, "a request after the cut let-go");
+  assert.deepEqual(answer, { assignee: "cy", version: f.version });
+  let h = await health();
+  assert.deepEqual([h.loads, h.letGo, h.abandoned > 0], [loads + 2, letGo + 1, true]);
+  // The slow request ends, from the snapshot it began with; the refresh given up, whose wait
+  // ends with it, reads and loads nothing.
+  const [readsBefore, freesBefore] = [reads, frees];
+  body.enqueue(new TextEncoder().encode("{}"));
+  body.close();
+  const r = await slow;
+  assert.equal(r.status, 200, await r.clone().text());
+  assert.equal(r.headers.get("identity-links-version"), old, "answered from the snapshot it began with");
+  await sleep(50);
+  h = await health();
+  assert.equal(reads, readsBefore, "the refresh given up read no chunk");
+  assert.equal(frees, freesBefore, "nor loaded a snapshot to free");
+  assert.deepEqual([h.version, h.loads, h.lastError === null || !h.lastError.includes("abandoned")], [f.version, loads + 2, true]);
+  assert.deepEqual(await assignee(), { assignee: "cy", version: f.version });
+  env.MEMORY_BUDGET_BYTES = "";
+  states.f = f;
+});
+
+test("a refresh cut while it reads the manifest's head reports nothing of the head when the head answers", { timeout: 60_000 }, async () => {
+  const { f } = states;
+  const g = snapshot("ann", 7);
+  // The head (decision 0012) as a Durable Object's stub: it answers with KV's manifest, except a
+  // read made during the cut, held and then answered with an error.
+  let headReads = 0;
+  env.MANIFEST_HEAD = {
+    idFromName: (name) => name,
+    get: () => ({
+      fetch: (url) => {
+        headReads++;
+        if (cut) return new Promise((ok) => held.push(() => ok(new Response("the head is down", { status: 500 }))));
+        const manifest = values.get("manifest")?.toString("utf8") ?? "null";
+        return Promise.resolve(new Response(manifest, { headers: { etag: `"${manifest.length}"` } }));
+      },
+    }),
+  };
+  env.HEAD_WATCH_MS = "0"; // no watches: each refresh reads the head once
+  try {
+    await publish.publishDelta(store, f.deltaTo(g));
+    const stale = held.length;
+    assert.deepEqual(await cutOff(polled), { assignee: "cy", version: f.version });
+    assert.equal(held.length, stale + 1, "the head's read is held");
+    await sleep(OVERDUE_MS + 50);
+    await polled(); // gives it up; the refresh begun again reads the head and applies the delta
+    await idle();
+    assert.deepEqual(await assignee(), { assignee: "ann", version: g.version });
+    let h = await health();
+    assert.deepEqual([h.manifestFrom, h.headError], ["durable-object", null]);
+    // The held read answers with the head's failure: the refresh given up does not report it,
+    // nor read KV's copy instead.
+    const [readsBefore, headReadsBefore] = [reads, headReads];
+    release();
+    await sleep(50);
+    h = await health();
+    assert.equal(h.headError, null, "the head's failure, reported by a refresh given up");
+    assert.equal(reads, readsBefore, "KV's manifest read by a refresh given up");
+    assert.equal(headReads, headReadsBefore);
+    assert.equal(h.version, g.version);
+  } finally {
+    delete env.MANIFEST_HEAD;
+    delete env.HEAD_WATCH_MS;
+    g.free();
+    f?.free(); // (absent when the test before failed)
+  }
 });
