@@ -214,6 +214,13 @@ fn export_once(cli: &Cli, output: &Output) -> Result<String, String> {
     ))
 }
 
+/// The follower's time between two steps: `--poll-ms`, or 250 ms by default (a step through the
+/// tables' gates reads them), 50 ms with `--wal-slot` (a step peeks at the slot); at least 1 ms.
+fn poll_interval(cli: &Cli) -> Duration {
+    let default = if cli.wal_slot.is_some() { 50 } else { 250 };
+    Duration::from_millis(cli.poll_ms.unwrap_or(default).max(1))
+}
+
 /// `--follow`: the options checked, then [`follow::run`].
 fn follow(cli: &Cli) -> ExitCode {
     let seconds = |name: &str, value: f64| -> Result<Duration, String> {
@@ -238,7 +245,7 @@ fn follow(cli: &Cli) -> ExitCode {
             command: cli.sink_command.clone(),
             url: cli.sink_url.clone(),
             headers: cli.sink_header.clone(),
-            poll: Duration::from_millis(cli.poll_ms.unwrap_or(if cli.wal_slot.is_some() { 50 } else { 250 }).max(1)),
+            poll: poll_interval(cli),
             overlap: seconds("--overlap-seconds", cli.overlap_seconds)?,
             reconcile_every: (!reconcile.is_zero()).then_some(reconcile),
             steps: cli.follow_steps,
@@ -262,5 +269,24 @@ fn follow(cli: &Cli) -> ExitCode {
             eprintln!("identity-links-export: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let base = ["identity-links-export", "--camunda", "postgres://db", "--follow", "--out", "dir"];
+        Cli::try_parse_from(base.iter().chain(args)).expect("the test's arguments parse")
+    }
+
+    #[test]
+    fn the_poll_interval_defaults_by_how_changes_are_read() {
+        assert_eq!(poll_interval(&cli(&[])), Duration::from_millis(250), "through the gates");
+        assert_eq!(poll_interval(&cli(&["--wal-slot", "s"])), Duration::from_millis(50), "through the slot");
+        assert_eq!(poll_interval(&cli(&["--poll-ms", "75"])), Duration::from_millis(75));
+        assert_eq!(poll_interval(&cli(&["--wal-slot", "s", "--poll-ms", "900"])), Duration::from_millis(900));
+        assert_eq!(poll_interval(&cli(&["--poll-ms", "0"])), Duration::from_millis(1), "at least 1 ms");
     }
 }
