@@ -41,6 +41,12 @@ impl Snapshot {
         out
     }
 
+    /// The length of [`Snapshot::to_bytes`]'s answer, from the columns' lengths (without
+    /// writing it): for a caller that limits the size of what it publishes (the exporter).
+    pub fn binary_len(&self) -> usize {
+        self.binary_body_len() + 8
+    }
+
     /// How many bytes of the binary form come before its checksum.
     pub(super) fn binary_body_len(&self) -> usize {
         let words: usize = self.kept_columns().map(Vec::len).sum::<usize>() + self.strings.len();
@@ -166,6 +172,18 @@ pub(super) mod tests {
         assert_eq!(s.stats().memberships, 2);
         let back = Snapshot::from_bytes(&s.to_bytes(), Limits::default());
         assert_eq!(back.as_ref(), Ok(&s));
+    }
+
+    #[test]
+    fn binary_len_is_the_length_of_the_binary_form() {
+        // The text's length in each remainder modulo 4 (it is padded to a whole word).
+        for name in ["", "A", "An", "Ann", "Anne"] {
+            let json = SAMPLE.replace("\"Ann\"", &format!("\"{name}\""));
+            let s = Snapshot::from_json(json.as_bytes()).expect("the sample, renamed, loads");
+            assert_eq!(s.binary_len(), s.to_bytes().len(), "first name {name:?}");
+        }
+        let empty = Snapshot::from_json(br#"{"version":1}"#).expect("an empty snapshot loads");
+        assert_eq!(empty.binary_len(), empty.to_bytes().len());
     }
 
     #[test]

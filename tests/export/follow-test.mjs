@@ -503,9 +503,17 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
   const at = join(dir, "follow4b-at");
   const atLimit = startFollowing(db, at, ["--reconcile-every", "0", "--rebase-above-bytes", String(reference(db).length)]);
   check("--rebase-above-bytes: the base published at the limit", (await caughtUp(at, reference(db))) !== null, atLimit.log());
-  psql(db, "update ACT_ID_USER set LAST_ = 'Small', REV_ = REV_ + 1 where ID_ = 'u5';");
+  // A change that shrinks the state (a membership removed): a delta, both states within the limit.
+  psql(db, "delete from ACT_ID_MEMBERSHIP where (USER_ID_, GROUP_ID_) = (select USER_ID_, GROUP_ID_ from ACT_ID_MEMBERSHIP order by USER_ID_, GROUP_ID_ limit 1);");
   const delta = await caughtUp(at, reference(db));
   check("--rebase-above-bytes: a base at the limit still gets deltas", delta !== null && readdirSync(at).some((f) => f.endsWith(".delta")), `${readdirSync(at)}`);
+  // A change that grows it past the limit, the last base still at it: a base (consumers apply a
+  // delta to the chain's state, not to its base).
+  psql(db, `update ACT_ID_USER set LAST_ = '${"Grown past the limit ".repeat(4)}', REV_ = REV_ + 1 where ID_ = 'u6';`);
+  const grown = await caughtUp(at, reference(db));
+  const bases = () => readdirSync(at).filter((f) => f.endsWith(".idl")).sort();
+  const rebased = await within(() => /snapshot \(--rebase-above-bytes\)/.test(atLimit.log()));
+  check("--rebase-above-bytes: a change that grows the state past the limit is a base, though the last base is within it", grown !== null && rebased && bases().length === 2, `${readdirSync(at)}\n${atLimit.log().split("\n").slice(-3).join("\n")}`);
   atLimit.stop();
 }
 

@@ -95,10 +95,11 @@ struct Cli {
     /// (a whole snapshot), so that the directory can be pruned (0: never).
     #[arg(long = "rebase-after", value_name = "N", default_value_t = 1000, requires = "follow")]
     rebase_after: u64,
-    /// With --follow: while the last base's binary form is over BYTES, publish every change as a
-    /// base: for consumers that would not apply a delta to so large a base (the worker example's
-    /// isolates above 54 MiB: publish.mjs --apply-max-bytes), which then take the base as it is
-    /// instead of making it from the delta (0: never).
+    /// With --follow: publish a change as a base when the published state's binary form or the
+    /// one the change makes is over BYTES (a chain of deltas that grows the state past it ends
+    /// with a base): for consumers that would not apply a delta to so large a state (the worker
+    /// example's isolates above 54 MiB: publish.mjs --apply-max-bytes), which then take the base
+    /// as it is instead of making it from the delta (0: never).
     #[arg(long = "rebase-above-bytes", value_name = "BYTES", default_value_t = 0, requires = "follow")]
     rebase_above_bytes: u64,
     /// With --follow: keep the files of the K newest bases (each base and the deltas after it),

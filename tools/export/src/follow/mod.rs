@@ -54,8 +54,8 @@ pub struct Options {
     /// After this many deltas since the last base, the next change is published as a base
     /// (`--rebase-after`; 0: never).
     pub rebase_after: u64,
-    /// While the last base's binary form is over this many bytes, every change is published as
-    /// a base (`--rebase-above-bytes`; 0: never).
+    /// A change is published as a base when the published state's binary form, or the one the
+    /// change makes, is over this many bytes (`--rebase-above-bytes`; 0: never).
     pub rebase_above_bytes: u64,
     /// How many bases (each with the deltas after it) the directory keeps (`--keep-bases`; 0:
     /// every file).
@@ -202,7 +202,6 @@ pub fn run(o: &Options) -> Result<(), String> {
     // step compares versions rather than holding the binary form beside the snapshot.
     let mut current_version = current.version();
     let bytes = current.to_bytes();
-    let mut base_size = bytes.len() as u64;
     let mut sequence = sink.next_sequence();
     sink.publish(sequence, Kind::Snapshot, &bytes, &current_version.to_string(), None)?;
     eprintln!(
@@ -304,12 +303,12 @@ pub fn run(o: &Options) -> Result<(), String> {
                     } else {
                         // Written to the directory, the step is the new state; not written (a
                         // full disk), the next step builds it again and publishes it then.
-                        let rebase = rebase_reason(o, base_size, deltas_since_base);
+                        let sizes = [current.binary_len(), next.binary_len()].map(|n| n as u64);
+                        let rebase = rebase_reason(o, sizes, deltas_since_base);
                         let (from, to) = ((&current, current_version), (&next, next_version));
                         match publish_step(&mut sink, sequence + 1, from, to, rebase, o.rebase_above_bytes) {
-                            Ok((kind, size)) => {
+                            Ok(kind) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
-                                base_size = size.unwrap_or(base_size);
                                 (sequence, current, current_version, unpublished) =
                                     (sequence + 1, next, next_version, false);
                                 if rebase.is_some() {
@@ -363,10 +362,13 @@ pub fn run(o: &Options) -> Result<(), String> {
     }
 }
 
-/// The option that makes the next change a base (the last base being `base_size` bytes, with
-/// `deltas_since_base` deltas after it), if one does.
-fn rebase_reason(o: &Options, base_size: u64, deltas_since_base: u64) -> Option<&'static str> {
-    if o.rebase_above_bytes > 0 && base_size > o.rebase_above_bytes {
+/// The option that makes the next change a base, if one does: `sizes` are the binary forms' of
+/// the published state and of the state the change makes (a delta is applied to the one and
+/// makes the other: a consumer that would not apply one to so large a state gets neither), and
+/// `deltas_since_base` the deltas after the last base. The published state, not the last base:
+/// a chain of deltas that grows the state past the limit ends with a base.
+fn rebase_reason(o: &Options, sizes: [u64; 2], deltas_since_base: u64) -> Option<&'static str> {
+    if o.rebase_above_bytes > 0 && sizes.iter().any(|&size| size > o.rebase_above_bytes) {
         Some("--rebase-above-bytes")
     } else if o.rebase_after > 0 && deltas_since_base >= o.rebase_after {
         Some(REBASE_AFTER)
@@ -380,8 +382,7 @@ const REBASE_AFTER: &str = "--rebase-after";
 
 /// Publishes the step from `previous` to `next` (with their versions) as the core's delta
 /// (`Snapshot::delta_to_at`), or as a whole snapshot (`as_base`: its binary form, for the option
-/// named, with a bridge unless it is over `rebase_above_bytes`); what was published, and a
-/// base's size.
+/// named, with a bridge unless it is over `rebase_above_bytes`); what was published.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
@@ -389,7 +390,7 @@ fn publish_step(
     (next, next_version): (&Snapshot, Version),
     as_base: Option<&str>,
     rebase_above_bytes: u64,
-) -> Result<(String, Option<u64>), String> {
+) -> Result<String, String> {
     if let Some(option) = as_base {
         let bytes = next.to_bytes();
         // A base by --rebase-after comes with its bridge (decision 0017): the consumers at the
@@ -399,11 +400,11 @@ fn publish_step(
         let bridge =
             (option == REBASE_AFTER && small).then(|| previous.delta_to_at(previous_version, next, next_version));
         sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string(), bridge.as_deref())?;
-        return Ok((format!("snapshot ({option})"), Some(bytes.len() as u64)));
+        return Ok(format!("snapshot ({option})"));
     }
     let delta = previous.delta_to_at(previous_version, next, next_version);
     sink.publish(sequence, Kind::Delta, &delta, &next_version.to_string(), None)?;
-    Ok(("delta".to_owned(), None))
+    Ok("delta".to_owned())
 }
 
 /// Removes the files before the `keep`-th newest base that every sink has taken; logs how many.
