@@ -254,6 +254,15 @@ const STEPS = Number(process.env.STEPS ?? 45);
   psql(db, `insert into ACT_RU_IDENTITYLINK (ID_, REV_, TYPE_, USER_ID_, TASK_ID_) values ('w2', 1, 'candidate', 'u1', ${q(tasks()[1])});`);
   const replaced = psql(db, "select ctid from ACT_RU_IDENTITYLINK where ID_ = 'w2'", ["-At"]).trim();
   check(`a link replaced at its very place (${place}, then ${replaced}) is followed exactly, through the gates and through the log`, placed !== null && replaced === place && (await caughtUp(out, reference(db))) !== null && (await caughtUp(walOut, reference(db))) !== null, follower.log().split("\n").slice(-4).join("\n"));
+  // The links reordered by a CLUSTER (by their ids, descending), which logs no row: through the
+  // gates, their places changed; through the log, the table's new file makes the step read
+  // Camunda whole (the reconcile is off).
+  const unclustered = reference(db);
+  psql(db, "create index il_by_id_desc on ACT_RU_IDENTITYLINK (ID_ desc);");
+  psql(db, "cluster ACT_RU_IDENTITYLINK using il_by_id_desc;");
+  psql(db, "drop index il_by_id_desc;");
+  const clustered = reference(db);
+  check("a CLUSTER reordering the links is followed exactly, through the gates and through the log", Buffer.compare(unclustered, clustered) !== 0 && (await caughtUp(out, clustered)) !== null && (await caughtUp(walOut, clustered)) !== null, walFollower.log().split("\n").slice(-4).join("\n"));
   // Last: an organisation removed (its users, links and members leave with it).
   zitadel(db, "org", "acme", "org.removed", `update projections.users14 set owner_removed = true where resource_owner = 'acme';
     update projections.idp_user_links3 set owner_removed = true where resource_owner = 'acme';

@@ -308,7 +308,7 @@ impl Source {
         };
         // The transaction's snapshot, then the log: every commit it sees is in the log peeked.
         let (ended, peeked) = slot.peek(&mut self.client, WHAT, self.snapshot)?;
-        if peeked.transactions.is_empty() && !peeked.more {
+        if peeked.transactions.is_empty() && !peeked.more && m.links_file == Some(peeked.links_file) {
             let catch_up = peeked.behind >= wal::CATCH_UP_BYTES;
             return Ok((None, if catch_up { SlotTo::CatchUp } else { SlotTo::Stay }));
         }
@@ -319,7 +319,8 @@ impl Source {
     /// Reads the keys named by the transactions of `peeked` that this transaction's snapshot
     /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last read saw;
     /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
-    /// truncated), everything, `m` read afresh. The number of keys read, and the commit to
+    /// truncated, or the links' table rewritten: [`wal::LINKS_FILE`]), everything, `m` read
+    /// afresh. The number of keys read, and the commit to
     /// advance the slot to: the end of the transactions seen, in commit order, up to the first
     /// not seen (a commit not visible yet, whose keys a later step reads: the slot keeps it and
     /// those after it, which that step passes over, this one having read them).
@@ -342,11 +343,12 @@ impl Source {
             .filter(seen)
             .filter(|t| !read_at.as_ref().is_some_and(|r| r.sees(t.xid)))
             .collect();
-        if peeked.more && new.is_empty() {
+        let rewritten = m.links_file != Some(peeked.links_file);
+        if peeked.more && new.is_empty() && !rewritten {
             return Ok((0, advance));
         }
         let named = Named::from_changes(new.iter().flat_map(|t| &t.changes), m);
-        if peeked.more || named.everything {
+        if peeked.more || named.everything || rewritten {
             *m = Camunda::default();
             let changed = self.read(m)?;
             (m.whole, m.read_at) = (true, Some(ended_text));
@@ -401,6 +403,10 @@ impl Source {
 
     fn read(&mut self, m: &mut Camunda) -> Result<usize, String> {
         let mut count = 0;
+        if self.wal.is_some() {
+            let sql = format!("SELECT {}", wal::LINKS_FILE);
+            m.links_file = Some(self.client.query_one(&sql, &[]).map_err(|e| db::failed(WHAT, &e))?.get(0));
+        }
 
         // Users.
         let (users, gone) = self.changed_revisions(&mut m.gates, &mut m.user_revs, "ACT_ID_USER", "")?;

@@ -120,6 +120,10 @@ pub struct Camunda {
     /// With `--wal-slot`: each link's task by the link's id (a delete in the log carries only
     /// the id).
     pub link_tasks: HashMap<Box<str>, Arc<str>>,
+    /// With `--wal-slot`: the file of `ACT_RU_IDENTITYLINK` (`pg_relation_filenode`) when the
+    /// rows were read whole. A rewrite (CLUSTER, VACUUM FULL) logs no row but makes a new file,
+    /// and CLUSTER reorders the links: a step that finds another file reads Camunda whole.
+    pub links_file: Option<i64>,
 }
 
 /// Camunda's memberships, (user, group) → the member's rank in the group, by user and group

@@ -83,7 +83,14 @@ pub struct Peeked {
     /// ([`Slot::catch_up`]) so that the server may recycle that log and a peek need not decode
     /// it again.
     pub behind: f64,
+    /// The file of the links' table ([`LINKS_FILE`]) when peeked.
+    pub links_file: i64,
 }
+
+/// The file of `ACT_RU_IDENTITYLINK` now (`pg_relation_filenode`, as a `bigint`): a rewrite of
+/// the table (CLUSTER, VACUUM FULL) makes a new one and logs no row, and a CLUSTER reorders the
+/// links, whose order the snapshot keeps (`follow::camunda`).
+pub const LINKS_FILE: &str = "coalesce(pg_relation_filenode('act_ru_identitylink'::regclass)::text::bigint, 0)";
 
 /// How far behind the server's log a slot that found nothing is moved on ([`Slot::catch_up`]):
 /// a WAL segment's worth.
@@ -187,16 +194,17 @@ impl Slot {
     /// visible; with `synchronous_commit = off` it may not be: docs/export.md).
     pub fn peek(&self, client: &mut Client, what: &str, snapshot: &str) -> Result<(String, Peeked), String> {
         let sql = format!(
-            "SELECT s.ended, s.behind, p.lsn::text, p.data \
+            "SELECT s.ended, s.behind, p.lsn::text, p.data, s.links_file \
              FROM (SELECT {snapshot}::text AS ended, \
-                          pg_wal_lsn_diff({LOG_END}, (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1))::float8 AS behind) s \
+                          pg_wal_lsn_diff({LOG_END}, (SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1))::float8 AS behind, \
+                          {LINKS_FILE} AS links_file) s \
              LEFT JOIN pg_logical_slot_peek_changes($1, NULL, $2, 'include-xids', '1', 'skip-empty-xacts', '1') \
                   WITH ORDINALITY p ON true \
              ORDER BY p.ordinality"
         );
         let rows = client.query(&sql, &[&self.name, &self.batch]).map_err(|e| db::failed(what, &e))?;
         let first = rows.first().ok_or_else(|| format!("{what}: the slot's peek answered no row"))?;
-        let (ended, behind): (String, Option<f64>) = (first.get(0), first.get(1));
+        let (ended, behind, links_file): (String, Option<f64>, i64) = (first.get(0), first.get(1), first.get(4));
         let lines: Vec<(String, String)> = rows
             .iter()
             .filter_map(|row| Some((row.get::<_, Option<String>>(2)?, row.get::<_, Option<String>>(3)?)))
@@ -219,7 +227,7 @@ impl Slot {
                 }
             }
         }
-        Ok((ended, Peeked { transactions, more, behind: behind.unwrap_or(0.0) }))
+        Ok((ended, Peeked { transactions, more, behind: behind.unwrap_or(0.0), links_file }))
     }
 
     /// Moves a slot that found nothing past the log written so far, when a peek of all of it
