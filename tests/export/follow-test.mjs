@@ -263,6 +263,21 @@ const STEPS = Number(process.env.STEPS ?? 45);
   psql(db, "drop index il_by_id_desc;");
   const clustered = reference(db);
   check("a CLUSTER reordering the links is followed exactly, through the gates and through the log", Buffer.compare(unclustered, clustered) !== 0 && (await caughtUp(out, clustered)) !== null && (await caughtUp(walOut, clustered)) !== null, walFollower.log().split("\n").slice(-4).join("\n"));
+  // A commit visible before its log is flushed (synchronous_commit = off; the server's log writer
+  // flushes it within 3 s here): a step that reads another transaction's keys while it sees
+  // that commit, not yet in the log it peeks, reads its keys once a later peek has it.
+  psql("postgres", "alter system set wal_writer_delay = '3s';");
+  psql("postgres", "select pg_reload_conf();");
+  try {
+    const [first, second] = tasks();
+    psql(db, `begin; update ACT_RU_TASK set ASSIGNEE_ = 'flushed', REV_ = REV_ + 1 where ID_ = ${q(first)}; commit;
+      begin; set local synchronous_commit = off; update ACT_RU_TASK set ASSIGNEE_ = 'not-flushed', REV_ = REV_ + 1 where ID_ = ${q(second)}; commit;`);
+    const expected = reference(db);
+    check("--wal-slot: a commit visible before its log is flushed (synchronous_commit = off) is followed", (await caughtUp(walOut, expected, 15_000)) !== null && (await caughtUp(out, expected)) !== null, walFollower.log().split("\n").slice(-4).join("\n"));
+  } finally {
+    psql("postgres", "alter system reset wal_writer_delay;");
+    psql("postgres", "select pg_reload_conf();");
+  }
   // Last: an organisation removed (its users, links and members leave with it).
   zitadel(db, "org", "acme", "org.removed", `update projections.users14 set owner_removed = true where resource_owner = 'acme';
     update projections.idp_user_links3 set owner_removed = true where resource_owner = 'acme';

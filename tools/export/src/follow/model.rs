@@ -112,8 +112,8 @@ pub struct Camunda {
     pub authorizations: Tracked<BTreeMap<String, Authorization>>,
     pub authorization_revs: HashMap<String, Option<i32>>,
     /// The transactions ended when these rows were read ([`crate::db::ended_transactions`]):
-    /// a step that finds the same has nothing to read. With `--wal-slot`, the log's transactions
-    /// this snapshot saw are in the rows already (each step reads every one it sees).
+    /// a step that finds the same has nothing to read. With `--wal-slot`, when they were last
+    /// read whole: the log's transactions this snapshot saw are in the rows already.
     pub read_at: Option<String>,
     /// Read whole once: with `--wal-slot`, the next steps read what the log names.
     pub whole: bool,
