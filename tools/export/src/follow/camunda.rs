@@ -320,10 +320,10 @@ impl Source {
     /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw;
     /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
     /// truncated, or the links' table rewritten: [`wal::LINKS_FILE`]), everything, `m` read
-    /// afresh. The number of keys read, and the commit to
-    /// advance the slot to: the end of the transactions seen, in commit order, up to the first
-    /// not seen (a commit not visible yet, whose keys a later step reads: the slot keeps it and
-    /// those after it, which that step passes over, this one having read them).
+    /// afresh. The number of keys read, and the commit to advance the slot to: the end of the
+    /// transactions seen, in commit order, up to the first not seen (a commit not visible yet,
+    /// whose keys a later step reads: the slot keeps it and those after it, which that step
+    /// reads again).
     fn read_logged(
         &mut self,
         m: &mut Camunda,
