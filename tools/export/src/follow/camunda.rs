@@ -309,6 +309,7 @@ impl Source {
         // The transaction's snapshot, then the log: every commit it sees is in the log peeked.
         let (ended, peeked) = slot.peek(&mut self.client, WHAT, self.snapshot)?;
         if peeked.transactions.is_empty() && !peeked.more && m.links_file == Some(peeked.links_file) {
+            m.read_at = None; // the slot holds nothing of the last whole read's (read_logged)
             let catch_up = peeked.behind >= wal::CATCH_UP_BYTES;
             return Ok((None, if catch_up { SlotTo::CatchUp } else { SlotTo::Stay }));
         }
@@ -317,7 +318,8 @@ impl Source {
     }
 
     /// Reads the keys named by the transactions of `peeked` that this transaction's snapshot
-    /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw;
+    /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw
+    /// (`m.read_at`, until a step peeks all the slot holds);
     /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
     /// truncated, or the links' table rewritten: [`wal::LINKS_FILE`]), everything, `m` read
     /// afresh. The number of keys read, and the commit to advance the slot to: the end of the
@@ -384,11 +386,14 @@ impl Source {
         for id in &named.deleted_links {
             m.link_tasks.remove(id.as_str());
         }
-        // `m.read_at` stays the last whole read's: this snapshot may see a commit that the peek
-        // did not decode (made visible before its log was flushed: synchronous_commit = off),
-        // whose keys were not read. A later peek has it, and it is read then. (A transaction
-        // read here and left in the slot, behind one not seen yet, is read again: its keys'
-        // rows as they are then.)
+        // Not this snapshot as read: it may see a commit that the peek did not decode (made
+        // visible before its log was flushed: synchronous_commit = off), whose keys were not
+        // read; a later peek has it, and it is read then. Nor the last whole read's any longer:
+        // this peek held the slot's every transaction (not `more`), so the backlog that read
+        // saw is taken; one left behind a transaction not seen yet is read again (its keys'
+        // rows as they are then). Kept, it would also compare the log's 32-bit ids with an
+        // ever older snapshot, which after 2^31 more transactions takes new ones for old.
+        m.read_at = None;
         Ok((count, advance))
     }
 

@@ -113,7 +113,8 @@ pub struct Camunda {
     pub authorization_revs: HashMap<String, Option<i32>>,
     /// The transactions ended when these rows were read ([`crate::db::ended_transactions`]):
     /// a step that finds the same has nothing to read. With `--wal-slot`, when they were last
-    /// read whole: the log's transactions this snapshot saw are in the rows already.
+    /// read whole, until a step has peeked all the slot holds: the log's transactions this
+    /// snapshot saw are in the rows already.
     pub read_at: Option<String>,
     /// Read whole once: with `--wal-slot`, the next steps read what the log names.
     pub whole: bool,
