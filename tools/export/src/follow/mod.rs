@@ -306,7 +306,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                         let sizes = [current.binary_len(), next.binary_len()].map(|n| n as u64);
                         let rebase = rebase_reason(o, sizes, deltas_since_base);
                         let (from, to) = ((&current, current_version), (&next, next_version));
-                        match publish_step(&mut sink, sequence + 1, from, to, rebase, o.rebase_above_bytes) {
+                        match publish_step(&mut sink, sequence + 1, from, to, rebase) {
                             Ok(kind) => {
                                 deltas_since_base = if rebase.is_some() { 0 } else { deltas_since_base + 1 };
                                 (sequence, current, current_version, unpublished) =
@@ -382,23 +382,21 @@ const REBASE_AFTER: &str = "--rebase-after";
 
 /// Publishes the step from `previous` to `next` (with their versions) as the core's delta
 /// (`Snapshot::delta_to_at`), or as a whole snapshot (`as_base`: its binary form, for the option
-/// named, with a bridge unless it is over `rebase_above_bytes`); what was published.
+/// named, with a bridge when it is `--rebase-after`'s); what was published.
 fn publish_step(
     sink: &mut Sink,
     sequence: u64,
     (previous, previous_version): (&Snapshot, Version),
     (next, next_version): (&Snapshot, Version),
     as_base: Option<&str>,
-    rebase_above_bytes: u64,
 ) -> Result<String, String> {
     if let Some(option) = as_base {
         let bytes = next.to_bytes();
         // A base by --rebase-after comes with its bridge (decision 0017): the consumers at the
-        // previous state apply it instead of loading the base. Not past --rebase-above-bytes,
-        // whose consumers apply no delta to so large a base.
-        let small = rebase_above_bytes == 0 || bytes.len() as u64 <= rebase_above_bytes;
-        let bridge =
-            (option == REBASE_AFTER && small).then(|| previous.delta_to_at(previous_version, next, next_version));
+        // previous state apply it instead of loading the base. Never past --rebase-above-bytes,
+        // whose consumers apply no delta to so large a state: [`rebase_reason`] names that
+        // option first whenever either state is over it.
+        let bridge = (option == REBASE_AFTER).then(|| previous.delta_to_at(previous_version, next, next_version));
         sink.publish(sequence, Kind::Snapshot, &bytes, &next_version.to_string(), bridge.as_deref())?;
         return Ok(format!("snapshot ({option})"));
     }
