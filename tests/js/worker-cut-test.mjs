@@ -245,50 +245,56 @@ test("a refresh cut in a delta's or a base's read changes nothing when its reads
 });
 
 test("a re-base cut while it lets the old snapshot go loads nothing when the wait ends", { timeout: 60_000 }, async () => {
-  const f = snapshot("cy", 6);
+  const f = (states.f = snapshot("cy", 6));
   const { version: old } = await health();
   // Every re-base lets the old snapshot go first (decision 0016).
   env.MEMORY_BUDGET_BYTES = "1";
-  // A request answering from the old snapshot, its body still coming: the let-go waits for it.
-  let body;
-  const stream = new ReadableStream({ start: (controller) => void (body = controller) });
-  const init = { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" };
-  const slow = worker.fetch(new Request("http://worker/v2/users/ann/links/_search", init), env, ctx);
-  await publish.publishBase(store, f.toBytes());
-  const { letGo, loads } = await health();
-  // The refresh lets the old snapshot go, and waits for the slow request: its timer is cut, and
-  // so is the request that began it (which waits for the new snapshot, and never ends).
-  [cut, dataOnly, env.DELTA_POLL_MS] = [true, true, "1"];
-  await sleep(2);
-  // (Its health route would wait for the new snapshot too: the let-go is seen in the log.)
   const log = console.log;
-  const lettingGo = new Promise((seen) => (console.log = (...args) => (String(args[0]).includes("let go first") ? seen() : undefined, log(...args))));
-  void get("/engine-rest/task/t1/identity-links");
-  await within(lettingGo, 2_000, "the re-base's let-go");
-  console.log = log;
-  [cut, dataOnly, env.DELTA_POLL_MS] = [false, false, "600000"];
-  // The isolate is cold: a request waits for the cut refresh's time, gives it up, and the refresh
-  // begun again loads the new base.
-  const answer = await within(assignee(), 2 * OVERDUE_MS, "a request after the cut let-go");
-  assert.deepEqual(answer, { assignee: "cy", version: f.version });
-  let h = await health();
-  assert.deepEqual([h.loads, h.letGo, h.abandoned > 0], [loads + 2, letGo + 1, true]);
-  // The slow request ends, from the snapshot it began with; the refresh given up, whose wait
-  // ends with it, reads and loads nothing.
-  const [readsBefore, freesBefore] = [reads, frees];
-  body.enqueue(new TextEncoder().encode("{}"));
-  body.close();
-  const r = await slow;
-  assert.equal(r.status, 200, await r.clone().text());
-  assert.equal(r.headers.get("identity-links-version"), old, "answered from the snapshot it began with");
-  await sleep(50);
-  h = await health();
-  assert.equal(reads, readsBefore, "the refresh given up read no chunk");
-  assert.equal(frees, freesBefore, "nor loaded a snapshot to free");
-  assert.deepEqual([h.version, h.loads, h.lastError === null || !h.lastError.includes("abandoned")], [f.version, loads + 2, true]);
-  assert.deepEqual(await assignee(), { assignee: "cy", version: f.version });
-  env.MEMORY_BUDGET_BYTES = "";
-  states.f = f;
+  try {
+    // A request answering from the old snapshot, its body still coming: the let-go waits for it.
+    let body;
+    const stream = new ReadableStream({ start: (controller) => void (body = controller) });
+    const init = { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" };
+    const slow = worker.fetch(new Request("http://worker/v2/users/ann/links/_search", init), env, ctx);
+    await publish.publishBase(store, f.toBytes());
+    const { letGo, loads } = await health();
+    // The refresh lets the old snapshot go, and waits for the slow request: its timer is cut, and
+    // so is the request that began it (which waits for the new snapshot, and never ends).
+    const heldBefore = held.length;
+    [cut, dataOnly, env.DELTA_POLL_MS] = [true, true, "1"];
+    await sleep(2);
+    // (Its health route would wait for the new snapshot too: the let-go is seen in the log.)
+    const lettingGo = new Promise((seen) => (console.log = (...args) => (String(args[0]).includes("let go first") ? seen() : undefined, log(...args))));
+    void get("/engine-rest/task/t1/identity-links");
+    await within(lettingGo, 2_000, "the re-base's let-go");
+    await sleep(50);
+    // Waiting in the let-go, not reading the base's chunk (which the cut would hold).
+    assert.equal(held.length, heldBefore, "the cut re-base waits for the slow request before it reads the base");
+    [cut, dataOnly, env.DELTA_POLL_MS] = [false, false, "600000"];
+    // The isolate is cold: a request waits for the cut refresh's time, gives it up, and the refresh
+    // begun again loads the new base.
+    const answer = await within(assignee(), 2 * OVERDUE_MS, "a request after the cut let-go");
+    assert.deepEqual(answer, { assignee: "cy", version: f.version });
+    let h = await health();
+    assert.deepEqual([h.loads, h.letGo, h.abandoned > 0], [loads + 2, letGo + 1, true]);
+    // The slow request ends, from the snapshot it began with; the refresh given up, whose wait
+    // ends with it, reads and loads nothing.
+    const [readsBefore, freesBefore] = [reads, frees];
+    body.enqueue(new TextEncoder().encode("{}"));
+    body.close();
+    const r = await slow;
+    assert.equal(r.status, 200, await r.clone().text());
+    assert.equal(r.headers.get("identity-links-version"), old, "answered from the snapshot it began with");
+    await sleep(50);
+    h = await health();
+    assert.equal(reads, readsBefore, "the refresh given up read no chunk");
+    assert.equal(frees, freesBefore, "nor loaded a snapshot to free");
+    assert.deepEqual([h.version, h.loads, h.lastError === null || !h.lastError.includes("abandoned")], [f.version, loads + 2, true]);
+    assert.deepEqual(await assignee(), { assignee: "cy", version: f.version });
+  } finally {
+    console.log = log;
+    [cut, dataOnly, env.DELTA_POLL_MS, env.MEMORY_BUDGET_BYTES] = [false, false, "600000", ""];
+  }
 });
 
 test("a refresh cut while it reads the manifest's head reports nothing of the head when the head answers", { timeout: 60_000 }, async () => {
