@@ -641,9 +641,10 @@ async function startWorkerd(cwd, config, port) {
  * not done. Resolves to autocannon's result.
  *
  * autocannon ends a run at its next sample (`sampleInt`, 1 s by default) after the last answer,
- * and its `duration` counts that wait: at 1 s, 20,000 answers in 2.1 s or in 2.9 s both came out
- * as ~3 s, so two workers' rates compared in steps (9,804, 6,579, 4,950 req/s for 10,000
- * answers). Sampled every 10 ms, the duration is the load's own to within 10 ms.
+ * and its `duration` counts that wait: at 1 s every run lasted a whole number of seconds and
+ * ~0.04 s (20,000 answers: 9,804, 6,579, 4,950 req/s for 2.04, 3.04, 4.04 s), so two workers'
+ * rates compared in steps. Sampled every 10 ms, the duration is the load's own to within
+ * ~15 ms (autocannon rounds it to 0.01 s).
  */
 function drive(url, requests, amount = LOAD.requests) {
   return new Promise((ok, fail) => {
