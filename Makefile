@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PORT ?= 8080
 
-.PHONY: demo test build setup setup-build lint test-worker test-export test-toolchains test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
+.PHONY: demo test build setup setup-build setup-export lint test-worker test-export test-toolchains test-native test-wasm test-package test-clients test-auth test-hostile test-http-body test-cors-browser test-bench-smoke test-demo bench fuzz clean
 
 ## demo: build the package and serve the demo page on http://localhost:$(PORT)
 demo: build
@@ -22,6 +22,9 @@ setup:
 
 setup-build:
 	scripts/setup.sh build
+
+setup-export:
+	scripts/setup.sh export
 
 ## lint: formatting, clippy for host and wasm32, and the core's independence from wasm
 lint:
@@ -42,7 +45,7 @@ test-toolchains: build
 
 ## test-export: identity-links-export (tools/export) against a private PostgreSQL cluster (installed if missing);
 ## the pipeline end to end: --follow publishing through publish.mjs --sink into the worker's KV in workerd
-test-export: build
+test-export: setup-export build
 	cargo test --quiet -p identity-links-export
 	cargo build --quiet --profile native -p identity-links-export
 	node --test tests/export/export-test.mjs

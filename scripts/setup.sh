@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, and nothing that is already there (so it is quick the second
-# time). `setup.sh build`: what `make build` and `make demo` need; `setup.sh test`: also what
-# `make test` needs. See ../shared/TOOLCHAIN.md for why each step is done this way.
+# time). `setup.sh build`: what `make build` and `make demo` need; `setup.sh export`: also what
+# `make test-export` needs (OpenSSL's headers, PostgreSQL, the en_US.UTF-8 locale); `setup.sh
+# test`: also what the rest of `make test` needs. See ../shared/TOOLCHAIN.md for why each step
+# is done this way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-test}
@@ -45,27 +47,6 @@ fi
 
 [ "$level" = build ] && exit 0
 
-if ! command -v wasm-pack >/dev/null; then
-  say "installing wasm-pack (about 2 minutes)"
-  cargo install wasm-pack --version 0.15.1
-fi
-
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "installing Debian's chromium and chromium-driver"
-  apt_install chromium chromium-driver
-fi
-
-# Firefox for the browser tests: Debian's firefox-esr, driven by geckodriver (crates.io; Debian
-# has no package) for wasm-pack, and by puppeteer-core over WebDriver BiDi for the others.
-if ! command -v firefox-esr >/dev/null; then
-  say "installing Debian's firefox-esr"
-  apt_install firefox-esr
-fi
-if ! command -v geckodriver >/dev/null; then
-  say "installing geckodriver 0.37.1 (about 3 minutes)"
-  cargo install geckodriver --version 0.37.1 --locked
-fi
-
 # OpenSSL's headers for the exporter's TLS (native-tls), and the openssl command for its tests.
 if ! pkg-config --exists openssl 2>/dev/null || ! command -v openssl >/dev/null; then
   say "installing Debian's libssl-dev, pkg-config and openssl"
@@ -88,3 +69,27 @@ if ! locale -a 2>/dev/null | grep -qix 'en_US.utf8'; then
   grep -qx 'en_US.UTF-8 UTF-8' /etc/locale.gen || echo 'en_US.UTF-8 UTF-8' | as_root tee -a /etc/locale.gen >/dev/null
   as_root locale-gen >/dev/null
 fi
+
+[ "$level" = export ] && exit 0
+
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (about 2 minutes)"
+  cargo install wasm-pack --version 0.15.1
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "installing Debian's chromium and chromium-driver"
+  apt_install chromium chromium-driver
+fi
+
+# Firefox for the browser tests: Debian's firefox-esr, driven by geckodriver (crates.io; Debian
+# has no package) for wasm-pack, and by puppeteer-core over WebDriver BiDi for the others.
+if ! command -v firefox-esr >/dev/null; then
+  say "installing Debian's firefox-esr"
+  apt_install firefox-esr
+fi
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver 0.37.1 (about 3 minutes)"
+  cargo install geckodriver --version 0.37.1 --locked
+fi
+
