@@ -34,7 +34,7 @@ use identity_links_tables::words::hash;
 impl Snapshot {
     /// The binary form of the snapshot (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.binary_body_len() + 8);
+        let mut out = Vec::with_capacity(self.binary_len());
         self.write_binary(&mut |piece| out.extend_from_slice(piece));
         let sum = hash(&out);
         out.extend_from_slice(&sum.to_le_bytes());

@@ -308,12 +308,14 @@ impl Source {
         };
         // The transaction's snapshot, then the log: every commit it sees is in the log peeked.
         let (ended, peeked) = slot.peek(&mut self.client, WHAT, self.snapshot)?;
-        if peeked.transactions.is_empty() && !peeked.more && m.links_file == Some(peeked.links_file) {
+        // The links' table rewritten since the last whole read ([`wal::LINKS_FILE`]).
+        let rewritten = m.links_file != Some(peeked.links_file);
+        if peeked.transactions.is_empty() && !peeked.more && !rewritten {
             m.read_at = None; // the slot holds nothing of the last whole read's (read_logged)
             let catch_up = peeked.behind >= wal::CATCH_UP_BYTES;
             return Ok((None, if catch_up { SlotTo::CatchUp } else { SlotTo::Stay }));
         }
-        let (changed, advance) = self.read_logged(m, ended, peeked)?;
+        let (changed, advance) = self.read_logged(m, ended, peeked, rewritten)?;
         Ok((Some(changed), advance.map_or(SlotTo::Stay, SlotTo::Advance)))
     }
 
@@ -321,7 +323,7 @@ impl Source {
     /// (`ended_text`) sees as ended, into `m`, but for those that `m`'s last whole read saw
     /// (`m.read_at`, until a step peeks all the slot holds);
     /// or, when the slot holds more than `--wal-batch` changes (or a followed table was
-    /// truncated, or the links' table rewritten: [`wal::LINKS_FILE`]), everything, `m` read
+    /// truncated, or the links' table `rewritten`: [`wal::LINKS_FILE`]), everything, `m` read
     /// afresh. The number of keys read, and the commit to advance the slot to: the end of the
     /// transactions seen, in commit order, up to the first not seen (a commit not visible yet,
     /// whose keys a later step reads: the slot keeps it and those after it, which that step
@@ -331,6 +333,7 @@ impl Source {
         m: &mut Camunda,
         ended_text: String,
         peeked: Peeked,
+        rewritten: bool,
     ) -> Result<(usize, Option<String>), String> {
         let ended = EndedTransactions::parse(&ended_text)?;
         let read_at = m.read_at.as_deref().map(EndedTransactions::parse).transpose()?;
@@ -345,7 +348,6 @@ impl Source {
             .filter(seen)
             .filter(|t| !read_at.as_ref().is_some_and(|r| r.sees(t.xid)))
             .collect();
-        let rewritten = m.links_file != Some(peeked.links_file);
         if peeked.more && new.is_empty() && !rewritten {
             return Ok((0, advance));
         }
