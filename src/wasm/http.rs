@@ -90,10 +90,12 @@ impl JsSnapshot {
         }
         let lengths = [method, url, content_type, content_length, origin, request_method, request_headers, caller];
         let call = Call { lengths, body, identity, context: context.as_ref() };
-        DEFAULT_OPTIONS.with(|defaults| {
-            let options = given.as_ref().unwrap_or(&defaults[(flags & 15) as usize]);
-            self.serve(&call, options)
-        })
+        DEFAULT_OPTIONS
+            .try_with(|defaults| {
+                let options = given.as_ref().unwrap_or(&defaults[(flags & 15) as usize]);
+                self.serve(&call, options)
+            })
+            .unwrap_or_else(|_| Err(invalid("a re-entrant call".to_owned())))
     }
 }
 
@@ -191,50 +193,56 @@ fn wants(needs: Needs, limit: u32) -> Option<u32> {
         Some(Peer::Zitadel) => 1,
         Some(Peer::Camunda) => 2,
     };
-    ANSWER.with(|answer| {
-        let mut answer = answer.try_borrow_mut().ok()?;
-        answer.0.clear();
-        answer.0.extend([0, if needs.body { limit } else { NULL }, peer]);
-        Some(answer.0.as_ptr() as u32)
-    })
+    ANSWER
+        .try_with(|answer| {
+            let mut answer = answer.try_borrow_mut().ok()?;
+            answer.0.clear();
+            answer.0.extend([0, if needs.body { limit } else { NULL }, peer]);
+            Some(answer.0.as_ptr() as u32)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Writes `response` as the abi lays it out and keeps it (its texts are what the cells point
 /// at); the words' address. `content-type` and `allow`, static texts, are [`RAW`] cells.
 fn answer(response: Response) -> Option<u32> {
-    ANSWER.with(|kept| {
-        let mut kept = kept.try_borrow_mut().ok()?;
-        let (words, kept) = &mut *kept;
-        *kept = response;
-        words.clear();
-        let body = &kept.body;
-        let kind = match kept.content_type {
-            _ if body.is_empty() => 0,
-            Some("application/json") => TEXT,
-            _ => BYTES,
-        };
-        words.extend([u32::from(kept.status), kind, body.as_ptr() as u32, body.len() as u32]);
-        let cell = |words: &mut Vec<u32>, kind: u32, text: &str| {
-            words.extend([kind, text.as_ptr() as u32, text.len() as u32]);
-        };
-        let fixed = [("content-type", kept.content_type), ("allow", kept.allow)];
-        let fixed = fixed.iter().filter_map(|&(name, value)| Some((name, value?)));
-        words.push((fixed.clone().count() + kept.headers.len()) as u32);
-        for (name, value) in fixed {
-            cell(words, RAW, name);
-            cell(words, RAW, value);
-        }
-        let pairs = |words: &mut Vec<u32>, list: &[(&'static str, String)]| {
-            for (name, value) in list {
+    ANSWER
+        .try_with(|kept| {
+            let mut kept = kept.try_borrow_mut().ok()?;
+            let (words, kept) = &mut *kept;
+            *kept = response;
+            words.clear();
+            let body = &kept.body;
+            let kind = match kept.content_type {
+                _ if body.is_empty() => 0,
+                Some("application/json") => TEXT,
+                _ => BYTES,
+            };
+            words.extend([u32::from(kept.status), kind, body.as_ptr() as u32, body.len() as u32]);
+            let cell = |words: &mut Vec<u32>, kind: u32, text: &str| {
+                words.extend([kind, text.as_ptr() as u32, text.len() as u32]);
+            };
+            let fixed = [("content-type", kept.content_type), ("allow", kept.allow)];
+            let fixed = fixed.iter().filter_map(|&(name, value)| Some((name, value?)));
+            words.push((fixed.clone().count() + kept.headers.len()) as u32);
+            for (name, value) in fixed {
                 cell(words, RAW, name);
-                cell(words, FRESH, value);
+                cell(words, RAW, value);
             }
-        };
-        pairs(words, &kept.headers);
-        words.push(kept.trailers.len() as u32);
-        pairs(words, &kept.trailers);
-        Some(words.as_ptr() as u32)
-    })
+            let pairs = |words: &mut Vec<u32>, list: &[(&'static str, String)]| {
+                for (name, value) in list {
+                    cell(words, RAW, name);
+                    cell(words, FRESH, value);
+                }
+            };
+            pairs(words, &kept.headers);
+            words.push(kept.trailers.len() as u32);
+            pairs(words, &kept.trailers);
+            Some(words.as_ptr() as u32)
+        })
+        .ok()
+        .flatten()
 }
 
 /// An `IdentityError` (400, Zitadel's `invalid_argument`) for a request the wrapper cannot read

@@ -39,17 +39,19 @@ thread_local! {
 pub fn json_to_tables(len: u32, max_bytes: u32) -> u32 {
     let limits = Limits { max_bytes: max_bytes as usize, ..Limits::default() };
     // The last snapshot's tables go first, so that two are never held at once.
-    LOADED.with(|loaded| loaded.try_borrow_mut().map(|mut loaded| loaded.take()).ok());
+    let _ = LOADED.try_with(|loaded| loaded.try_borrow_mut().map(|mut loaded| loaded.take()));
     let Some(snapshot) = with_input_bytes(len, |text| Snapshot::from_json_with(text, limits).ok()) else {
         return 0;
     };
-    LOADED.with(|loaded| {
-        let Ok(mut loaded) = loaded.try_borrow_mut() else { return 0 };
-        let list = table_list(&snapshot);
-        let address = list.as_ptr() as u32;
-        *loaded = Some(Box::new((snapshot, list)));
-        address
-    })
+    LOADED
+        .try_with(|loaded| {
+            let Ok(mut loaded) = loaded.try_borrow_mut() else { return 0 };
+            let list = table_list(&snapshot);
+            let address = list.as_ptr() as u32;
+            *loaded = Some(Box::new((snapshot, list)));
+            address
+        })
+        .unwrap_or(0)
 }
 
 /// Makes room for the tables named by the table list in the request area (replacing their
@@ -58,8 +60,8 @@ pub fn json_to_tables(len: u32, max_bytes: u32) -> u32 {
 pub fn adopt() -> u32 {
     let arriving = arrive().map(Box::new);
     let made = arriving.is_some();
-    ARRIVING.with(|slot| slot.replace(arriving));
-    u32::from(made)
+    let kept = ARRIVING.try_with(|slot| slot.replace(arriving)).is_ok();
+    u32::from(made && kept)
 }
 
 #[wasm_bindgen(js_class = Snapshot)]
@@ -74,8 +76,11 @@ impl JsSnapshot {
     pub fn adopted(options: &JsValue) -> Result<JsSnapshot, JsValue> {
         let limits = limits(options).map_err(snapshot_error)?;
         let refused = |why| snapshot_error(SnapshotError::new("bytes", SnapshotProblem::Binary { why }));
-        let arriving =
-            ARRIVING.with(|slot| slot.take()).ok_or_else(|| refused("no tables are arriving (call __adopt first)"))?;
+        let arriving = ARRIVING
+            .try_with(|slot| slot.take())
+            .ok()
+            .flatten()
+            .ok_or_else(|| refused("no tables are arriving (call __adopt first)"))?;
         let Arriving { mut snapshot, text } = *arriving;
         snapshot.strings.text = String::from_utf8(text).map_err(|_| refused("string text is not UTF-8"))?;
         snapshot.check_structure().map_err(snapshot_error)?;
