@@ -82,7 +82,10 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
   // freed ones itself (free() below) rather than read wasm-bindgen's internals.
   const FREED = "This snapshot was freed (free() was called) or is not a Snapshot: load it again with Snapshot.fromJson, fromObject or fromBytes.";
   const freed = new WeakSet();
-  const usable = (snapshot) => snapshot instanceof Snapshot && !freed.has(snapshot);
+  // A snapshot the module made holds its own handle (wasm-bindgen's `__wbg_ptr`, set when the
+  // module hands it over): an object that only inherits one (`Object.create(snapshot)`) would
+  // free or use the snapshot it inherits from.
+  const usable = (snapshot) => snapshot instanceof Snapshot && Object.hasOwn(snapshot, "__wbg_ptr") && !freed.has(snapshot);
   const refuse = () => {
     throw glue.__usageError(FREED);
   };

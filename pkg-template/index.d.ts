@@ -28,6 +28,12 @@ export interface SnapshotData {
   memberships?: SnapshotMembership[];
   tasks?: SnapshotTask[];
   idpLinks?: SnapshotIdpLink[];
+  /** Camunda's `ACT_RU_AUTHORIZATION` rows, for the handler's authorization (docs/semantics.md). */
+  authorizations?: SnapshotAuthorization[];
+  /** Camunda's authorization flag (`authorizationEnabled` of the engine). Default `false`. */
+  authorizationEnabled?: boolean;
+  /** Zitadel's memberships (instance, organisation, project), for the handler's authorization. */
+  zitadelMembers?: SnapshotZitadelMember[];
 }
 
 /** A row of `users` (Camunda's `ACT_ID_USER`). */
@@ -43,12 +49,16 @@ export interface SnapshotUser {
 export interface SnapshotGroup {
   id: string;
   name?: string | null;
+  /** The source database's order of groups (0–4294967294, ascending): on every group or none. */
+  rank?: number;
 }
 
 /** A row of `memberships` (Camunda's `ACT_ID_MEMBERSHIP`); both ids must exist. */
 export interface SnapshotMembership {
   userId: string;
   groupId: string;
+  /** The source database's order of the group's members (0–4294967294, ascending): on every membership or none. */
+  rank?: number;
 }
 
 /** A row of `tasks` (Camunda's `ACT_RU_TASK`) with its stored identity links. */
@@ -56,6 +66,8 @@ export interface SnapshotTask {
   id: string;
   assignee?: string | null;
   owner?: string | null;
+  /** The key of the task's process definition (Camunda's `ACT_RE_PROCDEF.KEY_`), for authorization. */
+  processDefinitionKey?: string | null;
   identityLinks?: SnapshotIdentityLink[];
 }
 
@@ -72,6 +84,27 @@ export interface SnapshotIdpLink {
   providedUserId: string;
   /** May be empty (the IdP gave no name). */
   providedUserName: string;
+}
+
+/**
+ * A row of `authorizations` (Camunda's `ACT_RU_AUTHORIZATION`): a global row (`type` 0) has
+ * `userId: "*"`; a grant (1) or revoke (2) exactly one of `userId` and `groupId`.
+ */
+export type SnapshotAuthorization = {
+  type: 0 | 1 | 2;
+  /** 1 User, 2 Group, 6 ProcessDefinition, 7 Task. */
+  resourceType: 1 | 2 | 6 | 7;
+  resourceId: string;
+  /** `PERMS_`, a Java `int` (negative allowed). */
+  permissions: number;
+} & ({ userId: string; groupId?: never } | { userId?: never; groupId: string });
+
+/** A row of `zitadelMembers`: no `org`, an instance membership; `project` needs `org`. */
+export interface SnapshotZitadelMember {
+  userId: string;
+  org?: string;
+  project?: string;
+  roles: string[];
 }
 
 /** Options of a loaded snapshot. */

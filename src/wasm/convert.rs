@@ -16,6 +16,18 @@ extern "C" {
     /// `String.prototype.isWellFormed` (no lone surrogates).
     #[wasm_bindgen(method, js_name = isWellFormed)]
     fn is_well_formed(this: &JsText) -> bool;
+    // The calls that read a value given by the caller catch what it throws (a getter, a proxy,
+    // a revoked proxy): an exception through the module would leave the snapshot the call
+    // borrowed borrowed for good (every later call refused, `free()` too).
+    /// `Object.entries`, its exception caught.
+    #[wasm_bindgen(js_namespace = Object, js_name = entries, catch)]
+    fn entries(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// `Array.from`, its exception caught: a plain copy of an array, each item read once.
+    #[wasm_bindgen(js_namespace = Array, js_name = from, catch)]
+    fn array_from(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// `Array.isArray`, its exception (a revoked proxy's) caught.
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
 }
 
 /// Deeper than any request or context needs; guards against cycles.
@@ -47,14 +59,14 @@ pub fn to_value(value: &JsValue, path: &str) -> Result<Option<Value>, String> {
 /// and nothing else (peers ignore unknown request fields), with one `Reflect.get` per key
 /// instead of walking every member. `query` members are read the same way, one level down.
 pub fn request_value(value: &JsValue, keys: &[&str], query_keys: &[&str]) -> Result<Value, String> {
-    if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
+    if !value.is_object() || value.is_function() || !matches!(is_array(value), Ok(false)) {
         return Ok(to_value(value, "request")?.unwrap_or(Value::Null));
     }
     let mut members = Vec::with_capacity(keys.len());
     for &key in keys {
-        let member = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let member = js_sys::Reflect::get(value, &JsValue::from_str(key)).map_err(|_| unreadable(key))?;
         let nested =
-            key == "query" && !query_keys.is_empty() && member.is_object() && !js_sys::Array::is_array(&member);
+            key == "query" && !query_keys.is_empty() && member.is_object() && matches!(is_array(&member), Ok(false));
         let converted = if nested { Some(request_value(&member, query_keys, &[])?) } else { convert(&member, key, 1)? };
         if let Some(v) = converted {
             members.push((key.to_owned(), v));
@@ -87,8 +99,8 @@ fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, Str
         let digits = js_sys::BigInt::from(value.clone()).to_string(10).map(String::from).unwrap_or_default();
         return Ok(Some(Value::Number(digits)));
     }
-    if js_sys::Array::is_array(value) {
-        let array: &js_sys::Array = value.unchecked_ref();
+    if !matches!(is_array(value), Ok(false)) {
+        let array = read(array_from, value, path)?;
         let mut items = Vec::with_capacity(array.length() as usize);
         for (i, item) in array.iter().enumerate() {
             // JSON.stringify writes undefined array items as null.
@@ -97,7 +109,7 @@ fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, Str
         return Ok(Some(Value::Array(items)));
     }
     if value.is_object() && !value.is_function() {
-        let entries = js_sys::Object::entries(value.unchecked_ref());
+        let entries = read(entries, value, path)?;
         let mut members = Vec::with_capacity(entries.length() as usize);
         for entry in entries.iter() {
             let pair: &js_sys::Array = entry.unchecked_ref();
@@ -110,6 +122,21 @@ fn convert(value: &JsValue, path: &str, depth: u32) -> Result<Option<Value>, Str
         return Ok(Some(Value::Object(members)));
     }
     Err(format!("{path}: a {} cannot be sent as JSON", value.js_typeof().as_string().unwrap_or_default()))
+}
+
+/// `copy`'s copy of `value` (an array or an object, at `path`): why not when a getter or a proxy
+/// throws.
+fn read(
+    copy: fn(&JsValue) -> Result<js_sys::Array, JsValue>,
+    value: &JsValue,
+    path: &str,
+) -> Result<js_sys::Array, String> {
+    copy(value).map_err(|_| unreadable(path))
+}
+
+/// Why the value at `path` was not read.
+fn unreadable(path: &str) -> String {
+    format!("{path}: could not be read (a getter or a proxy threw)")
 }
 
 /// A JS number as JSON number text, written by JS itself (`1`, `1.5`, `1e+21`: all valid JSON;

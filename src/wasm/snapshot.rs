@@ -38,6 +38,29 @@ pub(super) fn wrap(inner: Snapshot) -> JsSnapshot {
     JsSnapshot { inner, out, codes, fixed, spot: RefCell::new((Vec::new(), [0; 2])), version: Cell::new(None) }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A `Uint8Array` made by [`ByteCopy::new`].
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type ByteCopy;
+    /// `new Uint8Array(bytes)`, its exception caught: a copy of a typed array's bytes, read
+    /// through its own slots (not a `length` the object may redefine); a detached or shrunk
+    /// buffer throws, which must not cross the module while a snapshot is borrowed (it would
+    /// stay borrowed for good).
+    #[wasm_bindgen(constructor, js_class = "Uint8Array", catch)]
+    fn new(bytes: &JsValue) -> Result<ByteCopy, JsValue>;
+}
+
+/// A delta's bytes: `value` copied when it is a `Uint8Array` (of this realm); why not, without
+/// an exception whatever `value` is (a proxy, revoked or not, is no view).
+fn delta_bytes(value: &JsValue) -> Result<Vec<u8>, &'static str> {
+    if !js_sys::ArrayBuffer::is_view(value) || !value.is_instance_of::<js_sys::Uint8Array>() {
+        return Err("it is not a Uint8Array");
+    }
+    let copy = ByteCopy::new(value).map_err(|_| "its buffer cannot be read (detached or shrunk)")?;
+    Ok(copy.unchecked_into::<js_sys::Uint8Array>().to_vec())
+}
+
 /// A JS `Uint8Array` as a [`ByteSource`]: each read copies one piece into wasm memory.
 struct JsBytes<'a>(&'a js_sys::Uint8Array);
 
@@ -172,10 +195,8 @@ impl JsSnapshot {
     pub fn apply_delta(&mut self, delta: &JsValue) -> Result<(), JsValue> {
         let found = self.known_version();
         let refused = |e: DeltaError| identity_error(&QueryError::Delta(e));
-        let Some(bytes) = delta.dyn_ref::<js_sys::Uint8Array>() else {
-            return Err(refused(DeltaError::Damaged { why: "it is not a Uint8Array", found }));
-        };
-        let made = self.inner.apply_delta_at(found, &bytes.to_vec()).map_err(refused)?;
+        let bytes = delta_bytes(delta).map_err(|why| refused(DeltaError::Damaged { why, found }))?;
+        let made = self.inner.apply_delta_at(found, &bytes).map_err(refused)?;
         self.version.set(Some(made));
         self.fixed = [self.inner.sequence_text(), self.inner.timestamp_text()];
         Ok(())
@@ -319,10 +340,7 @@ pub fn list_idp_links(snapshot: &JsSnapshot, request: &JsValue, context: &JsValu
 #[wasm_bindgen(js_name = deltaInfo)]
 pub fn delta_info(delta: &JsValue) -> Result<JsValue, JsValue> {
     let refused = |why| identity_error(&QueryError::Delta(DeltaError::Unreadable { why }));
-    let Some(bytes) = delta.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(refused("it is not a Uint8Array"));
-    };
-    let bytes = bytes.to_vec();
+    let bytes = delta_bytes(delta).map_err(refused)?;
     let (h, _) = DeltaHeader::read(&bytes).map_err(refused)?;
     let text = format!(
         r#"{{"from":"{}","to":"{}","sequence":"{}","timestamp":"{}"}}"#,

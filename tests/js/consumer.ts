@@ -13,6 +13,24 @@ export async function main(bytes: Uint8Array, module: WebAssembly.Module): Promi
     tasks: [{ id: "t", identityLinks: [{ groupId: "g", type: "candidate" }] }],
   };
   const snapshot: Snapshot = Snapshot.fromObject(data, { defaultLimit: 10, maxLimit: 100 });
+  // Every field the loader reads is typed: the source's order, the authorization data.
+  const full: SnapshotData = {
+    version: 1,
+    users: [{ id: "u" }],
+    groups: [{ id: "g", name: "G", rank: 0 }],
+    memberships: [{ userId: "u", groupId: "g", rank: 0 }],
+    tasks: [{ id: "t", processDefinitionKey: "invoice", identityLinks: [] }],
+    authorizations: [
+      { type: 0, userId: "*", resourceType: 1, resourceId: "*", permissions: -1 },
+      { type: 2, groupId: "g", resourceType: 7, resourceId: "t", permissions: 2 },
+    ],
+    authorizationEnabled: true,
+    zitadelMembers: [{ userId: "u", org: "o", roles: ["ORG_OWNER"] }],
+  };
+  Snapshot.fromObject(full).free();
+  // @ts-expect-error: an authorization names a user or a group, not both
+  const both: SnapshotData = { version: 1, authorizations: [{ type: 1, userId: "u", groupId: "g", resourceType: 7, resourceId: "*", permissions: 2 }] };
+  void both;
   const again = Snapshot.fromBytes(bytes);
   const streamed: Snapshot = await Snapshot.fromStream(new Blob([bytes.slice()]).stream(), { maxBytes: 1 << 20 });
   streamed.free();

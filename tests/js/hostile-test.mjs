@@ -287,6 +287,104 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
   snapshot.free();
 }
 
+// --- Values that throw when the module reads them ------------------------------------------
+// An exception thrown through the module while a call holds a snapshot would leave that
+// snapshot borrowed for good (every later call refused, free() too). Each of these is an
+// IdentityError, and the snapshot answers, takes a delta and frees afterwards.
+{
+  const traps = ["get", "has", "ownKeys", "getOwnPropertyDescriptor", "getPrototypeOf"];
+  const throwing = () => new Proxy({}, Object.fromEntries(traps.map((t) => [t, () => { throw new Error(t); }])));
+  const revoked = () => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; };
+  const values = [
+    ["a throwing proxy", throwing],
+    ["a revoked proxy", revoked],
+    ["an object whose getters throw", () => Object.defineProperties({}, Object.fromEntries(["userId", "caller", "taskId", "offset", "limit", "asc", "origins"].map((k) => [k, { enumerable: true, get() { throw new Error(k); } }])))],
+    ["an array whose item throws", () => Object.defineProperty([1], 0, { get() { throw new Error("item"); } })],
+    ["a proxy of an array", () => new Proxy([], { get() { throw new Error("get"); } })],
+  ];
+  const fresh = () => Snapshot.fromObject({ version: 1, users: [{ id: "u" }], tasks: [{ id: "t", assignee: "u" }] });
+  const other = Snapshot.fromObject({ version: 1, users: [{ id: "v" }] });
+  /** `f(s)` is refused as an IdentityError, and `s` still answers, applies a delta and frees. */
+  const survives = (name, f) => {
+    const s = fresh();
+    const delta = s.deltaTo(other);
+    try {
+      f(s);
+      check(name, false, "accepted");
+    } catch (e) {
+      check(name, api.isIdentityError(e), `threw ${e?.name}: ${e?.message}`);
+    }
+    let after = "";
+    try {
+      after = JSON.stringify(s.getIdentityLinks({ taskId: "t" }));
+      s.applyDelta(delta);
+      check(`${name}: the snapshot answers and takes a delta after`, after.includes('"u"') && s.version === other.version);
+      s.free();
+    } catch (e) {
+      check(`${name}: the snapshot answers and takes a delta after`, false, `${e?.name}: ${e?.message}`);
+    }
+  };
+  const caller = { userId: "u" };
+  for (const [what, value] of values) {
+    survives(`a context that is ${what}`, (s) => s.getIdentityLinks({ taskId: "t" }, value()));
+    survives(`a caller that is ${what}`, (s) => s.getUserGroups({ userId: "u" }, { caller: value() }));
+    survives(`a request member that is ${what}`, (s) => s.getIdentityLinks({ taskId: value() }, { caller }));
+    survives(`a query that is ${what}`, (s) => s.listIdpLinksJson({ userId: "u", query: value() }, { caller }));
+  }
+  // The HTTP handler reads its context and options the same way.
+  for (const [what, value] of values) {
+    const s = fresh();
+    const request = () => new Request("http://x/identity/groups?userId=u");
+    const e = await api.handleRequest(s, request(), value(), { auth: "trusted" }).then(() => null, (x) => x);
+    check(`handleRequest with a context that is ${what}: an IdentityError`, api.isIdentityError(e), String(e?.message ?? "answered"));
+    const f = await api.handleRequest(s, request(), undefined, { auth: "trusted", cors: value() }).then(() => null, (x) => x);
+    check(`handleRequest with an option that is ${what}: an IdentityError`, api.isIdentityError(f), String(f?.message ?? "answered"));
+    const answer = await api.handleRequest(s, request(), undefined, { auth: "trusted" });
+    check(`handleRequest with ${what}: the snapshot answers after`, answer.status === 200);
+    s.free();
+  }
+
+  // Deltas that cannot be read: a buffer transferred away (as postMessage does), a resizable one
+  // shrunk under its view, proxies, a `length` that lies (the bytes are read, not the property).
+  const good = fresh().deltaTo(other);
+  const detached = () => { const copy = good.slice(); structuredClone(copy.buffer, { transfer: [copy.buffer] }); return copy; };
+  const shrunk = () => { const buffer = new ArrayBuffer(good.length, { maxByteLength: good.length }); const view = new Uint8Array(buffer, 0, good.length); view.set(good); buffer.resize(0); return view; };
+  const deltas = [
+    ["a detached buffer", detached],
+    ["a shrunk resizable buffer", shrunk],
+    ["a proxy of a delta", () => new Proxy(good.slice(), {})],
+    ["a revoked proxy", revoked],
+    ["a throwing proxy", throwing],
+  ];
+  for (const [what, delta] of deltas) {
+    survives(`applyDelta(${what})`, (s) => s.applyDelta(delta()));
+    refused(`deltaInfo(${what})`, () => api.deltaInfo(delta()));
+  }
+  {
+    const s = fresh();
+    const liar = Object.defineProperty(good.slice(), "length", { value: 2 ** 31 - 1 });
+    s.applyDelta(liar);
+    check("applyDelta reads a delta's bytes, not a length it claims", s.version === other.version);
+    s.free();
+  }
+
+  // A receiver that only inherits from a Snapshot is not one: refused, and the snapshot it
+  // inherits from is neither freed nor used.
+  const s = fresh();
+  const heir = Object.create(s);
+  for (const [what, f] of [["free()", () => heir.free()], ["version", () => heir.version], ["a query", () => heir.getIdentityLinks({ taskId: "t" })], ["applyDelta", () => heir.applyDelta(good)], ["deltaTo's argument", () => s.deltaTo(heir)], ["a bare prototype", () => Object.create(Snapshot.prototype).toBytes()]]) {
+    try {
+      f();
+      check(`an object inheriting from a snapshot: ${what} refused`, false, "accepted");
+    } catch (e) {
+      check(`an object inheriting from a snapshot: ${what} refused`, e?.body?.type === "UsageError", `${e?.name}: ${e?.message}`);
+    }
+  }
+  check("the snapshot an object inherits from still answers", JSON.stringify(s.getIdentityLinks({ taskId: "t" })).includes('"u"'));
+  s.free();
+  other.free();
+}
+
 // --- Resources ----------------------------------------------------------------------------
 const memory = () => glue.__memory().buffer.byteLength;
 const small = readFileSync(join(root, "www/sample-snapshot.json"));
