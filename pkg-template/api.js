@@ -439,11 +439,17 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
 
   Snapshot.fromJson = function fromJson(text, options) {
     initialized("Snapshot.fromJson()");
-    if (!wellFormed(text) && !(text instanceof Uint8Array)) return direct(text, options);
+    // (ArrayBuffer.isView first: `instanceof` throws on a revoked proxy; isView never does.)
+    if (!wellFormed(text) && !(ArrayBuffer.isView(text) && text instanceof Uint8Array)) return direct(text, options);
     // Options are read by the module on either path (__adopted, or the direct load after a
     // refusal), so they are refused exactly as the direct path refuses them; a maxBytes that is
     // not a number, or too small for any snapshot, goes straight to the direct path.
-    const maxBytes = options?.maxBytes ?? 1 << 30;
+    let maxBytes;
+    try {
+      maxBytes = options?.maxBytes ?? 1 << 30;
+    } catch {
+      return direct(text, options); // options that cannot be read: refused there, naming them
+    }
     if (typeof maxBytes !== "number" || maxBytes < SMALLEST.length) return direct(text, options);
     const loaded = text.length <= maxBytes ? loadElsewhere(text, maxBytes) : null;
     return (loaded && moveTables(loaded, options)) ?? direct(text, options);

@@ -51,10 +51,16 @@ extern "C" {
     fn new(bytes: &JsValue) -> Result<ByteCopy, JsValue>;
 }
 
-/// A delta's bytes: `value` copied when it is a `Uint8Array` (of this realm); why not, without
-/// an exception whatever `value` is (a proxy, revoked or not, is no view).
+/// `value` as a `Uint8Array` (of this realm), asked without an exception whatever `value` is: a
+/// proxy, revoked or not, is no view (and `instanceof` on a revoked one throws).
+fn uint8_array(value: &JsValue) -> Option<&js_sys::Uint8Array> {
+    js_sys::ArrayBuffer::is_view(value).then(|| value.dyn_ref()).flatten()
+}
+
+/// A delta's bytes: `value` copied when it is a `Uint8Array`; why not, without an exception
+/// whatever `value` is.
 fn delta_bytes(value: &JsValue) -> Result<Vec<u8>, &'static str> {
-    if !js_sys::ArrayBuffer::is_view(value) || !value.is_instance_of::<js_sys::Uint8Array>() {
+    if uint8_array(value).is_none() {
         return Err("it is not a Uint8Array");
     }
     let copy = ByteCopy::new(value).map_err(|_| "its buffer cannot be read (detached or shrunk)")?;
@@ -93,7 +99,7 @@ impl JsSnapshot {
         // Refuse oversized input before copying it into wasm memory.
         if let Some(js) = text.dyn_ref::<js_sys::JsString>() {
             limits.check_input(js.length() as usize, "$").map_err(snapshot_error)?;
-        } else if let Some(bytes) = text.dyn_ref::<js_sys::Uint8Array>() {
+        } else if let Some(bytes) = uint8_array(text) {
             limits.check_input(bytes.length() as usize, "$").map_err(snapshot_error)?;
         }
         let loaded = if let Some(s) = js_string(text) {
@@ -104,8 +110,10 @@ impl JsSnapshot {
                 ))
             })?;
             Snapshot::from_json_with(s.as_bytes(), limits)
-        } else if let Some(bytes) = text.dyn_ref::<js_sys::Uint8Array>() {
-            Snapshot::from_json_with(&bytes.to_vec(), limits)
+        } else if let Some(bytes) = uint8_array(text) {
+            // A detached buffer reads as empty (copying it would throw).
+            let bytes = if bytes.length() == 0 { Vec::new() } else { bytes.to_vec() };
+            Snapshot::from_json_with(&bytes, limits)
         } else {
             let found = text.js_typeof().as_string().unwrap_or_default();
             return Err(snapshot_error(SnapshotError::new(

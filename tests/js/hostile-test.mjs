@@ -368,6 +368,13 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
     s.free();
   }
 
+  // The loaders, given the same (nothing is borrowed there, but the error is still theirs).
+  for (const [what, value] of [...values, ["a detached buffer", detached], ["a shrunk resizable buffer", shrunk]]) {
+    refused(`fromJson(${what})`, () => Snapshot.fromJson(value()));
+    refused(`fromBytes(${what})`, () => Snapshot.fromBytes(value()));
+  }
+  for (const [what, value] of values) refused(`fromJson with options that are ${what}`, () => Snapshot.fromJson('{"version":1}', value()));
+
   // A receiver that only inherits from a Snapshot is not one: refused, and the snapshot it
   // inherits from is neither freed nor used.
   const s = fresh();
