@@ -51,8 +51,8 @@ extern "C" {
     fn new(bytes: &JsValue) -> Result<ByteCopy, JsValue>;
 }
 
-/// `value` as a `Uint8Array` (of this realm), asked without an exception whatever `value` is: a
-/// proxy, revoked or not, is no view (and `instanceof` on a revoked one throws).
+/// `value` as a `Uint8Array` (of this realm), for every loader and delta reader: a proxy of one,
+/// which `instanceof` takes for one but whose `length` throws, is no view.
 fn uint8_array(value: &JsValue) -> Option<&js_sys::Uint8Array> {
     js_sys::ArrayBuffer::is_view(value).then(|| value.dyn_ref()).flatten()
 }
@@ -96,10 +96,11 @@ impl JsSnapshot {
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(text: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
         let limits = limits(options).map_err(snapshot_error)?;
+        let bytes = uint8_array(text);
         // Refuse oversized input before copying it into wasm memory.
         if let Some(js) = text.dyn_ref::<js_sys::JsString>() {
             limits.check_input(js.length() as usize, "$").map_err(snapshot_error)?;
-        } else if let Some(bytes) = uint8_array(text) {
+        } else if let Some(bytes) = bytes {
             limits.check_input(bytes.length() as usize, "$").map_err(snapshot_error)?;
         }
         let loaded = if let Some(s) = js_string(text) {
@@ -110,7 +111,7 @@ impl JsSnapshot {
                 ))
             })?;
             Snapshot::from_json_with(s.as_bytes(), limits)
-        } else if let Some(bytes) = uint8_array(text) {
+        } else if let Some(bytes) = bytes {
             // A detached buffer reads as empty (copying it would throw).
             let bytes = if bytes.length() == 0 { Vec::new() } else { bytes.to_vec() };
             Snapshot::from_json_with(&bytes, limits)
@@ -157,7 +158,7 @@ impl JsSnapshot {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &JsValue, options: &JsValue) -> Result<JsSnapshot, JsValue> {
         let limits = limits(options).map_err(snapshot_error)?;
-        let Some(bytes) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
+        let Some(bytes) = uint8_array(bytes) else {
             return Err(snapshot_error(SnapshotError::new(
                 "bytes",
                 SnapshotProblem::Binary { why: "expected a Uint8Array" },

@@ -369,7 +369,8 @@ check(`fast and validating paths agree on 9,000 odd requests (${disagreements} d
   }
 
   // The loaders, given the same (nothing is borrowed there, but the error is still theirs).
-  for (const [what, value] of [...values, ["a detached buffer", detached], ["a shrunk resizable buffer", shrunk]]) {
+  const proxied = ["a proxy of a snapshot's bytes", () => new Proxy(other.toBytes(), {})];
+  for (const [what, value] of [...values, ["a detached buffer", detached], ["a shrunk resizable buffer", shrunk], proxied]) {
     refused(`fromJson(${what})`, () => Snapshot.fromJson(value()));
     refused(`fromBytes(${what})`, () => Snapshot.fromBytes(value()));
   }
