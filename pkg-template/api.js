@@ -79,7 +79,8 @@ export function install(glue, compiledModule, { createZitadelVerifier, loadZitad
 
   // A freed snapshot (or a foreign `this`) is a clear IdentityError, not wasm-bindgen's
   // "null pointer passed to rust": every method and getter checks first. The wrapper keeps the
-  // freed ones itself (free() below) rather than read wasm-bindgen's internals.
+  // freed ones itself (free() below); of wasm-bindgen's internals it reads only whether the
+  // object holds a handle of its own (below).
   const FREED = "This snapshot was freed (free() was called) or is not a Snapshot: load it again with Snapshot.fromJson, fromObject or fromBytes.";
   const freed = new WeakSet();
   // A snapshot the module made holds its own handle (wasm-bindgen's `__wbg_ptr`, set when the
