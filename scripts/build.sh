@@ -21,7 +21,7 @@ wasm-bindgen --target nodejs --no-typescript --out-dir "$stage/node" "$wasm"
 opt=node_modules/.bin/wasm-opt
 features=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int --enable-sign-ext --enable-multivalue --enable-mutable-globals)
 for f in "$stage/identity_links_bg.wasm" "$stage/node/identity_links_bg.wasm"; do
-  "$opt" -Oz --converge --low-memory-unused --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
+  "$opt" --reorder-functions-by-name -Oz --converge --low-memory-unused --strip-producers --strip-target-features "${features[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
 done
 
 cp -R pkg-template/. "$stage/"
