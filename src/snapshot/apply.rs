@@ -1,45 +1,49 @@
-//! Applying a delta ([`Snapshot::apply_delta`]): the base's columns and the delta's rows make the
-//! new snapshot's columns directly, table by table in the delta's order, and only what is
-//! derived from the rows (each user's groups and IdP links, the lookups by id, the strings'
-//! hash index) is computed again.
+//! Applying a delta ([`Snapshot::apply_delta`]): the snapshot's own columns are edited in place,
+//! table by table in the delta's order, and only what is derived from the rows (each user's
+//! groups and IdP links, the lookups by id, the strings' hash index) is computed again.
 //!
-//! The strings' edit is made in the base's own text ([`super::text_edit`]). Of the rows the base
-//! keeps, the tasks' and users' are copied column by column, their symbols renumbered; the other
-//! tables' are written as the delta would write them and read back by the reader of the delta's
-//! own rows, which checks both. Nothing is sorted but the groups (for the users' lists) and the
-//! authorizations (a small table): the rows come in the newer snapshot's order, and each list a
-//! row holds (a task's links, a group's members, a membership's roles) is copied whole, in its
-//! order. The result is checked as the binary form is ([`Snapshot::check_structure`]) and taken
-//! only if its version is the one the delta names, so a delta whose rows would make another
-//! snapshot (for instance a list in another order) is refused, and the snapshot is unchanged.
+//! The strings' edit is made in the base's own text ([`super::text_edit`]), every other row
+//! column in itself ([`super::column_edit`]): the rows that stay move to their new places and
+//! their symbols (or, for a group's members and an IdP link's user, their users' rows) are
+//! renumbered there; the rows the delta drops are set aside; the rows it inserts, read first
+//! into tables of their own (which checks them), fill the gaps. Nothing is sorted but the groups
+//! (for the users' lists) and the authorizations (a small table, made again): the rows come in
+//! the newer snapshot's order, and each list a row holds (a task's links, a group's members, a
+//! membership's roles) is moved whole, in its order. The result is checked as the binary form
+//! is ([`Snapshot::check_structure`]) and kept only if its version is the one the delta names,
+//! so a delta whose rows would make another snapshot (for instance a list in another order) is
+//! refused, and the snapshot is unchanged.
 //!
 //! Memory: what the base derives from its rows alone (its strings' hash index, its users'
-//! groups, IdP links and hashes) is let go first; the new columns are built beside the base's
-//! other columns, each with room for all it can receive; the base's are let go once the new
-//! snapshot is taken. A refused delta puts the base's text back and makes its derived columns
-//! again ([`Snapshot::restore`]). docs/deltas.md, "Memory and time", has the figures.
+//! groups, IdP links and hashes, its lookups by id) is let go first and made again for the new
+//! rows; the row columns are never held twice. A refused delta is undone ([`Undo`]): each column
+//! edited, in reverse order, is edited back with what it set aside, the base's text is put
+//! back, and the derived columns are made again ([`Snapshot::restore`]). docs/deltas.md,
+//! "Memory and time", has the figures.
 
+use super::column_edit::{self, SetAside, Step};
+use super::columns::{self, read_row, Column, Unit, DEFINITION};
 use super::delta::{edit, DeltaError, DeltaHeader, Edit, Table, Version, Words, TABLES};
 use super::text_edit::edit_strings;
 use super::Snapshot;
 use identity_links_tables::build;
-use identity_links_tables::strings::{Strings, Sym, NONE};
-use identity_links_tables::tables::{Groups, IdpLinks, Members, Tables, Tasks, Users};
-use std::ops::Range;
+use identity_links_tables::strings::{Sym, NONE};
+use identity_links_tables::tables::Authorizations;
+use identity_links_text::timestamp::Timestamp;
 
 impl Snapshot {
     /// Applies `delta` (made by [`Snapshot::delta_to`] from a snapshot of this version) in
     /// place: afterwards the snapshot's binary form, version and answers are those of the
     /// snapshot the delta was made to.
     ///
-    /// The new tables are made from this snapshot's columns and the delta's rows (module docs),
-    /// then the old ones are let go: the work is linear in the snapshot, and memory holds most
-    /// of the old tables and the new ones at once for a moment.
+    /// The columns are edited in place (module docs): the work is linear in the snapshot, the
+    /// memory it takes beyond the snapshot's in the delta and the strings.
     ///
     /// # Errors
     /// A [`DeltaError`] when the delta is damaged, applies to another version (another base, out
     /// of order, applied already), or does not make the version it names; the snapshot is then
-    /// unchanged (its derived columns made again), and what the attempt allocated is given back.
+    /// unchanged (its edits undone, its derived columns made again), and what the attempt
+    /// allocated is given back.
     pub fn apply_delta(&mut self, delta: &[u8]) -> Result<(), DeltaError> {
         self.apply_delta_at(self.version(), delta).map(|_| ())
     }
@@ -58,9 +62,8 @@ impl Snapshot {
         }
         let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
         let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
-        // What the snapshot derives from its rows alone (its strings' index, its users' groups,
-        // IdP links and hashes) is let go now, and made again at the end: for the new rows, or
-        // for these if the delta is refused.
+        // What the snapshot derives from its rows alone is let go now, and made again at the
+        // end: for the new rows, or for these if the delta is refused.
         self.strings.slots = Vec::new();
         let u = &mut self.users;
         (u.java_hash, u.groups_at, u.groups, u.idp_at, u.idp) = Default::default();
@@ -72,289 +75,279 @@ impl Snapshot {
                 return Err(DeltaError::Invalid { why, base });
             }
         };
-        let map = &edited.map;
-        let mut next = Snapshot { tables: self.sized(strings, words.len()), limits: self.limits };
-        (next.sequence, next.timestamp) = (header.sequence, header.timestamp);
-        let filled = self.fill(&header, &mut delta, map, &mut next.tables).and_then(|()| {
-            next.derive();
-            // Rows added past the base's sizes left room to spare: given back (in place).
-            for i in 0..super::layout::KEPT {
-                next.kept_column_mut(i).map(Vec::shrink_to_fit);
-            }
-            next.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))
+        // The base's strings (their ends; their text is the new table's now), for an undo.
+        let mut old_strings = std::mem::replace(&mut self.tables.strings, strings);
+        let mut undo = Undo { time: (self.sequence, self.timestamp), ..Undo::default() };
+        let made = self.edit_tables(&header, &mut delta, &edited.map, &mut undo).and_then(|()| {
+            self.derive();
+            self.check_structure().map_err(|e| format!("its rows are not a snapshot ({e})"))
         });
-        let refusal = match filled {
-            Ok(()) => match next.version() {
-                made if made == new => {
-                    *self = next;
-                    return Ok(made);
-                }
+        let refusal = match made {
+            Ok(()) => match self.version() {
+                made if made == new => return Ok(made),
                 made => DeltaError::Mismatch { expected: new, found: made },
             },
             Err(why) => DeltaError::Invalid { why, base },
         };
+        self.undo(undo, &edited.map);
         // The base's text was edited into the new table's: put back, then the rest.
-        edited.restore(&mut self.strings, &next.strings);
-        drop(next);
+        edited.restore(&mut old_strings, &self.strings);
+        self.tables.strings = old_strings;
         self.restore();
         Err(refusal)
     }
 
-    /// Makes the snapshot whole again after a refused delta (its strings' text back in place):
-    /// its strings' index and what it derives from its rows, made again. Each is a function of
-    /// the rows, so the snapshot is as it was (for any snapshot this library made: a binary form
-    /// written otherwise, with another index of the same strings or lists in another order,
-    /// would come back with this library's).
+    /// Makes the snapshot whole again after a refused delta (its rows and its strings' text back
+    /// in place): its strings' index, its lookups by id and what it derives from its rows, made
+    /// again. Each is a function of the rows, so the snapshot is as it was (for any snapshot this
+    /// library made: a binary form written otherwise, with another index of the same strings or
+    /// lists in another order, would come back with this library's).
     fn restore(&mut self) {
         let old = std::mem::take(&mut self.strings);
-        self.strings = Strings::indexed(old.text, old.ends);
+        self.strings = identity_links_tables::strings::Strings::indexed(old.text, old.ends);
+        let n_syms = self.strings.len() as u32;
+        let t = &mut self.tables;
+        for (lookup, ids) in [(&mut t.by_sym.user, &t.users.id), (&mut t.by_sym.task, &t.tasks.id)] {
+            if lookup.is_empty() {
+                *lookup = by_sym(ids, n_syms).0;
+            }
+        }
         self.derive();
     }
 
-    /// Fills `next`'s rows (its strings made already: `map` gives the new symbol of each of this
-    /// snapshot's) from this snapshot's and the delta's, and the lookups by id; why not, if they
-    /// do not make a snapshot.
-    fn fill(&self, header: &DeltaHeader, delta: &mut Words, map: &[Sym], next: &mut Tables) -> Result<(), String> {
-        let n_syms = next.strings.len() as u32;
-        next.groups.members_at.push(0);
-        next.tasks.links_at.push(0);
-        let mut authorizations = Vec::with_capacity(self.authz.owner.len());
-        let mut kept = Vec::new();
+    /// Edits this snapshot's rows (its strings edited already: `map` gives the new symbol of
+    /// each of the base's) by the delta's tables, and makes the lookups by id; each edit is
+    /// logged in `undo`. Why not, if they do not make a snapshot: the edits made so far are then
+    /// in `undo`, for [`Snapshot::undo`].
+    fn edit_tables(
+        &mut self,
+        header: &DeltaHeader,
+        delta: &mut Words,
+        map: &[Sym],
+        undo: &mut Undo,
+    ) -> Result<(), String> {
+        let n_syms = self.strings.len() as u32;
+        // The delta's rows, read into columns of their own (a list's lengths for its offsets).
+        let mut inserted = vec![Vec::new(); super::layout::KEPT];
+        let mut authorizations = Vec::new();
+        // Each of the base's users: first its id's new symbol, then (the users edited) its new
+        // row, for the columns that name users by row.
+        undo.user_rows.clear();
+        for &id in &self.users.id {
+            undo.user_rows.push(map.get(id as usize).copied().unwrap_or(NONE));
+        }
         for table in TABLES[1..].iter().copied() {
-            let mut rows = Rows { next: &mut *next, authorizations: &mut authorizations, n_syms };
-            edit(delta, self.rows(table), &mut |edit, delta| match edit {
-                Edit::Keep(run) => rows.keep(self, table, run, map, &mut kept),
-                Edit::Insert => rows.read(table, delta),
+            let columns = columns::of(table);
+            let (base_rows, users, a) = (self.rows(table), &self.tables.by_sym.user, &self.tables.authz);
+            let m = |s: Sym| map.get(s as usize).copied().unwrap_or(NONE);
+            let (mut steps, mut at) = (Vec::new(), 0);
+            edit(delta, base_rows, &mut |edit, delta| match edit {
+                Edit::Keep(run) => {
+                    if run.start > at {
+                        steps.push(Step::Drop(run.start - at));
+                    }
+                    at = run.end;
+                    steps.push(Step::Keep(run.len()));
+                    if table == Table::Authz {
+                        // Kept in the delta's order, among the new ones (sorted once all are in).
+                        let at = |c: &[u32], r: usize| c.get(r).copied().unwrap_or(NONE);
+                        authorizations.extend(
+                            run.map(|r| (m(at(&a.owner, r)), at(&a.kind, r), m(at(&a.resource, r)), at(&a.perms, r))),
+                        );
+                    }
+                    Ok(())
+                }
+                Edit::Insert => {
+                    match steps.last_mut() {
+                        Some(Step::Insert(n)) => *n += 1,
+                        _ => steps.push(Step::Insert(1)),
+                    }
+                    if table != Table::Authz {
+                        return read_row(columns, delta, n_syms, users, &mut inserted);
+                    }
+                    let (owner, kind) = (delta.sym(n_syms, false)?, delta.word()?);
+                    authorizations.push((owner, kind, delta.sym(n_syms, false)?, delta.word()?));
+                    Ok(())
+                }
             })?;
-            if table == Table::Users {
-                next.by_sym.user = by_sym(&next.users.id, n_syms, "user")?;
+            if base_rows > at {
+                steps.push(Step::Drop(base_rows - at));
+            }
+            if table == Table::Authz {
+                let made = build::authorizations(&authorizations, header.enabled);
+                undo.authz = Some(std::mem::replace(&mut self.tables.authz, made));
+                continue;
+            }
+            // A list's edit follows its rows': found before its offsets are edited.
+            let mut item_steps = Vec::new();
+            if let Some(list) = columns.iter().find(|c| c.unit == Unit::Lengths) {
+                let lengths = inserted.get(list.kept()).map_or(&[][..], |l| l);
+                if let Some(base_at) = self.kept_column_mut(list.kept()) {
+                    item_steps = column_edit::items(&steps, base_at, lengths);
+                }
+            }
+            let edits = undo.steps.len();
+            undo.steps.push(steps);
+            undo.steps.push(item_steps);
+            for column in columns {
+                let at = edits + usize::from(column.unit == Unit::Item);
+                let steps = undo.steps.get(at).map_or(&[][..], |s| s);
+                let values = inserted.get_mut(column.kept()).map(std::mem::take).unwrap_or_default();
+                let maps = [map, &undo.user_rows];
+                self.edit_column(column, steps, at, maps, &values, &mut undo.columns)?;
+            }
+            match table {
+                Table::Users => {
+                    // Let go before it is made again (an undo makes the base's again).
+                    self.by_sym.user = Vec::new();
+                    let once;
+                    (self.by_sym.user, once) = by_sym(&self.users.id, n_syms);
+                    if !once {
+                        return Err("a user id is missing or there twice".into());
+                    }
+                    for row in &mut undo.user_rows {
+                        *row = self.by_sym.user.get(*row as usize).copied().unwrap_or(NONE);
+                    }
+                }
+                Table::Tasks => {
+                    self.by_sym.task = Vec::new();
+                    let once;
+                    (self.by_sym.task, once) = by_sym(&self.tasks.id, n_syms);
+                    if !once {
+                        return Err("a task id is missing or there twice".into());
+                    }
+                }
+                Table::Groups => {
+                    // A bit per string (a 32nd of a lookup by id).
+                    let mut seen = vec![0u32; n_syms.div_ceil(32) as usize];
+                    for &id in &self.groups.id {
+                        match seen.get_mut(id as usize / 32) {
+                            Some(bits) if *bits & 1 << (id % 32) == 0 => *bits |= 1 << (id % 32),
+                            _ => return Err("a group id is missing or there twice".into()),
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         if delta.at != delta.words.len() {
             return Err("it has words after its last table".into());
         }
-        next.authz = build::authorizations(&authorizations, header.enabled);
-        drop(authorizations);
-        next.by_sym.task = by_sym(&next.tasks.id, n_syms, "task")?;
-        by_sym(&next.groups.id, n_syms, "group")?;
-        // The source's order: carried by every row or by none.
-        let g = &mut next.groups;
-        for (ranks, table) in [(&mut g.rank, "groups"), (&mut g.member_rank, "memberships")] {
-            match build::ranked(ranks, table) {
-                Ok(true) => {}
-                Ok(false) => *ranks = Vec::new(),
-                Err(_) => return Err("some rows have a rank and others not".into()),
-            }
+        // Kept rows that named a user who went (the users' derived lists need every one there).
+        let n_users = self.users.id.len() as u32;
+        if self.groups.members.iter().chain(&self.idp.user).any(|&row| row >= n_users) {
+            return Err("a row names a user who is not there".into());
         }
-        if next.tasks.definition.iter().all(|&d| d == NONE) {
-            next.tasks.definition = Vec::new();
-        }
+        (self.sequence, self.timestamp) = (header.sequence, header.timestamp);
         Ok(())
     }
 
-    /// Empty tables over `strings` with room for as many rows as this snapshot's and as many
-    /// as a delta of `more` words can add (a row takes 4 words at least; a member 2, a link 3,
-    /// a role 1), up to an eighth more: no vector is doubled while it is filled, which would
-    /// hold its table twice for a moment (tests/apply_memory.rs), and a large or hostile delta
-    /// does not make the apply ask for more than the base's size again.
-    fn sized(&self, strings: Strings, more: usize) -> Tables {
-        let (u, g, t, l, z) = (&self.users, &self.groups, &self.tasks, &self.idp, &self.members);
-        let items = |n: usize, words: usize| Vec::with_capacity(room(n + (more / words).min(n / 8 + 64)));
-        let rows = |n: usize| items(n, 4);
-        let (n_users, n_groups, n_tasks, n_idp, n_members) =
-            (u.id.len(), g.id.len(), t.id.len(), l.user.len(), z.user.len());
-        Tables {
-            strings,
-            users: Users {
-                id: rows(n_users),
-                first: rows(n_users),
-                last: rows(n_users),
-                org: rows(n_users),
-                ..Users::default()
-            },
-            groups: Groups {
-                id: rows(n_groups),
-                name: rows(n_groups),
-                rank: rows(n_groups),
-                members_at: rows(n_groups + 1),
-                members: items(g.members.len(), 2),
-                member_rank: items(g.members.len(), 2),
-            },
-            tasks: Tasks {
-                id: rows(n_tasks),
-                assignee: rows(n_tasks),
-                owner: rows(n_tasks),
-                definition: rows(n_tasks),
-                links_at: rows(n_tasks + 1),
-                link_ref: items(t.link_ref.len(), 3),
-                link_type: items(t.link_ref.len(), 3),
-            },
-            idp: IdpLinks {
-                user: rows(n_idp),
-                idp_id: rows(n_idp),
-                provided_id: rows(n_idp),
-                provided_name: rows(n_idp),
-            },
-            members: Members {
-                user: rows(n_members),
-                org: rows(n_members),
-                project: rows(n_members),
-                roles_at: rows(n_members + 1),
-                roles: items(z.roles.len(), 1),
-            },
-            ..Tables::default()
-        }
-    }
-}
-
-/// The new tables as a delta's rows fill them, in the delta's order.
-struct Rows<'a> {
-    next: &'a mut Tables,
-    /// The authorizations' rows, sorted once all are read.
-    authorizations: &'a mut Vec<(Sym, u32, Sym, u32)>,
-    /// How many strings the new table has.
-    n_syms: u32,
-}
-
-impl Rows<'_> {
-    /// Copies the base's rows `run` of `table` into the new tables, their symbols renumbered
-    /// through `map` (the base's symbol to the new one): column by column for the tasks and users
-    /// (the large tables without users' rows to find again); for the others, each row as the
-    /// delta would write it (into `kept`), read back as the delta's own rows are.
-    fn keep(
+    /// Edits `column` by `steps` (`at` in the undo's list), its symbols or users renumbered through `maps` (the
+    /// strings', the users') and `inserted` its new rows' values; logs the edit in `log` (an
+    /// optional column left as it was, absent from the base and from the new rows, is not), and
+    /// applies an optional column's rule: the source's order is carried by every row or by none,
+    /// and a column without any value is empty.
+    fn edit_column(
         &mut self,
-        base: &Snapshot,
-        table: Table,
-        run: Range<usize>,
-        map: &[Sym],
-        kept: &mut Vec<u32>,
+        column: &'static Column,
+        steps: &[Step],
+        at: usize,
+        maps: [&[u32]; 2],
+        inserted: &[u32],
+        log: &mut Vec<Logged>,
     ) -> Result<(), String> {
-        let next = &mut *self.next;
-        let rows = run.clone();
-        match table {
-            Table::Users => {
-                let (u, b) = (&mut next.users, &base.users);
-                for (column, from) in
-                    [(&mut u.id, &b.id), (&mut u.first, &b.first), (&mut u.last, &b.last), (&mut u.org, &b.org)]
-                {
-                    put(column, &from[rows.clone()], map, 0);
-                }
+        let Some(values) = self.kept_column_mut(column.kept()) else { return Ok(()) };
+        let mut logged = Logged { column, steps: at, aside: SetAside::default(), expanded: false, cleared: None };
+        if column.optional && values.is_empty() {
+            if inserted.iter().all(|&x| x == NONE) {
+                return Ok(());
             }
-            Table::Tasks => {
-                let (t, b) = (&mut next.tasks, &base.tasks);
-                for (column, from) in [(&mut t.id, &b.id), (&mut t.assignee, &b.assignee), (&mut t.owner, &b.owner)] {
-                    put(column, &from[rows.clone()], map, 0);
-                }
-                // Optional: empty when no task has one, so NONE for each row.
-                match b.definition.is_empty() {
-                    true => t.definition.extend(rows.clone().map(|_| NONE)),
-                    false => put(&mut t.definition, &b.definition[rows.clone()], map, 0),
-                }
-                let (first, shift) = (b.links_at[run.start], t.link_ref.len() as u32);
-                let links = first as usize..b.links_at[run.end] as usize;
-                put(&mut t.link_ref, &b.link_ref[links.clone()], map, 0);
-                // A link's type: its symbol above its group flag.
-                put(&mut t.link_type, &b.link_type[links], map, 1);
-                t.links_at.extend(b.links_at[run.start + 1..=run.end].iter().map(|&at| at - first + shift));
-            }
-            Table::Strings | Table::Groups | Table::Idp | Table::Authz | Table::Members => {
-                for row in rows {
-                    kept.clear();
-                    base.record(table, row, &|s| map.get(s as usize).copied().unwrap_or(NONE), kept);
-                    self.read(table, &mut Words { words: kept, at: 0 })?;
-                }
-            }
+            let base: usize = steps.iter().map(|s| if let Step::Keep(n) | Step::Drop(n) = s { *n } else { 0 }).sum();
+            (*values, logged.expanded) = (vec![NONE; base], true);
         }
-        Ok(())
+        column.edit(values, steps, maps, inserted, &mut logged.aside);
+        let with = values.iter().filter(|&&x| x != NONE).count();
+        if column.optional && with == 0 {
+            logged.cleared = Some(std::mem::take(values));
+        }
+        log.push(logged);
+        // A rank on some rows but not all (a definition key may be on some tasks only).
+        match column.optional && with != 0 && with != values.len() && column.kept() != DEFINITION {
+            true => Err("some rows have a rank and others not".into()),
+            false => Ok(()),
+        }
     }
 
-    /// Reads one row of `table` from `words` (as a delta writes it: docs/deltas.md) into the new
-    /// tables, checking its symbols (below the new table's size, or [`NONE`] where a field is
-    /// optional) and the users it names (the new table's, read first).
-    fn read(&mut self, table: Table, words: &mut Words) -> Result<(), String> {
-        let (n, next) = (self.n_syms, &mut *self.next);
-        let user = |words: &mut Words, next: &Tables| {
-            let id = words.sym(n, false)?;
-            match next.by_sym.user.get(id as usize) {
-                Some(&row) if row != NONE => Ok(row),
-                _ => Err("a row names a user who is not there".to_owned()),
+    /// Undoes the edits `undo` logged, the last first: each column edited back with what it
+    /// set aside, through the inverse of its renumbering; the authorizations, the sequence and
+    /// timestamp put back; the lookups by id let go, for [`Snapshot::restore`] to make again.
+    fn undo(&mut self, undo: Undo, map: &[Sym]) {
+        // The inverse renumberings: each new symbol's in the base, each new user's row.
+        let symbols = inverse(map, self.strings.len());
+        let users = inverse(&undo.user_rows, self.users.id.len());
+        for logged in undo.columns.into_iter().rev() {
+            let Some(values) = self.kept_column_mut(logged.column.kept()) else { continue };
+            if let Some(cleared) = logged.cleared {
+                *values = cleared;
             }
-        };
-        match table {
-            Table::Strings => {}
-            Table::Users => {
-                let u = &mut next.users;
-                u.id.push(words.sym(n, false)?);
-                u.first.push(words.sym(n, true)?);
-                u.last.push(words.sym(n, true)?);
-                u.org.push(words.sym(n, true)?);
-            }
-            Table::Groups => {
-                next.groups.id.push(words.sym(n, false)?);
-                next.groups.name.push(words.sym(n, true)?);
-                next.groups.rank.push(words.word()?);
-                for _ in 0..words.word()? {
-                    let member = user(words, next)?;
-                    next.groups.members.push(member);
-                    next.groups.member_rank.push(words.word()?);
+            let steps = column_edit::inverse(undo.steps.get(logged.steps).map_or(&[][..], |s| s));
+            logged.column.edit(values, &steps, [&symbols, &users], &logged.aside.dropped, &mut SetAside::default());
+            for &(row, x) in &logged.aside.lost {
+                if let Some(value) = values.get_mut(row) {
+                    *value = x;
                 }
-                next.groups.members_at.push(next.groups.members.len() as u32);
             }
-            Table::Tasks => {
-                let t = &mut next.tasks;
-                t.id.push(words.sym(n, false)?);
-                t.assignee.push(words.sym(n, true)?);
-                t.owner.push(words.sym(n, true)?);
-                t.definition.push(words.sym(n, true)?);
-                for _ in 0..words.word()? {
-                    let (reference, kind, group) = (words.sym(n, false)?, words.sym(n, false)?, words.word()?);
-                    if group > 1 {
-                        return Err("a link's group flag is neither 0 nor 1".into());
-                    }
-                    t.link_ref.push(reference);
-                    t.link_type.push(kind << 1 | group);
-                }
-                t.links_at.push(t.link_ref.len() as u32);
-            }
-            Table::Idp => {
-                let owner = user(words, next)?;
-                let l = &mut next.idp;
-                l.user.push(owner);
-                l.idp_id.push(words.sym(n, false)?);
-                l.provided_id.push(words.sym(n, false)?);
-                l.provided_name.push(words.sym(n, false)?);
-            }
-            Table::Authz => {
-                let (owner, kind) = (words.sym(n, false)?, words.word()?);
-                let (resource, perms) = (words.sym(n, false)?, words.word()?);
-                self.authorizations.push((owner, kind, resource, perms));
-            }
-            Table::Members => {
-                let z = &mut next.members;
-                z.user.push(words.sym(n, false)?);
-                z.org.push(words.sym(n, true)?);
-                z.project.push(words.sym(n, true)?);
-                for _ in 0..words.word()? {
-                    z.roles.push(words.sym(n, false)?);
-                }
-                // Empty without rows (as the loader leaves it).
-                if z.roles_at.is_empty() {
-                    z.roles_at.push(0);
-                }
-                z.roles_at.push(z.roles.len() as u32);
+            if logged.expanded {
+                *values = Vec::new();
             }
         }
-        Ok(())
+        if let Some(authz) = undo.authz {
+            self.tables.authz = authz;
+        }
+        (self.sequence, self.timestamp) = undo.time;
+        self.by_sym.user = Vec::new();
+        self.by_sym.task = Vec::new();
     }
 }
 
-/// Appends each of `from` to `column`, the symbol in its bits above the lowest `low` renumbered
-/// through `map` ([`NONE`] for one the map lacks, [`NONE`] itself among them), those bits kept.
-/// One loop for every column the apply copies, without a call per value (a call through a
-/// closure per value was a tenth of an apply's time at 1M links).
-fn put(column: &mut Vec<u32>, from: &[u32], map: &[Sym], low: u32) {
-    let kept = (1 << low) - 1;
-    column.extend(from.iter().map(|&x| map.get((x >> low) as usize).copied().unwrap_or(NONE) << low | x & kept));
+/// What undoes an apply's edits ([`Snapshot::undo`]), logged as they are made.
+#[derive(Default)]
+struct Undo {
+    /// The tables' edits: for each table edited, its rows' steps, then its lists' (empty
+    /// without lists).
+    steps: Vec<Vec<Step>>,
+    /// The columns edited, in order.
+    columns: Vec<Logged>,
+    /// Each of the base's users' new row (or [`NONE`]), once the users are edited.
+    user_rows: Vec<u32>,
+    /// The base's authorizations, once made again.
+    authz: Option<Authorizations>,
+    /// The base's sequence and timestamp.
+    time: (u64, Timestamp),
+}
+
+/// One column's edit, as [`Undo`] keeps it.
+struct Logged {
+    column: &'static Column,
+    /// Where its steps are in [`Undo::steps`].
+    steps: usize,
+    /// The values it dropped, and those its renumbering lost.
+    aside: SetAside,
+    /// Whether it was absent from the base (made of [`NONE`]s for the edit).
+    expanded: bool,
+    /// Its values, when the edit left it without any (the column then empty).
+    cleared: Option<Vec<u32>>,
+}
+
+/// The inverse of `map` (`n` values): each value's index in it, or [`NONE`].
+fn inverse(map: &[u32], n: usize) -> Vec<u32> {
+    let mut back = vec![NONE; n];
+    for (a, &b) in map.iter().enumerate() {
+        if let Some(slot) = back.get_mut(b as usize) {
+            *slot = a as u32;
+        }
+    }
+    back
 }
 
 /// The room to give a vector of `n` items: `n` rounded up to a 64th of it (at least 64), so
@@ -365,14 +358,15 @@ pub(super) fn room(n: usize) -> usize {
     n.div_ceil(step) * step
 }
 
-/// The row of each id symbol (of `n_syms`), or [`NONE`]; refuses an id twice.
-fn by_sym(ids: &[Sym], n_syms: u32, what: &str) -> Result<Vec<u32>, String> {
-    let mut column = vec![NONE; n_syms as usize];
+/// The row of each id symbol (of `n_syms`), or [`NONE`] (an id there twice: its first row), and
+/// whether every id was in range and there once.
+fn by_sym(ids: &[Sym], n_syms: u32) -> (Vec<u32>, bool) {
+    let (mut column, mut once) = (vec![NONE; n_syms as usize], true);
     for (row, &id) in ids.iter().enumerate() {
         match column.get_mut(id as usize) {
             Some(slot) if *slot == NONE => *slot = row as u32,
-            _ => return Err(format!("a {what} id is missing or there twice")),
+            _ => once = false,
         }
     }
-    Ok(column)
+    (column, once)
 }

@@ -115,6 +115,27 @@ binary_columns! {
 /// How many columns the binary form has: the kept ones and the groups' by-symbol one.
 pub const COLUMNS: usize = KEPT + 1;
 
+/// The place of column `name` (`table.column`) among the kept ones ([`Snapshot::kept_column_mut`]),
+/// for a caller that edits named columns; a name not in the list fails the build where it is
+/// used as a constant.
+pub(super) const fn kept_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < COLUMNS {
+        let (a, b) = (COLUMN_NAMES[i].as_bytes(), name.as_bytes());
+        let mut same = a.len() == b.len();
+        let mut k = 0;
+        while same && k < a.len() {
+            same = a[k] == b[k];
+            k += 1;
+        }
+        if same && i != GROUP_BY_SYM {
+            return if i > GROUP_BY_SYM { i - 1 } else { i };
+        }
+        i += 1;
+    }
+    panic!("no such kept column")
+}
+
 /// Whether `column` maps each of `n_syms` symbols to a row below `n` or to [`NONE`].
 fn by_sym(column: &[u32], n_syms: usize, n: usize) -> bool {
     column.len() == n_syms && column.iter().all(|&x| x == NONE || (x as usize) < n)

@@ -10,6 +10,8 @@
 pub mod apply;
 pub mod binary;
 pub mod canonical;
+mod column_edit;
+mod columns;
 pub mod delta;
 pub mod layout;
 pub mod stream;

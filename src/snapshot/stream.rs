@@ -141,8 +141,11 @@ impl BinaryReader {
         // The header's own bytes, except the part of this chunk that `push` hashes.
         sum.update(&self.header[..self.header_len - used]);
         self.sum = Some(sum);
-        // The text and its padding.
-        self.text.try_reserve_exact(layout.text_end - self.header_len).map_err(|_| out_of_memory())?;
+        // The text and its padding, with the room a delta's apply gives a column (a 64th), so
+        // that the first delta that lengthens the text edits it where it is instead of moving
+        // the largest column to a block of its own (docs/deltas.md, "Memory and time").
+        let room = super::apply::room(layout.text_end - self.header_len);
+        self.text.try_reserve_exact(room).map_err(|_| out_of_memory())?;
         self.layout = Some(layout);
         self.section = Section::Text;
         Ok(used)
