@@ -5,7 +5,7 @@
 //! own allocator, and the wasm tests count the module's memory instead (tests/wasm/deltas.rs).
 #![cfg(not(target_arch = "wasm32"))]
 
-use identity_links::Snapshot;
+use identity_links::{Limits, Snapshot};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -112,4 +112,51 @@ fn a_large_refused_delta_does_not_make_the_apply_reserve_for_it() {
     // the edits undone: 9.1 MB for the 8.4 MB delta, measured (10.8 MB when an apply built new
     // columns with room for an eighth more; 78.5 MB with room for all the delta could add).
     assert!(peak < delta.len() + 2 * tables, "a refused apply held {peak} bytes for a {}-byte delta", delta.len());
+}
+
+/// The bytes the tables of `s` take at their vectors' capacities (what the process holds for
+/// them), counted by making and dropping a copy would not do: a clone has no room.
+fn held(s: &Snapshot) -> usize {
+    let columns: usize = s.kept_columns().map(|c| c.capacity() * 4).sum();
+    columns + s.strings.text.capacity()
+}
+
+#[test]
+fn a_refused_delta_gives_back_the_room_it_took() {
+    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A delta from 200 users to 20,000, its newer version altered (its checksum made right):
+    // every column grows for the new rows before the result is refused.
+    let older = Snapshot::from_json(document(200, 0, 0).as_bytes()).expect("the older snapshot loads");
+    let newer = Snapshot::from_json(document(200, 0, 19_800).as_bytes()).expect("the newer snapshot loads");
+    let mut delta = older.delta_to(&newer);
+    let body = delta.len() - 8;
+    delta[24] ^= 1;
+    let sum = identity_links_tables::words::hash(&delta[..body]);
+    delta[body..].copy_from_slice(&sum.to_le_bytes());
+    let mut s = older.clone();
+    let before = held(&s);
+    s.apply_delta(&delta).expect_err("the altered version is refused");
+    assert!(s == older, "the refused delta left the snapshot as it was");
+    let after = held(&s);
+    println!("held before {before} bytes, after the refusal {after} (the newer takes {})", held(&newer));
+    // What it holds stays the base's, with an apply's room at most: 30,768 bytes against 28,619
+    // measured; 1,639,103 (57×) when the grown columns and text kept their room.
+    assert!(after < before + before / 8 + 4096, "a refused delta kept {after} bytes against {before}");
+}
+
+#[test]
+fn a_delta_that_shortens_the_tables_gives_their_room_back() {
+    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let older = Snapshot::from_json(document(20_000, 0, 0).as_bytes()).expect("the older snapshot loads");
+    let newer = Snapshot::from_json(document(200, 0, 0).as_bytes()).expect("the newer snapshot loads");
+    let mut s = Snapshot::from_bytes(&older.to_bytes(), Limits::default()).expect("the binary form loads");
+    s.apply_delta(&older.delta_to(&newer)).expect("the delta applies");
+    assert!(s == newer, "the delta makes the newer snapshot");
+    let (after, fresh) =
+        (held(&s), held(&Snapshot::from_bytes(&newer.to_bytes(), Limits::default()).expect("it loads")));
+    println!("held after the apply {after} bytes; the newer loaded afresh {fresh}");
+    // An apply's room over a fresh load (a rounding to a power of two of a 64th, per column):
+    // 30,920 bytes against 28,648 measured (1.08×); 1,864,512 (65×) when a shortened column kept
+    // its room.
+    assert!(after < 2 * fresh, "the shortened snapshot holds {after} bytes against {fresh} loaded afresh");
 }

@@ -189,7 +189,7 @@ impl Model {
     /// One change of the kinds the peers make.
     fn mutate(&mut self, rng: &mut Rng) {
         let pick = |rng: &mut Rng, n: usize| (n > 0).then(|| rng.below(n));
-        match rng.below(22) {
+        match rng.below(23) {
             0 => self.add_task(rng),
             1 => {
                 if let Some(t) = pick(rng, self.tasks.len()) {
@@ -295,6 +295,8 @@ impl Model {
                 }
             }
             20 => self.add_group(rng),
+            // The source's order carried or not: every group's and member's rank comes or goes.
+            21 => self.ranked = !self.ranked,
             _ => {
                 if let Some(g) = pick(rng, self.groups.len()) {
                     let id = self.groups.remove(g).0;
@@ -600,6 +602,27 @@ fn a_delta_with_a_right_checksum_but_wrong_rows_is_refused() {
         refused += 1;
     }
     assert!(refused > 10);
+}
+
+#[test]
+fn a_delta_refused_once_every_table_is_edited_is_undone_whole() {
+    // Each delta of a chain, the version it makes altered and its checksum made right again:
+    // every row reads and every table is edited in place before the result's version is found
+    // to be another, so the refusal undoes every edit (and the strings' edit).
+    let (states, deltas, model) = chain();
+    for (i, delta) in deltas.iter().enumerate() {
+        let body = delta.len() - 8;
+        let mut bad = delta.clone();
+        bad[24] ^= 1;
+        let sum = identity_links_tables::words::hash(&bad[..body]);
+        bad[body..].copy_from_slice(&sum.to_le_bytes());
+        let mut a = states[i].clone();
+        let e = assert_refused(&mut a, &bad, &model, &format!("delta {i}, its newer version altered"));
+        assert!(matches!(e, DeltaError::Mismatch { .. }), "delta {i}: {e}");
+        assert!(a == states[i], "delta {i}: every column as it was");
+        a.apply_delta(delta).expect("the intact delta then applies");
+        assert!(a.to_bytes() == states[i + 1].to_bytes(), "delta {i} after the refusal");
+    }
 }
 
 #[test]

@@ -197,24 +197,28 @@ impl Snapshot {
                 self.edit_column(column, steps, at, maps, &values, &mut undo.columns)?;
             }
             match table {
-                Table::Users => {
+                Table::Users | Table::Tasks => {
+                    let (t, users) = (&mut self.tables, table == Table::Users);
+                    let (lookup, ids) = match users {
+                        true => (&mut t.by_sym.user, &t.users.id),
+                        false => (&mut t.by_sym.task, &t.tasks.id),
+                    };
                     // Let go before it is made again (an undo makes the base's again).
-                    self.by_sym.user = Vec::new();
+                    *lookup = Vec::new();
                     let once;
-                    (self.by_sym.user, once) = by_sym(&self.users.id, n_syms);
+                    (*lookup, once) = by_sym(ids, n_syms);
                     if !once {
-                        return Err("a user id is missing or there twice".into());
+                        let why = if users {
+                            "a user id is missing or there twice"
+                        } else {
+                            "a task id is missing or there twice"
+                        };
+                        return Err(why.into());
                     }
-                    for row in &mut undo.user_rows {
-                        *row = self.by_sym.user.get(*row as usize).copied().unwrap_or(NONE);
-                    }
-                }
-                Table::Tasks => {
-                    self.by_sym.task = Vec::new();
-                    let once;
-                    (self.by_sym.task, once) = by_sym(&self.tasks.id, n_syms);
-                    if !once {
-                        return Err("a task id is missing or there twice".into());
+                    if users {
+                        for row in &mut undo.user_rows {
+                            *row = lookup.get(*row as usize).copied().unwrap_or(NONE);
+                        }
                     }
                 }
                 Table::Groups => {
@@ -266,13 +270,17 @@ impl Snapshot {
             (*values, logged.expanded) = (vec![NONE; base], true);
         }
         column.edit(values, steps, maps, inserted, &mut logged.aside);
-        let with = values.iter().filter(|&&x| x != NONE).count();
-        if column.optional && with == 0 {
-            logged.cleared = Some(std::mem::take(values));
-        }
+        // An optional column: without any value, empty; a rank on some rows but not all is
+        // refused (a definition key may be on some tasks only).
+        let partial = column.optional && {
+            let with = values.iter().filter(|&&x| x != NONE).count();
+            if with == 0 {
+                logged.cleared = Some(std::mem::take(values));
+            }
+            with != 0 && with != values.len() && column.kept() != DEFINITION
+        };
         log.push(logged);
-        // A rank on some rows but not all (a definition key may be on some tasks only).
-        match column.optional && with != 0 && with != values.len() && column.kept() != DEFINITION {
+        match partial {
             true => Err("some rows have a rank and others not".into()),
             false => Ok(()),
         }
@@ -350,12 +358,23 @@ fn inverse(map: &[u32], n: usize) -> Vec<u32> {
     back
 }
 
-/// The room to give a vector of `n` items: `n` rounded up to a 64th of it (at least 64), so
-/// that the applies of a chain ask the allocator for the same sizes, and reuse what the last one
-/// gave back, instead of fragmenting memory with sizes a few items apart.
+/// The room to give a vector of `n` items: `n` rounded up to a multiple of a power of two of at
+/// least a 64th of it (at least 64), so that the applies of a chain ask the allocator for the
+/// same sizes, and reuse what the last one gave back, instead of fragmenting memory with sizes a
+/// few items apart. (The room past `n` is anywhere below that step: none for a multiple of it.)
 pub(super) fn room(n: usize) -> usize {
     let step = (n / 64).max(64).next_power_of_two();
     n.div_ceil(step) * step
+}
+
+/// Gives back the room of a vector past [`room`]'s when that is more than a 16th of its length:
+/// a column that a delta shortens, or that a refused delta lengthened and then undid, does not
+/// keep the memory of its longest state (small changes back and forth leave it alone).
+pub(super) fn fit<T>(v: &mut Vec<T>) {
+    let n = v.len();
+    if v.capacity() > room(n) + n / 16 {
+        v.shrink_to(room(n));
+    }
 }
 
 /// The row of each id symbol (of `n_syms`), or [`NONE`] (an id there twice: its first row), and

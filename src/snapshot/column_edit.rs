@@ -7,7 +7,7 @@
 //! An apply edits every row column of the snapshot so, instead of building new ones beside the
 //! base's: memory holds each column once (docs/deltas.md, "Memory and time").
 
-use super::apply::room;
+use super::apply::{fit, room};
 use identity_links_tables::strings::NONE;
 
 /// One run of a table's edit, in the base's row order: `n` of the base's rows kept or dropped,
@@ -96,7 +96,8 @@ pub(super) struct SetAside {
 /// fills the gaps, in order.
 ///
 /// The column must hold the rows the steps keep and drop, and `inserted` the rows they insert
-/// (the caller's counts, from the delta's reader); it grows, when it must, to [`room`].
+/// (the caller's counts, from the delta's reader); it grows, when it must, to [`room`], and
+/// gives back room it no longer needs ([`fit`]).
 pub(super) fn edit(
     column: &mut Vec<u32>,
     steps: &[Step],
@@ -163,6 +164,7 @@ pub(super) fn edit(
         }
     }
     column.truncate(total);
+    fit(column);
 }
 
 /// Moves the run of `n` values at `from` to `to` and renumbers it there (see [`edit`]); a value

@@ -6,7 +6,7 @@
 //! The base keeps its strings' ends, and [`Edited`] the dropped strings' text, so that a
 //! refused delta can put the base's text back ([`Edited::restore`]).
 
-use super::apply::room;
+use super::apply::{fit, room};
 use super::delta::{edit, Edit, Words, MOVED};
 use identity_links_tables::strings::{Strings, Sym, NONE};
 
@@ -114,6 +114,9 @@ pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) ->
         text[start..end].copy_from_slice(&side[side_end - (end - start)..side_end]);
         (packed, side_end, upto) = (packed - stays, side_end - (end - start), start);
     }
+    // Room no longer needed given back (a delta that shortens the text a lot).
+    fit(&mut text);
+    fit(&mut ends);
     // Whole strings at their places: UTF-8 (checked once more, as every `String` is made).
     let text = String::from_utf8(text).unwrap_or_default();
     Ok((Strings::indexed(text, ends), Edited { map, dropped }))
@@ -135,6 +138,8 @@ impl Edited {
                 text.extend_from_slice(new.bytes_of(b));
             }
         }
+        // No more room than an apply gives (a refused delta that lengthened the text a lot).
+        fit(&mut text);
         // The base's own bytes, in its order: UTF-8.
         old.text = String::from_utf8(text).unwrap_or_default();
     }
