@@ -291,8 +291,8 @@ impl Snapshot {
     /// timestamp put back; the lookups by id let go, for [`Snapshot::restore`] to make again.
     fn undo(&mut self, undo: Undo, map: &[Sym]) {
         // The inverse renumberings: each new symbol's in the base, each new user's row.
-        let symbols = inverse(map, self.strings.len());
-        let users = inverse(&undo.user_rows, self.users.id.len());
+        let symbols = invert(map, self.strings.len());
+        let users = invert(&undo.user_rows, self.users.id.len());
         for logged in undo.columns.into_iter().rev() {
             let Some(values) = self.kept_column_mut(logged.column.kept()) else { continue };
             if let Some(cleared) = logged.cleared {
@@ -348,7 +348,7 @@ struct Logged {
 }
 
 /// The inverse of `map` (`n` values): each value's index in it, or [`NONE`].
-fn inverse(map: &[u32], n: usize) -> Vec<u32> {
+fn invert(map: &[u32], n: usize) -> Vec<u32> {
     let mut back = vec![NONE; n];
     for (a, &b) in map.iter().enumerate() {
         if let Some(slot) = back.get_mut(b as usize) {

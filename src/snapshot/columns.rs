@@ -206,3 +206,21 @@ fn field(column: &Column, words: &mut Words, n_syms: u32, users: &[u32]) -> Resu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::layout::KEPT;
+
+    #[test]
+    fn every_listed_column_is_a_kept_column_once() {
+        let mut seen = [false; KEPT];
+        for column in [&USERS[..], &GROUPS, &TASKS, &IDP, &MEMBERS].into_iter().flatten() {
+            assert!(column.kept() < KEPT, "a listed name is not a kept column");
+            assert!(!seen[column.kept()], "column {} listed twice", column.kept());
+            seen[column.kept()] = true;
+        }
+        assert_eq!(DEFINITION, kept_index("tasks.definition"));
+        assert!(DEFINITION < KEPT && kept_index("no.such") == KEPT);
+    }
+}
