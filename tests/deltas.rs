@@ -457,6 +457,30 @@ fn a_delta_makes_the_newer_snapshot_whatever_changed() {
 }
 
 #[test]
+fn a_delta_to_the_empty_snapshot_and_back_makes_each() {
+    // No strings at all on the way: the strings' index goes, then comes back.
+    for seed in 0..20 {
+        let mut rng = Rng::new(500 + seed);
+        let model = Model::random(&mut rng);
+        let empty = Model {
+            users: Vec::new(),
+            groups: Vec::new(),
+            memberships: Vec::new(),
+            tasks: Vec::new(),
+            idp: Vec::new(),
+            authz: Vec::new(),
+            members: Vec::new(),
+            ..model.clone()
+        };
+        assert_eq!(empty.load().strings.len(), 0, "no strings");
+        let (full, none) = (model.load(), empty.load());
+        let mut s = full.clone();
+        assert_becomes(&mut s, &full.delta_to(&none), &none, &empty, &format!("seed {seed}, emptied"));
+        assert_becomes(&mut s, &none.delta_to(&full), &full, &model, &format!("seed {seed}, filled again"));
+    }
+}
+
+#[test]
 fn chains_of_deltas_applied_in_order_make_the_last_snapshot() {
     for seed in 0..100 {
         let mut rng = Rng::new(1000 + seed);

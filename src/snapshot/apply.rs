@@ -14,11 +14,14 @@
 //! so a delta whose rows would make another snapshot (for instance a list in another order) is
 //! refused, and the snapshot is unchanged.
 //!
-//! Memory: what the base derives from its rows alone (its strings' hash index, its users'
-//! groups, IdP links and hashes, its lookups by id) is let go first and made again for the new
-//! rows; the row columns are never held twice. A refused delta is undone ([`Undo`]): each column
-//! edited, in reverse order, is edited back with what it set aside, the base's text is put
-//! back, and the derived columns are made again ([`Snapshot::restore`]). docs/deltas.md,
+//! Memory: the row columns are never held twice, and what the base derives from its rows alone
+//! (its strings' hash index, its users' groups, IdP links and hashes, its lookups by id) is made
+//! again for the new rows in its own memory ([`build::refill`]). The blocks an apply still takes
+//! and lets go (the symbols' new numbers, the strings' new ends, the groups' column the version
+//! writes) have one size, so that they fit in one another's places: over a chain of applies the
+//! module's memory settles at the second (decision 0020). A refused delta is undone ([`Undo`]):
+//! each column edited, in reverse order, is edited back with what it set aside, the base's text
+//! is put back, and the derived columns are made again ([`Snapshot::restore`]). docs/deltas.md,
 //! "Memory and time", has the figures.
 
 use super::column_edit::{self, SetAside, Step};
@@ -64,9 +67,6 @@ impl Snapshot {
         let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
         // What the snapshot derives from its rows alone is let go now, and made again at the
         // end: for the new rows, or for these if the delta is refused.
-        self.strings.slots = Vec::new();
-        let u = &mut self.users;
-        (u.java_hash, u.groups_at, u.groups, u.idp_at, u.idp) = Default::default();
         let mut delta = Words { words: &words, at: 0 };
         let (strings, edited) = match edit_strings(&mut self.strings, &mut delta, words.len()) {
             Ok(made) => made,
@@ -104,13 +104,11 @@ impl Snapshot {
     /// lists in another order, would come back with this library's).
     fn restore(&mut self) {
         let old = std::mem::take(&mut self.strings);
-        self.strings = identity_links_tables::strings::Strings::indexed(old.text, old.ends);
+        self.strings = identity_links_tables::strings::Strings::reindexed(old.text, old.ends, old.slots);
         let n_syms = self.strings.len() as u32;
         let t = &mut self.tables;
         for (lookup, ids) in [(&mut t.by_sym.user, &t.users.id), (&mut t.by_sym.task, &t.tasks.id)] {
-            if lookup.is_empty() {
-                *lookup = by_sym(ids, n_syms).0;
-            }
+            by_sym(lookup, ids, n_syms);
         }
         self.derive();
     }
@@ -132,10 +130,7 @@ impl Snapshot {
         let mut authorizations = Vec::new();
         // Each of the base's users: first its id's new symbol, then (the users edited) its new
         // row, for the columns that name users by row.
-        undo.user_rows.clear();
-        for &id in &self.users.id {
-            undo.user_rows.push(map.get(id as usize).copied().unwrap_or(NONE));
-        }
+        undo.user_rows = self.users.id.iter().map(|&id| map.get(id as usize).copied().unwrap_or(NONE)).collect();
         for table in TABLES[1..].iter().copied() {
             let columns = columns::of(table);
             let (base_rows, users, a) = (self.rows(table), &self.tables.by_sym.user, &self.tables.authz);
@@ -203,11 +198,7 @@ impl Snapshot {
                         true => (&mut t.by_sym.user, &t.users.id),
                         false => (&mut t.by_sym.task, &t.tasks.id),
                     };
-                    // Let go before it is made again (an undo makes the base's again).
-                    *lookup = Vec::new();
-                    let once;
-                    (*lookup, once) = by_sym(ids, n_syms);
-                    if !once {
+                    if !by_sym(lookup, ids, n_syms) {
                         let why = if users {
                             "a user id is missing or there twice"
                         } else {
@@ -313,8 +304,6 @@ impl Snapshot {
             self.tables.authz = authz;
         }
         (self.sequence, self.timestamp) = undo.time;
-        self.by_sym.user = Vec::new();
-        self.by_sym.task = Vec::new();
     }
 }
 
@@ -358,34 +347,31 @@ fn invert(map: &[u32], n: usize) -> Vec<u32> {
     back
 }
 
-/// The room to give a vector of `n` items: `n` rounded up to a multiple of a power of two of at
-/// least a 64th of it (at least 64), so that the applies of a chain ask the allocator for the
-/// same sizes, and reuse what the last one gave back, instead of fragmenting memory with sizes a
-/// few items apart. (The room past `n` is anywhere below that step: none for a multiple of it.)
-pub(super) fn room(n: usize) -> usize {
-    let step = (n / 64).max(64).next_power_of_two();
-    n.div_ceil(step) * step
-}
+pub(super) use build::room;
 
-/// Gives back the room of a vector past [`room`]'s when that is more than a 16th of its length:
-/// a column that a delta shortens, or that a refused delta lengthened and then undid, does not
-/// keep the memory of its longest state (small changes back and forth leave it alone).
+/// Gives back the room of a vector past what an apply gives (the [`room`] of an eighth more, as
+/// the strings' ends get) when that is more than a 16th of its length: a column that a delta
+/// shortens, or that a refused delta lengthened and then undid, does not keep the memory of its
+/// longest state (small changes back and forth leave it alone, and the strings' ends the room
+/// they were given, which the apply's other blocks by string share).
 pub(super) fn fit<T>(v: &mut Vec<T>) {
     let n = v.len();
-    if v.capacity() > room(n) + n / 16 {
+    if v.capacity() > room(n + n / 8 + 64) + n / 16 {
         v.shrink_to(room(n));
     }
 }
 
-/// The row of each id symbol (of `n_syms`), or [`NONE`] (an id there twice: its first row), and
-/// whether every id was in range and there once.
-fn by_sym(ids: &[Sym], n_syms: u32) -> (Vec<u32>, bool) {
-    let (mut column, mut once) = (vec![NONE; n_syms as usize], true);
+/// Makes `column` the row of each id symbol (of `n_syms`), or [`NONE`] (an id there twice: its
+/// first row), in its own memory ([`build::refill`]); whether every id was in range and there
+/// once.
+fn by_sym(column: &mut Vec<u32>, ids: &[Sym], n_syms: u32) -> bool {
+    build::refill(column, n_syms as usize, NONE);
+    let mut once = true;
     for (row, &id) in ids.iter().enumerate() {
         match column.get_mut(id as usize) {
             Some(slot) if *slot == NONE => *slot = row as u32,
             _ => once = false,
         }
     }
-    (column, once)
+    once
 }

@@ -179,9 +179,11 @@ impl Snapshot {
     }
 
     /// The groups' row by symbol of their id, or [`NONE`]: written in the binary form (whose
-    /// layout predates its removal from [`BySym`]).
+    /// layout predates its removal from [`BySym`]). In a block the size of the strings' ends, as
+    /// the apply's other blocks by string (`text_edit::edit_strings`).
     pub(super) fn group_by_sym(&self) -> Vec<u32> {
-        let mut column = vec![NONE; self.strings.len()];
+        let mut column = Vec::with_capacity(self.strings.ends.capacity());
+        column.resize(self.strings.len(), NONE);
         for (row, &id) in self.groups.id.iter().enumerate() {
             if let Some(slot) = column.get_mut(id as usize) {
                 *slot = row as u32;

@@ -98,26 +98,31 @@ impl Snapshot {
         let (strings, g) = (&self.tables.strings, &self.tables.groups);
         let n_users = self.tables.users.id.len();
         let order = build::group_order(strings, &g.id, &g.name, &g.rank);
-        let (groups_at, groups) = build::csr(n_users, &|entry| {
-            for &group in &order {
-                range(&g.members_at, &g.members, group as usize).iter().for_each(|&u| entry(u as usize, group));
-            }
-        });
+        // Made in the columns' own memory (`build::refill`): an apply makes them again in place.
+        let u = &mut self.tables.users;
+        build::csr_into(
+            n_users,
+            &|entry| {
+                for &group in &order {
+                    range(&g.members_at, &g.members, group as usize).iter().for_each(|&x| entry(x as usize, group));
+                }
+            },
+            &mut u.groups_at,
+            &mut u.groups,
+        );
         let idp_users = &self.tables.idp.user;
-        let (idp_at, idp) = build::csr(n_users, &|entry| {
-            idp_users.iter().enumerate().for_each(|(link, &u)| entry(u as usize, link as u32));
-        });
-        let u = &self.tables.users;
+        build::csr_into(
+            n_users,
+            &|entry| idp_users.iter().enumerate().for_each(|(link, &x)| entry(x as usize, link as u32)),
+            &mut u.idp_at,
+            &mut u.idp,
+        );
         let h = |s: Sym| java_hash(strings.get_opt(s));
-        let java = (0..n_users)
-            .map(|r| {
-                let hash = 31i32.wrapping_mul(31i32.wrapping_mul(h(u.first[r])).wrapping_add(h(u.last[r])));
-                hash.wrapping_add(h(u.id[r])) as u32
-            })
-            .collect();
-        let users = &mut self.tables.users;
-        (users.java_hash, users.groups_at, users.groups, users.idp_at, users.idp) =
-            (java, groups_at, groups, idp_at, idp);
+        build::refill(&mut u.java_hash, n_users, 0);
+        for r in 0..n_users {
+            let hash = 31i32.wrapping_mul(31i32.wrapping_mul(h(u.first[r])).wrapping_add(h(u.last[r])));
+            u.java_hash[r] = hash.wrapping_add(h(u.id[r])) as u32;
+        }
     }
 
     /// The snapshot of `tables` as the loader built them (`identity_links_tables::load::load`,

@@ -28,10 +28,15 @@ pub(super) struct Edited {
 /// then untouched.
 pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) -> Result<(Strings, Edited), String> {
     let n_old = old.len();
-    let mut map = vec![NONE; n_old];
-    // Each new string's end; the new strings that are not kept in place, and their text.
-    // (Up to an eighth more, as the apply's other columns: `Snapshot::sized`.)
-    let mut ends = Vec::<u32>::with_capacity(room(n_old + more.min(n_old / 8 + 64)));
+    // Each new string's end (given room for up to an eighth more, as the apply's other columns:
+    // `Snapshot::sized`). The map, the old ends (let go at the end) and the groups' column the
+    // version writes have that size too, so that each apply's large blocks fit in one another's
+    // places (docs/deltas.md, "Memory and time").
+    let size = room(n_old + more.min(n_old / 8 + 64));
+    let mut ends = Vec::<u32>::with_capacity(size);
+    let mut map = Vec::with_capacity(size);
+    map.resize(n_old, NONE);
+    // The new strings that are not kept in place, and their text.
     let (mut placed, mut side) = (Vec::<u32>::new(), Vec::<u8>::new());
     let mut total = 0usize;
     let source: &Strings = old;
@@ -119,7 +124,8 @@ pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) ->
     fit(&mut ends);
     // Whole strings at their places: UTF-8 (checked once more, as every `String` is made).
     let text = String::from_utf8(text).unwrap_or_default();
-    Ok((Strings::indexed(text, ends), Edited { map, dropped }))
+    let slots = std::mem::take(&mut old.slots);
+    Ok((Strings::reindexed(text, ends, slots), Edited { map, dropped }))
 }
 
 impl Edited {

@@ -334,18 +334,45 @@ pub type Entries<'a> = &'a dyn Fn(&mut dyn FnMut(usize, u32));
 /// to count and to fill. One instance for every index of the module, rather than one per
 /// iterator type (docs/decisions/0002).
 pub fn csr(n: usize, entries: Entries) -> (Vec<u32>, Vec<u32>) {
-    let mut at = vec![0u32; n + 1];
+    let (mut at, mut values) = (Vec::new(), Vec::new());
+    csr_into(n, entries, &mut at, &mut values);
+    (at, values)
+}
+
+/// [`csr`] made in `at` and `values`' own memory ([`refill`]): a delta's apply makes its
+/// users' lists again where they were, rather than in new blocks beside the old.
+pub fn csr_into(n: usize, entries: Entries, at: &mut Vec<u32>, values: &mut Vec<u32>) {
+    refill(at, n + 1, 0);
     entries(&mut |k, _| at[k + 1] += 1);
     for i in 0..n {
         at[i + 1] += at[i];
     }
     let mut fill = at.clone();
-    let mut values = vec![0u32; at[n] as usize];
+    refill(values, at[n] as usize, 0);
     entries(&mut |k, v| {
         values[fill[k] as usize] = v;
         fill[k] += 1;
     });
-    (at, values)
+}
+
+/// Makes `v` `n` copies of `x` in its own memory, or, when that is too small or more than a 16th
+/// larger than [`room`] for `n` (a delta that shortened it), in a block of that room (not the
+/// double a growing vector asks for).
+pub fn refill(v: &mut Vec<u32>, n: usize, x: u32) {
+    v.clear();
+    if n > v.capacity() || v.capacity() > room(n) + n / 16 {
+        *v = Vec::with_capacity(room(n));
+    }
+    v.resize(n, x);
+}
+
+/// The room to give a vector of `n` items: `n` rounded up to a multiple of a power of two of at
+/// least a 64th of it (at least 64), so that the applies of a chain ask the allocator for the
+/// same sizes, and reuse what the last one gave back, instead of fragmenting memory with sizes a
+/// few items apart. (The room past `n` is anywhere below that step: none for a multiple of it.)
+pub fn room(n: usize) -> usize {
+    let step = (n / 64).max(64).next_power_of_two();
+    n.div_ceil(step) * step
 }
 
 #[cfg(test)]

@@ -92,17 +92,31 @@ impl Strings {
     /// index built at the size lookups do well with: at most three quarters full (a table that
     /// is still filled would want more room; this one is complete).
     pub fn indexed(text: String, ends: Vec<u32>) -> Strings {
-        let mut strings = Strings { text, ends, slots: Vec::new() };
-        if !strings.ends.is_empty() {
-            let n = strings.ends.len();
-            strings.rebuild_index((n + n / 3 + 1).next_power_of_two().max(16));
+        Strings::reindexed(text, ends, Vec::new())
+    }
+
+    /// [`Strings::indexed`], the index made in `slots`' memory when that is its size (a delta's
+    /// apply indexes its strings again where the base's index was, instead of in a new block).
+    pub fn reindexed(text: String, ends: Vec<u32>, slots: Vec<Sym>) -> Strings {
+        let mut strings = Strings { text, ends, slots };
+        let n = strings.ends.len();
+        match n {
+            // No strings, no index (not `slots`' old one).
+            0 => strings.slots = Vec::new(),
+            _ => strings.rebuild_index((n + n / 3 + 1).next_power_of_two().max(16)),
         }
         strings
     }
 
-    /// The index rebuilt at `size` slots (a power of two above the number of strings).
+    /// The index rebuilt at `size` slots (a power of two above the number of strings), in the
+    /// old index's memory when that is its size.
     fn rebuild_index(&mut self, size: usize) {
-        let mut slots = vec![NONE; size];
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.clear();
+        if slots.capacity() != size {
+            slots = Vec::new();
+        }
+        slots.resize(size, NONE);
         let mask = size - 1;
         for sym in 0..self.ends.len() as Sym {
             let mut slot = slot_hash(self.bytes_of(sym)) as usize & mask;
@@ -240,6 +254,29 @@ mod tests {
                 assert_eq!(t.lookup(w), Some(i as Sym), "{w}");
             }
             assert_eq!(t.lookup("absent"), None);
+        }
+    }
+
+    #[test]
+    fn an_index_made_in_an_old_ones_memory_is_the_index_made_afresh() {
+        let table = |n: usize| {
+            let words: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+            let ends = words.iter().scan(0, |end, w| Some(*end + w.len() as u32).inspect(|&e| *end = e)).collect();
+            (words.concat(), ends)
+        };
+        // Every pair of sizes among these: the same index size, another, none.
+        let sizes = [0, 1, 12, 13, 700, 701, 3000];
+        for old in sizes {
+            for new in sizes {
+                let before = Strings::indexed(table(old).0, table(old).1);
+                let (block, size) = (before.slots.as_ptr(), before.slots.len());
+                let (text, ends) = table(new);
+                let again = Strings::reindexed(text.clone(), ends.clone(), before.slots);
+                assert!(again == Strings::indexed(text, ends), "{old} strings, then {new}");
+                if again.slots.len() == size && new > 0 {
+                    assert_eq!(again.slots.as_ptr(), block, "{old} → {new}: the old index's memory");
+                }
+            }
         }
     }
 
