@@ -65,8 +65,8 @@ impl Snapshot {
         }
         let u32_at = |at: usize| u32::from_le_bytes([edits[at], edits[at + 1], edits[at + 2], edits[at + 3]]);
         let words: Vec<u32> = (0..edits.len()).step_by(4).map(u32_at).collect();
-        // What the snapshot derives from its rows alone is let go now, and made again at the
-        // end: for the new rows, or for these if the delta is refused.
+        // What the snapshot derives from its rows alone stays until it is made again, in its own
+        // memory: for the new rows, or for these if the delta is refused.
         let mut delta = Words { words: &words, at: 0 };
         let (strings, edited) = match edit_strings(&mut self.strings, &mut delta, words.len()) {
             Ok(made) => made,
@@ -279,7 +279,7 @@ impl Snapshot {
 
     /// Undoes the edits `undo` logged, the last first: each column edited back with what it
     /// set aside, through the inverse of its renumbering; the authorizations, the sequence and
-    /// timestamp put back; the lookups by id let go, for [`Snapshot::restore`] to make again.
+    /// timestamp put back. The lookups by id are [`Snapshot::restore`]'s to make again.
     fn undo(&mut self, undo: Undo, map: &[Sym]) {
         // The inverse renumberings: each new symbol's in the base, each new user's row.
         let symbols = invert(map, self.strings.len());

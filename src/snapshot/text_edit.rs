@@ -28,10 +28,9 @@ pub(super) struct Edited {
 /// then untouched.
 pub(super) fn edit_strings(old: &mut Strings, delta: &mut Words, more: usize) -> Result<(Strings, Edited), String> {
     let n_old = old.len();
-    // Each new string's end (given room for up to an eighth more, as the apply's other columns:
-    // `Snapshot::sized`). The map, the old ends (let go at the end) and the groups' column the
-    // version writes have that size too, so that each apply's large blocks fit in one another's
-    // places (docs/deltas.md, "Memory and time").
+    // Each new string's end, given room for up to an eighth more. The map, the old ends (an
+    // earlier apply's, let go at the end) and the groups' column the version writes have that
+    // size too, so that each apply's large blocks fit in one another's places (decision 0020).
     let size = room(n_old + more.min(n_old / 8 + 64));
     let mut ends = Vec::<u32>::with_capacity(size);
     let mut map = Vec::with_capacity(size);
