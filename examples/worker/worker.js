@@ -146,7 +146,11 @@ function handlerOptions(env) {
         auth.zitadel.introspection = { clientId: env.ZITADEL_CLIENT_ID, clientSecret: env.ZITADEL_CLIENT_SECRET };
       }
     }
-    if (env.CAMUNDA_ZITADEL_CLAIM) auth.camunda = { zitadelClaim: env.CAMUNDA_ZITADEL_CLAIM };
+    if (env.CAMUNDA_ZITADEL_CLAIM) {
+      // The claim is read from a token Zitadel's settings verify: alone, it could verify nothing.
+      if (!auth.zitadel) throw new ConfigError("CAMUNDA_ZITADEL_CLAIM needs ZITADEL_ISSUER and ZITADEL_AUDIENCE (the claim is read from a token verified with them)");
+      auth.camunda = { zitadelClaim: env.CAMUNDA_ZITADEL_CLAIM };
+    }
     if (Object.keys(auth).length === 0) {
       throw new ConfigError('no authentication configured: set ZITADEL_ISSUER and ZITADEL_AUDIENCE (and CAMUNDA_ZITADEL_CLAIM for Camunda\'s routes), or AUTH = "trusted" behind a gateway of yours');
     }

@@ -398,6 +398,13 @@ test("authentication by default: nothing configured is a 500; a verified token 2
     assert.equal(r.status, 500);
     assert.match((await r.json()).message, /no authentication configured/);
   });
+  // Camunda's claim without Zitadel's settings to verify a token with: the same configuration
+  // error (not the runtime's bare 500 from an error thrown in the handler).
+  await withWorker({ CAMUNDA_ZITADEL_CLAIM: "groups" }, async (base) => {
+    const r = await fetch(`${base}${taskPath(id)}`);
+    assert.equal(r.status, 500);
+    assert.match((await r.json()).message, /CAMUNDA_ZITADEL_CLAIM needs ZITADEL_ISSUER/);
+  });
   const issuer = `http://127.0.0.1:${keys.address().port}`;
   const user = generate("XS").users[0].id;
   const token = await new SignJWT({}).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(issuer).setAudience("project").setSubject(user).setIssuedAt().setExpirationTime("5m").sign(privateKey);
