@@ -46,7 +46,7 @@ function startFollowing(db, out, extra = []) {
   // base's bridge (IL_BRIDGE) too.
   const command = `test -z "$IL_SINK_AUTHORIZATION" && { test -z "$IL_BRIDGE" || cp -t ${sinkDir} "$IL_BRIDGE"; } && cp -t ${sinkDir}`;
   // 50 ms steps: the default with --wal-slot (checked from the start line), given otherwise.
-  const poll = extra.includes("--wal-slot") ? [] : ["--poll-ms", "50"];
+  const poll = extra.includes("--wal-slot") || extra.includes("--poll-ms") ? [] : ["--poll-ms", "50"];
   return { ...follow(db, out, command, [...poll, ...extra]), sinkDir };
 }
 
@@ -444,6 +444,17 @@ console.log(`follow: commit → manifest naming the file, ${latencies.length} ch
   for (let i = 0; i < 100 && !/reconcile corrected/.test(follower.log()); i++) await sleep(20);
   check("the reconcile publishes what the fingerprints missed", corrected !== null && /reconcile corrected/.test(follower.log()), follower.log().split("\n").filter((l) => !/ unchanged /.test(l)).join("\n"));
   follower.stop();
+  // A reconcile that fails (here every step is one: a step each 1.2 s, a reconcile each second)
+  // is read again whole, as any failed step: a source's place may have moved before the error.
+  const again = join(dir, "follow3-failed");
+  const reconciler = startFollowing(db, again, ["--reconcile-every", "1", "--poll-ms", "1200"]);
+  check("a follower reconciling at every step publishes its base", (await caughtUp(again, reference(db))) !== null, reconciler.log());
+  psql(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend';");
+  psql(db, "update ACT_RU_TASK set ASSIGNEE_ = 'after-a-failed-reconcile', REV_ = REV_ + 1 where ID_ = 't1';");
+  const followed = await caughtUp(again, reference(db), 15_000);
+  const failed = reconciler.log().split("\n").filter((l) => / follow error: /.test(l));
+  check("a reconcile that fails says the next step reads everything afresh, and what was committed meanwhile is followed", followed !== null && failed.length > 0 && failed.every((l) => /\(the next step reads everything afresh\)$/.test(l)), reconciler.log().split("\n").filter((l) => !/ reconciled-agrees /.test(l)).slice(-6).join("\n"));
+  reconciler.stop();
 }
 
 // --- 4. Re-bases and pruning: --rebase-after 3 --keep-bases 1 ----------------------------------

@@ -258,8 +258,11 @@ pub fn run(o: &Options) -> Result<(), String> {
                     (found, Some(fresh))
                 }
                 Err(e) => {
-                    eprintln!("{} follow error: {e}", output::now());
-                    broken = true;
+                    // The followed state is untouched, but not every source's place is: Zitadel's
+                    // cursor has moved on once its events are read, whatever fails after. So a
+                    // reconcile that fails is read again whole, as any failed step.
+                    eprintln!("{} follow error: {e} (the next step reads everything afresh)", output::now());
+                    (broken, afresh) = (true, true);
                     continue;
                 }
             }
