@@ -182,10 +182,12 @@ export class Snapshot {
   /**
    * Applies a delta made by `deltaTo` (or the exporter) in place: afterwards every query answers
    * as the newer snapshot does, `toBytes()` equals its binary form and `version` its version.
-   * For the moment of the change, memory holds the old tables and the new ones.
+   * The columns are edited in place: memory grows by what the delta adds and the strings'
+   * rebuilt index, not by a second copy of the tables (docs/deltas.md, "Memory and time").
    * @throws {IdentityError} status 400, body type `"DeltaError"`, for a delta of another base,
-   *   out of order, applied already, or damaged (the message names the versions expected and
-   *   found); the snapshot is then unchanged and usable.
+   *   out of order, applied already, or damaged (the message names the snapshot's version, and
+   *   the delta's where it is readable: the base it expects, the version it should make); the
+   *   snapshot is then unchanged and usable.
    */
   applyDelta(delta: Uint8Array): void;
   /**
@@ -311,7 +313,8 @@ export interface SnapshotErrorBody {
 
 /**
  * A refused delta (`applyDelta`): another base, out of order, applied already, or damaged. The
- * message names the version the delta expects and the one found; the snapshot is unchanged.
+ * message names the snapshot's version, and the delta's where it is readable (the base it
+ * expects, or the version it should make); the snapshot is unchanged.
  */
 export interface DeltaErrorBody {
   type: "DeltaError";

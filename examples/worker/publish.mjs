@@ -47,11 +47,12 @@ export const MANIFEST_FORMAT = "identity-links-base/1";
 /** Past this many deltas in the chain, the sink publishes a new base instead (a cold isolate applies the whole chain). */
 export const REBASE_AFTER = 50;
 /**
- * The largest base (binary form, bytes) the sink appends deltas to. An isolate applying deltas
- * holds the old tables and the new ones at once while it applies: its wasm memory settles at
- * about 1.8–1.85× the binary form (docs/deltas.md, "Memory and time": 95.9 MB for the 1M-link
- * base of 51.8 MB, 22.2 MB for an 11.7 MB one; 93.6–95.8 MiB in workerd for bench/pipeline.mjs
- * edge's 55.1 MB). A re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB)
+ * The largest base (binary form, bytes) the sink appends deltas to. Set when an isolate applying
+ * deltas held the old tables and the new ones at once, and its wasm memory settled at about
+ * 1.8–1.85× the binary form (95.9 MB for the 1M-link base of 51.8 MB; 93.6–95.8 MiB in workerd for
+ * bench/pipeline.mjs edge's 55.1 MB). The apply now edits the columns in place (decisions 0018,
+ * 0020) and settles at about 1.22× (63.05 MB for that base: docs/scaling.md); the limit stays
+ * until the worker is measured at larger bases. A re-base adds nothing to that: past the worker's MEMORY_BUDGET_BYTES (100 MiB)
  * it lets the old snapshot go before loading the new one (decision 0016). Beside the wasm, the
  * isolate's JS heap and ArrayBuffers took up to 20.4 MiB in workerd, each counted at its largest
  * (bench/worker-memory.mjs: 115.1–117.1 MB in all at the 51.8 MB base, two runs). So the 1M-link
