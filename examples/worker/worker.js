@@ -718,8 +718,10 @@ export class ManifestHead {
     const ifMatch = request.headers.get("if-match");
     const ifNoneMatch = request.headers.get("if-none-match");
     if (ifMatch === null && ifNoneMatch !== "*") return json(428, { error: "a PUT names the manifest it replaces: If-Match with its ETag, or If-None-Match: * for the first" });
-    const text = await request.text();
-    if (text.length > MANIFEST_MAX_BYTES) return json(413, { error: `the manifest has ${text.length} characters, over the head's ${MANIFEST_MAX_BYTES}` });
+    // Its bytes, not its characters, against the limit: a manifest of other than ASCII is longer.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length > MANIFEST_MAX_BYTES) return json(413, { error: `the manifest has ${bytes.length} bytes, over the head's ${MANIFEST_MAX_BYTES}` });
+    const text = new TextDecoder().decode(bytes);
     try {
       checkManifest(JSON.parse(text));
     } catch (e) {

@@ -853,6 +853,8 @@ test("a Durable Object head: publish.mjs --head writes the manifest through the 
     assert.match((await bad.json()).error, /lists no chunks/);
     assert.equal((await put("{", { "if-match": etag })).status, 400);
     assert.equal((await put(" ".repeat(200_000), { "if-match": etag })).status, 413);
+    // 70,000 characters of two bytes each: over the limit in bytes, under it in characters.
+    assert.equal((await put("é".repeat(70_000), { "if-match": etag })).status, 413);
     assert.equal((await until(base, states[3].version)).version, states[3].version);
   }, { head: headDir });
   // workerd restarted: the head kept the manifest (its storage on disk); a cold isolate loads it.
