@@ -369,10 +369,8 @@ impl Source {
             read_groups(c, m)?;
         }
         let mut touched = named.membership_groups;
-        for (user, group) in m.memberships.keys() {
-            if named.users.contains(user) {
-                touched.insert(group.clone());
-            }
+        for user in &named.users {
+            touched.extend(m.memberships.groups_of(user).map(str::to_owned));
         }
         read_members(c, touched, m)?;
         let tasks: Vec<String> = named.tasks.into_iter().collect();
@@ -444,9 +442,12 @@ impl Source {
         let now = self.memberships_in(&buckets)?;
         let mut touched: BTreeSet<String> = BTreeSet::new();
         if !buckets.is_empty() {
-            let in_buckets = |group: &String| m.group_buckets.get(group).is_some_and(|b| buckets.contains(b));
-            for key in m.memberships.keys().filter(|k| in_buckets(&k.1) && !now.contains_key(*k)) {
-                touched.insert(key.1.clone());
+            // The groups of those buckets whose members `m` has and `now` lacks.
+            let in_buckets = m.group_buckets.iter().filter(|(_, b)| buckets.contains(b)).map(|(group, _)| group);
+            for group in in_buckets {
+                if m.memberships.members(group).any(|user| !now.contains_key(&(user.to_owned(), group.clone()))) {
+                    touched.insert(group.clone());
+                }
             }
             for key in now.keys().filter(|k| !m.memberships.contains_key(k)) {
                 touched.insert(key.1.clone());
@@ -455,8 +456,11 @@ impl Source {
             m.group_buckets.retain(|_, b| !buckets.contains(b));
             m.group_buckets.extend(now.iter().map(|((_, group), b)| (group.clone(), *b)));
         }
+        for user in &touched_users {
+            touched.extend(m.memberships.groups_of(user).map(str::to_owned));
+        }
         if !touched_users.is_empty() {
-            for (user, group) in m.memberships.keys().chain(now.keys()) {
+            for (user, group) in now.keys() {
                 if touched_users.contains(user) {
                     touched.insert(group.clone());
                 }
