@@ -182,12 +182,13 @@ export class Snapshot {
   /**
    * Applies a delta made by `deltaTo` (or the exporter) in place: afterwards every query answers
    * as the newer snapshot does, `toBytes()` equals its binary form and `version` its version.
-   * The columns are edited in place: memory grows by what the delta adds and the strings'
-   * rebuilt index, not by a second copy of the tables (docs/deltas.md, "Memory and time").
+   * The columns are edited in place: memory holds the tables once, with the room the delta's
+   * rows take, not a second copy (docs/deltas.md, "Memory and time").
    * @throws {IdentityError} status 400, body type `"DeltaError"`, for a delta of another base,
-   *   out of order, applied already, or damaged (the message names the snapshot's version, and
-   *   the delta's where it is readable: the base it expects, the version it should make); the
-   *   snapshot is then unchanged and usable.
+   *   out of order, applied already, or damaged (the message names the versions it concerns: the
+   *   snapshot's for a damaged delta or rows that do not apply, the base the delta expects and
+   *   the snapshot's for another base, the version it should make and the one it made for a
+   *   mismatch); the snapshot is then unchanged and usable.
    */
   applyDelta(delta: Uint8Array): void;
   /**
@@ -313,8 +314,7 @@ export interface SnapshotErrorBody {
 
 /**
  * A refused delta (`applyDelta`): another base, out of order, applied already, or damaged. The
- * message names the snapshot's version, and the delta's where it is readable (the base it
- * expects, or the version it should make); the snapshot is unchanged.
+ * message names the versions it concerns (`applyDelta` says which); the snapshot is unchanged.
  */
 export interface DeltaErrorBody {
   type: "DeltaError";

@@ -199,8 +199,8 @@ impl JsSnapshot {
     ///
     /// # Errors
     /// `IdentityError` (400, `DeltaError`) for a delta of another base, out of order, applied
-    /// already or damaged, naming the snapshot's version (and the delta's, where it is
-    /// readable); the snapshot is unchanged.
+    /// already or damaged, naming the versions it concerns (`DeltaError`'s display); the
+    /// snapshot is unchanged.
     #[wasm_bindgen(js_name = applyDelta)]
     pub fn apply_delta(&mut self, delta: &JsValue) -> Result<(), JsValue> {
         let found = self.known_version();
