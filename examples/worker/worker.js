@@ -66,9 +66,7 @@ const MANIFEST_FORMAT = "identity-links-base/1";
 /** A Workers KV value's limit: every chunk must fit. */
 const KV_VALUE_LIMIT = 25 * 1024 * 1024;
 
-const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 15_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000, MEMORY_BUDGET_BYTES: 100 * 1024 * 1024 };
-/** How long a re-base that lets the old snapshot go waits for the requests still answering from it. */
-const LET_GO_WAIT_MS = 2_000;
+const DEFAULTS = { MANIFEST_KEY: "manifest", DELTA_POLL_MS: 2_000, HEAD_WATCH_MS: 15_000, STALE_AFTER_MS: 30_000, STALE_WAIT_MS: 1_000, READ_TIMEOUT_MS: 30_000, RETRY_MIN_MS: 1_000, RETRY_MAX_MS: 60_000, MEMORY_BUDGET_BYTES: 100 * 1024 * 1024, LET_GO_WAIT_MS: 2_000 };
 /** The 503's message (the same for every cause: the details are for the health route and logs). */
 const UNAVAILABLE = "identity-links: no identity snapshot is loaded yet; try again shortly";
 
@@ -447,7 +445,7 @@ async function refresh(env, id) {
     const wasm = memoryUsage().wasmBytes;
     if (state.snapshot !== null && wasm + manifest.size > setting(env, "MEMORY_BUDGET_BYTES")) {
       console.log(`identity-links: re-base to ${manifest.checksum}: the old snapshot let go first (wasm memory ${wasm} bytes and the base's ${manifest.size} over MEMORY_BUDGET_BYTES ${setting(env, "MEMORY_BUDGET_BYTES")})`);
-      await letGo();
+      await letGo(env);
       current();
     }
     const next = await Snapshot.fromStream(chunkStream(kv, manifest, deadline));
@@ -479,12 +477,12 @@ async function refresh(env, id) {
  * (waited for up to LET_GO_WAIT_MS: a request that holds it longer, a slow body, does not hold
  * up the isolate; the load then takes more memory).
  */
-async function letGo() {
+async function letGo(env) {
   const old = state.snapshot;
   Object.assign(state, { snapshot: null, version: null, timestamp: null, base: null, loadedAt: null, changedAt: null });
   state.letGo++;
   old.free(); // deferred by the package until the requests answering from it end
-  await atMost(answered(old), LET_GO_WAIT_MS);
+  await atMost(answered(old), setting(env, "LET_GO_WAIT_MS"));
 }
 
 /** Requests answering from each snapshot (the handler's calls under way), and who waits for none. */
@@ -518,7 +516,7 @@ function answered(snapshot) {
  * wait, leave room for that.
  */
 function overdueMs(env) {
-  return 2 * setting(env, "READ_TIMEOUT_MS") + LET_GO_WAIT_MS;
+  return 2 * setting(env, "READ_TIMEOUT_MS") + setting(env, "LET_GO_WAIT_MS");
 }
 
 /**

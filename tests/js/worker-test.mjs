@@ -343,6 +343,44 @@ test("letting go first: a request reading its body answers from the old snapshot
   });
 });
 
+test("LET_GO_WAIT_MS: how long a re-base that lets the old snapshot go waits for a request still answering from it", async () => {
+  rmSync(kvDir, { recursive: true, force: true });
+  const first = await publishBase("S");
+  const vars = { ...TRUSTED, DELTA_POLL_MS: 0, STALE_AFTER_MS: 0, STALE_WAIT_MS: 50, MEMORY_BUDGET_BYTES: "1", LET_GO_WAIT_MS: "60000" };
+  await withWorker(vars, async (base, log) => {
+    assert.equal((await health(base)).version, first.manifest.version);
+    const userId = generate("S").idpLinks[0].userId;
+    const path = `${base}/v2/users/${encodeURIComponent(userId)}/links/_search`;
+    const search = (init) => ({ method: "POST", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(30_000), ...init });
+    const { body, finish } = twoPartBody();
+    const slow = fetch(path, search({ body, duplex: "half" }));
+    try {
+      await sleep(300);
+      const next = await publishBase("S2");
+      const trigger = fetch(path, search({ body: "{}" }));
+      for (let i = 0; i < 100 && !/let go first/.test(log()); i++) await sleep(20);
+      assert.match(log(), /the old snapshot let go first/);
+      let settled = false;
+      trigger.finally(() => (settled = true)).catch(() => {});
+      // Past the default's 2 s, the re-base still waits for the request on the old snapshot.
+      await sleep(3_000);
+      assert.equal(settled, false, "waiting for the request on the old snapshot, as LET_GO_WAIT_MS says");
+      finish();
+      assert.equal((await slow).headers.get("identity-links-version"), first.manifest.version);
+      const r = await trigger;
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get("identity-links-version"), next.manifest.version);
+    } finally {
+      finish();
+    }
+  });
+  await withWorker({ ...TRUSTED, LET_GO_WAIT_MS: "2s" }, async (base) => {
+    const r = await fetch(`${base}${taskPath("x")}`);
+    assert.equal(r.status, 500);
+    assert.match(await r.text(), /LET_GO_WAIT_MS must be a number of milliseconds, found \\"2s\\"/);
+  });
+});
+
 test("MEMORY_BUDGET_BYTES must be a whole number of bytes", async () => {
   rmSync(kvDir, { recursive: true, force: true });
   await publishBase("XS");
