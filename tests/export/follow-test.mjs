@@ -331,22 +331,36 @@ const STEPS = Number(process.env.STEPS ?? 45);
   const truncatedFollowed = (await caughtUp(out, emptied)) !== null && (await caughtUp(walOut, emptied)) !== null;
   psql(db, "insert into ACT_ID_MEMBERSHIP select * from saved_memberships; drop table saved_memberships;");
   check("a TRUNCATE of several tables, a followed one first: followed exactly, through the gates and through the log", truncatedFollowed && (await caughtUp(walOut, reference(db))) !== null, walFollower.log().split("\n").slice(-4).join("\n"));
-  // A step that fails (the server ends the followers' connections) may leave part of the state
-  // changed: the next step reads everything afresh, and what was committed meanwhile is followed.
-  psql(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend';");
-  psql(db, `update ACT_RU_TASK set ASSIGNEE_ = 'after-the-error', REV_ = REV_ + 1 where ID_ = ${q(tasks()[0])};`);
-  const recovered = reference(db);
-  const afterError = (await caughtUp(out, recovered, 20_000)) !== null && (await caughtUp(walOut, recovered, 20_000)) !== null;
-  // The step after the error counts every key it read (all of them), not the one changed.
-  const stepAfterError = (f) => {
+  // A step that fails (the server ends a follower's connection to one source) may leave part of
+  // that source's state changed: the next step reads that source afresh, whole, and the other as
+  // usual; what was committed meanwhile is followed. Each source's connections are named in
+  // pg_stat_activity, so that one source's can be ended alone.
+  const endConnections = (what) => Number(psql(db, `select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = current_database() and application_name = 'identity-links-export ${what}';`, ["-At"]).trim());
+  /** The first step after `f`'s last error naming `what`: its `afresh=` and `changed=` (null: none yet). */
+  const stepAfter = (f, what) => {
     const lines = f.log().split("\n");
-    const error = lines.findLastIndex((l) => / follow error: .*\(the next step reads everything afresh\)$/.test(l));
-    const next = lines.slice(error + 1).find((l) => / follow seq=\d+ /.test(l));
-    return error >= 0 && next ? Number(/ changed=(\d+) /.exec(next)?.[1] ?? 0) : 0;
+    const error = lines.findLastIndex((l) => l.includes(" follow error: ") && l.endsWith(`(the next step reads ${what} afresh)`));
+    const next = error >= 0 ? lines.slice(error + 1).find((l) => / follow seq=\d+ /.test(l)) : undefined;
+    return next ? { afresh: / afresh=(\S+) /.exec(next)?.[1], changed: Number(/ changed=(\d+) /.exec(next)?.[1] ?? 0) } : null;
   };
+  const errors = (f) => f.log().split("\n").filter((l) => / error: |afresh=[a-z]/.test(l)).slice(-4).join("\n");
+  const camundaEnded = endConnections("Camunda");
+  psql(db, `update ACT_RU_TASK set ASSIGNEE_ = 'after-the-error', REV_ = REV_ + 1 where ID_ = ${q(tasks()[0])};`);
+  let recovered = reference(db);
+  let afterError = (await caughtUp(out, recovered, 20_000)) !== null && (await caughtUp(walOut, recovered, 20_000)) !== null;
   // (The step's line comes after its files and the manifest: awaited too.)
-  const readAfresh = await within(() => [follower, walFollower].every((f) => stepAfterError(f) > 20), 10_000);
-  check("a step that failed (its connection ended) is followed by a step reading everything afresh, and the change committed meanwhile is followed", afterError && readAfresh, `keys read by the step after the error: ${[follower, walFollower].map(stepAfterError)}\n${[follower, walFollower].map((f) => f.log().split("\n").filter((l) => / error: |afresh/.test(l)).slice(-3).join("\n")).join("\n")}`);
+  await within(() => [follower, walFollower].every((f) => stepAfter(f, "Camunda") !== null), 10_000);
+  const afterCamunda = [follower, walFollower].map((f) => stepAfter(f, "Camunda"));
+  check("a step whose Camunda connection ended is followed by a step reading Camunda afresh (every key), Zitadel as usual, and the change committed meanwhile is followed", camundaEnded >= 2 && afterError && afterCamunda.every((step) => step?.afresh === "camunda" && step.changed > 20), `${camundaEnded} connection(s) ended; the steps after the error: ${JSON.stringify(afterCamunda)}\n${[follower, walFollower].map(errors).join("\n")}`);
+  const zitadelEnded = endConnections("Zitadel");
+  const renamed = pick(zusers());
+  zitadel(db, "user", renamed, "user.human.profile.changed", `update projections.users14_humans set first_name = 'After-the-error' where user_id = ${q(renamed)};`);
+  psql(db, `update ACT_RU_TASK set ASSIGNEE_ = 'after-the-second-error', REV_ = REV_ + 1 where ID_ = ${q(tasks()[0])};`);
+  recovered = reference(db);
+  afterError = (await caughtUp(out, recovered, 20_000)) !== null && (await caughtUp(walOut, recovered, 20_000)) !== null;
+  await within(() => [follower, walFollower].every((f) => stepAfter(f, "Zitadel") !== null), 10_000);
+  const afterZitadel = [follower, walFollower].map((f) => stepAfter(f, "Zitadel"));
+  check("a step whose Zitadel connection ended is followed by a step reading Zitadel afresh and Camunda as usual, and what was committed meanwhile in both is followed", zitadelEnded >= 2 && afterError && afterZitadel.every((step) => step?.afresh === "zitadel"), `${zitadelEnded} connection(s) ended; the steps after the error: ${JSON.stringify(afterZitadel)}\n${[follower, walFollower].map(errors).join("\n")}`);
   // Log the slot has nothing in (another database's, here 16 MiB and more) is passed over once
   // a peek finds nothing in it, so that the server can recycle it and a peek need not decode it.
   const slotBefore = psql(db, "select confirmed_flush_lsn from pg_replication_slots where slot_name = 'follow1'", ["-At"]).trim();

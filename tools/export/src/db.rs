@@ -36,17 +36,28 @@ pub fn connect(what: &str, url: &str, tls: &Tls) -> Result<Client, String> {
         let why = e.as_db_error().map_or_else(|| error_chain(&e), |db| db.message().to_owned());
         format!("cannot connect to the {what} database at {}: {why}", redacted(url))
     };
+    let mut config: postgres::Config = url.parse().map_err(refused)?;
+    // Named in the server's own views (`pg_stat_activity`), unless the URL names it otherwise.
+    if config.get_application_name().is_none() {
+        config.application_name(&application_name(what));
+    }
     #[cfg(feature = "tls")]
     {
-        Client::connect(url, connector(tls)?).map_err(refused)
+        config.connect(connector(tls)?).map_err(refused)
     }
     #[cfg(not(feature = "tls"))]
     {
         if tls.ca_file.is_some() {
             return Err("--ca-file: this build has no TLS (build it with the `tls` feature)".to_owned());
         }
-        Client::connect(url, postgres::NoTls).map_err(refused)
+        config.connect(postgres::NoTls).map_err(refused)
     }
+}
+
+/// The `application_name` of the exporter's connections to the `what` database (`Camunda`,
+/// `Zitadel`): `identity-links-export Camunda`.
+pub fn application_name(what: &str) -> String {
+    format!("identity-links-export {what}")
 }
 
 /// The TLS connector for [`Tls`].

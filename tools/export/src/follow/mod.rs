@@ -70,44 +70,91 @@ struct Sources {
     zitadel: Option<zitadel::Source>,
 }
 
-impl Sources {
-    fn connect(o: &Options) -> Result<Sources, String> {
-        let camunda = match &o.camunda {
-            Some(url) => {
-                let slot = o.wal_slot.as_ref().map(|name| wal::Slot { name: name.clone(), batch: o.wal_batch });
-                Some(camunda::Source::connect(url, &o.tls, o.tenant.as_deref(), slot)?)
-            }
-            None => None,
-        };
-        let zitadel = match &o.zitadel {
-            Some(url) => Some(zitadel::Source::connect(
-                url,
-                &o.tls,
-                o.zitadel_instance.as_deref(),
-                o.zitadel_details,
-                o.overlap,
-            )?),
-            None => None,
-        };
-        Ok(Sources { camunda, zitadel })
+/// A flag for each source: which to read afresh, whole, or to connect to again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Each {
+    camunda: bool,
+    zitadel: bool,
+}
+
+impl Each {
+    const BOTH: Each = Each { camunda: true, zitadel: true };
+    const NEITHER: Each = Each { camunda: false, zitadel: false };
+
+    fn any(self) -> bool {
+        self.camunda || self.zitadel
     }
 
-    /// One step of every source into `m` (`full`: every key); what it found.
-    fn step(&mut self, m: &mut Model, full: bool) -> Result<Found, String> {
+    /// The sources set, by name, for the log (`-`: none).
+    fn names(self) -> String {
+        match (self.camunda, self.zitadel) {
+            (true, true) => "camunda,zitadel".to_owned(),
+            (true, false) => "camunda".to_owned(),
+            (false, true) => "zitadel".to_owned(),
+            (false, false) => "-".to_owned(),
+        }
+    }
+}
+
+/// A source's step that failed: which source, and why.
+struct Failed {
+    /// The source that failed; those before it in the step (Camunda, then Zitadel) completed.
+    source: Each,
+    error: String,
+}
+
+impl Sources {
+    /// Connects to every source.
+    fn connect(o: &Options) -> Result<Sources, String> {
+        let (mut sources, mut all) = (Sources { camunda: None, zitadel: None }, Each::BOTH);
+        sources.reconnect(o, &mut all)?;
+        Ok(sources)
+    }
+
+    /// Connects again to the sources `broken` names, clearing each flag as its source connects
+    /// (the others are kept; Zitadel's cursor goes on from where it was).
+    fn reconnect(&mut self, o: &Options, broken: &mut Each) -> Result<(), String> {
+        if broken.camunda {
+            if let Some(url) = &o.camunda {
+                let slot = o.wal_slot.as_ref().map(|name| wal::Slot { name: name.clone(), batch: o.wal_batch });
+                self.camunda = Some(camunda::Source::connect(url, &o.tls, o.tenant.as_deref(), slot)?);
+            }
+            broken.camunda = false;
+        }
+        if broken.zitadel {
+            if let Some(url) = &o.zitadel {
+                let details = o.zitadel_details;
+                let mut source =
+                    zitadel::Source::connect(url, &o.tls, o.zitadel_instance.as_deref(), details, o.overlap)?;
+                if let Some(before) = &self.zitadel {
+                    source.cursor = before.cursor.clone();
+                }
+                self.zitadel = Some(source);
+            }
+            broken.zitadel = false;
+        }
+        Ok(())
+    }
+
+    /// One step of every source into `m` (those `full` names: every key, their state read
+    /// afresh); what it found, or the source that failed.
+    fn step(&mut self, m: &mut Model, full: Each) -> Result<Found, Failed> {
         let mut found = Found::default();
         if let Some(source) = &mut self.camunda {
             let state = m.camunda.get_or_insert_with(Default::default);
-            if full {
+            if full.camunda {
                 *state = Default::default();
             }
-            match source.step(state)? {
+            let failed = |error| Failed { source: Each { camunda: true, zitadel: false }, error };
+            match source.step(state).map_err(failed)? {
                 Some(changed) => found.changed += changed,
                 None => found.quiet.push("camunda"),
             }
         }
         if let Some(source) = &mut self.zitadel {
             let state = m.zitadel.get_or_insert_with(Default::default);
-            match source.step(state, full)? {
+            let failed = |error| Failed { source: Each { camunda: false, zitadel: true }, error };
+            match source.step(state, full.zitadel).map_err(failed)? {
                 Some(step) => {
                     found.changed += step.changed;
                     found.newest_event = step.newest_event;
@@ -195,7 +242,7 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut sources = Sources::connect(o)?;
     let mut model = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
     let started = Instant::now();
-    sources.step(&mut model, true)?;
+    sources.step(&mut model, Each::BOTH).map_err(|failed| failed.error)?;
     let mut renderer = Renderer::default();
     let mut current = build(&mut renderer, &mut model).0?;
     // The published state's version (equal versions, equal binary forms: docs/deltas.md), so a
@@ -216,14 +263,16 @@ pub fn run(o: &Options) -> Result<(), String> {
     let mut deltas_since_base = 0u64;
     let mut last_reconcile = Instant::now();
     let mut steps = 0u64;
-    let mut broken = false;
+    // The sources to connect to again: those whose step failed.
+    let mut broken = Each::NEITHER;
     // A change whose file could not be written to the directory: built and published again.
     let mut unpublished = false;
-    // A step that failed may have changed part of the followed state (rows removed and not read
-    // again, a gate or a slot's place kept for rows not read, a connection to a slot made
-    // anew): the next step reads everything afresh, as a reconcile does, and publishes what
-    // differs from the published state.
-    let mut afresh = false;
+    // A source's step that failed may have changed part of its followed state (rows removed and
+    // not read again, a gate or a slot's place kept for rows not read, Zitadel's cursor moved on):
+    // the next step reads that source afresh, whole, as a reconcile does, and publishes what
+    // differs from the published state. A source whose step completed before the failure (the
+    // sources step in turn, Camunda first) keeps its state.
+    let mut afresh = Each::NEITHER;
     loop {
         if o.steps.is_some_and(|n| steps >= n) {
             return Ok(());
@@ -231,47 +280,50 @@ pub fn run(o: &Options) -> Result<(), String> {
         std::thread::sleep(o.poll);
         steps += 1;
         let step_started = Instant::now();
-        if broken {
-            match Sources::connect(o) {
-                Ok(s) => {
-                    let cursor = sources.zitadel.as_ref().map(|z| z.cursor.clone());
-                    sources = s;
-                    if let (Some(z), Some(cursor)) = (&mut sources.zitadel, cursor) {
-                        z.cursor = cursor;
-                    }
-                    broken = false;
-                }
-                Err(e) => {
-                    eprintln!("{} follow error: {e}", output::now());
-                    continue;
-                }
+        if broken.any() {
+            if let Err(e) = sources.reconnect(o, &mut broken) {
+                eprintln!("{} follow error: {e}", output::now());
+                continue;
             }
         }
-        let reconcile = afresh || o.reconcile_every.is_some_and(|every| last_reconcile.elapsed() >= every);
+        let reconcile = o.reconcile_every.is_some_and(|every| last_reconcile.elapsed() >= every);
         let after_error = afresh;
         let (found, next_model) = if reconcile {
             last_reconcile = Instant::now();
             let mut fresh = Model { authorization_enabled: o.authorization_enabled, ..Model::default() };
-            match sources.step(&mut fresh, true) {
+            match sources.step(&mut fresh, Each::BOTH) {
                 Ok(found) => {
-                    afresh = false;
+                    afresh = Each::NEITHER;
                     (found, Some(fresh))
                 }
-                Err(e) => {
+                Err(failed) => {
                     // The followed state is untouched, but not every source's place is: Zitadel's
                     // cursor has moved on once its events are read, whatever fails after. So a
                     // reconcile that fails is read again whole, as any failed step.
-                    eprintln!("{} follow error: {e} (the next step reads everything afresh)", output::now());
-                    (broken, afresh) = (true, true);
+                    eprintln!(
+                        "{} follow error: {} (the next step reads everything afresh)",
+                        output::now(),
+                        failed.error
+                    );
+                    broken.camunda |= failed.source.camunda;
+                    broken.zitadel |= failed.source.zitadel;
+                    afresh = Each::BOTH;
                     continue;
                 }
             }
         } else {
-            match sources.step(&mut model, false) {
-                Ok(found) => (found, None),
-                Err(e) => {
-                    eprintln!("{} follow error: {e} (the next step reads everything afresh)", output::now());
-                    (broken, afresh) = (true, true);
+            match sources.step(&mut model, afresh) {
+                Ok(found) => {
+                    afresh = Each::NEITHER;
+                    (found, None)
+                }
+                Err(failed) => {
+                    let name = if failed.source.camunda { "Camunda" } else { "Zitadel" };
+                    eprintln!("{} follow error: {} (the next step reads {name} afresh)", output::now(), failed.error);
+                    broken.camunda |= failed.source.camunda;
+                    broken.zitadel |= failed.source.zitadel;
+                    // Camunda steps first: when Zitadel failed, Camunda's step (afresh or not) is done.
+                    afresh = if failed.source.camunda { Each { camunda: true, ..afresh } } else { failed.source };
                     continue;
                 }
             }
@@ -284,7 +336,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         // rendering), and making and writing what is published (the log line's build_ms, its
         // render_ms, and publish_ms).
         let (mut render_ms, mut build_ms, mut publish_ms) = (0.0, 0.0, 0.0);
-        let outcome = if found.changed == 0 && !reconcile && !unpublished {
+        let outcome = if found.changed == 0 && !reconcile && !after_error.any() && !unpublished {
             "unchanged".to_owned()
         } else {
             let build_started = Instant::now();
@@ -317,8 +369,8 @@ pub fn run(o: &Options) -> Result<(), String> {
                                 if rebase.is_some() {
                                     prune(&mut sink, o.keep_bases);
                                 }
-                                if after_error {
-                                    format!("{kind} (read afresh after an error)")
+                                if after_error.any() {
+                                    format!("{kind} (read afresh after an error: {})", after_error.names())
                                 } else if reconcile {
                                     format!("{kind} (reconcile corrected the followed state)")
                                 } else {
@@ -339,10 +391,11 @@ pub fn run(o: &Options) -> Result<(), String> {
         deliver(&mut sink);
         let lag = found.newest_event.as_deref().and_then(age_ms);
         let line = format!(
-            "{} follow seq={sequence} {outcome} changed={} quiet={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} render_ms={render_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
+            "{} follow seq={sequence} {outcome} changed={} quiet={} afresh={} cursor={} event={} lag_ms={} read_ms={read_ms:.1} render_ms={render_ms:.1} build_ms={build_ms:.1} publish_ms={publish_ms:.1} ms={:.1}",
             output::now(),
             found.changed,
             if found.quiet.is_empty() { "-".to_owned() } else { found.quiet.join(",") },
+            if reconcile { Each::BOTH.names() } else { after_error.names() },
             found.cursor.as_deref().unwrap_or("-"),
             found.newest_event.as_deref().unwrap_or("-"),
             lag.map_or("-".to_owned(), |l| l.to_string()),
