@@ -14,7 +14,7 @@ use identity_links_text::bytes::{same, word64};
 const EMPTY: u64 = u64::MAX;
 
 /// Strings interned while loading.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Interner {
     /// The strings so far, as the snapshot will hold them; their own index is left empty until
     /// [`Interner::finish`].

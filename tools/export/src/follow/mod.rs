@@ -85,6 +85,11 @@ impl Each {
         self.camunda || self.zitadel
     }
 
+    /// The sources either names.
+    fn and(self, other: Each) -> Each {
+        Each { camunda: self.camunda || other.camunda, zitadel: self.zitadel || other.zitadel }
+    }
+
     /// The sources set, by name, for the log (`-`: none).
     fn names(self) -> String {
         match (self.camunda, self.zitadel) {
@@ -305,8 +310,7 @@ pub fn run(o: &Options) -> Result<(), String> {
                         output::now(),
                         failed.error
                     );
-                    broken.camunda |= failed.source.camunda;
-                    broken.zitadel |= failed.source.zitadel;
+                    broken = broken.and(failed.source);
                     afresh = Each::BOTH;
                     continue;
                 }
@@ -320,10 +324,9 @@ pub fn run(o: &Options) -> Result<(), String> {
                 Err(failed) => {
                     let name = if failed.source.camunda { "Camunda" } else { "Zitadel" };
                     eprintln!("{} follow error: {} (the next step reads {name} afresh)", output::now(), failed.error);
-                    broken.camunda |= failed.source.camunda;
-                    broken.zitadel |= failed.source.zitadel;
+                    broken = broken.and(failed.source);
                     // Camunda steps first: when Zitadel failed, Camunda's step (afresh or not) is done.
-                    afresh = if failed.source.camunda { Each { camunda: true, ..afresh } } else { failed.source };
+                    afresh = if failed.source.camunda { afresh.and(failed.source) } else { failed.source };
                     continue;
                 }
             }

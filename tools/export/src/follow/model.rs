@@ -7,6 +7,7 @@
 //! again only the sections whose rows may have changed.
 
 pub use crate::project_members::ProjectMember;
+use identity_links_tables::intern::Interner;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
@@ -140,12 +141,13 @@ pub struct Camunda {
 pub struct Memberships {
     rows: BTreeMap<(String, String), u32>,
     /// Group → its members in `rows`, by their numbers in `users` (a number a row rather than a
-    /// copy of the user's id: at 1M links the index and the numbers took 10–19 MB).
+    /// copy of the user's id: at 1M links the peak grew 10–19 MB with a numbering that held each
+    /// id twice, before `users` was the interner).
     by_group: HashMap<String, BTreeSet<u32>>,
-    /// The users `by_group` names, numbered in order of first appearance. A number stays with its
-    /// user while the set lives (a user who leaves every group keeps it: the users ever members,
-    /// until a state read afresh makes a new set).
-    users: Numbers,
+    /// The users `by_group` names, numbered in order of first appearance (the loader's interner,
+    /// each id held once). A number stays with its user while the set lives (a user who leaves
+    /// every group keeps it: the users ever members, until a state read afresh makes a new set).
+    users: Interner,
     /// User → the stamp of the last change to its rows.
     changed: HashMap<String, u64>,
     /// A stamp of its own: a new set of memberships (a state read afresh) is new to the renderer.
@@ -157,35 +159,10 @@ impl Default for Memberships {
         Memberships {
             rows: BTreeMap::new(),
             by_group: HashMap::new(),
-            users: Numbers::default(),
+            users: Interner::default(),
             changed: HashMap::new(),
             id: next_stamp(),
         }
-    }
-}
-
-/// Strings numbered in order of first appearance, each found by its number and its number by it.
-#[derive(Debug, Default)]
-struct Numbers {
-    names: Vec<String>,
-    numbers: HashMap<String, u32>,
-}
-
-impl Numbers {
-    /// The number of `name`, given it the first time.
-    fn number(&mut self, name: &str) -> u32 {
-        if let Some(&n) = self.numbers.get(name) {
-            return n;
-        }
-        let n = u32::try_from(self.names.len()).expect("fewer than 2^32 users");
-        self.names.push(name.to_owned());
-        self.numbers.insert(name.to_owned(), n);
-        n
-    }
-
-    /// The name numbered `n` (every number in `by_group` has one).
-    fn name(&self, n: u32) -> &str {
-        self.names.get(n as usize).map_or("", String::as_str)
     }
 }
 
@@ -215,7 +192,7 @@ impl Memberships {
 
     /// The users with a row in `group`, in no particular order.
     pub fn members<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a str> + 'a {
-        self.by_group.get(group).into_iter().flatten().map(|&n| self.users.name(n))
+        self.by_group.get(group).into_iter().flatten().map(|&n| self.users.strings().get(n))
     }
 
     /// The groups in which `user` has a row, in order.
@@ -232,8 +209,11 @@ impl Memberships {
     pub fn insert(&mut self, key: (String, String), rank: u32) {
         if self.rows.get(&key) != Some(&rank) {
             self.changed.insert(key.0.clone(), next_stamp());
-            let user = self.users.number(&key.0);
-            self.by_group.entry(key.1.clone()).or_default().insert(user);
+            // Past 4 GiB of user ids the interner is full, and so would be the snapshot's own
+            // strings: the loader refuses that state whatever this index holds.
+            if let Ok(user) = self.users.intern(&key.0) {
+                self.by_group.entry(key.1.clone()).or_default().insert(user);
+            }
             self.rows.insert(key, rank);
         }
     }
@@ -264,7 +244,8 @@ impl Memberships {
     pub fn remove(&mut self, key: &(String, String)) {
         if self.rows.remove(key).is_some() {
             self.changed.insert(key.0.clone(), next_stamp());
-            if let (Some(members), Some(&user)) = (self.by_group.get_mut(&key.1), self.users.numbers.get(&key.0)) {
+            // The user has a number already (its row was inserted): interning only finds it.
+            if let (Some(members), Ok(user)) = (self.by_group.get_mut(&key.1), self.users.intern(&key.0)) {
                 members.remove(&user);
                 if members.is_empty() {
                     self.by_group.remove(&key.1);
